@@ -1,0 +1,263 @@
+"""Load and validate sources.yaml and taxonomy.yaml.
+
+Both files are edited by hand (by staff and ops), so every error names the
+file, the line and the field: ``sources.yaml:42: sources[3].url: must start
+with http:// or https://``. The YAML is composed into nodes first so that the
+line of each value is known, then turned into the frozen model types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pipeline.errors import ConfigError
+from pipeline.model import Source, SourceKind, Taxonomy, Topic
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LANG_RE = re.compile(r"^[a-z]{2}$")
+MAX_FILE_BYTES = 2_000_000
+
+SOURCE_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "institution",
+        "url",
+        "language",
+        "kind",
+        "adapter",
+        "topics",
+        "enabled",
+        "interval_minutes",
+        "options",
+    }
+)
+TOPIC_FIELDS = frozenset({"id", "label_de", "label_en", "keywords_de", "keywords_en"})
+
+
+class _Doc:
+    """A YAML document with positions, for error messages that name file:line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: file is larger than {MAX_FILE_BYTES} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
+        try:
+            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
+
+    def error(self, node: Node | None, field: str, message: str) -> ConfigError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return ConfigError(f"{self.path.name}{line}: {field}: {message}")
+
+    def top(self, key: str) -> Node:
+        if not isinstance(self.root, MappingNode):
+            raise self.error(self.root, key, "the file must be a mapping with a top-level key")
+        for k, v in self.root.value:
+            if k.value == key:
+                return v  # type: ignore[no-any-return]
+        raise self.error(self.root, key, "missing top-level key")
+
+
+def _mapping(doc: _Doc, node: Node, field: str) -> dict[str, Node]:
+    if not isinstance(node, MappingNode):
+        raise doc.error(node, field, "must be a mapping")
+    out: dict[str, Node] = {}
+    for k, v in node.value:
+        if k.value in out:
+            raise doc.error(k, f"{field}.{k.value}", "appears twice")
+        out[str(k.value)] = v
+    return out
+
+
+def _sequence(doc: _Doc, node: Node, field: str) -> list[Node]:
+    if isinstance(node, ScalarNode) and node.value in ("", "~", "null"):
+        return []
+    if not isinstance(node, SequenceNode):
+        raise doc.error(node, field, "must be a list")
+    return list(node.value)
+
+
+def _value(node: Node) -> Any:
+    return yaml.SafeLoader(yaml.serialize(node)).get_single_data()
+
+
+def _string(doc: _Doc, node: Node | None, field: str, *, required: bool = True) -> str:
+    if node is None:
+        if required:
+            raise doc.error(None, field, "is required")
+        return ""
+    if not isinstance(node, ScalarNode):
+        raise doc.error(node, field, "must be text")
+    value = str(_value(node) if node.tag != "tag:yaml.org,2002:null" else "").strip()
+    if required and not value:
+        raise doc.error(node, field, "must not be empty")
+    return value
+
+
+def _strings(doc: _Doc, node: Node | None, field: str) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    return tuple(
+        _string(doc, item, f"{field}[{i}]") for i, item in enumerate(_sequence(doc, node, field))
+    )
+
+
+def _check_unknown(doc: _Doc, fields: dict[str, Node], allowed: Collection[str], at: str) -> None:
+    for name, node in fields.items():
+        if name not in allowed:
+            raise doc.error(
+                node, f"{at}.{name}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
+            )
+
+
+def load_sources(
+    path: Path,
+    *,
+    topic_ids: Collection[str] | None = None,
+    adapter_names: Collection[str] | None = None,
+) -> list[Source]:
+    """Read sources.yaml. Topic ids and adapter names are checked when given."""
+    doc = _Doc(path)
+    entries = _sequence(doc, doc.top("sources"), "sources")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for i, node in enumerate(entries):
+        at = f"sources[{i}]"
+        f = _mapping(doc, node, at)
+        sid = _string(doc, f.get("id"), f"{at}.id")
+        at = f"sources[{i}] ({sid})"
+        _check_unknown(doc, f, SOURCE_FIELDS, at)
+        if not ID_RE.match(sid):
+            raise doc.error(f["id"], f"{at}.id", "use lower-case letters, digits, - and _")
+        if sid in seen:
+            raise doc.error(f["id"], f"{at}.id", f"duplicate id (first at entry {seen[sid]})")
+        seen[sid] = i
+        url = _string(doc, f.get("url"), f"{at}.url")
+        if not url.startswith(("http://", "https://")) or len(url) > 2000:
+            raise doc.error(f["url"], f"{at}.url", "must be an http:// or https:// URL")
+        language = _string(doc, f.get("language"), f"{at}.language").lower()
+        if not LANG_RE.match(language):
+            raise doc.error(f["language"], f"{at}.language", "must be a two-letter code (de, en…)")
+        kind_text = _string(doc, f.get("kind"), f"{at}.kind")
+        try:
+            kind = SourceKind(kind_text)
+        except ValueError:
+            raise doc.error(
+                f["kind"], f"{at}.kind", f"{kind_text!r} is not one of feed, html, api"
+            ) from None
+        adapter = _string(doc, f.get("adapter"), f"{at}.adapter", required=False) or None
+        if kind is SourceKind.API and adapter is None:
+            raise doc.error(node, f"{at}.adapter", "is required when kind is api")
+        if adapter is not None and adapter_names is not None and adapter not in adapter_names:
+            raise doc.error(
+                f["adapter"],
+                f"{at}.adapter",
+                f"unknown adapter {adapter!r} (known: {', '.join(sorted(adapter_names))})",
+            )
+        topics = _strings(doc, f.get("topics"), f"{at}.topics")
+        if topic_ids is not None:
+            for t in topics:
+                if t not in topic_ids:
+                    raise doc.error(
+                        f["topics"], f"{at}.topics", f"unknown topic {t!r} (see taxonomy.yaml)"
+                    )
+        enabled = _typed(doc, f.get("enabled"), f"{at}.enabled", bool, True)
+        interval = _typed(doc, f.get("interval_minutes"), f"{at}.interval_minutes", int, 60)
+        if not 5 <= interval <= 10080:
+            raise doc.error(
+                f["interval_minutes"], f"{at}.interval_minutes", "must be 5..10080 minutes"
+            )
+        options: dict[str, Any] = {}
+        if "options" in f:
+            _mapping(doc, f["options"], f"{at}.options")
+            options = dict(_value(f["options"]) or {})
+        sources.append(
+            Source(
+                id=sid,
+                name=_string(doc, f.get("name"), f"{at}.name"),
+                institution=_string(doc, f.get("institution"), f"{at}.institution"),
+                url=url,
+                language=language,
+                kind=kind,
+                topics=topics,
+                adapter=adapter,
+                enabled=enabled,
+                interval_minutes=interval,
+                options=options,
+            )
+        )
+    return sources
+
+
+def _typed(doc: _Doc, node: Node | None, field: str, kind: type[Any], default: Any) -> Any:
+    if node is None:
+        return default
+    value = _value(node)
+    # bool is an int in Python: reject True for an int field and 1 for a bool field.
+    if type(value) is not kind:
+        raise doc.error(node, field, f"must be {'true or false' if kind is bool else 'a number'}")
+    return value
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Read taxonomy.yaml: topics with labels and keyword rules, and region keywords."""
+    doc = _Doc(path)
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    for i, node in enumerate(_sequence(doc, doc.top("topics"), "topics")):
+        at = f"topics[{i}]"
+        f = _mapping(doc, node, at)
+        tid = _string(doc, f.get("id"), f"{at}.id")
+        at = f"topics[{i}] ({tid})"
+        _check_unknown(doc, f, TOPIC_FIELDS, at)
+        if not ID_RE.match(tid):
+            raise doc.error(f["id"], f"{at}.id", "use lower-case letters, digits, - and _")
+        if tid in seen:
+            raise doc.error(f["id"], f"{at}.id", "duplicate id")
+        seen.add(tid)
+        kw_de = _strings(doc, f.get("keywords_de"), f"{at}.keywords_de")
+        kw_en = _strings(doc, f.get("keywords_en"), f"{at}.keywords_en")
+        if not kw_de and not kw_en:
+            raise doc.error(node, f"{at}.keywords_de", "a topic needs at least one keyword")
+        topics.append(
+            Topic(
+                id=tid,
+                label_de=_string(doc, f.get("label_de"), f"{at}.label_de"),
+                label_en=_string(doc, f.get("label_en"), f"{at}.label_en"),
+                keywords_de=kw_de,
+                keywords_en=kw_en,
+            )
+        )
+    if not topics:
+        raise doc.error(doc.root, "topics", "the list is empty")
+    region = _mapping(doc, doc.top("region"), "region")
+    region_keywords = _strings(doc, region.get("keywords"), "region.keywords")
+    if not region_keywords:
+        raise doc.error(doc.top("region"), "region.keywords", "at least one keyword is needed")
+    return Taxonomy(topics=tuple(topics), region_keywords=region_keywords)
+
+
+def sources_by_id(sources: Iterable[Source]) -> dict[str, Source]:
+    return {s.id: s for s in sources}
+
+
+LoadSources = Callable[[Path], list[Source]]

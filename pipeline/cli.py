@@ -1,0 +1,361 @@
+"""The `eudigest` command: a thin shell over jobs and the store.
+
+Exit codes: 0 success, 1 the job ran but failed as a whole (for example no
+source could be fetched), 2 wrong usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import jobs
+from pipeline.bootstrap import Services, build
+from pipeline.config import VERSION, Settings, load_dotenv_into
+from pipeline.errors import EudigestError, NotFound
+from pipeline.model import IngestReport, Item, ItemStatus, SourceHealth, SourceReport
+from pipeline.store.items import ItemQuery
+
+log = logging.getLogger("eudigest")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        load_dotenv_into(os.environ, Path.cwd() / ".env")
+        settings = Settings.from_env(os.environ)
+        services = build(settings)
+    except EudigestError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        return 2
+    try:
+        return int(args.func(services, args, out, err))
+    except NotFound as exc:
+        err.print(f"[red]error:[/] not found: {exc.ident}", highlight=False)
+        return 2
+    except EudigestError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    finally:
+        services.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eudigest", description="EU policy digest pipeline.")
+    p.add_argument("--version", action="version", version=f"eudigest {VERSION}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help="create or upgrade the database; load sources and taxonomy")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("fetch", help="fetch the sources and store new items")
+    s.add_argument("--source", action="append", default=[], metavar="ID", help="only this source")
+    s.add_argument("--sources-file", type=Path, metavar="PATH", help="use this sources.yaml")
+    s.add_argument("--force", action="store_true", help="also fetch sources in backoff")
+    s.add_argument("--due", action="store_true", help="only sources whose interval has passed")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_fetch)
+
+    s = sub.add_parser("sources", help="list sources and their health")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sources)
+
+    s = sub.add_parser("items", help="list items, or change their status")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--topic", metavar="ID")
+    s.add_argument("--source", metavar="ID")
+    s.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    s.add_argument("--status", choices=[x.value for x in ItemStatus], action="append")
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_items)
+    items_sub = s.add_subparsers(dest="action", metavar="ACTION")
+    d = items_sub.add_parser("delete", help="delete items; they never come back from a feed")
+    d.add_argument("ids", type=int, nargs="+", metavar="ID")
+    d.set_defaults(func=cmd_items_delete)
+
+    s = sub.add_parser("demo", help="the main job on the embedded defaults: init and fetch")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def _date(text: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-25") from None
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    r = jobs.init(services)
+    out.print(
+        f"schema at revision {r.revision}; {r.topics} topics, {r.sources} sources loaded "
+        f"({services.store.engine.url.render_as_string()})",
+        highlight=False,
+    )
+    return 0
+
+
+def cmd_fetch(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    show_progress = not args.json and err.is_terminal
+    status = err.status("fetching…") if show_progress else None
+    done: list[SourceReport] = []
+
+    def progress(r: SourceReport) -> None:
+        done.append(r)
+        if status is not None:
+            status.update(f"fetching… {len(done)} done, last: {r.source_id} ({r.status})")
+
+    if status is not None:
+        status.start()
+    try:
+        report = jobs.fetch(
+            services,
+            source_ids=args.source,
+            sources_file=args.sources_file,
+            force=args.force,
+            due_only=args.due,
+            progress=progress,
+        )
+    finally:
+        if status is not None:
+            status.stop()
+    if args.json:
+        out.print_json(data=[_source_report_json(r) for r in report.sources])
+    else:
+        _print_fetch_report(report, out)
+    return _fetch_exit(report, err)
+
+
+def _fetch_exit(report: IngestReport, err: Console) -> int:
+    attempted = report.attempted
+    if attempted and not report.succeeded:
+        first = attempted[0].error or "unknown error"
+        hint = " Is there a network connection?" if _looks_offline(attempted) else ""
+        err.print(
+            f"[red]error:[/] no source could be fetched ({len(attempted)} failed; "
+            f"first error: {first}).{hint}",
+            highlight=False,
+        )
+        return 1
+    return 0
+
+
+def _looks_offline(reports: Sequence[SourceReport]) -> bool:
+    words = ("cannot connect", "name or service", "temporary failure", "network", "resolve")
+    return all(any(w in (r.error or "").lower() for w in words) for r in reports)
+
+
+def _print_fetch_report(report: IngestReport, out: Console) -> None:
+    table = Table(title="Fetch", title_justify="left")
+    for col in ("source", "status", "entries", "new", "updated", "unchanged", "note"):
+        table.add_column(col, justify="right" if col in ("entries", "new") else "left")
+    for r in report.sources:
+        note = r.error or ""
+        if r.status == "deferred" and r.next_try:
+            note = f"in backoff until {_local(r.next_try)}"
+        if r.suppressed:
+            note = f"{r.suppressed} deleted by staff, ignored"
+        table.add_row(
+            r.source_id,
+            _status_text(r.status),
+            str(r.entries),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            note,
+        )
+    out.print(table)
+    out.print(
+        f"{len(report.succeeded)} sources fetched, {len(report.failed)} failed; "
+        f"{report.total('new')} new, {report.total('updated')} updated, "
+        f"{report.total('unchanged')} unchanged items.",
+        highlight=False,
+    )
+
+
+def _status_text(status: str) -> str:
+    return {
+        "ok": "[green]ok[/]",
+        "not_modified": "[green]unchanged (304)[/]",
+        "failed": "[red]failed[/]",
+        "deferred": "[yellow]deferred[/]",
+    }.get(status, status)
+
+
+def cmd_sources(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    healths = services.store.sources.health()
+    if args.json:
+        out.print_json(data=[_health_json(h) for h in healths])
+        return 0
+    table = Table(title="Sources", title_justify="left")
+    for col in ("id", "institution", "items", "last success", "failures", "next try", "last error"):
+        table.add_column(col)
+    for h in healths:
+        table.add_row(
+            h.source.id + ("" if h.source.enabled else " (disabled)"),
+            h.source.institution,
+            str(h.items),
+            _local(h.last_success) if h.last_success else "never",
+            f"[red]{h.consecutive_failures}[/]" if h.consecutive_failures else "0",
+            _local(h.next_try) if h.next_try else "now",
+            (h.last_error or "")[:80] if h.consecutive_failures else "",
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    query = ItemQuery(
+        topic=args.topic,
+        source_id=args.source,
+        since=args.since,
+        status=[ItemStatus(s) for s in args.status] if args.status else None,
+        limit=args.limit,
+    )
+    found = services.store.items.list(query)
+    tz = services.settings.tz
+    if args.json:
+        out.print_json(data=[item_json(i, tz) for i in found])
+        return 0
+    table = Table(title=f"Items ({len(found)})", title_justify="left")
+    for col in ("id", "published", "source", "type", "topics", "rel.", "title"):
+        table.add_column(col)
+    for i in found:
+        table.add_row(
+            str(i.id),
+            i.published.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+            i.source_id,
+            i.doc_type.value,
+            ", ".join(t.topic_id for t in i.topics[:3]),
+            f"{i.relevance:.2f}",
+            i.title[:90],
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_items_delete(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    n = services.store.items.set_status(args.ids, ItemStatus.DELETED, now=services.clock())
+    out.print(f"{n} items deleted; they will not come back from their feeds.")
+    return 0
+
+
+def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    cmd_init(services, args, out, err)
+    out.print("fetching the sources of sources.yaml …", highlight=False)
+    report = jobs.fetch(services)
+    _print_fetch_report(report, out)
+    if report.attempted and not report.succeeded:
+        out.print(
+            "[yellow]No source could be reached, so nothing was fetched.[/] "
+            "This machine seems to have no connection to the EU sites "
+            f"(first error: {report.attempted[0].error}). "
+            "The run itself worked: `eudigest sources` shows each source's health, "
+            "and the next run retries them.",
+            highlight=False,
+        )
+    total = services.store.items.count()
+    out.print(f"{total} items in the store ({services.settings.database_url}).", highlight=False)
+    return 0
+
+
+# ---------------------------------------------------------------- JSON shapes
+
+
+def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "source": i.source_id,
+        "title": i.title,
+        "url": i.url,
+        "summary_html": i.summary_html,
+        "published": i.published.astimezone(tz).isoformat(),
+        "fetched_at": i.fetched_at.astimezone(tz).isoformat(),
+        "language": i.language,
+        "languages": list(i.languages),
+        "versions": [
+            {"language": v.language, "title": v.title, "url": v.url, "source": v.source_id}
+            for v in i.versions
+        ],
+        "topics": [t.topic_id for t in i.topics],
+        "topic_confidence": {t.topic_id: round(t.confidence, 3) for t in i.topics},
+        "doc_type": i.doc_type.value,
+        "references": list(i.references),
+        "deadlines": [
+            {"date": d.date.isoformat(), "kind": d.kind.value, "label": d.label}
+            for d in i.deadlines
+        ],
+        "relevance": round(i.relevance, 3),
+        "status": i.status.value,
+        "family": i.family,
+    }
+
+
+def _health_json(h: SourceHealth) -> dict[str, Any]:
+    return {
+        "id": h.source.id,
+        "name": h.source.name,
+        "institution": h.source.institution,
+        "url": h.source.url,
+        "kind": h.source.kind.value,
+        "language": h.source.language,
+        "enabled": h.source.enabled,
+        "last_attempt": _iso(h.last_attempt),
+        "last_success": _iso(h.last_success),
+        "last_error": h.last_error,
+        "last_error_at": _iso(h.last_error_at),
+        "consecutive_failures": h.consecutive_failures,
+        "next_try": _iso(h.next_try),
+        "etag": h.etag,
+        "last_modified": h.last_modified,
+        "items": h.items,
+    }
+
+
+def _source_report_json(r: SourceReport) -> dict[str, Any]:
+    return {
+        "source": r.source_id,
+        "status": r.status,
+        "entries": r.entries,
+        "new": r.new,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "suppressed": r.suppressed,
+        "error": r.error,
+        "next_try": _iso(r.next_try),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _local(value: dt.datetime) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The eudigest error tree.
+
+EudigestError
+├── ConfigError                 a setting, sources.yaml or taxonomy.yaml is wrong
+├── SourceError(source_id)      one source failed; the run goes on
+│   ├── FetchError              network, HTTP status, size cap, redirects
+│   └── ParseError              not a feed, malformed beyond repair, bad JSON
+├── NotFound                    carries the id asked for
+│   ├── SourceNotFound
+│   ├── ItemNotFound
+│   ├── EditionNotFound
+│   └── SubscriberNotFound
+├── InvalidInput (ValueError)   something a person sent us is wrong
+├── InvalidTransition           an edition cannot go from one state to another
+├── StoreError                  the database failed; __cause__ holds the driver error
+│   └── DuplicateItem
+└── DeliveryError(permanent)    a mail could not be sent
+"""
+
+from __future__ import annotations
+
+
+class EudigestError(Exception):
+    """Root of every error eudigest raises on purpose."""
+
+
+class ConfigError(EudigestError):
+    """Configuration is invalid. The message names the variable or file, line and field."""
+
+
+class SourceError(EudigestError):
+    def __init__(self, source_id: str, message: str) -> None:
+        super().__init__(message)
+        self.source_id = source_id
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FetchError(SourceError):
+    pass
+
+
+class ParseError(SourceError):
+    pass
+
+
+class NotFound(EudigestError):
+    def __init__(self, ident: object) -> None:
+        super().__init__(f"{type(self).__name__}: {ident!r}")
+        self.ident = ident
+
+
+class SourceNotFound(NotFound):
+    pass
+
+
+class ItemNotFound(NotFound):
+    pass
+
+
+class EditionNotFound(NotFound):
+    pass
+
+
+class SubscriberNotFound(NotFound):
+    pass
+
+
+class InvalidInput(EudigestError, ValueError):
+    pass
+
+
+class InvalidTransition(EudigestError):
+    def __init__(self, edition_id: int, from_state: str, to_state: str) -> None:
+        super().__init__(f"edition {edition_id}: cannot go from {from_state} to {to_state}")
+        self.edition_id = edition_id
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+class StoreError(EudigestError):
+    pass
+
+
+class DuplicateItem(StoreError):
+    pass
+
+
+class DeliveryError(EudigestError):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent

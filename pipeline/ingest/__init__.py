@@ -1,0 +1,197 @@
+"""Ingest: pull what EU institutions publish into the store.
+
+    store.sources.health()                     what is configured, validators, backoff
+      | select (enabled; due or not in backoff; --source)
+      | fetch.Fetcher.fetch_all                concurrent, per-host limit, conditional GET
+      | for each result, as it arrives:
+      |   FAILED       → record failure, next try by exponential backoff / Retry-After
+      |   NOT_MODIFIED → record success (no parsing: a 304 costs nothing)
+      |   OK           → parse → normalize → classify        (per entry, pure)
+      |                  → store.items.lookup → dedupe.decide (pure) → store.items.apply
+      |                  → record success
+      | IngestReport (new, updated, unchanged, failed per source)
+
+A failing source never stops the run: its error is stored on the source and
+shown by `eudigest sources`. Nothing here raises for a source's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from pipeline.errors import EudigestError, SourceError
+from pipeline.ingest import adapters
+from pipeline.ingest.classify import Classifier
+from pipeline.ingest.dedupe import Incoming, decide
+from pipeline.ingest.fetch import Fetcher, FetchRequest, next_try_after_failure
+from pipeline.ingest.normalize import normalize
+from pipeline.ingest.parse import parse
+from pipeline.model import (
+    FetchResult,
+    FetchStatus,
+    IngestReport,
+    Source,
+    SourceHealth,
+    SourceReport,
+    Taxonomy,
+)
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+Progress = Callable[[SourceReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    only: Sequence[str] | None = None  # the source ids to consider (None: all registered)
+    explicit: bool = False  # an operator named them: fetch even those in backoff
+    due_only: bool = False  # skip sources whose interval has not passed (scheduler)
+    force: bool = False  # ignore backoff and Retry-After
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Brussels"))
+    backoff_max_minutes: int = 360
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def run_ingest(
+    store: Store,
+    fetcher: Fetcher,
+    taxonomy: Taxonomy,
+    options: IngestOptions = IngestOptions(),
+    *,
+    clock: Clock = utcnow,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Fetch, parse and store every selected source; see the module docstring."""
+    now = clock()
+    report = IngestReport()
+    selected: list[SourceHealth] = []
+    for h in store.sources.health(options.only):
+        if not h.source.enabled and not options.explicit:
+            continue
+        if _deferred(h, options, now):
+            report.sources.append(SourceReport(h.source.id, "deferred", next_try=h.next_try))
+        else:
+            selected.append(h)
+    if not selected:
+        return report
+    worker = _Worker(store, taxonomy, options, clock)
+    requests = [worker.request(h) for h in selected]
+    by_id = {h.source.id: h for h in selected}
+
+    async def consume() -> None:
+        async for result in fetcher.fetch_all(requests):
+            r = await asyncio.to_thread(worker.handle, by_id[result.source_id], result)
+            report.sources.append(r)
+            if progress is not None:
+                progress(r)
+
+    asyncio.run(consume())
+    return report
+
+
+def _deferred(h: SourceHealth, options: IngestOptions, now: dt.datetime) -> bool:
+    """Wait for this source? Backoff and Retry-After are polite; --force overrides them."""
+    if options.force or h.next_try is None or h.next_try <= now:
+        return False
+    if options.due_only:
+        return True
+    # An operator's plain `eudigest fetch` fetches everything, except a failing source
+    # in backoff; naming the source (--source) asks for it explicitly.
+    return h.consecutive_failures > 0 and not options.explicit
+
+
+class _Worker:
+    """Handles one fetched source: parse, normalize, classify, dedupe, store."""
+
+    def __init__(
+        self, store: Store, taxonomy: Taxonomy, options: IngestOptions, clock: Clock
+    ) -> None:
+        self.store = store
+        self.classifier = Classifier(taxonomy)
+        self.options = options
+        self.clock = clock
+
+    def request(self, h: SourceHealth) -> FetchRequest:
+        spec = adapters.request_for(h.source)
+        return FetchRequest(
+            source_id=h.source.id,
+            url=spec.url,
+            method=spec.method,
+            headers=dict(spec.headers),
+            content=spec.content,
+            data=spec.data,
+            files=spec.files,
+            etag=h.etag,
+            last_modified=h.last_modified,
+        )
+
+    def handle(self, h: SourceHealth, result: FetchResult) -> SourceReport:
+        started = time.perf_counter()
+        source = h.source
+        report = SourceReport(source.id, elapsed_s=result.elapsed_s)
+        now = self.clock()
+        try:
+            if result.status is FetchStatus.FAILED:
+                raise SourceError(source.id, result.error or "fetch failed")
+            if result.status is FetchStatus.OK:
+                self._ingest_body(source, result, report, now)
+            else:
+                report.status = "not_modified"
+            report.next_try = now + dt.timedelta(minutes=source.interval_minutes)
+            self.store.sources.record_success(
+                source.id,
+                now=now,
+                next_try=report.next_try,
+                etag=result.etag or h.etag,
+                last_modified=result.last_modified or h.last_modified,
+            )
+        except EudigestError as exc:
+            # A source's failure (fetch, parse, even a store error on its items) is
+            # recorded on the source; the run goes on with the others.
+            failures = h.consecutive_failures + 1
+            report.status = "failed"
+            report.error = str(exc)
+            report.next_try = next_try_after_failure(
+                failures,
+                source.interval_minutes,
+                now,
+                result.retry_after,
+                self.options.backoff_max_minutes,
+            )
+            log.warning("source %s failed (%d in a row): %s", source.id, failures, exc)
+            self.store.sources.record_failure(
+                source.id, now=now, error=str(exc), next_try=report.next_try
+            )
+        report.elapsed_s = result.elapsed_s + (time.perf_counter() - started)
+        return report
+
+    def _ingest_body(
+        self, source: Source, result: FetchResult, report: SourceReport, now: dt.datetime
+    ) -> None:
+        raw_items = parse(source, result)
+        incoming = []
+        for raw in raw_items:
+            item = normalize(raw, source, tz=self.options.tz, now=now)
+            incoming.append(Incoming(item, self.classifier.classify(item, source)))
+        known = self.store.items.lookup(
+            identities={i.item.identity for i in incoming},
+            urls={i.item.url for i in incoming if i.item.url},
+            families={i.item.family for i in incoming if i.item.family},
+        )
+        changes = decide(incoming, known, institution=source.institution)
+        counts = self.store.items.apply(changes, now=now)
+        report.status = "ok"
+        report.entries = len(raw_items)
+        report.new, report.updated = counts.new, counts.updated
+        report.unchanged, report.suppressed = counts.unchanged, counts.suppressed

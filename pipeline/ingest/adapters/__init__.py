@@ -1,0 +1,71 @@
+"""Readers for sources that are not RSS/Atom feeds, by name.
+
+    request_for(source) → RequestSpec    what fetch.py should send (GET source.url by default;
+                                         ft_search POSTs its query as multipart JSON parts)
+    get(name).parse(source, result)      → list[RawItem]
+
+Known adapters: `html` (CSS selectors from options), `ft_search` (Funding &
+Tenders SEDIA search API), `have_your_say` (Better Regulation initiatives),
+`sanctionsmap` (EU Sanctions Map regimes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.ingest.adapters import ft_search, have_your_say, html, sanctionsmap
+from pipeline.ingest.adapters._base import (
+    Adapter,
+    RequestSpec,
+    check_feed_options,
+    default_request,
+)
+from pipeline.model import Source, SourceKind
+
+__all__ = ["ADAPTER_NAMES", "Adapter", "RequestSpec", "check_options", "get", "request_for"]
+
+_ADAPTERS: dict[str, Adapter] = {
+    module.NAME: Adapter(
+        name=module.NAME,
+        parse=module.parse,
+        request=module.request,
+        check_options=getattr(module, "check_options", lambda options: []),
+    )
+    for module in (html, ft_search, have_your_say, sanctionsmap)
+}
+
+ADAPTER_NAMES: frozenset[str] = frozenset(_ADAPTERS)
+
+
+def get(name: str) -> Adapter:
+    """The adapter called `name`; ConfigError naming the known ones if there is none."""
+    try:
+        return _ADAPTERS[name]
+    except KeyError:
+        known = ", ".join(sorted(ADAPTER_NAMES))
+        raise ConfigError(f"unknown adapter {name!r} (known adapters: {known})") from None
+
+
+def _adapter_for(source: Source) -> Adapter | None:
+    if source.adapter:
+        return get(source.adapter)
+    if source.kind == SourceKind.HTML:
+        return _ADAPTERS[html.NAME]
+    return None
+
+
+def request_for(source: Source) -> RequestSpec:
+    """The HTTP request that fetches `source` (a plain GET of its URL unless an adapter says so)."""
+    adapter = _adapter_for(source)
+    return adapter.request(source) if adapter is not None else default_request(source)
+
+
+def check_options(source: Source) -> list[str]:
+    """Problems with `source.options` for its adapter, for sources.yaml validation."""
+    adapter = _adapter_for(source)
+    options: Mapping[str, Any] = source.options
+    if adapter is not None:
+        return adapter.check_options(options)
+    return check_feed_options(options) if source.kind == SourceKind.FEED else []

@@ -1,0 +1,131 @@
+"""Decide what each incoming entry is: new, an update, a language version, or known.
+
+Pure: no I/O. `run_ingest` asks the store what it knows (`Known`) and hands
+the entries of one source here; the store then writes the decisions.
+
+Identity, in this order:
+1. the entry's own identity (guid → link → content hash, made by normalize):
+   known and its content hash equal → UNCHANGED; hash differs → UPDATE;
+2. its canonical URL, published by another source → DUPLICATE (one item).
+   Within one source the publisher's own ids decide: two entries with different
+   guids are two items even when they share a link (some feeds give every entry
+   the same placeholder link), and entries without guids share the link identity;
+3. its family key (press release number "IP/26/1692", or a procedure reference
+   "2025/0123(COD)") on an item that lacks this language → ADD_VERSION.
+   A press number is one document: the same language again is a DUPLICATE.
+   A procedure reference names a file with many documents, so it only merges
+   another language version from the same institution published within
+   `PROCEDURE_WINDOW`; anything else is a NEW item.
+An item that staff deleted is a tombstone: every match with it is SUPPRESSED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pipeline.model import (
+    ChangeKind,
+    Classification,
+    ItemChange,
+    ItemStatus,
+    Known,
+    KnownItem,
+    NormalizedItem,
+)
+
+PROCEDURE_WINDOW = dt.timedelta(days=3)
+_PROCEDURE_RE = re.compile(r"^\d{4}/\d{4}\([A-Z]{3}\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    item: NormalizedItem
+    classification: Classification
+
+
+def decide(incoming: Sequence[Incoming], known: Known, *, institution: str) -> list[ItemChange]:
+    """One decision per incoming entry, in order. Later entries see earlier decisions."""
+    decisions: list[ItemChange] = []
+    seen: set[str] = set()  # identities of this batch (one source)
+    batch_family: dict[str, list[KnownItem]] = {}  # NEW items of this batch, by family
+    for entry in incoming:
+        it, cl = entry.item, entry.classification
+        if it.identity in seen:
+            decisions.append(ItemChange(ChangeKind.DUPLICATE, it))
+            continue
+        seen.add(it.identity)
+        change = _decide_one(it, cl, known, institution)
+        if change.kind is ChangeKind.NEW and it.family is not None:
+            # Another language of an item that is itself new in this batch: join it.
+            match = _family_match(it, batch_family.get(it.family, ()), institution)
+            if match is not None:
+                target, kind = match
+                change = ItemChange(kind, it, cl, join=-target.item_id - 1)
+            else:
+                batch_family.setdefault(it.family, []).append(
+                    KnownItem(
+                        item_id=-len(decisions) - 1,  # stands for "decision number n"
+                        family=it.family,
+                        status=ItemStatus.NEW,
+                        languages=frozenset({it.language}),
+                        published=it.published,
+                        institution=institution,
+                    )
+                )
+        decisions.append(change)
+    return decisions
+
+
+def _decide_one(
+    it: NormalizedItem, cl: Classification, known: Known, institution: str
+) -> ItemChange:
+    version = known.by_identity.get(it.identity)
+    if version is not None:
+        if version.item_status is ItemStatus.DELETED:
+            return ItemChange(ChangeKind.SUPPRESSED, it, item_id=version.item_id)
+        if version.content_hash == it.content_hash:
+            return ItemChange(ChangeKind.UNCHANGED, it, item_id=version.item_id)
+        return ItemChange(ChangeKind.UPDATE, it, cl, item_id=version.item_id)
+
+    same_url = known.by_url.get(it.url) if it.url else None
+    if same_url is not None and same_url.source_id != it.source_id:
+        deleted = same_url.item_status is ItemStatus.DELETED
+        kind = ChangeKind.SUPPRESSED if deleted else ChangeKind.DUPLICATE
+        return ItemChange(kind, it, item_id=same_url.item_id)
+
+    if it.family is not None:
+        match = _family_match(it, known.by_family.get(it.family, ()), institution)
+        if match is not None:
+            target, kind = match
+            if target.status is ItemStatus.DELETED:
+                kind = ChangeKind.SUPPRESSED
+            return ItemChange(kind, it, cl, item_id=target.item_id)
+    return ItemChange(ChangeKind.NEW, it, cl)
+
+
+def is_procedure(family: str) -> bool:
+    return bool(_PROCEDURE_RE.match(family))
+
+
+def _family_match(
+    it: NormalizedItem, candidates: Iterable[KnownItem], institution: str
+) -> tuple[KnownItem, ChangeKind] | None:
+    """The item this entry is another language version (or a copy) of, if any."""
+    procedure = is_procedure(it.family or "")
+    duplicate: tuple[KnownItem, ChangeKind] | None = None
+    for cand in candidates:
+        if procedure:
+            if (
+                cand.institution == institution
+                and it.language not in cand.languages
+                and abs(cand.published - it.published) <= PROCEDURE_WINDOW
+            ):
+                return cand, ChangeKind.ADD_VERSION
+        elif it.language not in cand.languages:
+            return cand, ChangeKind.ADD_VERSION
+        elif duplicate is None:
+            duplicate = (cand, ChangeKind.DUPLICATE)
+    return duplicate

@@ -1,0 +1,533 @@
+"""Normalize: turn a RawItem into a NormalizedItem.
+
+    title        → plain text, NFC, entities decoded (double-escapes repaired), ≤ 500 chars
+    summary_html → nh3 allow-list, links get rel="noopener noreferrer nofollow", ≤ 20,000 chars
+    url          → canonical_url() (tracking parameters dropped, http/https only)
+    language     → raw or source language, primary subtag, lowercase
+    published    → aware (naive means `tz`), missing means `now`, never in the future
+    identity     → guid:{source}:{guid} | url:{canonical} | hash:{source}:{sha256}
+    content_hash → sha256 over what the source published (title, text, url, its date)
+    family       → "IP/26/1692" (press corner) or "2025/0123(COD)" (procedure) or None
+
+Future dates: EU feeds sometimes put an event's date into pubDate. A published
+time more than FUTURE_EVENT_AFTER ahead of `now` is kept as a Deadline of kind
+EVENT and published becomes `now`; anything less far ahead (time zones,
+embargoes) is clamped to `now` silently. content_hash uses the date as the
+source gave it, so clamping never looks like a change at the source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import nh3
+
+from pipeline.model import Deadline, DeadlineKind, NormalizedItem, RawItem, Source
+
+__all__ = [
+    "MAX_SUMMARY_CHARS",
+    "MAX_TITLE_CHARS",
+    "canonical_url",
+    "family_key",
+    "html_to_text",
+    "normalize",
+    "sanitize_html",
+]
+
+MAX_TITLE_CHARS = 500
+MAX_SUMMARY_CHARS = 20_000  # of sanitised HTML
+MAX_EXTRA_TEXT_CHARS = 20_000
+MAX_RAW_HTML_CHARS = 400_000  # raw input is cut here before nh3 ever sees it
+MAX_IDENTITY_CHARS = 1_000  # longer identities are replaced by a hash of themselves
+MAX_CATEGORIES = 50
+MAX_CATEGORY_CHARS = 200
+MAX_REFERENCES = 200
+FUTURE_EVENT_AFTER = dt.timedelta(days=2)
+UNTITLED = "(ohne Titel)"
+
+# ---------------------------------------------------------------- HTML
+
+_ALLOWED_TAGS = {
+    "p", "br", "a", "ul", "ol", "li", "strong", "em", "b", "i", "u", "sub", "sup",
+    "h3", "h4", "h5", "h6", "blockquote",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+}  # fmt: skip
+# Tags removed together with everything inside them.
+_DROP_WITH_CONTENT = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+    "template", "noscript", "noembed", "noframes", "svg", "math", "title", "head",
+    "textarea", "select", "xmp",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+}
+_LINK_REL = "noopener noreferrer nofollow"
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+_SANITIZER = nh3.Cleaner(
+    tags=_ALLOWED_TAGS,
+    clean_content_tags=_DROP_WITH_CONTENT,
+    attributes=_ALLOWED_ATTRIBUTES,
+    link_rel=_LINK_REL,
+    url_schemes=_URL_SCHEMES,
+    url_relative="deny",
+)
+_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=_DROP_WITH_CONTENT, attributes={})
+
+_TAG_RE = re.compile(r"<[a-zA-Z/!?]")
+# Block elements nh3 strips: keep a gap so that words of two blocks do not glue together.
+_STRIPPED_BLOCKS = (
+    "div|section|article|header|footer|main|aside|nav|figure|figcaption|dl|dt|dd"
+    "|pre|hr|address|center|details|summary|h1|h2"
+)
+_KEPT_BLOCKS = "p|li|tr|td|th|br|ul|ol|table|caption|blockquote|h3|h4|h5|h6"
+_STRIPPED_BLOCK_RE = re.compile(rf"(</?(?:{_STRIPPED_BLOCKS})\b[^>]*>)", re.IGNORECASE)
+_ANY_BLOCK_RE = re.compile(rf"(</?(?:{_STRIPPED_BLOCKS}|{_KEPT_BLOCKS})\b[^>]*>)", re.IGNORECASE)
+# Whitespace next to a block tag of sanitised (so collapsed) HTML carries no meaning.
+# Two patterns that start with a literal: a leading \s* would make sre try every position.
+_SPACE_BEFORE_BLOCK_RE = re.compile(rf" (?=</?(?:{_KEPT_BLOCKS})[\s>])")
+_SPACE_AFTER_BLOCK_RE = re.compile(rf"(</?(?:{_KEPT_BLOCKS})(?:\s[^>]*)?>) ")
+_HREF_RE = re.compile("href", re.IGNORECASE)
+_H12_RE = re.compile(r"<(/?)h[12]\b", re.IGNORECASE)
+_WS_RE = re.compile(r"\s+")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
+_ENTITY_RE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+# "&amp;szlig;" in (sanitised) HTML shows "&szlig;": a feed escaped twice.
+_DOUBLE_ESCAPE_RE = re.compile(
+    r"&amp;((?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});)"
+)
+
+
+def sanitize_html(html_in: str, *, base: str | None = None) -> str:
+    """Sanitise untrusted HTML to the allow-list; relative links resolve against `base`.
+
+    Without `base`, relative links lose their href (the text stays). Headings
+    h1/h2 become h3; stripped block elements leave a space. Entities that a
+    feed escaped twice ("&amp;amp;") are repaired.
+    """
+    if not html_in:
+        return ""
+    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", html_in[:MAX_RAW_HTML_CHARS]))
+    if not _TAG_RE.search(text):
+        # Plain text: keep its line breaks visible.
+        lines = (_collapse(line) for line in text.splitlines())
+        text = "<br>".join(line for line in lines if line)
+    else:
+        text = _H12_RE.sub(r"<\1h3", text)
+        text = _STRIPPED_BLOCK_RE.sub(r" \1 ", text)
+    cleaner = _SANITIZER if base is None or not _HREF_RE.search(text) else _cleaner_with_base(base)
+    clean = cleaner.clean(text)
+    clean = _repair_double_escapes(clean)
+    clean = _collapse(clean)
+    clean = _SPACE_BEFORE_BLOCK_RE.sub("", clean)
+    return _SPACE_AFTER_BLOCK_RE.sub(r"\1", clean)
+
+
+def _cleaner_with_base(base: str) -> nh3.Cleaner:
+    def resolve(url: str) -> str | None:
+        absolute = urljoin(base, url)
+        return absolute if absolute.lower().startswith(("http://", "https://")) else None
+
+    return nh3.Cleaner(
+        tags=_ALLOWED_TAGS,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        attributes=_ALLOWED_ATTRIBUTES,
+        link_rel=_LINK_REL,
+        url_schemes=_URL_SCHEMES,
+        url_relative=resolve,
+    )
+
+
+def _repair_double_escapes(clean_html: str) -> str:
+    for _ in range(3):
+        repaired = _DOUBLE_ESCAPE_RE.sub(r"&\1", clean_html)
+        if repaired == clean_html:
+            break
+        clean_html = repaired
+    return clean_html
+
+
+def html_to_text(html_in: str) -> str:
+    """Plain text of an HTML fragment: tags and scripts gone, entities decoded once, NFC."""
+    if not html_in:
+        return ""
+    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", html_in[:MAX_RAW_HTML_CHARS]))
+    if _TAG_RE.search(text):
+        text = _ANY_BLOCK_RE.sub(r" \1 ", text)
+    text = html.unescape(_TEXT_ONLY.clean(text))
+    return _collapse(text)
+
+
+def _bound_html(clean_html: str, limit: int) -> str:
+    """Cut sanitised HTML to `limit` chars outside a tag or entity, then let nh3 close tags."""
+    if len(clean_html) <= limit:
+        return clean_html
+    reserve = 200
+    while reserve < limit:
+        cut = clean_html[: limit - reserve]
+        lt, gt = cut.rfind("<"), cut.rfind(">")
+        if lt > gt:  # inside a tag
+            cut = cut[:lt]
+        amp = cut.rfind("&")
+        if amp > cut.rfind(";") and len(cut) - amp < 12:  # inside an entity
+            cut = cut[:amp]
+        space = cut.rfind(" ")
+        if space > len(cut) - 100:
+            cut = cut[:space]
+        result = _SANITIZER.clean(cut.rstrip() + " …")
+        if len(result) <= limit:
+            return result
+        reserve *= 2
+    return html.escape(_truncate_text(html_to_text(clean_html), limit // 2), quote=False)
+
+
+# ---------------------------------------------------------------- text
+
+
+def _decode_entities(text: str) -> str:
+    """Decode `&name;` entities, repeatedly (at most 3 rounds) for double-escaped feeds."""
+    for _ in range(3):
+        if "&" not in text:
+            break
+        decoded = _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _collapse(text: str) -> str:
+    """Whitespace runs (any Unicode space, NBSP included) as one space; str.split is fast."""
+    return " ".join(text.split())
+
+
+def clean_text(text: str) -> str:
+    """NFC, control characters removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", text))
+    return _collapse(text)
+
+
+def clean_title(title: str) -> str:
+    """A feed title as plain text: tags stripped, entities decoded, whitespace collapsed."""
+    title = title[:MAX_RAW_HTML_CHARS]
+    if re.search(r"<[a-zA-Z/][^>]*>", title):
+        title = html_to_text(title)
+    return _truncate_text(clean_text(_decode_entities(title)), MAX_TITLE_CHARS)
+
+
+def _truncate_text(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit - 100:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–") + "…"
+
+
+# ---------------------------------------------------------------- URLs
+
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "gclsrc", "mc_cid", "mc_eid",
+        "_hsenc", "_hsmi", "__hssc", "__hstc", "__hsfp", "hsctatracking", "mkt_tok",
+        "xtor", "s_kwcid", "ocid", "cmp", "ref_src", "ref_url", "igshid", "yclid",
+        "msclkid", "_ga", "_gl", "twclid", "ttclid", "li_fat_id", "srsltid", "sc_cid",
+        "trk", "trkcampaign", "oly_anon_id", "oly_enc_id", "rb_clickid", "vero_id",
+        "wickedid", "_openstat", "ns_campaign", "ns_mchannel", "ns_source", "ns_linkname",
+        "ns_fee", "spm", "scid", "cvid", "mbid",
+    }
+)  # fmt: skip
+_TRACKING_PREFIXES = ("utm_", "at_", "wt_", "wt.", "piwik_", "pk_", "mtm_", "matomo_", "hsa_")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
+# Characters left as they are when quoting a path or query (RFC 3986 reserved + unreserved + %).
+_SAFE_PATH = "/%:@!$&'()*+,;=~-._"
+_SAFE_QUERY = _SAFE_PATH + "?"
+
+
+def _is_tracking(name: str) -> bool:
+    key = unquote(name).strip().lower()
+    return key in _TRACKING_EXACT or key.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """A URL in one spelling: lowercase scheme and host, no default port, no fragment,
+    no tracking parameters, other parameters in their order, relative resolved on `base`.
+
+    http stays http. Fragments that are single-page-app routes ("#/…", "#!…") are kept,
+    since they name the page. A string that is not a parseable URL comes back stripped.
+    Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
+    """
+    url = _CONTROL_RE.sub("", url).strip()
+    url = re.sub(r"[\t\r\n]", "", url)
+    if base:
+        try:
+            url = urljoin(base.strip(), url)
+        except ValueError:
+            return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.netloc:
+        return url
+    netloc = _canonical_netloc(parts.netloc, scheme)
+    if netloc is None:
+        return url
+    path = _upper_escapes(quote(parts.path, safe=_SAFE_PATH)) or "/"
+    query = _canonical_query(parts.query)
+    fragment = parts.fragment if parts.fragment.startswith(("/", "!")) else ""
+    if fragment:
+        fragment = _upper_escapes(quote(fragment, safe=_SAFE_QUERY + "#"))
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _canonical_netloc(netloc: str, scheme: str) -> str | None:
+    userinfo, _, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):  # IPv6 literal
+        end = hostport.find("]")
+        if end < 0:
+            return None
+        host, rest = hostport[: end + 1], hostport[end + 1 :]
+        port = rest[1:] if rest.startswith(":") else ""
+        if rest and not rest.startswith(":"):
+            return None
+    else:
+        host, _, port = hostport.partition(":")
+    host = host.lower().rstrip(".")
+    if not host:
+        return None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    if port and not port.isdigit():
+        return None
+    if port:
+        port = str(int(port))
+    hostport = host if port in ("", _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{userinfo}@{hostport}" if userinfo else hostport
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name = pair.split("=", 1)[0]
+        if _is_tracking(name):
+            continue
+        kept.append(_upper_escapes(quote(pair, safe=_SAFE_QUERY)))
+    return "&".join(kept)
+
+
+def _upper_escapes(text: str) -> str:
+    return _PCT_RE.sub(lambda m: m.group(0).upper(), text)
+
+
+def _http_url(value: str | None, base: str | None = None) -> str | None:
+    """The canonical URL if `value` is an absolute (or resolvable) http(s) URL, else None."""
+    if not value or not value.strip():
+        return None
+    canon = canonical_url(value, base)
+    if not canon.startswith(("http://", "https://")) or _WS_RE.search(canon):
+        return None
+    try:
+        return canon if urlsplit(canon).hostname else None
+    except ValueError:  # left unparsed by canonical_url, e.g. "http://[::1"
+        return None
+
+
+# ---------------------------------------------------------------- families
+
+_PRESS_TYPES = "ip|statement|mex|memo|speech|qanda|fs|ac|inf|daily|read|news"
+_PRESSCORNER_URL_RE = re.compile(
+    rf"/presscorner/(?:detail|api/documents)/[a-z]{{2}}/({_PRESS_TYPES})_(\d{{2}})_(\d{{1,6}})\b"
+    rf"|/rapid/press-release_({_PRESS_TYPES})-(\d{{2}})-(\d{{1,6}})_",
+    re.IGNORECASE,
+)
+_PRESS_NUMBER_RE = re.compile(
+    r"(?<![\w/])(IP|STATEMENT|MEX|MEMO|SPEECH|QANDA|FS|AC|INF|DAILY)/(\d{2})/(\d{1,6})(?![\w/])"
+)
+PROCEDURE_TYPES = (
+    "COD|CNS|APP|NLE|INI|INL|BUD|DEC|RSP|ACI|AVC|SYN|DEA|RPS|IMM|REG|INS|COS|DCE|BUI|RSO"
+)
+_PROCEDURE_RE = re.compile(
+    rf"(?<![\w/])((?:19|20)\d{{2}})\s*/\s*(\d{{1,4}})\s*\(\s*({PROCEDURE_TYPES})\s*\)",
+    re.IGNORECASE,
+)
+
+
+def press_number_from_url(url: str | None) -> str | None:
+    """ "IP/26/1692" from a press corner (or old RAPID) URL in any language."""
+    if not url:
+        return None
+    m = _PRESSCORNER_URL_RE.search(url)
+    if not m:
+        return None
+    kind, year, number = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
+    return f"{kind.upper()}/{year}/{int(number)}"
+
+
+# Cheap literal-led hints: the full patterns (led by look-behinds) only run where needed.
+_PRESS_HINT = re.compile(r"/\d\d/\d")
+_PROCEDURE_HINT = re.compile(r"\(\s*[A-Za-z]{3}\s*\)")
+
+
+def press_numbers_in(text: str) -> list[str]:
+    """Press numbers ("IP/26/1692") named in a text, in order."""
+    if not _PRESS_HINT.search(text):
+        return []
+    return [f"{k}/{y}/{int(n)}" for k, y, n in _PRESS_NUMBER_RE.findall(text)]
+
+
+def procedures_in(text: str) -> list[str]:
+    """Interinstitutional procedures ("2025/0123(COD)") named in a text, in order."""
+    if not _PROCEDURE_HINT.search(text):
+        return []
+    return [f"{y}/{int(n):04d}({t.upper()})" for y, n, t in _PROCEDURE_RE.findall(text)]
+
+
+def family_key(url: str | None, text: str) -> str | None:
+    """The cross-language key of an item, or None.
+
+    1. the press corner number of the URL ("IP/26/1692"; en and de versions agree),
+    2. else a press number in the text, if the text names exactly one,
+    3. else an interinstitutional procedure ("2025/0123(COD)"), if the text names exactly one.
+    Texts naming several are ambiguous and give no key (a wrong merge is worse than none).
+    """
+    press = press_number_from_url(url)
+    if press:
+        return press
+    for found in (press_numbers_in(text), procedures_in(text)):
+        distinct = set(found)
+        if len(distinct) == 1:
+            return found[0]
+    return None
+
+
+# ---------------------------------------------------------------- normalize
+
+
+def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -> NormalizedItem:
+    """Clean one RawItem; deterministic for equal inputs (see the module docstring)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=tz)
+    url = _http_url(raw.url)
+    summary_html = _bound_html(sanitize_html(raw.summary_html, base=url), MAX_SUMMARY_CHARS)
+    summary_text = html_to_text(summary_html)
+    title = clean_title(raw.title) or _fallback_title(summary_text, url)
+    source_published = _aware(raw.published, tz)
+    deadlines = list(raw.deadlines)
+    published = source_published or now
+    if published > now:
+        if published - now > FUTURE_EVENT_AFTER:
+            event = Deadline(published.astimezone(tz).date(), DeadlineKind.EVENT, "Termin")
+            if all((d.date, d.kind) != (event.date, event.kind) for d in deadlines):
+                deadlines.append(event)
+        published = now
+    updated = _aware(raw.updated, tz)
+    if updated is not None and updated > now:
+        updated = now
+    extra_text = clean_text(raw.extra_text[:MAX_RAW_HTML_CHARS])[:MAX_EXTRA_TEXT_CHARS]
+    return NormalizedItem(
+        source_id=source.id,
+        identity=_identity(raw, source, url, title, summary_text),
+        title=title,
+        url=url,
+        summary_html=summary_html,
+        summary_text=summary_text,
+        language=_language(raw.language, source.language),
+        published=published,
+        updated=updated,
+        content_hash=_content_hash(title, summary_text, url, source_published),
+        family=family_key(url, f"{title}\n{summary_text}"),
+        categories=_categories(raw.categories),
+        deadlines=tuple(deadlines),
+        references=_unique(clean_text(r) for r in raw.references)[:MAX_REFERENCES],
+        doc_type=raw.doc_type,
+        extra_text=extra_text,
+    )
+
+
+def _fallback_title(summary_text: str, url: str | None) -> str:
+    if summary_text:
+        return _truncate_text(summary_text, 120)
+    return url[:MAX_TITLE_CHARS] if url else UNTITLED
+
+
+def _aware(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=tz)
+    return value
+
+
+_LANG_ALIASES = {"deu": "de", "ger": "de", "eng": "en", "fra": "fr", "fre": "fr"}
+
+
+def _language(raw_language: str | None, source_language: str) -> str:
+    for candidate in (raw_language, source_language):
+        if not candidate:
+            continue
+        primary = re.split(r"[-_\s]", candidate.strip().lower(), maxsplit=1)[0]
+        primary = _LANG_ALIASES.get(primary, primary)
+        if len(primary) == 2 and primary.isascii() and primary.isalpha():
+            return primary
+    return "en"
+
+
+def _identity(raw: RawItem, source: Source, url: str | None, title: str, summary_text: str) -> str:
+    guid = clean_text(raw.guid or "")
+    if guid:
+        guid_url = _http_url(guid) if guid.lower().startswith(("http://", "https://")) else None
+        identity = f"url:{guid_url}" if guid_url else f"guid:{source.id}:{guid}"
+    elif url:
+        identity = f"url:{url}"
+    else:
+        digest = _sha256(f"{title}\n{summary_text}")
+        identity = f"hash:{source.id}:{digest}"
+    if len(identity) > MAX_IDENTITY_CHARS:
+        prefix = identity.split(":", 1)[0]
+        identity = f"{prefix}:{source.id}:sha256:{_sha256(identity)}"
+    return identity
+
+
+def _content_hash(
+    title: str, summary_text: str, url: str | None, published: dt.datetime | None
+) -> str:
+    when = published.astimezone(dt.UTC).isoformat() if published else ""
+    return _sha256("\x1f".join((title, summary_text, url or "", when)))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _categories(categories: tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = (clean_text(_decode_entities(c))[:MAX_CATEGORY_CHARS] for c in categories)
+    return _unique(c for c in cleaned if c)[:MAX_CATEGORIES]
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        if v and v not in seen:
+            seen[v] = None
+    return tuple(seen)

@@ -1,0 +1,337 @@
+"""The domain words of eudigest as plain, frozen dataclasses.
+
+Stdlib only: every other module may import this one, and it imports nothing
+from the project. Data moves left to right through the flow as these types:
+
+    sources.yaml → Source
+    fetch        → FetchResult
+    parse        → RawItem            (library shapes translated at the edge)
+    normalize    → NormalizedItem     (sanitised, canonical URL, aware times, identity)
+    classify     → Classification     (topics, doc type, references, deadlines, relevance)
+    dedupe       → IngestDecision     (new / update / unchanged / suppressed / add version)
+    store        → Item, SourceHealth
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"  # RSS 0.9x/1.0/2.0 or Atom, detected by feedparser
+    HTML = "html"  # a page without a feed, scraped with CSS selectors
+    API = "api"  # a JSON API, read by a named adapter
+
+
+class DocType(StrEnum):
+    PRESS_RELEASE = "press_release"
+    LEGISLATIVE_PROPOSAL = "legislative_proposal"
+    ADOPTED_ACT = "adopted_act"
+    FUNDING_CALL = "funding_call"
+    CONSULTATION = "consultation"
+    EVENT = "event"
+    OTHER = "other"
+
+
+class ItemStatus(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DELETED = "deleted"  # a tombstone: the item never comes back from a feed
+
+
+class TopicOrigin(StrEnum):
+    AUTO = "auto"
+    STAFF = "staff"
+
+
+class DeadlineKind(StrEnum):
+    CALL_CLOSING = "call_closing"  # a funding call's closing date
+    CALL_OPENING = "call_opening"  # a funding call opens for submissions
+    CONSULTATION_END = "consultation_end"
+    EVENT = "event"
+    DEADLINE = "deadline"  # any other date named as a deadline in the text
+
+
+class FetchStatus(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One EU publication channel, as configured in sources.yaml."""
+
+    id: str
+    name: str
+    institution: str
+    url: str
+    language: str
+    kind: SourceKind
+    topics: tuple[str, ...] = ()
+    adapter: str | None = None  # for kind=api (and optionally html)
+    enabled: bool = True
+    interval_minutes: int = 60
+    options: Mapping[str, Any] = field(
+        default_factory=lambda: EMPTY
+    )  # adapter options (selectors, query)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    label_de: str
+    label_en: str
+    keywords_de: tuple[str, ...] = ()
+    keywords_en: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    topics: tuple[Topic, ...]
+    region_keywords: tuple[str, ...] = ()
+
+    def topic_ids(self) -> frozenset[str]:
+        return frozenset(t.id for t in self.topics)
+
+
+# ---------------------------------------------------------------- ingest values
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    date: dt.date
+    kind: DeadlineKind
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one HTTP fetch of a source gave. Never raises: failures are data."""
+
+    source_id: str
+    status: FetchStatus
+    url: str  # the final URL after redirects
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    retry_after: dt.datetime | None = None  # from a Retry-After header
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One entry as a parser or adapter saw it; plain text title, HTML summary."""
+
+    source_id: str
+    title: str
+    url: str | None = None
+    guid: str | None = None
+    summary_html: str = ""
+    language: str | None = None  # None: the source's language
+    published: dt.datetime | None = None  # naive means "local to the source"
+    updated: dt.datetime | None = None
+    categories: tuple[str, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    references: tuple[str, ...] = ()
+    doc_type: DocType | None = None  # a hint from an adapter that knows
+    extra_text: str = ""  # text used for classification only (keywords, call titles)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedItem:
+    """A RawItem cleaned up: sanitised HTML, canonical URL, aware times, identity."""
+
+    source_id: str
+    identity: str  # guid → link → content hash; stable across re-fetches
+    title: str
+    url: str | None
+    summary_html: str  # sanitised with nh3
+    summary_text: str
+    language: str
+    published: dt.datetime  # timezone-aware
+    updated: dt.datetime | None
+    content_hash: str  # over the fields staff see; changes mean "updated at the source"
+    family: str | None  # cross-language key: "IP/26/1692", "2025/0123(COD)"…
+    categories: tuple[str, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    references: tuple[str, ...] = ()
+    doc_type: DocType | None = None
+    extra_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAssignment:
+    topic_id: str
+    confidence: float  # 0..1
+    origin: TopicOrigin = TopicOrigin.AUTO
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    topics: tuple[TopicAssignment, ...]
+    doc_type: DocType
+    references: tuple[str, ...]
+    deadlines: tuple[Deadline, ...]
+    relevance: float  # 0..1, regional relevance
+
+
+# ---------------------------------------------------------------- stored values
+
+
+@dataclass(frozen=True, slots=True)
+class ItemVersion:
+    """One language version of an item, as one source published it."""
+
+    identity: str
+    source_id: str
+    language: str
+    title: str
+    url: str | None
+    summary_html: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    source_id: str
+    title: str
+    url: str | None
+    summary_html: str
+    language: str
+    published: dt.datetime
+    fetched_at: dt.datetime
+    updated_at: dt.datetime
+    doc_type: DocType
+    status: ItemStatus
+    relevance: float
+    family: str | None = None
+    topics: tuple[TopicAssignment, ...] = ()
+    references: tuple[str, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    versions: tuple[ItemVersion, ...] = ()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted({v.language for v in self.versions} or {self.language}))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    source: Source
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: dt.datetime | None = None
+    last_success: dt.datetime | None = None
+    last_error: str | None = None
+    last_error_at: dt.datetime | None = None
+    consecutive_failures: int = 0
+    next_try: dt.datetime | None = None
+    items: int = 0
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one source gave in one ingest run (mutable while the run builds it)."""
+
+    source_id: str
+    status: str = "pending"  # ok | not_modified | failed | deferred
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    suppressed: int = 0  # deleted by staff, seen again, ignored
+    entries: int = 0
+    error: str | None = None
+    next_try: dt.datetime | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass(slots=True)
+class IngestReport:
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> list[SourceReport]:
+        return [r for r in self.sources if r.status != "deferred"]
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [r for r in self.sources if r.status == "failed"]
+
+    @property
+    def succeeded(self) -> list[SourceReport]:
+        return [r for r in self.sources if r.status in ("ok", "not_modified")]
+
+    def total(self, attr: str) -> int:
+        return sum(int(getattr(r, attr)) for r in self.sources)
+
+
+# ---------------------------------------------------------------- dedupe values
+
+
+@dataclass(frozen=True, slots=True)
+class KnownVersion:
+    """An item version already in the store, as dedupe needs to see it."""
+
+    identity: str
+    item_id: int
+    source_id: str
+    language: str
+    url: str | None
+    content_hash: str
+    item_status: ItemStatus
+
+
+@dataclass(frozen=True, slots=True)
+class KnownItem:
+    """An item already in the store that shares a family key with incoming entries."""
+
+    item_id: int
+    family: str
+    status: ItemStatus
+    languages: frozenset[str]
+    published: dt.datetime
+    institution: str
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    by_identity: Mapping[str, KnownVersion]
+    by_url: Mapping[str, KnownVersion]
+    by_family: Mapping[str, tuple[KnownItem, ...]]
+
+
+class ChangeKind(StrEnum):
+    NEW = "new"  # a new item with its first version
+    ADD_VERSION = "add_version"  # another language version of a known item
+    UPDATE = "update"  # the same entry, changed at the source
+    UNCHANGED = "unchanged"  # seen before, nothing changed
+    DUPLICATE = "duplicate"  # the same thing again (another source, or twice in one feed)
+    SUPPRESSED = "suppressed"  # deleted by staff: never comes back
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    kind: ChangeKind
+    item: NormalizedItem
+    classification: Classification | None = None
+    item_id: int | None = None  # the known item, for everything but NEW
+    join: int | None = None  # ADD_VERSION to the item made by decision number `join` of a batch

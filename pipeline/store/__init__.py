@@ -1,0 +1,108 @@
+"""The store: the only package that speaks SQL.
+
+`Store(url)` opens a SQLite file (WAL) or a PostgreSQL database; its parts
+(`store.sources`, `store.items`, `store.topics`) have one method per use case,
+each one transaction, each returning `pipeline.model` values. Driver errors
+become `StoreError` (with `__cause__`), never leak as SQLAlchemy types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from pipeline.errors import ConfigError, StoreError
+from pipeline.store.base import wrap_errors
+from pipeline.store.items import ItemsStore
+from pipeline.store.sources import SourcesStore
+from pipeline.store.topics import TopicsStore
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+__all__ = ["Store"]
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = _engine(url, echo=echo)
+        self.sources = SourcesStore(self.engine)
+        self.items = ItemsStore(self.engine)
+        self.topics = TopicsStore(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self) -> str:
+        """Create or upgrade the schema to the newest migration; return its revision."""
+        from alembic import command
+
+        with wrap_errors("upgrading the schema"), self.engine.begin() as conn:
+            cfg = self._alembic_config(conn)
+            command.upgrade(cfg, "head")
+        return self.revision() or ""
+
+    def downgrade(self, revision: str = "base") -> None:
+        from alembic import command
+
+        with wrap_errors("downgrading the schema"), self.engine.begin() as conn:
+            command.downgrade(self._alembic_config(conn), revision)
+
+    def revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with wrap_errors("reading the schema revision"), self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def is_initialised(self) -> bool:
+        with wrap_errors("inspecting the schema"), self.engine.connect() as conn:
+            return inspect(conn).has_table("items")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _alembic_config(self, conn: Any) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+
+def _engine(url: str, *, echo: bool) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"EUDIGEST_DATABASE_URL: cannot parse {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # WAL lets the web app read while a fetch writes; foreign keys are off by default.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    try:
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot open database {parsed.render_as_string()}: {exc}") from exc

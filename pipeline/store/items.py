@@ -1,0 +1,510 @@
+"""Items, their language versions, topics, references and deadlines.
+
+`lookup()` tells dedupe what is already known; `apply()` writes dedupe's
+decisions for one fetched source in one transaction. An item whose status is
+`deleted` is a tombstone: it keeps its versions so the entry is recognised and
+never comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+
+from pipeline.errors import InvalidInput, ItemNotFound
+from pipeline.model import (
+    ChangeKind,
+    Classification,
+    Deadline,
+    DeadlineKind,
+    DocType,
+    Item,
+    ItemChange,
+    ItemStatus,
+    ItemVersion,
+    Known,
+    KnownItem,
+    KnownVersion,
+    NormalizedItem,
+    TopicAssignment,
+    TopicOrigin,
+)
+from pipeline.store.base import wrap_errors
+from pipeline.store.schema import (
+    item_deadlines,
+    item_references,
+    item_topics,
+    item_versions,
+    items,
+    sources,
+)
+
+T = TypeVar("T")
+PREFERRED_LANGUAGE = "de"  # German first: an item shows its German version when it has one
+_CHUNK = 500  # bound IN (...) lists well below SQLite's parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class ItemQuery:
+    topic: str | None = None
+    since: dt.datetime | None = None
+    source_id: str | None = None
+    status: Collection[ItemStatus] | None = None  # None: everything but deleted
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class ApplyCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    suppressed: int = 0
+
+
+class ItemsStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------ ingest
+
+    def lookup(
+        self,
+        identities: Collection[str],
+        urls: Collection[str],
+        families: Collection[str],
+    ) -> Known:
+        """What the store already holds for these identities, URLs and family keys."""
+        by_identity: dict[str, KnownVersion] = {}
+        by_url: dict[str, KnownVersion] = {}
+        by_family: dict[str, list[KnownItem]] = defaultdict(list)
+        cols = (
+            item_versions.c.identity,
+            item_versions.c.item_id,
+            item_versions.c.source_id,
+            item_versions.c.language,
+            item_versions.c.url,
+            item_versions.c.content_hash,
+            items.c.status,
+        )
+        base = select(*cols).join(items, items.c.id == item_versions.c.item_id)
+        with wrap_errors("looking up known items"), self._engine.connect() as conn:
+            for chunk in _chunks(identities):
+                for r in conn.execute(base.where(item_versions.c.identity.in_(chunk))):
+                    by_identity[r.identity] = _known_version(r)
+            for chunk in _chunks(urls):
+                for r in conn.execute(base.where(item_versions.c.url.in_(chunk))):
+                    by_url.setdefault(r.url, _known_version(r))
+            for chunk in _chunks(families):
+                rows = conn.execute(
+                    select(
+                        items.c.id,
+                        items.c.family,
+                        items.c.status,
+                        items.c.published,
+                        sources.c.institution,
+                        item_versions.c.language,
+                    )
+                    .join(sources, sources.c.id == items.c.source_id)
+                    .join(item_versions, item_versions.c.item_id == items.c.id)
+                    .where(items.c.family.in_(chunk))
+                    .order_by(items.c.id)
+                )
+                grouped: dict[int, dict[str, Any]] = {}
+                for row in rows:
+                    g = grouped.setdefault(row.id, {"row": row, "languages": set()})
+                    g["languages"].add(row.language)
+                for g in grouped.values():
+                    first = g["row"]
+                    by_family[first.family].append(
+                        KnownItem(
+                            item_id=first.id,
+                            family=first.family,
+                            status=ItemStatus(first.status),
+                            languages=frozenset(g["languages"]),
+                            published=first.published,
+                            institution=first.institution,
+                        )
+                    )
+        return Known(
+            by_identity=by_identity,
+            by_url=by_url,
+            by_family={k: tuple(v) for k, v in by_family.items()},
+        )
+
+    def apply(self, changes: Sequence[ItemChange], *, now: dt.datetime) -> ApplyCounts:
+        """Write one source's ingest decisions in one transaction."""
+        counts = ApplyCounts()
+        touched: list[str] = []
+        created: dict[int, int] = {}  # decision number → new item id
+        with wrap_errors("storing items"), self._engine.begin() as conn:
+            for n, change in enumerate(changes):
+                kind = change.kind
+                if kind is ChangeKind.NEW:
+                    created[n] = self._insert_new(conn, change, now)
+                    counts.new += 1
+                elif kind is ChangeKind.ADD_VERSION:
+                    item_id = created[change.join] if change.join is not None else change.item_id
+                    self._add_version(conn, _require(item_id), change, now)
+                    counts.updated += 1
+                elif kind is ChangeKind.UPDATE:
+                    self._update_version(conn, change, now)
+                    counts.updated += 1
+                elif kind is ChangeKind.SUPPRESSED:
+                    counts.suppressed += 1
+                else:  # UNCHANGED, DUPLICATE
+                    if kind is ChangeKind.UNCHANGED:
+                        touched.append(change.item.identity)
+                    counts.unchanged += 1
+            for chunk in _chunks(touched):
+                conn.execute(
+                    update(item_versions)
+                    .where(item_versions.c.identity.in_(chunk))
+                    .values(last_seen=now)
+                )
+        return counts
+
+    def _insert_new(self, conn: Connection, change: ItemChange, now: dt.datetime) -> int:
+        it, cl = change.item, _require(change.classification)
+        item_id = conn.execute(
+            insert(items)
+            .values(
+                source_id=it.source_id,
+                title=it.title,
+                url=it.url,
+                summary_html=it.summary_html,
+                language=it.language,
+                published=it.published,
+                fetched_at=now,
+                updated_at=now,
+                doc_type=cl.doc_type.value,
+                status=ItemStatus.NEW.value,
+                relevance=cl.relevance,
+                family=it.family,
+            )
+            .returning(items.c.id)
+        ).scalar_one()
+        self._insert_version(conn, item_id, it, now)
+        _write_classification(conn, item_id, cl, replace_auto=False)
+        return int(item_id)
+
+    def _insert_version(
+        self, conn: Connection, item_id: int, it: NormalizedItem, now: dt.datetime
+    ) -> None:
+        conn.execute(
+            insert(item_versions).values(
+                item_id=item_id,
+                identity=it.identity,
+                source_id=it.source_id,
+                language=it.language,
+                title=it.title,
+                url=it.url,
+                summary_html=it.summary_html,
+                content_hash=it.content_hash,
+                first_seen=now,
+                last_seen=now,
+            )
+        )
+
+    def _add_version(
+        self, conn: Connection, item_id: int, change: ItemChange, now: dt.datetime
+    ) -> None:
+        self._insert_version(conn, item_id, change.item, now)
+        _write_classification(conn, item_id, _require(change.classification), replace_auto=False)
+        _refresh_display(conn, item_id, now)
+
+    def _update_version(self, conn: Connection, change: ItemChange, now: dt.datetime) -> None:
+        it, item_id = change.item, _require(change.item_id)
+        conn.execute(
+            update(item_versions)
+            .where(item_versions.c.identity == it.identity)
+            .values(
+                title=it.title,
+                url=it.url,
+                summary_html=it.summary_html,
+                content_hash=it.content_hash,
+                last_seen=now,
+            )
+        )
+        _write_classification(conn, item_id, _require(change.classification), replace_auto=True)
+        _refresh_display(conn, item_id, now)
+
+    # ------------------------------------------------------------ reading
+
+    def list(self, query: ItemQuery = ItemQuery()) -> list[Item]:
+        if not 0 < query.limit <= 10_000:
+            raise InvalidInput(f"limit must be 1..10000, not {query.limit}")
+        stmt = select(items).order_by(items.c.published.desc(), items.c.id.desc())
+        if query.status is None:
+            stmt = stmt.where(items.c.status != ItemStatus.DELETED.value)
+        else:
+            stmt = stmt.where(items.c.status.in_([s.value for s in query.status]))
+        if query.since is not None:
+            stmt = stmt.where(items.c.published >= query.since)
+        if query.source_id is not None:
+            stmt = stmt.where(items.c.source_id == query.source_id)
+        if query.topic is not None:
+            stmt = stmt.where(
+                items.c.id.in_(
+                    select(item_topics.c.item_id).where(item_topics.c.topic_id == query.topic)
+                )
+            )
+        stmt = stmt.limit(query.limit).offset(query.offset)
+        with wrap_errors("listing items"), self._engine.connect() as conn:
+            rows = list(conn.execute(stmt))
+            return _hydrate(conn, rows)
+
+    def get(self, item_id: int) -> Item:
+        with wrap_errors(f"reading item {item_id}"), self._engine.connect() as conn:
+            rows = list(conn.execute(select(items).where(items.c.id == item_id)))
+            if not rows:
+                raise ItemNotFound(item_id)
+            return _hydrate(conn, rows)[0]
+
+    def count(self, *, include_deleted: bool = False) -> int:
+        stmt = select(func.count()).select_from(items)
+        if not include_deleted:
+            stmt = stmt.where(items.c.status != ItemStatus.DELETED.value)
+        with wrap_errors("counting items"), self._engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def count_versions(self) -> int:
+        with wrap_errors("counting item versions"), self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(item_versions)).scalar_one())
+
+    # ------------------------------------------------------------ staff decisions
+
+    def set_status(self, item_ids: Iterable[int], status: ItemStatus, *, now: dt.datetime) -> int:
+        """Accept, reject or delete items; deleting leaves a tombstone. Returns rows changed."""
+        ids = list(dict.fromkeys(item_ids))
+        with wrap_errors("changing item status"), self._engine.begin() as conn:
+            found = set(conn.execute(select(items.c.id).where(items.c.id.in_(ids))).scalars())
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise ItemNotFound(missing[0] if len(missing) == 1 else missing)
+            result = conn.execute(
+                update(items).where(items.c.id.in_(ids)).values(status=status.value, updated_at=now)
+            )
+            return int(result.rowcount)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _chunks(values: Collection[T]) -> Iterable[list[T]]:
+    ordered = list(values)
+    for i in range(0, len(ordered), _CHUNK):
+        yield ordered[i : i + _CHUNK]
+
+
+def _require(value: T | None) -> T:
+    if value is None:
+        raise ValueError("an item change is missing a required part")
+    return value
+
+
+def _known_version(r: Any) -> KnownVersion:
+    return KnownVersion(
+        identity=r.identity,
+        item_id=r.item_id,
+        source_id=r.source_id,
+        language=r.language,
+        url=r.url,
+        content_hash=r.content_hash,
+        item_status=ItemStatus(r.status),
+    )
+
+
+def _write_classification(
+    conn: Connection, item_id: int, cl: Classification, *, replace_auto: bool
+) -> None:
+    """Merge a classification into an item.
+
+    Topics: staff-confirmed assignments are never touched; auto ones take the higher
+    confidence of old and new (or the new ones only, when the entry itself changed).
+    References and deadlines are merged; relevance and doc type follow the newest
+    evidence but never drop below what another language version gave.
+    """
+    existing = {
+        r.topic_id: r
+        for r in conn.execute(select(item_topics).where(item_topics.c.item_id == item_id))
+    }
+    if replace_auto:
+        auto = [t for t, r in existing.items() if r.origin == TopicOrigin.AUTO.value]
+        if auto:
+            conn.execute(
+                delete(item_topics).where(
+                    and_(item_topics.c.item_id == item_id, item_topics.c.topic_id.in_(auto))
+                )
+            )
+            for t in auto:
+                existing.pop(t)
+    inserts, raises = [], []
+    for t in cl.topics:
+        old = existing.get(t.topic_id)
+        if old is None:
+            inserts.append(
+                {
+                    "item_id": item_id,
+                    "topic_id": t.topic_id,
+                    "confidence": t.confidence,
+                    "origin": t.origin.value,
+                }
+            )
+        elif old.origin == TopicOrigin.AUTO.value and t.confidence > old.confidence:
+            raises.append({"b_item": item_id, "b_topic": t.topic_id, "b_conf": t.confidence})
+    if inserts:
+        conn.execute(insert(item_topics), inserts)
+    if raises:
+        conn.execute(
+            update(item_topics)
+            .where(
+                and_(
+                    item_topics.c.item_id == bindparam("b_item"),
+                    item_topics.c.topic_id == bindparam("b_topic"),
+                )
+            )
+            .values(confidence=bindparam("b_conf")),
+            raises,
+        )
+    known_refs = set(
+        conn.execute(
+            select(item_references.c.reference).where(item_references.c.item_id == item_id)
+        ).scalars()
+    )
+    new_refs = [r for r in dict.fromkeys(cl.references) if r not in known_refs]
+    if new_refs:
+        start = len(known_refs)
+        conn.execute(
+            insert(item_references),
+            [
+                {"item_id": item_id, "reference": ref[:200], "position": start + i}
+                for i, ref in enumerate(new_refs)
+            ],
+        )
+    known_deadlines = {
+        (r.date, r.kind)
+        for r in conn.execute(
+            select(item_deadlines.c.date, item_deadlines.c.kind).where(
+                item_deadlines.c.item_id == item_id
+            )
+        )
+    }
+    fresh: dict[tuple[dt.date, str], Deadline] = {}
+    for d in cl.deadlines:
+        key = (d.date, d.kind.value)
+        if key not in known_deadlines:
+            fresh.setdefault(key, d)
+    if fresh:
+        conn.execute(
+            insert(item_deadlines),
+            [
+                {"item_id": item_id, "date": d.date, "kind": d.kind.value, "label": d.label[:300]}
+                for d in fresh.values()
+            ],
+        )
+    conn.execute(
+        update(items)
+        .where(items.c.id == item_id)
+        .values(
+            relevance=func.max(items.c.relevance, cl.relevance)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(items.c.relevance, cl.relevance),
+            doc_type=cl.doc_type.value,
+        )
+    )
+
+
+def _refresh_display(conn: Connection, item_id: int, now: dt.datetime) -> None:
+    """Show the item in its preferred-language version (German first), else its first one."""
+    versions = list(
+        conn.execute(
+            select(item_versions)
+            .where(item_versions.c.item_id == item_id)
+            .order_by(item_versions.c.id)
+        )
+    )
+    chosen = next((v for v in versions if v.language == PREFERRED_LANGUAGE), versions[0])
+    conn.execute(
+        update(items)
+        .where(items.c.id == item_id)
+        .values(
+            title=chosen.title,
+            url=chosen.url,
+            summary_html=chosen.summary_html,
+            language=chosen.language,
+            updated_at=now,
+        )
+    )
+
+
+def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
+    ids = [r.id for r in rows]
+    topics: Mapping[int, list[TopicAssignment]] = defaultdict(list)
+    refs: Mapping[int, list[str]] = defaultdict(list)
+    deadlines: Mapping[int, list[Deadline]] = defaultdict(list)
+    versions: Mapping[int, list[ItemVersion]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for t in conn.execute(
+            select(item_topics)
+            .where(item_topics.c.item_id.in_(chunk))
+            .order_by(item_topics.c.confidence.desc(), item_topics.c.topic_id)
+        ):
+            topics[t.item_id].append(
+                TopicAssignment(t.topic_id, float(t.confidence), TopicOrigin(t.origin))
+            )
+        for r in conn.execute(
+            select(item_references)
+            .where(item_references.c.item_id.in_(chunk))
+            .order_by(item_references.c.position)
+        ):
+            refs[r.item_id].append(r.reference)
+        for d in conn.execute(
+            select(item_deadlines)
+            .where(item_deadlines.c.item_id.in_(chunk))
+            .order_by(item_deadlines.c.date)
+        ):
+            deadlines[d.item_id].append(Deadline(d.date, DeadlineKind(d.kind), d.label))
+        for v in conn.execute(
+            select(item_versions)
+            .where(item_versions.c.item_id.in_(chunk))
+            .order_by(item_versions.c.id)
+        ):
+            versions[v.item_id].append(
+                ItemVersion(
+                    identity=v.identity,
+                    source_id=v.source_id,
+                    language=v.language,
+                    title=v.title,
+                    url=v.url,
+                    summary_html=v.summary_html,
+                    content_hash=v.content_hash,
+                )
+            )
+    return [
+        Item(
+            id=r.id,
+            source_id=r.source_id,
+            title=r.title,
+            url=r.url,
+            summary_html=r.summary_html,
+            language=r.language,
+            published=r.published,
+            fetched_at=r.fetched_at,
+            updated_at=r.updated_at,
+            doc_type=DocType(r.doc_type),
+            status=ItemStatus(r.status),
+            relevance=float(r.relevance),
+            family=r.family,
+            topics=tuple(topics[r.id]),
+            references=tuple(refs[r.id]),
+            deadlines=tuple(deadlines[r.id]),
+            versions=tuple(versions[r.id]),
+        )
+        for r in rows
+    ]

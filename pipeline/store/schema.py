@@ -1,0 +1,169 @@
+"""The tables of the store (SQLAlchemy Core, one MetaData).
+
+Times are stored in UTC; `UTCDateTime` makes SQLite (which has no time zone
+type) hand back aware datetimes like PostgreSQL's timestamptz does.
+Idempotency lives here: an item version's identity is unique, so a re-fetch
+can never create a second row for the same entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError(f"naive or non-datetime value for a UTC column: {value!r}")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("institution", String(300), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("adapter", String(64)),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("options", JSON, nullable=False, default=dict),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("interval_minutes", Integer, nullable=False, default=60),
+    # health
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("last_attempt", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("next_try", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("label_de", String(200), nullable=False),
+    Column("label_en", String(200), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", String(2000)),
+    Column("summary_html", Text, nullable=False, default=""),
+    Column("language", String(8), nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("doc_type", String(32), nullable=False),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("relevance", Float, nullable=False, default=0.0),
+    Column("family", String(200)),
+    Index("ix_items_published", "published"),
+    Index("ix_items_status_published", "status", "published"),
+    Index("ix_items_family", "family"),
+    Index("ix_items_source_id", "source_id"),
+)
+
+item_versions = Table(
+    "item_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(700), nullable=False),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", String(2000)),
+    Column("summary_html", Text, nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("identity", name="uq_item_versions_identity"),
+    Index("ix_item_versions_item_id", "item_id"),
+    Index("ix_item_versions_url", "url"),
+)
+
+item_topics = Table(
+    "item_topics",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", String(64), primary_key=True),
+    Column("confidence", Float, nullable=False),
+    Column("origin", String(16), nullable=False, default="auto"),
+    Index("ix_item_topics_topic_id", "topic_id"),
+)
+
+item_references = Table(
+    "item_references",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("reference", String(200), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_item_references_reference", "reference"),
+)
+
+item_deadlines = Table(
+    "item_deadlines",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("label", String(300), nullable=False, default=""),
+    Index("ix_item_deadlines_date", "date"),
+)

@@ -1,0 +1,178 @@
+"""Sources and their health: what is configured, and how each fetch went."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from pipeline.errors import SourceNotFound
+from pipeline.model import Source, SourceHealth, SourceKind
+from pipeline.store.base import wrap_errors
+from pipeline.store.schema import items, sources
+
+_CONFIG_COLUMNS = (
+    "name",
+    "institution",
+    "url",
+    "language",
+    "kind",
+    "adapter",
+    "topics",
+    "options",
+    "enabled",
+    "interval_minutes",
+)
+MAX_ERROR_CHARS = 1000
+
+
+class SourcesStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def register(self, configured: Iterable[Source], *, now: dt.datetime) -> None:
+        """Insert new sources and update the configuration of known ones; health stays.
+
+        A source whose URL changed loses its validators (ETag, Last-Modified): they
+        belonged to the old URL.
+        """
+        with wrap_errors("registering sources"), self._engine.begin() as conn:
+            known = {r.id: r for r in conn.execute(select(sources.c.id, sources.c.url))}
+            for source in configured:
+                values = _config_values(source)
+                if source.id not in known:
+                    conn.execute(
+                        sources.insert().values(
+                            id=source.id,
+                            consecutive_failures=0,
+                            created_at=now,
+                            updated_at=now,
+                            **values,
+                        )
+                    )
+                    continue
+                if known[source.id].url != source.url:
+                    values.update(etag=None, last_modified=None)
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.id == source.id)
+                    .values(updated_at=now, **values)
+                )
+
+    def health(self, ids: Sequence[str] | None = None) -> list[SourceHealth]:
+        counts = (
+            select(items.c.source_id, func.count().label("n"))
+            .group_by(items.c.source_id)
+            .subquery()
+        )
+        query = (
+            select(sources, func.coalesce(counts.c.n, 0).label("item_count"))
+            .outerjoin(counts, counts.c.source_id == sources.c.id)
+            .order_by(sources.c.id)
+        )
+        if ids is not None:
+            query = query.where(sources.c.id.in_(list(ids)))
+        with wrap_errors("reading source health"), self._engine.connect() as conn:
+            return [_health(r._mapping) for r in conn.execute(query)]
+
+    def get(self, source_id: str) -> SourceHealth:
+        found = self.health([source_id])
+        if not found:
+            raise SourceNotFound(source_id)
+        return found[0]
+
+    def record_success(
+        self,
+        source_id: str,
+        *,
+        now: dt.datetime,
+        next_try: dt.datetime,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
+        """A fetch that gave a body (200) or confirmed the old one (304)."""
+        self._update(
+            source_id,
+            last_attempt=now,
+            last_success=now,
+            consecutive_failures=0,
+            next_try=next_try,
+            etag=etag,
+            last_modified=last_modified,
+        )
+
+    def record_failure(
+        self, source_id: str, *, now: dt.datetime, error: str, next_try: dt.datetime
+    ) -> int:
+        """A failed fetch or parse; returns the number of failures in a row."""
+        with wrap_errors(f"recording a failure of {source_id}"), self._engine.begin() as conn:
+            result = conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(
+                    last_attempt=now,
+                    last_error=error[:MAX_ERROR_CHARS],
+                    last_error_at=now,
+                    consecutive_failures=sources.c.consecutive_failures + 1,
+                    next_try=next_try,
+                )
+                .returning(sources.c.consecutive_failures)
+            )
+            row = result.first()
+            if row is None:
+                raise SourceNotFound(source_id)
+            return int(row[0])
+
+    def _update(self, source_id: str, **values: Any) -> None:
+        with wrap_errors(f"updating source {source_id}"), self._engine.begin() as conn:
+            result = conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            if result.rowcount != 1:
+                raise SourceNotFound(source_id)
+
+
+def _config_values(source: Source) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "institution": source.institution,
+        "url": source.url,
+        "language": source.language,
+        "kind": source.kind.value,
+        "adapter": source.adapter,
+        "topics": list(source.topics),
+        "options": dict(source.options),
+        "enabled": source.enabled,
+        "interval_minutes": source.interval_minutes,
+    }
+
+
+def source_from_row(m: Any) -> Source:
+    return Source(
+        id=m["id"],
+        name=m["name"],
+        institution=m["institution"],
+        url=m["url"],
+        language=m["language"],
+        kind=SourceKind(m["kind"]),
+        topics=tuple(m["topics"] or ()),
+        adapter=m["adapter"],
+        enabled=bool(m["enabled"]),
+        interval_minutes=int(m["interval_minutes"]),
+        options=dict(m["options"] or {}),
+    )
+
+
+def _health(m: Any) -> SourceHealth:
+    return SourceHealth(
+        source=source_from_row(m),
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        last_attempt=m["last_attempt"],
+        last_success=m["last_success"],
+        last_error=m["last_error"],
+        last_error_at=m["last_error_at"],
+        consecutive_failures=int(m["consecutive_failures"]),
+        next_try=m["next_try"],
+        items=int(m["item_count"]),
+    )

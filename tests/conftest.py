@@ -1,0 +1,101 @@
+"""Shared fixtures: the corpus, stores on SQLite and PostgreSQL, a frozen clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+WRITTEN = ROOT / "tests" / "data" / "written"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The PostgreSQL server of CI (and of this project's machines); unreachable outside
+# CI means the PostgreSQL half of the store tests is skipped, in CI it is an error.
+PG_URL = os.environ.get(
+    "EUDIGEST_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not (CORPUS / "MANIFEST.md").is_file():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}: check out shared/ beside the repo")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def written_dir() -> Path:
+    return WRITTEN
+
+
+@pytest.fixture
+def frozen_now() -> dt.datetime:
+    return dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
+
+
+def _pg_store() -> Iterator[Store]:
+    """A fresh schema of its own on the PostgreSQL server, dropped afterwards."""
+    if PG_URL == "none":
+        pytest.skip("EUDIGEST_TEST_DATABASE_URL=none: PostgreSQL store tests switched off")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.orig}")
+    sep = "&" if "?" in PG_URL else "?"
+    store = Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        store.upgrade()
+        yield store
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The real store, on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'eudigest.db'}")
+        s.upgrade()
+        yield s
+        s.close()
+    else:
+        yield from _pg_store()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'eudigest.db'}")
+    s.upgrade()
+    yield s
+    s.close()
