@@ -9,7 +9,8 @@ Scenarios, each run in a fresh subprocess so peak memory (max RSS) is its own:
   parse, normalise, classify, dedupe, store.
 - warm:     the same again right after a cold run: every source answers 304.
 Figures are medians over --repeat runs. Wall time only counts the work named,
-not interpreter start-up or schema creation.
+not interpreter start-up or schema creation. The loopback server runs in a process
+of its own, as a real site would, so its work is not charged to the ingest.
 """
 
 from __future__ import annotations
@@ -51,37 +52,60 @@ def scenario_baseline(corpus: Path) -> dict[str, float]:
     return {"wall_s": wall, "entries": entries, "max_rss_mb": _max_rss_mb()}
 
 
+def serve(corpus: Path) -> None:
+    """Child process: serve the corpus, print the base URL, run until killed."""
+    import signal
+    import threading
+
+    from tests.support.feedserver import FeedServer
+
+    with FeedServer(corpus) as server:
+        print(server.base_url, flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop.wait()
+
+
 def scenario_ingest(corpus: Path, warm: bool) -> dict[str, float]:
     from pipeline import jobs
     from pipeline.bootstrap import build
     from pipeline.config import Settings
     from tests.support.corpus import sources_yaml
-    from tests.support.feedserver import FeedServer
 
-    with tempfile.TemporaryDirectory() as tmp, FeedServer(corpus) as server:
-        sources = Path(tmp) / "sources.yaml"
-        sources.write_text(sources_yaml(server.base_url), encoding="utf-8")
-        settings = Settings.from_env({"EUDIGEST_DATA_DIR": tmp}, cwd=Path(tmp))
-        services = build(settings)
-        try:
-            jobs.init(services)
-            if warm:
-                jobs.fetch(services, sources_file=sources)
-            started = time.perf_counter()
-            report = jobs.fetch(services, sources_file=sources)
-            wall = time.perf_counter() - started
-            failed = [r.source_id for r in report.failed]
-            if failed:
-                raise SystemExit(f"sources failed: {failed}")
-            return {
-                "wall_s": wall,
-                "entries": report.total("entries"),
-                "new": report.total("new"),
-                "not_modified": sum(r.status == "not_modified" for r in report.sources),
-                "max_rss_mb": _max_rss_mb(),
-            }
-        finally:
-            services.close()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--corpus", str(corpus)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            sources = Path(tmp) / "sources.yaml"
+            sources.write_text(sources_yaml(base_url), encoding="utf-8")
+            services = build(Settings.from_env({"EUDIGEST_DATA_DIR": tmp}, cwd=Path(tmp)))
+            try:
+                jobs.init(services)
+                if warm:
+                    jobs.fetch(services, sources_file=sources)
+                started = time.perf_counter()
+                report = jobs.fetch(services, sources_file=sources)
+                wall = time.perf_counter() - started
+            finally:
+                services.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    failed = [r.source_id for r in report.failed]
+    if failed:
+        raise SystemExit(f"sources failed: {failed}")
+    return {
+        "wall_s": wall,
+        "entries": report.total("entries"),
+        "new": report.total("new"),
+        "not_modified": sum(r.status == "not_modified" for r in report.sources),
+        "max_rss_mb": _max_rss_mb(),
+    }
 
 
 def run_child(name: str, corpus: Path) -> dict[str, float]:
@@ -100,7 +124,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--child", choices=["baseline", "cold", "warm"])
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:
+        serve(args.corpus)
+        return
     if args.child:
         fn = {
             "baseline": lambda: scenario_baseline(args.corpus),

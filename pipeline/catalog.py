@@ -96,8 +96,11 @@ def _sequence(doc: _Doc, node: Node, field: str) -> list[Node]:
     return list(node.value)
 
 
+_CONSTRUCTOR = yaml.SafeLoader("")  # turns composed nodes into Python values
+
+
 def _value(node: Node) -> Any:
-    return yaml.SafeLoader(yaml.serialize(node)).get_single_data()
+    return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
 def _string(doc: _Doc, node: Node | None, field: str, *, required: bool = True) -> str:

@@ -141,14 +141,15 @@ class ItemsStore:
         """Write one source's ingest decisions in one transaction."""
         counts = ApplyCounts()
         touched: list[str] = []
-        created: dict[int, int] = {}  # decision number → new item id
         with wrap_errors("storing items"), self._engine.begin() as conn:
-            for n, change in enumerate(changes):
+            # New items first, in bulk: they depend on nothing, and a later
+            # ADD_VERSION of the same batch may join one of them (`join`).
+            fresh = [(n, c) for n, c in enumerate(changes) if c.kind is ChangeKind.NEW]
+            created = _insert_new(conn, fresh, now)
+            counts.new = len(created)
+            for change in changes:
                 kind = change.kind
-                if kind is ChangeKind.NEW:
-                    created[n] = self._insert_new(conn, change, now)
-                    counts.new += 1
-                elif kind is ChangeKind.ADD_VERSION:
+                if kind is ChangeKind.ADD_VERSION:
                     item_id = created[change.join] if change.join is not None else change.item_id
                     self._add_version(conn, _require(item_id), change, now)
                     counts.updated += 1
@@ -157,7 +158,7 @@ class ItemsStore:
                     counts.updated += 1
                 elif kind is ChangeKind.SUPPRESSED:
                     counts.suppressed += 1
-                else:  # UNCHANGED, DUPLICATE
+                elif kind in (ChangeKind.UNCHANGED, ChangeKind.DUPLICATE):
                     if kind is ChangeKind.UNCHANGED:
                         touched.append(change.item.identity)
                     counts.unchanged += 1
@@ -169,52 +170,10 @@ class ItemsStore:
                 )
         return counts
 
-    def _insert_new(self, conn: Connection, change: ItemChange, now: dt.datetime) -> int:
-        it, cl = change.item, _require(change.classification)
-        item_id = conn.execute(
-            insert(items)
-            .values(
-                source_id=it.source_id,
-                title=it.title,
-                url=it.url,
-                summary_html=it.summary_html,
-                language=it.language,
-                published=it.published,
-                fetched_at=now,
-                updated_at=now,
-                doc_type=cl.doc_type.value,
-                status=ItemStatus.NEW.value,
-                relevance=cl.relevance,
-                family=it.family,
-            )
-            .returning(items.c.id)
-        ).scalar_one()
-        self._insert_version(conn, item_id, it, now)
-        _write_classification(conn, item_id, cl, replace_auto=False)
-        return int(item_id)
-
-    def _insert_version(
-        self, conn: Connection, item_id: int, it: NormalizedItem, now: dt.datetime
-    ) -> None:
-        conn.execute(
-            insert(item_versions).values(
-                item_id=item_id,
-                identity=it.identity,
-                source_id=it.source_id,
-                language=it.language,
-                title=it.title,
-                url=it.url,
-                summary_html=it.summary_html,
-                content_hash=it.content_hash,
-                first_seen=now,
-                last_seen=now,
-            )
-        )
-
     def _add_version(
         self, conn: Connection, item_id: int, change: ItemChange, now: dt.datetime
     ) -> None:
-        self._insert_version(conn, item_id, change.item, now)
+        conn.execute(insert(item_versions), [_version_row(item_id, change.item, now)])
         _write_classification(conn, item_id, _require(change.classification), replace_auto=False)
         _refresh_display(conn, item_id, now)
 
@@ -294,6 +253,81 @@ class ItemsStore:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _insert_new(
+    conn: Connection, fresh: Sequence[tuple[int, ItemChange]], now: dt.datetime
+) -> dict[int, int]:
+    """Insert new items with their first version and classification, a few statements
+    for the whole batch. Returns decision number → item id."""
+    if not fresh:
+        return {}
+    rows = []
+    for _, change in fresh:
+        it, cl = change.item, _require(change.classification)
+        rows.append(
+            {
+                "source_id": it.source_id,
+                "title": it.title,
+                "url": it.url,
+                "summary_html": it.summary_html,
+                "language": it.language,
+                "published": it.published,
+                "fetched_at": now,
+                "updated_at": now,
+                "doc_type": cl.doc_type.value,
+                "status": ItemStatus.NEW.value,
+                "relevance": cl.relevance,
+                "family": it.family,
+            }
+        )
+    ids = (
+        conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    created = {n: int(item_id) for (n, _), item_id in zip(fresh, ids, strict=True)}
+    versions, topic_rows, ref_rows, deadline_rows = [], [], [], []
+    for (_, change), item_id in zip(fresh, ids, strict=True):
+        cl = _require(change.classification)
+        versions.append(_version_row(item_id, change.item, now))
+        topic_rows += [
+            {"item_id": item_id, "topic_id": t.topic_id, "confidence": t.confidence,
+             "origin": t.origin.value}
+            for t in {t.topic_id: t for t in reversed(cl.topics)}.values()
+        ]  # fmt: skip
+        ref_rows += [
+            {"item_id": item_id, "reference": ref[:200], "position": i}
+            for i, ref in enumerate(dict.fromkeys(r[:200] for r in cl.references))
+        ]
+        deadline_rows += [
+            {"item_id": item_id, "date": d.date, "kind": d.kind.value, "label": d.label[:300]}
+            for d in {(d.date, d.kind): d for d in reversed(cl.deadlines)}.values()
+        ]
+    for table, batch in (
+        (item_versions, versions),
+        (item_topics, topic_rows),
+        (item_references, ref_rows),
+        (item_deadlines, deadline_rows),
+    ):
+        if batch:
+            conn.execute(insert(table), batch)
+    return created
+
+
+def _version_row(item_id: int, it: NormalizedItem, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "identity": it.identity,
+        "source_id": it.source_id,
+        "language": it.language,
+        "title": it.title,
+        "url": it.url,
+        "summary_html": it.summary_html,
+        "content_hash": it.content_hash,
+        "first_seen": now,
+        "last_seen": now,
+    }
 
 
 def _chunks(values: Collection[T]) -> Iterable[list[T]]:
