@@ -9,7 +9,7 @@ line of each value is known, then turned into the frozen model types.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -257,10 +257,3 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if not region_keywords:
         raise doc.error(doc.top("region"), "region.keywords", "at least one keyword is needed")
     return Taxonomy(topics=tuple(topics), region_keywords=region_keywords)
-
-
-def sources_by_id(sources: Iterable[Source]) -> dict[str, Source]:
-    return {s.id: s for s in sources}
-
-
-LoadSources = Callable[[Path], list[Source]]

@@ -143,7 +143,7 @@ def cmd_fetch(services: Services, args: argparse.Namespace, out: Console, err: C
     if args.json:
         out.print_json(data=[_source_report_json(r) for r in report.sources])
     else:
-        _print_fetch_report(report, out)
+        _print_fetch_report(report, out, services.settings.tz)
     return _fetch_exit(report, err)
 
 
@@ -166,14 +166,17 @@ def _looks_offline(reports: Sequence[SourceReport]) -> bool:
     return all(any(w in (r.error or "").lower() for w in words) for r in reports)
 
 
-def _print_fetch_report(report: IngestReport, out: Console) -> None:
+def _print_fetch_report(report: IngestReport, out: Console, tz: dt.tzinfo) -> None:
     table = Table(title="Fetch", title_justify="left")
-    for col in ("source", "status", "entries", "new", "updated", "unchanged", "note"):
-        table.add_column(col, justify="right" if col in ("entries", "new") else "left")
-    for r in report.sources:
+    table.add_column("source", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=6)
+    for col in ("entries", "new", "updated", "unchanged"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    table.add_column("note", overflow="ellipsis", no_wrap=True, max_width=50)
+    for r in sorted(report.sources, key=lambda r: r.source_id):
         note = r.error or ""
         if r.status == "deferred" and r.next_try:
-            note = f"in backoff until {_local(r.next_try)}"
+            note = f"in backoff until {_local(r.next_try, tz)}"
         if r.suppressed:
             note = f"{r.suppressed} deleted by staff, ignored"
         table.add_row(
@@ -205,20 +208,22 @@ def _status_text(status: str) -> str:
 
 def cmd_sources(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     healths = services.store.sources.health()
+    tz = services.settings.tz
     if args.json:
         out.print_json(data=[_health_json(h) for h in healths])
         return 0
     table = Table(title="Sources", title_justify="left")
-    for col in ("id", "institution", "items", "last success", "failures", "next try", "last error"):
-        table.add_column(col)
+    for col in ("id", "institution", "items", "last success", "failures", "next try"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("last error", overflow="ellipsis", no_wrap=True, max_width=60)
     for h in healths:
         table.add_row(
             h.source.id + ("" if h.source.enabled else " (disabled)"),
             h.source.institution,
             str(h.items),
-            _local(h.last_success) if h.last_success else "never",
+            _local(h.last_success, tz) if h.last_success else "never",
             f"[red]{h.consecutive_failures}[/]" if h.consecutive_failures else "0",
-            _local(h.next_try) if h.next_try else "now",
+            _local(h.next_try, tz) if h.next_try else "now",
             (h.last_error or "")[:80] if h.consecutive_failures else "",
         )
     out.print(table)
@@ -239,8 +244,9 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
         out.print_json(data=[item_json(i, tz) for i in found])
         return 0
     table = Table(title=f"Items ({len(found)})", title_justify="left")
-    for col in ("id", "published", "source", "type", "topics", "rel.", "title"):
-        table.add_column(col)
+    for col in ("id", "published", "source", "type", "topics", "rel."):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title")
     for i in found:
         table.add_row(
             str(i.id),
@@ -267,7 +273,7 @@ def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Co
     cmd_init(services, args, out, err)
     out.print("fetching the sources of sources.yaml …", highlight=False)
     report = jobs.fetch(services)
-    _print_fetch_report(report, out)
+    _print_fetch_report(report, out, services.settings.tz)
     if report.attempted and not report.succeeded:
         out.print(
             "[yellow]No source could be reached, so nothing was fetched.[/] "
@@ -279,6 +285,11 @@ def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Co
         )
     total = services.store.items.count()
     out.print(f"{total} items in the store ({services.settings.database_url}).", highlight=False)
+    if total:
+        args.topic = args.source = args.since = args.status = None
+        args.json, args.limit = False, 15
+        cmd_items(services, args, out, err)
+        out.print("More with `eudigest items`, source health with `eudigest sources`.")
     return 0
 
 
@@ -353,8 +364,8 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _local(value: dt.datetime) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+def _local(value: dt.datetime, tz: dt.tzinfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 if __name__ == "__main__":  # pragma: no cover

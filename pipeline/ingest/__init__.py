@@ -169,7 +169,7 @@ class _Worker:
                 result.retry_after,
                 self.options.backoff_max_minutes,
             )
-            log.warning("source %s failed (%d in a row): %s", source.id, failures, exc)
+            log.info("source %s failed (%d in a row): %s", source.id, failures, exc)
             self.store.sources.record_failure(
                 source.id, now=now, error=str(exc), next_try=report.next_try
             )

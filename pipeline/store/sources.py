@@ -13,18 +13,6 @@ from pipeline.model import Source, SourceHealth, SourceKind
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import items, sources
 
-_CONFIG_COLUMNS = (
-    "name",
-    "institution",
-    "url",
-    "language",
-    "kind",
-    "adapter",
-    "topics",
-    "options",
-    "enabled",
-    "interval_minutes",
-)
 MAX_ERROR_CHARS = 1000
 
 

@@ -24,7 +24,8 @@ def rss(*entries: tuple[str, str, str]) -> bytes:
     ).encode()
 
 
-def sources_file(tmp_path: Path, entries: dict[str, str]) -> Path:
+def sources_file(tmp_path: Path, entries: dict[str, str], adapters: dict[str, str] = {}) -> Path:  # noqa: B006
+    """A sources.yaml of feeds (or, for ids in `adapters`, API sources read by that adapter)."""
     lines = ["sources:"]
     for sid, url in entries.items():
         lines += [
@@ -33,8 +34,10 @@ def sources_file(tmp_path: Path, entries: dict[str, str]) -> Path:
             "    institution: European Commission",
             f"    url: {url}",
             "    language: de",
-            "    kind: feed",
+            f"    kind: {'api' if sid in adapters else 'feed'}",
         ]
+        if sid in adapters:
+            lines.append(f"    adapter: {adapters[sid]}")
     path = tmp_path / "sources.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -175,3 +178,58 @@ def test_unknown_source_id_is_named(cli: Cli, server: FeedServer, tmp_path: Path
     f = sources_file(tmp_path, {"good": server.url("/good.xml")})
     code, _out, err = cli("fetch", "--sources-file", str(f), "--source", "nope")
     assert code == 2 and "nope" in err
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        ("/_fault/status/404", "HTTP 404"),
+        ("/_fault/status/500", "HTTP 500"),
+        ("/_fault/redirect-loop", "redirects"),
+        ("/_fault/slow?seconds=5", "timed out"),
+        ("/_fault/trickle", "timed out"),
+        ("/_fault/big?mb=3", "size cap"),
+        ("/_fault/big?mb=3&length=0", "size cap"),
+        ("/_fault/gzip-bomb", "size cap"),
+        ("/_fault/garbage", "malformed XML"),
+        ("/_fault/truncated?file=api/ft-search-horizon-page.json", "JSON"),
+        ("/_fault/reset", "connection"),
+    ],
+)
+def test_every_bad_answer_is_recorded_on_its_source_and_the_rest_goes_on(
+    cli: Cli,
+    server: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    corpus_dir: Path,
+    route: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("EUDIGEST_FETCH_TIMEOUT", "0.5")
+    monkeypatch.setenv("EUDIGEST_FETCH_MAX_BYTES", "2000000")
+    server.root = corpus_dir  # the truncated route cuts a corpus file
+    server.put("/good.xml", rss(A))
+    adapters = {"bad": "ft_search"} if "ft-search" in route else {}  # a JSON answer cut in half
+    f = sources_file(
+        tmp_path, {"good": server.url("/good.xml"), "bad": server.url(route)}, adapters
+    )
+    code, _out, err = cli("fetch", "--sources-file", str(f))
+    assert code == 0, err
+    health = {h["id"]: h for h in cli.json("sources")}
+    assert health["good"]["items"] == 1 and health["good"]["consecutive_failures"] == 0
+    bad = health["bad"]
+    assert bad["consecutive_failures"] == 1 and bad["items"] == 0
+    assert expected.lower() in bad["last_error"].lower(), bad["last_error"]
+
+
+def test_a_feed_cut_off_keeps_its_complete_entries(
+    cli: Cli, server: FeedServer, tmp_path: Path, corpus_dir: Path
+) -> None:
+    server.root = corpus_dir
+    route = "/_fault/truncated?file=feeds/ecb-press-en.xml"
+    f = sources_file(tmp_path, {"ecb": server.url(route)})
+    report = cli.json("fetch", "--sources-file", str(f))[0]
+    # The first half of the 15 entries arrived; the last, possibly cut, one is dropped.
+    assert report["status"] == "ok" and 0 < report["new"] < 15
+    titles = [i["title"] for i in cli.json("items")]
+    assert all(t.strip() for t in titles)
