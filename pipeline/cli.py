@@ -284,7 +284,8 @@ def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Co
             highlight=False,
         )
     total = services.store.items.count()
-    out.print(f"{total} items in the store ({services.settings.database_url}).", highlight=False)
+    where = services.store.engine.url.render_as_string()  # the password, if any, hidden
+    out.print(f"{total} items in the store ({where}).", highlight=False)
     if total:
         args.topic = args.source = args.since = args.status = None
         args.json, args.limit = False, 15

@@ -24,8 +24,11 @@ def rss(*entries: tuple[str, str, str]) -> bytes:
     ).encode()
 
 
-def sources_file(tmp_path: Path, entries: dict[str, str], adapters: dict[str, str] = {}) -> Path:  # noqa: B006
+def sources_file(
+    tmp_path: Path, entries: dict[str, str], adapters: dict[str, str] | None = None
+) -> Path:
     """A sources.yaml of feeds (or, for ids in `adapters`, API sources read by that adapter)."""
+    adapters = adapters or {}
     lines = ["sources:"]
     for sid, url in entries.items():
         lines += [
