@@ -11,7 +11,7 @@ from pipeline import catalog
 from pipeline.config import Settings
 from pipeline.ingest import adapters
 from pipeline.ingest.fetch import Fetcher
-from pipeline.model import Source, Taxonomy
+from pipeline.model import Office, Source, Taxonomy
 from pipeline.store import Store
 
 
@@ -25,6 +25,9 @@ class Services:
     store: Store
     fetcher: Fetcher
     clock: Callable[[], dt.datetime] = utcnow
+
+    def office(self) -> Office:
+        return catalog.load_office(self.settings.office_path)
 
     def taxonomy(self) -> Taxonomy:
         return catalog.load_taxonomy(self.settings.taxonomy_path)

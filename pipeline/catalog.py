@@ -17,7 +17,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pipeline.errors import ConfigError
-from pipeline.model import Source, SourceKind, Taxonomy, Topic
+from pipeline.model import Newsletter, Office, Source, SourceKind, Taxonomy, Topic
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
@@ -163,6 +163,8 @@ def load_sources(
         kind_text = _string(doc, f.get("kind"), f"{at}.kind")
         try:
             kind = SourceKind(kind_text)
+            if kind is SourceKind.OWN:
+                raise ValueError(kind_text)  # own items are written in the desk, not fetched
         except ValueError:
             raise doc.error(
                 f["kind"], f"{at}.kind", f"{kind_text!r} is not one of feed, html, api"
@@ -257,3 +259,48 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if not region_keywords:
         raise doc.error(doc.top("region"), "region.keywords", "at least one keyword is needed")
     return Taxonomy(topics=tuple(topics), region_keywords=region_keywords)
+
+
+NEWSLETTER_FIELDS = frozenset({"id", "name", "description", "cadence", "curated"})
+
+
+def load_office(path: Path) -> Office:
+    """Read office.yaml: the office's name, its newsletters and the desk's rules."""
+    doc = _Doc(path)
+    office = _mapping(doc, doc.top("office"), "office")
+    name = _string(doc, office.get("name"), "office.name")
+    desk: dict[str, Node] = {}
+    if isinstance(doc.root, MappingNode) and any(k.value == "desk" for k, _ in doc.root.value):
+        desk = _mapping(doc, doc.top("desk"), "desk")
+    newsletters: list[Newsletter] = []
+    for i, node in enumerate(_sequence(doc, doc.top("newsletters"), "newsletters")):
+        at = f"newsletters[{i}]"
+        f = _mapping(doc, node, at)
+        nid = _string(doc, f.get("id"), f"{at}.id")
+        at = f"newsletters[{i}] ({nid})"
+        _check_unknown(doc, f, NEWSLETTER_FIELDS, at)
+        if not ID_RE.match(nid):
+            raise doc.error(f["id"], f"{at}.id", "use lower-case letters, digits, - and _")
+        if any(n.id == nid for n in newsletters):
+            raise doc.error(f["id"], f"{at}.id", "duplicate id")
+        cadence = _string(doc, f.get("cadence"), f"{at}.cadence", required=False) or "weekly"
+        if cadence not in ("weekly", "daily"):
+            raise doc.error(f["cadence"], f"{at}.cadence", "must be weekly or daily")
+        newsletters.append(
+            Newsletter(
+                id=nid,
+                name=_string(doc, f.get("name"), f"{at}.name"),
+                description=_string(doc, f.get("description"), f"{at}.description", required=False),
+                cadence=cadence,
+                curated=_typed(doc, f.get("curated"), f"{at}.curated", bool, True),
+            )
+        )
+    if not newsletters:
+        raise doc.error(doc.top("newsletters"), "newsletters", "at least one newsletter is needed")
+    return Office(
+        name=name,
+        newsletters=tuple(newsletters),
+        four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
+        default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
+        or ("Meldungen",),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import logging
 import os
 import sys
@@ -18,11 +19,20 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import jobs
+from pipeline import curate, jobs
 from pipeline.bootstrap import Services, build
 from pipeline.config import VERSION, Settings, load_dotenv_into
-from pipeline.errors import EudigestError, NotFound
-from pipeline.model import IngestReport, Item, ItemStatus, SourceHealth, SourceReport
+from pipeline.curate import staff
+from pipeline.errors import EudigestError, InvalidInput, NotFound
+from pipeline.model import (
+    IngestReport,
+    Item,
+    ItemStatus,
+    Role,
+    SourceHealth,
+    SourceReport,
+    StaffUser,
+)
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest")
@@ -89,6 +99,41 @@ def _parser() -> argparse.ArgumentParser:
     d = items_sub.add_parser("delete", help="delete items; they never come back from a feed")
     d.add_argument("ids", type=int, nargs="+", metavar="ID")
     d.set_defaults(func=cmd_items_delete)
+    d = items_sub.add_parser("accept", help="accept items for the digests")
+    d.add_argument("ids", type=int, nargs="+", metavar="ID")
+    d.add_argument("--topics", nargs="+", metavar="TOPIC", help="set these topics (staff)")
+    d.set_defaults(func=cmd_items_accept)
+    d = items_sub.add_parser("reject", help="reject items")
+    d.add_argument("ids", type=int, nargs="+", metavar="ID")
+    d.set_defaults(func=cmd_items_reject)
+
+    s = sub.add_parser("users", help="staff accounts of the desk")
+    users_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = users_sub.add_parser("add", help="add an account (password from stdin or prompted)")
+    d.add_argument("name")
+    d.add_argument("--role", choices=[r.value for r in Role], default=Role.EDITOR.value)
+    d.set_defaults(func=cmd_users_add)
+    d = users_sub.add_parser("list", help="list accounts")
+    d.set_defaults(func=cmd_users_list)
+    d = users_sub.add_parser("password", help="set a new password (from stdin or prompted)")
+    d.add_argument("name")
+    d.set_defaults(func=cmd_users_password)
+
+    s = sub.add_parser("edition", help="editions of the newsletters")
+    ed_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = ed_sub.add_parser("draft", help="propose a draft from accepted items since the last one")
+    d.add_argument("newsletter", metavar="NEWSLETTER")
+    d.set_defaults(func=cmd_edition_draft)
+    d = ed_sub.add_parser("list", help="list editions")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_edition_list)
+
+    s = sub.add_parser(
+        "serve", help="run the web desk (development server; gunicorn in production)"
+    )
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("demo", help="the main job on the embedded defaults: init and fetch")
     s.set_defaults(func=cmd_demo)
@@ -264,8 +309,148 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
 def cmd_items_delete(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
-    n = services.store.items.set_status(args.ids, ItemStatus.DELETED, now=services.clock())
+    n = services.store.items.set_status(
+        args.ids, ItemStatus.DELETED, now=services.clock(), actor=_operator().name
+    )
     out.print(f"{n} items deleted; they will not come back from their feeds.")
+    return 0
+
+
+def _operator() -> StaffUser:
+    """The actor for changes made from the command line, named in the audit trail."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return StaffUser(id=0, name=f"cli:{who}", role=Role.ADMIN)
+
+
+def cmd_items_accept(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    topic_ids = services.taxonomy().topic_ids()
+    n = curate.accept(
+        services.store,
+        args.ids,
+        actor=_operator(),
+        now=services.clock(),
+        topics=args.topics,
+        topic_ids=topic_ids,
+    )
+    out.print(f"{n} items accepted.")
+    return 0
+
+
+def cmd_items_reject(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    n = curate.reject(services.store, args.ids, actor=_operator(), now=services.clock())
+    out.print(f"{n} items rejected.")
+    return 0
+
+
+def _read_password(err: Console, *, confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat: ") != first:
+        raise InvalidInput("the two passwords differ")
+    return first
+
+
+def cmd_users_add(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    password = _read_password(err, confirm=True)
+    user = staff.add_user(
+        services.store, args.name, Role(args.role), password, now=services.clock()
+    )
+    out.print(f"user {user.name} ({user.role.value}) added.", highlight=False)
+    return 0
+
+
+def cmd_users_password(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    user = services.store.users.by_name(args.name.strip().lower())
+    if user is None:
+        raise NotFound(args.name)
+    staff.set_password(services.store, user.id, _read_password(err, confirm=True))
+    out.print(f"password of {user.name} changed; the account is unlocked.", highlight=False)
+    return 0
+
+
+def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    table = Table(title="Staff", title_justify="left")
+    for col in ("name", "role", "active", "last login", "locked until"):
+        table.add_column(col, no_wrap=True)
+    tz = services.settings.tz
+    for u in services.store.users.list():
+        table.add_row(
+            u.name,
+            u.role.value,
+            "yes" if u.active else "no",
+            _local(u.last_login, tz) if u.last_login else "never",
+            _local(u.locked_until, tz) if u.locked_until else "",
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_edition_draft(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    labels = {t.id: t.label_de for t in services.taxonomy().topics}
+    edition = curate.propose_draft(
+        services.store,
+        services.office(),
+        args.newsletter,
+        actor=_operator(),
+        now=services.clock(),
+        topic_labels=labels,
+    )
+    out.print(
+        f"draft edition {edition.id} “{edition.title}”: {len(edition.item_ids)} items in "
+        f"{len(edition.sections)} sections. Edit it in the desk: /desk/editions/{edition.id}",
+        highlight=False,
+    )
+    return 0
+
+
+def cmd_edition_list(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    found = services.store.editions.list()
+    if args.json:
+        out.print_json(
+            data=[
+                {
+                    "id": e.id,
+                    "newsletter": e.newsletter_id,
+                    "title": e.title,
+                    "state": e.state.value,
+                    "items": list(e.item_ids),
+                    "sections": [{"title": s.title, "items": list(s.item_ids)} for s in e.sections],
+                    "approved_by": e.approved_by,
+                    "scheduled_at": _iso(e.scheduled_at),
+                }
+                for e in found
+            ]
+        )
+        return 0
+    table = Table(title="Editions", title_justify="left")
+    for col in ("id", "newsletter", "state", "items", "title"):
+        table.add_column(col)
+    for e in found:
+        table.add_row(str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), e.title)
+    out.print(table)
+    return 0
+
+
+def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline.web import create_app
+
+    app = create_app(services.settings, services)
+    out.print(f"desk on http://{args.host}:{args.port}/desk/ (Ctrl-C stops)", highlight=False)
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0
 
 
@@ -322,6 +507,15 @@ def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
         ],
         "relevance": round(i.relevance, 3),
         "status": i.status.value,
+        "annotation": None
+        if i.annotation is None
+        else {
+            "headline": i.annotation.headline,
+            "comment_md": i.annotation.comment_md,
+            "priority": i.annotation.priority.value,
+            "audiences": [a.value for a in i.annotation.audiences],
+            "updated_by": i.annotation.updated_by,
+        },
         "family": i.family,
     }
 

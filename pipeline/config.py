@@ -33,6 +33,9 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_DATABASE_URL": "SQLAlchemy URL; default sqlite:///$EUDIGEST_DATA_DIR/eudigest.db",
     "EUDIGEST_SOURCES": "Path of sources.yaml. Default ./sources.yaml",
     "EUDIGEST_TAXONOMY": "Path of taxonomy.yaml. Default ./taxonomy.yaml",
+    "EUDIGEST_OFFICE": "Path of office.yaml (name, newsletters, desk rules). Default ./office.yaml",
+    "EUDIGEST_SECRET_KEY": "Signs sessions and tokens (32+ characters); required in production",
+    "EUDIGEST_BASE_URL": "Public https address of the installation, for absolute links",
     "EUDIGEST_TIMEZONE": "Zone for times a feed gives without one. Default Europe/Brussels",
     "EUDIGEST_USER_AGENT": "User-Agent for fetching. Default names eudigest and its version",
     "EUDIGEST_FETCH_CONCURRENCY": "Sources fetched at once. Default 8",
@@ -50,6 +53,9 @@ class Settings:
     database_url: str
     sources_path: Path
     taxonomy_path: Path
+    office_path: Path = PROJECT_ROOT / "office.yaml"
+    secret_key: str | None = None
+    base_url: str | None = None
     timezone: str = "Europe/Brussels"
     user_agent: str = DEFAULT_USER_AGENT
     fetch_concurrency: int = 8
@@ -88,6 +94,9 @@ class Settings:
             database_url=_normalise_db_url(database_url),
             sources_path=env.path("EUDIGEST_SOURCES", PROJECT_ROOT / "sources.yaml", cwd),
             taxonomy_path=env.path("EUDIGEST_TAXONOMY", PROJECT_ROOT / "taxonomy.yaml", cwd),
+            office_path=env.path("EUDIGEST_OFFICE", PROJECT_ROOT / "office.yaml", cwd),
+            secret_key=_secret_key(env.get("EUDIGEST_SECRET_KEY", "")),
+            base_url=_base_url(env.get("EUDIGEST_BASE_URL", "")),
             timezone=timezone,
             user_agent=env.get("EUDIGEST_USER_AGENT", DEFAULT_USER_AGENT),
             fetch_concurrency=env.number("EUDIGEST_FETCH_CONCURRENCY", 8, int, 1, 64),
@@ -99,6 +108,25 @@ class Settings:
             fetch_max_redirects=env.number("EUDIGEST_FETCH_MAX_REDIRECTS", 5, int, 0, 20),
             backoff_max_minutes=env.number("EUDIGEST_BACKOFF_MAX_MINUTES", 360, int, 1, 10080),
         )
+
+
+def _secret_key(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) < 32:
+        raise ConfigError(
+            "EUDIGEST_SECRET_KEY: use at least 32 random characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return value
+
+
+def _base_url(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")) or " " in value:
+        raise ConfigError(f"EUDIGEST_BASE_URL: {value!r} is not an http(s) address")
+    return value.rstrip("/")
 
 
 def _normalise_db_url(url: str) -> str:

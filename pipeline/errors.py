@@ -9,8 +9,11 @@ EudigestError
 │   ├── SourceNotFound
 │   ├── ItemNotFound
 │   ├── EditionNotFound
+│   ├── UserNotFound
 │   └── SubscriberNotFound
 ├── InvalidInput (ValueError)   something a person sent us is wrong
+│   └── StaleEdit               someone else changed it since the form was opened
+├── Forbidden                   the role or the four-eyes rule does not allow it
 ├── InvalidTransition           an edition cannot go from one state to another
 ├── StoreError                  the database failed; __cause__ holds the driver error
 │   └── DuplicateItem
@@ -64,11 +67,23 @@ class EditionNotFound(NotFound):
     pass
 
 
+class UserNotFound(NotFound):
+    pass
+
+
 class SubscriberNotFound(NotFound):
     pass
 
 
 class InvalidInput(EudigestError, ValueError):
+    pass
+
+
+class StaleEdit(InvalidInput):
+    """An edit started from an old version; nothing was changed."""
+
+
+class Forbidden(EudigestError):
     pass
 
 

@@ -28,6 +28,10 @@ class SourceKind(StrEnum):
     FEED = "feed"  # RSS 0.9x/1.0/2.0 or Atom, detected by feedparser
     HTML = "html"  # a page without a feed, scraped with CSS selectors
     API = "api"  # a JSON API, read by a named adapter
+    OWN = "own"  # the office's own items, written in the desk (never fetched)
+
+
+OWN_SOURCE_ID = "office"  # the built-in source of own items
 
 
 class DocType(StrEnum):
@@ -190,6 +194,151 @@ class Classification:
     relevance: float  # 0..1, regional relevance
 
 
+# ---------------------------------------------------------------- the desk
+
+
+class Role(StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class Priority(StrEnum):
+    FYI = "fyi"  # zur Information
+    ACTION = "action"  # Handlungsbedarf
+    DEADLINE = "deadline"  # Frist
+
+
+class Audience(StrEnum):
+    KOMMUNE = "kommune"
+    LANDKREIS = "landkreis"
+    UNTERNEHMEN = "unternehmen"
+    HOCHSCHULE = "hochschule"  # Hochschule/Forschung
+    KAMMER = "kammer"  # Kammer/Verband
+
+
+class EditionState(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+PRIORITY_LABELS = {
+    Priority.FYI: "Zur Information",
+    Priority.ACTION: "Handlungsbedarf",
+    Priority.DEADLINE: "Frist",
+}
+AUDIENCE_LABELS = {
+    Audience.KOMMUNE: "Kommune",
+    Audience.LANDKREIS: "Landkreis",
+    Audience.UNTERNEHMEN: "Unternehmen",
+    Audience.HOCHSCHULE: "Hochschule/Forschung",
+    Audience.KAMMER: "Kammer/Verband",
+}
+EDITION_STATE_LABELS = {
+    EditionState.DRAFT: "Entwurf",
+    EditionState.APPROVED: "Freigegeben",
+    EditionState.SCHEDULED: "Geplant",
+    EditionState.SENDING: "Wird versandt",
+    EditionState.SENT: "Versandt",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    id: int
+    name: str
+    role: Role
+    active: bool = True
+    password_hash: str = ""
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
+    last_login: dt.datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """The office's word on an item: German headline, comment, priority, audiences."""
+
+    item_id: int
+    headline: str = ""
+    comment_md: str = ""  # Markdown; rendered and sanitised on display
+    priority: Priority = Priority.FYI
+    audiences: tuple[Audience, ...] = ()  # empty: for everyone
+    version: int = 0  # optimistic locking: an edit names the version it started from
+    updated_at: dt.datetime | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str  # accept, reject, topics, annotate, create, edition.approve …
+    item_id: int | None = None
+    edition_id: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Newsletter:
+    id: str
+    name: str
+    description: str = ""
+    cadence: str = "weekly"  # weekly | daily
+    curated: bool = True  # weekly digest is curated; the daily one lists accepted items
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """office.yaml: who runs this installation, its newsletters and desk rules."""
+
+    name: str
+    newsletters: tuple[Newsletter, ...]
+    four_eyes: bool = False  # approval needs a second person
+    default_sections: tuple[str, ...] = ()  # section titles a new edition starts with
+
+    def newsletter(self, newsletter_id: str) -> Newsletter | None:
+        return next((n for n in self.newsletters if n.id == newsletter_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class EditionSection:
+    id: int
+    title: str
+    position: int
+    item_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    id: int
+    newsletter_id: str
+    title: str
+    intro: str
+    state: EditionState
+    created_at: dt.datetime
+    created_by: str
+    version: int = 0
+    updated_at: dt.datetime | None = None
+    last_editor: str | None = None  # who made the last change (four-eyes rule)
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+    scheduled_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    sections: tuple[EditionSection, ...] = ()
+
+    @property
+    def item_ids(self) -> tuple[int, ...]:
+        return tuple(i for s in self.sections for i in s.item_ids)
+
+
 # ---------------------------------------------------------------- stored values
 
 
@@ -225,6 +374,7 @@ class Item:
     references: tuple[str, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     versions: tuple[ItemVersion, ...] = ()
+    annotation: Annotation | None = None
 
     @property
     def languages(self) -> tuple[str, ...]:

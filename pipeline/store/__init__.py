@@ -17,9 +17,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import ConfigError, StoreError
 from pipeline.store.base import wrap_errors
+from pipeline.store.editions import EditionsStore
 from pipeline.store.items import ItemsStore
 from pipeline.store.sources import SourcesStore
 from pipeline.store.topics import TopicsStore
+from pipeline.store.users import UsersStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,6 +35,8 @@ class Store:
         self.sources = SourcesStore(self.engine)
         self.items = ItemsStore(self.engine)
         self.topics = TopicsStore(self.engine)
+        self.users = UsersStore(self.engine)
+        self.editions = EditionsStore(self.engine)
 
     @property
     def dialect(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,20 +21,18 @@ from pipeline.model import (
     ChangeKind,
     Classification,
     Deadline,
-    DeadlineKind,
-    DocType,
     Item,
     ItemChange,
     ItemStatus,
-    ItemVersion,
     Known,
     KnownItem,
     KnownVersion,
     NormalizedItem,
-    TopicAssignment,
     TopicOrigin,
 )
 from pipeline.store.base import wrap_errors
+from pipeline.store.item_rows import chunks, hydrate, refresh_search_text
+from pipeline.store.items_desk import Facets, InboxQuery, ItemDeskMixin, ItemPage
 from pipeline.store.schema import (
     item_deadlines,
     item_references,
@@ -44,9 +42,10 @@ from pipeline.store.schema import (
     sources,
 )
 
+__all__ = ["Facets", "InboxQuery", "ItemPage", "ItemQuery", "ItemsStore"]
+
 T = TypeVar("T")
 PREFERRED_LANGUAGE = "de"  # German first: an item shows its German version when it has one
-_CHUNK = 500  # bound IN (...) lists well below SQLite's parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +66,7 @@ class ApplyCounts:
     suppressed: int = 0
 
 
-class ItemsStore:
+class ItemsStore(ItemDeskMixin):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
@@ -94,13 +93,13 @@ class ItemsStore:
         )
         base = select(*cols).join(items, items.c.id == item_versions.c.item_id)
         with wrap_errors("looking up known items"), self._engine.connect() as conn:
-            for chunk in _chunks(identities):
+            for chunk in chunks(identities):
                 for r in conn.execute(base.where(item_versions.c.identity.in_(chunk))):
                     by_identity[r.identity] = _known_version(r)
-            for chunk in _chunks(urls):
+            for chunk in chunks(urls):
                 for r in conn.execute(base.where(item_versions.c.url.in_(chunk))):
                     by_url.setdefault(r.url, _known_version(r))
-            for chunk in _chunks(families):
+            for chunk in chunks(families):
                 rows = conn.execute(
                     select(
                         items.c.id,
@@ -162,7 +161,7 @@ class ItemsStore:
                     if kind is ChangeKind.UNCHANGED:
                         touched.append(change.item.identity)
                     counts.unchanged += 1
-            for chunk in _chunks(touched):
+            for chunk in chunks(touched):
                 conn.execute(
                     update(item_versions)
                     .where(item_versions.c.identity.in_(chunk))
@@ -176,6 +175,7 @@ class ItemsStore:
         conn.execute(insert(item_versions), [_version_row(item_id, change.item, now)])
         _write_classification(conn, item_id, _require(change.classification), replace_auto=False)
         _refresh_display(conn, item_id, now)
+        refresh_search_text(conn, item_id)
 
     def _update_version(self, conn: Connection, change: ItemChange, now: dt.datetime) -> None:
         it, item_id = change.item, _require(change.item_id)
@@ -192,6 +192,7 @@ class ItemsStore:
         )
         _write_classification(conn, item_id, _require(change.classification), replace_auto=True)
         _refresh_display(conn, item_id, now)
+        refresh_search_text(conn, item_id)
 
     # ------------------------------------------------------------ reading
 
@@ -216,14 +217,14 @@ class ItemsStore:
         stmt = stmt.limit(query.limit).offset(query.offset)
         with wrap_errors("listing items"), self._engine.connect() as conn:
             rows = list(conn.execute(stmt))
-            return _hydrate(conn, rows)
+            return hydrate(conn, rows)
 
     def get(self, item_id: int) -> Item:
         with wrap_errors(f"reading item {item_id}"), self._engine.connect() as conn:
             rows = list(conn.execute(select(items).where(items.c.id == item_id)))
             if not rows:
                 raise ItemNotFound(item_id)
-            return _hydrate(conn, rows)[0]
+            return hydrate(conn, rows)[0]
 
     def count(self, *, include_deleted: bool = False) -> int:
         stmt = select(func.count()).select_from(items)
@@ -235,21 +236,6 @@ class ItemsStore:
     def count_versions(self) -> int:
         with wrap_errors("counting item versions"), self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(item_versions)).scalar_one())
-
-    # ------------------------------------------------------------ staff decisions
-
-    def set_status(self, item_ids: Iterable[int], status: ItemStatus, *, now: dt.datetime) -> int:
-        """Accept, reject or delete items; deleting leaves a tombstone. Returns rows changed."""
-        ids = list(dict.fromkeys(item_ids))
-        with wrap_errors("changing item status"), self._engine.begin() as conn:
-            found = set(conn.execute(select(items.c.id).where(items.c.id.in_(ids))).scalars())
-            missing = [i for i in ids if i not in found]
-            if missing:
-                raise ItemNotFound(missing[0] if len(missing) == 1 else missing)
-            result = conn.execute(
-                update(items).where(items.c.id.in_(ids)).values(status=status.value, updated_at=now)
-            )
-            return int(result.rowcount)
 
 
 # ---------------------------------------------------------------- helpers
@@ -279,6 +265,7 @@ def _insert_new(
                 "status": ItemStatus.NEW.value,
                 "relevance": cl.relevance,
                 "family": it.family,
+                "search_text": f"{it.title}\n{it.summary_text}",
             }
         )
     ids = (
@@ -328,12 +315,6 @@ def _version_row(item_id: int, it: NormalizedItem, now: dt.datetime) -> dict[str
         "first_seen": now,
         "last_seen": now,
     }
-
-
-def _chunks(values: Collection[T]) -> Iterable[list[T]]:
-    ordered = list(values)
-    for i in range(0, len(ordered), _CHUNK):
-        yield ordered[i : i + _CHUNK]
 
 
 def _require(value: T | None) -> T:
@@ -475,70 +456,3 @@ def _refresh_display(conn: Connection, item_id: int, now: dt.datetime) -> None:
             updated_at=now,
         )
     )
-
-
-def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
-    ids = [r.id for r in rows]
-    topics: Mapping[int, list[TopicAssignment]] = defaultdict(list)
-    refs: Mapping[int, list[str]] = defaultdict(list)
-    deadlines: Mapping[int, list[Deadline]] = defaultdict(list)
-    versions: Mapping[int, list[ItemVersion]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for t in conn.execute(
-            select(item_topics)
-            .where(item_topics.c.item_id.in_(chunk))
-            .order_by(item_topics.c.confidence.desc(), item_topics.c.topic_id)
-        ):
-            topics[t.item_id].append(
-                TopicAssignment(t.topic_id, float(t.confidence), TopicOrigin(t.origin))
-            )
-        for r in conn.execute(
-            select(item_references)
-            .where(item_references.c.item_id.in_(chunk))
-            .order_by(item_references.c.position)
-        ):
-            refs[r.item_id].append(r.reference)
-        for d in conn.execute(
-            select(item_deadlines)
-            .where(item_deadlines.c.item_id.in_(chunk))
-            .order_by(item_deadlines.c.date)
-        ):
-            deadlines[d.item_id].append(Deadline(d.date, DeadlineKind(d.kind), d.label))
-        for v in conn.execute(
-            select(item_versions)
-            .where(item_versions.c.item_id.in_(chunk))
-            .order_by(item_versions.c.id)
-        ):
-            versions[v.item_id].append(
-                ItemVersion(
-                    identity=v.identity,
-                    source_id=v.source_id,
-                    language=v.language,
-                    title=v.title,
-                    url=v.url,
-                    summary_html=v.summary_html,
-                    content_hash=v.content_hash,
-                )
-            )
-    return [
-        Item(
-            id=r.id,
-            source_id=r.source_id,
-            title=r.title,
-            url=r.url,
-            summary_html=r.summary_html,
-            language=r.language,
-            published=r.published,
-            fetched_at=r.fetched_at,
-            updated_at=r.updated_at,
-            doc_type=DocType(r.doc_type),
-            status=ItemStatus(r.status),
-            relevance=float(r.relevance),
-            family=r.family,
-            topics=tuple(topics[r.id]),
-            references=tuple(refs[r.id]),
-            deadlines=tuple(deadlines[r.id]),
-            versions=tuple(versions[r.id]),
-        )
-        for r in rows
-    ]

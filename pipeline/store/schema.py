@@ -114,6 +114,10 @@ items = Table(
     Column("status", String(16), nullable=False, default="new"),
     Column("relevance", Float, nullable=False, default=0.0),
     Column("family", String(200)),
+    # title(s), summary text and the office's annotation: what full-text search reads
+    # (SQLite: the FTS5 table items_fts follows it by triggers; PostgreSQL: a GIN index
+    # on to_tsvector('german', search_text)). Both are made in migration 0002.
+    Column("search_text", Text),
     Index("ix_items_published", "published"),
     Index("ix_items_status_published", "status", "published"),
     Index("ix_items_family", "family"),
@@ -166,4 +170,93 @@ item_deadlines = Table(
     Column("kind", String(32), primary_key=True),
     Column("label", String(300), nullable=False, default=""),
     Index("ix_item_deadlines_date", "date"),
+)
+
+# ---------------------------------------------------------------- the desk (migration 0002)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("last_login", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("name", name="uq_users_name"),
+)
+
+item_annotations = Table(
+    "annotations",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("headline", Text, nullable=False, default=""),
+    Column("comment_md", Text, nullable=False, default=""),
+    Column("priority", String(16), nullable=False, default="fyi"),
+    Column("audiences", JSON, nullable=False, default=list),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE")),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_audit_log_item_id", "item_id"),
+    Index("ix_audit_log_edition_id", "edition_id"),
+)
+
+editions = Table(
+    "editions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("newsletter_id", String(64), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("intro", Text, nullable=False, default=""),
+    Column("state", String(16), nullable=False, default="draft"),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_editor", String(100), nullable=False),
+    Column("approved_by", String(100)),
+    Column("approved_at", UTCDateTime),
+    Column("scheduled_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Index("ix_editions_newsletter_id", "newsletter_id"),
+    Index("ix_editions_state", "state"),
+)
+
+edition_sections = Table(
+    "edition_sections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("position", Integer, nullable=False),
+    Index("ix_edition_sections_edition_id", "edition_id"),
+)
+
+edition_items = Table(
+    "edition_items",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column(
+        "section_id",
+        Integer,
+        ForeignKey("edition_sections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
 )

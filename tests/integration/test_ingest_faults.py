@@ -97,7 +97,8 @@ def test_item_deleted_by_staff_never_comes_back(
     f = sources_file(tmp_path, {"feed": server.url("/feed.xml")})
     cli.json("fetch", "--sources-file", str(f))
     gone = next(i for i in cli.json("items") if i["title"] == "Zweite Meldung")
-    assert cli("items", "delete", str(gone["id"]))[0] == 0
+    code, _, err = cli("items", "delete", str(gone["id"]))
+    assert code == 0, err
     server.put("/feed.xml", rss(A, (B[0], B[1], "Geänderter Text"), B))  # changed and repeated
     r = cli.json("fetch", "--sources-file", str(f))[0]
     assert r["new"] == 0 and r["suppressed"] >= 1

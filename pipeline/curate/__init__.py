@@ -1,0 +1,445 @@
+"""Curate: the desk's rules. The web app and the CLI call these; the store writes.
+
+Every function checks what a person sent (lengths, known topics, allowed state
+changes, the four-eyes rule), then calls one store method, which runs as one
+transaction and writes the audit trail. Nothing is changed when a check fails.
+
+Edition lifecycle:
+
+    draft ──approve──► approved ──schedule──► scheduled ──(deliver)──► sending ──► sent
+      ▲                   │                      │
+      └──────reopen───────┘                      │
+      └──────────────unschedule ("stop the presses")
+
+Structure (title, intro, sections, items, order) changes only in `draft`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+from pipeline.curate.text import render_markdown
+from pipeline.errors import Forbidden, InvalidInput, InvalidTransition
+from pipeline.model import (
+    Annotation,
+    Audience,
+    Deadline,
+    DeadlineKind,
+    DocType,
+    Edition,
+    EditionState,
+    Item,
+    ItemStatus,
+    Newsletter,
+    Office,
+    Priority,
+    StaffUser,
+)
+from pipeline.store import Store
+from pipeline.store.items_desk import InboxQuery
+
+__all__ = [
+    "accept",
+    "add_section",
+    "annotate",
+    "approve",
+    "create_edition",
+    "create_own_item",
+    "move_item",
+    "place_item",
+    "propose_draft",
+    "reject",
+    "remove_item",
+    "remove_section",
+    "rename_section",
+    "render_markdown",
+    "reopen",
+    "schedule",
+    "set_topics",
+    "unschedule",
+    "update_edition",
+]
+
+MAX_HEADLINE = 300
+MAX_COMMENT = 10_000
+MAX_TITLE = 300
+MAX_INTRO = 5_000
+MAX_SECTION_TITLE = 120
+MAX_BULK = 500
+
+
+# ---------------------------------------------------------------- items
+
+
+def accept(
+    store: Store,
+    item_ids: Sequence[int],
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    topics: Sequence[str] | None = None,
+    topic_ids: Collection[str] = (),
+) -> int:
+    """Accept items for the digests; with `topics`, also set their topics."""
+    ids = _ids(item_ids)
+    if topics is not None:
+        set_topics(store, ids, topics, actor=actor, now=now, topic_ids=topic_ids)
+    return store.items.set_status(ids, ItemStatus.ACCEPTED, now=now, actor=actor.name)
+
+
+def reject(store: Store, item_ids: Sequence[int], *, actor: StaffUser, now: dt.datetime) -> int:
+    return store.items.set_status(_ids(item_ids), ItemStatus.REJECTED, now=now, actor=actor.name)
+
+
+def set_topics(
+    store: Store,
+    item_ids: Sequence[int],
+    topics: Sequence[str],
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    topic_ids: Collection[str],
+) -> None:
+    """Staff confirm or change topics: exactly these, origin staff."""
+    unknown = [t for t in topics if t not in topic_ids]
+    if unknown:
+        raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
+    store.items.set_topics(_ids(item_ids), list(topics), now=now, actor=actor.name)
+
+
+def annotate(
+    store: Store,
+    item_id: int,
+    *,
+    headline: str,
+    comment_md: str,
+    priority: Priority,
+    audiences: Sequence[Audience],
+    expected_version: int,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Annotation:
+    headline = " ".join(headline.split())
+    comment_md = comment_md.replace("\r\n", "\n").strip()
+    if len(headline) > MAX_HEADLINE:
+        raise InvalidInput(f"Die Überschrift ist länger als {MAX_HEADLINE} Zeichen.")
+    if len(comment_md) > MAX_COMMENT:
+        raise InvalidInput(f"Die Einordnung ist länger als {MAX_COMMENT} Zeichen.")
+    return store.items.annotate(
+        item_id,
+        headline=headline,
+        comment_md=comment_md,
+        priority=priority,
+        audiences=list(dict.fromkeys(audiences)),
+        expected_version=expected_version,
+        now=now,
+        actor=actor.name,
+    )
+
+
+def create_own_item(
+    store: Store,
+    *,
+    title: str,
+    url: str | None,
+    summary_md: str,
+    published: dt.datetime | None,
+    event_date: dt.date | None,
+    deadline: dt.date | None,
+    topics: Sequence[str],
+    topic_ids: Collection[str],
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Item:
+    """An item no feed carries (an office event, a network meeting), accepted at once."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("Bitte einen Titel angeben.")
+    if len(title) > MAX_TITLE or len(summary_md) > MAX_COMMENT:
+        raise InvalidInput("Titel oder Text sind zu lang.")
+    if url is not None:
+        url = url.strip() or None
+        if url is not None and (not url.startswith(("https://", "http://")) or " " in url):
+            raise InvalidInput("Der Link muss mit https:// oder http:// beginnen.")
+    unknown = [t for t in topics if t not in topic_ids]
+    if unknown:
+        raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
+    deadlines = []
+    if event_date is not None:
+        deadlines.append(Deadline(event_date, DeadlineKind.EVENT, "Termin"))
+    if deadline is not None:
+        deadlines.append(Deadline(deadline, DeadlineKind.DEADLINE, "Frist"))
+    return store.items.create_own(
+        title=title,
+        url=url,
+        summary_html=render_markdown(summary_md),
+        published=published or now,
+        deadlines=deadlines,
+        topics=list(topics),
+        doc_type=DocType.EVENT if event_date is not None else DocType.OTHER,
+        now=now,
+        actor=actor.name,
+    )
+
+
+# ---------------------------------------------------------------- editions
+
+
+def create_edition(
+    store: Store,
+    office: Office,
+    newsletter_id: str,
+    *,
+    title: str,
+    intro: str,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    _newsletter(office, newsletter_id)
+    title, intro = _edition_text(title, intro)
+    return store.editions.create(
+        newsletter_id,
+        title=title,
+        intro=intro,
+        sections=[(s, []) for s in office.default_sections],
+        actor=actor.name,
+        now=now,
+    )
+
+
+def propose_draft(
+    store: Store,
+    office: Office,
+    newsletter_id: str,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    limit: int = 40,
+    topic_labels: dict[str, str] | None = None,
+) -> Edition:
+    """A draft from items accepted since the newsletter's last edition.
+
+    Not yet in any edition of this newsletter, most relevant first, at most `limit`;
+    grouped into one section per main topic (the item's most confident topic), the
+    sections in the order of their best item. Staff edit it from there.
+    """
+    newsletter = _newsletter(office, newsletter_id)
+    since = store.editions.latest_created(newsletter_id)
+    used = store.editions.item_ids_used(newsletter_id)
+    page = store.items.search(
+        InboxQuery(
+            statuses=(ItemStatus.ACCEPTED,),
+            date_from=(since - dt.timedelta(days=1)).date() if since else None,
+            order="relevance",
+            per_page=200,
+        )
+    )
+    chosen = [i for i in page.items if i.id not in used][:limit]
+    sections: dict[str, list[int]] = {}
+    for item in chosen:
+        topic = item.topics[0].topic_id if item.topics else ""
+        label = (topic_labels or {}).get(topic, topic) or "Weitere Meldungen"
+        sections.setdefault(label, []).append(item.id)
+    day = now.strftime("%d.%m.%Y")
+    return store.editions.create(
+        newsletter_id,
+        title=f"{newsletter.name} – {day}",
+        intro="",
+        sections=list(sections.items()) or [(s, []) for s in office.default_sections],
+        actor=actor.name,
+        now=now,
+    )
+
+
+def update_edition(
+    store: Store,
+    edition_id: int,
+    *,
+    title: str,
+    intro: str,
+    expected_version: int,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    title, intro = _edition_text(title, intro)
+    return store.editions.update_meta(
+        edition_id,
+        title=title,
+        intro=intro,
+        expected_version=expected_version,
+        actor=actor.name,
+        now=now,
+    )
+
+
+def add_section(
+    store: Store, edition_id: int, title: str, *, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    return store.editions.add_section(edition_id, _section_title(title), actor=actor.name, now=now)
+
+
+def rename_section(
+    store: Store,
+    edition_id: int,
+    section_id: int,
+    title: str,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    return store.editions.rename_section(
+        edition_id, section_id, _section_title(title), actor=actor.name, now=now
+    )
+
+
+def remove_section(
+    store: Store, edition_id: int, section_id: int, *, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    return store.editions.remove_section(edition_id, section_id, actor=actor.name, now=now)
+
+
+def place_item(
+    store: Store,
+    edition_id: int,
+    item_id: int,
+    *,
+    section_id: int | None,
+    position: int | None = None,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    """Add an item to an edition, or move it; only accepted items go into editions."""
+    item = store.items.get(item_id)
+    if item.status is not ItemStatus.ACCEPTED:
+        raise InvalidInput("Nur übernommene Meldungen können in eine Ausgabe.")
+    return store.editions.place_item(
+        edition_id, item_id, section_id=section_id, position=position, actor=actor.name, now=now
+    )
+
+
+def move_item(
+    store: Store, edition_id: int, item_id: int, *, delta: int, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    if delta not in (-1, 1):
+        raise InvalidInput("delta must be -1 or 1")
+    return store.editions.move_item(edition_id, item_id, delta=delta, actor=actor.name, now=now)
+
+
+def remove_item(
+    store: Store, edition_id: int, item_id: int, *, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    return store.editions.remove_item(edition_id, item_id, actor=actor.name, now=now)
+
+
+def approve(
+    store: Store, office: Office, edition_id: int, *, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    """Draft → approved. With four eyes on, not by whoever made the last change."""
+    edition = store.editions.get(edition_id)
+    if edition.state is not EditionState.DRAFT:
+        raise InvalidTransition(edition_id, edition.state.value, EditionState.APPROVED.value)
+    if not edition.item_ids:
+        raise InvalidInput("Eine leere Ausgabe kann nicht freigegeben werden.")
+    if office.four_eyes and edition.last_editor == actor.name:
+        raise Forbidden(
+            "Vier-Augen-Prinzip: Die Freigabe muss eine andere Person erteilen als die, "
+            f"die zuletzt geändert hat ({actor.name})."
+        )
+    # The conditional update also checks that nobody changed it since it was read.
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.DRAFT],
+        to_state=EditionState.APPROVED,
+        actor=actor.name,
+        now=now,
+        approved_by=actor.name,
+        approved_at=now,
+        expected_version=edition.version,
+    )
+
+
+def schedule(
+    store: Store, edition_id: int, *, send_at: dt.datetime, actor: StaffUser, now: dt.datetime
+) -> Edition:
+    if send_at.tzinfo is None:
+        raise InvalidInput("send_at needs a time zone")
+    if send_at <= now:
+        raise InvalidInput("Der Versandzeitpunkt muss in der Zukunft liegen.")
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.APPROVED],
+        to_state=EditionState.SCHEDULED,
+        actor=actor.name,
+        now=now,
+        detail=send_at.isoformat(),
+        scheduled_at=send_at,
+    )
+
+
+def unschedule(store: Store, edition_id: int, *, actor: StaffUser, now: dt.datetime) -> Edition:
+    """Stop the presses: scheduled → draft, approval withdrawn (until sending starts)."""
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.SCHEDULED],
+        to_state=EditionState.DRAFT,
+        actor=actor.name,
+        now=now,
+        detail="Versand gestoppt",
+        scheduled_at=None,
+        approved_by=None,
+        approved_at=None,
+    )
+
+
+def reopen(store: Store, edition_id: int, *, actor: StaffUser, now: dt.datetime) -> Edition:
+    """Approved → draft, to change it again; the approval is withdrawn."""
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.APPROVED],
+        to_state=EditionState.DRAFT,
+        actor=actor.name,
+        now=now,
+        detail="Freigabe zurückgenommen",
+        approved_by=None,
+        approved_at=None,
+    )
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _ids(item_ids: Sequence[int]) -> list[int]:
+    ids = list(dict.fromkeys(int(i) for i in item_ids))
+    if not ids:
+        raise InvalidInput("Bitte mindestens eine Meldung auswählen.")
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(f"Höchstens {MAX_BULK} Meldungen auf einmal.")
+    return ids
+
+
+def _newsletter(office: Office, newsletter_id: str) -> Newsletter:
+    newsletter = office.newsletter(newsletter_id)
+    if newsletter is None:
+        known = ", ".join(n.id for n in office.newsletters)
+        raise InvalidInput(f"Unbekannter Newsletter {newsletter_id!r} (bekannt: {known})")
+    return newsletter
+
+
+def _edition_text(title: str, intro: str) -> tuple[str, str]:
+    title = " ".join(title.split())
+    intro = intro.replace("\r\n", "\n").strip()
+    if not title:
+        raise InvalidInput("Bitte einen Titel angeben.")
+    if len(title) > MAX_TITLE or len(intro) > MAX_INTRO:
+        raise InvalidInput("Titel oder Einleitung sind zu lang.")
+    return title, intro
+
+
+def _section_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title or len(title) > MAX_SECTION_TITLE:
+        raise InvalidInput(
+            f"Rubriken brauchen einen Titel (höchstens {MAX_SECTION_TITLE} Zeichen)."
+        )
+    return title

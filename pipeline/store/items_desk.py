@@ -1,0 +1,399 @@
+"""What the desk does with items: search the inbox, decide, tag, annotate, write own items.
+
+Mixed into `ItemsStore` (store.items.*). Each method is one transaction and writes
+its audit entries in that same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.sql import Select
+
+from pipeline.errors import InvalidInput, ItemNotFound, StaleEdit
+from pipeline.model import (
+    OWN_SOURCE_ID,
+    Annotation,
+    Audience,
+    AuditEntry,
+    Deadline,
+    DocType,
+    Item,
+    ItemStatus,
+    Priority,
+    SourceKind,
+)
+from pipeline.store.audit import entries, write_audit, write_audit_many
+from pipeline.store.base import wrap_errors
+from pipeline.store.item_rows import chunks, hydrate, refresh_search_text
+from pipeline.store.schema import (
+    audit_log,
+    item_annotations,
+    item_deadlines,
+    item_topics,
+    item_versions,
+    items,
+    sources,
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 12
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxQuery:
+    text: str | None = None
+    source_id: str | None = None
+    institution: str | None = None
+    topic: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    statuses: tuple[ItemStatus, ...] = (ItemStatus.NEW,)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None  # inclusive
+    order: str = "published"  # or "relevance"
+    page: int = 1
+    per_page: int = 50
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Brussels"))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: list[Item]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    sources: list[tuple[str, str]]  # (id, name)
+    institutions: list[str]
+    doc_types: list[str]
+    languages: list[str]
+
+
+class ItemDeskMixin:
+    _engine: Engine
+
+    # ------------------------------------------------------------ reading
+
+    def search(self, q: InboxQuery) -> ItemPage:
+        """The inbox: filtered, full-text searched, paged."""
+        if not 1 <= q.per_page <= 200 or q.page < 1:
+            raise InvalidInput("page must be ≥ 1 and per_page 1..200")
+        if q.order not in ("published", "relevance"):
+            raise InvalidInput(f"unknown order {q.order!r}")
+        with wrap_errors("searching items"), self._engine.connect() as conn:
+            where = _filters(q, conn.dialect.name)
+            total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
+            order = (
+                (items.c.relevance.desc(), items.c.published.desc(), items.c.id.desc())
+                if q.order == "relevance"
+                else (items.c.published.desc(), items.c.id.desc())
+            )
+            stmt = select(items).where(*where).order_by(*order)
+            rows = list(conn.execute(stmt.limit(q.per_page).offset((q.page - 1) * q.per_page)))
+            return ItemPage(hydrate(conn, rows), int(total), q.page, q.per_page)
+
+    def get_many(self, item_ids: Iterable[int]) -> dict[int, Item]:
+        ids = list(dict.fromkeys(item_ids))
+        found: dict[int, Item] = {}
+        with wrap_errors("reading items"), self._engine.connect() as conn:
+            for chunk in chunks(ids):
+                rows = list(conn.execute(select(items).where(items.c.id.in_(chunk))))
+                found.update((i.id, i) for i in hydrate(conn, rows))
+        return found
+
+    def facets(self) -> Facets:
+        with wrap_errors("reading facets"), self._engine.connect() as conn:
+            srcs = conn.execute(
+                select(sources.c.id, sources.c.name, sources.c.institution).order_by(sources.c.name)
+            ).all()
+            doc_types = conn.execute(select(items.c.doc_type).distinct()).scalars().all()
+            languages = conn.execute(select(item_versions.c.language).distinct()).scalars().all()
+        return Facets(
+            sources=[(s.id, s.name) for s in srcs],
+            institutions=sorted({s.institution for s in srcs}),
+            doc_types=sorted(doc_types),
+            languages=sorted(languages),
+        )
+
+    def audit(self, item_id: int) -> list[AuditEntry]:
+        with wrap_errors("reading the audit trail"), self._engine.connect() as conn:
+            return entries(conn, audit_log.c.item_id == item_id)
+
+    def counts_per_day(
+        self, days: int, *, now: dt.datetime, tz: ZoneInfo = BRUSSELS
+    ) -> list[tuple[dt.date, int]]:
+        """Items first fetched per local day, the last `days` days, oldest first."""
+        today = now.astimezone(tz).date()
+        first = today - dt.timedelta(days=days - 1)
+        start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
+        with wrap_errors("counting items"), self._engine.connect() as conn:
+            stamps = conn.execute(
+                select(items.c.fetched_at).where(items.c.fetched_at >= start)
+            ).scalars()
+            counts = Counter(s.astimezone(tz).date() for s in stamps)
+        return [
+            (first + dt.timedelta(days=n), counts[first + dt.timedelta(days=n)])
+            for n in range(days)
+        ]
+
+    # ------------------------------------------------------------ deciding
+
+    def set_status(
+        self,
+        item_ids: Iterable[int],
+        status: ItemStatus,
+        *,
+        now: dt.datetime,
+        actor: str = "system",
+    ) -> int:
+        """Accept, reject or delete items (deleting leaves a tombstone); returns how many."""
+        ids = list(dict.fromkeys(item_ids))
+        with wrap_errors("changing item status"), self._engine.begin() as conn:
+            _require_items(conn, ids)
+            result = conn.execute(
+                update(items).where(items.c.id.in_(ids)).values(status=status.value, updated_at=now)
+            )
+            write_audit_many(conn, now, actor, f"status.{status.value}", ids, "")
+            return int(result.rowcount)
+
+    def set_topics(
+        self, item_ids: Iterable[int], topic_ids: Sequence[str], *, now: dt.datetime, actor: str
+    ) -> None:
+        """Staff decide the topics: these, confirmed, and no others."""
+        ids = list(dict.fromkeys(item_ids))
+        chosen = list(dict.fromkeys(topic_ids))
+        with wrap_errors("setting topics"), self._engine.begin() as conn:
+            _require_items(conn, ids)
+            conn.execute(delete(item_topics).where(item_topics.c.item_id.in_(ids)))
+            rows = [
+                {"item_id": i, "topic_id": t, "confidence": 1.0, "origin": "staff"}
+                for i in ids
+                for t in chosen
+            ]
+            if rows:
+                conn.execute(insert(item_topics), rows)
+            conn.execute(update(items).where(items.c.id.in_(ids)).values(updated_at=now))
+            write_audit_many(conn, now, actor, "topics", ids, ", ".join(chosen) or "keine")
+
+    def annotate(
+        self,
+        item_id: int,
+        *,
+        headline: str,
+        comment_md: str,
+        priority: Priority,
+        audiences: Sequence[Audience],
+        expected_version: int,
+        now: dt.datetime,
+        actor: str,
+    ) -> Annotation:
+        """Save the office's annotation if nobody saved since `expected_version`."""
+        values = {
+            "headline": headline,
+            "comment_md": comment_md,
+            "priority": priority.value,
+            "audiences": [a.value for a in audiences],
+            "updated_at": now,
+            "updated_by": actor,
+        }
+        with wrap_errors(f"annotating item {item_id}"), self._engine.begin() as conn:
+            _require_items(conn, [item_id])
+            current = conn.execute(
+                select(item_annotations.c.version, item_annotations.c.updated_by).where(
+                    item_annotations.c.item_id == item_id
+                )
+            ).first()
+            if current is None and expected_version == 0:
+                conn.execute(insert(item_annotations).values(item_id=item_id, version=1, **values))
+            else:
+                changed = conn.execute(
+                    update(item_annotations)
+                    .where(
+                        item_annotations.c.item_id == item_id,
+                        item_annotations.c.version == expected_version,
+                    )
+                    .values(version=item_annotations.c.version + 1, **values)
+                ).rowcount
+                if changed != 1:
+                    who = current.updated_by if current is not None else "jemand anderem"
+                    raise StaleEdit(
+                        f"Die Einordnung wurde inzwischen von {who} geändert; "
+                        "Ihr Text ist unten erhalten – bitte prüfen und erneut speichern."
+                    )
+            refresh_search_text(conn, item_id)
+            write_audit(
+                conn, now, actor, "annotate", item_id=item_id,
+                detail=f"Priorität {priority.value}; Überschrift „{headline[:80]}“",
+            )  # fmt: skip
+            conn.execute(update(items).where(items.c.id == item_id).values(updated_at=now))
+        item = self.get(item_id)  # type: ignore[attr-defined]
+        assert isinstance(item, Item) and item.annotation is not None
+        return item.annotation
+
+    def create_own(
+        self,
+        *,
+        title: str,
+        url: str | None,
+        summary_html: str,
+        published: dt.datetime,
+        deadlines: Sequence[Deadline],
+        topics: Sequence[str],
+        doc_type: DocType,
+        now: dt.datetime,
+        actor: str,
+    ) -> Item:
+        """An item the office writes itself (an event, a network meeting): accepted at once."""
+        with wrap_errors("creating an own item"), self._engine.begin() as conn:
+            _ensure_own_source(conn, now)
+            item_id = conn.execute(
+                insert(items)
+                .values(
+                    source_id=OWN_SOURCE_ID,
+                    title=title,
+                    url=url,
+                    summary_html=summary_html,
+                    language="de",
+                    published=published,
+                    fetched_at=now,
+                    updated_at=now,
+                    doc_type=doc_type.value,
+                    status=ItemStatus.ACCEPTED.value,
+                    relevance=1.0,
+                    family=None,
+                )
+                .returning(items.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(item_versions).values(
+                    item_id=item_id,
+                    identity=f"own:{uuid.uuid4()}",
+                    source_id=OWN_SOURCE_ID,
+                    language="de",
+                    title=title,
+                    url=url,
+                    summary_html=summary_html,
+                    content_hash="",
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
+            if topics:
+                conn.execute(
+                    insert(item_topics),
+                    [
+                        {"item_id": item_id, "topic_id": t, "confidence": 1.0, "origin": "staff"}
+                        for t in dict.fromkeys(topics)
+                    ],
+                )
+            unique = {(d.date, d.kind): d for d in deadlines}
+            if unique:
+                conn.execute(
+                    insert(item_deadlines),
+                    [
+                        {"item_id": item_id, "date": d.date, "kind": d.kind.value, "label": d.label}
+                        for d in unique.values()
+                    ],
+                )
+            refresh_search_text(conn, item_id)
+            write_audit(conn, now, actor, "create", item_id=item_id, detail=title[:200])
+        return self.get(int(item_id))  # type: ignore[attr-defined,no-any-return]
+
+
+def _require_items(conn: Connection, ids: list[int]) -> None:
+    found: set[int] = set()
+    for chunk in chunks(ids):
+        found |= set(conn.execute(select(items.c.id).where(items.c.id.in_(chunk))).scalars())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ItemNotFound(missing[0] if len(missing) == 1 else missing)
+
+
+def _ensure_own_source(conn: Connection, now: dt.datetime) -> None:
+    if conn.execute(select(sources.c.id).where(sources.c.id == OWN_SOURCE_ID)).first() is None:
+        conn.execute(
+            insert(sources).values(
+                id=OWN_SOURCE_ID,
+                name="Eigene Meldungen des Büros",
+                institution="Europabüro",
+                url="https://localhost/",
+                language="de",
+                kind=SourceKind.OWN.value,
+                topics=[],
+                options={},
+                enabled=False,
+                interval_minutes=10080,
+                consecutive_failures=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [items.c.status.in_([s.value for s in q.statuses])]
+    if q.source_id:
+        where.append(items.c.id.in_(select(item_versions.c.item_id).where(
+            item_versions.c.source_id == q.source_id)))  # fmt: skip
+    if q.institution:
+        where.append(items.c.source_id.in_(select(sources.c.id).where(
+            sources.c.institution == q.institution)))  # fmt: skip
+    if q.topic:
+        where.append(items.c.id.in_(select(item_topics.c.item_id).where(
+            item_topics.c.topic_id == q.topic)))  # fmt: skip
+    if q.doc_type:
+        where.append(items.c.doc_type == q.doc_type)
+    if q.language:
+        where.append(items.c.id.in_(select(item_versions.c.item_id).where(
+            item_versions.c.language == q.language)))  # fmt: skip
+    if q.date_from:
+        where.append(items.c.published >= dt.datetime.combine(q.date_from, dt.time(), q.tz))
+    if q.date_to:
+        end = dt.datetime.combine(q.date_to + dt.timedelta(days=1), dt.time(), q.tz)
+        where.append(items.c.published < end)
+    words = _WORD.findall(q.text or "")[:MAX_QUERY_WORDS]
+    if words:
+        where.append(_full_text(words, dialect))
+    return where
+
+
+def _full_text(words: list[str], dialect: str) -> ColumnElement[bool]:
+    if dialect == "sqlite":
+        # Each word as a quoted prefix term; FTS5 ANDs them. Quoting keeps
+        # operators in user input (AND, NEAR, *, ") from being interpreted.
+        match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+        fts: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(literal_column("items_fts"))
+            .where(literal_column("items_fts").op("MATCH")(match))
+        )
+        return items.c.id.in_(fts)
+    vector = func.to_tsvector("german", func.coalesce(items.c.search_text, ""))
+    return vector.op("@@")(func.plainto_tsquery("german", " ".join(words)))
