@@ -251,7 +251,7 @@ class StaffUser:
     name: str
     role: Role
     active: bool = True
-    password_hash: str = ""
+    password_hash: str = field(default="", repr=False)  # never in logs or tracebacks
     failed_logins: int = 0
     locked_until: dt.datetime | None = None
     last_login: dt.datetime | None = None
@@ -302,7 +302,7 @@ class Office:
     name: str
     newsletters: tuple[Newsletter, ...]
     four_eyes: bool = False  # approval needs a second person
-    default_sections: tuple[str, ...] = ()  # section titles a new edition starts with
+    default_sections: tuple[str, ...] = ("Meldungen",)  # sections a new edition starts with
 
     def newsletter(self, newsletter_id: str) -> Newsletter | None:
         return next((n for n in self.newsletters if n.id == newsletter_id), None)

@@ -388,13 +388,14 @@ def _load(conn: Connection, edition_id: int) -> Edition:
     row = conn.execute(select(editions).where(editions.c.id == edition_id)).first()
     if row is None:
         raise EditionNotFound(edition_id)
-    titles = dict(
-        conn.execute(
+    titles = {
+        r.id: r.title
+        for r in conn.execute(
             select(edition_sections.c.id, edition_sections.c.title).where(
                 edition_sections.c.edition_id == edition_id
             )
-        ).tuples()
-    )
+        )
+    }
     sections = tuple(
         EditionSection(id=s, title=titles[s], position=n, item_ids=tuple(ids))
         for n, (s, ids) in enumerate(_layout(conn, edition_id))

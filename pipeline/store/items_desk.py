@@ -12,21 +12,21 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    column,
     delete,
     func,
     insert,
-    literal_column,
     select,
+    table,
+    text,
     update,
 )
-from sqlalchemy.sql import Select
 
 from pipeline.errors import InvalidInput, ItemNotFound, StaleEdit
 from pipeline.model import (
@@ -389,11 +389,8 @@ def _full_text(words: list[str], dialect: str) -> ColumnElement[bool]:
         # Each word as a quoted prefix term; FTS5 ANDs them. Quoting keeps
         # operators in user input (AND, NEAR, *, ") from being interpreted.
         match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
-        fts: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(literal_column("items_fts"))
-            .where(literal_column("items_fts").op("MATCH")(match))
-        )
-        return items.c.id.in_(fts)
+        fts = table("items_fts", column("rowid"))
+        hits = select(fts.c.rowid).where(text("items_fts MATCH :match").bindparams(match=match))
+        return items.c.id.in_(hits)
     vector = func.to_tsvector("german", func.coalesce(items.c.search_text, ""))
     return vector.op("@@")(func.plainto_tsquery("german", " ".join(words)))

@@ -1,0 +1,311 @@
+"""The desk's rules (curate) over the real store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipeline import curate
+from pipeline.curate import staff
+from pipeline.errors import (
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    ItemNotFound,
+    StaleEdit,
+)
+from pipeline.ingest.dedupe import Incoming, decide
+from pipeline.model import (
+    Audience,
+    Classification,
+    DocType,
+    EditionState,
+    ItemStatus,
+    Newsletter,
+    NormalizedItem,
+    Office,
+    Priority,
+    Role,
+    Source,
+    SourceKind,
+    TopicAssignment,
+)
+from pipeline.store import Store
+from pipeline.store.items import InboxQuery
+
+NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
+TOPICS = {"energy_climate", "funding", "mobility"}
+OFFICE = Office(
+    name="Europabüro",
+    newsletters=(Newsletter("weekly", "EU-Wochenbrief"), Newsletter("daily", "EU-Tagesüberblick")),
+    default_sections=("Im Fokus", "Termine"),
+)
+FOUR_EYES = Office(name="Europabüro", newsletters=OFFICE.newsletters, four_eyes=True)
+SRC = Source(
+    "pc-de", "Pressecorner", "Europäische Kommission", "https://x.test", "de", SourceKind.FEED
+)
+
+TEXTS = [
+    ("Förderaufruf für Wasserstoff-Projekte in Baden-Württemberg", "energy_climate", 0.9),
+    ("Neue Leitlinien für staatliche Beihilfen im Verkehr", "mobility", 0.7),
+    ("Kommission genehmigt Förderprogramm für Kommunen", "funding", 0.8),
+    ("Rat einigt sich auf CO2-Flottengrenzwerte", "mobility", 0.5),
+]
+
+
+def seed(store: Store) -> list[int]:
+    store.sources.register([SRC], now=NOW)
+    incoming = []
+    for n, (title, topic, relevance) in enumerate(TEXTS):
+        item = NormalizedItem(
+            source_id="pc-de", identity=f"url:https://x.test/{n}", title=title,
+            url=f"https://x.test/{n}", summary_html=f"<p>Text {n}: Förderung</p>",
+            summary_text=f"Text {n}: Förderung", language="de",
+            published=NOW - dt.timedelta(days=n), updated=None, content_hash=str(n), family=None,
+        )  # fmt: skip
+        cl = Classification(
+            (TopicAssignment(topic, 0.6),), DocType.PRESS_RELEASE, (), (), relevance
+        )
+        incoming.append(Incoming(item, cl))
+    store.items.apply(decide(incoming, store.items.lookup([], [], []), institution="EC"), now=NOW)
+    return [i.id for i in store.items.list()]
+
+
+@pytest.fixture
+def desk(store: Store) -> tuple[Store, list[int]]:
+    return store, seed(store)
+
+
+@pytest.fixture
+def anna(store: Store):  # type: ignore[no-untyped-def]
+    return staff.add_user(store, "anna", Role.EDITOR, "ein langes Passwort", now=NOW)
+
+
+@pytest.fixture
+def ben(store: Store):  # type: ignore[no-untyped-def]
+    return staff.add_user(store, "ben", Role.ADMIN, "noch ein langes Passwort", now=NOW)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def test_login_checks_password_and_locks_after_five_failures(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    assert staff.authenticate(store, "Anna", "ein langes Passwort", now=NOW).name == "anna"
+    for n in range(5):
+        with pytest.raises(staff.LoginFailed) as failed:
+            staff.authenticate(store, "anna", "falsch", now=NOW + dt.timedelta(seconds=n))
+    assert failed.value.locked_until == NOW + dt.timedelta(seconds=4, minutes=15)
+    # Locked: even the right password fails until the time is up.
+    with pytest.raises(staff.LoginFailed):
+        staff.authenticate(store, "anna", "ein langes Passwort", now=NOW + dt.timedelta(minutes=5))
+    later = NOW + dt.timedelta(minutes=20)
+    assert staff.authenticate(store, "anna", "ein langes Passwort", now=later).name == "anna"
+    assert store.users.by_name("anna").failed_logins == 0  # type: ignore[union-attr]
+
+
+def test_accounts_validate_names_passwords_and_duplicates(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput, match="mindestens 12"):
+        staff.add_user(store, "carla", Role.EDITOR, "kurz", now=NOW)
+    with pytest.raises(InvalidInput, match="gibt es schon"):
+        staff.add_user(store, "ANNA", Role.EDITOR, "ein anderes langes Passwort", now=NOW)
+    with pytest.raises(InvalidInput, match="Benutzernamen"):
+        staff.add_user(store, "<script>", Role.EDITOR, "ein anderes langes Passwort", now=NOW)
+    with pytest.raises(staff.LoginFailed):
+        staff.authenticate(store, "nobody", "ein langes Passwort", now=NOW)
+    store.users.set_active(anna.id, False)
+    with pytest.raises(staff.LoginFailed):
+        staff.authenticate(store, "anna", "ein langes Passwort", now=NOW)
+    assert store.users.get(anna.id).password_hash.startswith("$argon2id$")
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def test_full_text_search_finds_german_words_and_filters_combine(desk, anna) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    found = store.items.search(InboxQuery(text="Wasserstoff"))
+    assert [i.title for i in found.items] == [TEXTS[0][0]]
+    assert store.items.search(InboxQuery(text="Förderprogramm")).total == 1
+    assert store.items.search(InboxQuery(text="Beihilfen Verkehr")).total == 1
+    assert store.items.search(InboxQuery(text='"; DROP TABLE items; --')).total == 0
+    assert store.items.search(InboxQuery(topic="mobility")).total == 2
+    by_relevance = store.items.search(InboxQuery(order="relevance"))
+    assert [i.title for i in by_relevance.items][:2] == [TEXTS[0][0], TEXTS[2][0]]
+    paged = store.items.search(InboxQuery(per_page=3, page=2))
+    assert (paged.total, paged.pages, len(paged.items)) == (4, 2, 1)
+    day = (NOW - dt.timedelta(days=1)).date()
+    assert store.items.search(InboxQuery(date_from=day, date_to=day)).total == 1
+    # The office's annotation is searchable too.
+    curate.annotate(store, ids[3], headline="Wichtig für Zulieferer", comment_md="", priority=Priority.ACTION,
+                    audiences=[], expected_version=0, actor=anna, now=NOW)  # fmt: skip
+    assert [i.id for i in store.items.search(InboxQuery(text="Zulieferer")).items] == [ids[3]]
+
+
+def test_accept_reject_and_topics_are_audited(desk, anna) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    curate.accept(store, ids[:2], actor=anna, now=NOW, topics=["funding"], topic_ids=TOPICS)
+    curate.reject(store, [ids[2]], actor=anna, now=NOW)
+    assert store.items.get(ids[0]).status is ItemStatus.ACCEPTED
+    assert [t.topic_id for t in store.items.get(ids[0]).topics] == ["funding"]
+    assert store.items.get(ids[0]).topics[0].origin.value == "staff"
+    assert store.items.get(ids[2]).status is ItemStatus.REJECTED
+    trail = store.items.audit(ids[0])
+    assert {(e.actor, e.action) for e in trail} == {("anna", "status.accepted"), ("anna", "topics")}
+    with pytest.raises(InvalidInput, match="Unbekanntes Thema"):
+        curate.accept(store, [ids[3]], actor=anna, now=NOW, topics=["wetter"], topic_ids=TOPICS)
+    assert store.items.get(ids[3]).status is ItemStatus.NEW  # nothing changed
+    with pytest.raises(ItemNotFound):
+        curate.reject(store, [ids[3], 999_999], actor=anna, now=NOW)
+    assert store.items.get(ids[3]).status is ItemStatus.NEW
+
+
+def test_two_people_editing_one_annotation_never_lose_a_change_silently(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    first = curate.annotate(store, ids[0], headline="Förderung für Wasserstoff", comment_md="**Wichtig** für die Region",
+                            priority=Priority.DEADLINE, audiences=[Audience.KOMMUNE, Audience.UNTERNEHMEN],
+                            expected_version=0, actor=anna, now=NOW)  # fmt: skip
+    assert (first.version, first.updated_by) == (1, "anna")
+    # Ben and Anna both open version 1; Ben saves first, Anna's save is refused.
+    curate.annotate(store, ids[0], headline="Ben", comment_md="", priority=Priority.FYI, audiences=[],
+                    expected_version=1, actor=ben, now=NOW)  # fmt: skip
+    with pytest.raises(StaleEdit, match="ben"):
+        curate.annotate(store, ids[0], headline="Anna", comment_md="", priority=Priority.FYI, audiences=[],
+                        expected_version=1, actor=anna, now=NOW)  # fmt: skip
+    note = store.items.get(ids[0]).annotation
+    assert note is not None and (note.headline, note.version) == ("Ben", 2)
+    with pytest.raises(InvalidInput):
+        curate.annotate(store, ids[0], headline="x" * 301, comment_md="", priority=Priority.FYI, audiences=[],
+                        expected_version=2, actor=anna, now=NOW)  # fmt: skip
+
+
+def test_markdown_is_rendered_safely() -> None:
+    html = curate.render_markdown(
+        "**Frist** für Kommunen <script>alert(1)</script> [x](javascript:alert(2))"
+    )
+    assert "<strong>Frist</strong> für Kommunen" in html
+    assert "<script" not in html and "&lt;script&gt;" in html  # shown as text, never run
+    assert 'href="javascript' not in html
+
+
+def test_own_item_is_accepted_with_its_dates(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    item = curate.create_own_item(
+        store, title="Netzwerktreffen der EU-Referenten", url=None,
+        summary_md="Treffen im *Haus der Wirtschaft*", published=None,
+        event_date=dt.date(2027, 1, 20), deadline=dt.date(2027, 1, 10), topics=["funding"],
+        topic_ids=TOPICS, actor=anna, now=NOW,
+    )  # fmt: skip
+    assert item.status is ItemStatus.ACCEPTED and item.source_id == "office"
+    assert "<em>Haus der Wirtschaft</em>" in item.summary_html
+    assert {(d.date, d.kind.value) for d in item.deadlines} == {
+        (dt.date(2027, 1, 20), "event"),
+        (dt.date(2027, 1, 10), "deadline"),
+    }
+    assert store.items.audit(item.id)[0].action == "create"
+    with pytest.raises(InvalidInput):
+        curate.create_own_item(store, title="x", url="javascript:alert(1)", summary_md="", published=None,
+                               event_date=None, deadline=None, topics=[], topic_ids=TOPICS, actor=anna, now=NOW)  # fmt: skip
+
+
+# ---------------------------------------------------------------- editions
+
+
+def test_edition_is_built_reordered_and_approved(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    curate.accept(store, ids, actor=anna, now=NOW)
+    e = curate.create_edition(store, OFFICE, "weekly", title="EU-Wochenbrief 48", intro="Hallo",
+                              actor=anna, now=NOW)  # fmt: skip
+    focus, dates = (s.id for s in e.sections)
+    for item_id in ids[:3]:
+        e = curate.place_item(store, e.id, item_id, section_id=focus, actor=anna, now=NOW)
+    e = curate.place_item(store, e.id, ids[3], section_id=dates, actor=anna, now=NOW)
+    assert [s.item_ids for s in e.sections] == [tuple(ids[:3]), (ids[3],)]
+    e = curate.move_item(store, e.id, ids[2], delta=-1, actor=anna, now=NOW)
+    assert e.sections[0].item_ids == (ids[0], ids[2], ids[1])
+    e = curate.move_item(store, e.id, ids[1], delta=1, actor=anna, now=NOW)  # over the edge
+    assert [s.item_ids for s in e.sections] == [(ids[0], ids[2]), (ids[1], ids[3])]
+    e = curate.place_item(store, e.id, ids[3], section_id=focus, position=0, actor=anna, now=NOW)
+    assert e.sections[0].item_ids == (ids[3], ids[0], ids[2])
+    e = curate.add_section(store, e.id, "Förderung", actor=anna, now=NOW)
+    e = curate.remove_section(store, e.id, dates, actor=anna, now=NOW)
+    assert [s.title for s in e.sections] == ["Im Fokus", "Förderung"]
+    assert set(e.item_ids) == set(ids)  # the removed section's items were kept
+    e = curate.remove_item(store, e.id, ids[0], actor=anna, now=NOW)
+    e = curate.approve(store, OFFICE, e.id, actor=anna, now=NOW)
+    assert (e.state, e.approved_by) == (EditionState.APPROVED, "anna")
+    assert [a.action for a in store.editions.audit(e.id)][0] == "edition.approved"
+
+
+def test_only_accepted_items_go_into_editions(desk, anna) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    e = curate.create_edition(store, OFFICE, "weekly", title="T", intro="", actor=anna, now=NOW)
+    with pytest.raises(InvalidInput, match="übernommene"):
+        curate.place_item(store, e.id, ids[0], section_id=None, actor=anna, now=NOW)
+
+
+def test_lifecycle_and_illegal_transitions_change_nothing(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    curate.accept(store, ids, actor=anna, now=NOW)
+    e = curate.create_edition(store, FOUR_EYES, "daily", title="T", intro="", actor=anna, now=NOW)
+    e = curate.place_item(store, e.id, ids[0], section_id=None, actor=anna, now=NOW)
+    with pytest.raises(Forbidden, match="Vier-Augen"):
+        curate.approve(store, FOUR_EYES, e.id, actor=anna, now=NOW)
+    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+    with pytest.raises(InvalidTransition):
+        curate.place_item(store, e.id, ids[1], section_id=None, actor=anna, now=NOW)
+    with pytest.raises(InvalidTransition):
+        curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+    with pytest.raises(InvalidInput, match="Zukunft"):
+        curate.schedule(store, e.id, send_at=NOW - dt.timedelta(hours=1), actor=ben, now=NOW)
+    send_at = NOW + dt.timedelta(days=1)
+    e = curate.schedule(store, e.id, send_at=send_at, actor=ben, now=NOW)
+    assert (e.state, e.scheduled_at) == (EditionState.SCHEDULED, send_at)
+    e = curate.unschedule(store, e.id, actor=anna, now=NOW)  # stop the presses
+    assert (e.state, e.scheduled_at, e.approved_by) == (EditionState.DRAFT, None, None)
+    # Sending has begun: no way back, no more changes.
+    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+    e = curate.schedule(store, e.id, send_at=send_at, actor=ben, now=NOW)
+    e = store.editions.transition(e.id, from_states=[EditionState.SCHEDULED],
+                                  to_state=EditionState.SENDING, actor="deliver", now=NOW)  # fmt: skip
+    for attempt in (
+        lambda: curate.unschedule(store, e.id, actor=anna, now=NOW),
+        lambda: curate.move_item(store, e.id, ids[0], delta=1, actor=anna, now=NOW),
+        lambda: curate.reopen(store, e.id, actor=anna, now=NOW),
+    ):
+        with pytest.raises(InvalidTransition):
+            attempt()
+    after = store.editions.get(e.id)
+    assert (after.state, after.item_ids, after.version) == (
+        EditionState.SENDING,
+        e.item_ids,
+        e.version,
+    )
+
+
+def test_concurrent_edition_edits_are_detected(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
+    store, _ = desk
+    e = curate.create_edition(store, OFFICE, "weekly", title="T", intro="", actor=anna, now=NOW)
+    curate.update_edition(store, e.id, title="Ben's", intro="", expected_version=e.version, actor=ben, now=NOW)  # fmt: skip
+    with pytest.raises(StaleEdit):
+        curate.update_edition(store, e.id, title="Anna's", intro="", expected_version=e.version,
+                              actor=anna, now=NOW)  # fmt: skip
+    assert store.editions.get(e.id).title == "Ben's"
+
+
+def test_propose_draft_takes_accepted_items_since_the_last_edition(desk, anna) -> None:  # type: ignore[no-untyped-def]
+    store, ids = desk
+    curate.accept(store, ids[:3], actor=anna, now=NOW)
+    labels = {
+        "energy_climate": "Energie & Klima",
+        "funding": "Förderprogramme",
+        "mobility": "Mobilität",
+    }
+    e = curate.propose_draft(store, OFFICE, "weekly", actor=anna, now=NOW, topic_labels=labels)
+    assert e.title.startswith("EU-Wochenbrief – 25.11.2026")
+    assert [s.title for s in e.sections] == ["Energie & Klima", "Förderprogramme", "Mobilität"]
+    assert set(e.item_ids) == set(ids[:3])
+    again = curate.propose_draft(store, OFFICE, "weekly", actor=anna, now=NOW, topic_labels=labels)
+    assert again.item_ids == ()  # nothing new since: an empty draft with the default sections
+    assert [s.title for s in again.sections] == ["Im Fokus", "Termine"]
+    with pytest.raises(InvalidInput, match="Unbekannter Newsletter"):
+        curate.propose_draft(store, OFFICE, "monthly", actor=anna, now=NOW)
