@@ -59,11 +59,18 @@ def seed(store: Store) -> list[int]:
     incoming = []
     for n, (title, topic, relevance) in enumerate(TEXTS):
         item = NormalizedItem(
-            source_id="pc-de", identity=f"url:https://x.test/{n}", title=title,
-            url=f"https://x.test/{n}", summary_html=f"<p>Text {n}: Förderung</p>",
-            summary_text=f"Text {n}: Förderung", language="de",
-            published=NOW - dt.timedelta(days=n), updated=None, content_hash=str(n), family=None,
-        )  # fmt: skip
+            source_id="pc-de",
+            identity=f"url:https://x.test/{n}",
+            title=title,
+            url=f"https://x.test/{n}",
+            summary_html=f"<p>Text {n}: Förderung</p>",
+            summary_text=f"Text {n}: Förderung",
+            language="de",
+            published=NOW - dt.timedelta(days=n),
+            updated=None,
+            content_hash=str(n),
+            family=None,
+        )
         cl = Classification(
             (TopicAssignment(topic, 0.6),), DocType.PRESS_RELEASE, (), (), relevance
         )
@@ -137,8 +144,17 @@ def test_full_text_search_finds_german_words_and_filters_combine(desk, anna) -> 
     day = (NOW - dt.timedelta(days=1)).date()
     assert store.items.search(InboxQuery(date_from=day, date_to=day)).total == 1
     # The office's annotation is searchable too.
-    curate.annotate(store, ids[3], headline="Wichtig für Zulieferer", comment_md="", priority=Priority.ACTION,
-                    audiences=[], expected_version=0, actor=anna, now=NOW)  # fmt: skip
+    curate.annotate(
+        store,
+        ids[3],
+        headline="Wichtig für Zulieferer",
+        comment_md="",
+        priority=Priority.ACTION,
+        audiences=[],
+        expected_version=0,
+        actor=anna,
+        now=NOW,
+    )
     assert [i.id for i in store.items.search(InboxQuery(text="Zulieferer")).items] == [ids[3]]
 
 
@@ -162,21 +178,56 @@ def test_accept_reject_and_topics_are_audited(desk, anna) -> None:  # type: igno
 
 def test_two_people_editing_one_annotation_never_lose_a_change_silently(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
     store, ids = desk
-    first = curate.annotate(store, ids[0], headline="Förderung für Wasserstoff", comment_md="**Wichtig** für die Region",
-                            priority=Priority.DEADLINE, audiences=[Audience.KOMMUNE, Audience.UNTERNEHMEN],
-                            expected_version=0, actor=anna, now=NOW)  # fmt: skip
+    first = curate.annotate(
+        store,
+        ids[0],
+        headline="Förderung für Wasserstoff",
+        comment_md="**Wichtig** für die Region",
+        priority=Priority.DEADLINE,
+        audiences=[Audience.KOMMUNE, Audience.UNTERNEHMEN],
+        expected_version=0,
+        actor=anna,
+        now=NOW,
+    )
     assert (first.version, first.updated_by) == (1, "anna")
     # Ben and Anna both open version 1; Ben saves first, Anna's save is refused.
-    curate.annotate(store, ids[0], headline="Ben", comment_md="", priority=Priority.FYI, audiences=[],
-                    expected_version=1, actor=ben, now=NOW)  # fmt: skip
+    curate.annotate(
+        store,
+        ids[0],
+        headline="Ben",
+        comment_md="",
+        priority=Priority.FYI,
+        audiences=[],
+        expected_version=1,
+        actor=ben,
+        now=NOW,
+    )
     with pytest.raises(StaleEdit, match="ben"):
-        curate.annotate(store, ids[0], headline="Anna", comment_md="", priority=Priority.FYI, audiences=[],
-                        expected_version=1, actor=anna, now=NOW)  # fmt: skip
+        curate.annotate(
+            store,
+            ids[0],
+            headline="Anna",
+            comment_md="",
+            priority=Priority.FYI,
+            audiences=[],
+            expected_version=1,
+            actor=anna,
+            now=NOW,
+        )
     note = store.items.get(ids[0]).annotation
     assert note is not None and (note.headline, note.version) == ("Ben", 2)
     with pytest.raises(InvalidInput):
-        curate.annotate(store, ids[0], headline="x" * 301, comment_md="", priority=Priority.FYI, audiences=[],
-                        expected_version=2, actor=anna, now=NOW)  # fmt: skip
+        curate.annotate(
+            store,
+            ids[0],
+            headline="x" * 301,
+            comment_md="",
+            priority=Priority.FYI,
+            audiences=[],
+            expected_version=2,
+            actor=anna,
+            now=NOW,
+        )
 
 
 def test_markdown_is_rendered_safely() -> None:
@@ -190,11 +241,18 @@ def test_markdown_is_rendered_safely() -> None:
 
 def test_own_item_is_accepted_with_its_dates(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
     item = curate.create_own_item(
-        store, title="Netzwerktreffen der EU-Referenten", url=None,
-        summary_md="Treffen im *Haus der Wirtschaft*", published=None,
-        event_date=dt.date(2027, 1, 20), deadline=dt.date(2027, 1, 10), topics=["funding"],
-        topic_ids=TOPICS, actor=anna, now=NOW,
-    )  # fmt: skip
+        store,
+        title="Netzwerktreffen der EU-Referenten",
+        url=None,
+        summary_md="Treffen im *Haus der Wirtschaft*",
+        published=None,
+        event_date=dt.date(2027, 1, 20),
+        deadline=dt.date(2027, 1, 10),
+        topics=["funding"],
+        topic_ids=TOPICS,
+        actor=anna,
+        now=NOW,
+    )
     assert item.status is ItemStatus.ACCEPTED and item.source_id == "office"
     assert "<em>Haus der Wirtschaft</em>" in item.summary_html
     assert {(d.date, d.kind.value) for d in item.deadlines} == {
@@ -203,8 +261,19 @@ def test_own_item_is_accepted_with_its_dates(store: Store, anna) -> None:  # typ
     }
     assert store.items.audit(item.id)[0].action == "create"
     with pytest.raises(InvalidInput):
-        curate.create_own_item(store, title="x", url="javascript:alert(1)", summary_md="", published=None,
-                               event_date=None, deadline=None, topics=[], topic_ids=TOPICS, actor=anna, now=NOW)  # fmt: skip
+        curate.create_own_item(
+            store,
+            title="x",
+            url="javascript:alert(1)",
+            summary_md="",
+            published=None,
+            event_date=None,
+            deadline=None,
+            topics=[],
+            topic_ids=TOPICS,
+            actor=anna,
+            now=NOW,
+        )
 
 
 # ---------------------------------------------------------------- editions
@@ -213,8 +282,9 @@ def test_own_item_is_accepted_with_its_dates(store: Store, anna) -> None:  # typ
 def test_edition_is_built_reordered_and_approved(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
     store, ids = desk
     curate.accept(store, ids, actor=anna, now=NOW)
-    e = curate.create_edition(store, OFFICE, "weekly", title="EU-Wochenbrief 48", intro="Hallo",
-                              actor=anna, now=NOW)  # fmt: skip
+    e = curate.create_edition(
+        store, OFFICE, "weekly", title="EU-Wochenbrief 48", intro="Hallo", actor=anna, now=NOW
+    )
     focus, dates = (s.id for s in e.sections)
     for item_id in ids[:3]:
         e = curate.place_item(store, e.id, item_id, section_id=focus, actor=anna, now=NOW)
@@ -265,8 +335,13 @@ def test_lifecycle_and_illegal_transitions_change_nothing(desk, anna, ben) -> No
     # Sending has begun: no way back, no more changes.
     e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
     e = curate.schedule(store, e.id, send_at=send_at, actor=ben, now=NOW)
-    e = store.editions.transition(e.id, from_states=[EditionState.SCHEDULED],
-                                  to_state=EditionState.SENDING, actor="deliver", now=NOW)  # fmt: skip
+    e = store.editions.transition(
+        e.id,
+        from_states=[EditionState.SCHEDULED],
+        to_state=EditionState.SENDING,
+        actor="deliver",
+        now=NOW,
+    )
     for attempt in (
         lambda: curate.unschedule(store, e.id, actor=anna, now=NOW),
         lambda: curate.move_item(store, e.id, ids[0], delta=1, actor=anna, now=NOW),
@@ -285,10 +360,13 @@ def test_lifecycle_and_illegal_transitions_change_nothing(desk, anna, ben) -> No
 def test_concurrent_edition_edits_are_detected(desk, anna, ben) -> None:  # type: ignore[no-untyped-def]
     store, _ = desk
     e = curate.create_edition(store, OFFICE, "weekly", title="T", intro="", actor=anna, now=NOW)
-    curate.update_edition(store, e.id, title="Ben's", intro="", expected_version=e.version, actor=ben, now=NOW)  # fmt: skip
+    curate.update_edition(
+        store, e.id, title="Ben's", intro="", expected_version=e.version, actor=ben, now=NOW
+    )
     with pytest.raises(StaleEdit):
-        curate.update_edition(store, e.id, title="Anna's", intro="", expected_version=e.version,
-                              actor=anna, now=NOW)  # fmt: skip
+        curate.update_edition(
+            store, e.id, title="Anna's", intro="", expected_version=e.version, actor=anna, now=NOW
+        )
     assert store.editions.get(e.id).title == "Ben's"
 
 
