@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint format typing bench serve clean
+.PHONY: run test setup lint format typing bench serve corpus clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ typing: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/desk_bench.py
+
+## Load the shared corpus (real EU feeds) into ./var from a loopback server: no network needed.
+corpus: $(STAMP)
+	$(BIN)/python -m tests.support.load_corpus
+
+## The web desk on http://127.0.0.1:8000/desk/ (development server).
+serve: $(STAMP)
+	$(BIN)/eudigest serve
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -303,7 +303,7 @@ def test_edition_is_built_reordered_and_approved(desk, anna, ben) -> None:  # ty
     e = curate.remove_item(store, e.id, ids[0], actor=anna, now=NOW)
     e = curate.approve(store, OFFICE, e.id, actor=anna, now=NOW)
     assert (e.state, e.approved_by) == (EditionState.APPROVED, "anna")
-    assert [a.action for a in store.editions.audit(e.id)][0] == "edition.approved"
+    assert next(a.action for a in store.editions.audit(e.id)) == "edition.approved"
 
 
 def test_only_accepted_items_go_into_editions(desk, anna) -> None:  # type: ignore[no-untyped-def]
