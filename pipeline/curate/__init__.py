@@ -67,6 +67,7 @@ MAX_TITLE = 300
 MAX_INTRO = 5_000
 MAX_SECTION_TITLE = 120
 MAX_BULK = 500
+FIRST_DRAFT_WINDOW = dt.timedelta(days=14)  # a newsletter's first draft looks this far back
 
 
 # ---------------------------------------------------------------- items
@@ -220,17 +221,20 @@ def propose_draft(
 ) -> Edition:
     """A draft from items accepted since the newsletter's last edition.
 
-    Not yet in any edition of this newsletter, most relevant first, at most `limit`;
+    Accepted items published since a day before the last edition was made (or in the
+    last 14 days for a first one), not yet in any edition of this newsletter, most
+    relevant first, at most `limit`;
     grouped into one section per main topic (the item's most confident topic), the
     sections in the order of their best item. Staff edit it from there.
     """
     newsletter = _newsletter(office, newsletter_id)
-    since = store.editions.latest_created(newsletter_id)
+    since = store.editions.latest_created(newsletter_id) or now - FIRST_DRAFT_WINDOW
     used = store.editions.item_ids_used(newsletter_id)
     page = store.items.search(
         InboxQuery(
             statuses=(ItemStatus.ACCEPTED,),
-            date_from=(since - dt.timedelta(days=1)).date() if since else None,
+            # a day of overlap: items published just before the last edition was made
+            date_from=(since - dt.timedelta(days=1)).date(),
             order="relevance",
             per_page=200,
         )
