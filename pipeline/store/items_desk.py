@@ -31,6 +31,7 @@ from sqlalchemy import (
 from pipeline.errors import InvalidInput, ItemNotFound, StaleEdit
 from pipeline.model import (
     OWN_SOURCE_ID,
+    PRIORITY_LABELS,
     Annotation,
     Audience,
     AuditEntry,
@@ -250,7 +251,7 @@ class ItemDeskMixin:
             refresh_search_text(conn, item_id)
             write_audit(
                 conn, now, actor, "annotate", item_id=item_id,
-                detail=f"Priorität {priority.value}; Überschrift „{headline[:80]}“",
+                detail=f"Priorität: {PRIORITY_LABELS[priority]}; Überschrift: „{headline[:80]}“",
             )  # fmt: skip
             conn.execute(update(items).where(items.c.id == item_id).values(updated_at=now))
         item = self.get(item_id)  # type: ignore[attr-defined]

@@ -1,0 +1,129 @@
+"""The web app: the staff desk under /desk/ and the public pages at the root.
+
+`create_app(settings, services=None)` builds a Flask app over the given
+services (tests inject their own store); views are thin: parse a form, call
+one curate function, redirect (303) or render. Domain errors become HTTP
+answers in `errors.py`, nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+
+from pipeline import curate
+from pipeline.bootstrap import Services, build
+from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.web import auth, editions, errors, formatting, public, staff
+from pipeline.web.context import EXTENSION, Desk
+
+log = logging.getLogger("eudigest.web")
+
+MAX_REQUEST_BYTES = 1_000_000  # the largest form (a comment) is 10,000 characters
+SESSION_HOURS = 12
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Flask:
+    services = services or build(settings)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    base_url: str | None = getattr(settings, "base_url", None)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_NAME="eudigest_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(base_url and base_url.lower().startswith("https://")),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # A token lives as long as the session: a long comment must not be lost to a timeout.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_I18N_ENABLED=False,
+    )
+    app.extensions[EXTENSION] = Desk(
+        services=services,
+        office=services.office(),
+        taxonomy=services.taxonomy(),
+        tz=settings.tz,
+    )
+    CSRFProtect(app)
+    auth.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(editions.bp)
+    errors.register(app)
+    _register_filters(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _secret_key(settings: Settings) -> str:
+    key: str | None = getattr(settings, "secret_key", None)
+    if key:
+        return key
+    log.warning("EUDIGEST_SECRET_KEY is not set: using a random key; every session ends at restart")
+    return secrets.token_urlsafe(32)
+
+
+def _register_filters(app: Flask) -> None:
+    desk: Desk = app.extensions[EXTENSION]
+    tz = desk.tz
+
+    def topic_label(topic_id: str) -> str:
+        return desk.topic_labels.get(topic_id, topic_id)
+
+    def render_markdown(text: str | None) -> Markup:
+        # curate.render_markdown sanitises (markdown-it + nh3): its HTML is safe to insert.
+        return Markup(curate.render_markdown(text or ""))  # noqa: S704
+
+    app.jinja_env.filters.update(
+        de_datetime=lambda v: formatting.de_datetime(v, tz),
+        de_date=lambda v: formatting.de_date(v, tz),
+        de_number=formatting.de_number,
+        label=formatting.label,
+        doc_type=formatting.doc_type_label,
+        language_name=formatting.language_name,
+        topic_label=topic_label,
+        safe_href=formatting.safe_href,
+        markdown=render_markdown,
+        datetime_local=lambda v: formatting.datetime_local_value(v, tz),
+        audit_action=formatting.audit_action,
+    )
+
+    @app.context_processor
+    def globals_() -> dict[str, Any]:
+        return {"office": desk.office, "topic_labels": desk.topic_labels}
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,429 @@
+"""The desk under /desk/: inbox, item pages, own items, status and staff accounts.
+
+Every view parses its input, calls one curate (or store read) function, then
+renders or redirects with 303. The rules live in pipeline.curate; errors are
+turned into HTTP answers by errors.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_user
+from werkzeug.datastructures import MultiDict
+
+from pipeline import curate
+from pipeline.curate import staff as accounts
+from pipeline.errors import InvalidInput, StaleEdit
+from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role
+from pipeline.store.items import InboxQuery
+from pipeline.web.auth import DeskUser, admin_required, desk_blueprint
+from pipeline.web.context import desk, staff_user
+from pipeline.web.forms import (
+    AnnotationForm,
+    OwnItemForm,
+    PasswordChangeForm,
+    TopicsForm,
+    UserForm,
+    choices,
+)
+from pipeline.web.preview import item_topics
+
+bp = desk_blueprint("staff", "/desk")
+
+PER_PAGE = 50
+MAX_BULK = 200
+STATUS_FILTERS: dict[str, tuple[str, tuple[ItemStatus, ...]]] = {
+    "new": ("Neu", (ItemStatus.NEW,)),
+    "accepted": ("Übernommen", (ItemStatus.ACCEPTED,)),
+    "rejected": ("Abgelehnt", (ItemStatus.REJECTED,)),
+    "all": ("Alle", (ItemStatus.NEW, ItemStatus.ACCEPTED, ItemStatus.REJECTED)),
+}
+INBOX_FILTERS = (
+    "q",
+    "source",
+    "institution",
+    "topic",
+    "doc_type",
+    "language",
+    "status",
+    "from",
+    "to",
+    "order",
+)
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def inbox_query(args: MultiDict[str, str], tz: ZoneInfo) -> tuple[InboxQuery, list[str]]:
+    """The inbox filters of a query string; unusable values are dropped and named."""
+    problems: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = (args.get(name) or "").strip()[:200]
+        return value or None
+
+    def day(name: str, label: str) -> dt.date | None:
+        value = text(name)
+        if value is None:
+            return None
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):  # the date input, or typed by hand
+            try:
+                return dt.datetime.strptime(value, pattern).date()  # noqa: DTZ007
+            except ValueError:
+                continue
+        problems.append(f"{label}: „{value}“ ist kein Datum (z. B. 25.11.2026).")
+        return None
+
+    try:
+        page = max(1, min(int(args.get("page") or 1), 100_000))
+    except ValueError:
+        page = 1
+    status = args.get("status") or "new"
+    if status not in STATUS_FILTERS:
+        problems.append("Unbekannter Status; es werden neue Meldungen gezeigt.")
+        status = "new"
+    date_from, date_to = day("from", "Zeitraum von"), day("to", "Zeitraum bis")
+    if date_from and date_to and date_from > date_to:
+        problems.append("Der Zeitraum endet vor seinem Beginn.")
+    query = InboxQuery(
+        text=text("q"),
+        source_id=text("source"),
+        institution=text("institution"),
+        topic=text("topic"),
+        doc_type=text("doc_type"),
+        language=text("language"),
+        statuses=STATUS_FILTERS[status][1],
+        date_from=date_from,
+        date_to=date_to,
+        order="relevance" if args.get("order") == "relevance" else "published",
+        page=page,
+        per_page=PER_PAGE,
+        tz=tz,
+    )
+    return query, problems
+
+
+def inbox_url(query_string: str) -> str:
+    """The inbox with the filters of `query_string`, re-encoded (never another site)."""
+    pairs = [(k, v) for k, v in parse_qsl(query_string) if k in (*INBOX_FILTERS, "page")]
+    base = url_for("staff.inbox")
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+@bp.get("/")
+def inbox() -> ResponseReturnValue:
+    d = desk()
+    query, problems = inbox_query(request.args, d.tz)
+    page = d.store.items.search(query)
+    if page.total and query.page > page.pages:
+        query = replace(query, page=page.pages)
+        page = d.store.items.search(query)
+    filters = {k: request.args.get(k, "") for k in INBOX_FILTERS}
+    filters["status"] = filters["status"] or "new"
+
+    def page_url(n: int) -> str:
+        args = [(k, v) for k, v in filters.items() if v] + [("page", str(n))]
+        return f"{url_for('staff.inbox')}?{urlencode(args)}"
+
+    return render_template(
+        "web/inbox.html",
+        page=page,
+        query=query,
+        filters=filters,
+        problems=problems,
+        facets=d.store.items.facets(),
+        statuses=STATUS_FILTERS,
+        topics=d.taxonomy.topics,
+        page_url=page_url,
+        back=request.query_string.decode("utf-8", "replace"),
+        filtered=any(v for k, v in filters.items() if k not in ("status", "order")),
+    )
+
+
+@bp.post("/items/bulk")
+def bulk() -> ResponseReturnValue:
+    d, actor = desk(), staff_user()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    ids = _item_ids(request.form.getlist("item_id"))
+    topics = _topic_ids(request.form.getlist("topic"))
+    action = request.form.get("action")
+    if not ids:
+        flash("Bitte zuerst Meldungen auswählen.", "warning")
+    elif action == "accept":
+        n = curate.accept(
+            d.store, ids, actor=actor, now=d.now(), topics=topics or None, topic_ids=d.topic_ids
+        )
+        flash(f"{_count(n)} übernommen.", "success")
+    elif action == "reject":
+        n = curate.reject(d.store, ids, actor=actor, now=d.now())
+        flash(f"{_count(n)} abgelehnt.", "success")
+    elif action == "topics":
+        curate.set_topics(d.store, ids, topics, actor=actor, now=d.now(), topic_ids=d.topic_ids)
+        flash(f"Themen für {_count(len(ids))} gesetzt.", "success")
+    else:
+        raise InvalidInput("Unbekannte Aktion.")
+    return redirect(back, code=303)
+
+
+def _count(n: int) -> str:
+    return "1 Meldung" if n == 1 else f"{n} Meldungen"
+
+
+def _item_ids(values: Iterable[str]) -> list[int]:
+    try:
+        ids = sorted({int(v) for v in values})
+    except ValueError:
+        raise InvalidInput("Ungültige Meldungsnummer.") from None
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(f"Höchstens {MAX_BULK} Meldungen auf einmal.")
+    return ids
+
+
+def _topic_ids(values: Iterable[str]) -> list[str]:
+    known = desk().topic_ids
+    chosen = list(dict.fromkeys(v for v in values if v))
+    unknown = [v for v in chosen if v not in known]
+    if unknown:
+        raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
+    return chosen
+
+
+# ---------------------------------------------------------------- one item
+
+
+@bp.get("/items/<int:item_id>")
+def item(item_id: int) -> ResponseReturnValue:
+    found = desk().store.items.get(item_id)
+    return _item_page(found, _annotation_form(found.annotation or Annotation(found.id)))
+
+
+def _annotation_form(a: Annotation) -> AnnotationForm:
+    return AnnotationForm(
+        formdata=None,
+        data={
+            "headline": a.headline,
+            "comment": a.comment_md,
+            "priority": a.priority.value,
+            "audiences": [x.value for x in a.audiences],
+            "version": a.version,
+        },
+    )
+
+
+def _item_page(
+    found: Item,
+    form: AnnotationForm,
+    *,
+    status: int = 200,
+    version: int | None = None,
+    conflict: Annotation | None = None,
+    preview: str | None = None,
+    error: str | None = None,
+) -> ResponseReturnValue:
+    d = desk()
+    g.back = url_for("staff.item", item_id=found.id)
+    topics_form = TopicsForm(formdata=None, data={"topics": list(item_topics(found))})
+    topics_form.topics.choices = choices((t.id, t.label_de) for t in d.taxonomy.topics)
+    sources = dict(d.store.items.facets().sources)
+    saved = found.annotation
+    return (
+        render_template(
+            "web/item.html",
+            item=found,
+            form=form,
+            topics_form=topics_form,
+            version=version if version is not None else (saved.version if saved else 0),
+            conflict=conflict,
+            preview=preview,
+            error=error,
+            audit=d.store.items.audit(found.id),
+            source_names=sources,
+        ),
+        status,
+    )
+
+
+@bp.post("/items/<int:item_id>/annotation")
+def annotate(item_id: int) -> ResponseReturnValue:
+    d = desk()
+    found = d.store.items.get(item_id)
+    form = AnnotationForm()
+    version = form.version.data if isinstance(form.version.data, int) else 0
+    if not form.validate():
+        return _item_page(found, form, status=400, version=version)
+    if form.preview.data:
+        return _item_page(found, form, version=version, preview=form.comment.data or "")
+    try:
+        curate.annotate(
+            d.store,
+            item_id,
+            headline=(form.headline.data or "").strip(),
+            comment_md=form.comment.data or "",
+            priority=Priority(form.priority.data),
+            audiences=[Audience(a) for a in form.audiences.data or ()],
+            expected_version=version,
+            actor=staff_user(),
+            now=d.now(),
+        )
+    except StaleEdit:
+        current = d.store.items.get(item_id)
+        saved = current.annotation or Annotation(item_id)
+        return _item_page(current, form, status=409, version=saved.version, conflict=saved)
+    except InvalidInput as exc:
+        return _item_page(found, form, status=400, version=version, error=str(exc))
+    flash("Einordnung gespeichert.", "success")
+    return redirect(url_for("staff.item", item_id=item_id), code=303)
+
+
+@bp.post("/items/<int:item_id>/status")
+def item_status(item_id: int) -> ResponseReturnValue:
+    d, actor = desk(), staff_user()
+    g.back = url_for("staff.item", item_id=item_id)
+    action = request.form.get("action")
+    if action == "accept":
+        curate.accept(d.store, [item_id], actor=actor, now=d.now(), topic_ids=d.topic_ids)
+        flash("Meldung übernommen.", "success")
+    elif action == "reject":
+        curate.reject(d.store, [item_id], actor=actor, now=d.now())
+        flash("Meldung abgelehnt.", "success")
+    else:
+        raise InvalidInput("Unbekannte Aktion.")
+    return redirect(g.back, code=303)
+
+
+@bp.post("/items/<int:item_id>/topics")
+def item_topics_(item_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = url_for("staff.item", item_id=item_id)
+    topics = _topic_ids(request.form.getlist("topics"))
+    curate.set_topics(
+        d.store, [item_id], topics, actor=staff_user(), now=d.now(), topic_ids=d.topic_ids
+    )
+    flash("Themen gespeichert.", "success")
+    return redirect(g.back, code=303)
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+def new_item() -> ResponseReturnValue:
+    d = desk()
+    form = OwnItemForm()
+    form.topics.choices = choices((t.id, t.label_de) for t in d.taxonomy.topics)
+    error = None
+    if form.validate_on_submit():
+        try:
+            created = curate.create_own_item(
+                d.store,
+                title=(form.title.data or "").strip(),
+                url=(form.url.data or "").strip() or None,
+                summary_md=form.text.data or "",
+                published=None,
+                event_date=form.event_date.data,
+                deadline=form.deadline.data,
+                topics=list(form.topics.data or ()),
+                topic_ids=d.topic_ids,
+                actor=staff_user(),
+                now=d.now(),
+            )
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            flash("Eigene Meldung angelegt.", "success")
+            return redirect(url_for("staff.item", item_id=created.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("web/item_new.html", form=form, error=error), status
+
+
+# ---------------------------------------------------------------- status
+
+
+@bp.get("/status")
+def status() -> ResponseReturnValue:
+    d = desk()
+    counts = d.store.items.counts_per_day(14, now=d.now(), tz=d.tz)
+    return render_template(
+        "web/status.html",
+        health=d.store.sources.health(),
+        counts=counts,
+        most=max((n for _, n in counts), default=0),
+        editions=d.store.editions.list(limit=50),
+        newsletters={n.id: n.name for n in d.office.newsletters},
+        now=d.now(),
+    )
+
+
+# ---------------------------------------------------------------- staff accounts
+
+
+@bp.get("/users")
+@admin_required
+def users() -> ResponseReturnValue:
+    return _users_page(UserForm(formdata=None))
+
+
+def _users_page(form: UserForm, status: int = 200) -> ResponseReturnValue:
+    users_ = sorted(desk().store.users.list(), key=lambda u: (not u.active, u.name.lower()))
+    return render_template("web/users.html", users=users_, form=form, now_utc=desk().now()), status
+
+
+@bp.post("/users")
+@admin_required
+def add_user() -> ResponseReturnValue:
+    d = desk()
+    form = UserForm()
+    if not form.validate():
+        return _users_page(form, 400)
+    try:
+        user = accounts.add_user(
+            d.store,
+            form.name.data or "",
+            Role(form.role.data),
+            form.password.data or "",
+            now=d.now(),
+        )
+    except InvalidInput as exc:
+        form.name.errors = [*form.name.errors, str(exc)]
+        return _users_page(form, 400)
+    flash(f"Konto „{user.name}“ angelegt.", "success")
+    return redirect(url_for("staff.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_required
+def set_active(user_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = url_for("staff.users")
+    user = d.store.users.get(user_id)
+    active = request.form.get("active") == "1"
+    if not active and user.id == staff_user().id:
+        raise InvalidInput("Das eigene Konto lässt sich nicht deaktivieren.")
+    d.store.users.set_active(user_id, active)
+    flash(f"Konto „{user.name}“ {'aktiviert' if active else 'deaktiviert'}.", "success")
+    return redirect(g.back, code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> ResponseReturnValue:
+    """Everyone changes their own password; the session goes on with the new one."""
+    d, me = desk(), staff_user()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.authenticate(d.store, me.name, form.current.data or "", now=d.now())
+        except accounts.LoginFailed:
+            form.current.errors = [*form.current.errors, "Das bisherige Passwort stimmt nicht."]
+        else:
+            accounts.set_password(d.store, me.id, form.new.data or "")
+            login_user(DeskUser(d.store.users.get(me.id)))
+            session.permanent = True
+            flash("Passwort geändert.", "success")
+            return redirect(url_for("staff.inbox"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("web/password.html", form=form), status

@@ -1,0 +1,244 @@
+"""Login, logout, lockout, sessions, the login wall around /desk/, headers and cookies."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from pipeline.store import Store
+from pipeline.web import create_app
+from tests.web.conftest import PASSWORD, Clock, Desk, csrf_token, make_services, make_settings
+
+# Every desk URL, with the method it answers to (ids need not exist: the wall comes first).
+DESK_URLS = [
+    ("GET", "/desk/"),
+    ("GET", "/desk/?q=Wasserstoff&status=all"),
+    ("POST", "/desk/items/bulk"),
+    ("GET", "/desk/items/1"),
+    ("POST", "/desk/items/1/annotation"),
+    ("POST", "/desk/items/1/status"),
+    ("POST", "/desk/items/1/topics"),
+    ("GET", "/desk/items/new"),
+    ("POST", "/desk/items/new"),
+    ("GET", "/desk/status"),
+    ("GET", "/desk/users"),
+    ("POST", "/desk/users"),
+    ("POST", "/desk/users/1/active"),
+    ("GET", "/desk/password"),
+    ("POST", "/desk/password"),
+    ("GET", "/desk/editions/"),
+    ("POST", "/desk/editions/"),
+    ("POST", "/desk/editions/propose"),
+    ("GET", "/desk/editions/1"),
+    ("POST", "/desk/editions/1/meta"),
+    ("POST", "/desk/editions/1/items"),
+    ("POST", "/desk/editions/1/items/2/move"),
+    ("POST", "/desk/editions/1/items/2/remove"),
+    ("POST", "/desk/editions/1/sections"),
+    ("POST", "/desk/editions/1/sections/1/rename"),
+    ("POST", "/desk/editions/1/sections/1/remove"),
+    ("POST", "/desk/editions/1/approve"),
+    ("POST", "/desk/editions/1/reopen"),
+    ("POST", "/desk/editions/1/schedule"),
+    ("POST", "/desk/editions/1/unschedule"),
+    ("GET", "/desk/editions/1/preview?org_type=kommune"),
+]
+
+
+def test_every_desk_url_is_listed(app: Flask) -> None:
+    adapter = app.url_map.bind("localhost")
+    covered = {adapter.match(url.split("?")[0], method=method)[0] for method, url in DESK_URLS}
+    desk = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/desk")}
+    assert desk <= covered, f"desk URLs without an anonymous test: {desk - covered}"
+
+
+@pytest.mark.parametrize(("method", "url"), DESK_URLS)
+def test_anonymous_requests_go_to_the_login_page(anon: Desk, method: str, url: str) -> None:
+    if method == "GET":
+        response = anon.client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    else:
+        # A POST without a session fails the CSRF check first (400) or goes to login:
+        # either way nothing is done and nothing is shown.
+        token = csrf_token(anon.client.get("/login").get_data(as_text=True))
+        response = anon.client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login"
+
+
+def test_login_page_carries_a_csrf_token_and_is_german(anon: Desk) -> None:
+    html = anon.text("/login")
+    assert '<html lang="de">' in html
+    assert csrf_token(html)
+    assert "Anmeldung Redaktion" in html and "Passwort" in html
+
+
+def test_login_goes_to_the_page_asked_for(anon: Desk) -> None:
+    first = anon.client.get("/desk/status")
+    assert first.headers["Location"] == "/login?next=/desk/status"
+    assert "Bitte melden Sie sich an." in anon.text(first.headers["Location"])
+    response = anon.login("anna", next="/desk/status")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/desk/status"
+    assert "Status" in anon.text("/desk/status")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.test/", "//evil.test/x", "/\\evil.test", "javascript:alert(1)"]
+)
+def test_login_never_redirects_off_site(anon: Desk, target: str) -> None:
+    response = anon.login("anna", next=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/desk/"
+
+
+def test_login_with_wrong_password_or_unknown_name_says_the_same(anon: Desk) -> None:
+    wrong = anon.login("anna", "falsches-Passwort-123")
+    unknown = anon.login("niemand", PASSWORD)
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert "Anmeldung fehlgeschlagen" in response.get_data(as_text=True)
+    assert anon.client.get("/desk/").status_code == 302
+
+
+def test_five_failures_lock_the_account_for_15_minutes(
+    anon: Desk, store: Store, clock: Clock
+) -> None:
+    for _ in range(4):
+        assert "Anmeldung fehlgeschlagen" in anon.login("anna", "falsch-falsch-falsch").text
+    fifth = anon.login("anna", "falsch-falsch-falsch")
+    locked = "Zu viele Fehlversuche – bitte in 15 Minuten erneut versuchen"
+    assert fifth.status_code == 429 and locked in fifth.text
+    # even the right password does not get in now
+    right = anon.login("anna", PASSWORD)
+    assert right.status_code == 429 and locked in right.text
+    user = store.users.by_name("anna")
+    assert user is not None and user.locked_until is not None
+    clock.advance(minutes=15, seconds=1)
+    assert anon.login("anna", PASSWORD).status_code == 303
+    after = store.users.by_name("anna")
+    assert after is not None and after.failed_logins == 0 and after.last_login == clock.now
+
+
+def test_inactive_user_cannot_log_in(anon: Desk, store: Store) -> None:
+    user = store.users.by_name("bernd")
+    assert user is not None
+    store.users.set_active(user.id, False)
+    response = anon.login("bernd", PASSWORD)
+    assert response.status_code == 200 and "Anmeldung fehlgeschlagen" in response.text
+
+
+def test_deactivating_ends_a_running_session(bernd: Desk, store: Store) -> None:
+    assert bernd.client.get("/desk/").status_code == 200
+    user = store.users.by_name("bernd")
+    assert user is not None
+    store.users.set_active(user.id, False)
+    assert bernd.client.get("/desk/").status_code == 302
+
+
+def test_logout_needs_post_with_csrf_and_ends_the_session(anna: Desk) -> None:
+    assert anna.client.get("/logout").status_code == 405
+    assert anna.client.post("/logout").status_code == 400  # no token
+    assert anna.client.get("/desk/").status_code == 200
+    response = anna.post("/logout")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert anna.client.get("/desk/").status_code == 302
+
+
+def test_logged_in_user_at_login_page_goes_to_the_inbox(anna: Desk) -> None:
+    response = anna.client.get("/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+
+
+def test_password_change_keeps_the_session_and_the_new_one_works(app: Flask, anna: Desk) -> None:
+    page = anna.text("/desk/password")
+    assert "Passwort ändern" in page
+    wrong = anna.post(
+        "/desk/password",
+        data={
+            "current": "nicht-das-alte-1",
+            "new": "Neues-Passwort-2026",
+            "repeat": "Neues-Passwort-2026",
+        },
+    )
+    assert wrong.status_code == 400 and "Das bisherige Passwort stimmt nicht." in wrong.text
+    short = anna.post("/desk/password", data={"current": PASSWORD, "new": "kurz", "repeat": "kurz"})
+    assert short.status_code == 400 and "Mindestens 12 Zeichen." in short.text
+    ok = anna.post(
+        "/desk/password",
+        data={"current": PASSWORD, "new": "Neues-Passwort-2026", "repeat": "Neues-Passwort-2026"},
+    )
+    assert ok.status_code == 303
+    assert anna.client.get("/desk/").status_code == 200
+    other = Desk(app.test_client())
+    assert other.login("anna", PASSWORD).status_code == 200
+    assert other.login("anna", "Neues-Passwort-2026").status_code == 303
+
+
+def test_security_headers_on_every_page(anon: Desk, anna: Desk) -> None:
+    for response in (anon.client.get("/"), anon.client.get("/login"), anna.client.get("/desk/")):
+        h = response.headers
+        assert "default-src 'self'" in h["Content-Security-Policy"]
+        assert "script-src 'self'" in h["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in h["Content-Security-Policy"]
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["X-Frame-Options"] == "DENY"
+        assert h["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script(anna: Desk) -> None:
+    html = anna.text("/desk/")
+    assert "<script>" not in html and "onclick" not in html.lower()
+    assert '<script src="/static/desk.js" defer></script>' in html
+    for name in ("desk.js", "desk.css"):
+        with anna.client.get(f"/static/{name}") as response:
+            assert response.status_code == 200
+
+
+def test_session_cookie_is_httponly_and_lax(anon: Desk) -> None:
+    response = anon.login("anna")
+    cookie = response.headers["Set-Cookie"]
+    assert "eudigest_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_session_cookie_is_secure_behind_https(tmp_path: Path, clock: Clock) -> None:
+    settings = make_settings(tmp_path, EUDIGEST_BASE_URL="https://eu.region-stuttgart.de")
+    services = make_services(settings, clock)
+    try:
+        app = create_app(settings, services)
+        assert app.config["SESSION_COOKIE_SECURE"] is True
+    finally:
+        services.close()
+
+
+def test_without_secret_key_a_random_one_is_used_and_logged(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, EUDIGEST_SECRET_KEY="")
+    assert settings.secret_key is None
+    services = make_services(settings, clock)
+    try:
+        with caplog.at_level(logging.WARNING, logger="eudigest.web"):
+            first = create_app(settings, services)
+            second = create_app(settings, services)
+        assert first.secret_key and len(str(first.secret_key)) >= 32
+        assert first.secret_key != second.secret_key
+        assert "EUDIGEST_SECRET_KEY is not set" in caplog.text
+    finally:
+        services.close()
+
+
+def test_public_start_page_is_german_and_says_signup_comes_later(anon: Desk) -> None:
+    html = anon.text("/")
+    assert '<html lang="de">' in html
+    assert "EU-Wochenbrief" in html and "folgt in Kürze" in html
+
+
+def test_unknown_page_is_a_german_404(anna: Desk) -> None:
+    response = anna.client.get("/desk/gibt-es-nicht")
+    assert response.status_code == 404 and "Diese Seite gibt es nicht." in response.text

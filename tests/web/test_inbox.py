@@ -1,0 +1,252 @@
+"""The inbox: listing, every filter, full-text search, order, paging, bulk actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from pipeline.model import DocType, ItemStatus, TopicOrigin
+from pipeline.store import Store
+from tests.web.conftest import EP_EN, NOW, Desk, Seeded, add_item, visible
+
+
+def titles(html: str) -> list[str]:
+    """The item titles of an inbox page, in order."""
+    return [
+        visible(t)
+        for t in re.findall(r'<td class="title">\s*<a href="/desk/items/\d+">(.*?)</a>', html, re.S)
+    ]
+
+
+def test_inbox_lists_new_items_newest_first_with_german_labels(anna: Desk, items: Seeded) -> None:
+    html = anna.text("/desk/")
+    assert titles(html) == [
+        "Kommission fördert Wasserstoffprojekte in Straßenbahnen der Region",
+        "Call for proposals: urban mobility pilots",
+        "Konsultation zur Zukunft der Kohäsionspolitik",
+    ]
+    text = visible(html)
+    assert "3 Meldungen · Seite 1 von 1" in text
+    assert "25.11.2026, 07:30" in text  # 06:30 UTC in Brussels (CET)
+    assert "Energie & Klima 0,74" in text and "Mobilität & Verkehr 0,52" in text
+    assert "Frist: 15.03.2027" in text
+    assert "Konsultation bis: 31.01.2027" in text
+    assert "IP/26/100" in text
+    assert "Förderaufruf" in text and "Pressemitteilung" in text and "Konsultation" in text
+    assert "Presseraum EU-Kommission" in text
+    assert "0,80" in text  # relevance
+
+
+def test_order_by_relevance(anna: Desk, items: Seeded) -> None:
+    html = anna.text("/desk/?order=relevance")
+    assert titles(html)[0].startswith("Kommission fördert")
+    assert titles(html)[1:] == [
+        "Konsultation zur Zukunft der Kohäsionspolitik",
+        "Call for proposals: urban mobility pilots",
+    ]
+    assert '<option value="relevance" selected>' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=Wasserstoffprojekte", ["hydrogen"]),
+        ("q=Kohäsionspolitik", ["cohesion"]),
+        ("source=ep-en", ["call"]),
+        ("institution=European+Parliament", ["call"]),
+        ("institution=European+Commission", ["hydrogen", "cohesion"]),
+        ("topic=cohesion", ["cohesion"]),
+        ("topic=energy_climate", ["hydrogen"]),
+        ("doc_type=funding_call", ["call"]),
+        ("language=en", ["call"]),
+        ("language=de", ["hydrogen", "cohesion"]),
+        ("from=2026-11-20", ["hydrogen", "call"]),
+        ("to=2026-11-20", ["cohesion"]),
+        ("from=2026-11-21&to=2026-11-23", ["call"]),
+        ("from=21.11.2026&to=23.11.2026", ["call"]),
+        ("q=Wasserstoffprojekte&language=en", []),
+    ],
+)
+def test_each_filter_narrows_the_list(
+    anna: Desk, items: Seeded, query: str, expected: list[str]
+) -> None:
+    html = anna.text(f"/desk/?{query}")
+    shown = set(re.findall(r'name="item_id" value="(\d+)"', html))
+    assert shown == {str(items[name]) for name in expected}
+    if not expected:
+        assert "Keine Meldungen für diese Filter." in visible(html)
+
+
+def test_full_text_search_finds_a_german_word_inside_the_summary(anna: Desk, items: Seeded) -> None:
+    html = anna.text("/desk/?q=Nahverkehr")
+    assert titles(html) == ["Kommission fördert Wasserstoffprojekte in Straßenbahnen der Region"]
+
+
+def test_status_filter(anna: Desk, items: Seeded, store: Store) -> None:
+    anna.post("/desk/items/bulk", data={"item_id": [items["call"]], "action": "accept"})
+    anna.post("/desk/items/bulk", data={"item_id": [items["cohesion"]], "action": "reject"})
+    assert titles(anna.text("/desk/")) == [
+        "Kommission fördert Wasserstoffprojekte in Straßenbahnen der Region"
+    ]
+    assert titles(anna.text("/desk/?status=accepted")) == [
+        "Call for proposals: urban mobility pilots"
+    ]
+    assert titles(anna.text("/desk/?status=rejected")) == [
+        "Konsultation zur Zukunft der Kohäsionspolitik"
+    ]
+    all_ = anna.text("/desk/?status=all")
+    assert len(titles(all_)) == 3
+    assert "Übernommen" in visible(all_) and "Abgelehnt" in visible(all_)
+
+
+def test_filters_are_kept_in_the_form(anna: Desk, items: Seeded) -> None:
+    html = anna.text("/desk/?q=Stra%C3%9Fe&source=ec-de&topic=mobility&status=all&from=2026-11-01")
+    assert 'value="Straße"' in html
+    assert '<option value="ec-de" selected>' in html
+    assert '<option value="mobility" selected>' in html
+    assert '<option value="all" selected>' in html
+    assert 'value="2026-11-01"' in html
+
+
+def test_bad_filter_values_are_named_not_fatal(anna: Desk, items: Seeded) -> None:
+    response = anna.get("/desk/?from=gestern&status=kaputt&page=x")
+    assert response.status_code == 200
+    text = visible(response.text)
+    assert "„gestern“ ist kein Datum" in text
+    assert "Unbekannter Status" in text
+    assert len(titles(response.text)) == 3
+
+
+def test_paging_50_per_page_keeps_the_filters(anna: Desk, store: Store) -> None:
+    for n in range(120):
+        add_item(
+            store,
+            1000 + n,
+            source=EP_EN,
+            title=f"Item {n:03d}",
+            published=NOW - dt.timedelta(minutes=n),
+        )
+    first = anna.text("/desk/?language=en")
+    assert "120 Meldungen · Seite 1 von 3" in visible(first)
+    assert len(titles(first)) == 50 and titles(first)[0] == "Item 000"
+    assert 'href="/desk/?language=en&amp;status=new&amp;page=2"' in first
+    second = anna.text("/desk/?language=en&status=new&page=2")
+    assert "Seite 2 von 3" in visible(second)
+    assert titles(second)[0] == "Item 050"
+    last = anna.text("/desk/?language=en&page=3")
+    assert len(titles(last)) == 20
+    beyond = anna.text("/desk/?language=en&page=99")  # a page past the end shows the last one
+    assert "Seite 3 von 3" in visible(beyond) and titles(beyond)[-1] == "Item 119"
+
+
+# ---------------------------------------------------------------- bulk actions
+
+
+def test_bulk_accept_redirects_back_to_the_filtered_page(
+    anna: Desk, items: Seeded, store: Store
+) -> None:
+    back = "q=Wasserstoff&language=de&page=1"
+    response = anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["hydrogen"], items["cohesion"]], "action": "accept", "back": back},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/desk/?q=Wasserstoff&language=de&page=1"
+    assert store.items.get(items["hydrogen"]).status is ItemStatus.ACCEPTED
+    assert store.items.get(items["cohesion"]).status is ItemStatus.ACCEPTED
+    assert store.items.get(items["call"]).status is ItemStatus.NEW
+    assert "2 Meldungen übernommen." in anna.text(response.headers["Location"])
+    audit = store.items.audit(items["hydrogen"])
+    assert audit[0].actor == "anna" and audit[0].action == "status.accepted"
+
+
+def test_bulk_back_link_cannot_leave_the_inbox(anna: Desk, items: Seeded) -> None:
+    response = anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["call"]], "action": "reject", "back": "x=//evil.test&next=/"},
+    )
+    assert response.headers["Location"] == "/desk/"
+
+
+def test_bulk_reject(anna: Desk, items: Seeded, store: Store) -> None:
+    response = anna.post("/desk/items/bulk", data={"item_id": [items["call"]], "action": "reject"})
+    assert response.status_code == 303
+    assert store.items.get(items["call"]).status is ItemStatus.REJECTED
+    assert "1 Meldung abgelehnt." in anna.text("/desk/")
+
+
+def test_bulk_set_topics_replaces_them_with_staff_topics(
+    anna: Desk, items: Seeded, store: Store
+) -> None:
+    response = anna.post(
+        "/desk/items/bulk",
+        data={
+            "item_id": [items["hydrogen"], items["call"]],
+            "topic": ["funding", "municipalities"],
+            "action": "topics",
+        },
+    )
+    assert response.status_code == 303
+    for name in ("hydrogen", "call"):
+        item = store.items.get(items[name])
+        staff = {t.topic_id for t in item.topics if t.origin is TopicOrigin.STAFF}
+        assert staff == {"funding", "municipalities"}
+        assert item.status is ItemStatus.NEW  # setting topics does not accept
+    assert "Themen für 2 Meldungen gesetzt." in anna.text("/desk/")
+
+
+def test_bulk_accept_with_topics_sets_both(anna: Desk, items: Seeded, store: Store) -> None:
+    anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["cohesion"]], "topic": ["cohesion"], "action": "accept"},
+    )
+    item = store.items.get(items["cohesion"])
+    assert item.status is ItemStatus.ACCEPTED
+    assert [(t.topic_id, t.origin) for t in item.topics if t.origin is TopicOrigin.STAFF] == [
+        ("cohesion", TopicOrigin.STAFF)
+    ]
+
+
+def test_bulk_without_selection_changes_nothing(anna: Desk, items: Seeded, store: Store) -> None:
+    response = anna.post("/desk/items/bulk", data={"action": "accept"})
+    assert response.status_code == 303
+    assert "Bitte zuerst Meldungen auswählen." in anna.text("/desk/")
+    assert all(
+        i.status is ItemStatus.NEW for i in store.items.get_many(items.ids.values()).values()
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"item_id": ["abc"], "action": "accept"},
+        {"item_id": ["1"], "action": "explode"},
+        {"item_id": ["1"], "topic": ["astrology"], "action": "topics"},
+    ],
+)
+def test_bulk_bad_input_is_a_400_and_changes_nothing(
+    anna: Desk, items: Seeded, store: Store, data: dict[str, list[str]]
+) -> None:
+    response = anna.post("/desk/items/bulk", data=data)
+    assert response.status_code == 400
+    after = store.items.get_many(items.ids.values()).values()
+    assert all(i.status is ItemStatus.NEW for i in after)
+    assert all(t.origin is TopicOrigin.AUTO for i in after for t in i.topics)
+
+
+def test_inbox_shows_own_headline_instead_of_title(anna: Desk, items: Seeded) -> None:
+    item_id = items["call"]
+    anna.post(
+        f"/desk/items/{item_id}/annotation",
+        data={"headline": "Aufruf: Pilotprojekte für Mobilität in Städten", "comment": "",
+              "priority": "fyi", "version": "0", "save": "1"},
+    )  # fmt: skip
+    assert "Aufruf: Pilotprojekte für Mobilität in Städten" in titles(anna.text("/desk/"))
+
+
+def test_doc_type_labels_cover_every_doc_type() -> None:
+    from pipeline.web.formatting import DOC_TYPE_LABELS
+
+    assert set(DOC_TYPE_LABELS) == set(DocType)

@@ -1,0 +1,112 @@
+"""The status page and staff accounts (admin only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+
+from pipeline import curate
+from pipeline.model import Role, StaffUser
+from pipeline.store import Store
+from tests.web.conftest import NOW, Clock, Desk, Seeded, visible
+
+
+def test_status_shows_source_health_counts_and_editions(
+    anna: Desk, items: Seeded, store: Store, staff: dict[str, StaffUser], clock: Clock
+) -> None:
+    store.sources.record_failure(
+        "ep-en", now=NOW, error="HTTP 503 Service Unavailable", next_try=NOW + dt.timedelta(hours=2)
+    )
+    store.sources.record_success("ec-de", now=NOW, next_try=NOW, etag=None, last_modified=None)
+    curate.create_edition(
+        store,
+        anna.client.application.extensions["eudigest"].office,
+        "weekly",
+        title="EU-Wochenbrief 48/2026",
+        intro="",
+        actor=staff["anna"],
+        now=clock(),
+    )
+    html = anna.text("/desk/status")
+    text = visible(html)
+    assert "HTTP 503 Service Unavailable" in text
+    assert (
+        "EP press releases European Parliament – HTTP 503 Service Unavailable "
+        "25.11.2026, 09:30 1 25.11.2026, 11:30" in text
+    )
+    assert "Presseraum EU-Kommission European Commission 25.11.2026, 09:30 – 0" in text
+    assert "Neue Meldungen pro Tag (14 Tage)" in text
+    assert "25.11.2026 3" in text  # three items fetched today
+    assert "12.11.2026 0" in text and "11.11.2026" not in text  # 14 days
+    assert "EU-Wochenbrief 48/2026 EU-Wochenbrief Entwurf" in text
+
+
+def test_users_page_is_admin_only(anna: Desk, admin: Desk, store: Store) -> None:
+    bernd = store.users.by_name("bernd")
+    assert bernd is not None
+    for response in (
+        anna.get("/desk/users"),
+        anna.post("/desk/users", data={"name": "eve", "role": "admin", "password": "x" * 12}),
+        anna.post(f"/desk/users/{bernd.id}/active", data={"active": "0"}),
+    ):
+        assert response.status_code == 403
+        assert "Nur für die Administration." in visible(response.text)
+    assert store.users.by_name("eve") is None and store.users.get(bernd.id).active
+    assert "Konten" not in visible(anna.text("/desk/")).split("Abmelden")[0]
+    html = admin.text("/desk/users")
+    text = visible(html)
+    assert "anna Redaktion aktiv" in text and "admin Administration aktiv" in text
+    assert "Konten" in visible(admin.text("/desk/"))
+
+
+def test_admin_adds_a_user_who_can_log_in(admin: Desk, app: Flask, store: Store) -> None:
+    response = admin.post(
+        "/desk/users", data={"name": "claudia", "role": "editor", "password": "Sehr-geheim-2026"}
+    )
+    assert response.status_code == 303
+    user = store.users.by_name("claudia")
+    assert user is not None and user.role is Role.EDITOR and user.active
+    assert user.password_hash.startswith("$argon2id$")
+    assert "Konto „claudia“ angelegt." in visible(admin.text("/desk/users"))
+    assert Desk(app.test_client()).login("claudia", "Sehr-geheim-2026").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "anna", "role": "editor", "password": "Sehr-geheim-2026"}, "gibt es schon"),
+        ({"name": "neu", "role": "editor", "password": "kurz"}, "Mindestens 12 Zeichen."),
+        ({"name": "Hans Wurst", "role": "editor", "password": "Sehr-geheim-2026"}, "Benutzernamen"),
+        ({"name": "neu", "role": "king", "password": "Sehr-geheim-2026"}, "Keine gültige Auswahl."),
+    ],
+)
+def test_bad_new_user_is_refused(
+    admin: Desk, store: Store, data: dict[str, str], message: str
+) -> None:
+    before = len(store.users.list())
+    response = admin.post("/desk/users", data=data)
+    assert response.status_code == 400
+    assert message in visible(response.text)
+    assert len(store.users.list()) == before
+
+
+def test_admin_deactivates_and_reactivates(admin: Desk, bernd: Desk, store: Store) -> None:
+    user = store.users.by_name("bernd")
+    assert user is not None
+    response = admin.post(f"/desk/users/{user.id}/active", data={"active": "0"})
+    assert response.status_code == 303
+    assert not store.users.get(user.id).active
+    assert bernd.client.get("/desk/").status_code == 302  # the session ended
+    assert "bernd Redaktion deaktiviert" in visible(admin.text("/desk/users"))
+    admin.post(f"/desk/users/{user.id}/active", data={"active": "1"})
+    assert store.users.get(user.id).active
+
+
+def test_admin_cannot_deactivate_themselves(admin: Desk, store: Store) -> None:
+    me = store.users.by_name("admin")
+    assert me is not None
+    response = admin.post(f"/desk/users/{me.id}/active", data={"active": "0"})
+    assert response.status_code == 400
+    assert store.users.get(me.id).active
