@@ -438,7 +438,8 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
     if published > now:
         if published - now > FUTURE_EVENT_AFTER:
             event = Deadline(published.astimezone(tz).date(), DeadlineKind.EVENT, "Termin")
-            if all((d.date, d.kind) != (event.date, event.kind) for d in deadlines):
+            # Not when the source already names that date (a call's opening date).
+            if all(d.date != event.date for d in deadlines):
                 deadlines.append(event)
         published = now
     updated = _aware(raw.updated, tz)
