@@ -22,7 +22,15 @@ from pipeline.ingest.normalize import (
     normalize,
     sanitize_html,
 )
-from pipeline.model import DeadlineKind, DocType, NormalizedItem, RawItem, Source, SourceKind
+from pipeline.model import (
+    Deadline,
+    DeadlineKind,
+    DocType,
+    NormalizedItem,
+    RawItem,
+    Source,
+    SourceKind,
+)
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -362,6 +370,12 @@ def test_a_date_far_in_the_future_becomes_an_event_deadline() -> None:
     ]
     again = norm(raw(published=event_day), now=NOW + dt.timedelta(days=1))
     assert again.content_hash == item.content_hash
+
+
+def test_a_future_date_the_source_already_names_adds_no_event() -> None:
+    opening = Deadline(dt.date(2026, 12, 15), DeadlineKind.CALL_OPENING, "Öffnung")
+    item = norm(raw(published=dt.datetime(2026, 12, 15), deadlines=(opening,)))
+    assert item.deadlines == (opening,)
 
 
 def test_a_date_slightly_in_the_future_is_clamped_without_a_deadline() -> None:
