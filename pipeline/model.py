@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -485,3 +485,85 @@ class ItemChange:
     classification: Classification | None = None
     item_id: int | None = None  # the known item, for everything but NEW
     join: int | None = None  # ADD_VERSION to the item made by decision number `join` of a batch
+
+
+# ---------------------------------------------------------------- subscribers
+
+
+class OrgType(StrEnum):
+    KOMMUNE = "kommune"
+    LANDKREIS = "landkreis"
+    UNTERNEHMEN = "unternehmen"
+    HOCHSCHULE = "hochschule"
+    KAMMER = "kammer"
+    SONSTIGE = "sonstige"
+
+
+ORG_TYPE_LABELS = {
+    OrgType.KOMMUNE: "Kommune",
+    OrgType.LANDKREIS: "Landkreis",
+    OrgType.UNTERNEHMEN: "Unternehmen",
+    OrgType.HOCHSCHULE: "Hochschule/Forschung",
+    OrgType.KAMMER: "Kammer/Verband",
+    OrgType.SONSTIGE: "Sonstige",
+}
+
+
+class SubscriberStatus(StrEnum):
+    PENDING = "pending"  # signed up, not confirmed: never gets a digest
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"  # from everything; kept until erased
+
+
+class SuppressionReason(StrEnum):
+    BOUNCE = "bounce"
+    DROPPED = "dropped"
+    SPAMREPORT = "spamreport"
+    UNSUBSCRIBE = "unsubscribe"
+    ERASED = "erased"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    status: SubscriberStatus
+    created_at: dt.datetime
+    name: str = ""
+    organisation: str = ""
+    org_type: OrgType = OrgType.SONSTIGE
+    language: str = "de"
+    topics: tuple[str, ...] = ()  # empty: all topics
+    newsletters: tuple[str, ...] = ()  # active subscriptions
+    consent_at: dt.datetime | None = None  # when the sign-up (consent) was given
+    consent_text: str = ""  # version of the consent text shown
+    confirmed_at: dt.datetime | None = None
+    token_version: int = 1  # raising it invalidates every link sent before
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    """One message to one recipient, rendered, ready for a Mailer."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    category: str = "transactional"  # no personal data: SendGrid keeps it
+    reference: str = ""  # opaque id for logs and SendGrid custom_args
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    reference: str
+    ok: bool
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+
+
+class Mailer(Protocol):
+    """Sends rendered messages: the outbox (files) or SendGrid. Chosen in bootstrap."""
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]: ...

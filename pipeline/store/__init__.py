@@ -20,6 +20,7 @@ from pipeline.store.base import wrap_errors
 from pipeline.store.editions import EditionsStore
 from pipeline.store.items import ItemsStore
 from pipeline.store.sources import SourcesStore
+from pipeline.store.subscribers import SubscribersStore
 from pipeline.store.topics import TopicsStore
 from pipeline.store.users import UsersStore
 
@@ -37,6 +38,7 @@ class Store:
         self.topics = TopicsStore(self.engine)
         self.users = UsersStore(self.engine)
         self.editions = EditionsStore(self.engine)
+        self.subscribers = SubscribersStore(self.engine)
 
     @property
     def dialect(self) -> str:

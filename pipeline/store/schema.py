@@ -260,3 +260,76 @@ edition_items = Table(
     ),
     Column("position", Integer, nullable=False),
 )
+
+# ---------------------------------------------------------------- subscribers (migration 0003)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),  # normalised: lower-case domain, NFC
+    Column("email_hash", String(64), nullable=False),  # sha256 of the normalised address
+    Column("name", String(200), nullable=False, default=""),
+    Column("organisation", String(200), nullable=False, default=""),
+    Column("org_type", String(32), nullable=False, default="sonstige"),
+    Column("language", String(8), nullable=False, default="de"),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("consent_at", UTCDateTime),
+    Column("consent_text", String(64), nullable=False, default=""),
+    Column("confirmed_at", UTCDateTime),
+    Column("token_version", Integer, nullable=False, default=1),
+    UniqueConstraint("email_hash", name="uq_subscribers_email_hash"),
+    Index("ix_subscribers_status", "status"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("newsletter_id", String(64), primary_key=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("since", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("email_hash", String(64), primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of (sg_message_id, event, timestamp, email): SendGrid's own event id
+    # changes when it retries, this does not.
+    Column("dedupe_key", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("message_id", String(200)),
+    Column("delivery_ref", String(100)),  # our opaque delivery id from custom_args
+    Column("email_hash", String(64), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("dedupe_key", name="uq_webhook_events_dedupe_key"),
+    Index("ix_webhook_events_delivery_ref", "delivery_ref"),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(100), primary_key=True),  # "ip:<hash>" or "addr:<hash>"
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+)

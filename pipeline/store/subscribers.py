@@ -1,0 +1,533 @@
+"""Subscribers, their subscriptions, the suppression list, webhook events, rate limits.
+
+Addresses are looked up by `email_hash` (sha256 of the normalised address), the only
+thing that survives an erasure: in the suppression list, so that the address is never
+mailed again unless it signs up anew and confirms.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+
+from pipeline.errors import InvalidInput, SubscriberNotFound
+from pipeline.model import OrgType, Subscriber, SubscriberStatus, SuppressionReason
+from pipeline.store.base import wrap_errors
+from pipeline.store.schema import (
+    rate_limits,
+    subscribers,
+    subscriptions,
+    suppressions,
+    webhook_events,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What a subscriber chooses: sent with a sign-up, applied on confirmation."""
+
+    name: str = ""
+    organisation: str = ""
+    org_type: OrgType = OrgType.SONSTIGE
+    language: str = "de"
+    topics: tuple[str, ...] = ()
+    newsletters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    email: str
+    email_hash: str
+    profile: Profile
+    consent_text: str
+    consent_at: dt.datetime | None = None  # given: imported as confirmed at that time
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberQuery:
+    text: str | None = None
+    org_type: OrgType | None = None
+    topic: str | None = None
+    newsletter: str | None = None
+    status: SubscriberStatus | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberPage:
+    subscribers: list[Subscriber]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    dedupe_key: str
+    event: str
+    occurred_at: dt.datetime
+    email_hash: str
+    message_id: str | None = None
+    delivery_ref: str | None = None
+    reason: str = ""
+
+
+class SubscribersStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, subscriber_id: int) -> Subscriber:
+        with wrap_errors("reading a subscriber"), self._engine.connect() as conn:
+            found = _load(conn, [subscribers.c.id == subscriber_id])
+        if not found:
+            raise SubscriberNotFound(subscriber_id)
+        return found[0]
+
+    def by_hash(self, email_hash: str) -> Subscriber | None:
+        with wrap_errors("reading a subscriber"), self._engine.connect() as conn:
+            found = _load(conn, [subscribers.c.email_hash == email_hash])
+        return found[0] if found else None
+
+    def search(self, q: SubscriberQuery) -> SubscriberPage:
+        if not 1 <= q.per_page <= 500 or q.page < 1:
+            raise InvalidInput("page must be ≥ 1 and per_page 1..500")
+        where: list[Any] = []
+        if q.text:
+            like = f"%{q.text.strip().lower()}%"
+            where.append(
+                or_(
+                    subscribers.c.email.like(like),
+                    func.lower(subscribers.c.name).like(like),
+                    func.lower(subscribers.c.organisation).like(like),
+                )
+            )
+        if q.org_type is not None:
+            where.append(subscribers.c.org_type == q.org_type.value)
+        if q.status is not None:
+            where.append(subscribers.c.status == q.status.value)
+        if q.newsletter:
+            where.append(
+                subscribers.c.id.in_(
+                    select(subscriptions.c.subscriber_id).where(
+                        subscriptions.c.newsletter_id == q.newsletter, subscriptions.c.active
+                    )
+                )
+            )
+        with wrap_errors("listing subscribers"), self._engine.connect() as conn:
+            if q.topic:
+                # Topics are a JSON list; an empty list means "all topics".
+                ids = [
+                    r.id
+                    for r in conn.execute(
+                        select(subscribers.c.id, subscribers.c.topics).where(*where)
+                    )
+                    if not r.topics or q.topic in r.topics
+                ]
+                where.append(subscribers.c.id.in_(ids))
+            total = conn.execute(
+                select(func.count()).select_from(subscribers).where(*where)
+            ).scalar_one()
+            found = _load(conn, where, limit=q.per_page, offset=(q.page - 1) * q.per_page)
+        return SubscriberPage(found, int(total), q.page, q.per_page)
+
+    def counts(self) -> dict[str, int]:
+        with wrap_errors("counting subscribers"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+            )
+            out = {s.value: 0 for s in SubscriberStatus}
+            out.update({r[0]: int(r[1]) for r in rows})
+            out["suppressed"] = int(
+                conn.execute(select(func.count()).select_from(suppressions)).scalar_one()
+            )
+            return out
+
+    def iter_all(self, batch: int = 1000) -> Iterator[Subscriber]:
+        """Every subscriber, in id order, a batch at a time (for exports)."""
+        last = 0
+        while True:
+            with wrap_errors("exporting subscribers"), self._engine.connect() as conn:
+                found = _load(conn, [subscribers.c.id > last], limit=batch)
+            if not found:
+                return
+            yield from found
+            last = found[-1].id
+
+    def confirmed_for(self, newsletter_id: str) -> builtins.list[Subscriber]:
+        """Who may receive this newsletter now: confirmed, subscribed, not suppressed."""
+        with wrap_errors("reading recipients"), self._engine.connect() as conn:
+            return _load(
+                conn,
+                [
+                    subscribers.c.status == SubscriberStatus.CONFIRMED.value,
+                    subscribers.c.id.in_(
+                        select(subscriptions.c.subscriber_id).where(
+                            subscriptions.c.newsletter_id == newsletter_id,
+                            subscriptions.c.active,
+                        )
+                    ),
+                    subscribers.c.email_hash.not_in(select(suppressions.c.email_hash)),
+                ],
+            )
+
+    # ------------------------------------------------------------ changing
+
+    def add(self, new: NewSubscriber, *, now: dt.datetime) -> Subscriber:
+        """A pending sign-up, or (with consent_at) a confirmed import. DuplicateItem if known."""
+        with wrap_errors("adding a subscriber"), self._engine.begin() as conn:
+            subscriber_id = _insert(conn, new, now)
+        return self.get(subscriber_id)
+
+    def add_many(
+        self, rows: Sequence[NewSubscriber], *, now: dt.datetime
+    ) -> builtins.list[int | None]:
+        """Import: one id per row, None where the address is already there (skipped)."""
+        hashes = [r.email_hash for r in rows]
+        out: builtins.list[int | None] = []
+        with wrap_errors("importing subscribers"), self._engine.begin() as conn:
+            known: set[str] = set()
+            for i in range(0, len(hashes), 500):
+                known |= set(
+                    conn.execute(
+                        select(subscribers.c.email_hash).where(
+                            subscribers.c.email_hash.in_(hashes[i : i + 500])
+                        )
+                    ).scalars()
+                )
+            for row in rows:
+                if row.email_hash in known:
+                    out.append(None)
+                    continue
+                known.add(row.email_hash)
+                out.append(_insert(conn, row, now))
+        return out
+
+    def confirm(
+        self, subscriber_id: int, *, now: dt.datetime, profile: Profile | None = None
+    ) -> Subscriber:
+        """Double opt-in done: confirmed, the profile (if any) applied, suppression lifted."""
+        with wrap_errors("confirming a subscriber"), self._engine.begin() as conn:
+            row = conn.execute(
+                select(subscribers.c.email_hash, subscribers.c.confirmed_at).where(
+                    subscribers.c.id == subscriber_id
+                )
+            ).first()
+            if row is None:
+                raise SubscriberNotFound(subscriber_id)
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(
+                    status=SubscriberStatus.CONFIRMED.value,
+                    confirmed_at=now,
+                    consent_at=func.coalesce(subscribers.c.consent_at, now),
+                    updated_at=now,
+                )
+            )
+            if profile is not None:
+                _apply_profile(conn, subscriber_id, profile, now)
+            conn.execute(delete(suppressions).where(suppressions.c.email_hash == row.email_hash))
+        return self.get(subscriber_id)
+
+    def update_profile(
+        self, subscriber_id: int, profile: Profile, *, now: dt.datetime
+    ) -> Subscriber:
+        with wrap_errors("changing preferences"), self._engine.begin() as conn:
+            _require(conn, subscriber_id)
+            _apply_profile(conn, subscriber_id, profile, now)
+        return self.get(subscriber_id)
+
+    def unsubscribe(
+        self, subscriber_id: int, newsletter_id: str | None, *, now: dt.datetime
+    ) -> Subscriber:
+        """From one newsletter, or (None) from all: then the status is unsubscribed too."""
+        with wrap_errors("unsubscribing"), self._engine.begin() as conn:
+            _require(conn, subscriber_id)
+            cond = [subscriptions.c.subscriber_id == subscriber_id, subscriptions.c.active]
+            if newsletter_id is not None:
+                cond.append(subscriptions.c.newsletter_id == newsletter_id)
+            conn.execute(update(subscriptions).where(*cond).values(active=False, until=now))
+            left = conn.execute(
+                select(func.count())
+                .select_from(subscriptions)
+                .where(subscriptions.c.subscriber_id == subscriber_id, subscriptions.c.active)
+            ).scalar_one()
+            if not left:
+                conn.execute(
+                    update(subscribers)
+                    .where(subscribers.c.id == subscriber_id)
+                    .values(status=SubscriberStatus.UNSUBSCRIBED.value, updated_at=now)
+                )
+        return self.get(subscriber_id)
+
+    def erase(self, subscriber_id: int, *, now: dt.datetime) -> str:
+        """Delete all personal data; keep only the address hash as suppressed. Returns it."""
+        with wrap_errors("erasing a subscriber"), self._engine.begin() as conn:
+            email_hash = conn.execute(
+                select(subscribers.c.email_hash).where(subscribers.c.id == subscriber_id)
+            ).scalar()
+            if email_hash is None:
+                raise SubscriberNotFound(subscriber_id)
+            conn.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
+            _suppress(conn, email_hash, SuppressionReason.ERASED, now)
+            return str(email_hash)
+
+    def bump_token_version(self, subscriber_id: int) -> None:
+        """Invalidate every link sent to this subscriber so far."""
+        with wrap_errors("revoking links"), self._engine.begin() as conn:
+            changed = conn.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(token_version=subscribers.c.token_version + 1)
+            ).rowcount
+            if changed != 1:
+                raise SubscriberNotFound(subscriber_id)
+
+    def delete_pending_before(self, cutoff: dt.datetime) -> int:
+        """Retention: unconfirmed sign-ups older than the cutoff go (no suppression)."""
+        with wrap_errors("deleting old sign-ups"), self._engine.begin() as conn:
+            return int(
+                conn.execute(
+                    delete(subscribers).where(
+                        subscribers.c.status == SubscriberStatus.PENDING.value,
+                        subscribers.c.created_at < cutoff,
+                    )
+                ).rowcount
+            )
+
+    # ------------------------------------------------------------ suppression
+
+    def suppress(self, email_hash: str, reason: SuppressionReason, *, now: dt.datetime) -> None:
+        with wrap_errors("suppressing an address"), self._engine.begin() as conn:
+            _suppress(conn, email_hash, reason, now)
+
+    def suppression(self, email_hash: str) -> SuppressionReason | None:
+        with wrap_errors("reading the suppression list"), self._engine.connect() as conn:
+            reason = conn.execute(
+                select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash)
+            ).scalar()
+        return SuppressionReason(reason) if reason else None
+
+    # ------------------------------------------------------------ webhook events
+
+    def record_event(self, event: WebhookEvent, *, now: dt.datetime) -> bool:
+        """Store an event once; False when it was seen before (a SendGrid retry).
+
+        Two copies arriving at the same moment: one wins, the other raises DuplicateItem,
+        which the caller treats like False.
+        """
+        with wrap_errors("recording a webhook event"), self._engine.begin() as conn:
+            seen = conn.execute(
+                select(webhook_events.c.id).where(webhook_events.c.dedupe_key == event.dedupe_key)
+            ).first()
+            if seen is not None:
+                return False
+            conn.execute(
+                insert(webhook_events).values(
+                    dedupe_key=event.dedupe_key,
+                    event=event.event,
+                    occurred_at=event.occurred_at,
+                    received_at=now,
+                    message_id=event.message_id,
+                    delivery_ref=event.delivery_ref,
+                    email_hash=event.email_hash,
+                    reason=event.reason[:1000],
+                )
+            )
+            return True
+
+    def events_for(self, delivery_ref: str) -> builtins.list[tuple[str, dt.datetime]]:
+        with wrap_errors("reading webhook events"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(webhook_events.c.event, webhook_events.c.occurred_at)
+                .where(webhook_events.c.delivery_ref == delivery_ref)
+                .order_by(webhook_events.c.occurred_at)
+            )
+            return [(r.event, r.occurred_at) for r in rows]
+
+    # ------------------------------------------------------------ rate limits
+
+    def take(self, key: str, *, now: dt.datetime, window: dt.timedelta, limit: int) -> bool:
+        """Count one use of `key` in a fixed window; False when over the limit."""
+        with wrap_errors("rate limiting"), self._engine.begin() as conn:
+            row = conn.execute(
+                select(rate_limits.c.window_start, rate_limits.c.count).where(
+                    rate_limits.c.key == key
+                )
+            ).first()
+            if row is None or row.window_start + window <= now:
+                conn.execute(delete(rate_limits).where(rate_limits.c.key == key))
+                conn.execute(insert(rate_limits).values(key=key, window_start=now, count=1))
+                return True
+            if row._mapping["count"] >= limit:
+                return False
+            conn.execute(
+                update(rate_limits)
+                .where(and_(rate_limits.c.key == key))
+                .values(count=rate_limits.c.count + 1)
+            )
+            return True
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _require(conn: Connection, subscriber_id: int) -> None:
+    if (
+        conn.execute(select(subscribers.c.id).where(subscribers.c.id == subscriber_id)).first()
+        is None
+    ):
+        raise SubscriberNotFound(subscriber_id)
+
+
+def _insert(conn: Connection, new: NewSubscriber, now: dt.datetime) -> int:
+    p = new.profile
+    confirmed = new.consent_at is not None
+    subscriber_id = conn.execute(
+        insert(subscribers)
+        .values(
+            email=new.email,
+            email_hash=new.email_hash,
+            name=p.name,
+            organisation=p.organisation,
+            org_type=p.org_type.value,
+            language=p.language,
+            topics=list(p.topics),
+            status=(SubscriberStatus.CONFIRMED if confirmed else SubscriberStatus.PENDING).value,
+            created_at=now,
+            updated_at=now,
+            consent_at=new.consent_at or now,
+            consent_text=new.consent_text,
+            confirmed_at=new.consent_at,
+            token_version=1,
+        )
+        .returning(subscribers.c.id)
+    ).scalar_one()
+    rows = [
+        {"subscriber_id": subscriber_id, "newsletter_id": n, "active": True, "since": now}
+        for n in dict.fromkeys(p.newsletters)
+    ]
+    if rows:
+        conn.execute(insert(subscriptions), rows)
+    return int(subscriber_id)
+
+
+def _apply_profile(conn: Connection, subscriber_id: int, p: Profile, now: dt.datetime) -> None:
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(
+            name=p.name,
+            organisation=p.organisation,
+            org_type=p.org_type.value,
+            language=p.language,
+            topics=list(p.topics),
+            updated_at=now,
+        )
+    )
+    current = {
+        r.newsletter_id: r.active
+        for r in conn.execute(
+            select(subscriptions.c.newsletter_id, subscriptions.c.active).where(
+                subscriptions.c.subscriber_id == subscriber_id
+            )
+        )
+    }
+    wanted = set(p.newsletters)
+    for newsletter_id, active in current.items():
+        if active and newsletter_id not in wanted:
+            conn.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.subscriber_id == subscriber_id,
+                    subscriptions.c.newsletter_id == newsletter_id,
+                )
+                .values(active=False, until=now)
+            )
+        elif not active and newsletter_id in wanted:
+            conn.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.subscriber_id == subscriber_id,
+                    subscriptions.c.newsletter_id == newsletter_id,
+                )
+                .values(active=True, since=now, until=None)
+            )
+    new = [n for n in wanted if n not in current]
+    if new:
+        conn.execute(
+            insert(subscriptions),
+            [
+                {"subscriber_id": subscriber_id, "newsletter_id": n, "active": True, "since": now}
+                for n in new
+            ],
+        )
+    if wanted:
+        conn.execute(
+            update(subscribers)
+            .where(
+                subscribers.c.id == subscriber_id,
+                subscribers.c.status == SubscriberStatus.UNSUBSCRIBED.value,
+            )
+            .values(status=SubscriberStatus.CONFIRMED.value)
+        )
+
+
+def _suppress(
+    conn: Connection, email_hash: str, reason: SuppressionReason, now: dt.datetime
+) -> None:
+    if (
+        conn.execute(
+            select(suppressions.c.email_hash).where(suppressions.c.email_hash == email_hash)
+        ).first()
+        is None
+    ):
+        conn.execute(
+            insert(suppressions).values(email_hash=email_hash, reason=reason.value, created_at=now)
+        )
+
+
+def _load(
+    conn: Connection, where: Sequence[Any], *, limit: int | None = None, offset: int = 0
+) -> builtins.list[Subscriber]:
+    stmt = select(subscribers).where(*where).order_by(subscribers.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    rows = list(conn.execute(stmt))
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    active: dict[int, builtins.list[str]] = {i: [] for i in ids}
+    for r in conn.execute(
+        select(subscriptions.c.subscriber_id, subscriptions.c.newsletter_id)
+        .where(subscriptions.c.subscriber_id.in_(ids), subscriptions.c.active)
+        .order_by(subscriptions.c.newsletter_id)
+    ):
+        active[r.subscriber_id].append(r.newsletter_id)
+    return [
+        Subscriber(
+            id=r.id,
+            email=r.email,
+            status=SubscriberStatus(r.status),
+            created_at=r.created_at,
+            name=r.name,
+            organisation=r.organisation,
+            org_type=OrgType(r.org_type),
+            language=r.language,
+            topics=tuple(r.topics or ()),
+            newsletters=tuple(active[r.id]),
+            consent_at=r.consent_at,
+            consent_text=r.consent_text,
+            confirmed_at=r.confirmed_at,
+            token_version=r.token_version,
+        )
+        for r in rows
+    ]
