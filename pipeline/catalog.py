@@ -297,8 +297,21 @@ def load_office(path: Path) -> Office:
         )
     if not newsletters:
         raise doc.error(doc.top("newsletters"), "newsletters", "at least one newsletter is needed")
+    sender = _string(doc, office.get("sender_email"), "office.sender_email", required=False)
+    if sender and not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", sender):
+        raise doc.error(office.get("sender_email"), "office.sender_email", "not an email address")
+    for key in ("privacy_url",):
+        value = _string(doc, office.get(key), f"office.{key}", required=False)
+        if value and not value.startswith(("https://", "http://")):
+            raise doc.error(office.get(key), f"office.{key}", "must be an http(s) URL")
     return Office(
         name=name,
+        sender_email=sender or "newsletter@example.org",
+        sender_name=_string(doc, office.get("sender_name"), "office.sender_name", required=False)
+        or name,
+        reply_to=_string(doc, office.get("reply_to"), "office.reply_to", required=False),
+        imprint=_string(doc, office.get("imprint"), "office.imprint", required=False),
+        privacy_url=_string(doc, office.get("privacy_url"), "office.privacy_url", required=False),
         newsletters=tuple(newsletters),
         four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")

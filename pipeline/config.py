@@ -36,6 +36,7 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_OFFICE": "Path of office.yaml (name, newsletters, desk rules). Default ./office.yaml",
     "EUDIGEST_SECRET_KEY": "Signs sessions and tokens (32+ characters); required in production",
     "EUDIGEST_BASE_URL": "Public https address of the installation, for absolute links",
+    "EUDIGEST_SENDGRID_WEBHOOK_KEY": "Public key of the signed SendGrid Event Webhook (base64)",
     "EUDIGEST_TIMEZONE": "Zone for times a feed gives without one. Default Europe/Brussels",
     "EUDIGEST_USER_AGENT": "User-Agent for fetching. Default names eudigest and its version",
     "EUDIGEST_FETCH_CONCURRENCY": "Sources fetched at once. Default 8",
@@ -56,6 +57,7 @@ class Settings:
     office_path: Path = PROJECT_ROOT / "office.yaml"
     secret_key: str | None = None
     base_url: str | None = None
+    sendgrid_webhook_key: str | None = None
     timezone: str = "Europe/Brussels"
     user_agent: str = DEFAULT_USER_AGENT
     fetch_concurrency: int = 8
@@ -97,6 +99,7 @@ class Settings:
             office_path=env.path("EUDIGEST_OFFICE", PROJECT_ROOT / "office.yaml", cwd),
             secret_key=_secret_key(env.get("EUDIGEST_SECRET_KEY", "")),
             base_url=_base_url(env.get("EUDIGEST_BASE_URL", "")),
+            sendgrid_webhook_key=env.get("EUDIGEST_SENDGRID_WEBHOOK_KEY", "") or None,
             timezone=timezone,
             user_agent=env.get("EUDIGEST_USER_AGENT", DEFAULT_USER_AGENT),
             fetch_concurrency=env.number("EUDIGEST_FETCH_CONCURRENCY", 8, int, 1, 64),

@@ -302,6 +302,11 @@ class Office:
     name: str
     newsletters: tuple[Newsletter, ...]
     four_eyes: bool = False  # approval needs a second person
+    sender_email: str = "newsletter@example.org"  # From: of every mail
+    sender_name: str = ""
+    reply_to: str = ""
+    imprint: str = ""  # Impressum, plain text lines, in the footer of every mail
+    privacy_url: str = ""  # Datenschutzerklärung
     default_sections: tuple[str, ...] = ("Meldungen",)  # sections a new edition starts with
 
     def newsletter(self, newsletter_id: str) -> Newsletter | None:
