@@ -22,6 +22,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     select,
     table,
     text,
@@ -72,6 +73,7 @@ class InboxQuery:
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
     order: str = "published"  # or "relevance"
+    exclude_ids: tuple[int, ...] = ()  # e.g. the items already in an edition
     page: int = 1
     per_page: int = 50
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Brussels"))
@@ -379,6 +381,8 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
     if q.date_to:
         end = dt.datetime.combine(q.date_to + dt.timedelta(days=1), dt.time(), q.tz)
         where.append(items.c.published < end)
+    if q.exclude_ids:
+        where.append(items.c.id.not_in(list(q.exclude_ids)))
     words = _WORD.findall(q.text or "")[:MAX_QUERY_WORDS]
     if words:
         where.append(_full_text(words, dialect))
@@ -393,5 +397,7 @@ def _full_text(words: list[str], dialect: str) -> ColumnElement[bool]:
         fts = table("items_fts", column("rowid"))
         hits = select(fts.c.rowid).where(text("items_fts MATCH :match").bindparams(match=match))
         return items.c.id.in_(hits)
-    vector = func.to_tsvector("german", func.coalesce(items.c.search_text, ""))
-    return vector.op("@@")(func.plainto_tsquery("german", " ".join(words)))
+    # items.search_vector: a stored tsvector column with a GIN index (migration 0004).
+    vector = literal_column("items.search_vector")
+    query = func.plainto_tsquery(literal_column("'german'::regconfig"), " ".join(words))
+    return vector.op("@@")(query)

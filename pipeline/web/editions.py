@@ -98,9 +98,13 @@ def _edition_page(
     d = desk()
     items = d.store.items.get_many(list(found.item_ids))
     accepted = d.store.items.search(
-        InboxQuery(statuses=(ItemStatus.ACCEPTED,), per_page=CANDIDATES, tz=d.tz)
+        InboxQuery(
+            statuses=(ItemStatus.ACCEPTED,),
+            per_page=CANDIDATES,
+            tz=d.tz,
+            exclude_ids=found.item_ids,
+        )
     )
-    in_edition = set(found.item_ids)
     return (
         render_template(
             "web/edition.html",
@@ -109,7 +113,7 @@ def _edition_page(
             version=found.version if version is None else version,
             conflict=conflict,
             items=items,
-            candidates=[i for i in accepted.items if i.id not in in_edition],
+            candidates=accepted.items,
             newsletter=d.office.newsletter(found.newsletter_id),
             draft=found.state is EditionState.DRAFT,
             four_eyes=d.office.four_eyes,
