@@ -20,7 +20,7 @@ from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, St
 from pipeline.model import AuditEntry, Edition, EditionSection, EditionState
 from pipeline.store.audit import entries, write_audit
 from pipeline.store.base import wrap_errors
-from pipeline.store.schema import audit_log, edition_items, edition_sections, editions
+from pipeline.store.schema import audit_log, edition_items, edition_sections, editions, items
 
 Layout = list[tuple[int, list[int]]]  # [(section id, [item ids in order])] in section order
 
@@ -206,7 +206,8 @@ class EditionsStore:
             target = layout[_section_index(layout, section_id) if section_id else 0][1]
             at = len(target) if position is None else max(0, min(position, len(target)))
             target.insert(at, item_id)
-            return layout, f"Meldung {item_id} {'verschoben' if was_in else 'hinzugefügt'}"
+            moved = "verschoben" if was_in else "neu"
+            return layout, f"{_title(conn, item_id)} ({moved})"
 
         return self._edit(edition_id, actor, now, "edition.place", change, item_id=item_id)
 
@@ -232,7 +233,7 @@ class EditionsStore:
                     ids.remove(item_id)
                     neighbour = layout[s][1]
                     neighbour.insert(0 if delta > 0 else len(neighbour), item_id)
-            return layout, f"Meldung {item_id} {'nach oben' if delta < 0 else 'nach unten'}"
+            return layout, f"{_title(conn, item_id)} ({'nach oben' if delta < 0 else 'nach unten'})"
 
         return self._edit(edition_id, actor, now, "edition.move", change, item_id=item_id)
 
@@ -243,7 +244,7 @@ class EditionsStore:
             if not any(item_id in ids for _, ids in layout):
                 raise InvalidInput(f"Meldung {item_id} ist nicht in dieser Ausgabe.")
             return [(s, [i for i in ids if i != item_id]) for s, ids in layout], (
-                f"Meldung {item_id} entfernt"
+                _title(conn, item_id)
             )
 
         return self._edit(edition_id, actor, now, "edition.remove", change, item_id=item_id)
@@ -325,6 +326,12 @@ class EditionsStore:
                 conn, now, actor, action, edition_id=edition_id, item_id=item_id, detail=detail
             )
             return _load(conn, edition_id)
+
+
+def _title(conn: Connection, item_id: int) -> str:
+    """An item as the audit trail names it: its title in quotes, cut to 80 characters."""
+    title = conn.execute(select(items.c.title).where(items.c.id == item_id)).scalar() or ""
+    return f"„{title[:80]}{'…' if len(title) > 80 else ''}“"
 
 
 def _state(conn: Connection, edition_id: int) -> EditionState:
