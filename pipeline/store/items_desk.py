@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -398,6 +399,6 @@ def _full_text(words: list[str], dialect: str) -> ColumnElement[bool]:
         hits = select(fts.c.rowid).where(text("items_fts MATCH :match").bindparams(match=match))
         return items.c.id.in_(hits)
     # items.search_vector: a stored tsvector column with a GIN index (migration 0004).
-    vector = literal_column("items.search_vector")
+    vector: ColumnElement[Any] = literal_column("items.search_vector")
     query = func.plainto_tsquery(literal_column("'german'::regconfig"), " ".join(words))
     return vector.op("@@")(query)

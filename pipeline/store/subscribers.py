@@ -202,13 +202,16 @@ class SubscribersStore:
                         )
                     ).scalars()
                 )
+            fresh: builtins.list[NewSubscriber] = []
             for row in rows:
                 if row.email_hash in known:
                     out.append(None)
                     continue
                 known.add(row.email_hash)
-                out.append(_insert(conn, row, now))
-        return out
+                fresh.append(row)
+                out.append(-1)  # filled below
+            ids = iter(_insert_many(conn, fresh, now))
+        return [next(ids) if o == -1 else None for o in out]
 
     def confirm(
         self, subscriber_id: int, *, now: dt.datetime, profile: Profile | None = None
@@ -240,9 +243,24 @@ class SubscribersStore:
     def update_profile(
         self, subscriber_id: int, profile: Profile, *, now: dt.datetime
     ) -> Subscriber:
+        """Apply preferences from the subscriber's own (signed) page.
+
+        Choosing a newsletter again there lifts a suppression that came from an
+        unsubscribe (the person asks for mail again); bounces and spam reports stay.
+        """
         with wrap_errors("changing preferences"), self._engine.begin() as conn:
             _require(conn, subscriber_id)
             _apply_profile(conn, subscriber_id, profile, now)
+            if profile.newsletters:
+                email_hash = conn.execute(
+                    select(subscribers.c.email_hash).where(subscribers.c.id == subscriber_id)
+                ).scalar_one()
+                conn.execute(
+                    delete(suppressions).where(
+                        suppressions.c.email_hash == email_hash,
+                        suppressions.c.reason == SuppressionReason.UNSUBSCRIBE.value,
+                    )
+                )
         return self.get(subscriber_id)
 
     def unsubscribe(
@@ -344,6 +362,14 @@ class SubscribersStore:
             )
             return True
 
+    def apply_events(
+        self, batch: Sequence[tuple[WebhookEvent, Any]], *, now: dt.datetime
+    ) -> builtins.list[bool]:
+        """Record and apply webhook events in one transaction (see subscriber_events)."""
+        from pipeline.store.subscriber_events import apply_events
+
+        return apply_events(self._engine, batch, now=now)
+
     def events_for(self, delivery_ref: str) -> builtins.list[tuple[str, dt.datetime]]:
         with wrap_errors("reading webhook events"), self._engine.connect() as conn:
             rows = conn.execute(
@@ -418,6 +444,53 @@ def _insert(conn: Connection, new: NewSubscriber, now: dt.datetime) -> int:
     if rows:
         conn.execute(insert(subscriptions), rows)
     return int(subscriber_id)
+
+
+def _insert_many(
+    conn: Connection, rows: Sequence[NewSubscriber], now: dt.datetime
+) -> builtins.list[int]:
+    """Bulk insert (a few statements per 1,000 rows): the import of a large list."""
+    ids: builtins.list[int] = []
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        values = [
+            {
+                "email": r.email,
+                "email_hash": r.email_hash,
+                "name": r.profile.name,
+                "organisation": r.profile.organisation,
+                "org_type": r.profile.org_type.value,
+                "language": r.profile.language,
+                "topics": list(r.profile.topics),
+                "status": (
+                    SubscriberStatus.CONFIRMED if r.consent_at else SubscriberStatus.PENDING
+                ).value,
+                "created_at": now,
+                "updated_at": now,
+                "consent_at": r.consent_at or now,
+                "consent_text": r.consent_text,
+                "confirmed_at": r.consent_at,
+                "token_version": 1,
+            }
+            for r in chunk
+        ]
+        new_ids = (
+            conn.execute(
+                insert(subscribers).returning(subscribers.c.id, sort_by_parameter_order=True),
+                values,
+            )
+            .scalars()
+            .all()
+        )
+        subs = [
+            {"subscriber_id": i, "newsletter_id": n, "active": True, "since": now}
+            for i, r in zip(new_ids, chunk, strict=True)
+            for n in dict.fromkeys(r.profile.newsletters)
+        ]
+        if subs:
+            conn.execute(insert(subscriptions), subs)
+        ids += [int(i) for i in new_ids]
+    return ids
 
 
 def _apply_profile(conn: Connection, subscriber_id: int, p: Profile, now: dt.datetime) -> None:
@@ -506,12 +579,16 @@ def _load(
         return []
     ids = [r.id for r in rows]
     active: dict[int, builtins.list[str]] = {i: [] for i in ids}
-    for r in conn.execute(
-        select(subscriptions.c.subscriber_id, subscriptions.c.newsletter_id)
-        .where(subscriptions.c.subscriber_id.in_(ids), subscriptions.c.active)
-        .order_by(subscriptions.c.newsletter_id)
-    ):
-        active[r.subscriber_id].append(r.newsletter_id)
+    for start in range(0, len(ids), 10_000):  # PostgreSQL takes at most 65,535 parameters
+        for r in conn.execute(
+            select(subscriptions.c.subscriber_id, subscriptions.c.newsletter_id)
+            .where(
+                subscriptions.c.subscriber_id.in_(ids[start : start + 10_000]),
+                subscriptions.c.active,
+            )
+            .order_by(subscriptions.c.newsletter_id)
+        ):
+            active[r.subscriber_id].append(r.newsletter_id)
     return [
         Subscriber(
             id=r.id,
