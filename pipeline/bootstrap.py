@@ -9,9 +9,10 @@ from pathlib import Path
 
 from pipeline import catalog
 from pipeline.config import Settings
+from pipeline.deliver.outbox import OutboxMailer
 from pipeline.ingest import adapters
 from pipeline.ingest.fetch import Fetcher
-from pipeline.model import Office, Source, Taxonomy
+from pipeline.model import Mailer, Office, Source, Taxonomy
 from pipeline.store import Store
 
 
@@ -24,6 +25,7 @@ class Services:
     settings: Settings
     store: Store
     fetcher: Fetcher
+    mailer: Mailer  # the outbox (files under <data_dir>/outbox/); SendGrid comes with delivery
     clock: Callable[[], dt.datetime] = utcnow
 
     def office(self) -> Office:
@@ -57,4 +59,5 @@ def build(settings: Settings) -> Services:
             concurrency=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
         ),
+        mailer=OutboxMailer(settings.data_dir / "outbox"),
     )

@@ -73,6 +73,14 @@ def fetch_due(services: Services) -> IngestReport:
     return fetch(services, due_only=True)
 
 
+def purge(services: Services) -> int:
+    """cron.yaml `purge`: retention: unconfirmed sign-ups older than 30 days go."""
+    from subscribers.gdpr import purge_pending
+
+    _require_schema(services)
+    return purge_pending(services.store, now=services.clock())
+
+
 def _require_schema(services: Services) -> None:
     try:
         ready = services.store.is_initialised()

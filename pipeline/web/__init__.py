@@ -20,7 +20,16 @@ from markupsafe import Markup
 from pipeline import curate
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.web import auth, editions, errors, formatting, public, staff
+from pipeline.web import (
+    auth,
+    editions,
+    errors,
+    formatting,
+    public,
+    staff,
+    subscribers_desk,
+    webhooks,
+)
 from pipeline.web.context import EXTENSION, Desk
 
 log = logging.getLogger("eudigest.web")
@@ -73,6 +82,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(editions.bp)
+    app.register_blueprint(subscribers_desk.bp)
+    app.register_blueprint(webhooks.webhooks_blueprint())  # exempts itself from CSRF
     errors.register(app)
     _register_filters(app)
     app.after_request(_security_headers)

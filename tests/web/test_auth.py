@@ -15,6 +15,11 @@ from tests.web.conftest import PASSWORD, Clock, Desk, csrf_token, make_services,
 # Every desk URL, with the method it answers to (ids need not exist: the wall comes first).
 DESK_URLS = [
     ("GET", "/desk/"),
+    ("GET", "/desk/subscribers/"),
+    ("GET", "/desk/subscribers/export.csv"),
+    ("GET", "/desk/subscribers/1/daten.json"),
+    ("GET", "/desk/subscribers/1/loeschen"),
+    ("POST", "/desk/subscribers/1/loeschen"),
     ("GET", "/desk/?q=Wasserstoff&status=all"),
     ("POST", "/desk/items/bulk"),
     ("GET", "/desk/items/1"),
@@ -233,10 +238,10 @@ def test_without_secret_key_a_random_one_is_used_and_logged(
         services.close()
 
 
-def test_public_start_page_is_german_and_says_signup_comes_later(anon: Desk) -> None:
+def test_public_start_page_is_german_and_leads_to_the_sign_up(anon: Desk) -> None:
     html = anon.text("/")
     assert '<html lang="de">' in html
-    assert "EU-Wochenbrief" in html and "folgt in Kürze" in html
+    assert "EU-Wochenbrief" in html and 'href="/abo/anmelden"' in html
 
 
 def test_unknown_page_is_a_german_404(anna: Desk) -> None:

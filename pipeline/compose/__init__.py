@@ -1,0 +1,8 @@
+"""Compose: from an approved edition to what each subscriber receives.
+
+segments.py decides who gets which items (pure); rendering follows in render.py.
+"""
+
+from pipeline.compose.segments import Segment, resolve_segments
+
+__all__ = ["Segment", "resolve_segments"]

@@ -1,0 +1,142 @@
+"""Who gets what: an edition's items per subscriber, grouped into segments (pure).
+
+A subscriber receives the edition's items that
+- match one of their topics (no topics chosen = all topics; an item without any
+  topic is general news and goes to everyone), and
+- are meant for their organisation type, where the annotation names audiences
+  (no audiences = for everyone; "Sonstige" gets only items for everyone).
+Only confirmed subscribers of this newsletter count. Each item appears once (its
+first place in the edition); sections keep their order and empty ones are left
+out; a subscriber with nothing to read gets nothing. Subscribers with identical
+content and language form one Segment, rendered once.
+
+How: each item is a bit; a topic, an audience and the untagged items are bit
+masks, so a subscriber's content is one OR/AND over at most ~20 masks, cached
+per topic set. Grouping is a dict on (language, mask).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pipeline.model import Item, OrgType, Subscriber, SubscriberStatus
+
+SectionInput = tuple[str, Sequence[Item]]
+SegmentKey = tuple[str, tuple[tuple[int, ...], ...]]  # language, item ids per section
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Subscribers who receive identical content: one rendering for all of them."""
+
+    newsletter_id: str
+    language: str
+    sections: tuple[tuple[str, tuple[Item, ...]], ...]  # non-empty sections, in order
+    subscribers: tuple[Subscriber, ...]
+    key: SegmentKey
+
+    @property
+    def item_ids(self) -> tuple[int, ...]:
+        return tuple(item.id for _, items in self.sections for item in items)
+
+
+def item_topics(item: Item) -> frozenset[str]:
+    return frozenset(t.topic_id for t in item.topics)
+
+
+def item_audiences(item: Item) -> frozenset[str]:
+    """The org types an item is for; empty: everyone."""
+    if item.annotation is None:
+        return frozenset()
+    return frozenset(a.value for a in item.annotation.audiences)
+
+
+def wants(subscriber: Subscriber, item: Item) -> bool:
+    """The rule for one subscriber and one item (what resolve_segments computes in bulk)."""
+    topics = item_topics(item)
+    audiences = item_audiences(item)
+    topic_ok = not subscriber.topics or not topics or bool(topics & set(subscriber.topics))
+    return topic_ok and (not audiences or subscriber.org_type.value in audiences)
+
+
+def receives(subscriber: Subscriber, newsletter_id: str) -> bool:
+    """Only a confirmed subscriber of this newsletter gets an edition of it."""
+    return (
+        subscriber.status is SubscriberStatus.CONFIRMED and newsletter_id in subscriber.newsletters
+    )
+
+
+def resolve_segments(
+    edition_sections: Sequence[SectionInput],
+    subscribers: Iterable[Subscriber],
+    newsletter_id: str,
+) -> list[Segment]:
+    """The segments of an edition, in the order their first subscriber came."""
+    titles = [title for title, _ in edition_sections]
+    placed: list[tuple[int, Item]] = []  # (section index, item), each item once
+    seen: set[int] = set()
+    for index, (_, items) in enumerate(edition_sections):
+        for item in items:
+            if item.id not in seen:
+                seen.add(item.id)
+                placed.append((index, item))
+
+    everything = (1 << len(placed)) - 1
+    untagged = 0
+    by_topic: dict[str, int] = {}
+    restricted = 0
+    by_audience: dict[str, int] = {}
+    for bit, (_, item) in enumerate(placed):
+        flag = 1 << bit
+        topics = item_topics(item)
+        if not topics:
+            untagged |= flag
+        for topic in topics:
+            by_topic[topic] = by_topic.get(topic, 0) | flag
+        audiences = item_audiences(item)
+        if audiences:
+            restricted |= flag
+        for audience in audiences:
+            by_audience[audience] = by_audience.get(audience, 0) | flag
+    for_all = everything & ~restricted
+    audience_mask = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
+
+    topic_cache: dict[tuple[str, ...], int] = {}
+    groups: dict[tuple[str, int], list[Subscriber]] = {}
+    done: set[int] = set()
+    for subscriber in subscribers:
+        if subscriber.id in done or not receives(subscriber, newsletter_id):
+            continue
+        done.add(subscriber.id)
+        mask = topic_cache.get(subscriber.topics)
+        if mask is None:
+            mask = everything
+            if subscriber.topics:
+                mask = untagged
+                for topic in subscriber.topics:
+                    mask |= by_topic.get(topic, 0)
+            topic_cache[subscriber.topics] = mask
+        mask &= audience_mask[subscriber.org_type]
+        if mask:
+            groups.setdefault((subscriber.language, mask), []).append(subscriber)
+
+    segments = []
+    for (language, mask), members in groups.items():
+        per_section: list[list[Item]] = [[] for _ in titles]
+        for bit, (index, item) in enumerate(placed):
+            if mask >> bit & 1:
+                per_section[index].append(item)
+        key: SegmentKey = (language, tuple(tuple(i.id for i in s) for s in per_section))
+        segments.append(
+            Segment(
+                newsletter_id=newsletter_id,
+                language=language,
+                sections=tuple(
+                    (titles[n], tuple(items)) for n, items in enumerate(per_section) if items
+                ),
+                subscribers=tuple(members),
+                key=key,
+            )
+        )
+    return segments

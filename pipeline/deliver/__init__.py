@@ -1,0 +1,1 @@
+"""Deliver: send rendered editions and mails (outbox files or SendGrid), record the outcome."""

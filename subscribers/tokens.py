@@ -1,0 +1,286 @@
+"""Signed links for subscribers: no password, the link is the key.
+
+Two purposes, each with its own salt (a token of one is worthless as the other):
+
+    confirm  /abo/bestaetigen/<token>   7 days; id, token_version, address tag,
+                                        confirmation mark, and (re-sign-up) the requested
+                                        Profile (the caller leaves name and organisation out:
+                                        a token is signed, not encrypted)
+    manage   /abo/einstellungen/<token> no expiry (unsubscribing from an old mail must work);
+             /abo/abmelden/<token>      id, token_version, address tag
+
+Every token carries a tag of the address hash, so a link never opens another
+subscriber's data when an id is reused after an erasure (SQLite may reuse ids).
+`store.subscribers.bump_token_version(id)` revokes every link sent so far.
+
+A confirm token also carries the subscriber's `confirmed_at` at the time it was
+made: once confirmed (which sets a new `confirmed_at`) it cannot apply its profile
+a second time. The clock is passed in, so expiry is testable with a frozen clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, InvalidInput, SubscriberNotFound
+from pipeline.model import OrgType, Subscriber
+from pipeline.store import Store
+from pipeline.store.subscribers import Profile
+from subscribers.addresses import email_hash
+
+CONFIRM_MAX_AGE = dt.timedelta(days=7)
+MAX_TOKEN_CHARS = 2000  # a confirm token with a full profile is well below this
+
+CONFIRM_PATH = "/abo/bestaetigen/"
+MANAGE_PATH = "/abo/einstellungen/"
+UNSUBSCRIBE_PATH = "/abo/abmelden/"
+
+_SALT_CONFIRM = "eudigest.subscriber.confirm"
+_SALT_MANAGE = "eudigest.subscriber.manage"
+_TAG_CHARS = 16
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class TokenProblem(StrEnum):
+    FORGED = "forged"  # not signed by us, damaged, or of the wrong purpose
+    EXPIRED = "expired"  # older than its maximum age
+    REVOKED = "revoked"  # token_version changed since: a newer link exists
+    USED = "used"  # a confirm link that was already used
+    GONE = "gone"  # the subscriber no longer exists (erased, or an old sign-up deleted)
+
+
+TOKEN_MESSAGES = {
+    TokenProblem.FORGED: (
+        "Dieser Link ist ungültig. Bitte kopieren Sie ihn vollständig aus der E-Mail "
+        "oder fordern Sie einen neuen an."
+    ),
+    TokenProblem.EXPIRED: (
+        "Dieser Bestätigungslink ist abgelaufen (er gilt 7 Tage). "
+        "Bitte melden Sie sich erneut an; Sie erhalten dann einen neuen Link."
+    ),
+    TokenProblem.REVOKED: (
+        "Dieser Link gilt nicht mehr, weil inzwischen ein neuerer verschickt wurde. "
+        "Bitte verwenden Sie den Link aus der neuesten E-Mail."
+    ),
+    TokenProblem.USED: (
+        "Dieser Bestätigungslink wurde bereits verwendet. Ihre Einstellungen können Sie "
+        "über den Link in jeder E-Mail des Newsletters ändern."
+    ),
+    TokenProblem.GONE: (
+        "Zu diesem Link gibt es keine Anmeldung mehr (zum Beispiel, weil die Daten "
+        "gelöscht wurden). Sie können sich jederzeit neu anmelden."
+    ),
+}
+
+
+class TokenInvalid(InvalidInput):
+    """A link that cannot be used; `problem` says why, the message is German."""
+
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(TOKEN_MESSAGES[problem])
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmClaim:
+    subscriber_id: int
+    token_version: int
+    tag: str
+    confirmed_mark: int  # confirmed_at (epoch µs) when the link was made; 0: never
+    profile: Profile | None  # a re-sign-up's requested preferences
+
+
+@dataclass(frozen=True, slots=True)
+class ManageClaim:
+    subscriber_id: int
+    token_version: int
+    tag: str
+
+
+class _ClockSigner(TimestampSigner):
+    """A timestamp signer that reads the time we give it, not the system clock."""
+
+    def __init__(self, *args: Any, now: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._now = now
+
+    def get_timestamp(self) -> int:
+        return self._now
+
+
+def address_tag(subscriber: Subscriber) -> str:
+    """A short tag of the address hash: binds a token to the address, not only the id."""
+    return email_hash(subscriber.email)[:_TAG_CHARS]
+
+
+def confirmed_mark(subscriber: Subscriber) -> int:
+    """`confirmed_at` in microseconds since 1970 (0: never): changes with every confirmation."""
+    if subscriber.confirmed_at is None:
+        return 0
+    return (subscriber.confirmed_at - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+class Tokens:
+    """Makes and reads the signed tokens of one installation (one secret key)."""
+
+    def __init__(self, secret: str | None) -> None:
+        if not secret:
+            raise ConfigError(
+                "EUDIGEST_SECRET_KEY: needed to sign the links in subscriber mails "
+                "(at least 32 random characters, the same for the web app and the CLI)"
+            )
+        self._secret = secret
+
+    def keyed_hash(self, value: str) -> str:
+        """HMAC of a value (an IP address for rate limits): not reversible without the key."""
+        key = self._secret.encode("utf-8")
+        return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def _serializer(self, salt: str, now: dt.datetime) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            self._secret,
+            salt=salt,
+            signer=_ClockSigner,
+            signer_kwargs={"now": int(now.timestamp())},
+        )
+
+    # ------------------------------------------------------------ confirm
+
+    def confirm_token(
+        self,
+        subscriber: Subscriber,
+        *,
+        now: dt.datetime,
+        profile: Profile | None = None,
+    ) -> str:
+        payload: list[Any] = [
+            subscriber.id,
+            subscriber.token_version,
+            address_tag(subscriber),
+            confirmed_mark(subscriber),
+        ]
+        if profile is not None:
+            payload.append(_profile_to_list(profile))
+        return str(self._serializer(_SALT_CONFIRM, now).dumps(payload))
+
+    def read_confirm(self, token: str, *, now: dt.datetime) -> ConfirmClaim:
+        data = self._load(_SALT_CONFIRM, token, now, CONFIRM_MAX_AGE)
+        try:
+            subscriber_id, version, tag, mark = data[:4]
+            profile = _profile_from_list(data[4]) if len(data) > 4 else None
+            return ConfirmClaim(int(subscriber_id), int(version), str(tag), int(mark), profile)
+        except (TypeError, ValueError, IndexError):
+            raise TokenInvalid(TokenProblem.FORGED) from None
+
+    # ------------------------------------------------------------ manage
+
+    def manage_token(self, subscriber: Subscriber, *, now: dt.datetime) -> str:
+        payload = [subscriber.id, subscriber.token_version, address_tag(subscriber)]
+        return str(self._serializer(_SALT_MANAGE, now).dumps(payload))
+
+    def read_manage(self, token: str, *, now: dt.datetime) -> ManageClaim:
+        data = self._load(_SALT_MANAGE, token, now, None)
+        try:
+            subscriber_id, version, tag = data
+            return ManageClaim(int(subscriber_id), int(version), str(tag))
+        except (TypeError, ValueError):
+            raise TokenInvalid(TokenProblem.FORGED) from None
+
+    # ------------------------------------------------------------ common
+
+    def _load(
+        self, salt: str, token: str, now: dt.datetime, max_age: dt.timedelta | None
+    ) -> list[Any]:
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise TokenInvalid(TokenProblem.FORGED)
+        serializer = self._serializer(salt, now)
+        seconds = int(max_age.total_seconds()) if max_age is not None else None
+        try:
+            data = serializer.loads(token, max_age=seconds)
+        except SignatureExpired:
+            raise TokenInvalid(TokenProblem.EXPIRED) from None
+        except (BadSignature, ValueError, UnicodeError):
+            raise TokenInvalid(TokenProblem.FORGED) from None
+        if not isinstance(data, list):
+            raise TokenInvalid(TokenProblem.FORGED)
+        return data
+
+
+def check_claim(claim: ConfirmClaim | ManageClaim, subscriber: Subscriber) -> None:
+    """The link belongs to this subscriber and is the current one; TokenInvalid otherwise."""
+    if claim.tag != address_tag(subscriber):
+        raise TokenInvalid(TokenProblem.GONE)  # the id now belongs to someone else
+    if claim.token_version != subscriber.token_version:
+        raise TokenInvalid(TokenProblem.REVOKED)
+
+
+def _profile_to_list(p: Profile) -> list[Any]:
+    return [
+        p.name,
+        p.organisation,
+        p.org_type.value,
+        p.language,
+        list(p.topics),
+        list(p.newsletters),
+    ]
+
+
+def _profile_from_list(data: Any) -> Profile:
+    name, organisation, org_type, language, topics, newsletters = data
+    return Profile(
+        name=str(name),
+        organisation=str(organisation),
+        org_type=OrgType(org_type),
+        language=str(language),
+        topics=tuple(str(t) for t in topics),
+        newsletters=tuple(str(n) for n in newsletters),
+    )
+
+
+class Links:
+    """Absolute signed links of one installation: its secret and its public address."""
+
+    def __init__(self, tokens: Tokens, base_url: str | None) -> None:
+        if not base_url:
+            raise ConfigError(
+                "EUDIGEST_BASE_URL: needed for the links in subscriber mails "
+                "(the public https address of this installation)"
+            )
+        self.tokens = tokens
+        self.base_url = base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Links:
+        """For the CLI and jobs: both EUDIGEST_SECRET_KEY and EUDIGEST_BASE_URL are needed."""
+        return cls(Tokens(settings.secret_key), settings.base_url)
+
+    def confirm(
+        self, subscriber: Subscriber, *, now: dt.datetime, profile: Profile | None = None
+    ) -> str:
+        token = self.tokens.confirm_token(subscriber, now=now, profile=profile)
+        return f"{self.base_url}{CONFIRM_PATH}{token}"
+
+    def manage(self, subscriber: Subscriber, *, now: dt.datetime) -> str:
+        return f"{self.base_url}{MANAGE_PATH}{self.tokens.manage_token(subscriber, now=now)}"
+
+    def unsubscribe(self, subscriber: Subscriber, *, now: dt.datetime) -> str:
+        return f"{self.base_url}{UNSUBSCRIBE_PATH}{self.tokens.manage_token(subscriber, now=now)}"
+
+
+def subscriber_for(store: Store, tokens: Tokens, token: str, *, now: dt.datetime) -> Subscriber:
+    """The subscriber a manage link (preferences, unsubscribe) belongs to; TokenInvalid else."""
+    claim = tokens.read_manage(token, now=now)
+    try:
+        subscriber = store.subscribers.get(claim.subscriber_id)
+    except SubscriberNotFound:
+        raise TokenInvalid(TokenProblem.GONE) from None
+    check_claim(claim, subscriber)
+    return subscriber

@@ -1,0 +1,60 @@
+"""Unsubscribing: from one newsletter or all, and the one-click headers of RFC 8058.
+
+Every digest carries
+
+    List-Unsubscribe: <https://…/abo/abmelden/TOKEN>, <mailto:office?subject=unsubscribe>
+    List-Unsubscribe-Post: List-Unsubscribe=One-Click
+
+A POST to that URL (by the mail provider, without cookies) unsubscribes from all
+newsletters at once; a GET only shows a page that asks (mail scanners follow GETs).
+It takes effect at once: `confirmed_for()` no longer returns the subscriber.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import quote
+
+from pipeline.config import Settings
+from pipeline.errors import InvalidInput
+from pipeline.model import Office, Subscriber
+from pipeline.store import Store
+from subscribers.tokens import Links
+
+log = logging.getLogger("eudigest.subscribers")
+
+
+def unsubscribe(
+    store: Store, subscriber: Subscriber, newsletter_id: str | None, *, now: dt.datetime
+) -> Subscriber:
+    """From one newsletter (its id), or from all (None). Unknown newsletter: InvalidInput."""
+    if newsletter_id is not None and newsletter_id not in subscriber.newsletters:
+        raise InvalidInput("Diesen Newsletter haben Sie nicht abonniert.")
+    updated = store.subscribers.unsubscribe(subscriber.id, newsletter_id, now=now)
+    log.info("subscriber %d unsubscribed from %s", subscriber.id, newsletter_id or "all")
+    return updated
+
+
+def list_unsubscribe_headers(
+    settings: Settings,
+    office: Office,
+    subscriber: Subscriber,
+    *,
+    now: dt.datetime | None = None,
+    links: Links | None = None,
+) -> dict[str, str]:
+    """The RFC 2369 / RFC 8058 headers for one subscriber's mail.
+
+    Needs EUDIGEST_SECRET_KEY and EUDIGEST_BASE_URL (ConfigError otherwise), unless
+    `links` is given. The URL must be https in production (RFC 8058 requires it).
+    """
+    links = links or Links.from_settings(settings)
+    when = now or dt.datetime.now(dt.UTC)
+    url = links.unsubscribe(subscriber, now=when)
+    mailbox = office.reply_to or office.sender_email
+    mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe"
+    return {
+        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

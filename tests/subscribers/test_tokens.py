@@ -1,0 +1,131 @@
+"""Signed links: made and read back; forged, expired, revoked and foreign tokens refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.model import OrgType, Subscriber, SubscriberStatus
+from pipeline.store.subscribers import Profile
+from subscribers.tokens import (
+    Links,
+    TokenInvalid,
+    TokenProblem,
+    Tokens,
+    check_claim,
+)
+
+NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
+SECRET = "unit-test-secret-0123456789abcdefghijklmno"
+BERND = Subscriber(
+    id=7,
+    email="bernd.mueller@landratsamt-bb.de",
+    status=SubscriberStatus.PENDING,
+    created_at=NOW,
+)
+PROFILE = Profile(
+    name="Bernd Müller",
+    organisation="Landratsamt Böblingen",
+    org_type=OrgType.LANDKREIS,
+    language="de",
+    topics=("funding", "mobility"),
+    newsletters=("weekly",),
+)
+
+
+def test_a_confirm_token_carries_id_version_and_the_requested_profile() -> None:
+    tokens = Tokens(SECRET)
+    claim = tokens.read_confirm(tokens.confirm_token(BERND, now=NOW, profile=PROFILE), now=NOW)
+    assert (claim.subscriber_id, claim.token_version, claim.confirmed_mark) == (7, 1, 0)
+    assert claim.profile == PROFILE
+    plain = tokens.read_confirm(tokens.confirm_token(BERND, now=NOW), now=NOW)
+    assert plain.profile is None
+    check_claim(claim, BERND)
+
+
+def test_a_confirm_token_lasts_seven_days() -> None:
+    tokens = Tokens(SECRET)
+    token = tokens.confirm_token(BERND, now=NOW)
+    tokens.read_confirm(token, now=NOW + dt.timedelta(days=7))
+    with pytest.raises(TokenInvalid) as info:
+        tokens.read_confirm(token, now=NOW + dt.timedelta(days=7, seconds=1))
+    assert info.value.problem is TokenProblem.EXPIRED
+    assert "abgelaufen" in str(info.value)
+
+
+def test_a_manage_token_does_not_expire_but_is_revoked_by_a_new_version() -> None:
+    tokens = Tokens(SECRET)
+    token = tokens.manage_token(BERND, now=NOW)
+    claim = tokens.read_manage(token, now=NOW + dt.timedelta(days=3 * 365))
+    check_claim(claim, BERND)
+    newer = Subscriber(
+        id=7, email=BERND.email, status=BERND.status, created_at=NOW, token_version=2
+    )
+    with pytest.raises(TokenInvalid) as info:
+        check_claim(claim, newer)
+    assert info.value.problem is TokenProblem.REVOKED
+
+
+def test_a_token_of_a_reused_id_does_not_open_another_subscriber() -> None:
+    tokens = Tokens(SECRET)
+    claim = tokens.read_manage(tokens.manage_token(BERND, now=NOW), now=NOW)
+    someone_else = Subscriber(
+        id=7, email="anna@stadt-esslingen.de", status=BERND.status, created_at=NOW
+    )
+    with pytest.raises(TokenInvalid) as info:
+        check_claim(claim, someone_else)
+    assert info.value.problem is TokenProblem.GONE
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
+        lambda t: "x" + t,  # payload changed
+        lambda t: t.split(".")[0],  # no signature
+        lambda t: "",
+        lambda t: "a" * 5000,
+        lambda t: "not-a-token",
+    ],
+)
+def test_forged_tokens_are_refused(mangle: object) -> None:
+    tokens = Tokens(SECRET)
+    token = tokens.manage_token(BERND, now=NOW)
+    with pytest.raises(TokenInvalid) as info:
+        tokens.read_manage(mangle(token), now=NOW)  # type: ignore[operator]
+    assert info.value.problem is TokenProblem.FORGED
+    assert "ungültig" in str(info.value)
+
+
+def test_a_token_of_one_purpose_or_key_is_worthless_for_another() -> None:
+    tokens = Tokens(SECRET)
+    with pytest.raises(TokenInvalid):
+        tokens.read_confirm(tokens.manage_token(BERND, now=NOW), now=NOW)
+    with pytest.raises(TokenInvalid):
+        tokens.read_manage(tokens.confirm_token(BERND, now=NOW), now=NOW)
+    other = Tokens("another-secret-0123456789abcdefghijklmnopq")
+    with pytest.raises(TokenInvalid):
+        other.read_manage(tokens.manage_token(BERND, now=NOW), now=NOW)
+
+
+def test_links_are_absolute_and_need_key_and_address() -> None:
+    links = Links(Tokens(SECRET), "https://newsletter.region-stuttgart.de/")
+    assert links.confirm(BERND, now=NOW).startswith(
+        "https://newsletter.region-stuttgart.de/abo/bestaetigen/"
+    )
+    assert links.unsubscribe(BERND, now=NOW).startswith(
+        "https://newsletter.region-stuttgart.de/abo/abmelden/"
+    )
+    with pytest.raises(ConfigError, match="EUDIGEST_SECRET_KEY"):
+        Tokens(None)
+    with pytest.raises(ConfigError, match="EUDIGEST_BASE_URL"):
+        Links(Tokens(SECRET), None)
+
+
+def test_the_keyed_hash_of_an_ip_address_depends_on_the_secret() -> None:
+    a, b = Tokens(SECRET), Tokens("another-secret-0123456789abcdefghijklmnopq")
+    assert a.keyed_hash("192.0.2.10") == a.keyed_hash("192.0.2.10")
+    assert a.keyed_hash("192.0.2.10") != b.keyed_hash("192.0.2.10")
+    assert "192" not in a.keyed_hash("192.0.2.10")
