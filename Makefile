@@ -40,6 +40,7 @@ typing: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/desk_bench.py
+	$(BIN)/python bench/subscribers_bench.py
 
 ## Load the shared corpus (real EU feeds) into ./var from a loopback server: no network needed.
 corpus: $(STAMP)
