@@ -283,6 +283,7 @@ subscribers = Table(
     Column("token_version", Integer, nullable=False, default=1),
     UniqueConstraint("email_hash", name="uq_subscribers_email_hash"),
     Index("ix_subscribers_status", "status"),
+    sqlite_autoincrement=True,  # never reuse an erased subscriber's id (deliveries refer to it)
 )
 
 subscriptions = Table(

@@ -202,3 +202,20 @@ def test_import_and_export_round_trip(world: World, tmp_path: Path) -> None:
     assert [[getattr(s, f) for f in fields] for s in after] == [
         [getattr(s, f) for f in fields] for s in before
     ]
+
+
+def test_an_erased_subscribers_id_is_never_given_again(store) -> None:  # type: ignore[no-untyped-def]
+    """Deliveries refer to subscriber ids: a new person must never inherit an old id."""
+    import datetime as dt
+
+    from pipeline.store.subscribers import NewSubscriber, Profile
+
+    now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    first = store.subscribers.add(
+        NewSubscriber("a@example.org", "a" * 64, Profile(newsletters=("weekly",)), "v1"), now=now
+    )
+    store.subscribers.erase(first.id, now=now)
+    second = store.subscribers.add(
+        NewSubscriber("b@example.org", "b" * 64, Profile(newsletters=("weekly",)), "v1"), now=now
+    )
+    assert second.id > first.id

@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("token_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscribers")),
         sa.UniqueConstraint("email_hash", name="uq_subscribers_email_hash"),
+        # Never reuse the id of an erased subscriber: deliveries refer to it.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_subscribers_status", "subscribers", ["status"])
     op.create_table(
