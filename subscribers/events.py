@@ -33,8 +33,7 @@ from dataclasses import asdict, dataclass
 from pipeline.errors import InvalidInput
 from pipeline.model import SuppressionReason
 from pipeline.store import Store
-from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect
-from pipeline.store.subscribers import WebhookEvent
+from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect, WebhookEvent
 from subscribers import addresses
 
 log = logging.getLogger("eudigest.events")

@@ -21,7 +21,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pipeline.model import SubscriberStatus, SuppressionReason
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import subscribers, subscriptions, suppressions, webhook_events
-from pipeline.store.subscribers import WebhookEvent
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    dedupe_key: str
+    event: str
+    occurred_at: dt.datetime
+    email_hash: str
+    message_id: str | None = None
+    delivery_ref: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +64,7 @@ def apply_events(
             if not new:
                 continue
             if effect.suppress is not None:
-                _suppress(conn, event.email_hash, effect.suppress, now)
+                suppress_hash(conn, event.email_hash, effect.suppress, now)
             if effect.unsubscribe:
                 _unsubscribe(conn, event.email_hash, effect.newsletter_id, now)
     return out
@@ -85,7 +95,7 @@ def _record(conn: Connection, event: WebhookEvent, now: dt.datetime) -> bool:
     return conn.execute(stmt).first() is not None  # no row back: seen before
 
 
-def _suppress(
+def suppress_hash(
     conn: Connection, email_hash: str, reason: SuppressionReason, now: dt.datetime
 ) -> None:
     """First reason wins: an erased address stays 'erased'."""

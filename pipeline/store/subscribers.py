@@ -25,6 +25,7 @@ from pipeline.store.schema import (
     suppressions,
     webhook_events,
 )
+from pipeline.store.subscriber_events import WebhookEvent, apply_events, suppress_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +66,6 @@ class SubscriberPage:
     total: int
     page: int
     per_page: int
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEvent:
-    dedupe_key: str
-    event: str
-    occurred_at: dt.datetime
-    email_hash: str
-    message_id: str | None = None
-    delivery_ref: str | None = None
-    reason: str = ""
 
 
 class SubscribersStore:
@@ -295,7 +285,7 @@ class SubscribersStore:
             if email_hash is None:
                 raise SubscriberNotFound(subscriber_id)
             conn.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
-            _suppress(conn, email_hash, SuppressionReason.ERASED, now)
+            suppress_hash(conn, email_hash, SuppressionReason.ERASED, now)
             return str(email_hash)
 
     def bump_token_version(self, subscriber_id: int) -> None:
@@ -325,7 +315,7 @@ class SubscribersStore:
 
     def suppress(self, email_hash: str, reason: SuppressionReason, *, now: dt.datetime) -> None:
         with wrap_errors("suppressing an address"), self._engine.begin() as conn:
-            _suppress(conn, email_hash, reason, now)
+            suppress_hash(conn, email_hash, reason, now)
 
     def suppression(self, email_hash: str) -> SuppressionReason | None:
         with wrap_errors("reading the suppression list"), self._engine.connect() as conn:
@@ -336,38 +326,10 @@ class SubscribersStore:
 
     # ------------------------------------------------------------ webhook events
 
-    def record_event(self, event: WebhookEvent, *, now: dt.datetime) -> bool:
-        """Store an event once; False when it was seen before (a SendGrid retry).
-
-        Two copies arriving at the same moment: one wins, the other raises DuplicateItem,
-        which the caller treats like False.
-        """
-        with wrap_errors("recording a webhook event"), self._engine.begin() as conn:
-            seen = conn.execute(
-                select(webhook_events.c.id).where(webhook_events.c.dedupe_key == event.dedupe_key)
-            ).first()
-            if seen is not None:
-                return False
-            conn.execute(
-                insert(webhook_events).values(
-                    dedupe_key=event.dedupe_key,
-                    event=event.event,
-                    occurred_at=event.occurred_at,
-                    received_at=now,
-                    message_id=event.message_id,
-                    delivery_ref=event.delivery_ref,
-                    email_hash=event.email_hash,
-                    reason=event.reason[:1000],
-                )
-            )
-            return True
-
     def apply_events(
         self, batch: Sequence[tuple[WebhookEvent, Any]], *, now: dt.datetime
     ) -> builtins.list[bool]:
         """Record and apply webhook events in one transaction (see subscriber_events)."""
-        from pipeline.store.subscriber_events import apply_events
-
         return apply_events(self._engine, batch, now=now)
 
     def events_for(self, delivery_ref: str) -> builtins.list[tuple[str, dt.datetime]]:
@@ -551,20 +513,6 @@ def _apply_profile(conn: Connection, subscriber_id: int, p: Profile, now: dt.dat
                 subscribers.c.status == SubscriberStatus.UNSUBSCRIBED.value,
             )
             .values(status=SubscriberStatus.CONFIRMED.value)
-        )
-
-
-def _suppress(
-    conn: Connection, email_hash: str, reason: SuppressionReason, now: dt.datetime
-) -> None:
-    if (
-        conn.execute(
-            select(suppressions.c.email_hash).where(suppressions.c.email_hash == email_hash)
-        ).first()
-        is None
-    ):
-        conn.execute(
-            insert(suppressions).values(email_hash=email_hash, reason=reason.value, created_at=now)
         )
 
 

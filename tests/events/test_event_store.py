@@ -12,8 +12,8 @@ from pipeline.errors import StoreError
 from pipeline.model import SubscriberStatus, SuppressionReason
 from pipeline.store import Store
 from pipeline.store import subscriber_events as store_events
-from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect, apply_events
-from pipeline.store.subscribers import NewSubscriber, Profile, WebhookEvent
+from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect, WebhookEvent, apply_events
+from pipeline.store.subscribers import NewSubscriber, Profile
 from subscribers.events import email_hash, parse_events, process_events
 from tests.events.conftest import PEOPLE, add_people, event
 from tests.web.conftest import NOW
