@@ -17,7 +17,16 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pipeline.errors import ConfigError
-from pipeline.model import Newsletter, Office, Source, SourceKind, Taxonomy, Topic
+from pipeline.model import (
+    Branding,
+    Newsletter,
+    Office,
+    Source,
+    SourceKind,
+    Taxonomy,
+    Topic,
+    contrast_ratio,
+)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
@@ -262,10 +271,60 @@ def load_taxonomy(path: Path) -> Taxonomy:
 
 
 NEWSLETTER_FIELDS = frozenset({"id", "name", "description", "cadence", "curated"})
+BRANDING_FIELDS = frozenset(
+    {"primary_color", "text_color", "background_color", "logo_url", "logo_alt"}
+)
+HEX_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+MIN_CONTRAST = 4.5  # WCAG 2.x AA for body text
+
+
+def _color(doc: _Doc, node: Node | None, field: str, default: str) -> str:
+    value = _string(doc, node, field, required=False)
+    if not value:
+        return default
+    if not HEX_COLOR_RE.match(value):
+        raise doc.error(node, field, f"{value!r} is not a colour like #00549f")
+    if len(value) == 4:
+        value = "#" + "".join(c * 2 for c in value[1:])
+    return value.lower()
+
+
+def _load_branding(doc: _Doc) -> Branding:
+    """The optional top-level `branding:` mapping; missing keys keep the defaults."""
+    if not (
+        isinstance(doc.root, MappingNode) and any(k.value == "branding" for k, _ in doc.root.value)
+    ):
+        return Branding()
+    node = doc.top("branding")
+    f = _mapping(doc, node, "branding")
+    _check_unknown(doc, f, BRANDING_FIELDS, "branding")
+    d = Branding()
+    colors = {
+        key: _color(doc, f.get(key), f"branding.{key}", getattr(d, key))
+        for key in ("primary_color", "text_color", "background_color")
+    }
+    for key in ("text_color", "primary_color"):
+        ratio = contrast_ratio(colors[key], colors["background_color"])
+        if ratio < MIN_CONTRAST:
+            raise doc.error(
+                f.get(key) or f.get("background_color") or node,
+                f"branding.{key}",
+                f"contrast {ratio:.2f}:1 against background_color {colors['background_color']}"
+                f" is too low to read (at least {MIN_CONTRAST}:1)",
+            )
+    logo_url = _string(doc, f.get("logo_url"), "branding.logo_url", required=False)
+    if logo_url and (
+        not logo_url.startswith("https://") or len(logo_url) > 2000 or " " in logo_url
+    ):
+        raise doc.error(f.get("logo_url"), "branding.logo_url", "must be an https:// URL")
+    logo_alt = _string(doc, f.get("logo_alt"), "branding.logo_alt", required=False)
+    if len(logo_alt) > 200:
+        raise doc.error(f.get("logo_alt"), "branding.logo_alt", "at most 200 characters")
+    return Branding(logo_url=logo_url, logo_alt=logo_alt, **colors)
 
 
 def load_office(path: Path) -> Office:
-    """Read office.yaml: the office's name, its newsletters and the desk's rules."""
+    """Read office.yaml: the office's name, newsletters, the desk's rules and branding."""
     doc = _Doc(path)
     office = _mapping(doc, doc.top("office"), "office")
     name = _string(doc, office.get("name"), "office.name")
@@ -316,4 +375,5 @@ def load_office(path: Path) -> Office:
         four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
         or ("Meldungen",),
+        branding=_load_branding(doc),
     )

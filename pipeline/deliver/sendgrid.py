@@ -1,9 +1,23 @@
 """SendGrid: the one module that imports the `sendgrid` library.
 
-For now it checks the signed Event Webhook: `verify_event_webhook()` checks the
-headers are there, the timestamp is fresh, and the ECDSA P-256 signature (made
-by SendGrid over `timestamp + raw body`) is valid for the configured public key.
-It raises `WebhookRejected(reason)` otherwise; the web shell maps reasons to HTTP.
+Sending (v3 Mail Send): `SendGridMailer.send_batch(batch)` sends one segment's
+content to many recipients, at most 1,000 personalizations per request, each with
+its substitutions, one-click unsubscribe headers and opaque custom_args;
+`SendGridMailer.send(messages)` is the Mailer protocol for transactional mails
+(one request per message). Per request:
+
+    build body (pure) | POST | 2xx -> ok, X-Message-Id (may be absent)
+                             | 4xx but 429 -> permanent (whole request: every recipient in it)
+                             | 429, 5xx, no connection -> transient: sleep (Retry-After or
+                             |   exponential backoff), retry up to max_retries
+                             | timeout/disconnect after the request left -> unknown, no retry
+
+Results come back per recipient; nothing raises for a failed send.
+
+The webhook: `verify_event_webhook()` checks the headers are there, the timestamp
+is fresh, and the ECDSA P-256 signature (made by SendGrid over `timestamp + raw
+body`) is valid for the configured public key. It raises `WebhookRejected(reason)`
+otherwise; the web shell maps reasons to HTTP.
 """
 
 from __future__ import annotations
@@ -11,15 +25,38 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import functools
+import http.client
+import json
+import logging
 import re
+import time
+import urllib.error
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from email.header import decode_header, make_header
+from email.utils import parseaddr, parsedate_to_datetime
 from enum import StrEnum
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
+from python_http_client.exceptions import HTTPError  # type: ignore[import-untyped]
+from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
-from pipeline.errors import EudigestError
+from pipeline.deliver.batch import (
+    Batch,
+    Recipient,
+    RecipientResult,
+    check_categories,
+    check_custom_args,
+    check_headers,
+    is_sendable_address,
+)
+from pipeline.errors import DeliveryError, EudigestError, InvalidInput
+from pipeline.model import OutgoingEmail, SendResult
+
+log = logging.getLogger("eudigest.deliver")
 
 SIGNATURE_HEADER: str = EventWebhookHeader.SIGNATURE
 TIMESTAMP_HEADER: str = EventWebhookHeader.TIMESTAMP
@@ -98,3 +135,366 @@ def _verifier(public_key_b64: str) -> EventWebhook:
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise WebhookRejected(RejectReason.BAD_KEY, "the public key is not an ECDSA P-256 key")
     return verifier
+
+
+# --- Mail Send ------------------------------------------------------------------------
+
+DEFAULT_HOST = "https://api.sendgrid.com"
+EU_HOST = "https://api.eu.sendgrid.com"  # EU regional subusers
+MAX_PERSONALIZATIONS = 1000
+_MAX_ERROR_CHARS = 1000
+# Headers of an OutgoingEmail that become fields of the body, or that SendGrid sets itself.
+_DROPPED_HEADERS = frozenset(
+    {
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "cc",
+        "bcc",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)
+
+
+class SendFailed(DeliveryError):
+    """One Mail Send request failed; `unknown` when it may have been accepted all the same."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+        unknown: bool = False,
+    ) -> None:
+        super().__init__(message, permanent=permanent)
+        self.status = status
+        self.retry_after = retry_after
+        self.unknown = unknown
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SendGridMailer:
+    """SendGrid v3 Mail Send through the `sendgrid` library.
+
+    `extra_headers` is a test hook: e.g. `{"Prefer": "code=500"}` makes the Prism
+    peer answer 500. `requests_made` counts HTTP requests (retries included).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str = DEFAULT_HOST,
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        backoff_s: float = 2.0,
+        max_wait_s: float = 120.0,
+        default_from: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.host = host.rstrip("/")
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.default_from = default_from
+        self.requests_made = 0
+        self._sleep = sleep
+        self._clock = clock
+        # The library would read SENDGRID_API_KEY itself when given no key: config.py
+        # owns the environment, so the header is always set from our argument.
+        self._client = SendGridAPIClient(api_key=api_key or "unset", host=self.host)
+        self._client.client.timeout = timeout_s
+        self._client.client.request_headers["Authorization"] = f"Bearer {api_key}"
+        self._client.client.request_headers.update(extra_headers or {})
+
+    # Batch (digests) ---------------------------------------------------------------
+
+    def send_batch(self, batch: Batch) -> list[RecipientResult]:
+        """Send `batch` to all its recipients; one result per recipient, in order."""
+        results: dict[str, RecipientResult] = {}
+        sendable: list[Recipient] = []
+        for r in batch.recipients:
+            _require_one_click(batch, r)
+            if is_sendable_address(r.email):
+                sendable.append(r)
+            else:
+                results[r.email] = RecipientResult(
+                    r.email, ok=False, permanent=True, error="address not accepted by SendGrid"
+                )
+        for chunk in _chunks(sendable, MAX_PERSONALIZATIONS):
+            body = batch_body(batch, chunk)
+            try:
+                message_id = self._post(body)
+            except SendFailed as exc:
+                log.warning("sendgrid: batch of %d not sent: %s", len(chunk), exc)
+                for r in chunk:
+                    results[r.email] = RecipientResult(
+                        r.email,
+                        ok=False,
+                        error=str(exc),
+                        permanent=exc.permanent,
+                        unknown=exc.unknown,
+                        status=exc.status,
+                    )
+                continue
+            log.info("sendgrid: batch of %d queued (message id %s)", len(chunk), message_id)
+            for r in chunk:
+                results[r.email] = RecipientResult(
+                    r.email, ok=True, message_id=message_id, status=202
+                )
+        return [results[r.email] for r in batch.recipients]
+
+    # Mailer protocol (transactional) -------------------------------------------------
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+        return [self._send_one(m) for m in messages]
+
+    def _send_one(self, message: OutgoingEmail) -> SendResult:
+        ref = message.reference
+        try:
+            body = message_body(message, default_from=self.default_from)
+        except InvalidInput as exc:
+            log.warning("sendgrid: message %s refused before sending: %s", ref, exc)
+            return SendResult(ref, ok=False, error=str(exc), permanent=True)
+        try:
+            message_id = self._post(body)
+        except SendFailed as exc:
+            log.warning("sendgrid: message %s not sent: %s", ref, exc)
+            error = f"outcome unknown: {exc}" if exc.unknown else str(exc)
+            return SendResult(ref, ok=False, error=error, permanent=exc.permanent)
+        return SendResult(ref, ok=True, message_id=message_id)
+
+    # Doing: one POST with retries ----------------------------------------------------
+
+    def _post(self, body: dict[str, Any]) -> str | None:
+        """POST /v3/mail/send; the X-Message-Id, or SendFailed after retries."""
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(body)
+            except SendFailed as exc:
+                if exc.permanent or exc.unknown or attempt >= self.max_retries:
+                    raise
+                delay = backoff_delay(attempt, exc.retry_after, self.backoff_s, self.max_wait_s)
+                if delay is None:
+                    raise SendFailed(
+                        f"{exc} (asked to wait {exc.retry_after:.0f} s; the next run retries)",
+                        permanent=False,
+                        status=exc.status,
+                    ) from exc
+                log.info("sendgrid: %s; retry %d in %.1f s", exc, attempt + 1, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def _attempt(self, body: dict[str, Any]) -> str | None:
+        self.requests_made += 1
+        try:
+            response = self._client.send(body)
+        except HTTPError as exc:
+            headers = _lower(exc.headers)
+            raise classify(int(exc.status_code), headers, exc.body, now=self._clock()) from None
+        except urllib.error.URLError as exc:  # before or while sending: never processed
+            raise SendFailed(f"no connection to SendGrid: {exc.reason}", permanent=False) from exc
+        except (OSError, http.client.HTTPException) as exc:  # the request had left
+            raise SendFailed(
+                f"no answer from SendGrid after the request was sent ({exc!r})",
+                permanent=False,
+                unknown=True,
+            ) from exc
+        status = int(response.status_code)
+        headers = _lower(response.headers)
+        if 200 <= status < 300:
+            return headers.get("x-message-id") or None
+        raise classify(status, headers, response.body, now=self._clock())
+
+
+# Deciding: pure functions ------------------------------------------------------------
+
+
+def classify(
+    status: int, headers: Mapping[str, str], body: bytes | str | None, *, now: dt.datetime
+) -> SendFailed:
+    """The failure an HTTP answer means: 429 and 5xx transient, other 4xx permanent."""
+    detail = _error_text(headers, body)
+    message = f"SendGrid answered {status}" + (f": {detail}" if detail else "")
+    if status == 429 or status >= 500:
+        return SendFailed(
+            message,
+            permanent=False,
+            status=status,
+            retry_after=retry_after_seconds(headers.get("retry-after"), now=now),
+        )
+    if 400 <= status < 500:
+        return SendFailed(message, permanent=True, status=status)
+    return SendFailed(message, permanent=False, status=status)
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: float) -> float | None:
+    """Seconds to wait before retry `attempt + 1`; None when the server wants more than `cap`."""
+    if retry_after is not None:
+        return retry_after if retry_after <= cap else None
+    return float(min(cap, base * 2**attempt))
+
+
+def batch_body(batch: Batch, recipients: Sequence[Recipient]) -> dict[str, Any]:
+    """The Mail Send body for up to 1,000 recipients of one batch."""
+    if not 1 <= len(recipients) <= MAX_PERSONALIZATIONS:
+        raise InvalidInput(f"{len(recipients)} personalizations in one request")
+    body: dict[str, Any] = {
+        "personalizations": [_personalization(r) for r in recipients],
+        "from": _address(batch.from_email, batch.from_name),
+        "subject": batch.subject,
+        # text/plain must come before text/html (SendGrid; the spec does not say so)
+        "content": [
+            {"type": "text/plain", "value": batch.text},
+            {"type": "text/html", "value": batch.html},
+        ],
+    }
+    if batch.reply_to:
+        body["reply_to"] = {"email": batch.reply_to}
+    if batch.categories:
+        body["categories"] = list(batch.categories)
+    if batch.headers:
+        body["headers"] = dict(batch.headers)
+    return body
+
+
+def message_body(message: OutgoingEmail, *, default_from: str = "") -> dict[str, Any]:
+    """The Mail Send body for one transactional message (one personalization)."""
+    headers: dict[str, str] = {}
+    sender, reply_to = default_from, ""
+    for name, value in message.headers.items():
+        lname = name.lower()
+        if lname == "from":
+            sender = value
+        elif lname == "reply-to":
+            reply_to = value
+        elif lname not in _DROPPED_HEADERS:
+            headers[name] = value
+    check_headers(headers)
+    from_name, from_email = _parse_address(sender)
+    if not is_sendable_address(from_email):
+        raise InvalidInput(f"no sendable From address (got {sender!r})")
+    if not is_sendable_address(message.to):
+        raise InvalidInput("recipient address not accepted by SendGrid")
+    if not message.text.strip() or not message.html.strip() or not message.subject.strip():
+        raise InvalidInput("a message needs a subject, a text and an HTML body")
+    personalization: dict[str, Any] = {"to": [{"email": message.to}]}
+    if headers:
+        personalization["headers"] = headers
+    if message.reference:
+        args = {"reference": message.reference}
+        try:
+            check_custom_args(args, message.to)
+        except InvalidInput:
+            log.warning("sendgrid: a message reference is not opaque; not sent as custom_args")
+        else:
+            personalization["custom_args"] = args
+    body: dict[str, Any] = {
+        "personalizations": [personalization],
+        "from": _address(from_email, from_name),
+        "subject": message.subject,
+        "content": [
+            {"type": "text/plain", "value": message.text},
+            {"type": "text/html", "value": message.html},
+        ],
+    }
+    if reply_to:
+        reply_name, reply_email = _parse_address(reply_to)
+        if not is_sendable_address(reply_email):
+            raise InvalidInput(f"Reply-To {reply_to!r} is not sendable")
+        body["reply_to"] = _address(reply_email, reply_name)
+    if message.category:
+        categories = (message.category,)
+        check_categories(categories)
+        body["categories"] = list(categories)
+    return body
+
+
+def _personalization(r: Recipient) -> dict[str, Any]:
+    p: dict[str, Any] = {"to": [{"email": r.email}]}
+    if r.substitutions:
+        p["substitutions"] = dict(r.substitutions)
+    if r.headers:
+        p["headers"] = dict(r.headers)
+    if r.custom_args:
+        p["custom_args"] = dict(r.custom_args)
+    return p
+
+
+def _require_one_click(batch: Batch, r: Recipient) -> None:
+    names = {k.lower() for k in (*batch.headers, *r.headers)}
+    if not {"list-unsubscribe", "list-unsubscribe-post"} <= names:
+        raise InvalidInput("every digest recipient needs List-Unsubscribe and -Post headers")
+
+
+def _address(email: str, name: str) -> dict[str, str]:
+    return {"email": email, "name": name} if name else {"email": email}
+
+
+def _parse_address(value: str) -> tuple[str, str]:
+    name, email = parseaddr(value)
+    if "=?" in name:
+        name = str(make_header(decode_header(name)))
+    return name, email
+
+
+def _chunks(items: Sequence[Recipient], size: int) -> Iterator[Sequence[Recipient]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    """Response headers (an http.client message) as a plain dict with lower-case names."""
+    if headers is None:
+        return {}
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _error_text(headers: Mapping[str, str], body: bytes | str | None) -> str:
+    """SendGrid's own words: Prism's `sl-violations` header, else the body's errors."""
+    parts: list[str] = []
+    violations = headers.get("sl-violations")
+    if violations:
+        try:
+            parts = [str(v.get("message", v)) for v in json.loads(violations)]
+        except (ValueError, AttributeError, TypeError):
+            parts = [violations]
+    if not parts and body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            errors = json.loads(text).get("errors", [])
+            parts = [
+                f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e["message"])
+                for e in errors
+            ]
+        except (ValueError, AttributeError, TypeError, KeyError):
+            parts = [text.strip()]
+    return "; ".join(p for p in parts if p)[:_MAX_ERROR_CHARS]

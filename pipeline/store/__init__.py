@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import ConfigError, StoreError
 from pipeline.store.base import wrap_errors
+from pipeline.store.deliveries import DeliveriesStore
 from pipeline.store.editions import EditionsStore
 from pipeline.store.items import ItemsStore
 from pipeline.store.sources import SourcesStore
@@ -39,6 +40,7 @@ class Store:
         self.users = UsersStore(self.engine)
         self.editions = EditionsStore(self.engine)
         self.subscribers = SubscribersStore(self.engine)
+        self.deliveries = DeliveriesStore(self.engine)
 
     @property
     def dialect(self) -> str:

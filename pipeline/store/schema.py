@@ -334,3 +334,26 @@ rate_limits = Table(
     Column("window_start", UTCDateTime, nullable=False),
     Column("count", Integer, nullable=False),
 )
+
+# ---------------------------------------------------------------- deliveries (migration 0005)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id"), nullable=False),
+    Column("subscriber_id", Integer, nullable=False),  # no FK: the ledger outlives erasure
+    Column("segment_key", String(64), nullable=False),
+    # queued → claimed → sending → sent | failed | unknown; or skipped
+    Column("state", String(16), nullable=False),
+    Column("claim_token", String(64)),
+    Column("claimed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", UTCDateTime),
+    Column("message_id", String(200)),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
+    Index("ix_deliveries_edition_state", "edition_id", "state"),
+)

@@ -15,6 +15,8 @@ from babel.numbers import format_decimal
 
 from pipeline.model import (
     AUDIENCE_LABELS,
+    DEADLINE_LABELS,
+    DOC_TYPE_LABELS,
     EDITION_STATE_LABELS,
     PRIORITY_LABELS,
     Audience,
@@ -29,22 +31,6 @@ from pipeline.model import (
 LOCALE = "de_DE"
 _GERMAN = Locale.parse("de")
 
-DOC_TYPE_LABELS = {
-    DocType.PRESS_RELEASE: "Pressemitteilung",
-    DocType.LEGISLATIVE_PROPOSAL: "Gesetzgebungsvorschlag",
-    DocType.ADOPTED_ACT: "Rechtsakt",
-    DocType.FUNDING_CALL: "Förderaufruf",
-    DocType.CONSULTATION: "Konsultation",
-    DocType.EVENT: "Veranstaltung",
-    DocType.OTHER: "Sonstiges",
-}
-DEADLINE_LABELS = {
-    DeadlineKind.CALL_CLOSING: "Einreichungsschluss",
-    DeadlineKind.CALL_OPENING: "Öffnung",
-    DeadlineKind.CONSULTATION_END: "Konsultation bis",
-    DeadlineKind.EVENT: "Termin",
-    DeadlineKind.DEADLINE: "Frist",
-}
 STATUS_LABELS = {
     ItemStatus.NEW: "Neu",
     ItemStatus.ACCEPTED: "Übernommen",

@@ -87,7 +87,7 @@ def ready(store: Store) -> Store:
 
 
 def test_schema_goes_down_and_up_again(store: Store) -> None:
-    assert store.revision() == "0004"
+    assert store.revision() == "0005"
     store.downgrade("base")
     assert not store.is_initialised()
     store.upgrade()

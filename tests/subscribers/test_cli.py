@@ -119,7 +119,7 @@ def test_import_an_excel_list_in_each_encoding(
 
 
 def test_an_imported_address_confirms_from_its_mail(
-    cli: Cli, services: Services, outbox: Outbox, visitor: Visitor
+    cli: Cli, services: Services, outbox: Outbox, visitor: Visitor, clock: Clock
 ) -> None:
     path = _write(
         services.settings.data_dir.parent,
@@ -133,6 +133,7 @@ def test_an_imported_address_confirms_from_its_mail(
     assert "Trennzeichen Komma" in out
     mail = outbox.last("klaus.mueller@landratsamt-bb.de")
     assert "Ihre Adresse steht in unserer bisherigen Liste" in mail.text
+    clock.now = dt.datetime.now(dt.UTC)  # the CLI signed the link on the real clock
     visitor.confirm(mail.link("/abo/bestaetigen/"))
     assert [s.name for s in services.store.subscribers.confirmed_for("weekly")] == ["Klaus Müller"]
 
@@ -263,7 +264,7 @@ def test_export_guards_against_spreadsheet_formulas(
 
 
 def test_add_sends_the_confirmation_mail(
-    cli: Cli, services: Services, outbox: Outbox, visitor: Visitor
+    cli: Cli, services: Services, outbox: Outbox, visitor: Visitor, clock: Clock
 ) -> None:
     code, out, _ = cli(
         "subscribers", "add", "Anna.Schmid@Stadt-Esslingen.de", "--topics", "funding", "mobility",
@@ -273,6 +274,7 @@ def test_add_sends_the_confirmation_mail(
     assert "angelegt (unbestätigt); die Bestätigungsmail ist verschickt" in out
     mail = outbox.last("anna.schmid@stadt-esslingen.de")
     assert "Themen: Förderprogramme, Mobilität" in mail.text
+    clock.now = dt.datetime.now(dt.UTC)  # the CLI signed the link on the real clock
     visitor.confirm(mail.link("/abo/bestaetigen/"))
     anna = services.store.subscribers.confirmed_for("daily")[0]
     assert (anna.name, anna.topics, anna.org_type) == (

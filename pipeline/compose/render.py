@@ -1,0 +1,592 @@
+"""One segment's digest as subject, plain text and HTML, rendered once for all its readers.
+
+    render_digest(edition, newsletter, sections, …)
+      → view model (German headlines, Babel dates, Fristen, comments as safe HTML and text)
+      → templates/email/digest.{subject.txt,text.j2,html.j2} (Jinja2)
+      → css-inline (the HTML's <style> into style attributes; @media rules stay)
+      → RenderedDigest
+
+What differs per reader is left as a placeholder that the mailer substitutes:
+
+    %%greeting%%         "Guten Tag Anna Müller," (see greeting())
+    %%preferences_url%%  the reader's preference page
+    %%unsubscribe_url%%  the reader's one-click unsubscribe page
+
+SendGrid applies one substitution value to every part (subject, text, HTML), so the
+values must read the same in text and HTML: URLs, and a greeting made by greeting()
+(which drops the characters HTML would treat specially). The outbox mailer calls
+personalize(), which also escapes the values for the HTML part.
+
+An edition whose segment has no items is a caller's mistake (resolve_segments never
+makes such a segment): render_digest raises InvalidInput instead of sending an empty mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import css_inline
+from babel import Locale
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.curate.text import render_markdown
+from pipeline.errors import InvalidInput
+from pipeline.model import (
+    DEADLINE_LABELS,
+    DOC_TYPE_LABELS,
+    EMPTY,
+    OWN_SOURCE_ID,
+    PRIORITY_LABELS,
+    Branding,
+    Edition,
+    Item,
+    Newsletter,
+    Office,
+    Priority,
+    Source,
+    contrast_ratio,
+)
+
+GREETING = "%%greeting%%"
+PREFERENCES_URL = "%%preferences_url%%"
+UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
+PLACEHOLDERS = (GREETING, PREFERENCES_URL, UNSUBSCRIBE_URL)
+
+TEMPLATES = PROJECT_ROOT / "templates" / "email"
+LOCALE = "de_DE"
+DEADLINE_WINDOW = dt.timedelta(weeks=6)  # the Fristen block lists deadlines up to then
+MAX_HEADLINE = 160  # characters; longer headlines are cut at a word with "…"
+MAX_SUBJECT = 110
+MAX_PREHEADER = 140
+TEXT_WIDTH = 72
+MIN_CONTRAST = 4.5
+_GERMAN = Locale.parse("de")
+
+SectionInput = tuple[str, Sequence[Item]]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """One segment's mail, with the PLACEHOLDERS still in it."""
+
+    subject: str
+    text: str
+    html: str
+
+
+# ---------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDeadline:
+    date: dt.date
+    date_label: str  # "Mo., 15. März 2027"
+    what: str  # "Einreichungsschluss"
+    headline: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    headline: str
+    url: str | None
+    host: str  # "ec.europa.eu": the visible text of the link
+    language_note: str  # "Link führt zu einer englischsprachigen Seite", or ""
+    meta: tuple[str, ...]  # institution, kind of document, date
+    source: str
+    topics: tuple[str, ...]
+    priority: str  # "", "action", "deadline"
+    priority_label: str
+    deadlines: tuple[str, ...]  # "Einreichungsschluss: Mo., 15. März 2027"
+    comment_html: str
+    comment_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    title: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """The colours the HTML uses, light and dark, derived from Branding."""
+
+    primary: str
+    text: str
+    background: str
+    muted: str
+    outer: str
+    tint: str  # the Fristen box
+    rule: str
+    dark_background: str
+    dark_outer: str
+    dark_text: str
+    dark_muted: str
+    dark_primary: str
+    dark_tint: str
+
+
+def render_digest(
+    edition: Edition,
+    newsletter: Newsletter,
+    segment_sections: Sequence[SectionInput],
+    *,
+    office: Office,
+    branding: Branding,
+    topic_labels: Mapping[str, str],
+    language: str,
+    tz: ZoneInfo,
+    today: dt.date,
+    sources: Mapping[str, Source] = EMPTY,
+) -> RenderedDigest:
+    """Render one segment's digest (sections in order; empty ones are left out).
+
+    `sources` (source id → Source) names each item's institution and source.
+    Raises InvalidInput when no section has an item.
+    """
+    sections = [(title, list(items)) for title, items in segment_sections if items]
+    if not sections:
+        raise InvalidInput(
+            f"edition {edition.id}: this segment has no items; a digest without content"
+            " is never rendered (resolve_segments leaves such subscribers out)"
+        )
+    view_sections = tuple(
+        DigestSection(
+            title=_cut(title, MAX_HEADLINE),
+            items=tuple(
+                _digest_item(item, language, tz, today, topic_labels, sources, office)
+                for item in items
+            ),
+        )
+        for title, items in sections
+    )
+    all_items = [item for _, items in sections for item in items]
+    deadlines = _deadlines(all_items, language, today)
+    headlines = [i.headline for s in view_sections for i in s.items]
+    title = " ".join(edition.title.split())
+    if newsletter.name not in title:
+        title = f"{newsletter.name}: {title}"
+    title = _cut(title, MAX_SUBJECT)
+    intro_html = _demote_headings(render_markdown(edition.intro))
+    context: dict[str, Any] = {
+        "edition": edition,
+        "newsletter": newsletter,
+        "office": office,
+        "branding": branding,
+        "palette": palette(branding),
+        "title": title,
+        "subject_lead": _subject_lead(title, headlines[0]),
+        "preheader": _preheader(headlines, len(deadlines)),
+        "date_label": _long_date(today),
+        "intro_html": intro_html,
+        "intro_text": html_to_text(intro_html),
+        "deadlines": deadlines,
+        "deadline_weeks": DEADLINE_WINDOW.days // 7,
+        "sections": view_sections,
+        "item_count": len(headlines),
+        "greeting": GREETING,
+        "preferences_url": PREFERENCES_URL,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "width": TEXT_WIDTH,
+    }
+    env = _environment()
+    subject = " ".join(env.get_template("digest.subject.txt").render(context).split())
+    text = env.get_template("digest.text.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    raw_html = env.get_template("digest.html.j2").render(context)
+    inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+    body = inliner.inline(raw_html)
+    # css-inline puts the kept @media rules first in <head>: the charset must come first.
+    charset = '<meta charset="utf-8">'
+    body = body.replace(charset, "", 1).replace("<head>", "<head>" + charset, 1)
+    return RenderedDigest(subject=subject, text=text, html=body)
+
+
+# ---------------------------------------------------------------- per-reader parts
+
+
+def greeting(name: str = "") -> str:
+    """The %%greeting%% value: 'Guten Tag Anna Müller,' or 'Guten Tag,'.
+
+    Characters that HTML treats specially (and %) are dropped, so that one value
+    reads right in the text and the HTML part (SendGrid substitutes both alike).
+    """
+    clean = " ".join(re.sub(r"[<>&\"'%\x00-\x1f\x7f]", "", name).split())[:80].strip()
+    return f"Guten Tag {clean}," if clean else "Guten Tag,"
+
+
+def personalize(
+    digest: RenderedDigest, *, greeting: str, preferences_url: str, unsubscribe_url: str
+) -> RenderedDigest:
+    """Fill the placeholders for one reader (the outbox mailer; SendGrid does it itself)."""
+    values = {
+        GREETING: greeting,
+        PREFERENCES_URL: preferences_url,
+        UNSUBSCRIBE_URL: unsubscribe_url,
+    }
+    text, body, subject = digest.text, digest.html, digest.subject
+    for token, value in values.items():
+        text = text.replace(token, value)
+        subject = subject.replace(token, value)
+        body = body.replace(token, html.escape(value, quote=True))
+    return replace(digest, subject=subject, text=text, html=body)
+
+
+# ---------------------------------------------------------------- items
+
+
+def _digest_item(
+    item: Item,
+    language: str,
+    tz: ZoneInfo,
+    today: dt.date,
+    topic_labels: Mapping[str, str],
+    sources: Mapping[str, Source],
+    office: Office,
+) -> DigestItem:
+    url, link_language = _link(item, language)
+    source = sources.get(item.source_id)
+    if source is not None:
+        institution, source_name = source.institution, source.name
+    elif item.source_id == OWN_SOURCE_ID:
+        institution, source_name = office.name, ""
+    else:
+        institution, source_name = "", item.source_id
+    published = item.published
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=dt.UTC)
+    meta = tuple(
+        m
+        for m in (
+            institution,
+            DOC_TYPE_LABELS.get(item.doc_type, ""),
+            _date(published.astimezone(tz).date(), "d. MMMM yyyy"),
+        )
+        if m
+    )
+    annotation = item.annotation
+    priority = annotation.priority if annotation else Priority.FYI
+    comment_html = _demote_headings(render_markdown(annotation.comment_md if annotation else ""))
+    upcoming = sorted((d for d in item.deadlines if d.date >= today), key=lambda d: d.date)
+    return DigestItem(
+        headline=headline(item, language),
+        url=url,
+        host=_host(url),
+        language_note=_language_note(link_language, language) if url else "",
+        meta=meta,
+        source=source_name if source_name != institution else "",
+        topics=tuple(topic_labels.get(t.topic_id, t.topic_id) for t in item.topics[:3]),
+        priority="" if priority is Priority.FYI else priority.value,
+        priority_label="" if priority is Priority.FYI else PRIORITY_LABELS[priority],
+        deadlines=tuple(f"{DEADLINE_LABELS[d.kind]}: {_long_date(d.date)}" for d in upcoming[:3]),
+        comment_html=comment_html,
+        comment_text=html_to_text(comment_html),
+    )
+
+
+def headline(item: Item, language: str = "de") -> str:
+    """The office's German headline; else the title in the reader's language; cut cleanly."""
+    own = item.annotation.headline.strip() if item.annotation else ""
+    version = next((v for v in item.versions if v.language == language and v.title), None)
+    if language != "de" and version is not None:
+        text = version.title
+    else:
+        text = own or (version.title if version else "") or item.title
+    return _cut(" ".join(text.split()) or "(ohne Titel)", MAX_HEADLINE)
+
+
+def _link(item: Item, language: str) -> tuple[str | None, str]:
+    """The link in the reader's language if there is one, and the language it leads to."""
+    for v in item.versions:
+        url = safe_href(v.url)
+        if v.language == language and url:
+            return url, v.language
+    url = safe_href(item.url)
+    if url:
+        return url, item.language
+    for v in item.versions:
+        url = safe_href(v.url)
+        if url:
+            return url, v.language
+    return None, item.language
+
+
+def _language_note(link_language: str, language: str) -> str:
+    if link_language == language:
+        return ""
+    name = str(_GERMAN.languages.get(link_language, "")).lower()
+    if not name:
+        return "Link führt zu einer fremdsprachigen Seite"
+    return f"Link führt zu einer {name}sprachigen Seite"
+
+
+def _deadlines(items: Sequence[Item], language: str, today: dt.date) -> list[DigestDeadline]:
+    until = today + DEADLINE_WINDOW
+    found = []
+    seen: set[tuple[int, dt.date, str]] = set()
+    for item in items:
+        for d in item.deadlines:
+            key = (item.id, d.date, d.kind.value)
+            if today <= d.date <= until and key not in seen:
+                seen.add(key)
+                found.append(
+                    DigestDeadline(
+                        date=d.date,
+                        date_label=_long_date(d.date),
+                        what=DEADLINE_LABELS[d.kind],
+                        headline=headline(item, language),
+                        url=_link(item, language)[0],
+                    )
+                )
+    return sorted(found, key=lambda d: (d.date, d.headline))
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—(") + "…"
+
+
+def _date(value: dt.date, pattern: str) -> str:
+    return str(format_date(value, pattern, locale=LOCALE))
+
+
+def _long_date(value: dt.date) -> str:
+    """'Mo., 15. März 2027'."""
+    return _date(value, "EEE, d. MMMM yyyy")
+
+
+def _subject_lead(title: str, first_headline: str) -> str:
+    """The first headline, whole, or its part before " – ", or cut at a word."""
+    room = MAX_SUBJECT - len(title) - 3
+    if room < 30:
+        return ""
+    if len(first_headline) > room and " – " in first_headline:
+        head = first_headline.split(" – ")[0]
+        if 20 <= len(head) <= room:
+            return head
+    return _cut(first_headline, room)
+
+
+def _preheader(headlines: Sequence[str], deadlines: int) -> str:
+    count = f"{len(headlines)} {'Meldung' if len(headlines) == 1 else 'Meldungen'}"
+    if deadlines:
+        count += f", {deadlines} {'Frist' if deadlines == 1 else 'Fristen'}"
+    return _cut(f"{count}: " + " · ".join(headlines), MAX_PREHEADER)
+
+
+def safe_href(url: str | None) -> str | None:
+    """Only http(s) links reach an href; anything else (javascript:, data:) is dropped."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+_HEADING_RE = re.compile(r"<(/?)h[1-6]>")
+
+
+def _demote_headings(clean_html: str) -> str:
+    """Headings in staff Markdown become bold paragraphs: the mail's outline stays h1-h2-h3."""
+    return _HEADING_RE.sub(lambda m: "</strong></p>" if m.group(1) else "<p><strong>", clean_html)
+
+
+class _TextWriter(HTMLParser):
+    """Sanitised HTML (the allow-list of curate.text) as paragraphs of plain text."""
+
+    BLOCKS = frozenset({"p", "li", "ul", "ol", "blockquote", "table", "tr", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, str]] = []  # (prefix, text)
+        self.parts: list[str] = []
+        self.prefix = ""
+        self.lists: list[list[int]] = []  # per open list: [counter] (0: bullets)
+        self.href: str | None = None
+        self.link_start = 0
+
+    def flush(self) -> None:
+        text = "".join(self.parts)
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            self.blocks.append((self.prefix, text))
+        self.parts = []
+        self.prefix = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.flush()
+        if tag == "ul":
+            self.lists.append([0])
+        elif tag == "ol":
+            start = dict(attrs).get("start") or "1"
+            self.lists.append([int(start) if start.isdigit() else 1])
+        elif tag == "li":
+            if self.lists and self.lists[-1][0]:
+                self.prefix = f"{self.lists[-1][0]}. "
+                self.lists[-1][0] += 1
+            else:
+                self.prefix = "- "
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" | " if self.parts else "")
+        elif tag == "a":
+            self.href = safe_href(dict(attrs).get("href"))
+            self.link_start = len(self.parts)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.href:
+            label = "".join(self.parts[self.link_start :]).strip()
+            if label != self.href:
+                self.parts.append(f" ({self.href})")
+            self.href = None
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        if tag in self.BLOCKS:
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(clean_html: str, width: int = TEXT_WIDTH) -> str:
+    """Paragraphs of plain text, wrapped; list items as "- " or "1. "; links as "text (url)"."""
+    if not clean_html:
+        return ""
+    writer = _TextWriter()
+    writer.feed(clean_html)
+    writer.close()
+    writer.flush()
+    out = ""
+    previous = ""
+    for prefix, text in writer.blocks:
+        if out:
+            out += "\n" if prefix and previous else "\n\n"  # list items stay together
+        out += _wrap(text, width, prefix)
+        previous = prefix
+    return out
+
+
+def _wrap(text: str, width: int, prefix: str = "", indent: str = "") -> str:
+    """Wrap one paragraph; URLs and long words are never broken."""
+    lines = text.split("\n")
+    out = []
+    for n, line in enumerate(lines):
+        first = (prefix if n == 0 else " " * len(prefix)) + indent
+        out.append(
+            textwrap.fill(
+                line,
+                width=width,
+                initial_indent=first,
+                subsequent_indent=" " * len(prefix) + indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- colours
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    value = color.lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def mix(a: str, b: str, amount: float) -> str:
+    """`amount` (0…1) of the way from colour a to colour b."""
+    ra, rb = _rgb(a), _rgb(b)
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(ra, rb, strict=True))
+
+
+def _readable(color: str, on: str, fallback: str) -> str:
+    return color if contrast_ratio(color, on) >= MIN_CONTRAST else fallback
+
+
+def _toward(color: str, target: str, on: str) -> str:
+    """`color` moved toward `target` just far enough to be readable on `on`."""
+    for step in range(11):
+        candidate = mix(color, target, step / 10)
+        if contrast_ratio(candidate, on) >= MIN_CONTRAST:
+            return candidate
+    return target
+
+
+@functools.lru_cache(maxsize=16)
+def palette(branding: Branding) -> Palette:
+    """Light colours from the branding; dark ones derived so that inverted mails stay legible."""
+    text, background, primary = (
+        branding.text_color,
+        branding.background_color,
+        branding.primary_color,
+    )
+    tint = mix(background, primary, 0.07)
+    if contrast_ratio(text, tint) < MIN_CONTRAST or contrast_ratio(primary, tint) < MIN_CONTRAST:
+        tint = background
+    dark_background = "#17191e"
+    dark_tint = "#222631"
+    return Palette(
+        primary=primary,
+        text=text,
+        background=background,
+        muted=_readable(mix(text, background, 0.25), tint, text),
+        outer=mix(background, text, 0.05),
+        tint=tint,
+        rule=mix(background, text, 0.18),
+        dark_background=dark_background,
+        dark_outer="#0e1013",
+        dark_text="#e8eaed",
+        dark_muted="#b4bac4",
+        dark_primary=_toward(primary, "#ffffff", dark_tint),
+        dark_tint=dark_tint,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap
+    return env

@@ -1,0 +1,244 @@
+"""SendGrid peers: Prism serving SendGrid's spec, a recording proxy, a scripted server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT.parent / "shared" / "peers" / "sendgrid-oai" / "tsg_mail_v3.json"
+PRISM_VERSION = "5.14.2"
+PRISM_PREFIX = ROOT / ".cache" / "prism"
+PRISM_BIN = PRISM_PREFIX / "node_modules" / ".bin" / "prism"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(reason: str) -> None:
+    """In CI a missing peer is a failure, never a skip."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _install_prism() -> None:
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        _missing("node/npm not found: the SendGrid peer (Stoplight Prism) needs them")
+    assert npm is not None
+    package = f"@stoplight/prism-cli@{PRISM_VERSION}"
+    proc = subprocess.run(
+        [npm, "install", "--prefix", str(PRISM_PREFIX), package, "--no-audit", "--no-fund"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode != 0 or not PRISM_BIN.exists():
+        pytest.fail(f"npm install of Prism failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+
+
+def _wait_for_http(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Prism exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return  # any HTTP answer means it is serving
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    pytest.fail(f"Prism did not answer within 60 s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Prism mock of SendGrid's Mail Send spec on loopback; installed under .cache/ if missing."""
+    if not SPEC.is_file():
+        pytest.fail(f"SendGrid's spec is missing at {SPEC}: check out shared/ beside the repo")
+    if not PRISM_BIN.exists():
+        _install_prism()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("prism") / "prism.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, ended by our PID below
+        )
+    try:
+        _wait_for_http(port, proc, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@dataclass
+class Exchange:
+    """One request that crossed the socket, and the answer."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    exchanges: list[Exchange]
+    lock: threading.Lock
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[_Server, threading.Thread]:
+    server = _Server(("127.0.0.1", 0), handler)
+    server.exchanges = []
+    server.lock = threading.Lock()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _read(self) -> Exchange:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        ex = Exchange(
+            self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+        )
+        with self.server.lock:
+            self.server.exchanges.append(ex)
+        return ex
+
+    def _answer(self, ex: Exchange, status: int, headers: dict[str, str], body: bytes) -> None:
+        ex.status, ex.response_headers = status, {k.lower(): v for k, v in headers.items()}
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("connection", "transfer-encoding", "content-length", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _proxy_handler(upstream_port: int) -> type[_Handler]:
+    class Proxy(_Handler):
+        def do_POST(self) -> None:
+            ex = self._read()
+            conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                conn.request(self.command, self.path, ex.body, headers)
+                resp = conn.getresponse()
+                body = resp.read()
+                self._answer(ex, resp.status, dict(resp.getheaders()), body)
+            finally:
+                conn.close()
+
+    return Proxy
+
+
+@pytest.fixture(scope="session")
+def _proxy(prism_url: str) -> Iterator[_Server]:
+    server, thread = _serve(_proxy_handler(int(prism_url.rsplit(":", 1)[1])))
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@dataclass
+class Peer:
+    """Prism behind a recording proxy: `url` for the mailer, `exchanges` what crossed."""
+
+    url: str
+    exchanges: list[Exchange]
+
+
+@pytest.fixture
+def peer(_proxy: _Server) -> Peer:
+    with _proxy.lock:
+        _proxy.exchanges.clear()
+    return Peer(f"http://127.0.0.1:{_proxy.server_address[1]}", _proxy.exchanges)
+
+
+# A server of our own for what Prism cannot do: 429 with Retry-After, answering late.
+Reply = tuple[int, dict[str, str]] | Callable[[threading.Event], tuple[int, dict[str, str]]]
+
+
+@dataclass
+class Scripted:
+    url: str
+    exchanges: list[Exchange]
+    release: threading.Event  # set to let a slow answer go
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[list[Reply]], Scripted]]:
+    """`scripted([(429, {"Retry-After": "7"}), (202, {})])`: answers in order, the last repeats.
+
+    A reply may be a function of the server's `release` event (set at teardown), to answer late.
+    """
+    started: list[tuple[_Server, threading.Thread, threading.Event]] = []
+
+    def start(replies: list[Reply]) -> Scripted:
+        release = threading.Event()
+
+        class Handler(_Handler):
+            def do_POST(self) -> None:
+                ex = self._read()
+                with self.server.lock:
+                    n = len(self.server.exchanges) - 1
+                reply = replies[min(n, len(replies) - 1)]
+                status, headers = reply(release) if callable(reply) else reply
+                self._answer(ex, status, headers, b"")
+
+        server, thread = _serve(Handler)
+        started.append((server, thread, release))
+        return Scripted(f"http://127.0.0.1:{server.server_address[1]}", server.exchanges, release)
+
+    yield start
+    for server, thread, release in started:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
