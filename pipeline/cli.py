@@ -24,6 +24,7 @@ from pipeline import curate, jobs
 from pipeline.bootstrap import Services, build
 from pipeline.config import VERSION, Settings, load_dotenv_into
 from pipeline.curate import staff
+from pipeline.deliver.send import SendReport
 from pipeline.errors import EudigestError, InvalidInput, NotFound
 from pipeline.model import (
     IngestReport,
@@ -143,6 +144,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("send", help="send an approved edition (resumes an interrupted send)")
+    s.add_argument("edition_id", type=int, metavar="EDITION_ID")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_send)
+
+    s = sub.add_parser("send-due", help="send every scheduled edition whose time has come")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_send_due)
 
     s = sub.add_parser("demo", help="the main job on the embedded defaults: init and fetch")
     s.set_defaults(func=cmd_demo)
@@ -483,6 +493,44 @@ def cmd_edition_list(
     for e in found:
         table.add_row(str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), e.title)
     out.print(table)
+    return 0
+
+
+def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    return _print_sends([jobs.send(services, args.edition_id)], args.json, out, err)
+
+
+def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    return _print_sends(jobs.send_due(services), args.json, out, err)
+
+
+def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err: Console) -> int:
+    """Counts per edition; exit 1 when anything failed or its outcome is unknown."""
+    keys = ("sent", "failed", "unknown", "skipped", "queued")
+    totals = {k: sum(getattr(r, k) for r in reports) for k in keys}
+    if as_json:
+        editions = [
+            {"edition": r.edition_id, "finished": r.finished, **{k: getattr(r, k) for k in keys}}
+            for r in reports
+        ]
+        out.print_json(json.dumps({**totals, "editions": editions}))
+    else:
+        for r in reports:
+            state = "sent" if r.finished else "not finished"
+            out.print(
+                f"edition {r.edition_id} ({state}): sent {r.sent}, failed {r.failed}, "
+                f"unknown {r.unknown}, skipped {r.skipped}, still queued {r.queued}",
+                highlight=False,
+            )
+        if not reports:
+            out.print("no edition is due", highlight=False)
+    if totals["failed"] or totals["unknown"]:
+        err.print(
+            f"{totals['failed']} failed, {totals['unknown']} unknown: check the deliveries "
+            "in the desk (unknown ones may have been delivered; never resent automatically)",
+            highlight=False,
+        )
+        return 1
     return 0
 
 

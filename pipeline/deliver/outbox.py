@@ -13,6 +13,7 @@ failed SendResult (transient), never an exception.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 import logging
 import os
@@ -22,9 +23,11 @@ import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
+from pipeline.compose.render import RenderedDigest, personalize
+from pipeline.deliver.batch import Batch, Recipient, RecipientResult
 from pipeline.model import OutgoingEmail, SendResult
 
 log = logging.getLogger("eudigest.deliver")
@@ -52,6 +55,18 @@ class OutboxMailer:
     def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
         return [self._write(m) for m in messages]
 
+    def send_batch(self, batch: Batch) -> list[RecipientResult]:
+        """One .eml per recipient, the placeholders filled as personalize() does."""
+        results = []
+        for r in batch.recipients:
+            result = self._write(batch_message(batch, r))
+            results.append(
+                RecipientResult(
+                    r.email, ok=result.ok, message_id=result.message_id, error=result.error
+                )
+            )
+        return results
+
     def _write(self, message: OutgoingEmail) -> SendResult:
         reference = message.reference or uuid.uuid4().hex[:12]
         try:
@@ -74,6 +89,44 @@ class OutboxMailer:
                 stem = f"{stamp}-{next(self._counter):06d}-{safe}"
                 if not (self.directory / f"{stem}.eml").exists():
                     return stem
+
+
+def batch_message(batch: Batch, r: Recipient) -> OutgoingEmail:
+    """One recipient's message of a batch: substitutions (HTML-escaped in the HTML part)."""
+    digest = RenderedDigest(subject=batch.subject, text=batch.text, html=batch.html)
+    subs = dict(r.substitutions)
+    digest = personalize(
+        digest,
+        greeting=subs.pop("%%greeting%%", ""),
+        preferences_url=subs.pop("%%preferences_url%%", ""),
+        unsubscribe_url=subs.pop("%%unsubscribe_url%%", ""),
+    )
+    # Other tokens: the same semantics (raw in subject and text, escaped in HTML).
+    extra = {k: v for k, v in subs.items()}
+    digest = RenderedDigest(
+        subject=_fill(digest.subject, extra),
+        text=_fill(digest.text, extra),
+        html=_fill(digest.html, {k: html.escape(v, quote=True) for k, v in extra.items()}),
+    )
+    headers: dict[str, str] = {**batch.headers, **r.headers}
+    headers["From"] = formataddr((batch.from_name, batch.from_email))
+    if batch.reply_to:
+        headers["Reply-To"] = batch.reply_to
+    return OutgoingEmail(
+        to=r.email,
+        subject=digest.subject,
+        text=digest.text,
+        html=digest.html,
+        headers=headers,
+        category=batch.categories[0] if batch.categories else "digest",
+        reference=r.custom_args.get("delivery_id", ""),
+    )
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return text
 
 
 def build_message(message: OutgoingEmail, *, now: dt.datetime) -> EmailMessage:
