@@ -219,3 +219,31 @@ def test_an_erased_subscribers_id_is_never_given_again(store) -> None:  # type: 
         NewSubscriber("b@example.org", "b" * 64, Profile(newsletters=("weekly",)), "v1"), now=now
     )
     assert second.id > first.id
+
+
+def test_topic_filter_matches_whole_ids_and_empty_means_all(store) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from pipeline.store.subscribers import NewSubscriber, Profile, SubscriberQuery
+
+    now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    people = {
+        "a@example.org": ("funding", "energy_climate"),
+        "b@example.org": ("fundingx",),
+        "c@example.org": (),  # all topics
+        "d@example.org": ("energyxclimate",),
+    }
+    for n, (email, topics) in enumerate(people.items()):
+        store.subscribers.add(
+            NewSubscriber(
+                email, f"{n}" * 64, Profile(topics=topics, newsletters=("weekly",)), "v1"
+            ),
+            now=now,
+        )
+
+    def emails(topic: str) -> set[str]:
+        return {s.email for s in store.subscribers.search(SubscriberQuery(topic=topic)).subscribers}
+
+    assert emails("funding") == {"a@example.org", "c@example.org"}
+    assert emails("energy_climate") == {"a@example.org", "c@example.org"}
+    assert emails("fund") == {"c@example.org"}
