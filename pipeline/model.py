@@ -271,6 +271,7 @@ class StaffUser:
     failed_logins: int = 0
     locked_until: dt.datetime | None = None
     last_login: dt.datetime | None = None
+    email: str | None = None  # optional; the desk sends test digests here
 
     @property
     def is_admin(self) -> bool:

@@ -67,6 +67,19 @@ class Store:
         with wrap_errors("reading the schema revision"), self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def head_revision(self) -> str:
+        """The newest migration this code ships (what `upgrade` brings the schema to)."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return str(ScriptDirectory.from_config(cfg).get_current_head())
+
+    def is_current(self) -> bool:
+        """True when the schema is at the newest migration (`eudigest init` applies it)."""
+        return self.revision() == self.head_revision()
+
     def is_initialised(self) -> bool:
         with wrap_errors("inspecting the schema"), self.engine.connect() as conn:
             return inspect(conn).has_table("items")

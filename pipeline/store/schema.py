@@ -186,6 +186,7 @@ users = Table(
     Column("locked_until", UTCDateTime),
     Column("last_login", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("email", String(254)),  # optional; where the desk's test sends go
     UniqueConstraint("name", name="uq_users_name"),
 )
 

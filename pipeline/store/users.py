@@ -76,6 +76,10 @@ class UsersStore:
     def set_password(self, user_id: int, password_hash: str) -> None:
         self._update(user_id, password_hash=password_hash, failed_logins=0, locked_until=None)
 
+    def set_email(self, user_id: int, email: str | None) -> None:
+        """The address test sends go to (already validated by the caller), or None."""
+        self._update(user_id, email=email)
+
     def set_active(self, user_id: int, active: bool) -> None:
         self._update(user_id, active=active)
 
@@ -101,4 +105,5 @@ def _user(m: Any) -> StaffUser:
         failed_logins=int(m["failed_logins"]),
         locked_until=m["locked_until"],
         last_login=m["last_login"],
+        email=m["email"],
     )
