@@ -1,0 +1,109 @@
+"""One job run in a child process, so that a hanging job can be killed at its timeout.
+
+    python -m pipeline.scheduler.child MODULE:FUNCTION --job-id ID --key KEY --scheduled-for ISO
+
+Settings come from the environment (EUDIGEST_*), as for every eudigest command. A
+function with a parameter gets the services (`jobs.send_due(services)`); one without
+(test jobs) is called bare. The last line on stdout is `RESULT {"detail": "…"}`; a job
+that raises prints its traceback on stderr and exits 1. `current()` tells a job which
+run it is part of.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+RESULT_PREFIX = "RESULT "
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    job_id: str
+    key: str
+    scheduled_for: dt.datetime
+
+
+_CURRENT: RunInfo | None = None
+
+
+def current() -> RunInfo | None:
+    """The run this process executes (None outside a scheduled child)."""
+    return _CURRENT
+
+
+def summary(result: Any) -> str:
+    """A one-line description of what a job returned ("3 sources fetched, 12 new items")."""
+    if result is None:
+        return "done"
+    if isinstance(result, bool | int | float | str):
+        return str(result)[:300]
+    if hasattr(result, "succeeded") and hasattr(result, "total"):  # an IngestReport
+        return (
+            f"{len(result.succeeded)} sources fetched, {len(result.failed)} failed, "
+            f"{result.total('new')} new items"
+        )
+    if isinstance(result, list | tuple) and not result:
+        return "nothing to do"
+    if isinstance(result, list | tuple):
+        sent = sum(int(getattr(r, "sent", 0)) for r in result)
+        if result and all(hasattr(r, "sent") for r in result):  # SendReports
+            return f"editions sent: {len(result)}, mails: {sent}"
+        return f"{len(result)} done"
+    if hasattr(result, "id"):
+        return f"{type(result).__name__} {result.id}"
+    return type(result).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    global _CURRENT
+    p = argparse.ArgumentParser(prog="pipeline.scheduler.child")
+    p.add_argument("function", metavar="MODULE:FUNCTION")
+    p.add_argument("--job-id", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--scheduled-for", required=True, type=dt.datetime.fromisoformat)
+    args = p.parse_args(argv)
+    _CURRENT = RunInfo(args.job_id, args.key, args.scheduled_for)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    module_name, _, name = args.function.partition(":")
+    fn: Any = getattr(importlib.import_module(module_name), name)
+    services: Any = None
+    try:
+        if inspect.signature(fn).parameters:
+            from pipeline.bootstrap import build
+            from pipeline.config import Settings
+
+            services = build(Settings.from_env(os.environ))
+            result = fn(services)
+        else:
+            result = fn()
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        return 1
+    finally:
+        if services is not None:
+            services.close()
+    sys.stdout.write(RESULT_PREFIX + json.dumps({"detail": summary(result)}) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    # Run main() of the imported module, not of __main__, so that `current()` of the
+    # module jobs import is the one that is set.
+    from pipeline.scheduler.child import main as _main
+
+    sys.exit(_main())

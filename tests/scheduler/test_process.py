@@ -1,0 +1,180 @@
+"""Real child processes: a job that raises, a job that hangs, a scheduler that gets SIGTERM.
+
+These run the jobs of tests/scheduler/testjobs.py through `ProcessExecutor` (one child
+process per run) and, for SIGTERM, a whole scheduler process (run_scheduler.py).
+Waiting loops have generous deadlines; nothing asserts how long something took.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.scheduler.runner import ProcessExecutor, Runner
+from pipeline.scheduler.service import serve
+from pipeline.store import Store
+from tests.scheduler.conftest import (
+    ROOT,
+    Clock,
+    child_environ,
+    cron_of,
+    one_job,
+    ticks,
+    utc,
+    write_cron,
+)
+
+TWO_JOBS = one_job("*/5 * * * *", job="tests.scheduler.testjobs:boom", id="boom") + one_job(
+    "*/5 * * * *"
+).removeprefix("jobs:\n")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[tuple[Store, str]]:
+    url = f"sqlite:///{tmp_path / 'eudigest.db'}"
+    store = Store(url)
+    store.upgrade()
+    yield store, url
+    store.close()
+
+
+def wait_for(what: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds} s in vain for {what.__doc__ or what}")
+        time.sleep(0.05)
+
+
+def test_a_job_that_raises_is_recorded_with_its_traceback_and_the_others_run(
+    db: tuple[Store, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, url = db
+    clock = Clock(utc(2026, 11, 25, 8, 30, 1))
+    execute = ProcessExecutor(child_environ(tmp_path, url))
+    runner = Runner(store, cron_of(tmp_path, TWO_JOBS), execute, instance="a:1", clock=clock)
+    with caplog.at_level(logging.INFO, logger="eudigest.scheduler"):
+        runner.fire_due("boom")
+        runner.fire_due("tick")
+    runs = {r.job: r for r in store.runs.list()}
+    assert runs["boom"].outcome == "failed"
+    assert runs["boom"].detail == "RuntimeError: the job broke on purpose"
+    assert runs["tick"].outcome == "ok" and runs["tick"].detail == "ticked"
+    failure = next(r for r in caplog.records if r.levelno == logging.ERROR)
+    message = failure.getMessage()
+    assert "job boom 2026-11-25T09:30:00: failed" in message
+    assert "Traceback (most recent call last)" in message and 'testjobs.py", line' in message
+    assert [t[3] for t in ticks(tmp_path)] == ["boom", "tick"]
+
+
+def test_a_hanging_job_is_killed_at_its_timeout(db: tuple[Store, str], tmp_path: Path) -> None:
+    store, url = db
+    text = one_job(
+        "*/5 * * * *", job="tests.scheduler.testjobs:hang", id="hang", extra="timeout: 1"
+    )
+    execute = ProcessExecutor(child_environ(tmp_path, url))
+    clock = Clock(utc(2026, 11, 25, 8, 30, 1))
+    fired = Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due("hang")
+    assert fired is not None and fired.run is not None
+    [run] = store.runs.list()
+    assert run.outcome == "timeout" and run.detail == "killed after the timeout of 1 s"
+    [[_, _, pid, _]] = ticks(tmp_path)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)  # the child is gone (killed and reaped)
+
+
+def test_the_scheduler_runs_each_fire_time_once_in_real_time(
+    db: tuple[Store, str], tmp_path: Path
+) -> None:
+    """A few seconds of APScheduler with a job every second and a failing one every two:
+    each fire time runs once, the failures do not disturb the other job, heartbeats go."""
+    store, url = db
+    text = one_job("* * * * * *") + one_job(
+        "*/2 * * * * *", job="tests.scheduler.testjobs:boom", id="boom"
+    ).removeprefix("jobs:\n")
+    runner = Runner(
+        store, cron_of(tmp_path, text, seconds=True), ProcessExecutor(child_environ(tmp_path, url))
+    )
+    thread = threading.Thread(target=serve, args=(runner,), kwargs={"heartbeat_s": 0.2})
+    thread.start()
+    try:
+
+        def enough() -> bool:
+            """four ticks and two failures"""
+            kinds = Counter(t[3] for t in ticks(tmp_path))
+            return kinds["tick"] >= 4 and kinds["boom"] >= 2
+
+        wait_for(enough)
+    finally:
+        runner.stop.set()
+        thread.join()
+    tick_keys = Counter(t[1] for t in ticks(tmp_path) if t[3] == "tick")
+    assert set(tick_keys.values()) == {1}
+    runs = store.runs.list(limit=1000)
+    assert {r.key for r in runs if r.job == "tick" and r.outcome == "ok"} == set(tick_keys)
+    assert {r.outcome for r in runs if r.job == "boom"} == {"failed"}
+    assert [h for h, _ in store.runs.heartbeats()] == [runner.instance]
+
+
+def start_scheduler(
+    tmp_path: Path, url: str, text: str, grace: float, *, ticks_dir: Path | None = None
+) -> subprocess.Popen[str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    cron = write_cron(tmp_path, text, "cron-test.yaml")
+    env = child_environ(tmp_path, url)
+    if ticks_dir is not None:
+        env["EUDIGEST_TEST_TICKS"] = str(ticks_dir / "ticks.txt")
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.scheduler.run_scheduler", str(cron), "--grace", str(grace)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("job", "grace", "outcome", "last_mark"),
+    [("slow", 30.0, "ok", "slow-done"), ("hang", 0.3, "interrupted", "hang")],
+)
+def test_sigterm_finishes_or_releases_the_run_in_progress(
+    db: tuple[Store, str], tmp_path: Path, job: str, grace: float, outcome: str, last_mark: str
+) -> None:
+    store, url = db
+    text = one_job("*/3 * * * * *", job=f"tests.scheduler.testjobs:{job}", id=job)
+    proc = start_scheduler(tmp_path, url, text, grace)
+    try:
+        wait_for(lambda: any(t[3] == job for t in ticks(tmp_path)))
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output
+    assert "stopped" in output
+    assert ticks(tmp_path)[-1][3] == last_mark
+    [run] = store.runs.list()
+    assert run.outcome == outcome, output
+    if outcome == "interrupted":
+        pid = int(ticks(tmp_path)[-1][2])
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        # released: the next start (or another instance) may claim it again
+        job_def = cron_of(tmp_path, text, seconds=True).jobs[0]
+        again = store.runs.claim(
+            job, run.key, run.scheduled_for, instance="b:1", now=utc(2030, 1, 1),
+            lease_until=utc(2030, 1, 2),
+        )  # fmt: skip
+        assert again is not None and again.attempts == 2 and job_def.id == job

@@ -1,0 +1,45 @@
+"""Jobs only tests may schedule (cron validation allows this module when a test asks).
+
+Each writes one line "<job> <key> <pid>" to the file named by $EUDIGEST_TEST_TICKS, so a
+test can count how often a fire time really ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from pipeline.scheduler.child import current
+
+
+def _mark(what: str) -> None:
+    info = current()
+    key = info.key if info else "-"
+    job = info.job_id if info else "-"
+    path = Path(os.environ["EUDIGEST_TEST_TICKS"])
+    with path.open("a", encoding="utf-8") as f:  # O_APPEND: one short line is one write
+        f.write(f"{job} {key} {os.getpid()} {what}\n")
+
+
+def tick() -> str:
+    _mark("tick")
+    return "ticked"
+
+
+def boom() -> None:
+    _mark("boom")
+    raise RuntimeError("the job broke on purpose")
+
+
+def hang() -> None:
+    _mark("hang")
+    time.sleep(3600)
+
+
+def slow() -> str:
+    """Takes a moment: long enough for a SIGTERM to arrive while it runs."""
+    _mark("slow")
+    time.sleep(1.5)
+    _mark("slow-done")
+    return "slow done"
