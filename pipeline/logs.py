@@ -1,0 +1,146 @@
+"""Logging for every process (CLI, scheduler, gunicorn): JSON lines or text, no personal data.
+
+`setup(log_format, level)` installs one handler on the root logger that writes to
+whatever `sys.stderr` is at the time of writing. `auto` writes JSON lines (one
+object per line: time, level, logger, message, process, and any `extra=` fields)
+when stderr is not a terminal, readable text on a terminal.
+
+Whatever a log line carries is passed through `redact()` first: an email address
+anywhere in a message, an argument, an extra field or a traceback becomes
+`[email]`. Code should log subscriber ids, never addresses; this is the net under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import logging.config
+import re
+import sys
+from typing import Any, TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+REDACTED_EMAIL = "[email]"
+# Deliberately wide: better a redacted "a@b" in a log than an address.
+EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_MARK = "_eudigest_handler"
+# Libraries that log every request or every schema check at INFO (readyz reads the revision).
+NOISY = ("httpx", "httpcore", "urllib3", "alembic")
+
+
+def redact(text: str) -> str:
+    """The text with every email address replaced by [email]."""
+    return EMAIL_RE.sub(REDACTED_EMAIL, text) if "@" in text else text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    return value
+
+
+class JsonLogFormatter(JsonFormatter):
+    """One JSON object per line; every string in it redacted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s %(process)d",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+            json_ensure_ascii=False,
+        )
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        # the library's timestamp is a datetime; ISO 8601 in UTC is what log shippers expect
+        stamp = log_data.get("time")
+        if isinstance(stamp, dt.datetime):
+            log_data["time"] = stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+        return {k: _redact_value(v) for k, v in log_data.items()}
+
+
+class TextLogFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to the current sys.stderr (which tests and daemons may swap)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+def use_json(log_format: str, stream: TextIO | None = None) -> bool:
+    if log_format == "json":
+        return True
+    if log_format == "text":
+        return False
+    stream = stream or sys.stderr
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):
+        return True
+
+
+def default_level(stream: TextIO | None = None) -> str:
+    """INFO for services (stderr to a journal or file), WARNING for a person at a terminal."""
+    return "INFO" if use_json("auto", stream) else "WARNING"
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    return JsonLogFormatter() if use_json(log_format) else TextLogFormatter()
+
+
+def setup(log_format: str = "auto", level: str | None = None, *, verbose: bool = False) -> None:
+    """Install (or replace) eudigest's handler on the root logger; others stay."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+    handler = StderrHandler()
+    setattr(handler, _MARK, True)
+    handler.setFormatter(formatter(log_format))
+    root.addHandler(handler)
+    root.setLevel("DEBUG" if verbose else (level or default_level()))
+    for noisy in NOISY:  # -v shows everything
+        logging.getLogger(noisy).setLevel(logging.NOTSET if verbose else logging.WARNING)
+
+
+def gunicorn_config(log_format: str = "auto", level: str | None = None) -> dict[str, Any]:
+    """A logging.config dictionary for gunicorn's `logconfig_dict`: its own loggers and the
+    app's write through the same formatter (gunicorn's access log is off: it would carry
+    client addresses and the tokens in subscriber links)."""
+    fmt = "json" if use_json(log_format) else "text"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "pipeline.logs.JsonLogFormatter"},
+            "text": {"()": "pipeline.logs.TextLogFormatter"},
+        },
+        "handlers": {
+            "stderr": {"class": "pipeline.logs.StderrHandler", "formatter": fmt},
+        },
+        "root": {"level": level or "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            **{name: {"level": "WARNING"} for name in NOISY},
+        },
+    }

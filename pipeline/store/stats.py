@@ -1,0 +1,171 @@
+"""Counts for operations: what `eudigest status`, the desk's status page and /metrics read.
+
+Aggregates only: no addresses, no names. Every method is one read transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, case, func, or_, select
+
+from pipeline.model import EditionState, SubscriberStatus
+from pipeline.store.base import wrap_errors
+from pipeline.store.deliveries import DeliveryState
+from pipeline.store.schema import deliveries, editions, items, job_runs, subscribers
+
+PENDING = (
+    DeliveryState.QUEUED.value,
+    DeliveryState.CLAIMED.value,
+    DeliveryState.SENDING.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EditionDue:
+    """An edition the sender should be working on: scheduled in the past, or sending."""
+
+    id: int
+    newsletter_id: str
+    title: str
+    state: EditionState
+    scheduled_at: dt.datetime | None
+    updated_at: dt.datetime
+    planned_at: dt.datetime | None = None  # when its first deliveries were queued
+    pending: int = 0  # deliveries not yet sent, failed, skipped or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunStats:
+    """The stored runs of one job with one outcome (runs are pruned by housekeeping)."""
+
+    job: str
+    outcome: str
+    count: int
+    timed: int  # runs with a start and an end
+    seconds: float  # their total duration
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryIssue:
+    """Deliveries of one edition in one state that staff should look at (unknown, failed)."""
+
+    edition_id: int
+    title: str
+    state: DeliveryState
+    count: int
+
+
+class StatsStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def deliveries_by_state(self) -> dict[str, int]:
+        """Every delivery state with its number of rows (0 included)."""
+        return self._count_by(deliveries.c.state, [s.value for s in DeliveryState])
+
+    def editions_by_state(self) -> dict[str, int]:
+        return self._count_by(editions.c.state, [s.value for s in EditionState])
+
+    def subscribers_by_status(self) -> dict[str, int]:
+        return self._count_by(subscribers.c.status, [s.value for s in SubscriberStatus])
+
+    def items_by_source(self) -> dict[str, int]:
+        with wrap_errors("counting items"), self._engine.connect() as conn:
+            rows = conn.execute(select(items.c.source_id, func.count()).group_by(items.c.source_id))
+            return {str(r[0]): int(r[1]) for r in rows}
+
+    def editions_due(self, now: dt.datetime) -> list[EditionDue]:
+        """Scheduled editions whose time has come, and every edition in `sending`."""
+        stmt = (
+            select(
+                editions.c.id,
+                editions.c.newsletter_id,
+                editions.c.title,
+                editions.c.state,
+                editions.c.scheduled_at,
+                editions.c.updated_at,
+            )
+            .where(
+                or_(
+                    (editions.c.state == EditionState.SCHEDULED.value)
+                    & (editions.c.scheduled_at <= now),
+                    editions.c.state == EditionState.SENDING.value,
+                )
+            )
+            .order_by(editions.c.scheduled_at, editions.c.id)
+        )
+        with wrap_errors("reading editions due"), self._engine.connect() as conn:
+            found = list(conn.execute(stmt))
+            progress = {
+                r[0]: (r[1], int(r[2] or 0))
+                for r in conn.execute(
+                    select(
+                        deliveries.c.edition_id,
+                        func.min(deliveries.c.created_at),
+                        func.sum(case((deliveries.c.state.in_(PENDING), 1), else_=0)),
+                    )
+                    .where(deliveries.c.edition_id.in_([r.id for r in found]))
+                    .group_by(deliveries.c.edition_id)
+                )
+            }
+            return [
+                EditionDue(
+                    id=r.id,
+                    newsletter_id=r.newsletter_id,
+                    title=r.title,
+                    state=EditionState(r.state),
+                    scheduled_at=r.scheduled_at,
+                    updated_at=r.updated_at,
+                    planned_at=progress.get(r.id, (None, 0))[0],
+                    pending=progress.get(r.id, (None, 0))[1],
+                )
+                for r in found
+            ]
+
+    def delivery_issues(
+        self, states: tuple[DeliveryState, ...] = (DeliveryState.UNKNOWN, DeliveryState.FAILED)
+    ) -> list[DeliveryIssue]:
+        """Per edition and state, how many deliveries are in one of `states`; newest first."""
+        stmt = (
+            select(editions.c.id, editions.c.title, deliveries.c.state, func.count())
+            .join(editions, editions.c.id == deliveries.c.edition_id)
+            .where(deliveries.c.state.in_([s.value for s in states]))
+            .group_by(editions.c.id, editions.c.title, deliveries.c.state)
+            .order_by(editions.c.id.desc(), deliveries.c.state)
+        )
+        with wrap_errors("reading delivery issues"), self._engine.connect() as conn:
+            return [
+                DeliveryIssue(
+                    edition_id=int(r[0]), title=r[1], state=DeliveryState(r[2]), count=int(r[3])
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    def job_runs(self) -> list[JobRunStats]:
+        """Per job and outcome: how many stored runs, and the duration of the timed ones."""
+        stmt = select(
+            job_runs.c.job, job_runs.c.outcome, job_runs.c.started_at, job_runs.c.finished_at
+        )
+        totals: dict[tuple[str, str], list[float]] = {}
+        with wrap_errors("reading job runs"), self._engine.connect() as conn:
+            for job, outcome, started, finished in conn.execute(stmt):
+                t = totals.setdefault((job, outcome), [0, 0, 0.0])
+                t[0] += 1
+                if started is not None and finished is not None:
+                    t[1] += 1
+                    t[2] += max(0.0, (finished - started).total_seconds())
+        return [
+            JobRunStats(job, outcome, int(t[0]), int(t[1]), t[2])
+            for (job, outcome), t in sorted(totals.items())
+        ]
+
+    def _count_by(self, column: object, known: list[str]) -> dict[str, int]:
+        with wrap_errors("counting rows"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(column, func.count()).group_by(column)  # type: ignore[call-overload]
+            )
+            out = dict.fromkeys(known, 0)
+            out.update({str(r[0]): int(r[1]) for r in rows})
+            return out
