@@ -122,12 +122,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     exchanges: list[Exchange]
     lock: threading.Lock
+    inject: dict[str, str]  # the proxy adds these request headers (e.g. Prefer: code=401)
 
 
 def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[_Server, threading.Thread]:
     server = _Server(("127.0.0.1", 0), handler)
     server.exchanges = []
     server.lock = threading.Lock()
+    server.inject = {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread
@@ -167,6 +169,8 @@ def _proxy_handler(upstream_port: int) -> type[_Handler]:
             conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
             try:
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                with self.server.lock:
+                    headers.update(self.server.inject)
                 conn.request(self.command, self.path, ex.body, headers)
                 resp = conn.getresponse()
                 body = resp.read()
@@ -188,17 +192,32 @@ def _proxy(prism_url: str) -> Iterator[_Server]:
 
 @dataclass
 class Peer:
-    """Prism behind a recording proxy: `url` for the mailer, `exchanges` what crossed."""
+    """Prism behind a recording proxy: `url` for the mailer, `exchanges` what crossed.
+
+    `prefer("code=401")` makes the proxy add `Prefer: code=401` to what it forwards, so
+    Prism answers that status from the spec even when the client cannot be told to
+    (a subprocess, the CLI); `prefer(None)` stops it.
+    """
 
     url: str
     exchanges: list[Exchange]
+    _server: _Server
+
+    def prefer(self, value: str | None) -> None:
+        with self._server.lock:
+            self._server.inject.clear()
+            if value is not None:
+                self._server.inject["Prefer"] = value
 
 
 @pytest.fixture
-def peer(_proxy: _Server) -> Peer:
+def peer(_proxy: _Server) -> Iterator[Peer]:
     with _proxy.lock:
         _proxy.exchanges.clear()
-    return Peer(f"http://127.0.0.1:{_proxy.server_address[1]}", _proxy.exchanges)
+        _proxy.inject.clear()
+    yield Peer(f"http://127.0.0.1:{_proxy.server_address[1]}", _proxy.exchanges, _proxy)
+    with _proxy.lock:
+        _proxy.inject.clear()
 
 
 # A server of our own for what Prism cannot do: 429 with Retry-After, answering late.
@@ -239,6 +258,37 @@ def scripted() -> Iterator[Callable[[list[Reply]], Scripted]]:
     yield start
     for server, thread, release in started:
         release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# A server of our own that answers by looking at the request (SendGrid's error bodies).
+Respond = Callable[[Exchange, int], tuple[int, dict[str, str], bytes]]
+
+
+@pytest.fixture
+def responder() -> Iterator[Callable[[Respond], Scripted]]:
+    """`responder(fn)`: fn(exchange, n) -> (status, headers, body); n counts from 0."""
+    started: list[tuple[_Server, threading.Thread]] = []
+
+    def start(respond: Respond) -> Scripted:
+        class Handler(_Handler):
+            def do_POST(self) -> None:
+                ex = self._read()
+                with self.server.lock:
+                    n = len(self.server.exchanges) - 1
+                status, headers, body = respond(ex, n)
+                self._answer(ex, status, headers, body)
+
+        server, thread = _serve(Handler)
+        started.append((server, thread))
+        return Scripted(
+            f"http://127.0.0.1:{server.server_address[1]}", server.exchanges, threading.Event()
+        )
+
+    yield start
+    for server, thread in started:
         server.shutdown()
         server.server_close()
         thread.join()

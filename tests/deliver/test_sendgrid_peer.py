@@ -242,19 +242,46 @@ def test_server_error_is_transient_and_retried_with_backoff(peer: Peer) -> None:
     assert "500" in (results[0].error or "")
 
 
-def test_413_is_permanent_and_not_retried(peer: Peer) -> None:
+def test_413_splits_until_one_personalization_then_fails_all(peer: Peer) -> None:
     sleeps = Sleeps()
-    results = mailer(peer.url, sleeps, extra_headers={"Prefer": "code=413"}).send_batch(batch(2))
-    assert [e.status for e in peer.exchanges] == [413]
+    results = mailer(peer.url, sleeps, extra_headers={"Prefer": "code=413"}).send_batch(batch(4))
+    # 4 → halves 2 + 2 → 1: even one personalization is too large, so the content is;
+    # nothing more is tried for the rest
+    assert [len(e.json()["personalizations"]) for e in peer.exchanges] == [4, 2, 1]
+    assert [e.status for e in peer.exchanges] == [413] * 3
     assert sleeps == []
     assert all(not r.ok and r.permanent and r.status == 413 for r in results)
 
 
-def test_missing_key_is_401_and_permanent(peer: Peer) -> None:
-    results = mailer(peer.url, api_key="").send_batch(batch(1))
-    assert [e.status for e in peer.exchanges] == [401]
-    assert results[0].permanent and results[0].status == 401
+def test_missing_key_is_401_and_halts_without_failing_anyone(peer: Peer) -> None:
+    results = mailer(peer.url, api_key="").send_batch(batch(1500))
+    assert [e.status for e in peer.exchanges] == [401]  # the second chunk is never tried
+    assert all(r.halt and not r.permanent and not r.ok and r.status == 401 for r in results)
     assert "Invalid security scheme" in (results[0].error or "")  # Prism's finding
+    assert "SENDGRID_API_KEY" in (results[0].error or "")
+
+
+def test_a_400_naming_personalizations_is_attributed() -> None:
+    from pipeline.deliver.sendgrid import classify
+
+    body = json.dumps(
+        {
+            "errors": [
+                {"field": "personalizations.3.to.0.email", "message": "invalid"},
+                {"field": "personalizations.7", "message": "duplicate"},
+            ]
+        }
+    )
+    assert classify(400, {}, body, now=NOW).rejected == {3, 7}
+    mixed = json.dumps(
+        {"errors": [{"field": "personalizations.3", "message": "x"}, {"field": "from"}]}
+    )
+    assert classify(400, {}, mixed, now=NOW).rejected == frozenset()  # about everyone
+    prism = json.dumps(
+        [{"location": ["request", "body", "personalizations", "2", "to", "0", "email"]}]
+    )
+    assert classify(400, {"sl-violations": prism}, b"", now=NOW).rejected == {2}
+    assert classify(400, {}, b"not json", now=NOW).rejected == frozenset()
 
 
 def test_a_400_fails_every_recipient_of_the_request_with_sendgrids_words(peer: Peer) -> None:
@@ -356,3 +383,18 @@ def test_results_are_one_per_recipient_in_order(peer: Peer) -> None:
     results = mailer(peer.url).send_batch(b)
     assert all(isinstance(r, RecipientResult) for r in results)
     assert [r.email for r in results] == [r.email for r in b.recipients]
+
+
+def test_neither_the_key_nor_an_address_reaches_the_log(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger().setLevel(logging.DEBUG)
+    b = batch(2)
+    mailer(peer.url, api_key="SG.secret-never-logged").send_batch(b)
+    assert_clean_202s(peer, 1)
+    assert "SG.secret-never-logged" not in caplog.text
+    assert all(r.email not in caplog.text for r in b.recipients)
+    assert "batch of 2 queued" in caplog.text  # our own record is there

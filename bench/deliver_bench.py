@@ -1,0 +1,459 @@
+"""Delivery benchmark: one edition composed and sent to 10,000 and 100,000 subscribers.
+
+    python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
+
+Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its own:
+- send N:     `jobs.send` — the real send path: the delivery ledger on a SQLite file
+              (plan, claim, start, record), segments (`compose.resolve_segments`), one
+              rendering per segment (`compose.render_digest`: Jinja2, css-inline, Babel),
+              per-reader links and one-click headers, and the `SendGridMailer` (Mail Send
+              bodies of up to 1,000 personalizations through the `sendgrid` library).
+- naive:      the baseline: for each subscriber, pick their items (`segments.wants`),
+              render their own digest, fill in their links and send it as one message
+              (`SendGridMailer.send`, one request each). Run on a sample and extrapolated
+              linearly to N (labelled so).
+
+The SendGrid peer is a fast loopback HTTP server of this script (in the parent process,
+not counted in the child's memory) that answers every POST with 202 and counts requests
+and personalizations; it does not validate against SendGrid's spec (the tests in
+tests/deliver do that with Prism). Subscribers are synthetic: 20 topics (the taxonomy's
+14 plus 6 more), 1-5 topics each or none, 8 % English, all organisation types; the
+edition has 40 items in 5 sections. Wall time counts only `jobs.send` (or the naive
+loop), not creating the store, the subscribers or the edition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import math
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
+SECRET = "bench-secret-key-0123456789abcdefghijklmnop"
+BASE_URL = "https://newsletter.region-stuttgart.example"
+EXTRA_TOPICS = 6  # the taxonomy has 14: 20 in all
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- the SendGrid peer
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.personalizations = 0
+        self.max_per_request = 0
+        self.bytes = 0
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = self.personalizations = self.max_per_request = self.bytes = 0
+
+
+def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
+    counter = Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            n = len(json.loads(body)["personalizations"])
+            with counter.lock:
+                counter.requests += 1
+                counter.personalizations += n
+                counter.max_per_request = max(counter.max_per_request, n)
+                counter.bytes += len(body)
+                ident = counter.requests
+            self.send_response(202)
+            self.send_header("X-Message-Id", f"bench-{ident}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, counter
+
+
+# ---------------------------------------------------------------- the store
+
+
+def bench_taxonomy(folder: Path) -> Path:
+    """taxonomy.yaml with 6 more topics (copies of the first six under new ids)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "taxonomy.yaml").read_text(encoding="utf-8"))
+    extra = []
+    for n, topic in enumerate(data["topics"][:EXTRA_TOPICS], start=1):
+        copy = dict(topic)
+        copy["id"] = f"{topic['id']}_extra"
+        copy["label_de"] = f"{topic['label_de']} (Ergänzung {n})"
+        copy["label_en"] = f"{topic['label_en']} (extra {n})"
+        extra.append(copy)
+    data["topics"] = data["topics"] + extra
+    path = folder / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def services_for(folder: Path, peer_url: str) -> Any:
+    from pipeline.bootstrap import build
+    from pipeline.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "EUDIGEST_DATA_DIR": str(folder / "var"),
+            "EUDIGEST_SECRET_KEY": SECRET,
+            "EUDIGEST_BASE_URL": BASE_URL,
+            "EUDIGEST_TAXONOMY": str(bench_taxonomy(folder)),
+            "EUDIGEST_MAIL_BACKEND": "sendgrid",
+            "SENDGRID_API_KEY": "SG.bench",
+            "EUDIGEST_SENDGRID_HOST": peer_url,
+        },
+        cwd=folder,
+    )
+    services = build(settings)
+    services.clock = lambda: NOW
+    return services
+
+
+def prepare(services: Any, subscribers: int, seed: int = 11) -> int:
+    """Schema, 40 items over 20 topics, N confirmed subscribers, an approved edition."""
+    from pipeline.ingest.dedupe import Incoming, decide
+    from pipeline.model import (
+        Classification,
+        DocType,
+        EditionState,
+        NormalizedItem,
+        OrgType,
+        Source,
+        SourceKind,
+        TopicAssignment,
+    )
+    from pipeline.store.subscribers import NewSubscriber, Profile
+    from subscribers.addresses import hash_of
+
+    store = services.store
+    store.upgrade()
+    taxonomy = services.taxonomy()
+    store.topics.sync(taxonomy)
+    topic_ids = sorted(taxonomy.topic_ids())
+    assert len(topic_ids) == 20, len(topic_ids)
+    source = Source(
+        "ec-de", "Presseraum EU-Kommission", "European Commission", "https://x.test/ec", "de",
+        SourceKind.FEED,
+    )  # fmt: skip
+    store.sources.register([source], now=NOW)
+    rng = random.Random(seed)
+    incoming = []
+    for n in range(1, 41):
+        url = f"https://ec.europa.eu/commission/presscorner/detail/de/ip_26_{n}"
+        title = f"Meldung {n}: Förderaufruf für Kommunen, Hochschulen und Unternehmen"
+        summary = "Die Kommission öffnet einen Aufruf; Anträge bis zum Frühjahr möglich."
+        topics = [] if n % 13 == 0 else rng.sample(topic_ids, rng.randint(1, 3))
+        incoming.append(
+            Incoming(
+                NormalizedItem(
+                    source_id=source.id,
+                    identity=f"url:{url}",
+                    title=title,
+                    url=url,
+                    summary_html=f"<p>{summary}</p>",
+                    summary_text=summary,
+                    language="de",
+                    published=NOW - dt.timedelta(hours=n),
+                    updated=None,
+                    content_hash=f"bench-{n}",
+                    family=None,
+                ),
+                Classification(
+                    topics=tuple(TopicAssignment(t, 0.8) for t in topics),
+                    doc_type=DocType.PRESS_RELEASE,
+                    references=(),
+                    deadlines=(),
+                    relevance=0.5,
+                ),
+            )
+        )
+    known = store.items.lookup({i.item.identity for i in incoming}, set(), set())
+    store.items.apply(decide(incoming, known, institution=source.institution), now=NOW)
+    found = store.items.lookup({i.item.identity for i in incoming}, set(), set()).by_identity
+    ids = [found[i.item.identity].item_id for i in incoming]
+    titles = ["Im Fokus", "Förderung & Ausschreibungen", "Politik", "Termine", "Aus der Region"]
+    edition = store.editions.create(
+        "weekly",
+        title="KW 48",
+        intro="Die Themen der Woche.",
+        sections=[(t, ids[k * 8 : (k + 1) * 8]) for k, t in enumerate(titles)],
+        actor="bench",
+        now=NOW,
+    )
+    store.editions.transition(
+        edition.id,
+        from_states=(EditionState.DRAFT,),
+        to_state=EditionState.APPROVED,
+        actor="bench",
+        now=NOW,
+    )
+    org_types = list(OrgType)
+    rows = []
+    for n in range(1, subscribers + 1):
+        email = f"person{n}@gemeinde{n % 97}.example.org"
+        topics = () if rng.random() < 0.3 else tuple(rng.sample(topic_ids, rng.randint(1, 5)))
+        profile = Profile(
+            name=f"Person Nr. {n}" if n % 3 else "",
+            org_type=rng.choice(org_types),
+            language="en" if rng.random() < 0.08 else "de",
+            topics=topics,
+            newsletters=("weekly",),
+        )
+        rows.append(NewSubscriber(email, hash_of(email), profile, "v1", consent_at=NOW))
+    for start in range(0, len(rows), 10_000):
+        store.subscribers.add_many(rows[start : start + 10_000], now=NOW)
+    return int(edition.id)
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def scenario_send(subscribers: int, peer_url: str, profile: bool) -> dict[str, Any]:
+    from pipeline import jobs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        services = services_for(Path(tmp), peer_url)
+        edition_id = prepare(services, subscribers)
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = jobs.send(services, edition_id)
+        if profiler:
+            profiler.disable()
+        wall = time.perf_counter() - started
+        segments: dict[str, int] = {}
+        for d in services.store.deliveries.list(edition_id):
+            segments[d.segment_key] = segments.get(d.segment_key, 0) + 1
+        requests_made = services.mailer.requests_made
+        services.close()
+    out = {
+        "wall_s": wall,
+        "sent": report.sent,
+        "failed": report.failed,
+        "skipped": report.skipped,
+        "segments": len(segments),
+        "bound": sum(math.ceil(n / 1000) for n in segments.values()),
+        "client_requests": requests_made,
+        "max_rss_mb": _max_rss_mb(),
+    }
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+        print(text.getvalue(), file=sys.stderr)
+    return out
+
+
+def scenario_naive(sample: int, peer_url: str) -> dict[str, Any]:
+    from pipeline.compose.render import greeting, personalize, render_digest
+    from pipeline.compose.segments import receives, wants
+    from pipeline.model import OutgoingEmail
+    from subscribers.tokens import Links
+    from subscribers.unsubscribe import list_unsubscribe_headers
+
+    with tempfile.TemporaryDirectory() as tmp:
+        services = services_for(Path(tmp), peer_url)
+        edition_id = prepare(services, sample)
+        store, settings = services.store, services.settings
+        started = time.perf_counter()
+        edition = store.editions.get(edition_id)
+        office = services.office()
+        newsletter = office.newsletter(edition.newsletter_id)
+        labels = {t.id: t.label_de for t in services.taxonomy().topics}
+        sources = {h.source.id: h.source for h in store.sources.health()}
+        items = store.items.get_many(edition.item_ids)
+        sections = [
+            (s.title, [items[i] for i in s.item_ids if i in items])
+            for s in sorted(edition.sections, key=lambda s: s.position)
+        ]
+        links = Links.from_settings(settings)
+        sender = f"{office.sender_name or office.name} <{office.sender_email}>"
+        sent = 0
+        for subscriber in store.subscribers.confirmed_for("weekly"):
+            if not receives(subscriber, "weekly"):
+                continue
+            own = [(t, [i for i in its if wants(subscriber, i)]) for t, its in sections]
+            if not any(its for _, its in own):
+                continue
+            digest = render_digest(
+                edition,
+                newsletter,  # type: ignore[arg-type]
+                own,
+                office=office,
+                branding=office.branding,
+                topic_labels=labels,
+                language=subscriber.language,
+                tz=settings.tz,
+                today=NOW.date(),
+                sources=sources,
+            )
+            digest = personalize(
+                digest,
+                greeting=greeting(subscriber.name),
+                preferences_url=links.manage(subscriber, now=NOW),
+                unsubscribe_url=links.unsubscribe(subscriber, now=NOW),
+            )
+            headers = {
+                "From": sender,
+                **list_unsubscribe_headers(settings, office, subscriber, now=NOW, links=links),
+            }
+            [result] = services.mailer.send(
+                [
+                    OutgoingEmail(
+                        to=subscriber.email,
+                        subject=digest.subject,
+                        text=digest.text,
+                        html=digest.html,
+                        headers=headers,
+                        category="digest",
+                        reference=f"s{subscriber.id}",
+                    )
+                ]
+            )
+            sent += result.ok
+        wall = time.perf_counter() - started
+        requests_made = services.mailer.requests_made
+        services.close()
+    return {
+        "wall_s": wall,
+        "sent": sent,
+        "client_requests": requests_made,
+        "max_rss_mb": _max_rss_mb(),
+    }
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run_child(counter: Counter, *args: str) -> dict[str, Any]:
+    counter.reset()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "EUDIGEST_LOG_LEVEL": "WARNING"},
+    )
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    if "--profile" in args:
+        print(out.stderr[-8000:], file=sys.stderr)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    with counter.lock:
+        result.update(
+            requests=counter.requests,
+            personalizations=counter.personalizations,
+            max_per_request=counter.max_per_request,
+            mb_sent=counter.bytes / 1e6,
+        )
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--baseline", type=int, default=2000, help="naive sample size")
+    ap.add_argument("--profile", action="store_true", help="cProfile of the send (stderr)")
+    ap.add_argument("--child", nargs="+")
+    args = ap.parse_args()
+    if args.child:
+        name, size, url = args.child
+        if name == "send":
+            print(json.dumps(scenario_send(int(size), url, args.profile)))
+        else:
+            print(json.dumps(scenario_naive(int(size), url)))
+        return
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    server, counter = start_peer()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(
+        "SendGrid peer: a loopback HTTP server of this script answering 202 and counting "
+        "(no spec validation; Prism does that in tests/deliver)"
+    )
+    print(
+        "edition: 40 items in 5 sections; subscribers: 20 topics (0-5 each), 8 % English, "
+        "all organisation types; store: SQLite file"
+    )
+    naive = run_child(counter, "naive", str(args.baseline), url)
+    results = {
+        n: run_child(counter, "send", str(n), url, *(["--profile"] if args.profile else []))
+        for n in sizes
+    }
+    server.shutdown()
+
+    head = (
+        f"{'scenario':<28} {'wall s':>8} {'sent':>8} {'requests':>8} {'rcpt/req':>8} "
+        f"{'msgs/s':>8} {'peak MB':>8}  notes"
+    )
+    print(head)
+    if "error" in naive:
+        print(f"{'naive (baseline)':<28} error: {naive['error']}")
+        naive_rate = 0.0
+    else:
+        naive_rate = naive["sent"] / naive["wall_s"]
+        print(
+            f"{'naive, ' + format(args.baseline, ',') + ' measured':<28} {naive['wall_s']:>8.2f} "
+            f"{naive['sent']:>8,} {naive['requests']:>8,} {1:>8} {naive_rate:>8,.0f} "
+            f"{naive['max_rss_mb']:>8.1f}  one rendering and one request per subscriber"
+        )
+    for n, r in results.items():
+        if "error" in r:
+            print(f"{'send ' + format(n, ','):<28} error: {r['error']}")
+            continue
+        if naive_rate:
+            est = r["sent"] / naive_rate
+            print(
+                f"{'naive, ' + format(n, ',') + ' extrapolated':<28} {est:>8.1f} "
+                f"{r['sent']:>8,} {r['sent']:>8,} {1:>8} {naive_rate:>8,.0f} {'-':>8}  "
+                "linear from the measured sample (not run)"
+            )
+        rate = r["sent"] / r["wall_s"]
+        per = r["personalizations"] / max(1, r["requests"])
+        speedup = f"; {rate / naive_rate:.0f}× the naive rate" if naive_rate else ""
+        print(
+            f"{'send ' + format(n, ','):<28} {r['wall_s']:>8.2f} {r['sent']:>8,} "
+            f"{r['requests']:>8,} {per:>8.0f} {rate:>8,.0f} {r['max_rss_mb']:>8.1f}  "
+            f"{r['segments']:,} segments (renderings); requests ≤ bound "
+            f"{r['bound']:,} (⌈segment/1000⌉ summed): {r['requests'] <= r['bound']}; "
+            f"largest request {r['max_per_request']:,} personalizations, "
+            f"{r['mb_sent']:.0f} MB posted{speedup}"
+        )
+
+
+if __name__ == "__main__":
+    main()
