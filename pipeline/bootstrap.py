@@ -10,6 +10,8 @@ from pathlib import Path
 from pipeline import catalog
 from pipeline.config import Settings
 from pipeline.deliver.outbox import OutboxMailer
+from pipeline.deliver.sendgrid import SendGridMailer
+from pipeline.errors import ConfigError
 from pipeline.ingest import adapters
 from pipeline.ingest.fetch import Fetcher
 from pipeline.model import Mailer, Office, Source, Taxonomy
@@ -25,7 +27,7 @@ class Services:
     settings: Settings
     store: Store
     fetcher: Fetcher
-    mailer: Mailer  # the outbox (files under <data_dir>/outbox/); SendGrid comes with delivery
+    mailer: Mailer  # EUDIGEST_MAIL_BACKEND: the outbox (files) or SendGrid; see build_mailer
     clock: Callable[[], dt.datetime] = utcnow
 
     def office(self) -> Office:
@@ -59,5 +61,14 @@ def build(settings: Settings) -> Services:
             concurrency=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
         ),
-        mailer=OutboxMailer(settings.data_dir / "outbox"),
+        mailer=build_mailer(settings),
     )
+
+
+def build_mailer(settings: Settings) -> OutboxMailer | SendGridMailer:
+    """The configured mail backend (both send transactional mails and digest batches)."""
+    if settings.mail_backend == "sendgrid":
+        if not settings.sendgrid_api_key:  # Settings.from_env refuses this already
+            raise ConfigError("SENDGRID_API_KEY: required when EUDIGEST_MAIL_BACKEND=sendgrid")
+        return SendGridMailer(settings.sendgrid_api_key, host=settings.sendgrid_host)
+    return OutboxMailer(settings.outbox_path)

@@ -20,13 +20,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import curate, jobs
+from pipeline import curate, jobs, logs
+from pipeline import status as ops_status
 from pipeline.bootstrap import Services, build
 from pipeline.config import VERSION, Settings, load_dotenv_into
 from pipeline.curate import staff
 from pipeline.deliver.send import SendReport
-from pipeline.errors import EudigestError, InvalidInput, NotFound
+from pipeline.errors import (
+    ConfigError,
+    EditionNotFound,
+    EudigestError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from pipeline.model import (
+    Edition,
+    EditionState,
     IngestReport,
     Item,
     ItemStatus,
@@ -38,7 +48,7 @@ from pipeline.model import (
 )
 from pipeline.store.items import ItemQuery
 from subscribers import gdpr, portability, signup
-from subscribers.addresses import hash_of
+from subscribers.addresses import hash_of, normalise_email
 from subscribers.profiles import ProfileForm
 from subscribers.signup import SignUpForm
 from subscribers.tokens import Links
@@ -49,15 +59,13 @@ log = logging.getLogger("eudigest")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(verbose=args.verbose)  # until the settings are read
     out = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     try:
         load_dotenv_into(os.environ, Path.cwd() / ".env")
         settings = Settings.from_env(os.environ)
+        logs.setup(settings.log_format, settings.log_level, verbose=args.verbose)
         services = build(settings)
     except EudigestError as exc:
         err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
@@ -120,7 +128,13 @@ def _parser() -> argparse.ArgumentParser:
     d = users_sub.add_parser("add", help="add an account (password from stdin or prompted)")
     d.add_argument("name")
     d.add_argument("--role", choices=[r.value for r in Role], default=Role.EDITOR.value)
+    d.add_argument("--email", help="where the desk's test sends go (optional)")
     d.set_defaults(func=cmd_users_add)
+    d = users_sub.add_parser("email", help="set (or with --clear remove) a test-send address")
+    d.add_argument("name")
+    d.add_argument("address", nargs="?", metavar="ADDRESS")
+    d.add_argument("--clear", action="store_true", help="remove the address")
+    d.set_defaults(func=cmd_users_email)
     d = users_sub.add_parser("list", help="list accounts")
     d.set_defaults(func=cmd_users_list)
     d = users_sub.add_parser("password", help="set a new password (from stdin or prompted)")
@@ -131,10 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     ed_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
     d = ed_sub.add_parser("draft", help="propose a draft from accepted items since the last one")
     d.add_argument("newsletter", metavar="NEWSLETTER")
+    d.add_argument("--json", action="store_true", help="print the new edition as JSON")
     d.set_defaults(func=cmd_edition_draft)
     d = ed_sub.add_parser("list", help="list editions")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_edition_list)
+    _edition_parsers(ed_sub)
 
     _subscribers_parser(sub)
 
@@ -154,9 +170,77 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_send_due)
 
-    s = sub.add_parser("demo", help="the main job on the embedded defaults: init and fetch")
+    _scheduler_parsers(sub)
+
+    s = sub.add_parser(
+        "status", help="jobs, sources, editions, deliveries: exit 1 if any needs attention"
+    )
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("backup", help="online copy of the SQLite database (PostgreSQL: pg_dump)")
+    s.add_argument("path", nargs="?", type=Path, metavar="PATH", help="default: DATA_DIR/backups/")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser(
+        "demo",
+        help="the whole job on the embedded defaults: init, fetch, draft, approve, and "
+        "deliver a digest to a demo subscriber through the outbox",
+    )
     s.set_defaults(func=cmd_demo)
     return p
+
+
+def _scheduler_parsers(sub: Any) -> None:
+    s = sub.add_parser("scheduler", help="run the jobs of cron.yaml until SIGTERM")
+    s.add_argument("--config", type=Path, metavar="PATH", help="default: EUDIGEST_CRON")
+    s.add_argument(
+        "--grace", type=float, default=20.0, metavar="SECONDS",
+        help="on SIGTERM, how long a running job may finish before it is stopped and released",
+    )  # fmt: skip
+    s.set_defaults(func=cmd_scheduler)
+    s = sub.add_parser("run", help="run one job of cron.yaml now, under the same claim rules")
+    s.add_argument("job_id", metavar="JOB_ID")
+    s.add_argument("--config", type=Path, metavar="PATH", help="default: EUDIGEST_CRON")
+    s.add_argument("--force", action="store_true", help="run even if the due run already ran")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_run)
+    s = sub.add_parser("runs", help="the history of job runs")
+    s.add_argument("--job", metavar="ID")
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_runs)
+
+
+def _edition_parsers(ed_sub: Any) -> None:
+    d = ed_sub.add_parser("show", help="one edition: state, sections, items, deliveries")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_edition_show)
+    d = ed_sub.add_parser("approve", help="approve a draft (four eyes: --as another account)")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="NAME",
+        help="the staff account that approves (required when office.yaml has four_eyes)",
+    )
+    d.set_defaults(func=cmd_edition_approve)
+    d = ed_sub.add_parser("schedule", help="schedule an approved edition for sending")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.add_argument(
+        "--at",
+        required=True,
+        metavar="ISO_TIME",
+        help="e.g. 2026-12-01T08:00 (office time zone) or 2026-12-01T08:00+01:00",
+    )
+    d.set_defaults(func=cmd_edition_schedule)
+    d = ed_sub.add_parser("unschedule", help="stop a scheduled edition: back to draft")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.set_defaults(func=cmd_edition_unschedule)
+    d = ed_sub.add_parser("reopen", help="withdraw the approval: back to draft")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.set_defaults(func=cmd_edition_reopen)
 
 
 def _subscribers_parser(sub: Any) -> None:
@@ -410,11 +494,29 @@ def _read_password(err: Console, *, confirm: bool) -> str:
 
 
 def cmd_users_add(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    email = normalise_email(args.email) if args.email else None  # refuse before asking
     password = _read_password(err, confirm=True)
     user = staff.add_user(
         services.store, args.name, Role(args.role), password, now=services.clock()
     )
+    if email:
+        services.store.users.set_email(user.id, email)
     out.print(f"user {user.name} ({user.role.value}) added.", highlight=False)
+    return 0
+
+
+def cmd_users_email(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    user = services.store.users.by_name(args.name.strip().lower())
+    if user is None:
+        raise NotFound(args.name)
+    if args.clear == bool(args.address):
+        raise InvalidInput("give an ADDRESS or --clear (not both)")
+    email = None if args.clear else normalise_email(args.address)
+    services.store.users.set_email(user.id, email)
+    what = "removed" if email is None else "set"
+    out.print(f"test-send address of {user.name} {what}.", highlight=False)
     return 0
 
 
@@ -431,7 +533,7 @@ def cmd_users_password(
 
 def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     table = Table(title="Staff", title_justify="left")
-    for col in ("name", "role", "active", "last login", "locked until"):
+    for col in ("name", "role", "active", "last login", "locked until", "test email"):
         table.add_column(col, no_wrap=True)
     tz = services.settings.tz
     for u in services.store.users.list():
@@ -441,6 +543,7 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
             "yes" if u.active else "no",
             _local(u.last_login, tz) if u.last_login else "never",
             _local(u.locked_until, tz) if u.locked_until else "",
+            u.email or "",
         )
     out.print(table)
     return 0
@@ -449,19 +552,38 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
 def cmd_edition_draft(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
-    labels = {t.id: t.label_de for t in services.taxonomy().topics}
+    """Plain: the new id alone on stdout (`id=$(eudigest edition draft weekly)`)."""
+    office = services.office()
+    if office.newsletter(args.newsletter) is None:
+        known = ", ".join(n.id for n in office.newsletters)
+        raise InvalidInput(
+            f"unknown newsletter {args.newsletter!r}; office.yaml configures: {known}"
+        )
     edition = curate.propose_draft(
         services.store,
-        services.office(),
+        office,
         args.newsletter,
         actor=_operator(),
         now=services.clock(),
-        topic_labels=labels,
+        topic_labels={t.id: t.label_de for t in services.taxonomy().topics},
+        tz=services.settings.tz,
     )
-    out.print(
-        f"draft edition {edition.id} “{edition.title}”: {len(edition.item_ids)} items in "
-        f"{len(edition.sections)} sections. Edit it in the desk: /desk/editions/{edition.id}",
+    if args.json:
+        out.print_json(data=_edition_json(services, edition))
+        return 0
+    out.print(str(edition.id), highlight=False)
+    if edition.item_ids:
+        what = f"{len(edition.item_ids)} items in {len(edition.sections)} sections"
+    else:
+        what = (
+            "no accepted items since the last edition, so it starts with the default "
+            "sections, empty (accept items with `eudigest items accept`)"
+        )
+    err.print(
+        f"draft edition {edition.id} “{edition.title}”: {what}. "
+        f"Edit it in the desk: /desk/editions/{edition.id}",
         highlight=False,
+        markup=False,
     )
     return 0
 
@@ -494,6 +616,244 @@ def cmd_edition_list(
         table.add_row(str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), e.title)
     out.print(table)
     return 0
+
+
+def _edition(services: Services, edition_id: int) -> Edition:
+    try:
+        return services.store.editions.get(edition_id)
+    except EditionNotFound:
+        raise InvalidInput(
+            f"edition {edition_id} does not exist (`eudigest edition list` shows them)"
+        ) from None
+
+
+def cmd_edition_show(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    edition = _edition(services, args.edition_id)
+    data = _edition_json(services, edition)
+    if args.json:
+        out.print_json(data=data)
+        return 0
+    _print_edition(data, out)
+    return 0
+
+
+def _print_edition(data: dict[str, Any], out: Console) -> None:
+    def line(text: str) -> None:
+        out.print(text, highlight=False, markup=False)
+
+    line(f"edition {data['id']}: “{data['title']}” (newsletter {data['newsletter']})")
+    state = data["state"]
+    if data["approved_by"]:
+        state += f", approved by {data['approved_by']} at {_short(data['approved_at'])}"
+    if data["scheduled_at"]:
+        state += f", scheduled for {_short(data['scheduled_at'])}"
+    if data["sent_at"]:
+        state += f", sent at {_short(data['sent_at'])}"
+    line(f"state: {state}")
+    line(
+        f"created {_short(data['created_at'])} by {data['created_by']}; "
+        f"last change by {data['last_editor'] or data['created_by']}"
+    )
+    if data["intro"]:
+        line(f"intro: {data['intro']}")
+    total = sum(len(s["items"]) for s in data["sections"])
+    line(f"{total} items in {len(data['sections'])} sections:")
+    for section in data["sections"]:
+        line(f"  {section['title']} ({len(section['items'])})")
+        for i in section["items"]:
+            topics = f" [{', '.join(i['topics'])}]" if i["topics"] else ""
+            line(f"    {i['id']:>6}  {i['headline'] or i['title']}{topics}")
+            if i["url"]:
+                line(f"            {i['url']}")
+    counts = {k: v for k, v in data["deliveries"].items() if v}
+    line("deliveries: " + (", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "none"))
+
+
+def _short(iso: str | None) -> str:
+    """An ISO time of _edition_json as `2026-11-25 10:30+01:00`."""
+    return dt.datetime.fromisoformat(iso).isoformat(" ", "minutes") if iso else ""
+
+
+def cmd_edition_approve(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    """With four eyes on, a named staff account (not the last editor) must approve."""
+    office = services.office()
+    actor = _operator() if args.as_user is None else _staff_account(services, args.as_user)
+    edition = _edition(services, args.edition_id)
+    if edition.state is not EditionState.DRAFT:
+        raise InvalidInput(
+            f"edition {edition.id} is {edition.state.value}, not a draft: only drafts can be "
+            "approved"
+        )
+    if not edition.item_ids:
+        raise InvalidInput(f"edition {edition.id} has no items: nothing to approve")
+    if office.four_eyes:
+        editor = edition.last_editor or edition.created_by
+        if args.as_user is None:
+            raise Forbidden(
+                "four-eyes rule (office.yaml desk.four_eyes): name the approving staff "
+                f"account with --as NAME, someone other than the last editor ({editor})"
+            )
+        if editor == actor.name:
+            raise Forbidden(
+                f"four-eyes rule (office.yaml desk.four_eyes): {actor.name} made the last "
+                f"change to edition {edition.id}; another staff account must approve it"
+            )
+    edition = curate.approve(services.store, office, edition.id, actor=actor, now=services.clock())
+    out.print(
+        f"edition {edition.id} approved by {edition.approved_by}. Send it with "
+        f"`eudigest send {edition.id}`, or schedule it with "
+        f"`eudigest edition schedule {edition.id} --at YYYY-MM-DDTHH:MM`.",
+        highlight=False,
+        markup=False,
+    )
+    return 0
+
+
+def _staff_account(services: Services, name: str) -> StaffUser:
+    user = services.store.users.by_name(name.strip().lower())
+    if user is None:
+        raise InvalidInput(f"--as {name}: no staff account of that name (`eudigest users list`)")
+    if not user.active:
+        raise InvalidInput(f"--as {name}: the account is deactivated")
+    return user
+
+
+def cmd_edition_schedule(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    tz = services.settings.tz
+    send_at = _send_time(args.at, tz)
+    edition = _edition(services, args.edition_id)
+    now = services.clock()
+    if edition.state is EditionState.SCHEDULED and edition.scheduled_at is not None:
+        raise InvalidInput(
+            f"edition {edition.id} is already scheduled for "
+            f"{_local(edition.scheduled_at, tz)}; `eudigest edition unschedule "
+            f"{edition.id}` stops it (it goes back to draft)"
+        )
+    if edition.state is EditionState.DRAFT:
+        raise InvalidInput(
+            f"edition {edition.id} is a draft, not approved: approve it first "
+            f"(`eudigest edition approve {edition.id}`)"
+        )
+    if edition.state is not EditionState.APPROVED:
+        raise InvalidInput(
+            f"edition {edition.id} is {edition.state.value}: only approved editions can be "
+            "scheduled"
+        )
+    if send_at <= now:
+        raise InvalidInput(
+            f"--at {args.at}: {_local(send_at, tz)} ({tz}) is in the past (now {_local(now, tz)})"
+        )
+    edition = curate.schedule(
+        services.store, edition.id, send_at=send_at, actor=_operator(), now=now
+    )
+    out.print(
+        f"edition {edition.id} scheduled for {_local(send_at, tz)} ({tz}); "
+        "`eudigest send-due` (run by the scheduler) sends it from then on.",
+        highlight=False,
+        markup=False,
+    )
+    return 0
+
+
+def _send_time(text: str, tz: dt.tzinfo) -> dt.datetime:
+    """ISO 8601 with a time; without an offset the time is in the office's zone."""
+    value = text.strip()
+    example = "2026-12-01T08:00 or 2026-12-01T08:00+01:00"
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--at {text!r}: not an ISO 8601 time like {example}") from None
+    if "T" not in value.upper() and " " not in value:
+        raise InvalidInput(f"--at {text!r}: give a time too, like {value}T08:00")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+def cmd_edition_unschedule(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    edition = _edition(services, args.edition_id)
+    if edition.state is not EditionState.SCHEDULED:
+        raise InvalidInput(
+            f"edition {edition.id} is {edition.state.value}, not scheduled: nothing to stop"
+        )
+    curate.unschedule(services.store, edition.id, actor=_operator(), now=services.clock())
+    out.print(
+        f"edition {edition.id} will not be sent; it is a draft again (approval withdrawn).",
+        highlight=False,
+    )
+    return 0
+
+
+def cmd_edition_reopen(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    edition = _edition(services, args.edition_id)
+    if edition.state is not EditionState.APPROVED:
+        raise InvalidInput(
+            f"edition {edition.id} is {edition.state.value}: only approved editions can be reopened"
+        )
+    curate.reopen(services.store, edition.id, actor=_operator(), now=services.clock())
+    out.print(f"edition {edition.id} is a draft again (approval withdrawn).", highlight=False)
+    return 0
+
+
+def _edition_json(services: Services, e: Edition) -> dict[str, Any]:
+    """An edition with its sections, items and delivery counts (`edition show --json`)."""
+    tz = services.settings.tz
+    found = services.store.items.get_many(e.item_ids)
+
+    def when(value: dt.datetime | None) -> str | None:
+        return value.astimezone(tz).isoformat() if value is not None else None
+
+    def item(item_id: int) -> dict[str, Any]:
+        i = found.get(item_id)
+        if i is None:  # deleted since it was placed
+            return {
+                **dict.fromkeys(("headline", "title", "url", "language", "priority")),
+                "id": item_id,
+                "topics": [],
+                "audiences": [],
+                "status": "missing",
+            }
+        a = i.annotation
+        return {
+            "id": i.id,
+            "headline": (a.headline or None) if a is not None else None,
+            "title": i.title,
+            "url": i.url,
+            "language": i.language,
+            "topics": [t.topic_id for t in i.topics],
+            "audiences": [x.value for x in a.audiences] if a is not None else [],
+            "priority": a.priority.value if a is not None else None,
+            "status": i.status.value,
+        }
+
+    return {
+        "id": e.id,
+        "newsletter": e.newsletter_id,
+        "title": e.title,
+        "intro": e.intro,
+        "state": e.state.value,
+        "version": e.version,
+        "created_at": when(e.created_at),
+        "created_by": e.created_by,
+        "last_editor": e.last_editor,
+        "approved_by": e.approved_by,
+        "approved_at": when(e.approved_at),
+        "scheduled_at": when(e.scheduled_at),
+        "sent_at": when(e.sent_at),
+        "sections": [
+            {"id": s.id, "title": s.title, "items": [item(i) for i in s.item_ids]}
+            for s in e.sections
+        ],
+        "deliveries": services.store.deliveries.counts(e.id),
+    }
 
 
 def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -534,6 +894,182 @@ def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err
     return 0
 
 
+def cmd_status(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    settings = services.settings
+    report = ops_status.collect(
+        services.store,
+        settings.cron_path,
+        services.clock(),
+        heartbeat_max_age_s=settings.heartbeat_max_age_s,
+    )
+    if args.json:
+        out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        _print_status(report, out, settings.tz)
+    for p in report.problems:
+        err.print(f"[red]attention:[/] {p.check}: {p.message}", highlight=False)
+    return 0 if report.ok else 1
+
+
+def _print_status(report: ops_status.StatusReport, out: Console, tz: dt.tzinfo) -> None:
+    table = Table("job", "last run", "outcome", "duration", "next run", box=None)
+    for j in report.jobs:
+        run = j.last_run
+        table.add_row(
+            j.id,
+            _local(run.scheduled_for, tz) if run else "-",
+            (run.outcome + (f": {run.detail}" if run.detail else "")) if run else "-",
+            f"{run.duration_s:.1f} s" if run and run.duration_s is not None else "-",
+            _local(j.next_run, tz) if j.next_run else "-",
+        )
+    out.print(table)
+    age = report.newest_heartbeat_age_s
+    out.print(
+        "scheduler: "
+        + (f"last heartbeat {age:.0f} s ago" if age is not None else "never reported"),
+        highlight=False,
+    )
+    for h in report.failing_sources:
+        out.print(
+            f"source {h.source.id}: {h.consecutive_failures} failures in a row: {h.last_error}",
+            highlight=False,
+        )
+    for e in report.editions_due:
+        out.print(f"edition {e.id} ({e.state.value}) due: {e.title}", highlight=False)
+    for d in report.delivery_issues:
+        out.print(f"edition {d.edition_id}: {d.count} deliveries {d.state.value}", highlight=False)
+    out.print("status: ok" if report.ok else f"status: {len(report.problems)} need attention")
+
+
+def cmd_backup(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    target: Path = args.path or (
+        services.settings.data_dir
+        / "backups"
+        / f"eudigest-{services.clock().strftime('%Y%m%dT%H%M%SZ')}.db"
+    )
+    report = services.store.backup(target)
+    rows = sum(report.tables.values())
+    out.print(
+        f"backup written to {report.path} ({report.bytes:,} bytes, "
+        f"{len(report.tables)} tables, {rows:,} rows)",
+        highlight=False,
+    )
+    return 0
+
+
+def _runner(services: Services, args: argparse.Namespace) -> Any:
+    from pipeline.scheduler.cronfile import load_cron
+    from pipeline.scheduler.runner import ProcessExecutor, Runner
+
+    cron = load_cron(args.config or services.settings.cron_path)
+    if not services.store.is_current():
+        raise ConfigError("the database schema is not current: run `eudigest init` first")
+    grace = getattr(args, "grace", 20.0)
+    return Runner(services.store, cron, ProcessExecutor(os.environ, stop_grace_s=grace))
+
+
+def cmd_scheduler(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    import signal
+
+    from pipeline.scheduler.service import serve
+
+    runner = _runner(services, args)
+    if services.settings.log_level is None and not args.verbose:
+        logging.getLogger("eudigest.scheduler").setLevel(logging.INFO)
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("scheduler: %s received, stopping", signal.Signals(signum).name)
+        runner.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    serve(runner)
+    return 0
+
+
+def cmd_run(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline.scheduler.cronfile import check_job_id
+
+    runner = _runner(services, args)
+    check_job_id(runner.cron, args.job_id)
+    fired = runner.run_by_hand(args.job_id, force=args.force)
+    tz = services.settings.tz
+    if args.json:
+        out.print_json(
+            data={
+                "job": fired.job,
+                "key": fired.key,
+                "scheduled_for": _iso(fired.scheduled_for),
+                "claimed": fired.claimed,
+                "run": _run_json(fired.run) if fired.run else None,
+                "existing": _run_json(fired.existing) if fired.existing else None,
+                "error": fired.error,
+            }
+        )
+    elif fired.error:
+        err.print(f"[red]error:[/] job {fired.job}: {fired.error}", highlight=False)
+    elif fired.run is None:
+        e = fired.existing
+        when = f"started {_local(e.started_at, tz)} " if e and e.started_at else ""
+        who = f"{when}by {e.instance} ({e.outcome})" if e else "by another instance"
+        out.print(
+            f"job {fired.job} {fired.key} already ran: {who}. Nothing done; "
+            "--force runs it again under a manual key.",
+            highlight=False,
+        )
+    else:
+        r = fired.run
+        out.print(
+            f"job {r.job} {r.key}: {r.outcome} ({r.detail or ''})",
+            highlight=False,
+            markup=False,
+        )
+    if fired.error or (fired.run is not None and fired.run.outcome != "ok"):
+        return 1
+    return 0
+
+
+def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    found = services.store.runs.list(job=args.job, limit=args.limit)
+    if args.json:
+        out.print_json(data=[_run_json(r) for r in found])
+        return 0
+    tz = services.settings.tz
+    table = Table(title="Job runs", title_justify="left")
+    for col in ("job", "scheduled", "started", "seconds", "outcome", "instance"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("detail", overflow="ellipsis", no_wrap=True, max_width=60)
+    for r in found:
+        color = {"ok": "green", "running": "blue", "missed": "yellow"}.get(r.outcome, "red")
+        table.add_row(
+            r.job,
+            _local(r.scheduled_for, tz),
+            _local(r.started_at, tz) if r.started_at else "",
+            f"{r.duration_s:.1f}" if r.duration_s is not None else "",
+            f"[{color}]{r.outcome}[/]",
+            r.instance,
+            (r.detail or "").splitlines()[0][:120] if r.detail else "",
+        )
+    out.print(table)
+    return 0
+
+
+def _run_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "job": r.job,
+        "key": r.key,
+        "scheduled_for": _iso(r.scheduled_for),
+        "started_at": _iso(r.started_at),
+        "finished_at": _iso(r.finished_at),
+        "duration_s": r.duration_s,
+        "outcome": r.outcome,
+        "instance": r.instance,
+        "attempts": r.attempts,
+        "detail": r.detail,
+    }
+
+
 def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline.web import create_app
 
@@ -544,27 +1080,75 @@ def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: C
 
 
 def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    cmd_init(services, args, out, err)
-    out.print("fetching the sources of sources.yaml …", highlight=False)
-    report = jobs.fetch(services)
-    _print_fetch_report(report, out, services.settings.tz)
-    if report.attempted and not report.succeeded:
+    """`make run`: init, fetch, then a digest to the demo subscriber; 0 even when offline."""
+    tz = services.settings.tz
+    out.print(
+        "eudigest demo: init, fetch the sources of sources.yaml, then draft, approve and "
+        f"deliver a digest to the demo subscriber {jobs.DEMO_EMAIL} through the outbox …",
+        highlight=False,
+    )
+    r = jobs.demo(services)
+    out.print(
+        f"schema at revision {r.init.revision}; {r.init.topics} topics, "
+        f"{r.init.sources} sources loaded.",
+        highlight=False,
+    )
+    _print_fetch_report(r.fetch, out, tz)
+    if r.offline:
         out.print(
             "[yellow]No source could be reached, so nothing was fetched.[/] "
             "This machine seems to have no connection to the EU sites "
-            f"(first error: {report.attempted[0].error}). "
+            f"(first error: {r.fetch.attempted[0].error}). "
             "The run itself worked: `eudigest sources` shows each source's health, "
             "and the next run retries them.",
             highlight=False,
         )
-    total = services.store.items.count()
     where = services.store.engine.url.render_as_string()  # the password, if any, hidden
-    out.print(f"{total} items in the store ({where}).", highlight=False)
-    if total:
-        args.topic = args.source = args.since = args.status = None
-        args.json, args.limit = False, 15
-        cmd_items(services, args, out, err)
-        out.print("More with `eudigest items`, source health with `eudigest sources`.")
+    out.print(f"{r.items} items in the store ({where}).", highlight=False)
+    if r.note:
+        out.print(f"[yellow]{r.note[:1].upper()}{r.note[1:]}.[/]", highlight=False)
+    if r.edition is not None and r.send is not None:
+        e, s = r.edition, r.send
+        out.print(
+            f"Demo edition {e.id} “{e.title}”: the {len(e.item_ids)} most relevant new items "
+            f"with topics, accepted and approved by “demo”, delivered to {jobs.DEMO_EMAIL} "
+            "(a demo subscriber: confirmed, all topics) through the outbox "
+            f"(sent {s.sent}, failed {s.failed}, unknown {s.unknown}).",
+            highlight=False,
+            markup=False,
+        )
+        _print_edition(_edition_json(services, e), out)
+        if not services.settings.base_url:
+            out.print(
+                f"Its links point at {jobs.DEMO_BASE_URL}: EUDIGEST_BASE_URL and "
+                "EUDIGEST_SECRET_KEY make them real.",
+                highlight=False,
+                markup=False,
+            )
+    elif r.previous is not None and r.eml is not None:
+        out.print(
+            f"The previous demo digest is edition {r.previous.id} “{r.previous.title}”:",
+            highlight=False,
+            markup=False,
+        )
+    if r.html is not None:
+        out.print(f"digest (HTML preview): {r.html}", highlight=False, markup=False)
+    if r.eml is not None:
+        out.print(f"digest (email, .eml):  {r.eml}", highlight=False, markup=False)
+    if r.edition is not None and r.eml is None:
+        out.print(
+            "[yellow]The outbox holds no file of this digest[/]: "
+            "`eudigest edition show` lists its deliveries.",
+            highlight=False,
+        )
+    erase = f"`eudigest subscribers erase {jobs.DEMO_EMAIL}` removes the demo subscriber; "
+    out.print(
+        "Next: `eudigest serve` for the desk, `eudigest items` for what came in, "
+        f"{erase if r.edition or r.previous else ''}"
+        "`eudigest sources` shows the sources' health.",
+        highlight=False,
+        markup=False,
+    )
     return 0
 
 

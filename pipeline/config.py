@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
@@ -34,6 +34,7 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_SOURCES": "Path of sources.yaml. Default ./sources.yaml",
     "EUDIGEST_TAXONOMY": "Path of taxonomy.yaml. Default ./taxonomy.yaml",
     "EUDIGEST_OFFICE": "Path of office.yaml (name, newsletters, desk rules). Default ./office.yaml",
+    "EUDIGEST_CRON": "Path of cron.yaml (the schedule of the scheduler). Default ./cron.yaml",
     "EUDIGEST_SECRET_KEY": "Signs sessions and tokens (32+ characters); required in production",
     "EUDIGEST_BASE_URL": "Public https address of the installation, for absolute links",
     "EUDIGEST_SENDGRID_WEBHOOK_KEY": "Public key of the signed SendGrid Event Webhook (base64)",
@@ -45,7 +46,19 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_FETCH_MAX_BYTES": "Size cap of one body after decompression. Default 20000000",
     "EUDIGEST_FETCH_MAX_REDIRECTS": "Redirects followed per fetch. Default 5",
     "EUDIGEST_BACKOFF_MAX_MINUTES": "Longest backoff of a failing source. Default 360",
+    "EUDIGEST_MAIL_BACKEND": "outbox (files, the default) or sendgrid (v3 Mail Send)",
+    "EUDIGEST_OUTBOX_DIR": "Directory of the outbox backend. Default $EUDIGEST_DATA_DIR/outbox",
+    "SENDGRID_API_KEY": "SendGrid API key (Mail Send permission); required for sendgrid",
+    "EUDIGEST_SENDGRID_REGION": "global (api.sendgrid.com, default) or eu (api.eu.sendgrid.com)",
+    "EUDIGEST_SENDGRID_HOST": "Overrides the SendGrid API address (tests point it at a peer)",
+    "EUDIGEST_LOG_FORMAT": "json, text or auto (default: JSON when stderr is not a terminal)",
+    "EUDIGEST_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO (WARNING on a terminal)",
+    "EUDIGEST_METRICS_TOKEN": "Bearer token that /metrics requires when set (16+ characters)",
+    "EUDIGEST_HEARTBEAT_MAX_AGE": "Seconds a scheduler heartbeat stays fresh for /readyz and "
+    "status; 0 switches the check off. Default 300",
 }
+MAIL_BACKENDS = ("outbox", "sendgrid")
+SENDGRID_HOSTS = {"global": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,7 @@ class Settings:
     sources_path: Path
     taxonomy_path: Path
     office_path: Path = PROJECT_ROOT / "office.yaml"
+    cron_path: Path = PROJECT_ROOT / "cron.yaml"
     secret_key: str | None = None
     base_url: str | None = None
     sendgrid_webhook_key: str | None = None
@@ -66,6 +80,19 @@ class Settings:
     fetch_max_bytes: int = 20_000_000
     fetch_max_redirects: int = 5
     backoff_max_minutes: int = 360
+    mail_backend: str = "outbox"
+    outbox_dir: Path | None = None  # None: <data_dir>/outbox
+    sendgrid_api_key: str | None = field(default=None, repr=False)  # never logged
+    sendgrid_region: str = "global"
+    sendgrid_host: str = SENDGRID_HOSTS["global"]  # from the region unless overridden
+    log_format: str = "auto"  # json | text | auto (JSON when stderr is not a terminal)
+    log_level: str | None = None  # None: INFO, or WARNING on a terminal
+    metrics_token: str | None = field(default=None, repr=False)
+    heartbeat_max_age_s: int = 300  # 0: no heartbeat check
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,12 +118,14 @@ class Settings:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"EUDIGEST_TIMEZONE: unknown time zone {timezone!r}") from None
+        mail = _mail_settings(env, cwd)
         return cls(
             data_dir=data_dir,
             database_url=_normalise_db_url(database_url),
             sources_path=env.path("EUDIGEST_SOURCES", PROJECT_ROOT / "sources.yaml", cwd),
             taxonomy_path=env.path("EUDIGEST_TAXONOMY", PROJECT_ROOT / "taxonomy.yaml", cwd),
             office_path=env.path("EUDIGEST_OFFICE", PROJECT_ROOT / "office.yaml", cwd),
+            cron_path=env.path("EUDIGEST_CRON", PROJECT_ROOT / "cron.yaml", cwd),
             secret_key=_secret_key(env.get("EUDIGEST_SECRET_KEY", "")),
             base_url=_base_url(env.get("EUDIGEST_BASE_URL", "")),
             sendgrid_webhook_key=env.get("EUDIGEST_SENDGRID_WEBHOOK_KEY", "") or None,
@@ -110,7 +139,75 @@ class Settings:
             ),
             fetch_max_redirects=env.number("EUDIGEST_FETCH_MAX_REDIRECTS", 5, int, 0, 20),
             backoff_max_minutes=env.number("EUDIGEST_BACKOFF_MAX_MINUTES", 360, int, 1, 10080),
+            **mail,
+            **_ops_settings(env),
         )
+
+
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _ops_settings(env: _Env) -> dict[str, Any]:
+    """Logging, /metrics and readiness settings; a wrong value names its variable."""
+    log_format = env.get("EUDIGEST_LOG_FORMAT", "auto").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(
+            f"EUDIGEST_LOG_FORMAT: {log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+        )
+    log_level = env.get("EUDIGEST_LOG_LEVEL", "").upper() or None
+    if log_level is not None and log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"EUDIGEST_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
+    token = env.get("EUDIGEST_METRICS_TOKEN", "") or None
+    if token is not None and (len(token) < 16 or any(c.isspace() for c in token)):
+        raise ConfigError("EUDIGEST_METRICS_TOKEN: use at least 16 characters without spaces")
+    return {
+        "log_format": log_format,
+        "log_level": log_level,
+        "metrics_token": token,
+        "heartbeat_max_age_s": env.number("EUDIGEST_HEARTBEAT_MAX_AGE", 300, int, 0, 86400),
+    }
+
+
+def _mail_settings(env: _Env, cwd: Path) -> dict[str, Any]:
+    """The mail backend and its settings; a wrong value names its variable."""
+    backend = env.get("EUDIGEST_MAIL_BACKEND", "outbox").lower()
+    if backend not in MAIL_BACKENDS:
+        raise ConfigError(
+            f"EUDIGEST_MAIL_BACKEND: {backend!r} is not one of {', '.join(MAIL_BACKENDS)}"
+        )
+    region = env.get("EUDIGEST_SENDGRID_REGION", "global").lower()
+    if region not in SENDGRID_HOSTS:
+        raise ConfigError(
+            f"EUDIGEST_SENDGRID_REGION: {region!r} is not one of {', '.join(SENDGRID_HOSTS)}"
+        )
+    host = env.get("EUDIGEST_SENDGRID_HOST", "") or SENDGRID_HOSTS[region]
+    if not host.startswith(("https://", "http://")) or any(c.isspace() for c in host):
+        raise ConfigError(f"EUDIGEST_SENDGRID_HOST: {host!r} is not an http(s) address")
+    api_key = env.get("SENDGRID_API_KEY", "") or None
+    if api_key is not None and (any(c.isspace() for c in api_key) or not api_key.isascii()):
+        # the value itself is never repeated: it may be a real key pasted with a line break
+        raise ConfigError("SENDGRID_API_KEY: contains spaces, line breaks or non-ASCII characters")
+    if backend == "sendgrid" and api_key is None:
+        raise ConfigError(
+            "SENDGRID_API_KEY: required when EUDIGEST_MAIL_BACKEND=sendgrid "
+            "(or SENDGRID_API_KEY_FILE with the path of a file holding it)"
+        )
+    outbox_raw = env.get("EUDIGEST_OUTBOX_DIR", "")
+    outbox_dir = None
+    if outbox_raw:
+        outbox_dir = Path(outbox_raw)
+        if not outbox_dir.is_absolute():
+            outbox_dir = cwd / outbox_dir
+    return {
+        "mail_backend": backend,
+        "outbox_dir": outbox_dir,
+        "sendgrid_api_key": api_key,
+        "sendgrid_region": region,
+        "sendgrid_host": host.rstrip("/"),
+    }
 
 
 def _secret_key(value: str) -> str | None:

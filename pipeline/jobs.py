@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from pipeline import curate
 from pipeline.bootstrap import Services
 from pipeline.compose.render import (
     GREETING,
@@ -19,10 +23,24 @@ from pipeline.compose.render import (
 )
 from pipeline.compose.segments import Segment
 from pipeline.deliver.batch import Recipient
+from pipeline.deliver.outbox import OutboxMailer
 from pipeline.deliver.send import BatchMailer, Envelope, SendReport, send_edition
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
-from pipeline.model import EditionState, IngestReport, Subscriber
+from pipeline.model import (
+    Edition,
+    EditionState,
+    IngestReport,
+    Item,
+    ItemStatus,
+    Newsletter,
+    Office,
+    Role,
+    StaffUser,
+    Subscriber,
+)
+from pipeline.store.deliveries import DeliveryState
+from pipeline.store.items import ItemQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +110,12 @@ def purge(services: Services) -> int:
 
     _require_schema(services)
     return purge_pending(services.store, now=services.clock())
+
+
+def cleanup(services: Services, *, keep_days: int = 90) -> int:
+    """cron.yaml `cleanup`: forget finished job runs and heartbeats older than `keep_days`."""
+    _require_schema(services)
+    return services.store.runs.prune(services.clock() - dt.timedelta(days=keep_days))
 
 
 def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> SendReport:
@@ -180,3 +204,245 @@ def _require_schema(services: Services) -> None:
         raise ConfigError(f"cannot open the database: {exc}") from exc
     if not ready:
         raise ConfigError("the database has no schema yet: run `eudigest init` first")
+
+
+def _topic_labels(services: Services) -> dict[str, str]:
+    return {t.id: t.label_de for t in services.taxonomy().topics}
+
+
+# ---------------------------------------------------------------- drafts (cron.yaml)
+
+SCHEDULER = StaffUser(id=0, name="scheduler", role=Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftResult:
+    """What a draft job did; `str()` is the one line the scheduler logs."""
+
+    cadence: str
+    newsletter_id: str | None = None
+    edition_id: int | None = None
+    items: int = 0
+    reason: str = ""  # why nothing was drafted
+
+    @property
+    def created(self) -> bool:
+        return self.edition_id is not None
+
+    def __str__(self) -> str:
+        if self.edition_id is not None:
+            return (
+                f"draft_{self.cadence}: edition {self.edition_id} of {self.newsletter_id} "
+                f"drafted with {self.items} items"
+            )
+        return f"draft_{self.cadence}: nothing drafted ({self.reason})"
+
+
+def draft_daily(services: Services) -> DraftResult:
+    """cron.yaml: a draft of the daily newsletter (office.yaml `cadence: daily`)."""
+    return draft_newsletter(services, "daily")
+
+
+def draft_weekly(services: Services) -> DraftResult:
+    """cron.yaml: a draft of the weekly newsletter (office.yaml `cadence: weekly`)."""
+    return draft_newsletter(services, "weekly")
+
+
+def draft_newsletter(
+    services: Services, cadence: str, *, actor: StaffUser = SCHEDULER
+) -> DraftResult:
+    """A draft of the first newsletter of office.yaml with this cadence; once a day.
+
+    Nothing is made when an edition of that newsletter was already created today (in
+    the office's time zone), or when no accepted item waits for it.
+    """
+    _require_schema(services)
+    store, tz = services.store, services.settings.tz
+    office = services.office()
+    newsletter = next((n for n in office.newsletters if n.cadence == cadence), None)
+    if newsletter is None:
+        return DraftResult(cadence, reason=f"office.yaml has no newsletter with cadence {cadence}")
+    now = services.clock()
+    last = store.editions.latest_created(newsletter.id)
+    if last is not None and last.astimezone(tz).date() == now.astimezone(tz).date():
+        reason = f"an edition of {newsletter.id} was already created today"
+        return DraftResult(cadence, newsletter.id, reason=reason)
+    chosen = curate.draft_candidates(store, newsletter.id, now=now)
+    if not chosen:
+        reason = f"no accepted item waits for {newsletter.id}"
+        return DraftResult(cadence, newsletter.id, reason=reason)
+    edition = curate.draft_with(
+        store, office, newsletter.id, chosen,
+        actor=actor, now=now, topic_labels=_topic_labels(services), tz=tz,
+    )  # fmt: skip
+    return DraftResult(cadence, newsletter.id, edition.id, len(edition.item_ids))
+
+
+# ---------------------------------------------------------------- the demo (`make run`)
+
+DEMO_EMAIL = "demo@example.org"
+DEMO_ACTOR = StaffUser(id=0, name="demo", role=Role.ADMIN)
+DEMO_REVIEWER = StaffUser(id=0, name="demo-reviewer", role=Role.ADMIN)  # with four eyes on
+DEMO_ITEMS = 12
+DEMO_BASE_URL = "https://eudigest-demo.invalid"  # links need https; .invalid never resolves
+DEMO_INTRO = (
+    "Diese Ausgabe hat eudigest im Demo-Lauf selbst zusammengestellt: die für die Region "
+    "relevantesten neu abgerufenen Meldungen, ohne redaktionelle Prüfung. Sie geht nur an "
+    "den Demo-Abonnenten."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    init: InitReport
+    fetch: IngestReport
+    items: int  # in the store after fetching
+    newsletter_id: str
+    edition: Edition | None = None  # made by this run
+    send: SendReport | None = None
+    previous: Edition | None = None  # the last demo edition before this run
+    html: Path | None = None  # the digest's files: this run's, else the previous one's
+    eml: Path | None = None
+    note: str = ""  # why this run composed no digest
+
+    @property
+    def offline(self) -> bool:
+        return bool(self.fetch.attempted) and not self.fetch.succeeded
+
+
+def demo(
+    services: Services, *, progress: Progress | None = None, max_items: int = DEMO_ITEMS
+) -> DemoReport:
+    """`eudigest demo`, what `make run` runs: the whole job on the embedded defaults.
+
+        init ▸ fetch sources.yaml ▸ accept the most relevant new items with topics (as
+        "demo") ▸ draft ▸ approve ▸ send to demo@example.org through the outbox ▸ files
+
+    Only items fetched since the last demo edition count, so a run without new items
+    composes nothing and points at the previous digest. It mails nobody but the demo
+    subscriber, and only through the outbox: when the newsletter has other confirmed
+    subscribers it stops before changing anything.
+    """
+    init_report = init(services)
+    fetched = fetch(services, progress=progress)
+    store, tz = services.store, services.settings.tz
+    office = services.office()
+    newsletter = office.newsletters[0]
+    previous = _last_demo_edition(services, newsletter.id)
+    html, eml = _digest_files(services, previous.id) if previous else (None, None)
+    report = DemoReport(
+        init_report, fetched, store.items.count(), newsletter.id,
+        previous=previous, html=html, eml=eml,
+    )  # fmt: skip
+    if previous is not None and previous.state in (EditionState.APPROVED, EditionState.SENDING):
+        # an earlier run stopped before its digest went out: finish that one first
+        sent = send(_demo_services(services), previous.id)
+        html, eml = _digest_files(services, previous.id)
+        return dataclasses.replace(
+            report, edition=store.editions.get(previous.id), send=sent, html=html, eml=eml,
+            note="finished the demo digest of an earlier, interrupted run",
+        )  # fmt: skip
+    chosen = _demo_candidates(services, previous, limit=max_items)
+    if not chosen:
+        return dataclasses.replace(report, note=_nothing_new(report))
+    others = [
+        s for s in store.subscribers.confirmed_for(newsletter.id) if s.email.lower() != DEMO_EMAIL
+    ]
+    if others:
+        note = (
+            f"the newsletter {newsletter.id} has {len(others)} confirmed subscribers besides "
+            f"the demo subscriber; the demo mails nobody else, so it composed nothing"
+        )
+        return dataclasses.replace(report, note=note)
+    now = services.clock()
+    _demo_subscriber(services, office, newsletter, now=now)
+    curate.accept(store, [i.id for i in chosen], actor=DEMO_ACTOR, now=now)
+    edition = curate.draft_with(
+        store, office, newsletter.id, chosen, actor=DEMO_ACTOR, now=now,
+        topic_labels=_topic_labels(services), tz=tz, intro=DEMO_INTRO,
+        title=f"{newsletter.name} – {now.astimezone(tz):%d.%m.%Y} (Demo)",
+    )  # fmt: skip
+    approver = DEMO_REVIEWER if office.four_eyes else DEMO_ACTOR
+    curate.approve(store, office, edition.id, actor=approver, now=services.clock())
+    sent = send(_demo_services(services), edition.id)
+    html, eml = _digest_files(services, edition.id)
+    return dataclasses.replace(
+        report, edition=store.editions.get(edition.id), send=sent, html=html, eml=eml
+    )
+
+
+def _nothing_new(report: DemoReport) -> str:
+    if not report.items:
+        return "no digest could be composed because nothing was fetched"
+    if report.previous is not None:
+        return (
+            f"no new items since the last demo digest (edition {report.previous.id}), "
+            "so no new digest was composed"
+        )
+    return "none of the new items has a topic, so no digest was composed"
+
+
+def _last_demo_edition(services: Services, newsletter_id: str) -> Edition | None:
+    found = services.store.editions.list(newsletter_id, limit=200)
+    return next((e for e in found if e.created_by == DEMO_ACTOR.name), None)  # newest first
+
+
+def _demo_candidates(services: Services, previous: Edition | None, *, limit: int) -> list[Item]:
+    """New items with topics, fetched since the last demo edition; most relevant, newest."""
+    since = previous.created_at if previous is not None else None
+    found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
+    fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]
+    fresh.sort(key=lambda i: (i.relevance, i.published), reverse=True)
+    return fresh[:limit]
+
+
+def _demo_subscriber(
+    services: Services, office: Office, newsletter: Newsletter, *, now: dt.datetime
+) -> Subscriber:
+    """demo@example.org: confirmed, every topic, every newsletter; made once."""
+    from pipeline.store.subscribers import NewSubscriber, Profile
+    from subscribers.addresses import hash_of
+
+    store = services.store
+    profile = Profile(
+        name="Demo-Abonnent",
+        organisation="Demo-Lauf von eudigest (kein echter Abonnent)",
+        newsletters=tuple(n.id for n in office.newsletters),
+    )
+    email_hash = hash_of(DEMO_EMAIL)
+    found = store.subscribers.by_hash(email_hash)
+    if found is None:
+        new = NewSubscriber(DEMO_EMAIL, email_hash, profile, consent_text="demo", consent_at=now)
+        found = store.subscribers.add(new, now=now)
+    if found.id not in {s.id for s in store.subscribers.confirmed_for(newsletter.id)}:
+        found = store.subscribers.confirm(found.id, now=now, profile=profile)
+    return found
+
+
+def _demo_outbox(services: Services) -> OutboxMailer:
+    mailer = services.mailer
+    return (
+        mailer if isinstance(mailer, OutboxMailer) else OutboxMailer(services.settings.outbox_path)
+    )
+
+
+def _demo_services(services: Services) -> Services:
+    """Always the outbox; links signed with a key of this run when none is configured."""
+    s = services.settings
+    settings = dataclasses.replace(
+        s,
+        secret_key=s.secret_key or secrets.token_urlsafe(48),
+        base_url=s.base_url or DEMO_BASE_URL,
+    )
+    return dataclasses.replace(services, settings=settings, mailer=_demo_outbox(services))
+
+
+def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Path | None]:
+    """The .html preview and .eml the outbox wrote for the edition's (one) delivery."""
+    outbox = _demo_outbox(services).directory
+    for d in services.store.deliveries.list(edition_id, DeliveryState.SENT):
+        emls = sorted(outbox.glob(f"*-d{d.id}.eml"))
+        if emls:
+            html = emls[-1].with_suffix(".html")
+            return (html if html.is_file() else None), emls[-1]
+    return None, None

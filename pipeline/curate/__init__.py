@@ -46,6 +46,8 @@ __all__ = [
     "approve",
     "create_edition",
     "create_own_item",
+    "draft_candidates",
+    "draft_with",
     "move_item",
     "place_item",
     "propose_draft",
@@ -218,16 +220,31 @@ def propose_draft(
     now: dt.datetime,
     limit: int = 40,
     topic_labels: dict[str, str] | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> Edition:
     """A draft from items accepted since the newsletter's last edition.
 
+    The items are `draft_candidates()`, grouped into one section per main topic (the
+    item's most confident topic), the sections in the order of their best item; the
+    title carries the date (in `tz`, the office's zone, when given). Staff edit it from
+    there. With no candidates the draft has the office's default sections, empty.
+    """
+    _newsletter(office, newsletter_id)
+    chosen = draft_candidates(store, newsletter_id, now=now, limit=limit)
+    return draft_with(
+        store, office, newsletter_id, chosen, actor=actor, now=now, topic_labels=topic_labels, tz=tz
+    )
+
+
+def draft_candidates(
+    store: Store, newsletter_id: str, *, now: dt.datetime, limit: int = 40
+) -> list[Item]:
+    """What a new draft of this newsletter would hold; nothing is changed.
+
     Accepted items published since a day before the last edition was made (or in the
     last 14 days for a first one), not yet in any edition of this newsletter, most
-    relevant first, at most `limit`;
-    grouped into one section per main topic (the item's most confident topic), the
-    sections in the order of their best item. Staff edit it from there.
+    relevant first, at most `limit`.
     """
-    newsletter = _newsletter(office, newsletter_id)
     since = store.editions.latest_created(newsletter_id) or now - FIRST_DRAFT_WINDOW
     used = store.editions.item_ids_used(newsletter_id)
     page = store.items.search(
@@ -239,17 +256,35 @@ def propose_draft(
             per_page=200,
         )
     )
-    chosen = [i for i in page.items if i.id not in used][:limit]
+    return [i for i in page.items if i.id not in used][:limit]
+
+
+def draft_with(
+    store: Store,
+    office: Office,
+    newsletter_id: str,
+    chosen: Sequence[Item],
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    topic_labels: dict[str, str] | None = None,
+    tz: dt.tzinfo | None = None,
+    title: str | None = None,
+    intro: str = "",
+) -> Edition:
+    """A draft holding exactly these items, one section per main topic, in this order."""
+    newsletter = _newsletter(office, newsletter_id)
     sections: dict[str, list[int]] = {}
     for item in chosen:
         topic = item.topics[0].topic_id if item.topics else ""
         label = (topic_labels or {}).get(topic, topic) or "Weitere Meldungen"
         sections.setdefault(label, []).append(item.id)
-    day = now.strftime("%d.%m.%Y")
+    day = (now.astimezone(tz) if tz is not None else now).strftime("%d.%m.%Y")
+    title, intro = _edition_text(title or f"{newsletter.name} – {day}", intro)
     return store.editions.create(
         newsletter_id,
-        title=f"{newsletter.name} – {day}",
-        intro="",
+        title=title,
+        intro=intro,
         sections=list(sections.items()) or [(s, []) for s in office.default_sections],
         actor=actor.name,
         now=now,

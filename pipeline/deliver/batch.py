@@ -186,6 +186,9 @@ class RecipientResult:
     `permanent` failures must not be retried as they are; transient ones may be
     retried by the next run; `unknown` means the request may have been accepted
     (timeout after it left), so staff decide instead of a resend.
+    `halt` means this recipient was not sent because the backend refuses all sending
+    (SendGrid answered 401/403: the API key is wrong or lacks permission): the row stays
+    queued and the run stops, instead of failing every subscriber.
     """
 
     email: str
@@ -195,3 +198,4 @@ class RecipientResult:
     permanent: bool = False
     unknown: bool = False
     status: int | None = None  # the HTTP status of the last answer, when there was one
+    halt: bool = False  # the backend refuses every request (key wrong): not sent, stop the run

@@ -3,8 +3,15 @@
     APPROVED | SCHEDULED | SENDING ──transition──▶ SENDING
     recover (claimed → queued, sending → unknown)
     plan (subscriber, segment key) for everyone who receives something
-    per pending segment: claim ▸ re-check subscribed ▸ start ▸ send_batch ▸ record
+    claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
+      ▸ per segment: start ▸ send_batch ▸ record
+        transient failure (429, 5xx, no connection) ──▶ stop the run; rows stay queued
+        halt (SendGrid 401/403: the key) ──▶ rows back to queued, raise SendStopped
     nothing queued/claimed/sending any more ──▶ SENT
+
+A permanent failure marks only that delivery failed: it never suppresses the address
+(only bounce, dropped and spam events of the Event Webhook do), so the next edition
+is tried again.
 
 Per-recipient parts (links, greeting, List-Unsubscribe) come from `recipient_for`,
 which the shell (jobs.py) builds: stages never make subscriber links themselves.
@@ -17,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +32,7 @@ from typing import Protocol
 from pipeline.compose.render import RenderedDigest
 from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
 from pipeline.deliver.batch import Batch, Recipient, RecipientResult
+from pipeline.errors import DeliveryError
 from pipeline.model import Edition, EditionState, Subscriber
 from pipeline.store import Store
 from pipeline.store.deliveries import Delivery, DeliveryState, Outcome
@@ -31,11 +40,27 @@ from pipeline.store.deliveries import Delivery, DeliveryState, Outcome
 log = logging.getLogger("eudigest.deliver")
 
 SENDABLE = (EditionState.APPROVED, EditionState.SCHEDULED, EditionState.SENDING)
+RENDERINGS_KEPT = 64
 ACTOR = "sender"
 
 
 class BatchMailer(Protocol):
     def send_batch(self, batch: Batch) -> list[RecipientResult]: ...
+
+
+class SendStopped(DeliveryError):
+    """The backend refuses all sending (SendGrid 401/403): the run stopped, rows stay queued."""
+
+    def __init__(self, edition_id: int, reason: str, counts: dict[str, int]) -> None:
+        queued = counts.get("queued", 0) + counts.get("claimed", 0)
+        super().__init__(
+            f"edition {edition_id}: sending stopped: {reason}. Sent so far "
+            f"{counts.get('sent', 0)}; {queued} still queued, none marked failed. "
+            f"Fix the configuration, then run `eudigest send {edition_id}` (or send-due) again.",
+            permanent=True,
+        )
+        self.edition_id = edition_id
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,42 +125,55 @@ def send_edition(
         )
     segments = _segments(store, edition)
     by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
+    people = {s.id: s for seg in segments for s in seg.subscribers}
     store.deliveries.plan(
         edition_id,
         [(sid, segment_key(seg.key)) for sid, seg in by_subscriber.items()],
         now=now(),
     )
-    rendered: dict[SegmentKey, RenderedDigest] = {}
+    # Claims come in segment order, so a segment's rendering is needed for a short while
+    # only: keep the last few (100,000 readers make ~20,000 segments of ~70 KB each).
+    rendered: OrderedDict[SegmentKey, RenderedDigest] = OrderedDict()
 
     def content(seg: Segment) -> RenderedDigest:
-        if seg.key not in rendered:
+        if seg.key in rendered:
+            rendered.move_to_end(seg.key)
+        else:
             rendered[seg.key] = render(seg)
+            if len(rendered) > RENDERINGS_KEPT:
+                rendered.popitem(last=False)
         return rendered[seg.key]
 
-    for key in store.deliveries.pending_segments(edition_id):
-        while True:
-            token = f"{token_prefix}:{uuid.uuid4()}"
-            claimed = store.deliveries.claim(
-                edition_id, key, limit=batch_size, token=token, now=now()
-            )
-            if not claimed:
-                break
-            transient = _send_claimed(
-                store,
-                mailer,
-                edition,
-                claimed,
-                token=token,
-                by_subscriber=by_subscriber,
-                content=content,
-                recipient_for=recipient_for,
-                envelope=envelope,
-                now=now,
-            )
-            if transient:
-                break  # back off: the next run tries these rows again
+    stop: RecipientResult | None = None
+    while stop is None:
+        token = f"{token_prefix}:{uuid.uuid4()}"
+        claimed = store.deliveries.claim(edition_id, None, limit=batch_size, token=token, now=now())
+        if not claimed:
+            break
+        rows = _whole_segments(store, claimed, batch_size=batch_size, token=token, now=now)
+        stop = _send_claimed(
+            store,
+            mailer,
+            edition,
+            rows,
+            token=token,
+            by_subscriber=by_subscriber,
+            people=people,
+            content=content,
+            recipient_for=recipient_for,
+            envelope=envelope,
+            now=now,
+        )
+    if stop is not None and stop.halt:
+        raise SendStopped(edition_id, stop.error or "refused", _counts(store, edition_id))
+    if stop is not None:  # transient: back off; the next run tries the queued rows
+        log.warning(
+            "edition %d: stopped after a transient failure (%s); the rest stays queued",
+            edition_id,
+            stop.error,
+        )
 
-    counts = store.deliveries.counts(edition_id)
+    counts = _counts(store, edition_id)
     finished = not (counts["queued"] or counts["claimed"] or counts["sending"])
     if finished:
         store.editions.transition(
@@ -157,6 +195,30 @@ def send_edition(
     )
 
 
+def _whole_segments(
+    store: Store,
+    claimed: Sequence[Delivery],
+    *,
+    batch_size: int,
+    token: str,
+    now: Callable[[], dt.datetime],
+) -> Sequence[Delivery]:
+    """A full claim spans segments in segment order: its last segment may go on in the
+    queue, so it goes back and starts the next claim, whole. One request per segment
+    (per 1,000 of a big one), however the claims fall."""
+    if len(claimed) < batch_size or claimed[0].segment_key == claimed[-1].segment_key:
+        return claimed
+    last = claimed[-1].segment_key
+    store.deliveries.release(
+        [d.id for d in claimed if d.segment_key == last], token=token, now=now()
+    )
+    return [d for d in claimed if d.segment_key != last]
+
+
+def _counts(store: Store, edition_id: int) -> dict[str, int]:
+    return store.deliveries.counts(edition_id)
+
+
 def _segments(store: Store, edition: Edition) -> list[Segment]:
     recipients = store.subscribers.confirmed_for(edition.newsletter_id)
     items = store.items.get_many(edition.item_ids)
@@ -175,13 +237,18 @@ def _send_claimed(
     *,
     token: str,
     by_subscriber: dict[int, Segment],
+    people: dict[int, Subscriber],
     content: Callable[[Segment], RenderedDigest],
     recipient_for: Callable[[Subscriber], Recipient],
     envelope: Envelope,
     now: Callable[[], dt.datetime],
-) -> bool:
-    """One claimed batch; returns True when a transient failure asks to stop for now."""
-    current = {s.id: s for s in store.subscribers.confirmed_for(edition.newsletter_id)}
+) -> RecipientResult | None:
+    """One claimed batch; returns the first result that asks to stop (transient or halt).
+
+    Who may still receive is re-checked for just these rows (an unsubscribe or a
+    bounce during a long send counts); their profile is the one the segments used.
+    """
+    current = store.deliveries.receiving(edition.newsletter_id, [d.subscriber_id for d in claimed])
     edition_id = edition.id
     gone = [d.id for d in claimed if d.subscriber_id not in current]
     if gone:
@@ -195,13 +262,16 @@ def _send_claimed(
     for d in claimed:
         if d.subscriber_id in current and d.subscriber_id in by_subscriber:
             groups.setdefault(by_subscriber[d.subscriber_id].key, []).append(d)
-    transient = False
+    stop: RecipientResult | None = None
     for rows in groups.values():
+        if stop is not None:  # the backend is in trouble or refuses everything: stop
+            store.deliveries.release([d.id for d in rows], token=token, now=now())
+            continue
         segment = by_subscriber[rows[0].subscriber_id]
         digest = content(segment)
         recipients = [
             dataclasses.replace(
-                recipient_for(current[d.subscriber_id]),
+                recipient_for(people[d.subscriber_id]),
                 custom_args={"edition_id": f"e{edition_id}", "delivery_id": f"d{d.id}"},
             )
             for d in rows
@@ -220,11 +290,17 @@ def _send_claimed(
         results = mailer.send_batch(batch)
         outcomes = [_outcome(d, r) for d, r in zip(rows, results, strict=True)]
         store.deliveries.record(outcomes, token=token, now=now())
-        transient = transient or any(o.state is DeliveryState.QUEUED for o in outcomes)
-    return transient
+        if stop is None or not stop.halt:
+            asks = [r for r in results if r.halt] or [
+                r for r in results if not r.ok and not r.permanent and not r.unknown
+            ]
+            stop = asks[0] if asks else stop
+    return stop
 
 
 def _outcome(delivery: Delivery, result: RecipientResult) -> Outcome:
+    if result.halt:  # never sent: back to the queue, for the run after the fix
+        return Outcome(delivery.id, DeliveryState.QUEUED, error=result.error)
     if result.ok:
         return Outcome(delivery.id, DeliveryState.SENT, message_id=result.message_id)
     if result.unknown:

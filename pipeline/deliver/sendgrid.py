@@ -7,12 +7,21 @@ its substitutions, one-click unsubscribe headers and opaque custom_args;
 (one request per message). Per request:
 
     build body (pure) | POST | 2xx -> ok, X-Message-Id (may be absent)
-                             | 4xx but 429 -> permanent (whole request: every recipient in it)
-                             | 429, 5xx, no connection -> transient: sleep (Retry-After or
-                             |   exponential backoff), retry up to max_retries
-                             | timeout/disconnect after the request left -> unknown, no retry
+                             | 401, 403 -> halt: the key is wrong or lacks permission; nothing
+                             |   more is sent, every recipient not yet sent comes back `halt`
+                             |   (the sender leaves them queued and stops the run)
+                             | 413 -> split the request in halves and send each; when even one
+                             |   personalization is too large, the content is: all fail
+                             | 400 naming personalizations (errors[].field "personalizations.N…",
+                             |   or Prism's sl-violations) -> those fail, the rest is resent
+                             | other 4xx -> permanent (whole request: every recipient in it)
+                             | 429, 5xx, no connection (connect timeout included) -> transient:
+                             |   sleep (Retry-After or exponential backoff), retry up to max_retries
+                             | read timeout/disconnect after the request left -> unknown, no retry
+                             |   (SendGrid has no idempotency key: a retry could send twice)
 
-Results come back per recipient; nothing raises for a failed send.
+Results come back per recipient; nothing raises for a failed send. A failure here never
+suppresses an address: only bounce/dropped/spam events of the Event Webhook do that.
 
 The webhook: `verify_event_webhook()` checks the headers are there, the timestamp
 is fresh, and the ECDSA P-256 signature (made by SendGrid over `timestamp + raw
@@ -57,6 +66,23 @@ from pipeline.errors import DeliveryError, EudigestError, InvalidInput
 from pipeline.model import OutgoingEmail, SendResult
 
 log = logging.getLogger("eudigest.deliver")
+# python_http_client logs the Authorization header (the API key) and every request body
+# (addresses, names) at DEBUG: its records never go anywhere, whatever the log level.
+_LIBRARY_LOG = "python_http_client"
+
+
+class _DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _silence_library_log() -> None:
+    library = logging.getLogger(_LIBRARY_LOG)
+    if not any(isinstance(f, _DropAll) for f in library.filters):
+        library.addFilter(_DropAll())
+    library.propagate = False
+    library.setLevel(logging.CRITICAL + 1)
+
 
 SIGNATURE_HEADER: str = EventWebhookHeader.SIGNATURE
 TIMESTAMP_HEADER: str = EventWebhookHeader.TIMESTAMP
@@ -170,15 +196,40 @@ class SendFailed(DeliveryError):
         status: int | None = None,
         retry_after: float | None = None,
         unknown: bool = False,
+        halt: bool = False,
+        rejected: frozenset[int] = frozenset(),
     ) -> None:
         super().__init__(message, permanent=permanent)
         self.status = status
         self.retry_after = retry_after
         self.unknown = unknown
+        self.halt = halt  # 401/403: no request of this account will succeed
+        self.rejected = rejected  # 400: the indexes of the personalizations SendGrid named
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class _BatchRun:
+    """The state of one send_batch call: results so far, and why it stopped, if it did."""
+
+    def __init__(self, batch: Batch, results: dict[str, RecipientResult]) -> None:
+        self.batch = batch
+        self.results = results
+        self.stop: SendFailed | None = None
+
+    def fail(self, recipients: Sequence[Recipient], exc: SendFailed) -> None:
+        for r in recipients:
+            self.results[r.email] = RecipientResult(
+                r.email,
+                ok=False,
+                error=str(exc),
+                permanent=exc.permanent and not exc.halt,
+                unknown=exc.unknown,
+                status=exc.status,
+                halt=exc.halt,
+            )
 
 
 class SendGridMailer:
@@ -213,6 +264,7 @@ class SendGridMailer:
         self._clock = clock
         # The library would read SENDGRID_API_KEY itself when given no key: config.py
         # owns the environment, so the header is always set from our argument.
+        _silence_library_log()
         self._client = SendGridAPIClient(api_key=api_key or "unset", host=self.host)
         self._client.client.timeout = timeout_s
         self._client.client.request_headers["Authorization"] = f"Bearer {api_key}"
@@ -232,28 +284,53 @@ class SendGridMailer:
                 results[r.email] = RecipientResult(
                     r.email, ok=False, permanent=True, error="address not accepted by SendGrid"
                 )
+        run = _BatchRun(batch, results)
         for chunk in _chunks(sendable, MAX_PERSONALIZATIONS):
-            body = batch_body(batch, chunk)
-            try:
-                message_id = self._post(body)
-            except SendFailed as exc:
-                log.warning("sendgrid: batch of %d not sent: %s", len(chunk), exc)
-                for r in chunk:
-                    results[r.email] = RecipientResult(
-                        r.email,
-                        ok=False,
-                        error=str(exc),
-                        permanent=exc.permanent,
-                        unknown=exc.unknown,
-                        status=exc.status,
-                    )
-                continue
-            log.info("sendgrid: batch of %d queued (message id %s)", len(chunk), message_id)
-            for r in chunk:
-                results[r.email] = RecipientResult(
-                    r.email, ok=True, message_id=message_id, status=202
-                )
+            self._send_chunk(run, chunk)
         return [results[r.email] for r in batch.recipients]
+
+    def _send_chunk(self, run: _BatchRun, chunk: Sequence[Recipient]) -> None:
+        """One request for `chunk`, and what its failure asks for (halt, split, resend)."""
+        if run.stop is not None:  # a halt or content too large: no more requests
+            run.fail(chunk, run.stop)
+            return
+        try:
+            message_id = self._post(batch_body(run.batch, chunk))
+        except SendFailed as exc:
+            if exc.halt:
+                log.error("sendgrid: %s; stopping: nothing more is sent", exc)
+                run.stop = exc
+            elif exc.status == 413 and len(chunk) > 1:
+                half = len(chunk) // 2
+                log.warning("sendgrid: %d personalizations too large; splitting", len(chunk))
+                self._send_chunk(run, chunk[:half])
+                self._send_chunk(run, chunk[half:])
+                return
+            elif exc.status == 413:
+                log.error("sendgrid: the content alone is too large for SendGrid: %s", exc)
+                run.stop = exc
+            elif exc.rejected and all(0 <= i < len(chunk) for i in exc.rejected):
+                refused = [r for i, r in enumerate(chunk) if i in exc.rejected]
+                rest = [r for i, r in enumerate(chunk) if i not in exc.rejected]
+                log.warning(
+                    "sendgrid: %d of %d personalizations refused; resending the other %d",
+                    len(refused),
+                    len(chunk),
+                    len(rest),
+                )
+                run.fail(refused, exc)
+                if rest:
+                    self._send_chunk(run, rest)
+                return
+            else:
+                log.warning("sendgrid: batch of %d not sent: %s", len(chunk), exc)
+            run.fail(chunk, exc)
+            return
+        log.info("sendgrid: batch of %d queued (message id %s)", len(chunk), message_id)
+        for r in chunk:
+            run.results[r.email] = RecipientResult(
+                r.email, ok=True, message_id=message_id, status=202
+            )
 
     # Mailer protocol (transactional) -------------------------------------------------
 
@@ -325,9 +402,25 @@ class SendGridMailer:
 def classify(
     status: int, headers: Mapping[str, str], body: bytes | str | None, *, now: dt.datetime
 ) -> SendFailed:
-    """The failure an HTTP answer means: 429 and 5xx transient, other 4xx permanent."""
+    """The failure an HTTP answer means: 429 and 5xx transient, 401/403 halt, other 4xx
+    permanent (a 400 naming personalizations says which)."""
     detail = _error_text(headers, body)
     message = f"SendGrid answered {status}" + (f": {detail}" if detail else "")
+    if status in (401, 403):
+        return SendFailed(
+            f"{message} (the API key in SENDGRID_API_KEY is wrong, revoked or lacks the "
+            "Mail Send permission)",
+            permanent=True,
+            status=status,
+            halt=True,
+        )
+    if status == 400:
+        return SendFailed(
+            message,
+            permanent=True,
+            status=status,
+            rejected=rejected_personalizations(headers, body),
+        )
     if status == 429 or status >= 500:
         return SendFailed(
             message,
@@ -338,6 +431,40 @@ def classify(
     if 400 <= status < 500:
         return SendFailed(message, permanent=True, status=status)
     return SendFailed(message, permanent=False, status=status)
+
+
+_PERSONALIZATION_FIELD = re.compile(r"personalizations(?:\.|\[)([0-9]{1,4})\b")
+
+
+def rejected_personalizations(
+    headers: Mapping[str, str], body: bytes | str | None
+) -> frozenset[int]:
+    """Which personalizations a 400 blames; empty unless every error names one.
+
+    SendGrid names the field of each error (`"field": "personalizations.3.to.0.email"`,
+    see its Mail Send errors page); Prism puts the JSON path of each violation into
+    `sl-violations` (`location: ["request", "body", "personalizations", "3", …]`). An error
+    about anything else (from, content, subject …) concerns every recipient.
+    """
+    fields: list[str] = []
+    violations = headers.get("sl-violations")
+    try:
+        if violations:
+            for v in json.loads(violations):
+                fields.append(".".join(str(x) for x in v.get("location", [])[2:]))
+        elif body:
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            for e in json.loads(text).get("errors", []):
+                fields.append(str(e.get("field") or ""))
+    except (ValueError, AttributeError, TypeError):
+        return frozenset()
+    found: set[int] = set()
+    for f in fields:
+        match = _PERSONALIZATION_FIELD.match(f)
+        if match is None:
+            return frozenset()
+        found.add(int(match.group(1)))
+    return frozenset(found)
 
 
 def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:

@@ -16,11 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import ConfigError, StoreError
+from pipeline.store.backup import BackupReport, backup_sqlite
 from pipeline.store.base import wrap_errors
 from pipeline.store.deliveries import DeliveriesStore
 from pipeline.store.editions import EditionsStore
 from pipeline.store.items import ItemsStore
+from pipeline.store.runs import RunsStore
 from pipeline.store.sources import SourcesStore
+from pipeline.store.stats import StatsStore
 from pipeline.store.subscribers import SubscribersStore
 from pipeline.store.topics import TopicsStore
 from pipeline.store.users import UsersStore
@@ -41,6 +44,8 @@ class Store:
         self.editions = EditionsStore(self.engine)
         self.subscribers = SubscribersStore(self.engine)
         self.deliveries = DeliveriesStore(self.engine)
+        self.stats = StatsStore(self.engine)  # aggregates for status and /metrics
+        self.runs = RunsStore(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -83,6 +88,10 @@ class Store:
     def is_initialised(self) -> bool:
         with wrap_errors("inspecting the schema"), self.engine.connect() as conn:
             return inspect(conn).has_table("items")
+
+    def backup(self, target: Path) -> BackupReport:
+        """Online copy of a SQLite store to `target`; PostgreSQL answers with pg_dump advice."""
+        return backup_sqlite(self.engine, target)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,8 @@ claim     queued → claimed, with this sender's token          (conditional UPD
           two senders never take the same row)
 start     claimed → sending, committed BEFORE the request leaves
 record    sending → sent | failed | queued (transient) | unknown
+resolve   unknown → sent | queued, by staff (a SENT edition goes back to SENDING
+          when rows are queued again, so the next `send-due` resumes it)
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
+from pipeline.errors import EditionNotFound, InvalidInput
+from pipeline.model import EditionState, SubscriberStatus
+from pipeline.store.audit import write_audit
 from pipeline.store.base import wrap_errors
-from pipeline.store.schema import deliveries
+from pipeline.store.schema import (
+    deliveries,
+    editions,
+    subscribers,
+    subscriptions,
+    suppressions,
+)
 
 
 class DeliveryState(StrEnum):
@@ -51,6 +62,20 @@ class Outcome:
     state: DeliveryState  # SENT, FAILED, QUEUED (transient: try again later) or UNKNOWN
     message_id: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryProblem:
+    """A failed or unknown delivery and the address it went to (None: erased since)."""
+
+    delivery: Delivery
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    changed: int  # unknown rows now sent (treated as delivered) or queued again
+    resumed: bool  # the edition went from SENT back to SENDING
 
 
 class DeliveriesStore:
@@ -122,18 +147,27 @@ class DeliveriesStore:
             )
 
     def claim(
-        self, edition_id: int, segment_key: str, *, limit: int, token: str, now: dt.datetime
+        self,
+        edition_id: int,
+        segment_key: str | None,
+        *,
+        limit: int,
+        token: str,
+        now: dt.datetime,
     ) -> builtins.list[Delivery]:
-        """Take up to `limit` queued rows of a segment; `token` names this one batch
-        (unique per claim: it is how start/record/skip find the rows again)."""
+        """Take up to `limit` queued rows of a segment (None: of any segments, in segment
+        order, so that one claim holds whole small segments); `token` names this one
+        batch (unique per claim: it is how start/record/skip/release find the rows)."""
+        where = [
+            deliveries.c.edition_id == edition_id,
+            deliveries.c.state == DeliveryState.QUEUED.value,
+        ]
+        if segment_key is not None:
+            where.append(deliveries.c.segment_key == segment_key)
         candidates = (
             select(deliveries.c.id)
-            .where(
-                deliveries.c.edition_id == edition_id,
-                deliveries.c.segment_key == segment_key,
-                deliveries.c.state == DeliveryState.QUEUED.value,
-            )
-            .order_by(deliveries.c.id)
+            .where(*where)
+            .order_by(deliveries.c.segment_key, deliveries.c.id)
             .limit(limit)
             .scalar_subquery()
         )
@@ -159,13 +193,41 @@ class DeliveriesStore:
                     deliveries.c.claim_token == token,
                     deliveries.c.state == DeliveryState.CLAIMED.value,
                 )
-                .order_by(deliveries.c.id)
+                .order_by(deliveries.c.segment_key, deliveries.c.id)
             )
             return [_delivery(r) for r in rows]
 
     def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
         """Claimed → sending: committed before the request leaves (the crash boundary)."""
         return self._move(ids, token, DeliveryState.CLAIMED, DeliveryState.SENDING, now)
+
+    def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
+        """Claimed → queued: this sender stops before sending them (the next run takes them)."""
+        return self._move(ids, token, DeliveryState.CLAIMED, DeliveryState.QUEUED, now)
+
+    def receiving(self, newsletter_id: str, subscriber_ids: Iterable[int]) -> set[int]:
+        """Which of these subscribers may receive the newsletter now (the rule of
+        `subscribers.confirmed_for`, checked for one batch instead of for everyone)."""
+        id_list = list(subscriber_ids)
+        found: set[int] = set()
+        with wrap_errors("reading recipients"), self._engine.connect() as conn:
+            for start in range(0, len(id_list), 1000):
+                found.update(
+                    conn.execute(
+                        select(subscribers.c.id).where(
+                            subscribers.c.id.in_(id_list[start : start + 1000]),
+                            subscribers.c.status == SubscriberStatus.CONFIRMED.value,
+                            subscribers.c.id.in_(
+                                select(subscriptions.c.subscriber_id).where(
+                                    subscriptions.c.newsletter_id == newsletter_id,
+                                    subscriptions.c.active,
+                                )
+                            ),
+                            subscribers.c.email_hash.not_in(select(suppressions.c.email_hash)),
+                        )
+                    ).scalars()
+                )
+        return found
 
     def skip(self, ids: Iterable[int], *, token: str, reason: str, now: dt.datetime) -> int:
         id_list = list(ids)
@@ -227,6 +289,108 @@ class DeliveriesStore:
                     .values(state=state.value, claim_token=None, updated_at=now)
                 ).rowcount
             )
+
+    def resolve(
+        self,
+        edition_id: int,
+        delivery_ids: Sequence[int] | None,
+        *,
+        resend: bool,
+        actor: str,
+        now: dt.datetime,
+    ) -> Resolution:
+        """Staff decide about unknown rows (all of the edition's, or exactly these ids):
+        treat them as sent, or queue them again; with an audit entry, in one transaction.
+
+        Queued again in a SENT edition, the edition goes back to SENDING: `send-due`
+        resumes SENDING editions and sends exactly the queued rows. Ids that are not
+        unknown rows of this edition (any more) refuse the whole request.
+        """
+        state = DeliveryState.QUEUED if resend else DeliveryState.SENT
+        where = [
+            deliveries.c.edition_id == edition_id,
+            deliveries.c.state == DeliveryState.UNKNOWN.value,
+        ]
+        with wrap_errors("resolving unknown deliveries"), self._engine.begin() as conn:
+            current = conn.execute(
+                select(editions.c.state).where(editions.c.id == edition_id)
+            ).scalar()
+            if current is None:
+                raise EditionNotFound(edition_id)
+            if delivery_ids is not None:
+                wanted = sorted(set(delivery_ids))
+                found = set(
+                    conn.execute(
+                        select(deliveries.c.id).where(*where, deliveries.c.id.in_(wanted))
+                    ).scalars()
+                )
+                missing = [i for i in wanted if i not in found]
+                if missing:
+                    raise InvalidInput(
+                        f"Zustellung {missing[0]} ist nicht (mehr) ungeklärt oder gehört nicht"
+                        " zu dieser Ausgabe. Es wurde nichts geändert."
+                    )
+                where.append(deliveries.c.id.in_(wanted))
+            changed = int(
+                conn.execute(
+                    update(deliveries)
+                    .where(*where)
+                    .values(state=state.value, claim_token=None, updated_at=now)
+                ).rowcount
+            )
+            if not changed:
+                raise InvalidInput("Es gibt keine ungeklärten Zustellungen (mehr).")
+            resumed = False
+            if resend:
+                resumed = (
+                    conn.execute(
+                        update(editions)
+                        .where(
+                            editions.c.id == edition_id,
+                            editions.c.state == EditionState.SENT.value,
+                        )
+                        .values(
+                            state=EditionState.SENDING.value,
+                            version=editions.c.version + 1,
+                            updated_at=now,
+                        )
+                    ).rowcount
+                    == 1
+                )
+            which = "alle" if delivery_ids is None else "ausgewählt"
+            detail = f"{changed} {'Zustellung' if changed == 1 else 'Zustellungen'} ({which})"
+            action = "deliveries.resend" if resend else "deliveries.sent"
+            write_audit(conn, now, actor, action, edition_id=edition_id, detail=detail)
+            if resumed:
+                write_audit(
+                    conn,
+                    now,
+                    actor,
+                    f"edition.{EditionState.SENDING.value}",
+                    edition_id=edition_id,
+                    detail="erneuter Versand: der nächste Lauf sendet die wartenden Zustellungen",
+                )
+            return Resolution(changed=changed, resumed=resumed)
+
+    def problems(self, edition_id: int, *, limit: int = 500) -> builtins.list[DeliveryProblem]:
+        """Failed and unknown rows of an edition with their addresses (staff only)."""
+        stmt = (
+            select(deliveries, subscribers.c.email.label("subscriber_email"))
+            .select_from(
+                deliveries.outerjoin(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+            )
+            .where(
+                deliveries.c.edition_id == edition_id,
+                deliveries.c.state.in_([DeliveryState.FAILED.value, DeliveryState.UNKNOWN.value]),
+            )
+            .order_by(deliveries.c.state.desc(), deliveries.c.id)
+            .limit(limit)
+        )
+        with wrap_errors("reading deliveries"), self._engine.connect() as conn:
+            return [
+                DeliveryProblem(_delivery(r), r._mapping["subscriber_email"])
+                for r in conn.execute(stmt)
+            ]
 
     def counts(self, edition_id: int) -> dict[str, int]:
         with wrap_errors("counting deliveries"), self._engine.connect() as conn:

@@ -20,7 +20,14 @@ from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, St
 from pipeline.model import AuditEntry, Edition, EditionSection, EditionState
 from pipeline.store.audit import entries, write_audit
 from pipeline.store.base import wrap_errors
-from pipeline.store.schema import audit_log, edition_items, edition_sections, editions, items
+from pipeline.store.schema import (
+    audit_log,
+    edition_items,
+    edition_sections,
+    editions,
+    item_deadlines,
+    items,
+)
 
 Layout = list[tuple[int, list[int]]]  # [(section id, [item ids in order])] in section order
 
@@ -71,9 +78,63 @@ class EditionsStore:
             )
             return set(rows.scalars())
 
+    # ------------------------------------------------------------ the public archive
+
+    def sent(
+        self, newsletter_id: str | None = None, *, limit: int = 20, offset: int = 0
+    ) -> builtins.list[Edition]:
+        """Sent editions, newest first (by sent time), optionally of one newsletter."""
+        stmt = (
+            select(editions.c.id)
+            .where(editions.c.state == EditionState.SENT.value)
+            .order_by(editions.c.sent_at.desc().nulls_last(), editions.c.id.desc())
+        )
+        if newsletter_id is not None:
+            stmt = stmt.where(editions.c.newsletter_id == newsletter_id)
+        with wrap_errors("listing sent editions"), self._engine.connect() as conn:
+            ids = conn.execute(stmt.limit(limit).offset(offset)).scalars().all()
+            return [_load(conn, i) for i in ids]
+
+    def count_sent(self, newsletter_id: str | None = None) -> int:
+        stmt = select(func.count()).where(editions.c.state == EditionState.SENT.value)
+        if newsletter_id is not None:
+            stmt = stmt.where(editions.c.newsletter_id == newsletter_id)
+        with wrap_errors("counting sent editions"), self._engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def sent_items_with_deadlines(self, since: dt.date) -> dict[int, Edition]:
+        """Items of sent editions with a deadline on or after `since`, each mapped to
+        the edition that first carried it (the deadline calendars)."""
+        has_deadline = (
+            select(item_deadlines.c.item_id)
+            .where(item_deadlines.c.item_id == edition_items.c.item_id)
+            .where(item_deadlines.c.date >= since)
+            .exists()
+        )
+        stmt = (
+            select(edition_items.c.item_id, editions.c.id)
+            .join(editions, editions.c.id == edition_items.c.edition_id)
+            .where(editions.c.state == EditionState.SENT.value, has_deadline)
+            .order_by(editions.c.sent_at.asc().nulls_last(), editions.c.id.asc())
+        )
+        with wrap_errors("reading deadlines of sent editions"), self._engine.connect() as conn:
+            first: dict[int, int] = {}
+            for item_id, edition_id in conn.execute(stmt):
+                first.setdefault(int(item_id), int(edition_id))
+            loaded = {e: _load(conn, e) for e in set(first.values())}
+        return {item_id: loaded[e] for item_id, e in first.items()}
+
     def audit(self, edition_id: int) -> builtins.list[AuditEntry]:
         with wrap_errors("reading the audit trail"), self._engine.connect() as conn:
             return entries(conn, audit_log.c.edition_id == edition_id)
+
+    def note(
+        self, edition_id: int, *, actor: str, action: str, detail: str, now: dt.datetime
+    ) -> None:
+        """An audit entry about the edition that changes nothing else (e.g. a test send)."""
+        with wrap_errors(f"noting on edition {edition_id}"), self._engine.begin() as conn:
+            _state(conn, edition_id)  # EditionNotFound
+            write_audit(conn, now, actor, action, edition_id=edition_id, detail=detail)
 
     # ------------------------------------------------------------ creating
 

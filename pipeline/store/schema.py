@@ -358,3 +358,34 @@ deliveries = Table(
     UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
     Index("ix_deliveries_edition_state", "edition_id", "state"),
 )
+
+# ---------------------------------------------------------------- job runs (migration 0007)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False),  # the cron.yaml job id
+    # The claim key: the scheduled local wall-clock time in the job's zone (so the repeated
+    # autumn hour is one key), or "manual:<UTC instant>" for a forced manual run.
+    Column("run_key", String(64), nullable=False),
+    Column("scheduled_for", UTCDateTime, nullable=False),  # the UTC instant, for display
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    # running → ok | failed | timeout | interrupted; or missed (never started)
+    Column("outcome", String(16), nullable=False),
+    Column("instance", String(200), nullable=False),  # host:pid
+    Column("detail", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime),  # a running row past its lease may be taken over
+    UniqueConstraint("job", "run_key", name="uq_job_runs_job_run_key"),
+    Index("ix_job_runs_job_scheduled_for", "job", "scheduled_for"),
+)
+
+scheduler_heartbeats = Table(
+    "scheduler_heartbeats",
+    metadata,
+    Column("instance", String(200), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+)

@@ -21,10 +21,12 @@ from pipeline import curate
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.web import (
+    archive,
     auth,
     editions,
     errors,
     formatting,
+    ops,
     public,
     staff,
     subscribers_desk,
@@ -84,6 +86,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(editions.bp)
     app.register_blueprint(subscribers_desk.bp)
     app.register_blueprint(webhooks.webhooks_blueprint())  # exempts itself from CSRF
+    app.register_blueprint(ops.bp)  # /healthz /readyz /metrics: no login, no CSRF
+    app.register_blueprint(archive.bp)  # the public archive, feeds and calendars
     errors.register(app)
     _register_filters(app)
     app.after_request(_security_headers)

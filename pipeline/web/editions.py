@@ -1,23 +1,41 @@
-"""Editions under /desk/editions: list, create, propose, edit, the lifecycle and the preview."""
+"""Editions under /desk/editions: list, create, propose, edit, the lifecycle, the deliveries
+(unknown ones decided by staff), the real preview and the test send."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from pipeline import curate
-from pipeline.errors import InvalidInput, StaleEdit
-from pipeline.model import AUDIENCE_LABELS, Audience, Edition, EditionState, ItemStatus
+from pipeline.compose.render import RenderedDigest
+from pipeline.curate import deliveries
+from pipeline.errors import Forbidden, InvalidInput, StaleEdit
+from pipeline.model import ORG_TYPE_LABELS, Edition, EditionState, ItemStatus
+from pipeline.store.deliveries import DeliveryState
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import desk, staff_user
+from pipeline.web.errors import error_page
 from pipeline.web.formatting import parse_datetime_local
 from pipeline.web.forms import EditionCreateForm, EditionForm, choices
-from pipeline.web.preview import preview
+from pipeline.web.preview import (
+    LANGUAGES,
+    MAIL_CSP,
+    PRESETS,
+    Profile,
+    build_test_mail,
+    framed_html,
+    parse_profile,
+    render_for_profile,
+)
 
 bp = desk_blueprint("editions", "/desk/editions")
 
 CANDIDATES = 50  # recently accepted items offered for adding
+PROBLEMS_SHOWN = 500  # failed and unknown deliveries listed on the edition page
+NOTHING = "Für diese Auswahl enthält die Ausgabe keine Meldungen."
 
 
 @bp.get("/")
@@ -96,6 +114,7 @@ def _edition_page(
     conflict: Edition | None = None,
 ) -> ResponseReturnValue:
     d = desk()
+    counts = d.store.deliveries.counts(found.id)
     items = d.store.items.get_many(list(found.item_ids))
     accepted = d.store.items.search(
         InboxQuery(
@@ -118,6 +137,10 @@ def _edition_page(
             draft=found.state is EditionState.DRAFT,
             four_eyes=d.office.four_eyes,
             audit=d.store.editions.audit(found.id),
+            delivery_counts=counts,
+            delivery_total=sum(counts.values()),
+            problems=d.store.deliveries.problems(found.id, limit=PROBLEMS_SHOWN),
+            may_decide=deliveries.may_decide(staff_user()),
         ),
         status,
     )
@@ -280,33 +303,190 @@ def unschedule(edition_id: int) -> ResponseReturnValue:
     return _done(edition_id, "Versand gestoppt: Die Ausgabe ist wieder ein Entwurf.")
 
 
-# ---------------------------------------------------------------- preview
+# ---------------------------------------------------------------- deliveries
+
+RESOLVE_ACTIONS = {  # form value: (resend?, the button's words)
+    "sent": (False, "Als zugestellt werten"),
+    "resend": (True, "Erneut senden"),
+}
+
+
+@bp.post("/<int:edition_id>/deliveries/resolve")
+def resolve_deliveries(edition_id: int) -> ResponseReturnValue:
+    """Unknown deliveries: first a confirmation page, then (confirm=1) the decision."""
+    d, me = desk(), staff_user()
+    _back(edition_id)
+    found = d.store.editions.get(edition_id)
+    action = request.form.get("action", "")
+    if action not in RESOLVE_ACTIONS:
+        raise InvalidInput("Unbekannte Aktion.")
+    if not deliveries.may_decide(me):
+        raise Forbidden("Nur die Redaktion entscheidet über Zustellungen.")
+    resend, label = RESOLVE_ACTIONS[action]
+    ids = None if request.form.get("scope") == "all" else _delivery_ids()
+    if request.form.get("confirm") != "1":
+        return _confirm_page(found, action, label, ids)
+    done = deliveries.resolve_unknown(
+        d.store, edition_id, delivery_ids=ids, resend=resend, actor=me, now=d.now()
+    )
+    n = _deliveries(done.changed)
+    if not resend:
+        return _done(edition_id, f"{n} als zugestellt gewertet; es wird nichts erneut gesendet.")
+    resumed = " Die Ausgabe ist wieder im Versand." if done.resumed else ""
+    return _done(
+        edition_id,
+        f"{n} erneut in die Warteschlange gestellt; der nächste Versandlauf sendet sie.{resumed}",
+    )
+
+
+def _confirm_page(
+    found: Edition, action: str, label: str, ids: list[int] | None
+) -> ResponseReturnValue:
+    d = desk()
+    unknown = {x.id for x in d.store.deliveries.list(found.id, DeliveryState.UNKNOWN)}
+    chosen = unknown if ids is None else set(ids)
+    if not unknown or not chosen <= unknown:
+        raise InvalidInput(
+            "Die gewählten Zustellungen sind nicht (mehr) ungeklärt. Es wurde nichts geändert."
+        )
+    shown = [p for p in d.store.deliveries.problems(found.id) if p.delivery.id in chosen]
+    return render_template(
+        "web/deliveries_confirm.html",
+        edition=found,
+        action=action,
+        label=label,
+        ids=ids,
+        count=len(chosen),
+        shown=shown,
+        resend=RESOLVE_ACTIONS[action][0],
+    )
+
+
+def _delivery_ids() -> list[int]:
+    try:
+        ids = sorted({int(v) for v in request.form.getlist("delivery_id")})
+    except ValueError:
+        raise InvalidInput("Ungültige Zustellungsnummer.") from None
+    if not ids:
+        raise InvalidInput("Bitte zuerst Zustellungen auswählen (oder „alle“).")
+    return ids
+
+
+def _deliveries(n: int) -> str:
+    return "1 Zustellung" if n == 1 else f"{n} Zustellungen"
+
+
+# ---------------------------------------------------------------- preview and test send
+
+TEST_SEND_LIMIT = 5  # test sends per staff member …
+TEST_SEND_WINDOW = dt.timedelta(minutes=10)  # … in this window
+
+
+def _render(found: Edition, profile: Profile) -> RenderedDigest | None:
+    d = desk()
+    return render_for_profile(
+        found,
+        d.store.items.get_many(list(found.item_ids)),
+        profile,
+        office=d.office,
+        topic_labels=d.topic_labels,
+        sources={h.source.id: h.source for h in d.store.sources.health()},
+        tz=d.tz,
+        now=d.now(),
+    )
 
 
 @bp.get("/<int:edition_id>/preview")
 def preview_page(edition_id: int) -> ResponseReturnValue:
     d = desk()
     found = d.store.editions.get(edition_id)
-    org_type = request.args.get("org_type") or ""
-    audience = Audience(org_type) if org_type in {a.value for a in Audience} else None
-    topics = [t for t in request.args.getlist("topics") if t in d.topic_ids]
-    language = (
-        request.args.get("language") if request.args.get("language") in ("de", "en") else "de"
-    )
-    sections = preview(
-        found,
-        d.store.items.get_many(list(found.item_ids)),
-        audience=audience,
-        topics=topics,
-        language=language or "de",
-    )
+    profile = parse_profile(request.args, d.topic_ids)
+    part = "text" if request.args.get("part") == "text" else "html"
     return render_template(
         "web/preview.html",
         edition=found,
-        sections=sections,
-        audience=audience,
-        audiences=AUDIENCE_LABELS,
-        topics=topics,
-        language=language,
+        digest=_render(found, profile),
+        profile=profile,
+        args=profile.args(),
+        part=part,
+        org_types=ORG_TYPE_LABELS,
+        languages=LANGUAGES,
+        presets=PRESETS,
         newsletter=d.office.newsletter(found.newsletter_id),
+        me=staff_user(),
+        test_limit=TEST_SEND_LIMIT,
+        test_minutes=int(TEST_SEND_WINDOW.total_seconds() // 60),
     )
+
+
+@bp.get("/<int:edition_id>/preview/mail.html")
+def preview_mail(edition_id: int) -> ResponseReturnValue:
+    """The mail's HTML alone, for the preview's sandboxed iframe (its own strict CSP)."""
+    d = desk()
+    digest = _render(d.store.editions.get(edition_id), parse_profile(request.args, d.topic_ids))
+    if digest is None:
+        return error_page(404, NOTHING)
+    response = make_response(framed_html(digest.html))
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = MAIL_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/<int:edition_id>/preview/mail.txt")
+def preview_text(edition_id: int) -> ResponseReturnValue:
+    d = desk()
+    digest = _render(d.store.editions.get(edition_id), parse_profile(request.args, d.topic_ids))
+    if digest is None:
+        return error_page(404, NOTHING)
+    response = make_response(digest.text)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+@bp.post("/<int:edition_id>/preview/test")
+def test_send(edition_id: int) -> ResponseReturnValue:
+    """Testversand an mich: the sample digest to the staff member's own address.
+
+    Not in the delivery ledger; audit-logged; at most TEST_SEND_LIMIT per window."""
+    d, me = desk(), staff_user()
+    found = d.store.editions.get(edition_id)
+    profile = parse_profile(request.form, d.topic_ids)
+    back = g.back = url_for("editions.preview_page", edition_id=edition_id, **profile.args())
+    if not me.email:
+        flash(NO_ADDRESS, "warning")
+        return redirect(back, code=303)
+    key = f"test-send:u{me.id}"
+    if not d.store.subscribers.take(
+        key, now=d.now(), window=TEST_SEND_WINDOW, limit=TEST_SEND_LIMIT
+    ):
+        minutes = int(TEST_SEND_WINDOW.total_seconds() // 60)
+        return error_page(
+            429,
+            f"Höchstens {TEST_SEND_LIMIT} Testversände in {minutes} Minuten. "
+            "Bitte etwas später erneut versuchen; es wurde nichts gesendet.",
+        )
+    digest = _render(found, profile)
+    if digest is None:
+        raise InvalidInput(
+            "Für diese Auswahl enthält die Ausgabe keine Meldungen; es wurde nichts gesendet."
+        )
+    mail = build_test_mail(digest, office=d.office, to=me.email, edition_id=found.id, user_id=me.id)
+    result = d.services.mailer.send([mail])[0]
+    outcome = "gesendet" if result.ok else "fehlgeschlagen"
+    detail = f"an die eigene Adresse ({profile.describe(d.topic_labels)}): {outcome}"
+    d.store.editions.note(found.id, actor=me.name, action=TEST_ACTION, detail=detail, now=d.now())
+    if result.ok:
+        flash(f"Testversand an {me.email} ist unterwegs (Betreff „{mail.subject}“).", "success")
+    else:
+        flash(
+            f"Der Testversand ist fehlgeschlagen: {result.error or 'unbekannter Fehler'}", "error"
+        )
+    return redirect(back, code=303)
+
+
+NO_ADDRESS = (
+    "Für Ihr Konto ist keine E-Mail-Adresse hinterlegt, an die der Testversand gehen kann. "
+    "Bitte zuerst unter „Mein Konto“ eine Adresse eintragen."
+)
+TEST_ACTION = "edition.test_send"

@@ -140,6 +140,9 @@ AUDIT_ACTIONS = {
     "edition.draft": "Zurück in Entwurf",
     "edition.sending": "Versand begonnen",
     "edition.sent": "Versandt",
+    "edition.test_send": "Testversand",
+    "deliveries.sent": "Ungeklärte Zustellungen als zugestellt gewertet",
+    "deliveries.resend": "Ungeklärte Zustellungen erneut in die Warteschlange",
 }
 
 

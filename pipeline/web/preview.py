@@ -1,86 +1,192 @@
-"""A structured preview of an edition as one kind of subscriber would get it.
+"""The desk's preview: the real digest (compose.render) as one kind of subscriber gets it.
 
-Pure: no Flask, no store. The compose stage will replace this with the real
-segment filter and renderer; until then the rules are:
+    profile (organisation type, topics or "alle Themen", language) from the query/form
+      → a sample Subscriber with that profile
+      → compose.segments.resolve_segments (the sender's rule of who gets what)
+      → compose.render.render_digest (the sender's renderer, same arguments as jobs.send)
+      → personalize() with sample values ("Guten Tag," and "#" links), never a real reader's
 
-- an item goes to a subscriber when it shares a topic with the subscriber's
-  topics (no topics chosen: everything), where an item's topics are the ones
-  staff confirmed or, if staff confirmed none, its automatic ones;
-- an item whose annotation names audiences goes only to those audiences (no
-  audiences named, or no kind of organisation chosen: everybody);
-- the text shown is the office's German headline for German readers, else the
-  title of the version in the reader's language (else the item's own title);
-- a section left without items is not shown.
+The HTML carries inline styles, which the desk's CSP forbids: the web shell serves it
+from a route of its own with MAIL_CSP and shows it in a sandboxed iframe.
+
+A test send (`build_test_mail`) is that sample digest with "[TEST] " before the subject,
+to one staff member's own address; it never touches the delivery ledger.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pipeline.model import Audience, Edition, Item, TopicOrigin
+from werkzeug.datastructures import MultiDict
 
+from pipeline.compose.render import RenderedDigest, greeting, personalize, render_digest
+from pipeline.compose.segments import resolve_segments
+from pipeline.model import (
+    ORG_TYPE_LABELS,
+    Edition,
+    Item,
+    Office,
+    OrgType,
+    OutgoingEmail,
+    Source,
+    Subscriber,
+    SubscriberStatus,
+    TopicOrigin,
+)
+from subscribers.mails import sender_headers
 
-@dataclass(frozen=True, slots=True)
-class PreviewItem:
-    item: Item
-    headline: str
-    url: str | None
-    language: str
-    comment_md: str
-    topics: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewSection:
-    title: str
-    items: tuple[PreviewItem, ...]
+LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
+PRESET_ALL = "alle"  # every topic (what a subscriber who chose none gets)
+PRESET_CHOSEN = "auswahl"
+PRESETS = {PRESET_ALL: "Alle Themen", PRESET_CHOSEN: "Nur die gewählten Themen"}
+DEFAULT_ORG_TYPE = OrgType.KOMMUNE
+SAMPLE_URL = "#"
+TEST_PREFIX = "[TEST] "
+TEST_CATEGORY = "test-send"
+# Content-Security-Policy of the mail HTML route: inline styles (the mail's own), images
+# (an https logo), nothing else; framed only by the desk itself.
+MAIL_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src https: data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
 
 
 def item_topics(item: Item) -> tuple[str, ...]:
-    """Staff-confirmed topics if there are any, else the automatic ones."""
+    """Staff-confirmed topics if there are any, else the automatic ones (the item page)."""
     staff = tuple(t.topic_id for t in item.topics if t.origin is TopicOrigin.STAFF)
     return staff or tuple(t.topic_id for t in item.topics)
 
 
-def wanted(item: Item, *, audience: Audience | None, topics: Collection[str]) -> bool:
-    if topics and not set(item_topics(item)) & set(topics):
-        return False
-    audiences = item.annotation.audiences if item.annotation else ()
-    return audience is None or not audiences or audience in audiences
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The kind of subscriber the preview shows the edition for."""
+
+    org_type: OrgType = DEFAULT_ORG_TYPE
+    topics: tuple[str, ...] = ()  # empty: all topics
+    language: str = "de"
+
+    @property
+    def preset(self) -> str:
+        return PRESET_CHOSEN if self.topics else PRESET_ALL
+
+    def args(self) -> dict[str, Any]:
+        """The profile as query arguments (url_for(**profile.args()))."""
+        out: dict[str, Any] = {
+            "org_type": self.org_type.value,
+            "language": self.language,
+            "preset": self.preset,
+        }
+        if self.topics:
+            out["topics"] = list(self.topics)
+        return out
+
+    def describe(self, topic_labels: Mapping[str, str]) -> str:
+        """'Kommune, Themen: Energie & Klima, Deutsch' (German, for flashes and the audit)."""
+        topics = (
+            "Themen: " + ", ".join(topic_labels.get(t, t) for t in self.topics)
+            if self.topics
+            else "alle Themen"
+        )
+        return f"{ORG_TYPE_LABELS[self.org_type]}, {topics}, {LANGUAGES[self.language]}"
 
 
-def preview_item(item: Item, language: str) -> PreviewItem:
-    version = next((v for v in item.versions if v.language == language), None)
-    headline = item.annotation.headline.strip() if item.annotation else ""
-    if not headline or language != "de":
-        headline = version.title if version else item.title
-    return PreviewItem(
-        item=item,
-        headline=headline,
-        url=(version.url if version else None) or item.url,
-        language=version.language if version else item.language,
-        comment_md=item.annotation.comment_md if item.annotation else "",
-        topics=item_topics(item),
+def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> Profile:
+    """The profile of a query string or form; unknown values fall back to the defaults."""
+    raw_org = values.get("org_type") or ""
+    org_type = OrgType(raw_org) if raw_org in {o.value for o in OrgType} else DEFAULT_ORG_TYPE
+    language = values.get("language") or "de"
+    if language not in LANGUAGES:
+        language = "de"
+    topics: tuple[str, ...] = ()
+    if values.get("preset") != PRESET_ALL:
+        chosen = values.getlist("topics")[:200]
+        topics = tuple(sorted({t for t in chosen if t in topic_ids}))
+    return Profile(org_type=org_type, topics=topics, language=language)
+
+
+def sample_subscriber(profile: Profile, newsletter_id: str, now: dt.datetime) -> Subscriber:
+    """A stand-in reader with the profile: no real subscriber's data ever enters a preview."""
+    return Subscriber(
+        id=0,
+        email="vorschau@example.invalid",
+        status=SubscriberStatus.CONFIRMED,
+        created_at=now,
+        org_type=profile.org_type,
+        language=profile.language,
+        topics=profile.topics,
+        newsletters=(newsletter_id,),
     )
 
 
-def preview(
+def render_for_profile(
     edition: Edition,
     items: Mapping[int, Item],
+    profile: Profile,
     *,
-    audience: Audience | None = None,
-    topics: Collection[str] = (),
-    language: str = "de",
-) -> list[PreviewSection]:
-    """The sections (in order) with the items this subscriber would get."""
-    sections = []
-    for section in sorted(edition.sections, key=lambda s: s.position):
-        chosen = tuple(
-            preview_item(items[i], language)
-            for i in section.item_ids
-            if i in items and wanted(items[i], audience=audience, topics=topics)
-        )
-        if chosen:
-            sections.append(PreviewSection(section.title, chosen))
-    return sections
+    office: Office,
+    topic_labels: Mapping[str, str],
+    sources: Mapping[str, Source],
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> RenderedDigest | None:
+    """The digest this profile would get, with sample values; None when it gets nothing."""
+    newsletter = office.newsletter(edition.newsletter_id)
+    if newsletter is None:
+        return None
+    sections = [
+        (s.title, [items[i] for i in s.item_ids if i in items])
+        for s in sorted(edition.sections, key=lambda s: s.position)
+    ]
+    reader = sample_subscriber(profile, edition.newsletter_id, now)
+    segments = resolve_segments(sections, [reader], edition.newsletter_id)
+    if not segments:
+        return None
+    digest = render_digest(
+        edition,
+        newsletter,
+        segments[0].sections,
+        office=office,
+        branding=office.branding,
+        topic_labels=topic_labels,
+        language=segments[0].language,
+        tz=tz,
+        today=now.astimezone(tz).date(),
+        sources=sources,
+    )
+    return personalize(
+        digest, greeting=greeting(""), preferences_url=SAMPLE_URL, unsubscribe_url=SAMPLE_URL
+    )
+
+
+def framed_html(html: str) -> str:
+    """The mail HTML for the preview iframe: its links open outside the (sandboxed) frame."""
+    base = '<base target="_blank">'
+    if "<head>" in html:
+        return html.replace("<head>", "<head>" + base, 1)
+    return base + html
+
+
+def build_test_mail(
+    digest: RenderedDigest, *, office: Office, to: str, edition_id: int, user_id: int
+) -> OutgoingEmail:
+    """The test mail: the sample digest to a staff member, subject prefixed "[TEST] "."""
+    return OutgoingEmail(
+        to=to,
+        subject=TEST_PREFIX + digest.subject,
+        text=digest.text,
+        html=digest.html,
+        headers=sender_headers(office),
+        category=TEST_CATEGORY,
+        reference=f"test-e{edition_id}-u{user_id}-{secrets.token_hex(4)}",
+    )

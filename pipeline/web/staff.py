@@ -19,6 +19,7 @@ from flask_login import login_user
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
+from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role
@@ -34,6 +35,7 @@ from pipeline.web.forms import (
     choices,
 )
 from pipeline.web.preview import item_topics
+from subscribers.addresses import normalise_email
 
 bp = desk_blueprint("staff", "/desk")
 
@@ -348,8 +350,16 @@ def new_item() -> ResponseReturnValue:
 def status() -> ResponseReturnValue:
     d = desk()
     counts = d.store.items.counts_per_day(14, now=d.now(), tz=d.tz)
+    settings = d.services.settings
     return render_template(
         "web/status.html",
+        report=ops_status.collect(
+            d.store,
+            settings.cron_path,
+            d.now(),
+            heartbeat_max_age_s=settings.heartbeat_max_age_s,
+        ),
+        outcome_labels=ops_status.OUTCOME_LABELS,
         health=d.store.sources.health(),
         counts=counts,
         most=max((n for _, n in counts), default=0),
@@ -407,6 +417,44 @@ def set_active(user_id: int) -> ResponseReturnValue:
     d.store.users.set_active(user_id, active)
     flash(f"Konto „{user.name}“ {'aktiviert' if active else 'deaktiviert'}.", "success")
     return redirect(g.back, code=303)
+
+
+@bp.post("/users/<int:user_id>/email")
+@admin_required
+def set_user_email(user_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = url_for("staff.users")
+    user = d.store.users.get(user_id)
+    address = _staff_email(request.form.get("email", ""))
+    d.store.users.set_email(user.id, address)
+    flash(f"Adresse für „{user.name}“ {'gespeichert' if address else 'entfernt'}.", "success")
+    return redirect(g.back, code=303)
+
+
+@bp.route("/konto", methods=["GET", "POST"])
+def account() -> ResponseReturnValue:
+    """Mein Konto: everyone sets their own address (where test sends go)."""
+    d, me = desk(), staff_user()
+    error, value = None, me.email or ""
+    if request.method == "POST":
+        value = (request.form.get("email") or "")[:1000]
+        try:
+            address = _staff_email(value)
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            d.store.users.set_email(me.id, address)
+            flash(
+                "E-Mail-Adresse gespeichert." if address else "E-Mail-Adresse entfernt.", "success"
+            )
+            return redirect(url_for("staff.account"), code=303)
+    status = 400 if error else 200
+    return render_template("web/account.html", me=me, value=value, error=error), status
+
+
+def _staff_email(raw: str) -> str | None:
+    """A staff member's address, normalised like a subscriber's; empty: none."""
+    return normalise_email(raw) if raw.strip() else None
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ LIBRARY_HOMES = {
     "sendgrid": ("pipeline/deliver/sendgrid.py",),
     "feedparser": ("pipeline/ingest/parse.py",),
     "flask": ("pipeline/web/",),
-    "apscheduler": ("pipeline/scheduler.py",),
+    "apscheduler": ("pipeline/scheduler/",),
 }
 
 

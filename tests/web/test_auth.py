@@ -50,6 +50,13 @@ DESK_URLS = [
     ("POST", "/desk/editions/1/schedule"),
     ("POST", "/desk/editions/1/unschedule"),
     ("GET", "/desk/editions/1/preview?org_type=kommune"),
+    ("GET", "/desk/editions/1/preview/mail.html?org_type=kommune"),
+    ("GET", "/desk/editions/1/preview/mail.txt"),
+    ("POST", "/desk/editions/1/preview/test"),
+    ("POST", "/desk/editions/1/deliveries/resolve"),
+    ("GET", "/desk/konto"),
+    ("POST", "/desk/konto"),
+    ("POST", "/desk/users/1/email"),
 ]
 
 

@@ -1,123 +1,273 @@
-"""The structured preview's filter (a pure function; compose will replace it)."""
+"""The desk's preview: the real digest (compose.render) for a chosen kind of subscriber.
+
+Pure parts against tests/compose/data.py (the golden edition); the routes through the
+Flask test client: the page, the mail HTML with its own CSP, the plain-text part.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import re
+from dataclasses import replace
 
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from pipeline import curate
+from pipeline.compose.render import greeting, personalize
 from pipeline.model import (
-    Annotation,
-    Audience,
-    DocType,
-    Edition,
-    EditionSection,
-    EditionState,
     Item,
-    ItemStatus,
-    ItemVersion,
+    OrgType,
+    StaffUser,
     TopicAssignment,
     TopicOrigin,
 )
-from pipeline.web.preview import item_topics, preview
+from pipeline.store import Store
+from pipeline.web.preview import (
+    MAIL_CSP,
+    PRESET_ALL,
+    Profile,
+    build_test_mail,
+    framed_html,
+    item_topics,
+    parse_profile,
+    render_for_profile,
+)
+from tests.compose import data
+from tests.web.conftest import Clock, Desk, Seeded, assert_no_active_content, visible
 
-NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
+TOPIC_IDS = frozenset(data.TOPIC_LABELS) | {"energy_climate", "mobility"}
+ITEMS: dict[int, Item] = {i.id: i for _, items in data.EDITION_SECTIONS for i in items}
 
 
-def item(
-    item_id: int,
-    topics: tuple[TopicAssignment, ...] = (),
-    audiences: tuple[Audience, ...] = (),
-    headline: str = "",
-    versions: tuple[ItemVersion, ...] = (),
-) -> Item:
-    return Item(
-        id=item_id,
-        source_id="ec-de",
-        title=f"Titel {item_id}",
-        url=f"https://ec.europa.eu/{item_id}",
-        summary_html="",
-        language="de",
-        published=NOW,
-        fetched_at=NOW,
-        updated_at=NOW,
-        doc_type=DocType.PRESS_RELEASE,
-        status=ItemStatus.ACCEPTED,
-        relevance=0.5,
-        topics=topics,
-        versions=versions,
-        annotation=Annotation(item_id, headline=headline, audiences=audiences, version=1)
-        if headline or audiences
-        else None,
+def render(profile: Profile) -> tuple[str, str, str] | None:
+    digest = render_for_profile(
+        data.EDITION,
+        ITEMS,
+        profile,
+        office=data.OFFICE,
+        topic_labels=data.TOPIC_LABELS,
+        sources=data.SOURCES,
+        tz=data.TZ,
+        now=data.NOW,
+    )
+    return None if digest is None else (digest.subject, digest.text, digest.html)
+
+
+# ---------------------------------------------------------------- pure
+
+
+def test_the_preview_is_exactly_the_senders_digest_with_sample_values() -> None:
+    kommune = data.PROFILES["kommune"]
+    profile = Profile(OrgType.KOMMUNE, kommune.topics, "de")
+    sender = personalize(
+        data.render(data.segments()["kommune"].sections),
+        greeting=greeting(""),
+        preferences_url="#",
+        unsubscribe_url="#",
+    )
+    assert render(profile) == (sender.subject, sender.text, sender.html)
+    subject, text, html = render(profile) or ("", "", "")
+    assert "Guten Tag," in text and "Jürgen" not in text + html  # never a real reader's name
+    assert "%%" not in subject + text + html
+    assert 'href="#"' in html
+
+
+def test_two_profiles_get_different_items() -> None:
+    kommune = render(Profile(OrgType.KOMMUNE, ("funding", "cohesion")))
+    company = render(Profile(OrgType.UNTERNEHMEN, ("digital", "industry")))
+    assert kommune and company
+    assert "Interreg Europe" in kommune[2] and "Interreg Europe" not in company[2]
+    assert "Neue Pilotlinien" in company[2] and "Neue Pilotlinien" not in kommune[2]
+    assert "Stuttgarter Tag" in kommune[1] and "Stuttgarter Tag" in company[1]  # for everyone
+
+
+def test_a_profile_that_gets_nothing_has_no_digest() -> None:
+    only_own = render(Profile(OrgType.SONSTIGE, ("health",)))  # untagged OWN item only
+    assert only_own and "Stuttgarter Tag" in only_own[1]
+    empty = replace(data.EDITION, sections=())
+    assert (
+        render_for_profile(
+            empty,
+            ITEMS,
+            Profile(),
+            office=data.OFFICE,
+            topic_labels=data.TOPIC_LABELS,
+            sources=data.SOURCES,
+            tz=data.TZ,
+            now=data.NOW,
+        )
+        is None
     )
 
 
-def edition(*sections: tuple[str, tuple[int, ...]]) -> Edition:
-    return Edition(
-        id=1,
-        newsletter_id="weekly",
-        title="KW 48",
-        intro="",
-        state=EditionState.DRAFT,
-        created_at=NOW,
-        created_by="anna",
-        sections=tuple(
-            EditionSection(id=n + 10, title=t, position=n, item_ids=ids)
-            for n, (t, ids) in enumerate(sections)
-        ),
+def test_parse_profile_keeps_known_values_and_falls_back_for_others() -> None:
+    args = MultiDict(
+        [
+            ("org_type", "hochschule"),
+            ("language", "en"),
+            ("topics", "digital"),
+            ("topics", "nonsense"),
+            ("topics", "cohesion"),
+        ]
+    )
+    assert parse_profile(args, TOPIC_IDS) == Profile(
+        OrgType.HOCHSCHULE, ("cohesion", "digital"), "en"
+    )
+    bad = MultiDict([("org_type", "<script>"), ("language", "fr")])
+    assert parse_profile(bad, TOPIC_IDS) == Profile(OrgType.KOMMUNE, (), "de")
+    preset = MultiDict([("preset", PRESET_ALL), ("topics", "digital")])
+    assert parse_profile(preset, TOPIC_IDS).topics == ()  # "Alle Themen" wins
+    profile = Profile(OrgType.KAMMER, ("digital",), "de")
+    assert parse_profile(MultiDict(_pairs(profile.args())), TOPIC_IDS) == profile
+    assert profile.describe(data.TOPIC_LABELS) == (
+        f"Kammer/Verband, Themen: {data.TOPIC_LABELS['digital']}, Deutsch"
     )
 
 
-def auto(topic: str) -> TopicAssignment:
-    return TopicAssignment(topic, 0.7)
+def _pairs(args: dict[str, object]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in args.items():
+        for v in value if isinstance(value, list) else [value]:
+            out.append((key, str(v)))
+    return out
 
 
-def staff(topic: str) -> TopicAssignment:
-    return TopicAssignment(topic, 1.0, TopicOrigin.STAFF)
-
-
-def test_staff_topics_win_over_automatic_ones() -> None:
-    assert item_topics(item(1, (auto("energy_climate"), auto("mobility")))) == (
-        "energy_climate",
-        "mobility",
+def test_framed_html_opens_links_outside_the_frame() -> None:
+    assert framed_html("<html><head><title>x</title></head></html>") == (
+        '<html><head><base target="_blank"><title>x</title></head></html>'
     )
-    assert item_topics(item(1, (auto("energy_climate"), staff("funding")))) == ("funding",)
 
 
-def test_topics_and_audiences_filter_and_empty_sections_vanish() -> None:
-    items = {
-        1: item(1, (staff("energy_climate"),), audiences=(Audience.KOMMUNE,)),
-        2: item(2, (auto("funding"),)),
-        3: item(3, (auto("funding"), staff("cohesion"))),
-    }
-    e = edition(("Im Fokus", (1,)), ("Förderung", (2, 3)))
-
-    def shown(**kw: object) -> list[tuple[str, list[int]]]:
-        return [(s.title, [p.item.id for p in s.items]) for s in preview(e, items, **kw)]  # type: ignore[arg-type]
-
-    assert shown() == [("Im Fokus", [1]), ("Förderung", [2, 3])]
-    assert shown(audience=Audience.UNTERNEHMEN) == [("Förderung", [2, 3])]
-    assert shown(audience=Audience.KOMMUNE) == [("Im Fokus", [1]), ("Förderung", [2, 3])]
-    assert shown(topics=["funding"]) == [("Förderung", [2])]  # 3's staff topics replace auto
-    assert shown(topics=["cohesion", "energy_climate"]) == [("Im Fokus", [1]), ("Förderung", [3])]
-    assert shown(topics=["health"]) == []
-
-
-def test_headline_for_german_readers_version_title_for_others() -> None:
-    en = ItemVersion("id-en", "ec-en", "en", "English title", "https://ec.europa.eu/en", "", "h")
-    de = ItemVersion("id-de", "ec-de", "de", "Deutscher Titel", "https://ec.europa.eu/de", "", "h")
-    it = item(1, headline="Unsere Überschrift", versions=(de, en))
-    e = edition(("A", (1,)))
-    german = preview(e, {1: it}, language="de")[0].items[0]
-    assert (german.headline, german.url) == ("Unsere Überschrift", "https://ec.europa.eu/de")
-    english = preview(e, {1: it}, language="en")[0].items[0]
-    assert (english.headline, english.url, english.language) == (
-        "English title",
-        "https://ec.europa.eu/en",
-        "en",
+def test_test_mail_is_marked_and_carries_no_personal_data_outside_to() -> None:
+    digest = render_for_profile(
+        data.EDITION,
+        ITEMS,
+        Profile(),
+        office=data.OFFICE,
+        topic_labels=data.TOPIC_LABELS,
+        sources=data.SOURCES,
+        tz=data.TZ,
+        now=data.NOW,
     )
-    plain = preview(e, {1: item(1)}, language="de")[0].items[0]
-    assert plain.headline == "Titel 1"
+    assert digest is not None
+    mail = build_test_mail(
+        digest, office=data.OFFICE, to="anna@region-stuttgart.de", edition_id=47, user_id=3
+    )
+    assert mail.subject == "[TEST] " + digest.subject
+    assert mail.to == "anna@region-stuttgart.de"
+    assert mail.headers["From"].endswith("<europabuero@region-stuttgart.de>")
+    assert mail.category == "test-send"
+    assert re.fullmatch(r"test-e47-u3-[0-9a-f]{8}", mail.reference)
 
 
-def test_items_missing_from_the_store_are_skipped() -> None:
-    e = edition(("A", (1, 99)))
-    assert [p.item.id for p in preview(e, {1: item(1)})[0].items] == [1]
+def test_staff_topics_win_over_automatic_ones_on_the_item_page() -> None:
+    auto = TopicAssignment("energy_climate", 0.7)
+    staff = TopicAssignment("funding", 1.0, TopicOrigin.STAFF)
+    item = ITEMS[101]
+    assert item_topics(item) == ("funding", "cohesion")
+    assert item_topics(_with_topics(item, (auto, staff))) == ("funding",)
+
+
+def _with_topics(item: Item, topics: tuple[TopicAssignment, ...]) -> Item:
+    return replace(item, topics=topics)
+
+
+# ---------------------------------------------------------------- routes
+
+
+@pytest.fixture
+def edition_id(
+    anna: Desk, items: Seeded, store: Store, staff: dict[str, StaffUser], clock: Clock
+) -> int:
+    curate.accept(store, list(items.ids.values()), actor=staff["anna"], now=clock())
+    edition = curate.create_edition(
+        store,
+        anna.client.application.extensions["eudigest"].office,
+        "weekly",
+        title="EU-Wochenbrief 48/2026",
+        intro="Liebe Leserinnen und Leser,",
+        actor=staff["anna"],
+        now=clock(),
+    )
+    focus = sorted(edition.sections, key=lambda s: s.position)[0].id
+    for name in ("hydrogen", "call", "cohesion"):
+        curate.place_item(
+            store, edition.id, items[name], section_id=focus, actor=staff["anna"], now=clock()
+        )
+    return edition.id
+
+
+def test_preview_page_shows_subject_frame_and_text_tab(anna: Desk, edition_id: int) -> None:
+    url = f"/desk/editions/{edition_id}/preview?org_type=unternehmen&preset=auswahl&topics=funding"
+    page = anna.text(url)
+    text = visible(page)
+    assert "Betreff: EU-Wochenbrief 48/2026" in text
+    assert "Mail für: Unternehmen, Themen: Förderprogramme, Deutsch" in text
+    frame = re.search(r"<iframe\b[^>]*>", page)
+    assert frame
+    tag = frame.group(0)
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in tag
+    assert "allow-scripts" not in tag and "allow-same-origin" not in tag
+    assert f"/desk/editions/{edition_id}/preview/mail.html?" in tag
+    assert "org_type=unternehmen" in tag and "topics=funding" in tag
+    assert '<option value="unternehmen" selected>' in page
+    assert_no_active_content(re.sub(r"<iframe\b[^>]*></iframe>", "", page))
+    text_tab = anna.text(f"{url}&part=text")
+    assert "mail-frame" not in text_tab
+    assert '<pre class="digest-preview mail-text" lang="de">' in text_tab
+    assert "Guten Tag," in visible(text_tab)
+
+
+def test_mail_route_has_its_own_strict_csp_and_the_real_html(anna: Desk, edition_id: int) -> None:
+    response = anna.get(f"/desk/editions/{edition_id}/preview/mail.html?org_type=kommune")
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == MAIL_CSP
+    assert "script-src" not in MAIL_CSP and "frame-ancestors 'self'" in MAIL_CSP
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    assert 'style="' in html  # the mail's inlined CSS is there (the desk's CSP forbids it)
+    assert '<base target="_blank">' in html
+    assert "Guten Tag," in html and "%%" not in html
+    assert_no_active_content(html)
+    desk_page = anna.get(f"/desk/editions/{edition_id}")
+    assert "frame-ancestors 'none'" in desk_page.headers["Content-Security-Policy"]
+
+
+def test_text_route_is_plain_text(anna: Desk, edition_id: int) -> None:
+    response = anna.get(f"/desk/editions/{edition_id}/preview/mail.txt")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    body = response.get_data(as_text=True)
+    assert body.startswith("Guten Tag,") or "Guten Tag," in body
+    assert "<" not in body.split("\n", 1)[0]
+
+
+def test_preview_for_two_profiles_shows_different_items(anna: Desk, edition_id: int) -> None:
+    url = f"/desk/editions/{edition_id}/preview/mail.html"
+    energy = anna.text(f"{url}?preset=auswahl&topics=energy_climate")
+    funding = anna.text(f"{url}?preset=auswahl&topics=funding")
+    assert "Wasserstoffprojekte" in energy and "urban mobility pilots" not in energy
+    assert "urban mobility pilots" in funding and "Wasserstoffprojekte" not in funding
+
+
+def test_nothing_for_the_profile_and_bad_ids(anna: Desk, edition_id: int) -> None:
+    page = anna.text(f"/desk/editions/{edition_id}/preview?preset=auswahl&topics=health")
+    assert "enthält die Ausgabe keine Meldungen" in visible(page)
+    assert "mail-frame" not in page
+    for part in ("mail.html", "mail.txt"):
+        response = anna.get(f"/desk/editions/{edition_id}/preview/{part}?topics=health")
+        assert response.status_code == 404
+        assert "keine Meldungen" in visible(response.get_data(as_text=True))
+    for url in ("/desk/editions/4242/preview", "/desk/editions/4242/preview/mail.html"):
+        response = anna.get(url)
+        assert response.status_code == 404
+        assert "Diese Ausgabe gibt es nicht (mehr)." in response.get_data(as_text=True)
+    assert anna.get("/desk/editions/abc/preview").status_code == 404
+
+
+def test_anonymous_gets_no_mail_html(anon: Desk, edition_id: int) -> None:
+    response = anon.get(f"/desk/editions/{edition_id}/preview/mail.html")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
