@@ -60,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logs.setup(verbose=args.verbose)  # until the settings are read
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
+    # Piped or in a journal, rich would squeeze tables into 80 columns and drop whole columns.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    out = Console(soft_wrap=True, width=width)
+    err = Console(stderr=True, soft_wrap=True, width=width)
     try:
         load_dotenv_into(os.environ, Path.cwd() / ".env")
         settings = Settings.from_env(os.environ)

@@ -27,7 +27,8 @@ EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICOD
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_eudigest_handler"
 # Libraries that log every request or every schema check at INFO (readyz reads the revision).
-NOISY = ("httpx", "httpcore", "urllib3", "alembic")
+# APScheduler announces every job it adds and runs; the scheduler logs each run itself.
+NOISY = ("httpx", "httpcore", "urllib3", "alembic", "apscheduler")
 
 
 def redact(text: str) -> str:
