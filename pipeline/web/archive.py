@@ -109,7 +109,9 @@ def index() -> ResponseReturnValue:
 @bp.route("/archiv/<int:edition_id>/<slug>")
 def edition(edition_id: int, slug: str | None = None) -> ResponseReturnValue:
     d = desk()
-    found = _sent_edition(d, edition_id)
+    # The page exists from the moment the first mail leaves: readers follow "Im Browser
+    # lesen" while a long send (or one waiting for SendGrid) is still going.
+    found = _sent_edition(d, edition_id, sending_too=True)
     canonical = archive.slugify(found.title)
     if slug != canonical:
         return redirect(url_for("archive.edition", edition_id=edition_id, slug=canonical), 301)
@@ -247,12 +249,13 @@ def _page_number(text: str) -> int:
     return int(text)
 
 
-def _sent_edition(d: Desk, edition_id: int) -> Edition:
+def _sent_edition(d: Desk, edition_id: int, *, sending_too: bool = False) -> Edition:
     try:
         found = d.store.editions.get(edition_id)
     except EditionNotFound:
         found = None
-    if found is None or found.state is not EditionState.SENT:
+    public = (EditionState.SENT, EditionState.SENDING) if sending_too else (EditionState.SENT,)
+    if found is None or found.state not in public:
         _not_found("Diese Ausgabe gibt es im Archiv nicht (oder noch nicht).")
     return found
 

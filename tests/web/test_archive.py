@@ -314,7 +314,7 @@ def test_edition_address_redirects_to_its_canonical_slug(world: World) -> None:
 
 
 def test_editions_not_sent_and_unknown_ids_are_german_404s(world: World) -> None:
-    for name in ("draft", "approved", "sending"):
+    for name in ("draft", "approved"):
         e = world.editions[name]
         for url in (f"/archiv/{e.id}", f"/archiv/{e.id}/{slugify(e.title)}"):
             html = world.text(url, 404)
@@ -322,6 +322,15 @@ def test_editions_not_sent_and_unknown_ids_are_german_404s(world: World) -> None
             assert "Diese Ausgabe gibt es im Archiv nicht" in visible(html)
             assert e.title not in html
     assert "Nicht gefunden" in visible(world.text("/archiv/999999", 404))
+
+
+def test_an_edition_being_sent_has_its_page_but_is_not_listed_yet(world: World) -> None:
+    """The mail's "Im Browser lesen" link works from the first mail of a long send on."""
+    e = world.editions["sending"]
+    page = world.text(f"/archiv/{e.id}/{slugify(e.title)}")
+    assert e.title in visible(page)
+    assert e.title not in world.text("/archiv/")
+    assert e.title not in world.text("/archiv/feed.atom")
 
 
 def test_html_in_comments_and_titles_is_sanitised(world: World) -> None:
