@@ -439,6 +439,8 @@ class Item:
     deadlines: tuple[Deadline, ...] = ()
     versions: tuple[ItemVersion, ...] = ()
     annotation: Annotation | None = None
+    # Every source that carried it (sightings), `source_id` (the first) first.
+    sources: tuple[str, ...] = ()
 
     @property
     def languages(self) -> tuple[str, ...]:

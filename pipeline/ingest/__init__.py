@@ -8,6 +8,7 @@
       |   NOT_MODIFIED → record success (no parsing: a 304 costs nothing)
       |   OK           → parse → normalize → classify        (per entry, pure)
       |                  → store.items.lookup → dedupe.decide (pure) → store.items.apply
+      |                    (items, versions, and a sighting of every entry by this source)
       |                  → record success
       | IngestReport (new, updated, unchanged, failed per source)
 

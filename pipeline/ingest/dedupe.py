@@ -17,6 +17,12 @@ Identity, in this order:
    another language version from the same institution published within
    `PROCEDURE_WINDOW`; anything else is a NEW item.
 An item that staff deleted is a tombstone: every match with it is SUPPRESSED.
+
+Every decision names the item it is about (`item_id`, or `join` for an item made
+earlier in the same batch), whoever brought that item first: the store records that
+this source carried it (a sighting), so a filter by source finds it under every
+source. Only a repeat of an identity within one batch names none; its first
+occurrence, from the same source, stands for it.
 """
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pipeline.model import (
     Annotation,
@@ -27,6 +29,7 @@ from pipeline.store.schema import (
     item_annotations,
     item_deadlines,
     item_references,
+    item_sightings,
     item_topics,
     item_versions,
     items,
@@ -41,6 +44,40 @@ def chunks(values: Collection[T]) -> Iterable[list[T]]:
     ordered = list(values)
     for i in range(0, len(ordered), _CHUNK):
         yield ordered[i : i + _CHUNK]
+
+
+def seen_in(source_ids: Collection[str] | Select[Any]) -> ColumnElement[bool]:
+    """Items that any of these sources carried (a sighting), not only the first one."""
+    ids = source_ids if isinstance(source_ids, Select) else list(source_ids)
+    return items.c.id.in_(
+        select(item_sightings.c.item_id).where(item_sightings.c.source_id.in_(ids))
+    )
+
+
+def record_sightings(conn: Connection, pairs: Iterable[tuple[int, str]], now: dt.datetime) -> None:
+    """Record that each source carried each item: new rows, or a later `last_seen`.
+
+    One bulk INSERT .. ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike).
+    """
+    rows = [
+        {"item_id": item_id, "source_id": source_id, "first_seen": now, "last_seen": now}
+        for item_id, source_id in sorted(set(pairs))
+    ]
+    if not rows:
+        return
+    key = [item_sightings.c.item_id, item_sightings.c.source_id]
+    upsert: Executable
+    if conn.dialect.name == "sqlite":
+        lite = sqlite.insert(item_sightings)
+        upsert = lite.on_conflict_do_update(
+            index_elements=key, set_={"last_seen": lite.excluded.last_seen}
+        )
+    else:
+        pg = postgresql.insert(item_sightings)
+        upsert = pg.on_conflict_do_update(
+            index_elements=key, set_={"last_seen": pg.excluded.last_seen}
+        )
+    conn.execute(upsert, rows)
 
 
 def html_text(fragment: str) -> str:
@@ -74,6 +111,7 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     refs: Mapping[int, list[str]] = defaultdict(list)
     deadlines: Mapping[int, list[Deadline]] = defaultdict(list)
     versions: Mapping[int, list[ItemVersion]] = defaultdict(list)
+    seen_by: Mapping[int, list[str]] = defaultdict(list)
     notes: dict[int, Annotation] = {}
     for chunk in chunks(ids):
         for t in conn.execute(
@@ -112,6 +150,12 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
                     content_hash=v.content_hash,
                 )
             )
+        for s in conn.execute(
+            select(item_sightings.c.item_id, item_sightings.c.source_id)
+            .where(item_sightings.c.item_id.in_(chunk))
+            .order_by(item_sightings.c.first_seen, item_sightings.c.source_id)
+        ):
+            seen_by[s.item_id].append(s.source_id)
         for a in conn.execute(
             select(item_annotations).where(item_annotations.c.item_id.in_(chunk))
         ):
@@ -145,6 +189,7 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             deadlines=tuple(deadlines[r.id]),
             versions=tuple(versions[r.id]),
             annotation=notes.get(r.id),
+            sources=tuple(dict.fromkeys([r.source_id, *seen_by[r.id]])),
         )
         for r in rows
     ]

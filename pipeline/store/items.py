@@ -4,6 +4,12 @@
 decisions for one fetched source in one transaction. An item whose status is
 `deleted` is a tombstone: it keeps its versions so the entry is recognised and
 never comes back.
+
+Every entry a source delivers leaves a sighting (item_sightings: item, source,
+first and last seen), whatever dedupe decided: a new item, an update, an unchanged
+entry, a duplicate of another source's item, or a match with a tombstone (which
+stays deleted). `items.source_id` is the first source; filters by source match
+any sighting.
 """
 
 from __future__ import annotations
@@ -31,7 +37,13 @@ from pipeline.model import (
     TopicOrigin,
 )
 from pipeline.store.base import wrap_errors
-from pipeline.store.item_rows import chunks, hydrate, refresh_search_text
+from pipeline.store.item_rows import (
+    chunks,
+    hydrate,
+    record_sightings,
+    refresh_search_text,
+    seen_in,
+)
 from pipeline.store.items_desk import Facets, InboxQuery, ItemDeskMixin, ItemPage
 from pipeline.store.schema import (
     item_deadlines,
@@ -146,6 +158,7 @@ class ItemsStore(ItemDeskMixin):
             fresh = [(n, c) for n, c in enumerate(changes) if c.kind is ChangeKind.NEW]
             created = _insert_new(conn, fresh, now)
             counts.new = len(created)
+            record_sightings(conn, _sightings(changes, created), now)
             for change in changes:
                 kind = change.kind
                 if kind is ChangeKind.ADD_VERSION:
@@ -207,7 +220,7 @@ class ItemsStore(ItemDeskMixin):
         if query.since is not None:
             stmt = stmt.where(items.c.published >= query.since)
         if query.source_id is not None:
-            stmt = stmt.where(items.c.source_id == query.source_id)
+            stmt = stmt.where(seen_in([query.source_id]))
         if query.topic is not None:
             stmt = stmt.where(
                 items.c.id.in_(
@@ -300,6 +313,25 @@ def _insert_new(
         if batch:
             conn.execute(insert(table), batch)
     return created
+
+
+def _sightings(changes: Sequence[ItemChange], created: dict[int, int]) -> list[tuple[int, str]]:
+    """(item id, source id) for every decision that names its item.
+
+    Only a repeat of an identity within one batch names none: its first occurrence,
+    from the same source, already leaves the sighting.
+    """
+    pairs = []
+    for n, change in enumerate(changes):
+        if change.kind is ChangeKind.NEW:
+            item_id: int | None = created[n]
+        elif change.join is not None:
+            item_id = created[change.join]
+        else:
+            item_id = change.item_id
+        if item_id is not None:
+            pairs.append((item_id, change.item.source_id))
+    return pairs
 
 
 def _version_row(item_id: int, it: NormalizedItem, now: dt.datetime) -> dict[str, Any]:

@@ -46,7 +46,13 @@ from pipeline.model import (
 )
 from pipeline.store.audit import entries, write_audit, write_audit_many
 from pipeline.store.base import wrap_errors
-from pipeline.store.item_rows import chunks, hydrate, refresh_search_text
+from pipeline.store.item_rows import (
+    chunks,
+    hydrate,
+    record_sightings,
+    refresh_search_text,
+    seen_in,
+)
 from pipeline.store.schema import (
     audit_log,
     item_annotations,
@@ -309,6 +315,7 @@ class ItemDeskMixin:
                     last_seen=now,
                 )
             )
+            record_sightings(conn, [(int(item_id), OWN_SOURCE_ID)], now)
             if topics:
                 conn.execute(
                     insert(item_topics),
@@ -363,12 +370,10 @@ def _ensure_own_source(conn: Connection, now: dt.datetime) -> None:
 
 def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [items.c.status.in_([s.value for s in q.statuses])]
-    if q.source_id:
-        where.append(items.c.id.in_(select(item_versions.c.item_id).where(
-            item_versions.c.source_id == q.source_id)))  # fmt: skip
+    if q.source_id:  # any source that carried the item, not only the first
+        where.append(seen_in([q.source_id]))
     if q.institution:
-        where.append(items.c.source_id.in_(select(sources.c.id).where(
-            sources.c.institution == q.institution)))  # fmt: skip
+        where.append(seen_in(select(sources.c.id).where(sources.c.institution == q.institution)))
     if q.topic:
         where.append(items.c.id.in_(select(item_topics.c.item_id).where(
             item_topics.c.topic_id == q.topic)))  # fmt: skip

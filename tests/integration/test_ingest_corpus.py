@@ -138,3 +138,38 @@ def test_source_health_is_shown(cli: Cli, corpus_file: Path) -> None:
     assert h["last_success"] is not None and h["last_error"] is None
     assert (h["consecutive_failures"], h["items"]) == (0, 20)
     assert h["url"].endswith("/feeds/ec-presscorner-en.xml")
+
+
+# Entries that repeat one of the same file's own entries (the rest of DUPLICATES repeat
+# another file's entries, and that file's source carries them just the same).
+SAME_FILE_REPEATS = {
+    "api/ft-search-horizon-page.json": 1,
+    "feeds/quirk-de-iso8859-1-zeit-2007.xml": 1,
+}
+
+
+def test_every_corpus_file_is_found_under_its_own_source(cli: Cli, corpus_file: Path) -> None:
+    # The files are fetched at once; whichever carries a shared entry first makes the item.
+    # Filtering by source must not depend on that: every file's entries are under its source.
+    cli.json("fetch", "--sources-file", str(corpus_file))
+    per_source: dict[str, set[int]] = {}
+    for path, (_, entries) in CORPUS_FILES.items():
+        sid = source_id(path)
+        found = cli.json("items", "--source", sid, "--limit", "5000")
+        assert all(sid in i["sources"] for i in found), path
+        assert len(found) == entries - SAME_FILE_REPEATS.get(path, 0), path
+        per_source[sid] = {i["id"] for i in found}
+    # The repeated files carry the very same items as the files they repeat.
+    items = source_id("feeds/ec-newsroom-cnect-dae-items-en.xml")
+    ascending = source_id("feeds/ec-newsroom-cnect-dae-items-en-ascending.xml")
+    assert per_source[ascending] == per_source[items]
+    trimmed = source_id("feeds/ecb-press-en-trimmed-2026-07-31.xml")
+    assert per_source[trimmed] < per_source[source_id("feeds/ecb-press-en.xml")]
+    one = source_id("feeds/ec-newsroom-cnect-dae-services-1item-en.xml")
+    assert per_source[one] < per_source[source_id("feeds/ec-newsroom-cnect-dae-services-en.xml")]
+    # Each item still has one first source, and "sources" lists it first.
+    everything = cli.json("items", "--limit", "5000")
+    assert len(everything) == DISTINCT_ITEMS
+    assert all(i["sources"][0] == i["source"] for i in everything)
+    shared = [i for i in everything if set(i["sources"]) == {items, ascending}]
+    assert len(shared) == 25

@@ -26,7 +26,7 @@ from pipeline.model import (
     TopicOrigin,
 )
 from pipeline.store import Store
-from pipeline.store.items import ItemQuery
+from pipeline.store.items import InboxQuery, ItemQuery
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 SRC_EN = Source(
@@ -67,7 +67,13 @@ def cls(*topics: tuple[str, float], relevance: float = 0.1) -> Classification:
     )
 
 
-def ingest(store: Store, items: list[NormalizedItem], institution: str = "European Commission"):
+def ingest(
+    store: Store,
+    items: list[NormalizedItem],
+    institution: str = "European Commission",
+    *,
+    now: dt.datetime = NOW,
+):
     incoming = [Incoming(i, cls(("industry", 0.7))) for i in items]
     known = store.items.lookup(
         {i.identity for i in items},
@@ -75,7 +81,7 @@ def ingest(store: Store, items: list[NormalizedItem], institution: str = "Europe
         {i.family for i in items if i.family},
     )
     changes = decide(incoming, known, institution=institution)
-    return changes, store.items.apply(changes, now=NOW)
+    return changes, store.items.apply(changes, now=now)
 
 
 MIGRATION_FILES = list(
@@ -215,3 +221,123 @@ def test_naive_datetimes_are_refused(ready: Store) -> None:
         ready.sources.record_success(
             "pc-en", now=dt.datetime(2026, 1, 1), next_try=NOW, etag=None, last_modified=None
         )
+
+
+# ---------------------------------------------------------------- sightings (migration 0009)
+
+SRC_MIRROR = Source(
+    "mirror", "Europe Direct mirror", "Europe Direct", "https://x.test/m", "en", SourceKind.FEED
+)
+
+
+def sightings(store: Store) -> dict[tuple[int, str], tuple[dt.datetime, dt.datetime]]:
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT item_id, source_id, first_seen, last_seen FROM item_sightings")
+        )
+        return {(r[0], r[1]): (_utc(r[2]), _utc(r[3])) for r in rows}
+
+
+def _utc(value: object) -> dt.datetime:
+    if isinstance(value, str):  # SQLite hands back text through a raw query
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def ids_for(store: Store, source_id: str) -> set[int]:
+    found = {i.id for i in store.items.list(ItemQuery(source_id=source_id))}
+    inbox = {i.id for i in store.items.search(InboxQuery(source_id=source_id)).items}
+    assert found == inbox, (found, inbox)  # the CLI's list and the desk's inbox agree
+    return found
+
+
+@pytest.mark.parametrize("same_identity", [True, False], ids=["same-guid", "same-link"])
+def test_an_entry_two_sources_carry_is_found_under_either(
+    ready: Store, same_identity: bool
+) -> None:
+    ready.sources.register([SRC_MIRROR], now=NOW)
+    ingest(ready, [norm(5), norm(6)])
+    # The mirror carries press release 5 too: the very same entry (a repeated file, same
+    # guid) or the same link under an identity of its own. It never had 6.
+    copy = norm(5, source="mirror")
+    if not same_identity:
+        copy = replace(copy, identity="guid:mirror-5", content_hash="mirror-hash")
+    changes, counts = ingest(ready, [copy])
+    expected = ChangeKind.UNCHANGED if same_identity else ChangeKind.DUPLICATE
+    assert [c.kind for c in changes] == [expected] and counts.new == 0
+    assert ready.items.count() == 2
+    by_family = {i.family: i.id for i in ready.items.list()}
+    five, six = by_family["IP/26/5"], by_family["IP/26/6"]
+    assert ids_for(ready, "pc-en") == {five, six}
+    assert ids_for(ready, "mirror") == {five}
+    assert ids_for(ready, "pc-de") == set()
+    # The first source stays "the" source; every source is listed, the first first.
+    item = ready.items.get(five)
+    assert (item.source_id, item.sources) == ("pc-en", ("pc-en", "mirror"))
+    assert ready.items.get(six).sources == ("pc-en",)
+    by_institution = ready.items.search(InboxQuery(institution="Europe Direct")).items
+    assert [i.id for i in by_institution] == [five]
+
+
+def test_sightings_are_refreshed_not_repeated(ready: Store) -> None:
+    ready.sources.register([SRC_MIRROR], now=NOW)
+    ingest(ready, [norm(5)])
+    ingest(ready, [norm(5, source="mirror")])
+    item_id = ready.items.list()[0].id
+    assert sightings(ready) == {(item_id, "pc-en"): (NOW, NOW), (item_id, "mirror"): (NOW, NOW)}
+    later = NOW + dt.timedelta(hours=2)
+    ingest(ready, [norm(5, source="mirror")], now=later)
+    ingest(ready, [norm(5, source="mirror")], now=later)  # a re-run changes nothing more
+    assert sightings(ready) == {(item_id, "pc-en"): (NOW, NOW), (item_id, "mirror"): (NOW, later)}
+    assert ready.items.count() == 1 and ready.items.count_versions() == 1
+
+
+def test_a_language_version_from_another_source_is_a_sighting_of_it(ready: Store) -> None:
+    ingest(ready, [norm(7)])
+    ingest(ready, [norm(7, language="de", source="pc-de")])
+    (item,) = ready.items.list()
+    assert item.sources == ("pc-en", "pc-de")
+    assert ids_for(ready, "pc-de") == ids_for(ready, "pc-en") == {item.id}
+
+
+def test_a_new_item_joined_in_the_same_batch_is_seen_once(ready: Store) -> None:
+    # Two languages of one press release in one feed: one item, one sighting.
+    ingest(ready, [norm(8), norm(8, language="de")])
+    (item,) = ready.items.list()
+    assert item.languages == ("de", "en") and item.sources == ("pc-en",)
+    assert list(sightings(ready)) == [(item.id, "pc-en")]
+
+
+def test_a_tombstone_seen_by_another_source_stays_deleted(ready: Store) -> None:
+    ready.sources.register([SRC_MIRROR], now=NOW)
+    ingest(ready, [norm(4)])
+    item_id = ready.items.list()[0].id
+    ready.items.set_status([item_id], ItemStatus.DELETED, now=NOW)
+    changes, counts = ingest(ready, [norm(4, source="mirror")])
+    assert [c.kind for c in changes] == [ChangeKind.SUPPRESSED] and counts.new == 0
+    assert ready.items.get(item_id).status is ItemStatus.DELETED
+    assert ids_for(ready, "mirror") == set() and ids_for(ready, "pc-en") == set()
+    assert ready.items.count() == 0 and ready.items.count(include_deleted=True) == 1
+    deleted = ready.items.list(ItemQuery(source_id="mirror", status=[ItemStatus.DELETED]))
+    assert [i.id for i in deleted] == [item_id]  # recorded, never revived
+
+
+def test_migration_backfills_sightings_from_items_and_versions(ready: Store) -> None:
+    import sqlalchemy as sa
+
+    ingest(ready, [norm(7), norm(9)])
+    ingest(ready, [norm(7, language="de", source="pc-de")])
+    by_family = {i.family: i.id for i in ready.items.list()}
+    seven, nine = by_family["IP/26/7"], by_family["IP/26/9"]
+    ready.downgrade("0008")
+    with ready.engine.begin() as conn:
+        assert not sa.inspect(conn).has_table("item_sightings")
+    ready.upgrade()
+    assert ready.is_current()
+    assert set(sightings(ready)) == {(seven, "pc-en"), (seven, "pc-de"), (nine, "pc-en")}
+    assert all(seen == (NOW, NOW) for seen in sightings(ready).values())
+    assert ids_for(ready, "pc-de") == {seven}
+    assert ready.items.get(seven).sources == ("pc-en", "pc-de")

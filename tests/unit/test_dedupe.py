@@ -139,3 +139,40 @@ def test_languages_in_one_batch_join_the_item_made_in_that_batch() -> None:
     changes = decide([Incoming(i, CL) for i in batch], known(), institution=EP)
     assert [c.kind for c in changes] == [ChangeKind.NEW, ChangeKind.ADD_VERSION]
     assert changes[1].join == 0
+
+
+def test_every_decision_names_its_item_so_the_source_is_recorded_as_carrying_it() -> None:
+    # The store records a sighting (this source carried that item) from the item each
+    # decision names: `item_id`, or `join` for an item made earlier in the same batch.
+    fam = KnownItem(7, "IP/26/7", ItemStatus.NEW, frozenset({"en"}), T0, EP)
+    gone = version("url:gone", item_id=9, status=ItemStatus.DELETED)
+    k = known(
+        versions=(
+            version("url:a", item_id=1),
+            version("guid:o:2", item_id=2, url="https://x/2"),
+            gone,
+        ),
+        families=(fam,),
+    )
+    batch = [
+        item("url:a"),  # the very entry another source brought first (a repeated file)
+        item("url:a"),  # ... twice in this feed: its first occurrence speaks for it
+        item("guid:s:2", url="https://x/2"),  # another source's entry, by its link
+        item("url:7en", family="IP/26/7"),  # the same press release again
+        item("url:7de", family="IP/26/7", lang="de"),  # another language of it
+        item("url:gone"),  # a tombstone: seen, and still suppressed
+        item("url:new", family="IP/26/8"),
+        item("url:new2", family="IP/26/8"),  # the same press release within this batch
+    ]
+    changes = decide([Incoming(i, CL) for i in batch], k, institution=EP)
+    assert [(c.kind, c.item_id, c.join) for c in changes] == [
+        (ChangeKind.UNCHANGED, 1, None),
+        (ChangeKind.DUPLICATE, None, None),
+        (ChangeKind.DUPLICATE, 2, None),
+        (ChangeKind.DUPLICATE, 7, None),
+        (ChangeKind.ADD_VERSION, 7, None),
+        (ChangeKind.SUPPRESSED, 9, None),
+        (ChangeKind.NEW, None, None),
+        (ChangeKind.DUPLICATE, None, 6),
+    ]
+    assert kinds([item("url:a", h="changed")], k) == [ChangeKind.UPDATE]

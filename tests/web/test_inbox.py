@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from pipeline.model import DocType, ItemStatus, TopicOrigin
+from pipeline.ingest.dedupe import Incoming, decide
+from pipeline.model import Classification, DocType, ItemStatus, NormalizedItem, TopicOrigin
 from pipeline.store import Store
 from tests.web.conftest import EP_EN, NOW, Desk, Seeded, add_item, visible
 
@@ -250,3 +251,40 @@ def test_doc_type_labels_cover_every_doc_type() -> None:
     from pipeline.web.formatting import DOC_TYPE_LABELS
 
     assert set(DOC_TYPE_LABELS) == set(DocType)
+
+
+def test_source_filter_finds_what_a_second_source_also_carried(
+    anna: Desk, items: Seeded, store: Store
+) -> None:
+    # The Parliament's feed carries the Commission's hydrogen press release too (the same
+    # entry: same link, same guid). It stays one item, and either source filter finds it.
+    hydrogen = store.items.get(items["hydrogen"])
+    version = hydrogen.versions[0]
+    entry = NormalizedItem(
+        source_id=EP_EN.id,
+        identity=version.identity,
+        title=version.title,
+        url=version.url,
+        summary_html=version.summary_html,
+        summary_text="Förderaufruf für Wasserstoff im Nahverkehr",
+        language=version.language,
+        published=hydrogen.published,
+        updated=None,
+        content_hash=version.content_hash,
+        family=None,
+    )
+    known = store.items.lookup({entry.identity}, {version.url or ""}, set())
+    changes = decide(
+        [Incoming(entry, Classification((), DocType.PRESS_RELEASE, (), (), 0.1))],
+        known,
+        institution=EP_EN.institution,
+    )
+    store.items.apply(changes, now=NOW)
+    assert store.items.count() == 3
+    for query, expected in (
+        ("source=ep-en", ["hydrogen", "call"]),
+        ("source=ec-de", ["hydrogen", "cohesion"]),
+        ("institution=European+Parliament", ["hydrogen", "call"]),
+    ):
+        html = anna.text(f"/desk/?{query}")
+        assert titles(html) == [store.items.get(items[n]).title for n in expected], query
