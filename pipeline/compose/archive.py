@@ -31,10 +31,10 @@ from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from pipeline.compose.render import (
     DigestDeadline,
     DigestItem,
-    _cut,
-    _deadlines,
-    _demote_headings,
-    _digest_item,
+    cut_at_word,
+    demote_headings,
+    digest_deadlines,
+    digest_item,
     headline,
     html_to_text,
     safe_href,
@@ -151,7 +151,7 @@ def archive_entry(edition: Edition, newsletter: Newsletter | None, tz: ZoneInfo)
         slug=slugify(edition.title),
         newsletter_id=edition.newsletter_id,
         newsletter_name=newsletter.name if newsletter else edition.newsletter_id,
-        title=_cut(_one_line(edition.title) or "(ohne Titel)", MAX_LIST_TITLE),
+        title=cut_at_word(_one_line(edition.title) or "(ohne Titel)", MAX_LIST_TITLE),
         sent_at=sent,
         sent_label=_date(sent.astimezone(tz).date(), "d. MMMM yyyy"),
         item_count=len(edition.item_ids),
@@ -178,14 +178,14 @@ def archived_edition(
         ArchivedSection(
             title,
             tuple(
-                ArchivedItem(i.id, _digest_item(i, "de", tz, day, topic_labels, sources, office))
+                ArchivedItem(i.id, digest_item(i, "de", tz, day, topic_labels, sources, office))
                 for i in section_items
             ),
         )
         for title, section_items in placed
     ]
     shown = [i for _, section_items in placed for i in section_items]
-    intro_html = _demote_headings(render_markdown(edition.intro))
+    intro_html = demote_headings(render_markdown(edition.intro))
     return ArchivedEdition(
         id=edition.id,
         slug=slugify(edition.title),
@@ -196,7 +196,7 @@ def archived_edition(
         sent_label=_date(day, "EEEE, d. MMMM yyyy"),
         intro_html=intro_html,
         intro_text=html_to_text(intro_html),
-        deadlines=tuple(_deadlines(shown, "de", day)),
+        deadlines=tuple(digest_deadlines(shown, "de", day)),
         sections=tuple(sections),
         changed_at=max([sent, *(last_change(i) for i in shown)]),
     )
@@ -264,7 +264,7 @@ def feed_entry(
 ) -> FeedEntry:
     placed = _placed(edition, items)
     sent = sent_time(edition)
-    intro_html = _demote_headings(render_markdown(edition.intro))
+    intro_html = demote_headings(render_markdown(edition.intro))
     return FeedEntry(
         id=edition.id,
         slug=slugify(edition.title),
@@ -305,7 +305,7 @@ def atom_feed(
         title = edition.title
         if edition.newsletter_name not in title:
             title = f"{edition.newsletter_name}: {title}"
-        entry.title(_cut(title, MAX_LIST_TITLE))
+        entry.title(cut_at_word(title, MAX_LIST_TITLE))
         entry.updated(edition.sent_at)
         entry.published(edition.sent_at)
         entry.link(href=url, rel="alternate", type="text/html")
@@ -320,7 +320,7 @@ def _summary(edition: FeedEntry) -> str:
     words = f"{count} {'Meldung' if count == 1 else 'Meldungen'}"
     if not count:
         return _one_line(edition.intro_text) or "Keine Meldungen."
-    return _cut(_one_line(f"{words}: " + " · ".join(edition.headlines)), 400)
+    return cut_at_word(_one_line(f"{words}: " + " · ".join(edition.headlines)), 400)
 
 
 def _entry_html(edition: FeedEntry, url: str) -> str:

@@ -1,10 +1,17 @@
 """One segment's digest as subject, plain text and HTML, rendered once for all its readers.
 
-    render_digest(edition, newsletter, sections, …)
+    render_digest(edition, newsletter, sections, …)             one segment (preview, tests)
+    DigestRenderer(edition, newsletter, …).render(sections, …)  each segment of a send
       → view model (German headlines, Babel dates, Fristen, comments as safe HTML and text)
       → templates/email/digest.{subject.txt,text.j2,html.j2} (Jinja2)
       → css-inline (the HTML's <style> into style attributes; @media rules stay)
       → RenderedDigest
+
+A DigestRenderer keeps what the segments of an edition share (item views, each block of
+the templates CSS-inlined once) and puts each segment's digest together from them; see
+its docstring for why that gives the same bytes as rendering the whole document.
+With a `web_url` (jobs.send: the edition's archive page) the digest starts with an
+"Im Browser lesen" link.
 
 What differs per reader is left as a placeholder that the mailer substitutes:
 
@@ -27,6 +34,7 @@ import datetime as dt
 import functools
 import html
 import re
+import secrets
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +47,7 @@ import css_inline
 from babel import Locale
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.curate.text import render_markdown
@@ -151,68 +160,268 @@ def render_digest(
     tz: ZoneInfo,
     today: dt.date,
     sources: Mapping[str, Source] = EMPTY,
+    web_url: str | None = None,
 ) -> RenderedDigest:
     """Render one segment's digest (sections in order; empty ones are left out).
 
-    `sources` (source id → Source) names each item's institution and source.
-    Raises InvalidInput when no section has an item.
+    `sources` (source id → Source) names each item's institution and source. `web_url`
+    (the edition's public archive page) adds the "Im Browser lesen" link at the top.
+    Raises InvalidInput when no section has an item. For many segments of one edition,
+    make one DigestRenderer and call its render() per segment: that is much faster.
     """
-    sections = [(title, list(items)) for title, items in segment_sections if items]
-    if not sections:
-        raise InvalidInput(
-            f"edition {edition.id}: this segment has no items; a digest without content"
-            " is never rendered (resolve_segments leaves such subscribers out)"
-        )
-    view_sections = tuple(
-        DigestSection(
-            title=_cut(title, MAX_HEADLINE),
-            items=tuple(
-                _digest_item(item, language, tz, today, topic_labels, sources, office)
-                for item in items
-            ),
-        )
-        for title, items in sections
+    renderer = DigestRenderer(
+        edition,
+        newsletter,
+        office=office,
+        branding=branding,
+        topic_labels=topic_labels,
+        tz=tz,
+        today=today,
+        sources=sources,
+        web_url=web_url,
     )
-    all_items = [item for _, items in sections for item in items]
-    deadlines = _deadlines(all_items, language, today)
-    headlines = [i.headline for s in view_sections for i in s.items]
-    title = " ".join(edition.title.split())
-    if newsletter.name not in title:
-        title = f"{newsletter.name}: {title}"
-    title = _cut(title, MAX_SUBJECT)
-    intro_html = _demote_headings(render_markdown(edition.intro))
-    context: dict[str, Any] = {
-        "edition": edition,
-        "newsletter": newsletter,
-        "office": office,
-        "branding": branding,
-        "palette": palette(branding),
-        "title": title,
-        "subject_lead": _subject_lead(title, headlines[0]),
-        "preheader": _preheader(headlines, len(deadlines)),
-        "date_label": _long_date(today),
-        "intro_html": intro_html,
-        "intro_text": html_to_text(intro_html),
-        "deadlines": deadlines,
-        "deadline_weeks": DEADLINE_WINDOW.days // 7,
-        "sections": view_sections,
-        "item_count": len(headlines),
-        "greeting": GREETING,
-        "preferences_url": PREFERENCES_URL,
-        "unsubscribe_url": UNSUBSCRIBE_URL,
-        "width": TEXT_WIDTH,
-    }
-    env = _environment()
-    subject = " ".join(env.get_template("digest.subject.txt").render(context).split())
-    text = env.get_template("digest.text.j2").render(context)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    raw_html = env.get_template("digest.html.j2").render(context)
-    inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
-    body = inliner.inline(raw_html)
-    # css-inline puts the kept @media rules first in <head>: the charset must come first.
-    charset = '<meta charset="utf-8">'
-    body = body.replace(charset, "", 1).replace("<head>", "<head>" + charset, 1)
-    return RenderedDigest(subject=subject, text=text, html=body)
+    return renderer.render(segment_sections, language=language)
+
+
+# a block of digest.html.j2 / digest.text.j2: (macro name, arguments…)
+_BlockKey = tuple[Any, ...]
+_OPEN: _BlockKey = ("fristen_open",)
+_CLOSE: _BlockKey = ("fristen_close",)
+
+
+class DigestRenderer:
+    """One edition's digest for each of its segments: what they share is rendered once.
+
+        render(sections, language)
+          → item views, per item and language, kept (Babel dates, Markdown comments)
+          → the blocks of digest.html.j2 and digest.text.j2 (Fristen box, Frist, section
+            heading, item) rendered once and kept, the HTML ones CSS-inlined in batches
+          → the skeleton (everything else) rendered and CSS-inlined once
+          → per segment: subject, preheader and item count, and the pieces joined
+
+    render_whole() is the reference: the whole document through Jinja2 and css-inline in
+    one go. render() returns the same bytes (tests/compose/test_renderer.py). It may: a
+    style rule reaches an element through that element and its ancestors only (the
+    stylesheet has no sibling, :first-child or :nth selectors), every block sits under the
+    same ancestors in every mail, and each block is inlined inside the real skeleton,
+    between marker comments that css-inline keeps and that are cut away afterwards.
+
+    A renderer belongs to one edition and one day; it is not thread-safe.
+    """
+
+    def __init__(
+        self,
+        edition: Edition,
+        newsletter: Newsletter,
+        *,
+        office: Office,
+        branding: Branding,
+        topic_labels: Mapping[str, str],
+        tz: ZoneInfo,
+        today: dt.date,
+        sources: Mapping[str, Source] = EMPTY,
+        web_url: str | None = None,
+    ) -> None:
+        self.edition = edition
+        self.office = office
+        self.topic_labels = topic_labels
+        self.tz = tz
+        self.today = today
+        self.sources = sources
+        title = " ".join(edition.title.split())
+        if newsletter.name not in title:
+            title = f"{newsletter.name}: {title}"
+        self.title = cut_at_word(title, MAX_SUBJECT)
+        intro_html = demote_headings(render_markdown(edition.intro))
+        self._shared: dict[str, Any] = {
+            "edition": edition,
+            "newsletter": newsletter,
+            "office": office,
+            "branding": branding,
+            "palette": palette(branding),
+            "title": self.title,
+            "date_label": _long_date(today),
+            "intro_html": intro_html,
+            "intro_text": html_to_text(intro_html),
+            "deadline_weeks": DEADLINE_WINDOW.days // 7,
+            "greeting": GREETING,
+            "preferences_url": PREFERENCES_URL,
+            "unsubscribe_url": UNSUBSCRIBE_URL,
+            "width": TEXT_WIDTH,
+            "web_url": safe_href(web_url),
+        }
+        self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
+        self._html: dict[_BlockKey, str] = {}
+        self._text: dict[_BlockKey, str] = {}
+        self._ready = False
+        self._whole_only = False  # css-inline lost a marker: render each segment whole
+
+    # -------------------------------------------------------- per segment
+
+    def render(self, segment_sections: Sequence[SectionInput], *, language: str) -> RenderedDigest:
+        """One segment's digest; the same bytes as render_whole()."""
+        sections, found = self._view(segment_sections, language)
+        if self._whole_only:
+            return self.render_whole(segment_sections, language=language)
+        context = self._segment_context(sections, found)
+        blocks: list[tuple[_BlockKey, _BlockKey]] = []  # (HTML key, text key)
+        if found:
+            blocks.append((_OPEN, _OPEN))
+            blocks += [(("deadline_block", d), ("deadline_block", d)) for d in found]
+            blocks.append((_CLOSE, _CLOSE))
+        for section in sections:
+            key = ("section_block", section.title)
+            blocks.append((key, key))
+            last = len(section.items) - 1
+            for n, item in enumerate(section.items):
+                blocks.append((("item_block", item, n == 0), ("item_block", item, n == last)))
+        try:
+            if not self._ready:
+                self._prepare()
+            self._inline_blocks([h for h, _ in blocks])
+        except _MarkerLost:  # never seen; if css-inline changes: the slow, sure way
+            self._whole_only = True
+            return self.render_whole(segment_sections, language=language)
+        html_blocks = [self._html[h] for h, _ in blocks]
+        a, b, c, d = self._html_skeleton
+        count = context["count_label"]
+        body = "".join([a, _html_text(context["preheader"]), b, _html_text(count), c])
+        body += "".join(html_blocks) + d
+        t0, t1, t2 = self._text_skeleton
+        text = "".join([t0, count, t1, *(self._text_block(k) for _, k in blocks), t2])
+        return RenderedDigest(subject=self._subject(context), text=_tidy_text(text), html=body)
+
+    def render_whole(
+        self, segment_sections: Sequence[SectionInput], *, language: str
+    ) -> RenderedDigest:
+        """The reference: the whole document through Jinja2 and css-inline at once."""
+        sections, found = self._view(segment_sections, language)
+        context = self._segment_context(sections, found)
+        env = _environment()
+        text = env.get_template("digest.text.j2").render(context)
+        raw_html = env.get_template("digest.html.j2").render(context)
+        return RenderedDigest(
+            subject=self._subject(context),
+            text=_tidy_text(text),
+            html=_fix_charset(_inliner().inline(raw_html)),
+        )
+
+    def _view(
+        self, segment_sections: Sequence[SectionInput], language: str
+    ) -> tuple[list[DigestSection], list[DigestDeadline]]:
+        """The segment's sections as view models, and its Fristen (in date order)."""
+        sections = []
+        found: list[DigestDeadline] = []
+        seen: set[int] = set()
+        for title, items in segment_sections:
+            views = []
+            for item in items:
+                view, upcoming = self._item(item, language)
+                views.append(view)
+                if item.id not in seen:
+                    seen.add(item.id)
+                    found += upcoming
+            if views:
+                sections.append(DigestSection(cut_at_word(title, MAX_HEADLINE), tuple(views)))
+        if not sections:
+            raise InvalidInput(
+                f"edition {self.edition.id}: this segment has no items; a digest without"
+                " content is never rendered (resolve_segments leaves such subscribers out)"
+            )
+        found.sort(key=lambda d: (d.date, d.headline))
+        return sections, found
+
+    def _item(self, item: Item, language: str) -> tuple[DigestItem, list[DigestDeadline]]:
+        known = self._items.get((item.id, language))
+        if known is not None and (known[0] is item or known[0] == item):
+            return known[1], known[2]
+        view = digest_item(
+            item, language, self.tz, self.today, self.topic_labels, self.sources, self.office
+        )
+        upcoming = _item_deadlines(item, language, self.today)
+        self._items[(item.id, language)] = (item, view, upcoming)
+        return view, upcoming
+
+    def _segment_context(
+        self, sections: Sequence[DigestSection], found: Sequence[DigestDeadline]
+    ) -> dict[str, Any]:
+        headlines = [i.headline for s in sections for i in s.items]
+        return {
+            **self._shared,
+            "subject_lead": _subject_lead(self.title, headlines[0]),
+            "preheader": _preheader(headlines, len(found)),
+            "count_label": _count_label(len(headlines)),
+            "deadlines": found,
+            "sections": sections,
+            "cut": "",
+        }
+
+    def _subject(self, context: Mapping[str, Any]) -> str:
+        return " ".join(_environment().get_template("digest.subject.txt").render(context).split())
+
+    # -------------------------------------------------------- once per renderer
+
+    def _prepare(self) -> None:
+        """Render the skeleton with markers where a segment's parts go, and inline it."""
+        marker = f"eudigest-{secrets.token_hex(8)}"
+        self._cut_html = f"<!--{marker}-cut-->"
+        preheader, count = f"{marker}-preheader", f"{marker}-count"
+        cut_text = f"[{marker}-cut]"
+        probe = {
+            **self._shared,
+            "subject_lead": "",
+            "preheader": preheader,
+            "count_label": count,
+            "deadlines": [],
+            "sections": [],
+        }
+        env = _environment()
+        self._html_module = env.get_template("digest.html.j2").make_module(
+            {**probe, "cut": Markup(self._cut_html)}  # noqa: S704 (our own marker)
+        )
+        self._text_module = env.get_template("digest.text.j2").make_module(
+            {**probe, "cut": cut_text}
+        )
+        raw = str(self._html_module)
+        self._raw_top, self._raw_bottom = _split(raw, self._cut_html, 2)
+        inlined = _fix_charset(_inliner().inline(raw))
+        a, rest = _split(inlined, preheader, 2)
+        b, rest = _split(rest, count, 2)
+        c, d = _split(rest, self._cut_html, 2)
+        self._html_skeleton = (a, b, c, d)
+        t0, rest = _split(str(self._text_module), count, 2)
+        t1, t2 = _split(rest, cut_text, 2)
+        self._text_skeleton = (t0, t1, t2)
+        self._ready = True
+
+    def _inline_blocks(self, keys: Sequence[_BlockKey]) -> None:
+        """CSS-inline the blocks not done yet, in one batch, inside the real skeleton."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._html]
+        if not missing:
+            return
+        rows = [k for k in missing if k[0] == "deadline_block"]
+        order = [k for k in missing if k[0] in ("section_block", "item_block")]
+        if rows or _OPEN in missing or _CLOSE in missing:
+            order = [_OPEN, *rows, _CLOSE, *order]  # a Frist only inside its box
+        cut = self._cut_html
+        probe = self._raw_top + cut + cut.join(map(self._html_source, order)) + cut
+        parts = _split(_inliner().inline(probe + self._raw_bottom), cut, len(order) + 2)
+        self._html.update(zip(order, parts[1:-1], strict=True))
+
+    def _html_source(self, key: _BlockKey) -> str:
+        return str(self._block(self._html_module, key))
+
+    def _text_block(self, key: _BlockKey) -> str:
+        found = self._text.get(key)
+        if found is None:
+            found = self._text[key] = str(self._block(self._text_module, key))
+        return found
+
+    @staticmethod
+    def _block(module: Any, key: _BlockKey) -> Any:
+        """A block of the template: key = (macro name, its arguments…)."""
+        name, *args = key
+        return getattr(module, name)(*args)
 
 
 # ---------------------------------------------------------------- per-reader parts
@@ -248,7 +457,7 @@ def personalize(
 # ---------------------------------------------------------------- items
 
 
-def _digest_item(
+def digest_item(
     item: Item,
     language: str,
     tz: ZoneInfo,
@@ -257,6 +466,8 @@ def _digest_item(
     sources: Mapping[str, Source],
     office: Office,
 ) -> DigestItem:
+    """One item as a reader sees it: headline and link in their language, German meta line
+    (institution, kind of document, date in `tz`), upcoming deadlines, the office's comment."""
     url, link_language = _link(item, language)
     source = sources.get(item.source_id)
     if source is not None:
@@ -279,7 +490,7 @@ def _digest_item(
     )
     annotation = item.annotation
     priority = annotation.priority if annotation else Priority.FYI
-    comment_html = _demote_headings(render_markdown(annotation.comment_md if annotation else ""))
+    comment_html = demote_headings(render_markdown(annotation.comment_md if annotation else ""))
     upcoming = sorted((d for d in item.deadlines if d.date >= today), key=lambda d: d.date)
     return DigestItem(
         headline=headline(item, language),
@@ -305,7 +516,7 @@ def headline(item: Item, language: str = "de") -> str:
         text = version.title
     else:
         text = own or (version.title if version else "") or item.title
-    return _cut(" ".join(text.split()) or "(ohne Titel)", MAX_HEADLINE)
+    return cut_at_word(" ".join(text.split()) or "(ohne Titel)", MAX_HEADLINE)
 
 
 def _link(item: Item, language: str) -> tuple[str | None, str]:
@@ -333,31 +544,41 @@ def _language_note(link_language: str, language: str) -> str:
     return f"Link führt zu einer {name}sprachigen Seite"
 
 
-def _deadlines(items: Sequence[Item], language: str, today: dt.date) -> list[DigestDeadline]:
+def digest_deadlines(items: Sequence[Item], language: str, today: dt.date) -> list[DigestDeadline]:
+    """The Fristen box: the items' deadlines from today up to DEADLINE_WINDOW, by date."""
+    found: list[DigestDeadline] = []
+    seen: set[int] = set()
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            found += _item_deadlines(item, language, today)
+    return sorted(found, key=lambda d: (d.date, d.headline))
+
+
+def _item_deadlines(item: Item, language: str, today: dt.date) -> list[DigestDeadline]:
     until = today + DEADLINE_WINDOW
     found = []
-    seen: set[tuple[int, dt.date, str]] = set()
-    for item in items:
-        for d in item.deadlines:
-            key = (item.id, d.date, d.kind.value)
-            if today <= d.date <= until and key not in seen:
-                seen.add(key)
-                found.append(
-                    DigestDeadline(
-                        date=d.date,
-                        date_label=_long_date(d.date),
-                        what=DEADLINE_LABELS[d.kind],
-                        headline=headline(item, language),
-                        url=_link(item, language)[0],
-                    )
+    seen: set[tuple[dt.date, str]] = set()
+    for d in item.deadlines:
+        key = (d.date, d.kind.value)
+        if today <= d.date <= until and key not in seen:
+            seen.add(key)
+            found.append(
+                DigestDeadline(
+                    date=d.date,
+                    date_label=_long_date(d.date),
+                    what=DEADLINE_LABELS[d.kind],
+                    headline=headline(item, language),
+                    url=_link(item, language)[0],
                 )
-    return sorted(found, key=lambda d: (d.date, d.headline))
+            )
+    return found
 
 
 # ---------------------------------------------------------------- text helpers
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_at_word(text: str, limit: int) -> str:
     """At most `limit` characters, cut at a word boundary, with "…"."""
     if len(text) <= limit:
         return text
@@ -368,6 +589,7 @@ def _cut(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—(") + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(value: dt.date, pattern: str) -> str:
     return str(format_date(value, pattern, locale=LOCALE))
 
@@ -386,14 +608,18 @@ def _subject_lead(title: str, first_headline: str) -> str:
         head = first_headline.split(" – ")[0]
         if 20 <= len(head) <= room:
             return head
-    return _cut(first_headline, room)
+    return cut_at_word(first_headline, room)
+
+
+def _count_label(count: int) -> str:
+    return f"{count} {'Meldung' if count == 1 else 'Meldungen'}"
 
 
 def _preheader(headlines: Sequence[str], deadlines: int) -> str:
     count = f"{len(headlines)} {'Meldung' if len(headlines) == 1 else 'Meldungen'}"
     if deadlines:
         count += f", {deadlines} {'Frist' if deadlines == 1 else 'Fristen'}"
-    return _cut(f"{count}: " + " · ".join(headlines), MAX_PREHEADER)
+    return cut_at_word(f"{count}: " + " · ".join(headlines), MAX_PREHEADER)
 
 
 def safe_href(url: str | None) -> str | None:
@@ -417,7 +643,7 @@ def _host(url: str | None) -> str:
 _HEADING_RE = re.compile(r"<(/?)h[1-6]>")
 
 
-def _demote_headings(clean_html: str) -> str:
+def demote_headings(clean_html: str) -> str:
     """Headings in staff Markdown become bold paragraphs: the mail's outline stays h1-h2-h3."""
     return _HEADING_RE.sub(lambda m: "</strong></p>" if m.group(1) else "<p><strong>", clean_html)
 
@@ -590,3 +816,49 @@ def _environment() -> Environment:
     )
     env.filters["wrap"] = _wrap
     return env
+
+
+@functools.lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+_CHARSET = '<meta charset="utf-8">'
+
+
+def _fix_charset(inlined: str) -> str:
+    """css-inline puts the kept @media rules first in <head>: the charset must come first."""
+    return inlined.replace(_CHARSET, "", 1).replace("<head>", "<head>" + _CHARSET, 1)
+
+
+def _tidy_text(text: str) -> str:
+    return _BLANK_LINES_RE.sub("\n\n", text).strip() + "\n"
+
+
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+
+
+def _html_text(value: str) -> str:
+    """`value` as css-inline writes it back as the text of an element of the body.
+
+    Jinja2 escapes it and css-inline parses that (HTML5: CR LF and CR become LF, NUL is
+    dropped) and serialises the text again (escaping &, <, > and the no-break space).
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return (
+        value.replace("&", "&amp;")
+        .replace("\xa0", "&nbsp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+class _MarkerLost(Exception):
+    """A marker of DigestRenderer did not come through Jinja2 and css-inline once each."""
+
+
+def _split(text: str, marker: str, parts: int) -> list[str]:
+    found = text.split(marker)
+    if len(found) != parts:
+        raise _MarkerLost(f"{marker!r}: found {len(found) - 1} times, not {parts - 1}")
+    return found

@@ -393,6 +393,7 @@ def _render(found: Edition, profile: Profile) -> RenderedDigest | None:
         sources={h.source.id: h.source for h in d.store.sources.health()},
         tz=d.tz,
         now=d.now(),
+        web_url=f"{base}/archiv/{found.id}" if (base := d.services.settings.base_url) else None,
     )
 
 

@@ -139,8 +139,11 @@ def render_for_profile(
     sources: Mapping[str, Source],
     tz: ZoneInfo,
     now: dt.datetime,
+    web_url: str | None = None,
 ) -> RenderedDigest | None:
-    """The digest this profile would get, with sample values; None when it gets nothing."""
+    """The digest this profile would get, with sample values; None when it gets nothing.
+
+    `web_url` is the edition's archive page ("Im Browser lesen"), as the sender links it."""
     newsletter = office.newsletter(edition.newsletter_id)
     if newsletter is None:
         return None
@@ -163,6 +166,7 @@ def render_for_profile(
         tz=tz,
         today=now.astimezone(tz).date(),
         sources=sources,
+        web_url=web_url,
     )
     return personalize(
         digest, greeting=greeting(""), preferences_url=SAMPLE_URL, unsubscribe_url=SAMPLE_URL

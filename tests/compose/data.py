@@ -47,6 +47,8 @@ BRANDING = Branding(
     logo_alt="Europabüro der Region Stuttgart",
 )
 NEWSLETTER = Newsletter(id="weekly", name="EU-Wochenbrief")
+# The edition's public archive page ("Im Browser lesen"), as jobs.send builds it.
+WEB_URL = "https://newsletter.region-stuttgart.example/archiv/47"
 OFFICE = Office(
     name="Europabüro der Region Stuttgart",
     newsletters=(NEWSLETTER,),
@@ -268,6 +270,7 @@ def render(
     edition: Edition = EDITION,
     office: Office = OFFICE,
     language: str = "de",
+    web_url: str | None = None,
 ) -> RenderedDigest:
     return render_digest(
         edition,
@@ -280,4 +283,5 @@ def render(
         tz=TZ,
         today=TODAY,
         sources=SOURCES,
+        web_url=web_url,
     )

@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.compose.render import palette
 from pipeline.model import Branding
-from tests.compose.data import OFFICE, PROFILES, render, segments
+from tests.compose.data import OFFICE, PROFILES, WEB_URL, render, segments
 
 
 def luminance(color: str) -> float:
@@ -51,7 +51,9 @@ def background_of(tag: Tag) -> str:
 
 
 def soup_for(profile: str, office: object = OFFICE) -> BeautifulSoup:
-    return BeautifulSoup(render(segments()[profile].sections, office=office).html, "html.parser")  # type: ignore[arg-type]
+    """The profile's digest with everything in it, the "Im Browser lesen" link too."""
+    digest = render(segments()[profile].sections, office=office, web_url=WEB_URL)  # type: ignore[arg-type]
+    return BeautifulSoup(digest.html, "html.parser")
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

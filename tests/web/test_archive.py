@@ -395,6 +395,33 @@ def test_archive_holds_nothing_personal(world: World, tmp_path: Path) -> None:
     assert "Wasserstoff-Straßenbahnen" in visible(pages[1])
 
 
+def test_the_mails_browser_link_opens_the_editions_archive_page(world: World) -> None:
+    store, services = world.store, world.services
+    email = "lesen@kommune-esslingen.de"
+    store.subscribers.add(
+        NewSubscriber(
+            email=email,
+            email_hash=hash_of(email),
+            profile=Profile(newsletters=("weekly",)),
+            consent_text="v1",
+            consent_at=NOW,
+        ),
+        now=NOW,
+    )
+    edition = make_edition(
+        store, "weekly", "Im Browser gelesen", [("Meldungen", [world.items["hydrogen"]])],
+        state=EditionState.APPROVED,
+    )  # fmt: skip
+    assert jobs.send(services, edition.id).sent == 1
+    [mail] = Outbox(services.settings.data_dir / "outbox").all()
+    url = f"{BASE}/archiv/{edition.id}"
+    assert mail.text.startswith(f"Im Browser lesen: {url}\n")
+    assert f'<a href="{url}"' in mail.html and ">Im Browser lesen</a>" in mail.html
+    moved = world.get(url.removeprefix(BASE), 301)
+    assert moved.location.endswith(f"/archiv/{edition.id}/im-browser-gelesen")
+    assert "Wasserstoff-Straßenbahnen" in visible(world.text(moved.location))
+
+
 def test_long_titles_and_headlines_render(world: World) -> None:
     # 1,000 characters without a space: an item title (no annotation); an edition title as
     # long as the schema allows on PostgreSQL (300), and 1,000 on SQLite
