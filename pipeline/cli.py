@@ -25,7 +25,7 @@ from pipeline import status as ops_status
 from pipeline.bootstrap import Services, build
 from pipeline.config import VERSION, Settings, load_dotenv_into
 from pipeline.curate import staff
-from pipeline.deliver.send import SendReport
+from pipeline.deliver.send import SendDueStopped, SendReport
 from pipeline.errors import (
     ConfigError,
     EditionNotFound,
@@ -863,7 +863,13 @@ def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Co
 
 
 def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    return _print_sends(jobs.send_due(services), args.json, out, err)
+    try:
+        reports = jobs.send_due(services)
+    except SendDueStopped as exc:  # the key is refused: what went before, then exit 2
+        if exc.reports:
+            _print_sends(exc.reports, args.json, out, err)
+        raise
+    return _print_sends(reports, args.json, out, err)
 
 
 def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err: Console) -> int:
@@ -1313,7 +1319,8 @@ def cmd_subscribers_purge(
 def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
     return {
         "id": i.id,
-        "source": i.source_id,
+        "source": i.source_id,  # the first source to carry it
+        "sources": list(i.sources or (i.source_id,)),  # every source that carried it
         "title": i.title,
         "url": i.url,
         "summary_html": i.summary_html,

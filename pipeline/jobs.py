@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import os
 import secrets
 from collections.abc import Sequence
@@ -17,14 +18,22 @@ from pipeline.compose.render import (
     GREETING,
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
+    DigestRenderer,
     RenderedDigest,
     greeting,
-    render_digest,
 )
 from pipeline.compose.segments import Segment
 from pipeline.deliver.batch import Recipient
 from pipeline.deliver.outbox import OutboxMailer
-from pipeline.deliver.send import BatchMailer, Envelope, SendReport, send_edition
+from pipeline.deliver.send import (
+    BatchMailer,
+    Envelope,
+    NotSendable,
+    SendDueStopped,
+    SendReport,
+    SendStopped,
+    send_edition,
+)
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
 from pipeline.model import (
@@ -41,6 +50,8 @@ from pipeline.model import (
 )
 from pipeline.store.deliveries import DeliveryState
 from pipeline.store.items import ItemQuery
+
+log = logging.getLogger("eudigest.jobs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +150,20 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
     started = services.clock()
     today = started.astimezone(settings.tz).date()
 
+    renderer = DigestRenderer(  # renders what the segments share once
+        edition,
+        newsletter,
+        office=office,
+        branding=office.branding,
+        topic_labels=labels,
+        tz=settings.tz,
+        today=today,
+        sources=sources,
+        web_url=f"{links.base_url}/archiv/{edition.id}",  # "Im Browser lesen"
+    )
+
     def render(segment: Segment) -> RenderedDigest:
-        return render_digest(
-            edition,
-            newsletter,
-            segment.sections,
-            office=office,
-            branding=office.branding,
-            topic_labels=labels,
-            language=segment.language,
-            tz=settings.tz,
-            today=today,
-            sources=sources,
-        )
+        return renderer.render(segment.sections, language=segment.language)
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
         now = services.clock()
@@ -184,7 +196,11 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
 
 
 def send_due(services: Services) -> list[SendReport]:
-    """cron: every scheduled edition whose time has come, and any interrupted send."""
+    """cron: every scheduled edition whose time has come, and any interrupted send.
+
+    When the backend refuses the key (SendStopped), no later edition is tried: raises
+    SendDueStopped naming the editions finished before it and the ones not tried.
+    """
     _require_schema(services)
     now = services.clock()
     due = [
@@ -194,7 +210,17 @@ def send_due(services: Services) -> list[SendReport]:
         )
         if e.state is EditionState.SENDING or (e.scheduled_at is not None and e.scheduled_at <= now)
     ]
-    return [send(services, e.id) for e in sorted(due, key=lambda e: e.id)]
+    reports: list[SendReport] = []
+    ordered = sorted(due, key=lambda e: e.id)
+    for n, edition in enumerate(ordered):
+        try:
+            reports.append(send(services, edition.id))
+        except NotSendable as exc:  # changed since listed (stopped, or sent by another run)
+            log.warning("send-due: edition %d skipped: %s", edition.id, exc)
+        except SendStopped as exc:  # the backend refuses the key: no edition can go now
+            untried = [e.id for e in ordered[n + 1 :]]
+            raise SendDueStopped(exc, done=reports, untried=untried) from exc
+    return reports
 
 
 def _require_schema(services: Services) -> None:

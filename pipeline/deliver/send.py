@@ -1,13 +1,14 @@
 """Send an approved edition exactly once per confirmed subscriber (ADR 0004).
 
-    APPROVED | SCHEDULED | SENDING ──transition──▶ SENDING
+    APPROVED | SCHEDULED | SENDING ──transition──▶ SENDING    (DRAFT, SENT: NotSendable)
     recover (claimed → queued, sending → unknown)
-    plan (subscriber, segment key) for everyone who receives something
+    plan (subscriber, segment key) for everyone who receives something, once per
+      edition: a resume (crash, staff "Erneut senden") sends only the ledger's rows
     claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
       ▸ per segment: start ▸ send_batch ▸ record
         transient failure (429, 5xx, no connection) ──▶ stop the run; rows stay queued
         halt (SendGrid 401/403: the key) ──▶ rows back to queued, raise SendStopped
-    nothing queued/claimed/sending any more ──▶ SENT
+    nothing queued/claimed/sending any more ──▶ SENT (sent_at: the first send's, kept)
 
 A permanent failure marks only that delivery failed: it never suppresses the address
 (only bounce, dropped and spam events of the Event Webhook do), so the next edition
@@ -23,16 +24,17 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import re
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from pipeline.compose.render import RenderedDigest
 from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
 from pipeline.deliver.batch import Batch, Recipient, RecipientResult
-from pipeline.errors import DeliveryError
+from pipeline.errors import DeliveryError, InvalidTransition
 from pipeline.model import Edition, EditionState, Subscriber
 from pipeline.store import Store
 from pipeline.store.deliveries import Delivery, DeliveryState, Outcome
@@ -52,15 +54,85 @@ class SendStopped(DeliveryError):
     """The backend refuses all sending (SendGrid 401/403): the run stopped, rows stay queued."""
 
     def __init__(self, edition_id: int, reason: str, counts: dict[str, int]) -> None:
-        queued = counts.get("queued", 0) + counts.get("claimed", 0)
-        super().__init__(
-            f"edition {edition_id}: sending stopped: {reason}. Sent so far "
-            f"{counts.get('sent', 0)}; {queued} still queued, none marked failed. "
-            f"Fix the configuration, then run `eudigest send {edition_id}` (or send-due) again.",
-            permanent=True,
-        )
+        reason = redact(reason)
         self.edition_id = edition_id
         self.reason = reason
+        self.sent = counts.get("sent", 0)
+        self.queued = counts.get("queued", 0) + counts.get("claimed", 0)
+        super().__init__(
+            f"edition {edition_id}: sending stopped: {reason}. Sent so far {self.sent}; "
+            f"{self.queued} still queued, none marked failed. Fix the configuration, then "
+            f"run `eudigest send {edition_id}` (or send-due) again.",
+            permanent=True,
+        )
+
+
+class SendDueStopped(SendStopped):
+    """`send-due` stopped at an edition the backend refused: the key is wrong for every
+    edition, so no later one is tried. Carries the reports of the editions done before;
+    its message is one line (the scheduler records it as the run's reason)."""
+
+    def __init__(
+        self, stopped: SendStopped, *, done: Sequence[SendReport], untried: Sequence[int]
+    ) -> None:
+        self.edition_id = stopped.edition_id
+        self.reason = stopped.reason
+        self.sent, self.queued = stopped.sent, stopped.queued
+        self.reports = list(done)
+        self.untried = list(untried)
+        parts = [
+            f"send-due stopped at edition {self.edition_id}: {self.reason}",
+            f"edition {self.edition_id}: sent so far {self.sent}, {self.queued} still queued, "
+            "none marked failed",
+        ]
+        if self.reports:
+            parts.append(
+                "finished before it: "
+                + _listed(
+                    f"edition {r.edition_id} (sent {r.sent}, failed {r.failed}, "
+                    f"unknown {r.unknown}{'' if r.finished else ', not finished'})"
+                    for r in self.reports
+                )
+            )
+        if self.untried:
+            which = "edition" if len(self.untried) == 1 else "editions"
+            parts.append(f"not tried: {which} {_listed(str(i) for i in self.untried)}")
+        parts.append("fix the configuration, then run `eudigest send-due` again")
+        DeliveryError.__init__(self, "; ".join(parts) + ".", permanent=True)
+
+
+class NotSendable(InvalidTransition):
+    """`send` of an edition that is not approved, scheduled or sending: nothing leaves."""
+
+    def __init__(self, edition_id: int, state: str) -> None:
+        super().__init__(edition_id, state, EditionState.SENDING.value)
+        if state == EditionState.DRAFT.value:
+            why = (
+                "is a draft (not approved, or its approval was withdrawn by reopening or "
+                "unscheduling it): approve it, then send or schedule it"
+            )
+        elif state == EditionState.SENT.value:
+            why = (
+                "was sent already and is never sent twice (unknown deliveries are sent again "
+                "from the desk: „Erneut senden“)"
+            )
+        else:
+            why = f"is {state}, and only an approved or scheduled edition can be sent"
+        self.args = (f"edition {edition_id} {why}; nothing was sent",)
+
+
+_KEY_LIKE = re.compile(r"SG\.[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]+)?")
+
+
+def redact(text: str) -> str:
+    """No API key in a message (SendGrid never echoes it; this holds if a proxy does)."""
+    return _KEY_LIKE.sub("SG.***", text)
+
+
+def _listed(parts: Iterable[str], limit: int = 10) -> str:
+    shown = list(parts)
+    more = len(shown) - limit
+    return ", ".join(shown[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +179,21 @@ def send_edition(
     envelope: Envelope,
     batch_size: int = 1000,
 ) -> SendReport:
-    """Send (or resume sending) an edition; returns the ledger's counts for it."""
-    edition = store.editions.transition(
-        edition_id,
-        from_states=SENDABLE,
-        to_state=EditionState.SENDING,
-        actor=ACTOR,
-        now=now(),
-    )
+    """Send (or resume sending) an edition; returns the ledger's counts for it.
+
+    The audience is planned once per edition: a resumed send (after a crash, or after
+    staff queued unknown deliveries again) sends only the rows already in the ledger.
+    """
+    try:
+        edition = store.editions.transition(
+            edition_id,
+            from_states=SENDABLE,
+            to_state=EditionState.SENDING,
+            actor=ACTOR,
+            now=now(),
+        )
+    except InvalidTransition as exc:
+        raise NotSendable(edition_id, exc.from_state) from None
     requeued, unknown = store.deliveries.recover(edition_id, now=now())
     if requeued or unknown:
         log.warning(
@@ -126,11 +205,13 @@ def send_edition(
     segments = _segments(store, edition)
     by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
     people = {s.id: s for seg in segments for s in seg.subscribers}
-    store.deliveries.plan(
+    planned = store.deliveries.plan(
         edition_id,
         [(sid, segment_key(seg.key)) for sid, seg in by_subscriber.items()],
         now=now(),
-    )
+    )  # changes nothing when the edition was planned before: its ledger is the audience
+    if planned:
+        log.debug("edition %d: %d deliveries planned", edition_id, planned)
     # Claims come in segment order, so a segment's rendering is needed for a short while
     # only: keep the last few (100,000 readers make ~20,000 segments of ~70 KB each).
     rendered: OrderedDict[SegmentKey, RenderedDigest] = OrderedDict()
@@ -176,14 +257,8 @@ def send_edition(
     counts = _counts(store, edition_id)
     finished = not (counts["queued"] or counts["claimed"] or counts["sending"])
     if finished:
-        store.editions.transition(
-            edition_id,
-            from_states=(EditionState.SENDING,),
-            to_state=EditionState.SENT,
-            actor=ACTOR,
-            now=now(),
-            sent_at=now(),
-        )
+        # sent_at stays the first completed send's; a resend's end is an audit entry
+        store.editions.finish_sending(edition_id, actor=ACTOR, now=now())
     return SendReport(
         sent=counts["sent"],
         failed=counts["failed"],

@@ -1,6 +1,7 @@
 """The delivery ledger: exactly one row per (edition, subscriber), and who may send it.
 
-plan      insert missing rows as queued                      (idempotent: unique key)
+plan      insert the rows as queued, once per edition       (marks the edition planned in
+          the same transaction: a resumed send never widens the audience)
 recover   claimed → queued (the request never left)          (after a crash)
           sending → unknown (it may have left: staff decide, never resent silently)
 claim     queued → claimed, with this sender's token          (conditional UPDATE:
@@ -83,8 +84,27 @@ class DeliveriesStore:
         self._engine = engine
 
     def plan(self, edition_id: int, rows: Sequence[tuple[int, str]], *, now: dt.datetime) -> int:
-        """Queue (subscriber id, segment key) pairs not yet in the ledger; returns how many."""
+        """Queue (subscriber id, segment key) pairs, once per edition; returns how many.
+
+        The first plan of an edition inserts its rows and marks the edition planned in the
+        same transaction (a crash while planning leaves neither, so the next run plans it
+        whole). Every later call changes nothing: a resumed send, after a crash or after
+        staff queued unknown rows again, sends to the audience of the first plan and never
+        to someone who confirmed since.
+        """
         with wrap_errors("planning deliveries"), self._engine.begin() as conn:
+            marked = conn.execute(
+                update(editions)
+                .where(editions.c.id == edition_id, editions.c.planned_at.is_(None))
+                .values(planned_at=now)
+            ).rowcount
+            if marked != 1:
+                if (
+                    conn.execute(select(editions.c.id).where(editions.c.id == edition_id)).first()
+                    is None
+                ):
+                    raise EditionNotFound(edition_id)
+                return 0  # planned before: the ledger is the audience
             known = set(
                 conn.execute(
                     select(deliveries.c.subscriber_id).where(deliveries.c.edition_id == edition_id)
@@ -106,6 +126,16 @@ class DeliveriesStore:
             for start in range(0, len(fresh), 1000):
                 conn.execute(insert(deliveries), fresh[start : start + 1000])
             return len(fresh)
+
+    def planned(self, edition_id: int) -> bool:
+        """Whether the edition's ledger was planned (its audience is fixed)."""
+        with wrap_errors("reading editions"), self._engine.connect() as conn:
+            found = conn.execute(
+                select(editions.c.planned_at).where(editions.c.id == edition_id)
+            ).first()
+        if found is None:
+            raise EditionNotFound(edition_id)
+        return found[0] is not None
 
     def recover(self, edition_id: int, *, now: dt.datetime) -> tuple[int, int]:
         """After a crash: claimed rows go back to the queue, sending rows become unknown."""
@@ -190,6 +220,9 @@ class DeliveriesStore:
             rows = conn.execute(
                 select(deliveries)
                 .where(
+                    # edition and state find the few claimed rows through
+                    # ix_deliveries_edition_state; no index on claim_token is needed
+                    deliveries.c.edition_id == edition_id,
                     deliveries.c.claim_token == token,
                     deliveries.c.state == DeliveryState.CLAIMED.value,
                 )

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, StaleEdit
 from pipeline.model import AuditEntry, Edition, EditionSection, EditionState
@@ -351,6 +351,45 @@ class EditionsStore:
             write_audit(
                 conn, now, actor, f"edition.{to_state.value}", edition_id=edition_id, detail=detail
             )
+            return _load(conn, edition_id)
+
+    def finish_sending(self, edition_id: int, *, actor: str, now: dt.datetime) -> Edition:
+        """Sending → sent (already sent: nothing changes). `sent_at` keeps the time of the
+        first completed send; the end of a later resend is an audit entry of its own."""
+        with wrap_errors(f"finishing edition {edition_id}"), self._engine.begin() as conn:
+            before = conn.execute(
+                select(editions.c.sent_at).where(editions.c.id == edition_id)
+            ).first()
+            result = conn.execute(
+                update(editions)
+                .where(
+                    editions.c.id == edition_id,
+                    editions.c.state == EditionState.SENDING.value,
+                )
+                .values(
+                    state=EditionState.SENT.value,
+                    version=editions.c.version + 1,
+                    updated_at=now,
+                    sent_at=func.coalesce(
+                        editions.c.sent_at, literal(now, editions.c.sent_at.type)
+                    ),
+                )
+            )
+            if result.rowcount != 1:
+                current = _state(conn, edition_id)  # EditionNotFound
+                if current is not EditionState.SENT:
+                    raise InvalidTransition(edition_id, current.value, EditionState.SENT.value)
+                return _load(conn, edition_id)  # another sender finished it
+            resend = before is not None and before[0] is not None
+            detail = (
+                "Erneuter Versand abgeschlossen; das Versanddatum bleibt das des ersten Versands."
+                if resend
+                else ""
+            )
+            write_audit(
+                conn, now, actor, f"edition.{EditionState.SENT.value}", edition_id=edition_id,
+                detail=detail,
+            )  # fmt: skip
             return _load(conn, edition_id)
 
     # ------------------------------------------------------------ internals

@@ -143,6 +143,19 @@ item_versions = Table(
     Index("ix_item_versions_url", "url"),
 )
 
+# Which sources carried an item (migration 0009): one row per item and source, refreshed by
+# every ingest that sees the entry, also when another source's version already holds it.
+# items.source_id stays the first source; filters by source match any sighting.
+item_sightings = Table(
+    "item_sightings",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), primary_key=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Index("ix_item_sightings_source_id", "source_id"),
+)
+
 item_topics = Table(
     "item_topics",
     metadata,
@@ -233,7 +246,10 @@ editions = Table(
     Column("approved_by", String(100)),
     Column("approved_at", UTCDateTime),
     Column("scheduled_at", UTCDateTime),
-    Column("sent_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),  # the first completed send; a resend keeps it
+    # When its delivery ledger was planned (migration 0008): set in the transaction that
+    # inserts the rows, so an edition's audience is fixed once, never widened on resume.
+    Column("planned_at", UTCDateTime),
     Index("ix_editions_newsletter_id", "newsletter_id"),
     Index("ix_editions_state", "state"),
 )

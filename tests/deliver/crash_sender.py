@@ -4,7 +4,8 @@
 
 POINT: `mail` (after the N-th .eml is written), `start` (the N-th call of
 deliveries.start, before it commits), `started` (right after the N-th start
-committed, before the request). Settings come from the environment (EUDIGEST_*).
+committed, before the request), `plan` (inside the planning transaction, after its
+N-th insert of ledger rows, before it commits). Settings come from the environment (EUDIGEST_*).
 """
 
 from __future__ import annotations
@@ -52,6 +53,20 @@ def main() -> None:
     outbox = settings.data_dir / "outbox"
     if point == "mail":
         services.mailer = KillingOutbox(outbox, after=n)
+    elif point == "plan":
+        import sqlalchemy as sa
+
+        services.mailer = OutboxMailer(outbox)
+        inserts = 0
+
+        def after_insert(*args: Any) -> None:
+            nonlocal inserts
+            if str(args[2]).lstrip().upper().startswith("INSERT INTO DELIVERIES"):
+                inserts += 1
+                if inserts >= n:
+                    _die()
+
+        sa.event.listen(services.store.engine, "after_cursor_execute", after_insert)
     else:
         services.mailer = OutboxMailer(outbox)
         deliveries = services.store.deliveries

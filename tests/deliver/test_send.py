@@ -196,9 +196,10 @@ def test_pending_unsubscribed_and_suppressed_subscribers_get_nothing(
 def test_a_subscriber_who_leaves_mid_send_is_skipped(services: Services, outbox: Outbox) -> None:
     three_profiles(services)
     edition_id, _ = make_edition(services)
-    # planned by a first run that stopped before claiming; then the reader unsubscribed
-    leaver = services.store.subscribers.confirmed_for("weekly")[0]
-    services.store.deliveries.plan(edition_id, [(leaver.id, "de-old")], now=NOW)
+    # planned by a first run that stopped before claiming; then a reader unsubscribed
+    readers = services.store.subscribers.confirmed_for("weekly")
+    services.store.deliveries.plan(edition_id, [(s.id, "de-old") for s in readers], now=NOW)
+    leaver = readers[0]
     services.store.subscribers.unsubscribe(leaver.id, None, now=NOW)
 
     report = jobs.send(services, edition_id)
@@ -277,6 +278,7 @@ def crash(
 @pytest.mark.parametrize(
     ("point", "n", "unknown"),
     [
+        ("plan", 1, 0),  # killed inside the planning transaction: the next run plans whole
         ("start", 1, 0),  # killed before the first batch went to sending: nothing left
         ("start", 3, 0),  # two batches done, the third claimed: it goes back to the queue
         ("started", 2, 2),  # batch 2 committed as sending, request never left: unknown
@@ -299,6 +301,9 @@ def test_killed_sender_resumes_without_a_duplicate(
     crash(settings, tmp_path, edition_id, 2, point, n)
     before = per_address(outbox)
     assert services.store.editions.get(edition_id).state is EditionState.SENDING
+    if point == "plan":  # nothing of the plan was committed, nor the mark
+        assert not services.store.deliveries.planned(edition_id)
+        assert sum(services.store.deliveries.counts(edition_id).values()) == 0
 
     report = jobs.send(services, edition_id, batch_size=2)
 
