@@ -166,15 +166,15 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         return renderer.render(segment.sections, language=segment.language)
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        now = services.clock()
+        manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
         return Recipient(
             subscriber.email,
             substitutions={
                 GREETING: greeting(subscriber.name),
-                PREFERENCES_URL: links.manage(subscriber, now=now),
-                UNSUBSCRIBE_URL: links.unsubscribe(subscriber, now=now),
+                PREFERENCES_URL: manage,
+                UNSUBSCRIBE_URL: unsubscribe,
             },
-            headers=list_unsubscribe_headers(settings, office, subscriber, now=now, links=links),
+            headers=list_unsubscribe_headers(settings, office, subscriber, url=unsubscribe),
         )
 
     return send_edition(

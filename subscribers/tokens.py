@@ -274,6 +274,13 @@ class Links:
     def unsubscribe(self, subscriber: Subscriber, *, now: dt.datetime) -> str:
         return f"{self.base_url}{UNSUBSCRIBE_PATH}{self.tokens.manage_token(subscriber, now=now)}"
 
+    def manage_and_unsubscribe(
+        self, subscriber: Subscriber, *, now: dt.datetime
+    ) -> tuple[str, str]:
+        """Both links of one mail, signed once (the sender makes them for every recipient)."""
+        token = self.tokens.manage_token(subscriber, now=now)
+        return f"{self.base_url}{MANAGE_PATH}{token}", f"{self.base_url}{UNSUBSCRIBE_PATH}{token}"
+
 
 def subscriber_for(store: Store, tokens: Tokens, token: str, *, now: dt.datetime) -> Subscriber:
     """The subscriber a manage link (preferences, unsubscribe) belongs to; TokenInvalid else."""

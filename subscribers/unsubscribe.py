@@ -43,15 +43,17 @@ def list_unsubscribe_headers(
     *,
     now: dt.datetime | None = None,
     links: Links | None = None,
+    url: str | None = None,
 ) -> dict[str, str]:
     """The RFC 2369 / RFC 8058 headers for one subscriber's mail.
 
     Needs EUDIGEST_SECRET_KEY and EUDIGEST_BASE_URL (ConfigError otherwise), unless
-    `links` is given. The URL must be https in production (RFC 8058 requires it).
+    `links` or the subscriber's unsubscribe `url` is given. The URL must be https in
+    production (RFC 8058 requires it).
     """
-    links = links or Links.from_settings(settings)
-    when = now or dt.datetime.now(dt.UTC)
-    url = links.unsubscribe(subscriber, now=when)
+    if url is None:
+        links = links or Links.from_settings(settings)
+        url = links.unsubscribe(subscriber, now=now or dt.datetime.now(dt.UTC))
     mailbox = office.reply_to or office.sender_email
     mailto = f"mailto:{quote(mailbox, safe='@')}?subject=unsubscribe"
     return {

@@ -124,6 +124,17 @@ def test_links_are_absolute_and_need_key_and_address() -> None:
         Links(Tokens(SECRET), None)
 
 
+def test_both_links_of_a_mail_share_one_signed_token_that_opens_the_subscriber() -> None:
+    links = Links(Tokens(SECRET), "https://newsletter.region-stuttgart.de")
+    manage, unsubscribe = links.manage_and_unsubscribe(BERND, now=NOW)
+    assert manage == links.manage(BERND, now=NOW)
+    assert unsubscribe == links.unsubscribe(BERND, now=NOW)
+    token = manage.rsplit("/", 1)[1]
+    assert unsubscribe.endswith("/abo/abmelden/" + token)
+    claim = links.tokens.read_manage(token, now=NOW)
+    assert (claim.subscriber_id, claim.token_version) == (BERND.id, BERND.token_version)
+
+
 def test_the_keyed_hash_of_an_ip_address_depends_on_the_secret() -> None:
     a, b = Tokens(SECRET), Tokens("another-secret-0123456789abcdefghijklmnopq")
     assert a.keyed_hash("192.0.2.10") == a.keyed_hash("192.0.2.10")
