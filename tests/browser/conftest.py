@@ -9,6 +9,7 @@ storage) and page (`page`), whose console errors fail the test at teardown.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import (
@@ -151,10 +153,10 @@ class LiveDesk:
         return self.services.store
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[LiveDesk]:
-    folder = tmp_path_factory.mktemp("live")
-    settings = settings_for(folder)
+def serve_copy(folder: Path, corpus_db: Path, **changes: Any) -> Iterator[LiveDesk]:
+    """The desk over a copy of the corpus database in `folder`; `changes` replace settings
+    (e.g. base_url for modules that send mail)."""
+    settings = dataclasses.replace(settings_for(folder), **changes)
     target = settings.data_dir / "eudigest.db"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(corpus_db, target)
@@ -170,6 +172,11 @@ def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[
         thread.join(timeout=10)
         server.server_close()
         services.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[LiveDesk]:
+    yield from serve_copy(tmp_path_factory.mktemp("live"), corpus_db)
 
 
 # ---------------------------------------------------------------- the browser

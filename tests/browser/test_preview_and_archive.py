@@ -10,22 +10,17 @@ preview and the archive page go to test-artifacts/.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from pipeline import curate, jobs
-from pipeline.bootstrap import build
 from pipeline.model import EditionState
 from pipeline.store.subscribers import NewSubscriber, Profile
-from pipeline.web import create_app
 from subscribers.addresses import hash_of
-from tests.browser.conftest import LiveDesk, flash, item_id, login, settings_for
+from tests.browser.conftest import LiveDesk, flash, item_id, login, serve_copy
 from tests.browser.test_desk_flow import BELGIUM_RRF, STATE_AID_GUIDANCE, SWEDEN_RRF
 from tests.subscribers.conftest import Outbox
 
@@ -37,22 +32,7 @@ BASE = "https://newsletter.region-stuttgart.example"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[LiveDesk]:
     """The desk over a copy of the corpus database, with a public base URL (mail links)."""
-    folder = tmp_path_factory.mktemp("live-archive")
-    settings = dataclasses.replace(settings_for(folder), base_url=BASE)
-    target = settings.data_dir / "eudigest.db"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(corpus_db.read_bytes())
-    services = build(settings)
-    server = make_server("127.0.0.1", 0, create_app(settings, services), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="archive-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveDesk(f"http://127.0.0.1:{server.server_port}", services)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        services.close()
+    yield from serve_copy(tmp_path_factory.mktemp("live-archive"), corpus_db, base_url=BASE)
 
 
 def test_preview_test_send_and_the_archive(page: Page, live: LiveDesk, artifacts: Path) -> None:
