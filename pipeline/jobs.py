@@ -226,8 +226,8 @@ def send_due(services: Services) -> list[SendReport]:
 def _require_schema(services: Services) -> None:
     try:
         ready = services.store.is_initialised()
-    except StoreError as exc:
-        raise ConfigError(f"cannot open the database: {exc}") from exc
+    except StoreError as exc:  # perhaps only for now: the scheduler may retry this one
+        raise StoreError(f"cannot open the database: {exc}") from exc
     if not ready:
         raise ConfigError("the database has no schema yet: run `eudigest init` first")
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+EXIT_NO_RETRY = 3  # failed, and retrying is pointless (configuration, a refused key)
 RESULT_PREFIX = "RESULT "
 
 
@@ -65,6 +66,14 @@ def summary(result: Any) -> str:
     return type(result).__name__
 
 
+def _retry_is_futile(exc: BaseException) -> bool:
+    """Errors a retry minutes later cannot fix: wrong configuration, a refused API key."""
+    from pipeline.deliver.send import SendStopped
+    from pipeline.errors import ConfigError
+
+    return isinstance(exc, ConfigError | SendStopped)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _CURRENT
     p = argparse.ArgumentParser(prog="pipeline.scheduler.child")
@@ -89,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = fn(services)
         else:
             result = fn()
-    except Exception:
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
-        return 1
+        return EXIT_NO_RETRY if _retry_is_futile(exc) else 1
     finally:
         if services is not None:
             services.close()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.errors import StoreError
-from pipeline.scheduler.child import RESULT_PREFIX
+from pipeline.scheduler.child import EXIT_NO_RETRY, RESULT_PREFIX
 from pipeline.scheduler.cronfile import CronFile, CronJob
 from pipeline.store import Store
 from pipeline.store.runs import JobRun
@@ -59,6 +59,7 @@ class ExecResult:
     outcome: str  # ok | failed | timeout | interrupted
     detail: str
     log: str = ""  # what the child wrote on stderr (a traceback when it failed)
+    retry: bool = True  # False: a failure retrying cannot fix (configuration, refused key)
 
 
 class Executor(Protocol):
@@ -142,7 +143,8 @@ class ProcessExecutor:
                 return ExecResult("interrupted", f"stopped by {name} at shutdown; released", err)
             return ExecResult("failed", f"killed by {name}", err)
         lines = [line for line in err.splitlines() if line.strip()]
-        return ExecResult("failed", lines[-1][:500] if lines else f"exit {proc.returncode}", err)
+        detail = lines[-1][:500] if lines else f"exit {proc.returncode}"
+        return ExecResult("failed", detail, err, retry=proc.returncode != EXIT_NO_RETRY)
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -240,7 +242,9 @@ class Runner:
         started = time.monotonic()
         result = self.execute(job, key, scheduled_for, self.stop)
         retries = 0
-        while result.outcome in ("failed", "timeout") and retries < job.retry.limit:
+        while (
+            result.outcome in ("failed", "timeout") and result.retry and retries < job.retry.limit
+        ):
             retries += 1
             delay = job.retry.delay(retries)
             log.warning(
@@ -256,6 +260,8 @@ class Runner:
                 break
             self._write(lambda: self.store.runs.attempt(run.id, lease_until=self._lease(job, 0)))
             result = self.execute(job, key, scheduled_for, self.stop)
+        if result.outcome == "failed" and not result.retry and job.retry.limit:
+            result = replace(result, detail=result.detail + " (not retried: fix it, then run again)")
         elapsed = time.monotonic() - started
         if result.outcome == "ok":
             log.info("job %s %s: ok in %.1f s: %s", job.id, key, elapsed, result.detail)

@@ -77,6 +77,30 @@ def test_a_job_that_raises_is_recorded_with_its_traceback_and_the_others_run(
     assert [t[3] for t in ticks(tmp_path)] == ["boom", "tick"]
 
 
+@pytest.mark.parametrize(
+    ("job", "runs"),
+    [("boom", 3), ("misconfigured", 1)],  # a RuntimeError is retried; a ConfigError is not
+)
+def test_retries_are_spent_only_on_failures_a_retry_can_fix(
+    db: tuple[Store, str], tmp_path: Path, job: str, runs: int
+) -> None:
+    store, url = db
+    text = one_job(
+        "*/5 * * * *",
+        job=f"tests.scheduler.testjobs:{job}",
+        id=job,
+        extra="retry: {limit: 2, backoff: 1}",
+    )
+    execute = ProcessExecutor(child_environ(tmp_path, url))
+    clock = Clock(utc(2026, 11, 25, 8, 30, 1))
+    Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due(job)
+    [run] = store.runs.list()
+    assert run.outcome == "failed"
+    assert [t[3] for t in ticks(tmp_path)] == [job] * runs
+    assert run.detail is not None
+    assert run.detail.endswith("(not retried: fix it, then run again)") is (runs == 1)
+
+
 def test_a_hanging_job_is_killed_at_its_timeout(db: tuple[Store, str], tmp_path: Path) -> None:
     store, url = db
     text = one_job(

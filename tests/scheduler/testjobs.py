@@ -43,3 +43,11 @@ def slow() -> str:
     time.sleep(1.5)
     _mark("slow-done")
     return "slow done"
+
+
+def misconfigured() -> None:
+    """Fails the way a wrong setting fails: retrying minutes later cannot help."""
+    from pipeline.errors import ConfigError
+
+    _mark("misconfigured")
+    raise ConfigError("SENDGRID_API_KEY: refused by the backend")
