@@ -261,7 +261,9 @@ class Runner:
             self._write(lambda: self.store.runs.attempt(run.id, lease_until=self._lease(job, 0)))
             result = self.execute(job, key, scheduled_for, self.stop)
         if result.outcome == "failed" and not result.retry and job.retry.limit:
-            result = replace(result, detail=result.detail + " (not retried: fix it, then run again)")
+            result = replace(
+                result, detail=result.detail + " (not retried: fix it, then run again)"
+            )
         elapsed = time.monotonic() - started
         if result.outcome == "ok":
             log.info("job %s %s: ok in %.1f s: %s", job.id, key, elapsed, result.detail)
