@@ -25,19 +25,19 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import icalendar
-from babel.dates import format_date
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
 from pipeline.compose.render import (
     DigestDeadline,
     DigestItem,
     cut_at_word,
+    de_date,
     demote_headings,
     digest_deadlines,
     digest_item,
     headline,
     html_to_text,
-    safe_href,
+    item_link,
 )
 from pipeline.compose.segments import item_topics
 from pipeline.curate.text import render_markdown
@@ -53,7 +53,6 @@ from pipeline.model import (
     Source,
 )
 
-LOCALE = "de_DE"
 MAX_SLUG = 60
 MAX_LIST_TITLE = 160  # characters of a title in lists and feeds' entry titles
 MAX_EVENTS = 1000  # a calendar keeps the nearest this many deadlines
@@ -136,10 +135,6 @@ def sent_time(edition: Edition) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _date(value: dt.date, pattern: str) -> str:
-    return str(format_date(value, pattern, locale=LOCALE))
-
-
 def _one_line(text: str) -> str:
     return " ".join(_CONTROL_RE.sub(" ", text).split())
 
@@ -153,7 +148,7 @@ def archive_entry(edition: Edition, newsletter: Newsletter | None, tz: ZoneInfo)
         newsletter_name=newsletter.name if newsletter else edition.newsletter_id,
         title=cut_at_word(_one_line(edition.title) or "(ohne Titel)", MAX_LIST_TITLE),
         sent_at=sent,
-        sent_label=_date(sent.astimezone(tz).date(), "d. MMMM yyyy"),
+        sent_label=de_date(sent.astimezone(tz).date(), "d. MMMM yyyy"),
         item_count=len(edition.item_ids),
     )
 
@@ -193,7 +188,7 @@ def archived_edition(
         newsletter_name=newsletter.name if newsletter else edition.newsletter_id,
         title=_one_line(edition.title) or "(ohne Titel)",
         sent_at=sent,
-        sent_label=_date(day, "EEEE, d. MMMM yyyy"),
+        sent_label=de_date(day, "EEEE, d. MMMM yyyy"),
         intro_html=intro_html,
         intro_text=html_to_text(intro_html),
         deadlines=tuple(digest_deadlines(shown, "de", day)),
@@ -370,7 +365,7 @@ def deadline_events(
         if item.status is ItemStatus.DELETED:
             continue
         title = headline(item, "de")
-        url = _item_url(item)
+        url, _ = item_link(item, "de")  # the German version's link if there is one
         comment = _comment_text(item.annotation.comment_md if item.annotation else "")
         source = sources.get(item.source_id)
         stamp = max(sent_time(edition), last_change(item))
@@ -381,7 +376,7 @@ def deadline_events(
             uid = f"frist-{item.id}-{deadline.date:%Y%m%d}-{deadline.kind.value}@{uid_domain}"
             what = DEADLINE_LABELS[deadline.kind]
             label = _one_line(deadline.label)
-            first = f"{what}: {_date(deadline.date, 'EEEE, d. MMMM yyyy')}"
+            first = f"{what}: {de_date(deadline.date, 'EEEE, d. MMMM yyyy')}"
             if label and label.lower() != what.lower():
                 first += f" ({label})"
             lines = [first]
@@ -411,12 +406,6 @@ def deadline_events(
 def _comment_text(comment_md: str) -> str:
     """Staff Markdown as plain text (memoised: a calendar renders every comment each time)."""
     return html_to_text(render_markdown(comment_md))
-
-
-def _item_url(item: Item) -> str | None:
-    """The German version's link if there is one, else the item's own."""
-    german = next((v.url for v in item.versions if v.language == "de" and safe_href(v.url)), None)
-    return safe_href(german) or safe_href(item.url)
 
 
 @dataclass(frozen=True, slots=True)

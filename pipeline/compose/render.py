@@ -468,7 +468,7 @@ def digest_item(
 ) -> DigestItem:
     """One item as a reader sees it: headline and link in their language, German meta line
     (institution, kind of document, date in `tz`), upcoming deadlines, the office's comment."""
-    url, link_language = _link(item, language)
+    url, link_language = item_link(item, language)
     source = sources.get(item.source_id)
     if source is not None:
         institution, source_name = source.institution, source.name
@@ -484,7 +484,7 @@ def digest_item(
         for m in (
             institution,
             DOC_TYPE_LABELS.get(item.doc_type, ""),
-            _date(published.astimezone(tz).date(), "d. MMMM yyyy"),
+            de_date(published.astimezone(tz).date(), "d. MMMM yyyy"),
         )
         if m
     )
@@ -519,7 +519,7 @@ def headline(item: Item, language: str = "de") -> str:
     return cut_at_word(" ".join(text.split()) or "(ohne Titel)", MAX_HEADLINE)
 
 
-def _link(item: Item, language: str) -> tuple[str | None, str]:
+def item_link(item: Item, language: str) -> tuple[str | None, str]:
     """The link in the reader's language if there is one, and the language it leads to."""
     for v in item.versions:
         url = safe_href(v.url)
@@ -569,7 +569,7 @@ def _item_deadlines(item: Item, language: str, today: dt.date) -> list[DigestDea
                     date_label=_long_date(d.date),
                     what=DEADLINE_LABELS[d.kind],
                     headline=headline(item, language),
-                    url=_link(item, language)[0],
+                    url=item_link(item, language)[0],
                 )
             )
     return found
@@ -590,13 +590,14 @@ def cut_at_word(text: str, limit: int) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _date(value: dt.date, pattern: str) -> str:
+def de_date(value: dt.date, pattern: str) -> str:
+    """A date in German with a Babel pattern ("EEE, d. MMMM yyyy"), memoised."""
     return str(format_date(value, pattern, locale=LOCALE))
 
 
 def _long_date(value: dt.date) -> str:
     """'Mo., 15. März 2027'."""
-    return _date(value, "EEE, d. MMMM yyyy")
+    return de_date(value, "EEE, d. MMMM yyyy")
 
 
 def _subject_lead(title: str, first_headline: str) -> str:

@@ -23,16 +23,15 @@ from enum import StrEnum
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
-from pipeline.model import EditionState, SubscriberStatus
+from pipeline.model import EditionState
 from pipeline.store.audit import write_audit
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
     deliveries,
     editions,
     subscribers,
-    subscriptions,
-    suppressions,
 )
+from pipeline.store.subscribers import receiving
 
 
 class DeliveryState(StrEnum):
@@ -249,14 +248,7 @@ class DeliveriesStore:
                     conn.execute(
                         select(subscribers.c.id).where(
                             subscribers.c.id.in_(id_list[start : start + 1000]),
-                            subscribers.c.status == SubscriberStatus.CONFIRMED.value,
-                            subscribers.c.id.in_(
-                                select(subscriptions.c.subscriber_id).where(
-                                    subscriptions.c.newsletter_id == newsletter_id,
-                                    subscriptions.c.active,
-                                )
-                            ),
-                            subscribers.c.email_hash.not_in(select(suppressions.c.email_hash)),
+                            *receiving(newsletter_id),
                         )
                     ).scalars()
                 )

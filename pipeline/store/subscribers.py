@@ -13,7 +13,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, cast, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from pipeline.errors import InvalidInput, SubscriberNotFound
 from pipeline.model import OrgType, Subscriber, SubscriberStatus, SuppressionReason
@@ -152,19 +164,7 @@ class SubscribersStore:
     def confirmed_for(self, newsletter_id: str) -> builtins.list[Subscriber]:
         """Who may receive this newsletter now: confirmed, subscribed, not suppressed."""
         with wrap_errors("reading recipients"), self._engine.connect() as conn:
-            return _load(
-                conn,
-                [
-                    subscribers.c.status == SubscriberStatus.CONFIRMED.value,
-                    subscribers.c.id.in_(
-                        select(subscriptions.c.subscriber_id).where(
-                            subscriptions.c.newsletter_id == newsletter_id,
-                            subscriptions.c.active,
-                        )
-                    ),
-                    subscribers.c.email_hash.not_in(select(suppressions.c.email_hash)),
-                ],
-            )
+            return _load(conn, receiving(newsletter_id))
 
     # ------------------------------------------------------------ changing
 
@@ -516,6 +516,21 @@ def _apply_profile(conn: Connection, subscriber_id: int, p: Profile, now: dt.dat
             )
             .values(status=SubscriberStatus.CONFIRMED.value)
         )
+
+
+def receiving(newsletter_id: str) -> list[ColumnElement[bool]]:
+    """The rule of who may receive a newsletter now: confirmed, subscribed, not suppressed
+    (conditions on `subscribers`; the sender checks them again per batch)."""
+    return [
+        subscribers.c.status == SubscriberStatus.CONFIRMED.value,
+        subscribers.c.id.in_(
+            select(subscriptions.c.subscriber_id).where(
+                subscriptions.c.newsletter_id == newsletter_id,
+                subscriptions.c.active,
+            )
+        ),
+        subscribers.c.email_hash.not_in(select(suppressions.c.email_hash)),
+    ]
 
 
 def _load(
