@@ -1,7 +1,14 @@
 """The `eudigest` command: a thin shell over jobs and the store.
 
-Exit codes: 0 success, 1 the job ran but failed as a whole (for example no
-source could be fetched), 2 wrong usage or configuration.
+Exit codes (the same for every command; README "Exit codes"):
+
+    0  done
+    1  done, but something needs a person: deliveries failed or unknown, no source
+       could be fetched, `status` found problems, a job run failed
+    2  wrong usage or configuration (a refused SendGrid key included): fix, run again
+    3  stopped early: a send met transient failures (429s, 5xx, SendGrid unreachable,
+       the outbox disk full); the rest is still queued and the next run continues
+    4  the database is unreachable (or failed): nothing more was done
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from pipeline import status as ops_status
 from pipeline.bootstrap import Services, build
 from pipeline.config import VERSION, Settings, load_dotenv_into
 from pipeline.curate import staff
-from pipeline.deliver.send import SendDueStopped, SendReport
+from pipeline.deliver.send import SendDueStopped, SendReport, SendUnfinished
 from pipeline.errors import (
     ConfigError,
     EditionNotFound,
@@ -33,6 +40,7 @@ from pipeline.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    StoreError,
 )
 from pipeline.model import (
     Edition,
@@ -55,6 +63,20 @@ from subscribers.tokens import Links
 
 log = logging.getLogger("eudigest")
 
+EXIT_OK = 0
+EXIT_ATTENTION = 1  # done, but failed/unknown deliveries, failed sources, problems
+EXIT_USAGE = 2  # wrong usage or configuration
+EXIT_STOPPED = 3  # a send stopped early; the rest is queued for the next run
+EXIT_STORE = 4  # the database is unreachable
+EXIT_CODES_HELP = """exit codes:
+  0  done
+  1  done, but something needs a person (failed or unknown deliveries, failed sources,
+     problems found by status, a failed job run)
+  2  wrong usage or configuration (a refused SendGrid key included)
+  3  a send stopped early (429s, 5xx, SendGrid unreachable, outbox disk full); the rest
+     is still queued and the next run continues
+  4  the database is unreachable"""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -69,23 +91,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         logs.setup(settings.log_format, settings.log_level, verbose=args.verbose)
         services = build(settings)
+    except StoreError as exc:
+        err.print(f"[red]error:[/] the database is unreachable: {exc}", highlight=False)
+        return EXIT_STORE
     except EudigestError as exc:
         err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        return 2
+        return EXIT_USAGE
     try:
         return int(args.func(services, args, out, err))
     except NotFound as exc:
         err.print(f"[red]error:[/] not found: {exc.ident}", highlight=False)
-        return 2
+        return EXIT_USAGE
+    except StoreError as exc:
+        err.print(f"[red]error:[/] the database is unreachable: {exc}", highlight=False)
+        return EXIT_STORE
     except EudigestError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
-        return 2
+        return EXIT_USAGE
     finally:
         services.close()
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="eudigest", description="EU policy digest pipeline.")
+    p = argparse.ArgumentParser(
+        prog="eudigest",
+        description="EU policy digest pipeline.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"eudigest {VERSION}")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -163,12 +196,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("send", help="send an approved edition (resumes an interrupted send)")
+    s = sub.add_parser(
+        "send",
+        help="send an approved edition (resumes an interrupted send)",
+        description="Send an approved or scheduled edition, or resume one being sent. Beside "
+        "another process sending the same edition, both share the rest; nobody gets it twice.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("edition_id", type=int, metavar="EDITION_ID")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_send)
 
-    s = sub.add_parser("send-due", help="send every scheduled edition whose time has come")
+    s = sub.add_parser(
+        "send-due",
+        help="send every scheduled edition whose time has come",
+        description="Send every scheduled edition whose time has come and resume interrupted "
+        "sends; an edition another process is sending right now is left to it.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_send_due)
 
@@ -865,6 +912,8 @@ def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Co
 def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         reports = jobs.send_due(services)
+    except SendUnfinished as exc:  # an edition stopped early: its counts, then exit 3
+        return _print_sends(exc.reports, args.json, out, err)
     except SendDueStopped as exc:  # the key is refused: what went before, then exit 2
         if exc.reports:
             _print_sends(exc.reports, args.json, out, err)
@@ -873,18 +922,29 @@ def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err
 
 
 def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err: Console) -> int:
-    """Counts per edition; exit 1 when anything failed or its outcome is unknown."""
+    """Counts per edition; exit 3 when one stopped early (the rest is queued), 1 when
+    anything failed or its outcome is unknown, else 0."""
     keys = ("sent", "failed", "unknown", "skipped", "queued")
     totals = {k: sum(getattr(r, k) for r in reports) for k in keys}
+    stopped = [r for r in reports if r.interrupted]
     if as_json:
         editions = [
-            {"edition": r.edition_id, "finished": r.finished, **{k: getattr(r, k) for k in keys}}
+            {
+                "edition": r.edition_id,
+                "finished": r.finished,
+                "stopped": r.stopped,
+                "elsewhere": r.elsewhere,
+                **{k: getattr(r, k) for k in keys},
+            }
             for r in reports
         ]
         out.print_json(json.dumps({**totals, "editions": editions}))
     else:
         for r in reports:
-            state = "sent" if r.finished else "not finished"
+            if r.elsewhere:
+                state = f"being sent by {r.elsewhere}; left to it"
+            else:
+                state = "sent" if r.finished else "stopped early"
             out.print(
                 f"edition {r.edition_id} ({state}): sent {r.sent}, failed {r.failed}, "
                 f"unknown {r.unknown}, skipped {r.skipped}, still queued {r.queued}",
@@ -892,14 +952,24 @@ def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err
             )
         if not reports:
             out.print("no edition is due", highlight=False)
+    for r in stopped:
+        err.print(
+            f"edition {r.edition_id} stopped early: {r.stopped or 'not finished'}; "
+            f"{r.queued} still queued: the next run (send-due, or `eudigest send "
+            f"{r.edition_id}`) continues",
+            highlight=False,
+        )
     if totals["failed"] or totals["unknown"]:
         err.print(
             f"{totals['failed']} failed, {totals['unknown']} unknown: check the deliveries "
             "in the desk (unknown ones may have been delivered; never resent automatically)",
             highlight=False,
         )
-        return 1
-    return 0
+    if stopped:
+        return EXIT_STOPPED
+    if totals["failed"] or totals["unknown"]:
+        return EXIT_ATTENTION
+    return EXIT_OK
 
 
 def cmd_status(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -1032,9 +1102,9 @@ def cmd_run(services: Services, args: argparse.Namespace, out: Console, err: Con
             highlight=False,
             markup=False,
         )
-    if fired.error or (fired.run is not None and fired.run.outcome != "ok"):
-        return 1
-    return 0
+    if fired.error or (fired.run is not None and fired.run.outcome not in ("ok", "skipped")):
+        return EXIT_ATTENTION
+    return EXIT_OK
 
 
 def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -1048,7 +1118,9 @@ def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Co
         table.add_column(col, no_wrap=True)
     table.add_column("detail", overflow="ellipsis", no_wrap=True, max_width=60)
     for r in found:
-        color = {"ok": "green", "running": "blue", "missed": "yellow"}.get(r.outcome, "red")
+        color = {"ok": "green", "running": "blue", "missed": "yellow", "skipped": "yellow"}.get(
+            r.outcome, "red"
+        )
         table.add_row(
             r.job,
             _local(r.scheduled_for, tz),

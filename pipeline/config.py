@@ -85,6 +85,7 @@ class Settings:
     sendgrid_api_key: str | None = field(default=None, repr=False)  # never logged
     sendgrid_region: str = "global"
     sendgrid_host: str = SENDGRID_HOSTS["global"]  # from the region unless overridden
+    send_lease_s: int = 60  # a sender that has not renewed its lease for this long is gone
     log_format: str = "auto"  # json | text | auto (JSON when stderr is not a terminal)
     log_level: str | None = None  # None: INFO, or WARNING on a terminal
     metrics_token: str | None = field(default=None, repr=False)
@@ -207,6 +208,7 @@ def _mail_settings(env: _Env, cwd: Path) -> dict[str, Any]:
         "sendgrid_api_key": api_key,
         "sendgrid_region": region,
         "sendgrid_host": host.rstrip("/"),
+        "send_lease_s": env.number("EUDIGEST_SEND_LEASE_SECONDS", 60, int, 2, 3600),
     }
 
 

@@ -16,6 +16,7 @@ EudigestError
 ├── Forbidden                   the role or the four-eyes rule does not allow it
 ├── InvalidTransition           an edition cannot go from one state to another
 ├── StoreError                  the database failed; __cause__ holds the driver error
+│   ├── StoreUnavailable        it cannot be reached or refused the operation for now
 │   └── DuplicateItem
 └── DeliveryError(permanent)    a mail could not be sent
 """
@@ -97,6 +98,10 @@ class InvalidTransition(EudigestError):
 
 class StoreError(EudigestError):
     pass
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, is locked or went away: perhaps only for now."""
 
 
 class DuplicateItem(StoreError):

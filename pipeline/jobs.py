@@ -28,10 +28,13 @@ from pipeline.deliver.outbox import OutboxMailer
 from pipeline.deliver.send import (
     BatchMailer,
     Envelope,
+    Lease,
     NotSendable,
     SendDueStopped,
     SendReport,
     SendStopped,
+    SendUnfinished,
+    live_senders,
     send_edition,
 )
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
@@ -192,20 +195,25 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
             categories=("digest", f"newsletter-{newsletter.id}"),
         ),
         batch_size=batch_size,
+        lease=Lease.of(settings.send_lease_s),
     )
 
 
 def send_due(services: Services) -> list[SendReport]:
     """cron: every scheduled edition whose time has come, and any interrupted send.
 
-    When the backend refuses the key (SendStopped), no later edition is tried: raises
-    SendDueStopped naming the editions finished before it and the ones not tried.
+    An edition another process is sending right now is left to it (its report says
+    where). When the backend refuses the key (SendStopped), no later edition is tried:
+    raises SendDueStopped naming the editions finished before it and the ones not tried.
+    When an edition stopped early (transient failures), the others are still tried, then
+    SendUnfinished carries all reports: the run failed, the next one continues.
     """
     _require_schema(services)
+    store = services.store
     now = services.clock()
     due = [
         e
-        for e in services.store.editions.list(
+        for e in store.editions.list(
             states=(EditionState.SCHEDULED, EditionState.SENDING), limit=1000
         )
         if e.state is EditionState.SENDING or (e.scheduled_at is not None and e.scheduled_at <= now)
@@ -213,6 +221,16 @@ def send_due(services: Services) -> list[SendReport]:
     reports: list[SendReport] = []
     ordered = sorted(due, key=lambda e: e.id)
     for n, edition in enumerate(ordered):
+        busy = live_senders(store, edition.id, services.clock())
+        if busy:
+            log.info(
+                "send-due: edition %d is being sent by %s (since %s); left to it",
+                edition.id,
+                busy[0].instance,
+                busy[0].started_at.isoformat(timespec="seconds"),
+            )
+            reports.append(_elsewhere(services, edition.id, busy[0].instance))
+            continue
         try:
             reports.append(send(services, edition.id))
         except NotSendable as exc:  # changed since listed (stopped, or sent by another run)
@@ -220,7 +238,22 @@ def send_due(services: Services) -> list[SendReport]:
         except SendStopped as exc:  # the backend refuses the key: no edition can go now
             untried = [e.id for e in ordered[n + 1 :]]
             raise SendDueStopped(exc, done=reports, untried=untried) from exc
+    if any(r.interrupted for r in reports):
+        raise SendUnfinished(reports)
     return reports
+
+
+def _elsewhere(services: Services, edition_id: int, instance: str) -> SendReport:
+    counts = services.store.deliveries.counts(edition_id)
+    return SendReport(
+        sent=counts["sent"],
+        failed=counts["failed"],
+        unknown=counts["unknown"],
+        skipped=counts["skipped"],
+        queued=counts["queued"] + counts["claimed"] + counts["sending"],
+        edition_id=edition_id,
+        elsewhere=instance,
+    )
 
 
 def _require_schema(services: Services) -> None:

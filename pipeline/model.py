@@ -403,6 +403,54 @@ class Edition:
         return tuple(i for s in self.sections for i in s.item_ids)
 
 
+class SenderOutcome(StrEnum):
+    RUNNING = "running"
+    DONE = "done"  # nothing left for it: the edition is sent, or the rest is other senders'
+    STOPPED = "stopped"  # a transient failure (429, 5xx, no connection, disk full): rest queued
+    HALTED = "halted"  # the backend refuses the key: rest queued until someone fixes it
+    FAILED = "failed"  # an error ended it (the database went away, a bug)
+    LOST = "lost"  # another sender found it gone (lease expired, process dead)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRef:
+    """Which process holds a lease: `instance` (host:pid) for people; `key` (boot id,
+    pid namespace, start time) says whether a pid on this host is still that process."""
+
+    host: str
+    pid: int
+    key: str
+
+    @property
+    def instance(self) -> str:
+        return f"{self.host}:{self.pid}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """One process at work on one edition (`eudigest send`, `send-due`), with a lease it
+    renews while it runs. Delivery rows it claims are its own until it ends or is gone."""
+
+    id: int
+    edition_id: int
+    process: ProcessRef
+    started_at: dt.datetime
+    beat_at: dt.datetime
+    lease_until: dt.datetime
+    outcome: SenderOutcome = SenderOutcome.RUNNING
+    ended_at: dt.datetime | None = None
+    detail: str | None = None
+    queued: int | None = None  # deliveries still queued when it ended
+
+    @property
+    def instance(self) -> str:
+        return self.process.instance
+
+    def running(self, now: dt.datetime) -> bool:
+        """Running and within its lease (a sender past its lease counts as gone)."""
+        return self.ended_at is None and self.lease_until >= now
+
+
 # ---------------------------------------------------------------- stored values
 
 

@@ -1,7 +1,8 @@
 """What needs attention: the report behind `eudigest status` and the desk's status page.
 
     gather(store, schedule, now)  reads: latest run per job, heartbeats, source health,
-                             editions due, delivery issues, schema revision
+                             editions due and who is sending them, delivery issues,
+                             schema revision
     assess(inputs, now)      decides (pure): each job's last and next run, and the
                              problems, each with a check name, a subject and a message
 
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.deliver.lease import known_dead
 from pipeline.errors import ConfigError, EudigestError
-from pipeline.model import EditionState, SourceHealth
+from pipeline.model import EditionState, Sender, SenderOutcome, SourceHealth
 from pipeline.store import Store
 from pipeline.store.deliveries import DeliveryState
 from pipeline.store.runs import JobRun
@@ -77,11 +79,14 @@ class Inputs:
     deliveries_by_state: Mapping[str, int]
     revision: str | None
     head: str
+    last_senders: Mapping[int, Sender] = field(default_factory=dict)  # per sending edition
+    sending_now: Mapping[int, str] = field(default_factory=dict)  # edition → live instance
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    check: str  # job_failed, job_overdue, source_failing, edition_due, edition_stuck,
+    check: str  # job_failed, job_overdue, source_failing, edition_due, edition_interrupted,
+    #             edition_stuck,
     #             deliveries_unknown, scheduler_missing, scheduler_stale, schedule_invalid,
     #             schema_outdated, database_unavailable
     subject: str  # job id, source id, edition id, instance or ""
@@ -196,17 +201,30 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
     last_scheduled = {
         job: when for job in sorted(job_ids) if (when := store.runs.last_scheduled(job))
     }
+    due = store.stats.editions_due(now)
+    sending = [e.id for e in due if e.state is EditionState.SENDING]
+    sending_now: dict[int, str] = {}
+    for edition_id in sending:
+        live = [
+            s
+            for s in store.senders.active(edition_id)
+            if s.running(now) and not known_dead(s.process)
+        ]
+        if live:
+            sending_now[edition_id] = live[0].instance
     return Inputs(
         schedule=schedule,
         latest_runs=latest,
         last_scheduled=last_scheduled,
         heartbeats=store.runs.heartbeats(),
         sources=store.sources.health(),
-        editions_due=store.stats.editions_due(now),
+        editions_due=due,
         delivery_issues=store.stats.delivery_issues(),
         deliveries_by_state=store.stats.deliveries_by_state(),
         revision=store.revision(),
         head=store.head_revision(),
+        last_senders=store.senders.latest(sending),
+        sending_now=sending_now,
     )
 
 
@@ -252,6 +270,10 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
                     f"Ausgabe „{e.title}“ war zum Versand fällig und wird noch nicht versandt",
                 )
             )
+        elif e.state is EditionState.SENDING and (
+            stop := _interrupted(e, inputs.last_senders.get(e.id), inputs.sending_now, now)
+        ):
+            problems.append(stop)
         elif e.state is EditionState.SENDING and _stuck(e, now):
             since = e.planned_at or e.updated_at
             problems.append(
@@ -421,6 +443,52 @@ def _scheduler_problems(
         )
 
 
+INTERRUPTED_DE = {
+    SenderOutcome.STOPPED: "vorübergehende Störung beim Versand (SendGrid überlastet oder nicht "
+    "erreichbar, oder der Ablageordner voll); der nächste Lauf setzt fort",
+    SenderOutcome.HALTED: "SendGrid lehnt den API-Schlüssel ab; nach der Korrektur setzt der "
+    "nächste Lauf fort",
+    SenderOutcome.FAILED: "der Versandprozess ist mit einem Fehler beendet worden; der nächste "
+    "Lauf setzt fort",
+    SenderOutcome.LOST: "der Versandprozess ist abgebrochen; der nächste Lauf setzt fort",
+}
+
+
+def _interrupted(
+    e: EditionDue, last: Sender | None, sending_now: Mapping[int, str], now: dt.datetime
+) -> Problem | None:
+    """An edition whose last sender ended without finishing it, with nobody sending it now:
+    reported at once (not after an hour), with why and what happens next."""
+    if last is None or e.id in sending_now or e.pending == 0:
+        return None
+    outcome = last.outcome
+    if outcome is SenderOutcome.RUNNING and not last.running(now):
+        outcome = SenderOutcome.LOST  # gone without a word: nobody has taken over yet
+    if outcome not in INTERRUPTED_DE:
+        return None
+    when = last.ended_at or last.beat_at
+    why = last.detail or (
+        f"the sender {last.instance} stopped renewing its lease"
+        if outcome is SenderOutcome.LOST
+        else outcome.value
+    )
+    after = (
+        "fix the configuration, then run `eudigest send-due`"
+        if outcome is SenderOutcome.HALTED
+        else "the next send-due continues"
+    )
+    waiting = f"{e.pending:,}".replace(",", ".")
+    return Problem(
+        "edition_interrupted",
+        str(e.id),
+        f"edition {e.id}: sending stopped at {_iso(when)} ({outcome.value}: {why}); "
+        f"{e.pending} deliveries still queued; {after}",
+        f"Versand unterbrochen: Ausgabe „{e.title}“ – {waiting} "
+        f"{'Zustellung wartet' if e.pending == 1 else 'Zustellungen warten'}: "
+        f"{INTERRUPTED_DE[outcome]}",
+    )
+
+
 def _stuck(e: EditionDue, now: dt.datetime) -> bool:
     """Sending for over an hour: no deliveries planned since it started sending, or
     some still pending an hour after they were planned (each send-due run resumes it,
@@ -443,6 +511,7 @@ OUTCOME_LABELS = {
     "timeout": "abgebrochen (Zeitlimit)",
     "interrupted": "unterbrochen",
     "missed": "verpasst",
+    "skipped": "übersprungen (lief noch)",
 }
 
 

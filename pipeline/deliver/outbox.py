@@ -7,7 +7,8 @@ Names sort by time, then by a counter, then the message's reference. The .eml is
 multipart/alternative (text, then HTML), UTF-8, with every header the message carries
 (From, Reply-To, List-Unsubscribe, …). The default backend for development and tests;
 SendGrid in production (chosen in bootstrap). A file that cannot be written gives a
-failed SendResult (transient), never an exception.
+failed SendResult (transient: disk full, read-only), a message the email package refuses
+a permanent one; never an exception.
 """
 
 from __future__ import annotations
@@ -56,15 +57,29 @@ class OutboxMailer:
         return [self._write(m) for m in messages]
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
-        """One .eml per recipient, the placeholders filled as personalize() does."""
-        results = []
+        """One .eml per recipient, the placeholders filled as personalize() does.
+
+        A file that cannot be written (disk full, read-only, gone) stops the batch: the
+        recipients after it are not tried and come back transient, like it (the sender
+        stops, they stay queued for the next run)."""
+        results: list[RecipientResult] = []
+        blocked: str | None = None
         for r in batch.recipients:
+            if blocked is not None:
+                results.append(RecipientResult(r.email, ok=False, error=blocked))
+                continue
             result = self._write(batch_message(batch, r))
             results.append(
                 RecipientResult(
-                    r.email, ok=result.ok, message_id=result.message_id, error=result.error
+                    r.email,
+                    ok=result.ok,
+                    message_id=result.message_id,
+                    error=result.error,
+                    permanent=result.permanent,
                 )
             )
+            if not result.ok and not result.permanent:
+                blocked = f"not written: the outbox failed before it ({result.error})"
         return results
 
     def _write(self, message: OutgoingEmail) -> SendResult:
@@ -75,9 +90,14 @@ class OutboxMailer:
             stem = self._stem(reference)
             _write_atomic(self.directory / f"{stem}.html", message.html.encode("utf-8"))
             _write_atomic(self.directory / f"{stem}.eml", eml.as_bytes(policy=POLICY))
-        except (OSError, ValueError) as exc:  # ValueError: a header the email package refuses
+        except OSError as exc:  # disk full, read-only, directory gone: perhaps only for now
             log.warning("outbox: message %s not written: %s", reference, exc)
-            return SendResult(reference, ok=False, error=str(exc), permanent=False)
+            return SendResult(
+                reference, ok=False, error=f"outbox {self.directory}: {exc}", permanent=False
+            )
+        except ValueError as exc:  # a header the email package refuses: this message, always
+            log.warning("outbox: message %s refused: %s", reference, exc)
+            return SendResult(reference, ok=False, error=str(exc), permanent=True)
         log.info("outbox: message %s written as %s.eml", reference, stem)
         return SendResult(reference, ok=True, message_id=str(eml["Message-ID"]))
 

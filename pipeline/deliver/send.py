@@ -1,14 +1,27 @@
 """Send an approved edition exactly once per confirmed subscriber (ADR 0004).
 
     APPROVED | SCHEDULED | SENDING ──transition──▶ SENDING    (DRAFT, SENT: NotSendable)
-    recover (claimed → queued, sending → unknown)
+    join as a sender of the edition (a row with a lease, renewed on a thread while it works)
+    recover what senders that are gone left (lease run out, ended, process known dead on
+      this host): their claimed rows → queued, their sending rows → unknown.
+      A live sender's rows are never touched.
     plan (subscriber, segment key) for everyone who receives something, once per
       edition: a resume (crash, staff "Erneut senden") sends only the ledger's rows
-    claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
-      ▸ per segment: start ▸ send_batch ▸ record
-        transient failure (429, 5xx, no connection) ──▶ stop the run; rows stay queued
-        halt (SendGrid 401/403: the key) ──▶ rows back to queued, raise SendStopped
+    loop:
+      claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
+        ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
+          transient failure (429, 5xx, no connection, disk full) ──▶ stop; rows stay queued
+          halt (SendGrid 401/403: the key) ──▶ rows back to queued, raise SendStopped
+          rows taken from this sender (it was found gone) ──▶ not sent; stop
+      nothing queued: other live senders still hold rows ──▶ wait for them (or recover
+        theirs once they are gone); none ──▶ done
     nothing queued/claimed/sending any more ──▶ SENT (sent_at: the first send's, kept)
+    end the sender: done | stopped (the reason) | halted | failed
+
+Several senders of one edition share the queued rows (`eudigest send` beside a running
+`send-due`); each waits at the end until the others' rows are settled, so each reports
+the edition's final counts. `send-due` leaves an edition alone while another process is
+sending it (`live_senders`).
 
 A permanent failure marks only that delivery failed: it never suppresses the address
 (only bounce, dropped and spam events of the Event Webhook do), so the next edition
@@ -25,6 +38,8 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -34,16 +49,32 @@ from typing import Protocol
 from pipeline.compose.render import RenderedDigest
 from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
 from pipeline.deliver.batch import Batch, Recipient, RecipientResult
-from pipeline.errors import DeliveryError, InvalidTransition
-from pipeline.model import Edition, EditionState, Subscriber
+from pipeline.deliver.lease import Renewal, known_dead, lease_until, this_process
+from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreUnavailable
+from pipeline.model import Edition, EditionState, ProcessRef, Sender, SenderOutcome, Subscriber
 from pipeline.store import Store
-from pipeline.store.deliveries import Delivery, DeliveryState, Outcome
+from pipeline.store.deliveries import Delivery, DeliveryState, Outcome, Recovery
 
 log = logging.getLogger("eudigest.deliver")
 
 SENDABLE = (EditionState.APPROVED, EditionState.SCHEDULED, EditionState.SENDING)
 RENDERINGS_KEPT = 64
 ACTOR = "sender"
+RECORD_RETRIES_S = (1.0, 2.0, 4.0, 8.0)  # the answer is known: keep it through a short outage
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How long a sender's lease lasts, how often it is renewed, how often a sender that
+    waits for another one's rows looks again."""
+
+    seconds: float = 60.0
+    renew_every: float = 15.0
+    poll_s: float = 1.0
+
+    @classmethod
+    def of(cls, seconds: float) -> Lease:
+        return cls(seconds=seconds, renew_every=max(0.5, seconds / 4), poll_s=min(2.0, seconds / 8))
 
 
 class BatchMailer(Protocol):
@@ -101,6 +132,25 @@ class SendDueStopped(SendStopped):
         DeliveryError.__init__(self, "; ".join(parts) + ".", permanent=True)
 
 
+class SendUnfinished(DeliveryError):
+    """`send-due` ended with editions not done: a transient failure (429s, 5xx, SendGrid
+    unreachable, the outbox disk full) stopped them, the rest is still queued and the next
+    run continues. Carries every edition's report; its message is one line."""
+
+    def __init__(self, reports: Sequence[SendReport]) -> None:
+        self.reports = list(reports)
+        stopped = [r for r in self.reports if r.interrupted]
+        parts = [
+            f"edition {r.edition_id} stopped early ({r.stopped or 'not finished'}): "
+            f"sent {r.sent}, {r.queued} still queued"
+            for r in stopped
+        ]
+        super().__init__(
+            "send-due did not finish: " + "; ".join(parts) + "; the next run continues.",
+            permanent=False,
+        )
+
+
 class NotSendable(InvalidTransition):
     """`send` of an edition that is not approved, scheduled or sending: nothing leaves."""
 
@@ -144,10 +194,17 @@ class SendReport:
     queued: int = 0  # left for a later run (transient failures)
     edition_id: int = 0
     finished: bool = False  # the edition is SENT
+    stopped: str | None = None  # why this run stopped early (the rest waits for the next)
+    elsewhere: str | None = None  # send-due left it to the process sending it ("host:pid")
 
     @property
     def ok(self) -> bool:
         return self.failed == 0 and self.unknown == 0
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped before the edition was done: the next run continues."""
+        return not self.finished and self.elsewhere is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +235,16 @@ def send_edition(
     now: Callable[[], dt.datetime],
     envelope: Envelope,
     batch_size: int = 1000,
+    lease: Lease | None = None,
+    process: ProcessRef | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SendReport:
     """Send (or resume sending) an edition; returns the ledger's counts for it.
 
     The audience is planned once per edition: a resumed send (after a crash, or after
     staff queued unknown deliveries again) sends only the rows already in the ledger.
     """
+    terms = lease or Lease()
     try:
         edition = store.editions.transition(
             edition_id,
@@ -194,80 +255,310 @@ def send_edition(
         )
     except InvalidTransition as exc:
         raise NotSendable(edition_id, exc.from_state) from None
-    requeued, unknown = store.deliveries.recover(edition_id, now=now())
-    if requeued or unknown:
-        log.warning(
-            "edition %d: resumed; %d claimed rows queued again, %d in-flight rows unknown",
-            edition_id,
-            requeued,
-            unknown,
-        )
-    segments = _segments(store, edition)
-    by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
-    people = {s.id: s for seg in segments for s in seg.subscribers}
-    planned = store.deliveries.plan(
+    me = store.senders.join(
         edition_id,
-        [(sid, segment_key(seg.key)) for sid, seg in by_subscriber.items()],
+        process or this_process(),
         now=now(),
-    )  # changes nothing when the edition was planned before: its ledger is the audience
-    if planned:
-        log.debug("edition %d: %d deliveries planned", edition_id, planned)
-    # Claims come in segment order, so a segment's rendering is needed for a short while
-    # only: keep the last few (100,000 readers make ~20,000 segments of ~70 KB each).
-    rendered: OrderedDict[SegmentKey, RenderedDigest] = OrderedDict()
+        lease_until=lease_until(now(), terms.seconds),
+    )
 
-    def content(seg: Segment) -> RenderedDigest:
+    def renew() -> bool:
+        return store.senders.renew(me.id, now=now(), lease_until=lease_until(now(), terms.seconds))
+
+    run = _Run(
+        store,
+        mailer,
+        edition,
+        me,
+        render=render,
+        recipient_for=recipient_for,
+        token_prefix=token_prefix,
+        now=now,
+        envelope=envelope,
+        batch_size=batch_size,
+        poll_s=terms.poll_s,
+        sleep=sleep,
+    )
+    with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as lease_:
+        run.lost = lease_.lost
+        try:
+            report = run.send()
+        except SendStopped as exc:
+            _end(store, me, SenderOutcome.HALTED, now, exc.reason, exc.queued)
+            raise
+        except BaseException as exc:
+            _end(store, me, SenderOutcome.FAILED, now, f"{type(exc).__name__}: {exc}", None)
+            raise
+    outcome = SenderOutcome.STOPPED if report.stopped else SenderOutcome.DONE
+    _end(store, me, outcome, now, report.stopped, report.queued)
+    return report
+
+
+def live_senders(store: Store, edition_id: int, now: dt.datetime) -> list[Sender]:
+    """The edition's senders that are at work: within their lease, process not known dead."""
+    return [
+        s for s in store.senders.active(edition_id) if s.running(now) and not known_dead(s.process)
+    ]
+
+
+def _end(
+    store: Store,
+    me: Sender,
+    outcome: SenderOutcome,
+    now: Callable[[], dt.datetime],
+    detail: str | None,
+    queued: int | None,
+) -> None:
+    try:
+        store.senders.end(me.id, outcome, now=now(), detail=detail, queued=queued)
+    except StoreError as exc:  # its lease runs out; the next sender takes over
+        log.warning("edition %d: sender %d not marked %s: %s", me.edition_id, me.id, outcome, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    kind: str  # transient | halt | lost
+    reason: str
+
+
+class _Run:
+    """One sender's work on one edition (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        mailer: BatchMailer,
+        edition: Edition,
+        me: Sender,
+        *,
+        render: Callable[[Segment], RenderedDigest],
+        recipient_for: Callable[[Subscriber], Recipient],
+        token_prefix: str,
+        now: Callable[[], dt.datetime],
+        envelope: Envelope,
+        batch_size: int,
+        poll_s: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.edition = edition
+        self.me = me
+        self.render = render
+        self.recipient_for = recipient_for
+        self.token_prefix = token_prefix
+        self.now = now
+        self.envelope = envelope
+        self.batch_size = batch_size
+        self.poll_s = poll_s
+        self.sleep = sleep
+        self.lost: threading.Event | None = None  # set when the lease is lost
+        # Claims come in segment order, so a segment's rendering is needed for a short
+        # while only: keep the last few (100,000 readers make ~20,000 segments of ~70 KB).
+        self.rendered: OrderedDict[SegmentKey, RenderedDigest] = OrderedDict()
+
+    def send(self) -> SendReport:
+        store, edition_id = self.store, self.edition.id
+        self.recover()
+        segments = _segments(store, self.edition)
+        self.by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
+        self.people = {s.id: s for seg in segments for s in seg.subscribers}
+        planned = store.deliveries.plan(
+            edition_id,
+            [(sid, segment_key(seg.key)) for sid, seg in self.by_subscriber.items()],
+            now=self.now(),
+        )  # changes nothing when the edition was planned before: its ledger is the audience
+        if planned:
+            log.debug("edition %d: %d deliveries planned", edition_id, planned)
+
+        stop: _Stop | None = None
+        waiting_for: frozenset[int | None] = frozenset()
+        while stop is None:
+            if self.lost is not None and self.lost.is_set():
+                stop = _Stop("lost", "this sender was found gone; its rows were taken back")
+                break
+            token = f"{self.token_prefix}:{uuid.uuid4()}"
+            claimed = store.deliveries.claim(
+                edition_id,
+                None,
+                limit=self.batch_size,
+                token=token,
+                now=self.now(),
+                sender_id=self.me.id,
+            )
+            if claimed:
+                rows = _whole_segments(
+                    store, claimed, batch_size=self.batch_size, token=token, now=self.now
+                )
+                stop = self.send_claimed(rows, token)
+                continue
+            others = {k: v for k, v in store.deliveries.held(edition_id).items() if k != self.me.id}
+            if not others:
+                break  # nothing queued, nothing in anyone's hands
+            recovery = self.recover()
+            if recovery.requeued or recovery.unknown:
+                continue
+            if frozenset(others) != waiting_for:
+                waiting_for = frozenset(others)
+                log.info(
+                    "edition %d: nothing queued; %d deliveries are with other senders (%s): "
+                    "waiting for them",
+                    edition_id,
+                    sum(others.values()),
+                    _listed(f"sender {k}" for k in sorted(others, key=lambda k: k or 0)),
+                )
+            self.sleep(self.poll_s)
+
+        if stop is not None and stop.kind == "halt":
+            raise SendStopped(edition_id, stop.reason, _counts(store, edition_id))
+        if stop is not None:  # transient or lost: back off; the next run tries the rest
+            log.warning(
+                "edition %d: stopped (%s); the rest stays queued for the next run",
+                edition_id,
+                stop.reason,
+            )
+        finished = (
+            store.editions.finish_sending(edition_id, actor=ACTOR, now=self.now()).state
+            is EditionState.SENT
+        )
+        counts = _counts(store, edition_id)
+        return SendReport(
+            sent=counts["sent"],
+            failed=counts["failed"],
+            unknown=counts["unknown"],
+            skipped=counts["skipped"],
+            queued=counts["queued"] + counts["claimed"] + counts["sending"],
+            edition_id=edition_id,
+            finished=finished,
+            stopped=None if finished or stop is None else redact(stop.reason),
+        )
+
+    def recover(self) -> Recovery:
+        """Take back what senders that are gone left of this edition (never a live one's)."""
+        edition_id = self.edition.id
+        dead = [
+            s.id
+            for s in self.store.senders.active(edition_id)
+            if s.id != self.me.id and known_dead(s.process)
+        ]
+        recovery = self.store.deliveries.recover(edition_id, now=self.now(), dead=dead)
+        if recovery.requeued or recovery.unknown:
+            gone = _listed(f"{s.instance} (sender {s.id})" for s in recovery.lost)
+            log.warning(
+                "edition %d: took back the deliveries of a sender that is gone%s: %d claimed "
+                "rows queued again, %d in-flight rows now unknown",
+                edition_id,
+                f" ({gone})" if gone else "",
+                recovery.requeued,
+                recovery.unknown,
+            )
+        return recovery
+
+    def content(self, seg: Segment) -> RenderedDigest:
+        rendered = self.rendered
         if seg.key in rendered:
             rendered.move_to_end(seg.key)
         else:
-            rendered[seg.key] = render(seg)
+            rendered[seg.key] = self.render(seg)
             if len(rendered) > RENDERINGS_KEPT:
                 rendered.popitem(last=False)
         return rendered[seg.key]
 
-    stop: RecipientResult | None = None
-    while stop is None:
-        token = f"{token_prefix}:{uuid.uuid4()}"
-        claimed = store.deliveries.claim(edition_id, None, limit=batch_size, token=token, now=now())
-        if not claimed:
-            break
-        rows = _whole_segments(store, claimed, batch_size=batch_size, token=token, now=now)
-        stop = _send_claimed(
-            store,
-            mailer,
-            edition,
-            rows,
-            token=token,
-            by_subscriber=by_subscriber,
-            people=people,
-            content=content,
-            recipient_for=recipient_for,
-            envelope=envelope,
-            now=now,
+    def send_claimed(self, claimed: Sequence[Delivery], token: str) -> _Stop | None:
+        """One claimed batch; returns why to stop (transient, halt, lost), or None.
+
+        Who may still receive is re-checked for just these rows (an unsubscribe or a
+        bounce during a long send counts); their profile is the one the segments used.
+        """
+        store, now, edition_id = self.store, self.now, self.edition.id
+        by_subscriber = self.by_subscriber
+        current = store.deliveries.receiving(
+            self.edition.newsletter_id, [d.subscriber_id for d in claimed]
         )
-    if stop is not None and stop.halt:
-        raise SendStopped(edition_id, stop.error or "refused", _counts(store, edition_id))
-    if stop is not None:  # transient: back off; the next run tries the queued rows
-        log.warning(
-            "edition %d: stopped after a transient failure (%s); the rest stays queued",
-            edition_id,
-            stop.error,
+        gone = [d.id for d in claimed if d.subscriber_id not in current]
+        if gone:
+            store.deliveries.skip(gone, token=token, reason="no longer subscribed", now=now())
+        nothing = [
+            d.id
+            for d in claimed
+            if d.subscriber_id in current and d.subscriber_id not in by_subscriber
+        ]
+        if nothing:
+            store.deliveries.skip(nothing, token=token, reason="nothing to receive", now=now())
+        groups: dict[SegmentKey, list[Delivery]] = {}
+        for d in claimed:
+            if d.subscriber_id in current and d.subscriber_id in by_subscriber:
+                groups.setdefault(by_subscriber[d.subscriber_id].key, []).append(d)
+        stop: _Stop | None = None
+        for rows in groups.values():
+            if stop is not None:  # the backend is in trouble or refuses everything: stop
+                store.deliveries.release([d.id for d in rows], token=token, now=now())
+                continue
+            moved = store.deliveries.start([d.id for d in rows], token=token, now=now())
+            if len(moved) < len(rows):
+                log.warning(
+                    "edition %d: %d of %d claimed deliveries were taken from this sender "
+                    "(it was found gone); they are not sent by it",
+                    edition_id,
+                    len(rows) - len(moved),
+                    len(rows),
+                )
+                stop = _Stop("lost", "this sender was found gone; its rows were taken back")
+                rows = [d for d in rows if d.id in moved]
+                if not rows:
+                    continue
+            results = self.mailer.send_batch(self.batch(rows))
+            outcomes = [_outcome(d, r) for d, r in zip(rows, results, strict=True)]
+            self.record(outcomes, token)
+            if stop is None or stop.kind != "halt":
+                halts = [r for r in results if r.halt]
+                transient = [r for r in results if not r.ok and not r.permanent and not r.unknown]
+                if halts:
+                    stop = _Stop("halt", halts[0].error or "refused")
+                elif transient and stop is None:
+                    stop = _Stop("transient", transient[0].error or "a transient failure")
+        return stop
+
+    def batch(self, rows: Sequence[Delivery]) -> Batch:
+        segment = self.by_subscriber[rows[0].subscriber_id]
+        digest = self.content(segment)
+        envelope, edition_id = self.envelope, self.edition.id
+        recipients = [
+            dataclasses.replace(
+                self.recipient_for(self.people[d.subscriber_id]),
+                custom_args={"edition_id": f"e{edition_id}", "delivery_id": f"d{d.id}"},
+            )
+            for d in rows
+        ]
+        return Batch(
+            subject=digest.subject,
+            text=digest.text,
+            html=digest.html,
+            from_email=envelope.from_email,
+            from_name=envelope.from_name,
+            reply_to=envelope.reply_to,
+            categories=envelope.categories,
+            recipients=tuple(recipients),
         )
 
-    counts = _counts(store, edition_id)
-    finished = not (counts["queued"] or counts["claimed"] or counts["sending"])
-    if finished:
-        # sent_at stays the first completed send's; a resend's end is an audit entry
-        store.editions.finish_sending(edition_id, actor=ACTOR, now=now())
-    return SendReport(
-        sent=counts["sent"],
-        failed=counts["failed"],
-        unknown=counts["unknown"],
-        skipped=counts["skipped"],
-        queued=counts["queued"] + counts["claimed"] + counts["sending"],
-        edition_id=edition_id,
-        finished=finished,
-    )
+    def record(self, outcomes: Sequence[Outcome], token: str) -> None:
+        """Write what the backend answered; retried through a short database outage,
+        because rows left `sending` become unknown though the answer was known."""
+        for wait in (*RECORD_RETRIES_S, None):
+            try:
+                self.store.deliveries.record(outcomes, token=token, now=self.now())
+                return
+            except StoreUnavailable as exc:
+                if wait is None:
+                    raise
+                log.warning(
+                    "edition %d: cannot record %d outcomes yet (%s); again in %g s",
+                    self.edition.id,
+                    len(outcomes),
+                    exc,
+                    wait,
+                )
+                self.sleep(wait)
 
 
 def _whole_segments(
@@ -302,75 +593,6 @@ def _segments(store: Store, edition: Edition) -> list[Segment]:
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
     return resolve_segments(sections, recipients, edition.newsletter_id)
-
-
-def _send_claimed(
-    store: Store,
-    mailer: BatchMailer,
-    edition: Edition,
-    claimed: Sequence[Delivery],
-    *,
-    token: str,
-    by_subscriber: dict[int, Segment],
-    people: dict[int, Subscriber],
-    content: Callable[[Segment], RenderedDigest],
-    recipient_for: Callable[[Subscriber], Recipient],
-    envelope: Envelope,
-    now: Callable[[], dt.datetime],
-) -> RecipientResult | None:
-    """One claimed batch; returns the first result that asks to stop (transient or halt).
-
-    Who may still receive is re-checked for just these rows (an unsubscribe or a
-    bounce during a long send counts); their profile is the one the segments used.
-    """
-    current = store.deliveries.receiving(edition.newsletter_id, [d.subscriber_id for d in claimed])
-    edition_id = edition.id
-    gone = [d.id for d in claimed if d.subscriber_id not in current]
-    if gone:
-        store.deliveries.skip(gone, token=token, reason="no longer subscribed", now=now())
-    nothing = [
-        d.id for d in claimed if d.subscriber_id in current and d.subscriber_id not in by_subscriber
-    ]
-    if nothing:
-        store.deliveries.skip(nothing, token=token, reason="nothing to receive", now=now())
-    groups: dict[SegmentKey, list[Delivery]] = {}
-    for d in claimed:
-        if d.subscriber_id in current and d.subscriber_id in by_subscriber:
-            groups.setdefault(by_subscriber[d.subscriber_id].key, []).append(d)
-    stop: RecipientResult | None = None
-    for rows in groups.values():
-        if stop is not None:  # the backend is in trouble or refuses everything: stop
-            store.deliveries.release([d.id for d in rows], token=token, now=now())
-            continue
-        segment = by_subscriber[rows[0].subscriber_id]
-        digest = content(segment)
-        recipients = [
-            dataclasses.replace(
-                recipient_for(people[d.subscriber_id]),
-                custom_args={"edition_id": f"e{edition_id}", "delivery_id": f"d{d.id}"},
-            )
-            for d in rows
-        ]
-        batch = Batch(
-            subject=digest.subject,
-            text=digest.text,
-            html=digest.html,
-            from_email=envelope.from_email,
-            from_name=envelope.from_name,
-            reply_to=envelope.reply_to,
-            categories=envelope.categories,
-            recipients=tuple(recipients),
-        )
-        store.deliveries.start([d.id for d in rows], token=token, now=now())
-        results = mailer.send_batch(batch)
-        outcomes = [_outcome(d, r) for d, r in zip(rows, results, strict=True)]
-        store.deliveries.record(outcomes, token=token, now=now())
-        if stop is None or not stop.halt:
-            asks = [r for r in results if r.halt] or [
-                r for r in results if not r.ok and not r.permanent and not r.unknown
-            ]
-            stop = asks[0] if asks else stop
-    return stop
 
 
 def _outcome(delivery: Delivery, result: RecipientResult) -> Outcome:

@@ -16,7 +16,8 @@ its substitutions, one-click unsubscribe headers and opaque custom_args;
                              |   or Prism's sl-violations) -> those fail, the rest is resent
                              | other 4xx -> permanent (whole request: every recipient in it)
                              | 429, 5xx, no connection (connect timeout included) -> transient:
-                             |   sleep (Retry-After or exponential backoff), retry up to max_retries
+                             |   sleep (Retry-After, or backoff with full jitter), retry up to
+                             |   max_retries while the retry budget lasts (`Backoff`)
                              | read timeout/disconnect after the request left -> unknown, no retry
                              |   (SendGrid has no idempotency key: a retry could send twice)
 
@@ -37,6 +38,7 @@ import functools
 import http.client
 import json
 import logging
+import random
 import re
 import time
 import urllib.error
@@ -246,12 +248,15 @@ class SendGridMailer:
         host: str = DEFAULT_HOST,
         timeout_s: float = 30.0,
         max_retries: int = 3,
-        backoff_s: float = 2.0,
+        backoff_s: float = 0.5,
         max_wait_s: float = 120.0,
         default_from: str = "",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] = _utcnow,
         extra_headers: Mapping[str, str] | None = None,
+        jitter: Callable[[float], float] | None = None,
+        retry_ratio: float = 0.2,
+        retry_minimum: int = 10,
     ) -> None:
         self.host = host.rstrip("/")
         self.timeout_s = timeout_s
@@ -260,6 +265,13 @@ class SendGridMailer:
         self.max_wait_s = max_wait_s
         self.default_from = default_from
         self.requests_made = 0
+        self.backoff = Backoff(
+            base=backoff_s,
+            max_wait=max_wait_s,
+            ratio=retry_ratio,
+            minimum=retry_minimum,
+            jitter=jitter,
+        )
         self._sleep = sleep
         self._clock = clock
         # The library would read SENDGRID_API_KEY itself when given no key: config.py
@@ -357,22 +369,34 @@ class SendGridMailer:
     def _post(self, body: dict[str, Any]) -> str | None:
         """POST /v3/mail/send; the X-Message-Id, or SendFailed after retries."""
         attempt = 0
+        self.backoff.requested()
         while True:
             try:
-                return self._attempt(body)
+                message_id = self._attempt(body)
             except SendFailed as exc:
+                self.backoff.failed()
                 if exc.permanent or exc.unknown or attempt >= self.max_retries:
                     raise
-                delay = backoff_delay(attempt, exc.retry_after, self.backoff_s, self.max_wait_s)
-                if delay is None:
+                if exc.retry_after is not None and exc.retry_after > self.max_wait_s:
                     raise SendFailed(
                         f"{exc} (asked to wait {exc.retry_after:.0f} s; the next run retries)",
                         permanent=False,
                         status=exc.status,
                     ) from exc
+                if not self.backoff.may_retry():
+                    raise SendFailed(
+                        f"{exc} (retried {self.backoff.retries} of {self.backoff.requests} "
+                        "requests already: too many failures for now; the next run retries)",
+                        permanent=False,
+                        status=exc.status,
+                    ) from exc
+                delay = self.backoff.delay(exc.retry_after)
                 log.info("sendgrid: %s; retry %d in %.1f s", exc, attempt + 1, delay)
                 self._sleep(delay)
                 attempt += 1
+            else:
+                self.backoff.succeeded()
+                return message_id
 
     def _attempt(self, body: dict[str, Any]) -> str | None:
         self.requests_made += 1
@@ -483,11 +507,59 @@ def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: float) -> float | None:
-    """Seconds to wait before retry `attempt + 1`; None when the server wants more than `cap`."""
-    if retry_after is not None:
-        return retry_after if retry_after <= cap else None
-    return float(min(cap, base * 2**attempt))
+class Backoff:
+    """When to retry a request that failed transiently (429, 5xx, no connection).
+
+    - The wait is "full jitter" (a random time up to a ceiling, AWS Architecture Blog,
+      "Exponential Backoff And Jitter"), so senders that failed together do not retry
+      together. The ceiling is `base` × 2^(k-1) up to `cap`, where k counts the failed
+      attempts since the last success of *any* request of this mailer: a steady, low
+      error rate costs a short wait per failure, a storm backs off quickly.
+    - A server's Retry-After is honoured as it is (`max_wait` and more: not retried now).
+    - A retry budget bounds retries to `ratio` of the requests, plus `minimum` (as
+      Finagle's RetryBudget): past it a failure is not retried, and the sender stops with
+      the rest queued for the next run. A steady error rate can therefore not multiply
+      the time of a send: at most 20 % more requests and their short waits.
+    """
+
+    def __init__(
+        self,
+        *,
+        base: float = 0.5,
+        cap: float = 30.0,
+        max_wait: float = 120.0,
+        ratio: float = 0.2,
+        minimum: int = 10,
+        jitter: Callable[[float], float] | None = None,
+    ) -> None:
+        self.base, self.cap, self.max_wait = base, cap, max_wait
+        self.ratio, self.minimum = ratio, minimum
+        self.jitter = jitter or (lambda ceiling: random.uniform(0.0, ceiling))  # noqa: S311
+        self.requests = 0  # first attempts
+        self.retries = 0
+        self.streak = 0  # failed attempts since the last success
+
+    def requested(self) -> None:
+        self.requests += 1
+
+    def succeeded(self) -> None:
+        self.streak = 0
+
+    def failed(self) -> None:
+        self.streak += 1
+
+    def may_retry(self) -> bool:
+        return self.retries < self.minimum + self.ratio * self.requests
+
+    def ceiling(self) -> float:
+        return float(min(self.cap, self.base * 2 ** max(0, self.streak - 1)))
+
+    def delay(self, retry_after: float | None) -> float:
+        """Seconds to wait before the next retry (counted against the budget)."""
+        self.retries += 1
+        if retry_after is not None:
+            return min(retry_after, self.max_wait)
+        return max(0.0, min(self.ceiling(), self.jitter(self.ceiling())))
 
 
 def batch_body(batch: Batch, recipients: Sequence[Recipient]) -> dict[str, Any]:

@@ -59,7 +59,13 @@ def summary(result: Any) -> str:
     if isinstance(result, list | tuple):
         sent = sum(int(getattr(r, "sent", 0)) for r in result)
         if result and all(hasattr(r, "sent") for r in result):  # SendReports
-            return f"editions sent: {len(result)}, mails: {sent}"
+            elsewhere = [r for r in result if getattr(r, "elsewhere", None)]
+            line = f"editions sent: {len(result) - len(elsewhere)}, mails: {sent}"
+            if elsewhere:
+                line += "; being sent by another process: " + ", ".join(
+                    f"edition {r.edition_id} ({r.elsewhere})" for r in elsewhere
+                )
+            return line
         return f"{len(result)} done"
     if hasattr(result, "id"):
         return f"{type(result).__name__} {result.id}"

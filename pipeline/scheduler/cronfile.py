@@ -10,6 +10,7 @@
         coalesce: true
         timeout: 1800                    # seconds; the run's child process is killed after it
         retry: {limit: 2, backoff: 60}   # tries after a failure, seconds between them (doubling)
+        overlap: false                   # true: a run may start while an earlier one still runs
 
 Weekday numbers are refused: APScheduler 3 counts 0 as Monday, crontab as Sunday.
 Fire times are computed by APScheduler's CronTrigger; `run_key` turns one into the
@@ -44,6 +45,7 @@ JOB_FIELDS = frozenset(
         "coalesce",
         "retry",
         "timeout",
+        "overlap",
     }
 )
 RETRY_FIELDS = frozenset({"limit", "backoff"})
@@ -82,6 +84,7 @@ class CronJob:
     coalesce: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: int = DEFAULT_TIMEOUT_S
+    overlap: bool = False  # a run may start while an earlier run of this job still runs
     line: int = 0
     trigger: CronTrigger = field(default=None, compare=False, repr=False)
 
@@ -214,6 +217,7 @@ def _job(
         coalesce=_typed(doc, f.get("coalesce"), f"{at}.coalesce", bool, True),
         retry=retry,
         timeout=timeout,
+        overlap=_typed(doc, f.get("overlap"), f"{at}.overlap", bool, False),
         line=node.start_mark.line + 1,
         trigger=trigger,
     )

@@ -4,7 +4,10 @@
         key = local wall-clock time of scheduled_for in the job's zone
         store.runs.claim(job, key)      -> taken or done elsewhere: do nothing
             (database down: retry per policy; still down: remember, record as failed later)
-        execute in a child process (killed at job.timeout), retry per policy
+            an earlier run of the job still running on any instance (unless the job
+            says `overlap: true`) -> recorded as skipped, not run
+        execute in a child process (killed at job.timeout), retry per policy; the run's
+            lease is renewed meanwhile (a dead instance's run frees the job in RUN_LEASE_S)
         store.runs.finish(outcome)      ok | failed | timeout | interrupted (released)
 
     catch_up(now):                       at start, from our own record of runs
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.deliver.lease import Renewal
 from pipeline.errors import StoreError
 from pipeline.scheduler.child import EXIT_NO_RETRY, RESULT_PREFIX
 from pipeline.scheduler.cronfile import CronFile, CronJob
@@ -43,7 +47,8 @@ log = logging.getLogger("eudigest.scheduler")
 
 MAX_LOOKBACK = dt.timedelta(days=7)  # catch-up looks no further back than this
 MAX_MISSED_RECORDED = 100  # per job and start; older ones are only counted in the log
-LEASE_MARGIN_S = 120
+RUN_LEASE_S = 120.0  # a running run not renewed for this long belongs to a dead instance
+RUN_RENEW_S = 30.0
 
 
 def utcnow() -> dt.datetime:
@@ -176,6 +181,11 @@ class Fired:
     def claimed(self) -> bool:
         return self.run is not None
 
+    @property
+    def skipped(self) -> bool:
+        """Recorded, not run: an earlier run of the job was still running."""
+        return self.run is not None and self.run.outcome == "skipped"
+
 
 class Runner:
     def __init__(
@@ -187,6 +197,7 @@ class Runner:
         instance: str | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         stop: threading.Event | None = None,
+        renew_every: float = RUN_RENEW_S,
     ) -> None:
         self.store = store
         self.cron = cron
@@ -194,6 +205,7 @@ class Runner:
         self.instance = instance or instance_name()
         self.clock = clock
         self.stop = stop or threading.Event()
+        self.renew_every = renew_every
         self._lock = threading.Lock()
         self._pending: list[Callable[[], object]] = []  # writes waiting for the database
 
@@ -238,7 +250,14 @@ class Runner:
             who = f" by {existing.instance} ({existing.outcome})" if existing else ""
             log.info("job %s %s: already claimed%s; nothing to do", job.id, key, who)
             return Fired(job.id, key, scheduled_for, None, existing=existing)
+        if run.outcome == "skipped":
+            log.warning("job %s %s: skipped: %s", job.id, key, run.detail)
+            return Fired(job.id, key, scheduled_for, run)
         log.info("job %s %s: claimed by %s, run %d", job.id, key, self.instance, run.id)
+        with Renewal(lambda: self._renew(run.id), every=self.renew_every, name=f"run {run.id}"):
+            return self._run(job, key, scheduled_for, run)
+
+    def _run(self, job: CronJob, key: str, scheduled_for: dt.datetime, run: JobRun) -> Fired:
         started = time.monotonic()
         result = self.execute(job, key, scheduled_for, self.stop)
         retries = 0
@@ -258,7 +277,7 @@ class Runner:
                     result, detail=result.detail + " (no retry: the scheduler stopped)"
                 )
                 break
-            self._write(lambda: self.store.runs.attempt(run.id, lease_until=self._lease(job, 0)))
+            self._write(lambda: self.store.runs.attempt(run.id, lease_until=self._lease()))
             result = self.execute(job, key, scheduled_for, self.stop)
         if result.outcome == "failed" and not result.retry and job.retry.limit:
             result = replace(
@@ -295,7 +314,8 @@ class Runner:
             try:
                 return self.store.runs.claim(
                     job.id, key, scheduled_for,
-                    instance=self.instance, now=self.clock(), lease_until=self._lease(job),
+                    instance=self.instance, now=self.clock(), lease_until=self._lease(),
+                    exclusive=not job.overlap,
                 )  # fmt: skip
             except StoreError as exc:
                 if tries >= job.retry.limit:
@@ -309,11 +329,13 @@ class Runner:
                 if self.stop.wait(delay):
                     raise
 
-    def _lease(self, job: CronJob, retries: int | None = None) -> dt.datetime:
-        """Until when a run counts as running (then another instance may take it over)."""
-        n = job.retry.limit if retries is None else retries
-        seconds = (n + 1) * job.timeout + sum(job.retry.delay(i) for i in range(1, n + 1))
-        return self.clock() + dt.timedelta(seconds=seconds + LEASE_MARGIN_S)
+    def _lease(self) -> dt.datetime:
+        """Until when a run counts as running unless renewed (then another instance may
+        take it over, and the job may start again)."""
+        return self.clock() + dt.timedelta(seconds=RUN_LEASE_S)
+
+    def _renew(self, run_id: int) -> bool:
+        return self.store.runs.renew(run_id, lease_until=self._lease())
 
     def _existing(self, job_id: str, key: str) -> JobRun | None:
         try:

@@ -28,7 +28,9 @@ def serve(runner: Runner, *, heartbeat_s: float = HEARTBEAT_S) -> None:
     jobs = runner.cron.jobs
     scheduler = BackgroundScheduler(
         timezone=dt.UTC,
-        executors={"default": ThreadPoolExecutor(max_workers=len(jobs) + 1)},
+        # two workers a job: a fire time while the job still runs reaches the runner,
+        # which records it as skipped (instead of APScheduler dropping it unseen)
+        executors={"default": ThreadPoolExecutor(max_workers=2 * len(jobs) + 1)},
     )
     for job in jobs:
         scheduler.add_job(
@@ -39,7 +41,7 @@ def serve(runner: Runner, *, heartbeat_s: float = HEARTBEAT_S) -> None:
             name=job.description or job.id,
             misfire_grace_time=job.misfire_grace_time,
             coalesce=job.coalesce,
-            max_instances=1,
+            max_instances=2,
             replace_existing=True,
         )
     runner.beat()

@@ -22,6 +22,7 @@ from pipeline.store.deliveries import DeliveriesStore
 from pipeline.store.editions import EditionsStore
 from pipeline.store.items import ItemsStore
 from pipeline.store.runs import RunsStore
+from pipeline.store.senders import SendersStore
 from pipeline.store.sources import SourcesStore
 from pipeline.store.stats import StatsStore
 from pipeline.store.subscribers import SubscribersStore
@@ -44,6 +45,7 @@ class Store:
         self.editions = EditionsStore(self.engine)
         self.subscribers = SubscribersStore(self.engine)
         self.deliveries = DeliveriesStore(self.engine)
+        self.senders = SendersStore(self.engine)  # who is sending an edition (leases)
         self.stats = StatsStore(self.engine)  # aggregates for status and /metrics
         self.runs = RunsStore(self.engine)
 

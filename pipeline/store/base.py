@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from pipeline.errors import DuplicateItem, StoreError
+from pipeline.errors import DuplicateItem, StoreError, StoreUnavailable
 
 
 @contextmanager
@@ -18,7 +18,7 @@ def wrap_errors(doing: str) -> Iterator[None]:
     except IntegrityError as exc:
         raise DuplicateItem(f"{doing}: {_first_line(exc)}") from exc
     except OperationalError as exc:
-        raise StoreError(f"{doing}: database unavailable: {_first_line(exc)}") from exc
+        raise StoreUnavailable(f"{doing}: database unavailable: {_first_line(exc)}") from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"{doing}: {_first_line(exc)}") from exc
 

@@ -2,12 +2,17 @@
 
 plan      insert the rows as queued, once per edition       (marks the edition planned in
           the same transaction: a resumed send never widens the audience)
-recover   claimed → queued (the request never left)          (after a crash)
+recover   only rows of senders that are gone (lease expired, ended, process known dead;
+          rows claimed before senders existed): never a live sender's rows
+          claimed → queued (the request never left)
           sending → unknown (it may have left: staff decide, never resent silently)
-claim     queued → claimed, with this sender's token          (conditional UPDATE:
-          two senders never take the same row)
-start     claimed → sending, committed BEFORE the request leaves
-record    sending → sent | failed | queued (transient) | unknown
+claim     queued → claimed, with this batch's token and the sender's id (conditional
+          UPDATE: two senders never take the same row)
+start     claimed → sending, committed BEFORE the request leaves; returns the rows it
+          moved: a row taken from the sender meanwhile is not sent
+record    sending → sent | failed | queued (transient) | unknown; also a row another
+          sender's recovery marked unknown while this one's request was out: the sender
+          that knows the answer writes it
 resolve   unknown → sent | queued, by staff (a SENT edition goes back to SENDING
           when rows are queued again, so the next `send-due` resumes it)
 """
@@ -16,21 +21,23 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
-from pipeline.model import EditionState
+from pipeline.model import EditionState, Sender, SenderOutcome
 from pipeline.store.audit import write_audit
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
     deliveries,
     editions,
+    senders,
     subscribers,
 )
+from pipeline.store.senders import _sender
 from pipeline.store.subscribers import receiving
 
 
@@ -42,6 +49,14 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # permanent: SendGrid refused this recipient
     UNKNOWN = "unknown"  # the sender died or timed out after the request left
     SKIPPED = "skipped"  # no longer subscribed, suppressed or nothing to receive
+
+
+# A delivery in one of these states is not done yet: the edition is still being sent.
+PENDING_DELIVERY_STATES = (
+    DeliveryState.QUEUED.value,
+    DeliveryState.CLAIMED.value,
+    DeliveryState.SENDING.value,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,15 @@ class DeliveryProblem:
 
     delivery: Delivery
     email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What `recover` took back from senders that are gone."""
+
+    requeued: int  # claimed rows queued again (their request never left)
+    unknown: int  # sending rows now unknown (their request may have left)
+    lost: tuple[Sender, ...] = ()  # running senders found gone (now `lost`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,30 +160,80 @@ class DeliveriesStore:
             raise EditionNotFound(edition_id)
         return found[0] is not None
 
-    def recover(self, edition_id: int, *, now: dt.datetime) -> tuple[int, int]:
-        """After a crash: claimed rows go back to the queue, sending rows become unknown."""
+    def recover(self, edition_id: int, *, now: dt.datetime, dead: Collection[int] = ()) -> Recovery:
+        """Take back the rows of senders that are gone: claimed → queued, sending → unknown.
+
+        Gone: ended, past its lease, or in `dead` (the caller found its process gone on
+        this host). A running sender that is gone becomes `lost` in the same transaction,
+        so its renewals fail from then on. A live sender's rows are never touched.
+        """
+        dead_ids = sorted(set(dead))
         with wrap_errors("recovering deliveries"), self._engine.begin() as conn:
+            gone_now = or_(senders.c.lease_until < now, senders.c.id.in_(dead_ids))
+            lost = [
+                _sender(r)
+                for r in conn.execute(
+                    update(senders)
+                    .where(
+                        senders.c.edition_id == edition_id,
+                        senders.c.ended_at.is_(None),
+                        gone_now,
+                    )
+                    .values(
+                        outcome=SenderOutcome.LOST.value,
+                        ended_at=now,
+                        detail="gone: its lease ran out or its process ended; rows taken back",
+                    )
+                    .returning(*senders.c)
+                )
+            ]
+            ended = select(senders.c.id).where(
+                senders.c.edition_id == edition_id, senders.c.ended_at.is_not(None)
+            )
+            orphaned = or_(deliveries.c.sender_id.is_(None), deliveries.c.sender_id.in_(ended))
             requeued = conn.execute(
                 update(deliveries)
                 .where(
                     deliveries.c.edition_id == edition_id,
                     deliveries.c.state == DeliveryState.CLAIMED.value,
+                    orphaned,
                 )
-                .values(state=DeliveryState.QUEUED.value, claim_token=None, updated_at=now)
+                .values(
+                    state=DeliveryState.QUEUED.value,
+                    claim_token=None,
+                    sender_id=None,
+                    updated_at=now,
+                )
             ).rowcount
             unknown = conn.execute(
                 update(deliveries)
                 .where(
                     deliveries.c.edition_id == edition_id,
                     deliveries.c.state == DeliveryState.SENDING.value,
+                    orphaned,
                 )
                 .values(
                     state=DeliveryState.UNKNOWN.value,
                     error="the sender stopped after the request left",
                     updated_at=now,
-                )
+                )  # the token stays: if that sender comes back with the answer, it wins
             ).rowcount
-            return int(requeued), int(unknown)
+            return Recovery(int(requeued), int(unknown), tuple(lost))
+
+    def held(self, edition_id: int) -> dict[int | None, int]:
+        """Claimed and sending rows of the edition per sender (None: no sender)."""
+        with wrap_errors("reading deliveries"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.sender_id, func.count())
+                .where(
+                    deliveries.c.edition_id == edition_id,
+                    deliveries.c.state.in_(
+                        [DeliveryState.CLAIMED.value, DeliveryState.SENDING.value]
+                    ),
+                )
+                .group_by(deliveries.c.sender_id)
+            )
+            return {r[0]: int(r[1]) for r in rows}
 
     def pending_segments(self, edition_id: int) -> builtins.list[str]:
         with wrap_errors("reading deliveries"), self._engine.connect() as conn:
@@ -183,10 +257,12 @@ class DeliveriesStore:
         limit: int,
         token: str,
         now: dt.datetime,
+        sender_id: int | None = None,
     ) -> builtins.list[Delivery]:
         """Take up to `limit` queued rows of a segment (None: of any segments, in segment
         order, so that one claim holds whole small segments); `token` names this one
-        batch (unique per claim: it is how start/record/skip/release find the rows)."""
+        batch (unique per claim: it is how start/record/skip/release find the rows);
+        `sender_id` the sender that holds them (recovery leaves a live sender's rows)."""
         where = [
             deliveries.c.edition_id == edition_id,
             deliveries.c.state == DeliveryState.QUEUED.value,
@@ -210,6 +286,7 @@ class DeliveriesStore:
                 .values(
                     state=DeliveryState.CLAIMED.value,
                     claim_token=token,
+                    sender_id=sender_id,
                     claimed_at=now,
                     attempts=deliveries.c.attempts + 1,
                     updated_at=now,
@@ -229,9 +306,28 @@ class DeliveriesStore:
             )
             return [_delivery(r) for r in rows]
 
-    def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
-        """Claimed → sending: committed before the request leaves (the crash boundary)."""
-        return self._move(ids, token, DeliveryState.CLAIMED, DeliveryState.SENDING, now)
+    def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> set[int]:
+        """Claimed → sending: committed before the request leaves (the crash boundary).
+
+        Returns the ids it moved: only those may be sent. A row missing from the answer
+        was taken from this sender (it was found gone and its rows recovered)."""
+        id_list = list(ids)
+        moved: set[int] = set()
+        with wrap_errors("starting deliveries"), self._engine.begin() as conn:
+            for at in range(0, len(id_list), 1000):
+                moved.update(
+                    conn.execute(
+                        update(deliveries)
+                        .where(
+                            deliveries.c.id.in_(id_list[at : at + 1000]),
+                            deliveries.c.claim_token == token,
+                            deliveries.c.state == DeliveryState.CLAIMED.value,
+                        )
+                        .values(state=DeliveryState.SENDING.value, updated_at=now)
+                        .returning(deliveries.c.id)
+                    ).scalars()
+                )
+        return moved
 
     def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
         """Claimed → queued: this sender stops before sending them (the next run takes them)."""
@@ -270,7 +366,9 @@ class DeliveriesStore:
             )
 
     def record(self, outcomes: Sequence[Outcome], *, token: str, now: dt.datetime) -> None:
-        """Sending → the outcome, only for rows this sender holds."""
+        """Sending → the outcome, only for rows of this batch (`token`): also a row that
+        another sender's recovery marked unknown while this request was out, because this
+        sender knows what happened to it (staff resolving it clears the token)."""
         if not outcomes:
             return
         with wrap_errors("recording deliveries"), self._engine.begin() as conn:
@@ -279,7 +377,10 @@ class DeliveriesStore:
                 .where(
                     deliveries.c.id == bindparam("b_id"),
                     deliveries.c.claim_token == token,
-                    deliveries.c.state == DeliveryState.SENDING.value,
+                    or_(  # (IN cannot be used with executemany)
+                        deliveries.c.state == DeliveryState.SENDING.value,
+                        deliveries.c.state == DeliveryState.UNKNOWN.value,
+                    ),
                 )
                 .values(
                     state=bindparam("b_state"),

@@ -20,8 +20,10 @@ from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, St
 from pipeline.model import AuditEntry, Edition, EditionSection, EditionState
 from pipeline.store.audit import entries, write_audit
 from pipeline.store.base import wrap_errors
+from pipeline.store.deliveries import PENDING_DELIVERY_STATES
 from pipeline.store.schema import (
     audit_log,
+    deliveries,
     edition_items,
     edition_sections,
     editions,
@@ -354,8 +356,19 @@ class EditionsStore:
             return _load(conn, edition_id)
 
     def finish_sending(self, edition_id: int, *, actor: str, now: dt.datetime) -> Edition:
-        """Sending → sent (already sent: nothing changes). `sent_at` keeps the time of the
-        first completed send; the end of a later resend is an audit entry of its own."""
+        """Sending → sent once no delivery is queued, claimed or sending any more (checked
+        in the same statement: rows staff queue again meanwhile keep it sending); already
+        sent: nothing changes. `sent_at` keeps the time of the first completed send; the
+        end of a later resend is an audit entry of its own. Returns the edition as it is
+        (still SENDING when rows are pending)."""
+        pending = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.edition_id == edition_id,
+                deliveries.c.state.in_(PENDING_DELIVERY_STATES),
+            )
+            .exists()
+        )
         with wrap_errors(f"finishing edition {edition_id}"), self._engine.begin() as conn:
             before = conn.execute(
                 select(editions.c.sent_at).where(editions.c.id == edition_id)
@@ -365,6 +378,7 @@ class EditionsStore:
                 .where(
                     editions.c.id == edition_id,
                     editions.c.state == EditionState.SENDING.value,
+                    ~pending,
                 )
                 .values(
                     state=EditionState.SENT.value,
@@ -377,9 +391,9 @@ class EditionsStore:
             )
             if result.rowcount != 1:
                 current = _state(conn, edition_id)  # EditionNotFound
-                if current is not EditionState.SENT:
+                if current not in (EditionState.SENT, EditionState.SENDING):
                     raise InvalidTransition(edition_id, current.value, EditionState.SENT.value)
-                return _load(conn, edition_id)  # another sender finished it
+                return _load(conn, edition_id)  # another sender finished it, or rows wait
             resend = before is not None and before[0] is not None
             detail = (
                 "Erneuter Versand abgeschlossen; das Versanddatum bleibt das des ersten Versands."

@@ -2,9 +2,14 @@
 
 claim     insert (job, key) as running          (INSERT … ON CONFLICT DO NOTHING: a second
           scheduler instance, a DST double fire or a manual re-run finds the row and stops)
-          or take over an interrupted run, or a running one whose lease has passed
+          or take over an interrupted run, or a running one whose lease has passed;
+          `exclusive`: while another run of the job is running within its lease (on any
+          instance), the claimed row becomes `skipped` instead, in the same transaction
+          (serialised per job: PostgreSQL advisory lock; SQLite has one writer)
+renew     extend the lease of a running run (the runner does, while the run executes)
 attempt   one more try of a claimed run (retries), with a fresh lease
 finish    running → ok | failed | timeout | interrupted (interrupted runs may be claimed again)
+          skipped: never ran, because an earlier run of the job was still running
 record    insert a row that never ran: missed (caught up too late), failed (database was down)
 beat      the scheduler's heartbeat, one row per instance
 """
@@ -13,18 +18,19 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import job_runs, scheduler_heartbeats
 
-OUTCOMES = ("running", "ok", "failed", "timeout", "interrupted", "missed")
+OUTCOMES = ("running", "ok", "failed", "timeout", "interrupted", "missed", "skipped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +40,7 @@ class JobRun:
     scheduled_for: dt.datetime  # UTC-aware fire time the run belongs to
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-    outcome: str  # "running" | "ok" | "failed" | "timeout" | "interrupted" | "missed"
+    outcome: str  # "running" | "ok" | "failed" | "timeout" | "interrupted" | "missed" | "skipped"
     instance: str  # "host:pid"
     detail: str | None  # error summary or a one-line result ("12 new items")
     key: str = ""  # the claim key: local wall-clock time in the job's zone, or "manual:…"
@@ -60,9 +66,15 @@ class RunsStore:
         instance: str,
         now: dt.datetime,
         lease_until: dt.datetime,
+        exclusive: bool = False,
     ) -> JobRun | None:
-        """Claim the run (job, key) for `instance`; None when it is taken or already done."""
+        """Claim the run (job, key) for `instance`; None when it is taken or already done.
+
+        With `exclusive`, a run of the job still running elsewhere (within its lease)
+        makes this one `skipped` (returned as such: it is recorded, and never runs)."""
         with wrap_errors(f"claiming run {job} {key}"), self._engine.begin() as conn:
+            if exclusive and conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(job)})
             inserted = conn.execute(
                 _insert(conn)
                 .values(
@@ -101,7 +113,43 @@ class RunsStore:
                 ).rowcount
                 if taken != 1:
                     return None
+            if exclusive:
+                running = conn.execute(
+                    select(job_runs)
+                    .where(
+                        job_runs.c.job == job,
+                        job_runs.c.run_key != key,
+                        job_runs.c.outcome == "running",
+                        job_runs.c.lease_until >= now,
+                    )
+                    .order_by(job_runs.c.started_at)
+                ).first()
+                if running is not None:
+                    since = running.started_at.isoformat(timespec="seconds")
+                    conn.execute(
+                        update(job_runs)
+                        .where(job_runs.c.job == job, job_runs.c.run_key == key)
+                        .values(
+                            outcome="skipped",
+                            finished_at=now,
+                            lease_until=None,
+                            detail=f"not started: run {running.run_key} was still running "
+                            f"on {running.instance} (since {since})",
+                        )
+                    )
             return _get(conn, job, key)
+
+    def renew(self, run_id: int, *, lease_until: dt.datetime) -> bool:
+        """Extend the lease of a running run; False when it is no longer running."""
+        with wrap_errors(f"renewing run {run_id}"), self._engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(job_runs)
+                    .where(job_runs.c.id == run_id, job_runs.c.outcome == "running")
+                    .values(lease_until=lease_until)
+                ).rowcount
+                == 1
+            )
 
     def attempt(self, run_id: int, *, lease_until: dt.datetime) -> None:
         """Count one more try of a claimed run and extend its lease."""
@@ -196,10 +244,13 @@ class RunsStore:
             return [_run(r) for r in conn.execute(stmt.limit(limit))]
 
     def latest_per_job(self) -> dict[str, JobRun]:
-        """The newest run (by scheduled time) of each job."""
+        """The newest run (by scheduled time) of each job; skipped fire times are not runs
+        (a long run that failed must not hide behind the fire times it made skip)."""
+        ran = job_runs.c.outcome != "skipped"
         with wrap_errors("reading job runs"), self._engine.connect() as conn:
             latest = (
                 select(job_runs.c.job, func.max(job_runs.c.scheduled_for).label("at"))
+                .where(ran)
                 .group_by(job_runs.c.job)
                 .subquery()
             )
@@ -209,6 +260,7 @@ class RunsStore:
                     latest,
                     (latest.c.job == job_runs.c.job) & (latest.c.at == job_runs.c.scheduled_for),
                 )
+                .where(ran)
                 .order_by(job_runs.c.id)
             )
             return {r.job: _run(r) for r in rows}  # the highest id wins a tie
@@ -244,6 +296,12 @@ class RunsStore:
                 delete(scheduler_heartbeats).where(scheduler_heartbeats.c.beat_at < before)
             )
             return int(n)
+
+
+def _lock_key(job: str) -> int:
+    """A stable signed 64-bit key of the job's advisory lock (PostgreSQL)."""
+    digest = hashlib.sha256(f"eudigest.job_runs:{job}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _insert(conn: Connection, table: Any = job_runs) -> Any:

@@ -363,8 +363,9 @@ deliveries = Table(
     Column("segment_key", String(64), nullable=False),
     # queued → claimed → sending → sent | failed | unknown; or skipped
     Column("state", String(16), nullable=False),
-    Column("claim_token", String(64)),
+    Column("claim_token", String(64)),  # one claimed batch
     Column("claimed_at", UTCDateTime),
+    Column("sender_id", Integer),  # the sender (senders.id) holding a claimed/sending row
     Column("attempts", Integer, nullable=False, default=0),
     Column("sent_at", UTCDateTime),
     Column("message_id", String(200)),
@@ -373,6 +374,33 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
     Index("ix_deliveries_edition_state", "edition_id", "state"),
+)
+
+# ---------------------------------------------------------------- senders (migration 0010)
+
+# One row per process at work on an edition (`eudigest send`, `send-due`): it renews its
+# lease while it runs; recovery touches only the rows of senders that are gone.
+senders = Table(
+    "senders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id"), nullable=False),
+    Column("instance", String(200), nullable=False),  # host:pid, for people
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    # boot id, pid namespace and start time of the process: a pid on this host is known
+    # dead only when all of them match and the process is gone
+    Column("process_key", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    # running → done | stopped | halted | failed | lost (found gone by another sender)
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text),
+    Column("queued", Integer),  # deliveries still queued when it ended
+    Index("ix_senders_edition_id", "edition_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 # ---------------------------------------------------------------- job runs (migration 0007)

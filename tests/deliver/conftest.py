@@ -292,3 +292,16 @@ def responder() -> Iterator[Callable[[Respond], Scripted]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class Sleeps(list[float]):
+    """A `sleep` that records instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def at_ceiling(ceiling: float) -> float:
+    """The jitter pinned to its ceiling, so the recorded waits show the backoff's growth
+    (the random part is tested on its own in test_backoff.py)."""
+    return ceiling

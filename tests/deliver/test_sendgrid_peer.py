@@ -19,7 +19,7 @@ from pipeline.deliver.batch import (
 from pipeline.deliver.sendgrid import SendGridMailer, retry_after_seconds
 from pipeline.errors import InvalidInput
 from pipeline.model import OutgoingEmail
-from tests.deliver.conftest import Peer, Reply, Scripted
+from tests.deliver.conftest import Peer, Reply, Scripted, Sleeps, at_ceiling
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 SUBJECT = "EU-Wochenbrief: Förderaufrufe für die Region (%%greeting%%)"
@@ -63,13 +63,9 @@ def batch(n: int, *, first: int = 0) -> Batch:
     )
 
 
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 def mailer(url: str, sleeps: Sleeps | None = None, **kw: object) -> SendGridMailer:
     kw.setdefault("api_key", "SG.test")
+    kw.setdefault("jitter", at_ceiling)
     return SendGridMailer(
         host=url,
         timeout_s=kw.pop("timeout_s", 10.0),  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from pipeline.deliver.send import SendStopped
 from pipeline.deliver.sendgrid import SendGridMailer
 from pipeline.model import EditionState
 from pipeline.store.deliveries import DeliveryState
-from tests.deliver.conftest import Exchange, Peer, Reply, Respond, Scripted
+from tests.deliver.conftest import Exchange, Peer, Reply, Respond, Scripted, Sleeps, at_ceiling
 from tests.deliver.test_send import (
     BASE,
     HEADLINES,
@@ -42,11 +42,6 @@ from tests.web.conftest import NOW, Clock, make_services
 KEY = "SG.e2e-test-key-never-logged"
 # A fourth reader with the energy profile: shares a segment (and a request) with Anna.
 SECOND_ENERGY = ("klima@landkreis-boeblingen.de", "Özlem Yılmaz", ("energy_climate",))
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
@@ -69,6 +64,7 @@ def use_sendgrid(services: Services, url: str, sleeps: Sleeps | None = None) -> 
         max_retries=2,
         backoff_s=1.0,
         sleep=sleeps if sleeps is not None else Sleeps(),
+        jitter=at_ceiling,
     )
     services.mailer = mailer
     return mailer

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.errors import EditionNotFound, InvalidTransition, StoreError
-from pipeline.model import EditionState, Newsletter, Office
+from pipeline.model import EditionState, Newsletter, Office, ProcessRef, Sender, SenderOutcome
 from pipeline.store import Store
 from pipeline.store.deliveries import DeliveryState, Outcome
 
@@ -66,7 +66,8 @@ def test_a_crash_before_the_request_requeues_after_it_is_unknown(
     store.deliveries.start([d.id for d in first], token="a", now=NOW)  # request left
     second = store.deliveries.claim(edition_id, "s", limit=5, token="b", now=NOW)
     # ... and both senders die here. A new run recovers:
-    assert store.deliveries.recover(edition_id, now=NOW) == (5, 5)
+    recovery = store.deliveries.recover(edition_id, now=NOW)
+    assert (recovery.requeued, recovery.unknown) == (5, 5)
     counts = store.deliveries.counts(edition_id)
     assert (counts["queued"], counts["unknown"]) == (5, 5)
     again = store.deliveries.claim(edition_id, "s", limit=100, token="c", now=NOW)
@@ -90,6 +91,134 @@ def test_outcomes_are_recorded_only_by_the_holder(store: Store, edition_id: int)
     c = store.deliveries.counts(edition_id)
     assert (c["sent"], c["failed"], c["queued"], c["sending"]) == (1, 1, 1, 0)
     assert store.deliveries.list(edition_id, DeliveryState.SENT)[0].message_id == "m1"
+
+
+# ---------------------------------------------------------------- senders and their leases
+
+LEASE = dt.timedelta(seconds=60)
+
+
+def join(store: Store, edition_id: int, pid: int, at: dt.datetime = NOW) -> Sender:
+    return store.senders.join(
+        edition_id, ProcessRef("host-a", pid, ""), now=at, lease_until=at + LEASE
+    )
+
+
+def held_by(store: Store, edition_id: int, sender: Sender, n: int, token: str) -> list[int]:
+    rows = store.deliveries.claim(
+        edition_id, None, limit=n, token=token, now=NOW, sender_id=sender.id
+    )
+    return [d.id for d in rows]
+
+
+def test_recovery_never_touches_a_live_senders_rows(store: Store, edition_id: int) -> None:
+    """The overlap of issue 10: a second sender starts while the first is at work."""
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 21)], now=NOW)
+    a = join(store, edition_id, 101)
+    claimed = held_by(store, edition_id, a, 5, "a1")
+    in_flight = held_by(store, edition_id, a, 5, "a2")
+    assert store.deliveries.start(in_flight, token="a2", now=NOW) == set(in_flight)
+    join(store, edition_id, 202)  # the second sender arrives and recovers
+    recovery = store.deliveries.recover(edition_id, now=NOW + LEASE / 2)
+    assert (recovery.requeued, recovery.unknown, recovery.lost) == (0, 0, ())
+    assert store.deliveries.held(edition_id) == {a.id: 10}
+    assert store.deliveries.start(claimed, token="a1", now=NOW) == set(claimed)  # still a's
+    for ids, token in ((claimed, "a1"), (in_flight, "a2")):
+        store.deliveries.record([Outcome(i, DeliveryState.SENT) for i in ids], token=token, now=NOW)
+    assert store.deliveries.counts(edition_id)["sent"] == 10
+
+
+def test_a_sender_past_its_lease_loses_its_rows_and_sends_none_of_the_claimed(
+    store: Store, edition_id: int
+) -> None:
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 11)], now=NOW)
+    a = join(store, edition_id, 101)
+    claimed = held_by(store, edition_id, a, 5, "a1")
+    in_flight = held_by(store, edition_id, a, 5, "a2")
+    store.deliveries.start(in_flight, token="a2", now=NOW)
+    # a is frozen (SIGSTOP, a long pause): its lease runs out; b recovers
+    recovery = store.deliveries.recover(edition_id, now=NOW + LEASE + dt.timedelta(seconds=1))
+    assert (recovery.requeued, recovery.unknown) == (5, 5)
+    assert [s.id for s in recovery.lost] == [a.id]
+    lost = store.senders.get(a.id)
+    assert lost is not None and lost.outcome is SenderOutcome.LOST
+    # a wakes up: its renewal fails, its claimed rows are no longer its to start ...
+    assert not store.senders.renew(a.id, now=NOW, lease_until=NOW + 2 * LEASE)
+    assert store.deliveries.start(claimed, token="a1", now=NOW) == set()
+    # ... but the answer to its request in flight is a's to write: they were delivered
+    store.deliveries.record(
+        [Outcome(i, DeliveryState.SENT, message_id="m") for i in in_flight], token="a2", now=NOW
+    )
+    c = store.deliveries.counts(edition_id)
+    assert (c["sent"], c["unknown"], c["queued"]) == (5, 0, 5)
+
+
+def test_a_sender_whose_process_is_dead_is_gone_at_once(store: Store, edition_id: int) -> None:
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 6)], now=NOW)
+    a = join(store, edition_id, 101)
+    held_by(store, edition_id, a, 5, "a1")
+    assert store.deliveries.recover(edition_id, now=NOW).requeued == 0
+    recovery = store.deliveries.recover(edition_id, now=NOW, dead=[a.id])
+    assert (recovery.requeued, [s.id for s in recovery.lost]) == (5, [a.id])
+
+
+def test_rows_left_by_a_sender_that_ended_are_taken_back(store: Store, edition_id: int) -> None:
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 6)], now=NOW)
+    a = join(store, edition_id, 101)
+    store.deliveries.start(held_by(store, edition_id, a, 5, "a1"), token="a1", now=NOW)
+    store.senders.end(a.id, SenderOutcome.FAILED, now=NOW, detail="RuntimeError: boom")
+    recovery = store.deliveries.recover(edition_id, now=NOW)
+    assert (recovery.requeued, recovery.unknown, recovery.lost) == (0, 5, ())
+    ended = store.senders.get(a.id)
+    assert ended is not None and ended.outcome is SenderOutcome.FAILED  # not relabelled
+
+
+def test_staff_decisions_win_over_a_late_answer(store: Store, edition_id: int) -> None:
+    """Unknown rows that staff queued again are not overwritten by the lost sender."""
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 4)], now=NOW)
+    a = join(store, edition_id, 101)
+    in_flight = held_by(store, edition_id, a, 3, "a1")
+    store.deliveries.start(in_flight, token="a1", now=NOW)
+    store.deliveries.recover(edition_id, now=NOW, dead=[a.id])
+    assert store.deliveries.resolve_unknown(edition_id, resend=True, now=NOW) == 3
+    store.deliveries.record(
+        [Outcome(i, DeliveryState.SENT) for i in in_flight], token="a1", now=NOW
+    )
+    assert store.deliveries.counts(edition_id)["queued"] == 3
+
+
+def test_senders_are_listed_with_how_they_ended(store: Store, edition_id: int) -> None:
+    a = join(store, edition_id, 101)
+    b = join(store, edition_id, 202, at=NOW + dt.timedelta(seconds=5))
+    assert [s.id for s in store.senders.active(edition_id)] == [a.id, b.id]
+    assert a.instance == "host-a:101" and a.running(NOW) and not a.running(NOW + 2 * LEASE)
+    store.senders.end(
+        a.id, SenderOutcome.STOPPED, now=NOW, detail="SendGrid answered 503", queued=7
+    )
+    assert [s.id for s in store.senders.active(edition_id)] == [b.id]
+    assert store.senders.latest([edition_id])[edition_id].id == b.id
+    store.senders.end(b.id, SenderOutcome.DONE, now=NOW)
+    stopped = store.senders.get(a.id)
+    assert stopped is not None and (stopped.outcome, stopped.queued) == (SenderOutcome.STOPPED, 7)
+    assert stopped.detail == "SendGrid answered 503" and not stopped.running(NOW)
+    with pytest.raises(ValueError):
+        store.senders.end(a.id, SenderOutcome.RUNNING, now=NOW)
+    assert store.senders.latest([]) == {} and store.senders.active(4242) == []
+
+
+def test_an_edition_is_not_finished_while_rows_are_pending(store: Store, edition_id: int) -> None:
+    """Rows queued again by staff after a sender's last look keep the edition sending."""
+    approve_and_start(store, edition_id)
+    store.deliveries.plan(edition_id, [(1, "s")], now=NOW)
+    e = store.editions.finish_sending(edition_id, actor="sender", now=NOW)
+    assert e.state is EditionState.SENDING and e.sent_at is None
+    held = store.deliveries.claim(edition_id, None, limit=1, token="t", now=NOW)
+    store.deliveries.start([d.id for d in held], token="t", now=NOW)
+    assert (
+        store.editions.finish_sending(edition_id, actor="s", now=NOW).state is EditionState.SENDING
+    )
+    store.deliveries.record([Outcome(held[0].id, DeliveryState.SENT)], token="t", now=NOW)
+    assert store.editions.finish_sending(edition_id, actor="s", now=NOW).state is EditionState.SENT
 
 
 # ---------------------------------------------------------------- planned once per edition
