@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -305,3 +306,100 @@ def at_ceiling(ceiling: float) -> float:
     """The jitter pinned to its ceiling, so the recorded waits show the backoff's growth
     (the random part is tested on its own in test_backoff.py)."""
     return ceiling
+
+
+# A SendGrid stand-in that counts every recipient it accepts, answers slowly and can hold
+# a request: the witness of "nobody twice" when senders overlap, crash or freeze.
+Answer = Callable[[int], tuple[int, dict[str, str]]]
+
+
+class CountingPeer:
+    """Counts the recipients of every request it answers 202 (`accepted`), after a seeded
+    random delay per request (`delays`, seconds). `hold(n)` keeps the n-th request (1 = the
+    next one) until `release()`; `answer(n)` may give another status to the n-th request.
+
+    A recipient counts as accepted when the 202 is written, whether or not the client is
+    still there to read it: SendGrid would have sent the mail.
+    """
+
+    def __init__(self, delays: tuple[float, float] = (0.05, 0.3), seed: int = 0) -> None:
+        import random
+
+        self.accepted: Counter[str] = Counter()
+        self.requests: list[tuple[str, ...]] = []  # recipients of each request, in arrival order
+        self.answered = 0
+        self.held: tuple[str, ...] | None = None
+        self.answer: Answer = lambda n: (202, {"X-Message-Id": f"m{n}"})
+        self._cond = threading.Condition()
+        self._hold_at: int | None = None
+        self._release = threading.Event()
+        self._rng = random.Random(seed)
+        self._delays = delays
+        peer = self
+
+        class Handler(_Handler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                emails = tuple(
+                    p["to"][0]["email"] for p in json.loads(body).get("personalizations", [])
+                )
+                with peer._cond:
+                    peer.requests.append(emails)
+                    n = len(peer.requests)
+                    hold = n == peer._hold_at
+                    if hold:
+                        peer.held = emails
+                    delay = peer._rng.uniform(*peer._delays)
+                    peer._cond.notify_all()
+                if hold:
+                    peer._release.wait(120)
+                time.sleep(delay)  # the peer's own slowness, not synchronisation
+                status, headers = peer.answer(n)
+                with peer._cond:
+                    if status == 202:
+                        peer.accepted.update(emails)
+                    peer.answered += 1
+                    peer._cond.notify_all()
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender died waiting (a kill test): SendGrid sent it anyway
+
+        self._server, self._thread = _serve(Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def hold(self, n: int = 1) -> None:
+        """Hold the n-th request from now (1: the next one) until `release()`."""
+        with self._cond:
+            self._hold_at = len(self.requests) + n
+            self._release.clear()
+
+    def release(self) -> None:
+        self._release.set()
+
+    def wait(self, what: Callable[[CountingPeer], bool], timeout: float = 60.0) -> None:
+        """Wait until `what(peer)` holds (checked whenever a request arrives or is answered)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: what(self), timeout):
+                raise AssertionError(f"the peer waited {timeout} s in vain for {what.__doc__}")
+
+    def twice(self) -> dict[str, int]:
+        return {email: n for email, n in self.accepted.items() if n > 1}
+
+    def close(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def counting_peer() -> Iterator[CountingPeer]:
+    peer = CountingPeer(delays=(0.2, 0.6))
+    yield peer
+    peer.close()
