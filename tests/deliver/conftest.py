@@ -334,7 +334,7 @@ class CountingPeer:
         self._hold_at: int | None = None
         self._release = threading.Event()
         self._rng = random.Random(seed)
-        self._delays = delays
+        self.delays = delays
         peer = self
 
         class Handler(_Handler):
@@ -349,7 +349,7 @@ class CountingPeer:
                     hold = n == peer._hold_at
                     if hold:
                         peer.held = emails
-                    delay = peer._rng.uniform(*peer._delays)
+                    delay = peer._rng.uniform(*peer.delays)
                     peer._cond.notify_all()
                 if hold:
                     peer._release.wait(120)

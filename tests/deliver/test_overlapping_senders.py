@@ -78,14 +78,13 @@ class Setup:
         return self.services.store
 
 
-@pytest.fixture
-def setup(tmp_path: Path, database_url: str, counting_peer: CountingPeer) -> Iterator[Setup]:
-    settings = make_settings(tmp_path, EUDIGEST_BASE_URL=BASE, EUDIGEST_DATABASE_URL=database_url)
-    services = make_services(settings, Clock())
-    rng = random.Random(10)
+def add_readers(services: Services, n: int = READERS, seed: int = 10) -> set[str]:
+    """`n` confirmed subscribers of the weekly letter with a seeded mix of topics (8 %
+    English); returns the addresses that receive something from make_edition's edition."""
+    rng = random.Random(seed)
     rows, receives = [], set()
-    for n in range(READERS):
-        email = f"leser{n:04d}@kommune{n % 37}.example.org"
+    for i in range(n):
+        email = f"leser{i:04d}@kommune{i % 37}.example.org"
         topics = rng.choice(TOPIC_CHOICES)
         language = "en" if rng.random() < 0.08 else "de"
         profile = Profile(topics=topics, newsletters=("weekly",), language=language)
@@ -93,19 +92,37 @@ def setup(tmp_path: Path, database_url: str, counting_peer: CountingPeer) -> Ite
         if not topics or any(t in WANTS for t in topics):
             receives.add(email)
     services.store.subscribers.add_many(rows, now=NOW)
-    edition_id, _ = make_edition(services)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EUDIGEST_", "SENDGRID_"))}
-    env.update(
+    return receives
+
+
+def child_env(tmp_path: Path, database_url: str, **env: str) -> dict[str, str]:
+    """What an `eudigest` process of these tests sees: nothing of the caller's EUDIGEST_*."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("EUDIGEST_", "SENDGRID_"))}
+    clean.update(
         environ(
             tmp_path,
             EUDIGEST_DATABASE_URL=database_url,
             EUDIGEST_BASE_URL=BASE,
-            EUDIGEST_MAIL_BACKEND="sendgrid",
-            EUDIGEST_SENDGRID_HOST=counting_peer.url,
-            SENDGRID_API_KEY=KEY,
             EUDIGEST_LOG_FORMAT="json",
             EUDIGEST_LOG_LEVEL="INFO",
+            **env,
         )
+    )
+    return clean
+
+
+@pytest.fixture
+def setup(tmp_path: Path, database_url: str, counting_peer: CountingPeer) -> Iterator[Setup]:
+    settings = make_settings(tmp_path, EUDIGEST_BASE_URL=BASE, EUDIGEST_DATABASE_URL=database_url)
+    services = make_services(settings, Clock())
+    receives = add_readers(services)
+    edition_id, _ = make_edition(services)
+    env = child_env(
+        tmp_path,
+        database_url,
+        EUDIGEST_MAIL_BACKEND="sendgrid",
+        EUDIGEST_SENDGRID_HOST=counting_peer.url,
+        SENDGRID_API_KEY=KEY,
     )
     yield Setup(settings, services, env, edition_id, receives)
     services.close()
