@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import status
 from pipeline.cli import main
-from pipeline.model import EditionState, Source, SourceKind
+from pipeline.model import EditionState, ProcessRef, Sender, SenderOutcome, Source, SourceKind
 from pipeline.store import Store
 from pipeline.store.deliveries import DeliveryState, Outcome
 from pipeline.store.stats import EditionDue
@@ -241,6 +241,65 @@ def test_a_sending_edition_is_stuck_only_when_it_makes_no_progress() -> None:
     assert checks(scheduled) == set()  # within the grace: send-due runs every 5 minutes
     late = due(state=EditionState.SCHEDULED, scheduled_at=NOW - dt.timedelta(minutes=20))
     assert checks(late) == {"edition_due"}
+
+
+def test_an_interrupted_send_is_reported_at_once_with_why_and_what_next() -> None:
+    """Issue 10: a send that stopped early said nothing for an hour."""
+    edition = EditionDue(
+        id=7, newsletter_id="weekly", title="EU-Wochenbrief KW 48", state=EditionState.SENDING,
+        scheduled_at=NOW - dt.timedelta(minutes=3), updated_at=NOW - dt.timedelta(minutes=3),
+        planned_at=NOW - dt.timedelta(minutes=3), pending=2990,
+    )  # fmt: skip
+    process = ProcessRef("host-a", 4242, "")
+
+    def sender(outcome: SenderOutcome, **kw: object) -> Sender:
+        values: dict[str, object] = {
+            "id": 3,
+            "edition_id": 7,
+            "process": process,
+            "started_at": NOW - dt.timedelta(minutes=3),
+            "beat_at": NOW - dt.timedelta(minutes=2),
+            "lease_until": NOW + dt.timedelta(seconds=30),
+            "outcome": outcome,
+            "ended_at": NOW - dt.timedelta(minutes=2),
+            "detail": "SendGrid answered 503",
+            "queued": 2990,
+        }
+        values.update(kw)
+        return Sender(**values)  # type: ignore[arg-type]
+
+    def problems(last: Sender | None, now_sending: dict[int, str]) -> list[status.Problem]:
+        inputs = status.Inputs(
+            schedule=status.Schedule(), latest_runs={}, last_scheduled={}, heartbeats=[],
+            sources=[], editions_due=[edition], delivery_issues=[], deliveries_by_state={},
+            revision="h", head="h", last_senders={7: last} if last else {},
+            sending_now=now_sending,
+        )  # fmt: skip
+        return list(status.assess(inputs, NOW, heartbeat_max_age_s=0).problems)
+
+    [stopped] = problems(sender(SenderOutcome.STOPPED), {})
+    assert stopped.check == "edition_interrupted" and stopped.subject == "7"
+    assert "SendGrid answered 503" in stopped.message and "2990 deliveries still queued" in (
+        stopped.message
+    )
+    assert stopped.message.endswith("the next send-due continues")
+    assert stopped.message_de == (
+        "Versand unterbrochen: Ausgabe „EU-Wochenbrief KW 48“ – 2.990 Zustellungen warten: "
+        "vorübergehende Störung beim Versand (SendGrid überlastet oder nicht erreichbar, oder "
+        "der Ablageordner voll); der nächste Lauf setzt fort"
+    )
+    [halted] = problems(sender(SenderOutcome.HALTED, detail="SendGrid answered 401"), {})
+    assert "fix the configuration" in halted.message and "API-Schlüssel" in halted.message_de
+    # a sender that went silent (killed) and nobody took over yet
+    silent = sender(
+        SenderOutcome.RUNNING, ended_at=None, detail=None, lease_until=NOW - dt.timedelta(seconds=5)
+    )
+    [lost] = problems(silent, {})
+    assert "stopped renewing its lease" in lost.message and "abgebrochen" in lost.message_de
+    # somebody is at it now, or it finished: nothing to report
+    assert problems(sender(SenderOutcome.STOPPED), {7: "host-b:1"}) == []
+    assert problems(sender(SenderOutcome.RUNNING, ended_at=None), {}) == []
+    assert problems(None, {}) == []  # never tried: "stuck" after an hour, as before
 
 
 # ---------------------------------------------------------------- the command

@@ -121,3 +121,8 @@ def test_options_are_read(tmp_path: Path) -> None:
     job = cron_of(tmp_path, one_job("30 4 * * *", extra=extra)).jobs[0]
     assert (job.misfire_grace_time, job.coalesce, job.timeout) == (120, False, 30)
     assert (job.retry.limit, job.retry.delay(1), job.retry.delay(2)) == (2, 5.0, 10.0)
+    assert not job.overlap  # by default a job never runs beside an earlier run of itself
+    job = cron_of(tmp_path, one_job("30 4 * * *", extra="overlap: true")).jobs[0]
+    assert job.overlap
+    msg = error_of(tmp_path, one_job("30 4 * * *", extra="overlap: sometimes"))
+    assert msg.startswith("cron.yaml:6: jobs[0] (tick).overlap:"), msg

@@ -151,11 +151,17 @@ def test_the_scheduler_runs_each_fire_time_once_in_real_time(
 
 
 def start_scheduler(
-    tmp_path: Path, url: str, text: str, grace: float, *, ticks_dir: Path | None = None
+    tmp_path: Path,
+    url: str,
+    text: str,
+    grace: float,
+    *,
+    ticks_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     cron = write_cron(tmp_path, text, "cron-test.yaml")
-    env = child_environ(tmp_path, url)
+    env = child_environ(tmp_path, url, **(extra_env or {}))
     if ticks_dir is not None:
         env["EUDIGEST_TEST_TICKS"] = str(ticks_dir / "ticks.txt")
     return subprocess.Popen(

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from pipeline import curate
-from pipeline.model import Role, StaffUser
+from pipeline.model import EditionState, ProcessRef, Role, SenderOutcome, StaffUser
 from pipeline.store import Store
 from tests.web.conftest import NOW, Clock, Desk, Seeded, visible
 
@@ -110,3 +110,32 @@ def test_admin_cannot_deactivate_themselves(admin: Desk, store: Store) -> None:
     response = admin.post(f"/desk/users/{me.id}/active", data={"active": "0"})
     assert response.status_code == 400
     assert store.users.get(me.id).active
+
+
+def test_status_shows_a_stopped_send_at_once(
+    anna: Desk, items: Seeded, store: Store, staff: dict[str, StaffUser], clock: Clock
+) -> None:
+    """Issue 10: "Versand unterbrochen" as soon as a send stopped early, not an hour later."""
+    edition = store.editions.create(
+        "weekly", title="EU-Wochenbrief 48/2026", intro="", sections=[("A", [])], actor="a", now=NOW
+    )
+    for before, after in [
+        (EditionState.DRAFT, EditionState.APPROVED),
+        (EditionState.APPROVED, EditionState.SENDING),
+    ]:
+        store.editions.transition(
+            edition.id, from_states=(before,), to_state=after, actor="t", now=NOW
+        )
+    store.deliveries.plan(edition.id, [(n, "s") for n in range(1, 1201)], now=NOW)
+    sender = store.senders.join(
+        edition.id, ProcessRef("host-a", 7, ""), now=NOW, lease_until=NOW + dt.timedelta(minutes=1)
+    )
+    store.senders.end(
+        sender.id, SenderOutcome.STOPPED, now=NOW, detail="SendGrid answered 429", queued=1200
+    )
+    text = visible(anna.text("/desk/status"))
+    assert (
+        "Versand unterbrochen: Ausgabe „EU-Wochenbrief 48/2026“ – 1.200 Zustellungen warten: "
+        "vorübergehende Störung beim Versand" in text
+    )
+    assert "der nächste Lauf setzt fort" in text
