@@ -1,6 +1,7 @@
 """Delivery benchmark: one edition composed and sent to 10,000 and 100,000 subscribers.
 
     python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
+                                  [--errors 1000] [--error-every 10]
 
 Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its own:
 - send N:     `jobs.send` — the real send path: the delivery ledger on a SQLite file
@@ -8,6 +9,11 @@ Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its ow
               rendering per segment (`compose.render_digest`: Jinja2, css-inline, Babel),
               per-reader links and one-click headers, and the `SendGridMailer` (Mail Send
               bodies of up to 1,000 personalizations through the `sendgrid` library).
+- errors N:   the send of N subscribers while the peer answers 503 to every 10th request
+              (a steady 10 % error rate), once with this release's retries (full jitter,
+              a ceiling growing with failures in a row, a retry budget) and once with the
+              previous policy (a fixed 2 s before the first retry, doubling, no budget),
+              against the same send without errors. Issue 10: a 3 s send took 449 s.
 - naive:      the baseline: for each subscriber, pick their items (`segments.wants`),
               render their own digest, fill in their links and send it as one message
               (`SendGridMailer.send`, one request each). Run on a sample and extrapolated
@@ -66,14 +72,17 @@ class Counter:
         self.personalizations = 0
         self.max_per_request = 0
         self.bytes = 0
+        self.failed = 0
 
     def reset(self) -> None:
         with self.lock:
             self.requests = self.personalizations = self.max_per_request = self.bytes = 0
+            self.failed = 0
 
 
 def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
     counter = Counter()
+    counter.fail_every = 0  # type: ignore[attr-defined]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -86,10 +95,21 @@ def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
             n = len(json.loads(body)["personalizations"])
             with counter.lock:
                 counter.requests += 1
-                counter.personalizations += n
-                counter.max_per_request = max(counter.max_per_request, n)
-                counter.bytes += len(body)
                 ident = counter.requests
+                every = counter.fail_every  # type: ignore[attr-defined]
+                if every and ident % every == 0:
+                    counter.failed += 1  # type: ignore[attr-defined]
+                    failing = True
+                else:
+                    failing = False
+                    counter.personalizations += n
+                    counter.max_per_request = max(counter.max_per_request, n)
+                    counter.bytes += len(body)
+            if failing:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(202)
             self.send_header("X-Message-Id", f"bench-{ident}")
             self.send_header("Content-Length", "0")
@@ -242,11 +262,22 @@ def prepare(services: Any, subscribers: int, seed: int = 11) -> int:
 # ---------------------------------------------------------------- scenarios
 
 
-def scenario_send(subscribers: int, peer_url: str, profile: bool) -> dict[str, Any]:
+def scenario_send(
+    subscribers: int, peer_url: str, profile: bool, policy: str = "current"
+) -> dict[str, Any]:
     from pipeline import jobs
+    from pipeline.deliver.sendgrid import SendGridMailer
 
     with tempfile.TemporaryDirectory() as tmp:
         services = services_for(Path(tmp), peer_url)
+        if policy == "previous":  # a fixed 2 s before the first retry, doubling, no budget
+            services.mailer = SendGridMailer(
+                "SG.bench",
+                host=peer_url,
+                backoff_s=2.0,
+                jitter=lambda ceiling: ceiling,
+                retry_ratio=1e9,
+            )
         edition_id = prepare(services, subscribers)
         profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
@@ -263,6 +294,7 @@ def scenario_send(subscribers: int, peer_url: str, profile: bool) -> dict[str, A
         services.close()
     out = {
         "wall_s": wall,
+        "finished": report.finished,
         "sent": report.sent,
         "failed": report.failed,
         "skipped": report.skipped,
@@ -388,12 +420,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--baseline", type=int, default=2000, help="naive sample size")
     ap.add_argument("--profile", action="store_true", help="cProfile of the send (stderr)")
+    ap.add_argument("--errors", type=int, default=1000, help="subscribers of the error scenario")
+    ap.add_argument("--error-every", type=int, default=10, help="the peer fails every n-th")
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
     if args.child:
-        name, size, url = args.child
+        name, size, url, *rest = args.child
         if name == "send":
-            print(json.dumps(scenario_send(int(size), url, args.profile)))
+            print(json.dumps(scenario_send(int(size), url, args.profile, *rest)))
         else:
             print(json.dumps(scenario_naive(int(size), url)))
         return
@@ -414,6 +448,15 @@ def main() -> None:
         n: run_child(counter, "send", str(n), url, *(["--profile"] if args.profile else []))
         for n in sizes
     }
+    errors: dict[str, dict[str, Any]] = {}
+    if args.errors:
+        errors["no errors"] = run_child(counter, "send", str(args.errors), url)
+        counter.fail_every = args.error_every  # type: ignore[attr-defined]
+        for policy in ("current", "previous"):
+            errors[policy] = run_child(counter, "send", str(args.errors), url, policy)
+            with counter.lock:
+                errors[policy]["failed_requests"] = counter.failed
+        counter.fail_every = 0  # type: ignore[attr-defined]
     server.shutdown()
 
     head = (
@@ -453,6 +496,35 @@ def main() -> None:
             f"largest request {r['max_per_request']:,} personalizations, "
             f"{r['mb_sent']:.0f} MB posted{speedup}"
         )
+
+    if errors:
+        rate = f"{100 / args.error_every:.0f} %"
+        print()
+        print(
+            f"steady error rate: the peer answers 503 to every {args.error_every}th request "
+            f"({rate}); {args.errors:,} subscribers"
+        )
+        print(f"{'scenario':<34} {'wall s':>8} {'sent':>8} {'requests':>8} {'503s':>6}  notes")
+        clean = errors.get("no errors", {})
+        for label, key in (
+            ("no errors", "no errors"),
+            (f"{rate} 503, this release", "current"),
+            (f"{rate} 503, previous backoff", "previous"),
+        ):
+            r = errors[key]
+            if "error" in r:
+                print(f"{label:<34} error: {r['error']}")
+                continue
+            times = (
+                f"{r['wall_s'] / clean['wall_s']:.1f}× the send without errors"
+                if "wall_s" in clean and key != "no errors"
+                else ""
+            )
+            state = "" if r["finished"] else "stopped early (rest queued); "
+            print(
+                f"{label:<34} {r['wall_s']:>8.2f} {r['sent']:>8,} {r['requests']:>8,} "
+                f"{r.get('failed_requests', 0):>6,}  {state}{times}"
+            )
 
 
 if __name__ == "__main__":

@@ -718,6 +718,10 @@ def _print_edition(data: dict[str, Any], out: Console) -> None:
                 line(f"            {i['url']}")
     counts = {k: v for k, v in data["deliveries"].items() if v}
     line("deliveries: " + (", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "none"))
+    for s in data["senders"]:  # newest first
+        ended = f" – {_short(s['ended_at'])}" if s["ended_at"] else ""
+        why = f": {s['detail']}" if s["detail"] else ""
+        line(f"  sender {s['instance']} {_short(s['started_at'])}{ended} {s['outcome']}{why}")
 
 
 def _short(iso: str | None) -> str:
@@ -902,6 +906,17 @@ def _edition_json(services: Services, e: Edition) -> dict[str, Any]:
             for s in e.sections
         ],
         "deliveries": services.store.deliveries.counts(e.id),
+        "senders": [
+            {
+                "instance": s.instance,
+                "started_at": when(s.started_at),
+                "ended_at": when(s.ended_at),
+                "outcome": s.outcome.value,
+                "detail": s.detail,
+                "queued": s.queued,
+            }
+            for s in services.store.senders.list(e.id, limit=10)
+        ],
     }
 
 

@@ -400,6 +400,6 @@ class CountingPeer:
 
 @pytest.fixture
 def counting_peer() -> Iterator[CountingPeer]:
-    peer = CountingPeer(delays=(0.2, 0.6))
+    peer = CountingPeer(delays=(0.1, 0.4))
     yield peer
     peer.close()

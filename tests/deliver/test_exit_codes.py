@@ -125,6 +125,16 @@ def test_a_storm_of_refusals_stops_the_send_with_exit_3_and_the_next_run_finishe
     problems = json.loads(status_run.stdout)["problems"]
     stopped = [p for p in problems if p["check"] == "edition_interrupted"]
     assert stopped and f"SendGrid answered {status}" in stopped[0]["message"], problems
+    shown = subprocess.run(
+        [EUDIGEST, "edition", "show", str(case.edition_id), "--json"],
+        env=child_env(case.tmp_path, case.url),
+        cwd=case.tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [sent_by] = json.loads(shown.stdout)["senders"]
+    assert sent_by["outcome"] == "stopped" and sent_by["queued"] == len(case.receives)
 
     counting_peer.answer = lambda n: (202, {})
     code, out, err = case.send(**case.sendgrid(counting_peer.url))

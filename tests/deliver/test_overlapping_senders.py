@@ -3,7 +3,7 @@
 Every sender here is the real console script (`eudigest send`, `eudigest send-due`) in a
 process of its own, sending through the SendGrid client to a loopback stand-in that
 counts every recipient it accepts (`CountingPeer`) and answers each request after a
-random 0.2–0.6 s (the probe of the issue: 0.3–1 s). The edition goes to 2,103 of 2,400
+random 0.1–0.4 s (the probe of the issue: 0.3–1 s). The edition goes to 2,103 of 2,400
 confirmed subscribers in 12 requests (a claim takes 1,000 rows, whole segments), so that
 two senders really share the queue.
 

@@ -146,7 +146,11 @@ def test_the_scheduler_runs_each_fire_time_once_in_real_time(
     assert set(tick_keys.values()) == {1}
     runs = store.runs.list(limit=1000)
     assert {r.key for r in runs if r.job == "tick" and r.outcome == "ok"} == set(tick_keys)
-    assert {r.outcome for r in runs if r.job == "boom"} == {"failed"}
+    # a fire time that came while the previous run was still going (a child process takes
+    # about a second to start on a busy machine) is recorded as skipped, never run beside it
+    boom = [r for r in runs if r.job == "boom"]
+    assert "failed" in {r.outcome for r in boom} <= {"failed", "skipped"}
+    assert all("was still running" in (r.detail or "") for r in runs if r.outcome == "skipped")
     assert [h for h, _ in store.runs.heartbeats()] == [runner.instance]
 
 
