@@ -111,7 +111,7 @@ def test_a_storm_of_refusals_stops_the_send_with_exit_3_and_the_next_run_finishe
     assert counts["queued"] == len(case.receives)
     [sender] = case.store.senders.list(case.edition_id)
     assert sender.outcome is SenderOutcome.STOPPED and sender.queued == len(case.receives)
-    assert len(counting_peer.requests) == 4  # one request, three retries, then it stopped
+    assert len(counting_peer.requests) == 6  # one request, five retries, then it stopped
 
     status_run = subprocess.run(
         [EUDIGEST, "status", "--json"],
