@@ -245,15 +245,7 @@ def send_due(services: Services) -> list[SendReport]:
 
 def _elsewhere(services: Services, edition_id: int, instance: str) -> SendReport:
     counts = services.store.deliveries.counts(edition_id)
-    return SendReport(
-        sent=counts["sent"],
-        failed=counts["failed"],
-        unknown=counts["unknown"],
-        skipped=counts["skipped"],
-        queued=counts["queued"] + counts["claimed"] + counts["sending"],
-        edition_id=edition_id,
-        elsewhere=instance,
-    )
+    return SendReport.of(edition_id, counts, elsewhere=instance)
 
 
 def _require_schema(services: Services) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.deliver.lease import known_dead
+from pipeline.deliver.lease import live
 from pipeline.errors import ConfigError, EudigestError
 from pipeline.model import EditionState, Sender, SenderOutcome, SourceHealth
 from pipeline.store import Store
@@ -205,13 +205,8 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
     sending = [e.id for e in due if e.state is EditionState.SENDING]
     sending_now: dict[int, str] = {}
     for edition_id in sending:
-        live = [
-            s
-            for s in store.senders.active(edition_id)
-            if s.running(now) and not known_dead(s.process)
-        ]
-        if live:
-            sending_now[edition_id] = live[0].instance
+        if at_work := live(store.senders.active(edition_id), now):
+            sending_now[edition_id] = at_work[0].instance
     return Inputs(
         schedule=schedule,
         latest_runs=latest,

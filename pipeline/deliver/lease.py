@@ -2,6 +2,7 @@
 
     this_process()      ProcessRef(host, pid, key); key = boot id / pid namespace / start
                         time of the process, read from /proc (empty where there is none)
+    live(senders, now)  the senders at work: within their lease, process not known dead
     known_dead(ref)     True only when `ref` names a process of this kernel and this pid
                         namespace that has ended (its pid is gone, a zombie, or now belongs
                         to a process started at another time). Anything else, another host
@@ -22,12 +23,12 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import StoreError
-from pipeline.model import ProcessRef
+from pipeline.model import ProcessRef, Sender
 
 log = logging.getLogger("eudigest.deliver")
 
@@ -37,6 +38,11 @@ PROC = Path("/proc")
 def this_process() -> ProcessRef:
     pid = os.getpid()
     return ProcessRef(host=socket.gethostname(), pid=pid, key=_process_key(pid))
+
+
+def live(senders: Iterable[Sender], now: dt.datetime) -> list[Sender]:
+    """The senders at work: running within their lease, their process not known dead."""
+    return [s for s in senders if s.running(now) and not known_dead(s.process)]
 
 
 def known_dead(ref: ProcessRef, *, proc: Path = PROC) -> bool:

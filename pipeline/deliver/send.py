@@ -49,7 +49,7 @@ from typing import Protocol
 from pipeline.compose.render import RenderedDigest
 from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
 from pipeline.deliver.batch import Batch, Recipient, RecipientResult
-from pipeline.deliver.lease import Renewal, known_dead, lease_until, this_process
+from pipeline.deliver.lease import Renewal, known_dead, lease_until, live, this_process
 from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreUnavailable
 from pipeline.model import Edition, EditionState, ProcessRef, Sender, SenderOutcome, Subscriber
 from pipeline.store import Store
@@ -201,6 +201,19 @@ class SendReport:
     def ok(self) -> bool:
         return self.failed == 0 and self.unknown == 0
 
+    @classmethod
+    def of(cls, edition_id: int, counts: dict[str, int], **kw: object) -> SendReport:
+        """The report of an edition from its ledger's counts (`deliveries.counts`)."""
+        return cls(
+            sent=counts["sent"],
+            failed=counts["failed"],
+            unknown=counts["unknown"],
+            skipped=counts["skipped"],
+            queued=counts["queued"] + counts["claimed"] + counts["sending"],
+            edition_id=edition_id,
+            **kw,  # type: ignore[arg-type]
+        )
+
     @property
     def interrupted(self) -> bool:
         """Stopped before the edition was done: the next run continues."""
@@ -296,9 +309,7 @@ def send_edition(
 
 def live_senders(store: Store, edition_id: int, now: dt.datetime) -> list[Sender]:
     """The edition's senders that are at work: within their lease, process not known dead."""
-    return [
-        s for s in store.senders.active(edition_id) if s.running(now) and not known_dead(s.process)
-    ]
+    return live(store.senders.active(edition_id), now)
 
 
 def _end(
@@ -421,14 +432,9 @@ class _Run:
             store.editions.finish_sending(edition_id, actor=ACTOR, now=self.now()).state
             is EditionState.SENT
         )
-        counts = _counts(store, edition_id)
-        return SendReport(
-            sent=counts["sent"],
-            failed=counts["failed"],
-            unknown=counts["unknown"],
-            skipped=counts["skipped"],
-            queued=counts["queued"] + counts["claimed"] + counts["sending"],
-            edition_id=edition_id,
+        return SendReport.of(
+            edition_id,
+            _counts(store, edition_id),
             finished=finished,
             stopped=None if finished or stop is None else redact(stop.reason),
         )
