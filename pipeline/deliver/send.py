@@ -51,6 +51,7 @@ from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
 from pipeline.deliver.batch import Batch, Recipient, RecipientResult
 from pipeline.deliver.lease import Renewal, known_dead, lease_until, live, this_process
 from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreUnavailable
+from pipeline.logs import redact as redact_address
 from pipeline.model import Edition, EditionState, ProcessRef, Sender, SenderOutcome, Subscriber
 from pipeline.store import Store
 from pipeline.store.deliveries import Delivery, DeliveryState, Outcome, Recovery
@@ -292,16 +293,19 @@ def send_edition(
         poll_s=terms.poll_s,
         sleep=sleep,
     )
-    with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as lease_:
-        run.lost = lease_.lost
+    failure: BaseException | None = None
+    with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as renewal:
+        run.lost = renewal.lost
         try:
             report = run.send()
-        except SendStopped as exc:
-            _end(store, me, SenderOutcome.HALTED, now, exc.reason, exc.queued)
-            raise
-        except BaseException as exc:
-            _end(store, me, SenderOutcome.FAILED, now, f"{type(exc).__name__}: {exc}", None)
-            raise
+        except BaseException as exc:  # ended below, once the renewal has stopped
+            failure = exc
+    if isinstance(failure, SendStopped):
+        _end(store, me, SenderOutcome.HALTED, now, failure.reason, failure.queued)
+    elif failure is not None:
+        _end(store, me, SenderOutcome.FAILED, now, f"{type(failure).__name__}: {failure}", None)
+    if failure is not None:
+        raise failure
     outcome = SenderOutcome.STOPPED if report.stopped else SenderOutcome.DONE
     _end(store, me, outcome, now, report.stopped, report.queued)
     return report
@@ -320,6 +324,8 @@ def _end(
     detail: str | None,
     queued: int | None,
 ) -> None:
+    # status and the desk show the reason: no key and no address in it
+    detail = redact_address(redact(detail)) if detail else None
     try:
         store.senders.end(me.id, outcome, now=now(), detail=detail, queued=queued)
     except StoreError as exc:  # its lease runs out; the next sender takes over

@@ -254,11 +254,37 @@ class Runner:
             log.warning("job %s %s: skipped: %s", job.id, key, run.detail)
             return Fired(job.id, key, scheduled_for, run)
         log.info("job %s %s: claimed by %s, run %d", job.id, key, self.instance, run.id)
-        with Renewal(lambda: self._renew(run.id), every=self.renew_every, name=f"run {run.id}"):
-            return self._run(job, key, scheduled_for, run)
-
-    def _run(self, job: CronJob, key: str, scheduled_for: dt.datetime, run: JobRun) -> Fired:
         started = time.monotonic()
+        with Renewal(lambda: self._renew(run.id), every=self.renew_every, name=f"run {run.id}"):
+            result, retries = self._execute(job, key, scheduled_for, run)
+        elapsed = time.monotonic() - started
+        if result.outcome == "ok":
+            log.info("job %s %s: ok in %.1f s: %s", job.id, key, elapsed, result.detail)
+            if result.log:
+                log.debug("job %s %s output:\n%s", job.id, key, result.log.rstrip())
+        else:
+            log.error(
+                "job %s %s: %s after %.1f s: %s%s",
+                job.id, key, result.outcome, elapsed, result.detail,
+                ("\n" + result.log.rstrip()) if result.log else "",
+            )  # fmt: skip
+        finished = self.clock()
+        self._write(
+            lambda: self.store.runs.finish(run.id, result.outcome, result.detail, now=self.clock())
+        )
+        done = replace(
+            run,
+            outcome=result.outcome,
+            detail=result.detail,
+            finished_at=finished,
+            attempts=run.attempts + retries,
+        )
+        return Fired(job.id, key, scheduled_for, done)
+
+    def _execute(
+        self, job: CronJob, key: str, scheduled_for: dt.datetime, run: JobRun
+    ) -> tuple[ExecResult, int]:
+        """Execute the run, retrying per the job's policy; the result and the retries."""
         result = self.execute(job, key, scheduled_for, self.stop)
         retries = 0
         while (
@@ -283,29 +309,7 @@ class Runner:
             result = replace(
                 result, detail=result.detail + " (not retried: fix it, then run again)"
             )
-        elapsed = time.monotonic() - started
-        if result.outcome == "ok":
-            log.info("job %s %s: ok in %.1f s: %s", job.id, key, elapsed, result.detail)
-            if result.log:
-                log.debug("job %s %s output:\n%s", job.id, key, result.log.rstrip())
-        else:
-            log.error(
-                "job %s %s: %s after %.1f s: %s%s",
-                job.id, key, result.outcome, elapsed, result.detail,
-                ("\n" + result.log.rstrip()) if result.log else "",
-            )  # fmt: skip
-        finished = self.clock()
-        self._write(
-            lambda: self.store.runs.finish(run.id, result.outcome, result.detail, now=self.clock())
-        )
-        done = replace(
-            run,
-            outcome=result.outcome,
-            detail=result.detail,
-            finished_at=finished,
-            attempts=run.attempts + retries,
-        )
-        return Fired(job.id, key, scheduled_for, done)
+        return result, retries
 
     def _claim(self, job: CronJob, key: str, scheduled_for: dt.datetime) -> JobRun | None:
         """Claim, retrying per the job's policy while the database is unavailable."""

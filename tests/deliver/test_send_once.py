@@ -285,3 +285,25 @@ def test_cli_refuses_a_draft_with_exit_2(
         assert services.store.deliveries.counts(edition_id)["queued"] == 0
     finally:
         services.close()
+
+
+def test_a_sender_that_fails_says_why_without_an_address(
+    services: Services, outbox: Outbox
+) -> None:
+    """The reason a send ended is shown by `status` and the desk: never an address."""
+
+    class Failing(OutboxMailer):
+        def send_batch(self, batch: Batch) -> list[RecipientResult]:
+            raise RuntimeError(f"the backend broke while sending to {batch.recipients[0].email}")
+
+    three_profiles(services)
+    edition_id, _ = make_edition(services)
+    services.mailer = Failing(outbox.directory)
+    with pytest.raises(RuntimeError):
+        jobs.send(services, edition_id)
+    [sender] = services.store.senders.list(edition_id)
+    assert sender.outcome.value == "failed"
+    assert sender.detail == "RuntimeError: the backend broke while sending to [email]"
+    services.mailer = OutboxMailer(outbox.directory)
+    report = jobs.send(services, edition_id)  # the failed sender's rows: recovered
+    assert report.finished and report.sent + report.unknown == 3
