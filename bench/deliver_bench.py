@@ -170,13 +170,14 @@ def prepare(services: Any, subscribers: int, seed: int = 11) -> int:
         Classification,
         DocType,
         EditionState,
+        NewSubscriber,
         NormalizedItem,
         OrgType,
+        Profile,
         Source,
         SourceKind,
         TopicAssignment,
     )
-    from pipeline.store.subscribers import NewSubscriber, Profile
     from subscribers.addresses import hash_of
 
     store = services.store

@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from pipeline import curate
 from pipeline.bootstrap import Services
@@ -22,11 +21,8 @@ from pipeline.compose.render import (
     RenderedDigest,
     greeting,
 )
-from pipeline.compose.segments import Segment
-from pipeline.deliver.batch import Recipient
 from pipeline.deliver.outbox import OutboxMailer
 from pipeline.deliver.send import (
-    BatchMailer,
     Envelope,
     Lease,
     NotSendable,
@@ -40,6 +36,7 @@ from pipeline.deliver.send import (
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
 from pipeline.model import (
+    DeliveryState,
     Edition,
     EditionState,
     IngestReport,
@@ -47,11 +44,12 @@ from pipeline.model import (
     ItemStatus,
     Newsletter,
     Office,
+    Recipient,
     Role,
+    Segment,
     StaffUser,
     Subscriber,
 )
-from pipeline.store.deliveries import DeliveryState
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
@@ -138,9 +136,6 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
     from subscribers.unsubscribe import list_unsubscribe_headers
 
     _require_schema(services)
-    mailer = services.mailer
-    if not hasattr(mailer, "send_batch"):
-        raise ConfigError(f"the mail backend {type(mailer).__name__} cannot send digests")
     store, settings = services.store, services.settings
     edition = store.editions.get(edition_id)
     office = services.office()
@@ -182,7 +177,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
 
     return send_edition(
         store,
-        cast(BatchMailer, mailer),
+        services.mailer,
         edition_id,
         render=render,
         recipient_for=recipient_for,
@@ -451,7 +446,7 @@ def _demo_subscriber(
     services: Services, office: Office, newsletter: Newsletter, *, now: dt.datetime
 ) -> Subscriber:
     """demo@example.org: confirmed, every topic, every newsletter; made once."""
-    from pipeline.store.subscribers import NewSubscriber, Profile
+    from pipeline.model import NewSubscriber, Profile
     from subscribers.addresses import hash_of
 
     store = services.store

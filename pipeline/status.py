@@ -20,10 +20,8 @@ from typing import Any, Protocol
 
 from pipeline.deliver.lease import live
 from pipeline.errors import ConfigError, EudigestError
-from pipeline.model import EditionState, Sender, SenderOutcome, SourceHealth
+from pipeline.model import DeliveryState, EditionState, JobRun, Sender, SenderOutcome, SourceHealth
 from pipeline.store import Store
-from pipeline.store.deliveries import DeliveryState
-from pipeline.store.runs import JobRun
 from pipeline.store.stats import DeliveryIssue, EditionDue
 
 FAILED_OUTCOMES = ("failed", "timeout", "interrupted", "missed")

@@ -31,9 +31,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from pipeline.errors import InvalidInput
-from pipeline.model import SuppressionReason
+from pipeline.model import RECORD_ONLY, EventEffect, SuppressionReason, WebhookEvent
 from pipeline.store import Store
-from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect, WebhookEvent
 from subscribers import addresses
 
 log = logging.getLogger("eudigest.events")

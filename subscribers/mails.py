@@ -20,8 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.model import Office, OutgoingEmail, Subscriber, Taxonomy
-from pipeline.store.subscribers import Profile
+from pipeline.model import Office, OutgoingEmail, Profile, Subscriber, Taxonomy
 from subscribers.profiles import LANGUAGES
 from subscribers.tokens import CONFIRM_MAX_AGE
 

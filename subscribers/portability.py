@@ -30,9 +30,16 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import ConfigError, DeliveryError, InvalidInput
-from pipeline.model import Mailer, Office, Subscriber, SubscriberStatus, Taxonomy
+from pipeline.model import (
+    Mailer,
+    NewSubscriber,
+    Office,
+    Profile,
+    Subscriber,
+    SubscriberStatus,
+    Taxonomy,
+)
 from pipeline.store import Store
-from pipeline.store.subscribers import NewSubscriber, Profile
 from subscribers import mails
 from subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from subscribers.profiles import InvalidForm, ProfileForm, parse_profile

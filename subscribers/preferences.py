@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from pipeline.model import Mailer, Office, Subscriber, SubscriberStatus, Taxonomy
+from pipeline.model import Mailer, Office, Profile, Subscriber, SubscriberStatus, Taxonomy
 from pipeline.store import Store
-from pipeline.store.subscribers import Profile
 from subscribers import mails
 from subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from subscribers.profiles import InvalidForm

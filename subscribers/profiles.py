@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.errors import InvalidInput
-from pipeline.model import ORG_TYPE_LABELS, Office, OrgType, Taxonomy
-from pipeline.store.subscribers import Profile
+from pipeline.model import ORG_TYPE_LABELS, Office, OrgType, Profile, Taxonomy
 from subscribers.addresses import clean_text
 
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}

@@ -26,14 +26,15 @@ from dataclasses import dataclass, field, replace
 from pipeline.errors import DeliveryError, DuplicateItem, InvalidInput, SubscriberNotFound
 from pipeline.model import (
     Mailer,
+    NewSubscriber,
     Office,
     OutgoingEmail,
+    Profile,
     Subscriber,
     SubscriberStatus,
     Taxonomy,
 )
 from pipeline.store import Store
-from pipeline.store.subscribers import NewSubscriber, Profile
 from subscribers import mails
 from subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from subscribers.profiles import InvalidForm, ProfileForm, parse_profile

@@ -31,9 +31,8 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InvalidInput, SubscriberNotFound
-from pipeline.model import OrgType, Subscriber
+from pipeline.model import OrgType, Profile, Subscriber
 from pipeline.store import Store
-from pipeline.store.subscribers import Profile
 from subscribers.addresses import email_hash
 
 CONFIRM_MAX_AGE = dt.timedelta(days=7)

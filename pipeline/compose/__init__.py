@@ -3,6 +3,7 @@
 segments.py decides who gets which items (pure); rendering follows in render.py.
 """
 
-from pipeline.compose.segments import Segment, resolve_segments
+from pipeline.compose.segments import resolve_segments
+from pipeline.model import Segment
 
 __all__ = ["Segment", "resolve_segments"]

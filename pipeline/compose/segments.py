@@ -18,27 +18,10 @@ per topic set. Grouping is a dict on (language, mask).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from pipeline.model import Item, OrgType, Subscriber, SubscriberStatus
+from pipeline.model import Item, OrgType, Segment, SegmentKey, Subscriber, SubscriberStatus
 
 SectionInput = tuple[str, Sequence[Item]]
-SegmentKey = tuple[str, tuple[tuple[int, ...], ...]]  # language, item ids per section
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """Subscribers who receive identical content: one rendering for all of them."""
-
-    newsletter_id: str
-    language: str
-    sections: tuple[tuple[str, tuple[Item, ...]], ...]  # non-empty sections, in order
-    subscribers: tuple[Subscriber, ...]
-    key: SegmentKey
-
-    @property
-    def item_ids(self) -> tuple[int, ...]:
-        return tuple(item.id for _, items in self.sections for item in items)
 
 
 def item_topics(item: Item) -> frozenset[str]:

@@ -15,9 +15,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from pipeline.errors import Forbidden, InvalidInput
-from pipeline.model import Role, StaffUser
+from pipeline.model import Resolution, Role, StaffUser
 from pipeline.store import Store
-from pipeline.store.deliveries import Resolution
 
 MAX_SELECTED = 5_000  # ids in one request; "alle" has no limit
 DECIDERS = (Role.EDITOR, Role.ADMIN)

@@ -28,8 +28,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from pipeline.compose.render import RenderedDigest, personalize
-from pipeline.deliver.batch import Batch, Recipient, RecipientResult
-from pipeline.model import OutgoingEmail, SendResult
+from pipeline.model import Batch, OutgoingEmail, Recipient, RecipientResult, SendResult
 
 log = logging.getLogger("eudigest.deliver")
 

@@ -44,17 +44,31 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from pipeline.compose.render import RenderedDigest
-from pipeline.compose.segments import Segment, SegmentKey, resolve_segments
-from pipeline.deliver.batch import Batch, Recipient, RecipientResult
+from pipeline.compose.segments import resolve_segments
 from pipeline.deliver.lease import Renewal, known_dead, lease_until, live, this_process
 from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreUnavailable
 from pipeline.logs import redact as redact_address
-from pipeline.model import Edition, EditionState, ProcessRef, Sender, SenderOutcome, Subscriber
+from pipeline.model import (
+    Batch,
+    Delivery,
+    DeliveryState,
+    Edition,
+    EditionState,
+    Mailer,
+    Outcome,
+    ProcessRef,
+    Recipient,
+    RecipientResult,
+    Recovery,
+    Segment,
+    SegmentKey,
+    Sender,
+    SenderOutcome,
+    Subscriber,
+)
 from pipeline.store import Store
-from pipeline.store.deliveries import Delivery, DeliveryState, Outcome, Recovery
 
 log = logging.getLogger("eudigest.deliver")
 
@@ -76,10 +90,6 @@ class Lease:
     @classmethod
     def of(cls, seconds: float) -> Lease:
         return cls(seconds=seconds, renew_every=max(0.5, seconds / 4), poll_s=min(2.0, seconds / 8))
-
-
-class BatchMailer(Protocol):
-    def send_batch(self, batch: Batch) -> list[RecipientResult]: ...
 
 
 class SendStopped(DeliveryError):
@@ -240,7 +250,7 @@ def segment_key(key: SegmentKey) -> str:
 
 def send_edition(
     store: Store,
-    mailer: BatchMailer,
+    mailer: Mailer,
     edition_id: int,
     *,
     render: Callable[[Segment], RenderedDigest],
@@ -344,7 +354,7 @@ class _Run:
     def __init__(
         self,
         store: Store,
-        mailer: BatchMailer,
+        mailer: Mailer,
         edition: Edition,
         me: Sender,
         *,

@@ -55,17 +55,18 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
-from pipeline.deliver.batch import (
+from pipeline.errors import DeliveryError, EudigestError, InvalidInput
+from pipeline.model import (
     Batch,
+    OutgoingEmail,
     Recipient,
     RecipientResult,
+    SendResult,
     check_categories,
     check_custom_args,
     check_headers,
     is_sendable_address,
 )
-from pipeline.errors import DeliveryError, EudigestError, InvalidInput
-from pipeline.model import OutgoingEmail, SendResult
 
 log = logging.getLogger("eudigest.deliver")
 # python_http_client logs the Authorization header (the API key) and every request body

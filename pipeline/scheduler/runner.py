@@ -38,10 +38,10 @@ from typing import Protocol
 
 from pipeline.deliver.lease import Renewal
 from pipeline.errors import StoreError
+from pipeline.model import JobRun
 from pipeline.scheduler.child import EXIT_NO_RETRY, RESULT_PREFIX
 from pipeline.scheduler.cronfile import CronFile, CronJob
 from pipeline.store import Store
-from pipeline.store.runs import JobRun
 
 log = logging.getLogger("eudigest.scheduler")
 

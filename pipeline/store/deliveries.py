@@ -22,13 +22,20 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
-from pipeline.model import EditionState, Sender, SenderOutcome
+from pipeline.model import (
+    Delivery,
+    DeliveryProblem,
+    DeliveryState,
+    EditionState,
+    Outcome,
+    Recovery,
+    Resolution,
+    SenderOutcome,
+)
 from pipeline.store.audit import write_audit
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
@@ -39,67 +46,6 @@ from pipeline.store.schema import (
 )
 from pipeline.store.senders import _sender
 from pipeline.store.subscribers import receiving
-
-
-class DeliveryState(StrEnum):
-    QUEUED = "queued"
-    CLAIMED = "claimed"  # taken by a sender; its request has not left yet
-    SENDING = "sending"  # the request is (or was) on its way
-    SENT = "sent"
-    FAILED = "failed"  # permanent: SendGrid refused this recipient
-    UNKNOWN = "unknown"  # the sender died or timed out after the request left
-    SKIPPED = "skipped"  # no longer subscribed, suppressed or nothing to receive
-
-
-# A delivery in one of these states is not done yet: the edition is still being sent.
-PENDING_DELIVERY_STATES = (
-    DeliveryState.QUEUED.value,
-    DeliveryState.CLAIMED.value,
-    DeliveryState.SENDING.value,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    id: int
-    edition_id: int
-    subscriber_id: int
-    segment_key: str
-    state: DeliveryState
-    attempts: int = 0
-    message_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    delivery_id: int
-    state: DeliveryState  # SENT, FAILED, QUEUED (transient: try again later) or UNKNOWN
-    message_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryProblem:
-    """A failed or unknown delivery and the address it went to (None: erased since)."""
-
-    delivery: Delivery
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Recovery:
-    """What `recover` took back from senders that are gone."""
-
-    requeued: int  # claimed rows queued again (their request never left)
-    unknown: int  # sending rows now unknown (their request may have left)
-    lost: tuple[Sender, ...] = ()  # running senders found gone (now `lost`)
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    changed: int  # unknown rows now sent (treated as delivered) or queued again
-    resumed: bool  # the edition went from SENT back to SENDING
 
 
 class DeliveriesStore:

@@ -17,10 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, StaleEdit
-from pipeline.model import AuditEntry, Edition, EditionSection, EditionState
+from pipeline.model import (
+    PENDING_DELIVERY_STATES,
+    AuditEntry,
+    Edition,
+    EditionSection,
+    EditionState,
+)
 from pipeline.store.audit import entries, write_audit
 from pipeline.store.base import wrap_errors
-from pipeline.store.deliveries import PENDING_DELIVERY_STATES
 from pipeline.store.schema import (
     audit_log,
     deliveries,

@@ -20,37 +20,16 @@ import builtins
 import datetime as dt
 import hashlib
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
+from pipeline.model import OUTCOMES as OUTCOMES
+from pipeline.model import JobRun
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import job_runs, scheduler_heartbeats
-
-OUTCOMES = ("running", "ok", "failed", "timeout", "interrupted", "missed", "skipped")
-
-
-@dataclass(frozen=True, slots=True)
-class JobRun:
-    id: int
-    job: str  # cron.yaml job id
-    scheduled_for: dt.datetime  # UTC-aware fire time the run belongs to
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    outcome: str  # "running" | "ok" | "failed" | "timeout" | "interrupted" | "missed" | "skipped"
-    instance: str  # "host:pid"
-    detail: str | None  # error summary or a one-line result ("12 new items")
-    key: str = ""  # the claim key: local wall-clock time in the job's zone, or "manual:…"
-    attempts: int = 0
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
 
 
 class RunsStore:

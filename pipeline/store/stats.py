@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, case, func, or_, select
 
-from pipeline.model import EditionState, SubscriberStatus
+from pipeline.model import PENDING_DELIVERY_STATES as PENDING
+from pipeline.model import DeliveryState, EditionState, SubscriberStatus
 from pipeline.store.base import wrap_errors
-from pipeline.store.deliveries import PENDING_DELIVERY_STATES as PENDING
-from pipeline.store.deliveries import DeliveryState
 from pipeline.store.schema import deliveries, editions, items, job_runs, subscribers
 
 

@@ -12,38 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pipeline.model import SubscriberStatus, SuppressionReason
+from pipeline.model import EventEffect, SubscriberStatus, SuppressionReason, WebhookEvent
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import subscribers, subscriptions, suppressions, webhook_events
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEvent:
-    dedupe_key: str
-    event: str
-    occurred_at: dt.datetime
-    email_hash: str
-    message_id: str | None = None
-    delivery_ref: str | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class EventEffect:
-    """What an event does besides being recorded."""
-
-    suppress: SuppressionReason | None = None  # put the address hash on the suppression list
-    unsubscribe: bool = False  # end the subscriber's subscriptions (if there is one)
-    newsletter_id: str | None = None  # with unsubscribe: only this newsletter; None: all
-
-
-RECORD_ONLY = EventEffect()
 
 
 def apply_events(

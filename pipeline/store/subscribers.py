@@ -28,7 +28,15 @@ from sqlalchemy import (
 )
 
 from pipeline.errors import InvalidInput, SubscriberNotFound
-from pipeline.model import OrgType, Subscriber, SubscriberStatus, SuppressionReason
+from pipeline.model import (
+    NewSubscriber,
+    OrgType,
+    Profile,
+    Subscriber,
+    SubscriberStatus,
+    SuppressionReason,
+    WebhookEvent,
+)
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
     rate_limits,
@@ -37,28 +45,7 @@ from pipeline.store.schema import (
     suppressions,
     webhook_events,
 )
-from pipeline.store.subscriber_events import WebhookEvent, apply_events, suppress_hash
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What a subscriber chooses: sent with a sign-up, applied on confirmation."""
-
-    name: str = ""
-    organisation: str = ""
-    org_type: OrgType = OrgType.SONSTIGE
-    language: str = "de"
-    topics: tuple[str, ...] = ()
-    newsletters: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class NewSubscriber:
-    email: str
-    email_hash: str
-    profile: Profile
-    consent_text: str
-    consent_at: dt.datetime | None = None  # given: imported as confirmed at that time
+from pipeline.store.subscriber_events import apply_events, suppress_hash
 
 
 @dataclass(frozen=True, slots=True)

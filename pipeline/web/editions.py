@@ -12,8 +12,7 @@ from pipeline import curate
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
 from pipeline.errors import Forbidden, InvalidInput, StaleEdit
-from pipeline.model import ORG_TYPE_LABELS, Edition, EditionState, ItemStatus
-from pipeline.store.deliveries import DeliveryState
+from pipeline.model import ORG_TYPE_LABELS, DeliveryState, Edition, EditionState, ItemStatus
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import desk, staff_user

@@ -17,8 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from pipeline import curate, jobs
-from pipeline.model import EditionState
-from pipeline.store.subscribers import NewSubscriber, Profile
+from pipeline.model import EditionState, NewSubscriber, Profile
 from subscribers.addresses import hash_of
 from tests.browser.conftest import LiveDesk, flash, item_id, login, serve_copy
 from tests.browser.test_desk_flow import BELGIUM_RRF, STATE_AID_GUIDANCE, SWEDEN_RRF

@@ -32,10 +32,8 @@ import pytest
 
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
-from pipeline.model import EditionState, SenderOutcome
+from pipeline.model import DeliveryState, EditionState, NewSubscriber, Profile, SenderOutcome
 from pipeline.store import Store
-from pipeline.store.deliveries import DeliveryState
-from pipeline.store.subscribers import NewSubscriber, Profile
 from subscribers.addresses import hash_of
 from tests.conftest import _pg_store
 from tests.deliver.conftest import CountingPeer

@@ -22,12 +22,17 @@ import pytest
 from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
-from pipeline.deliver.batch import Batch, RecipientResult
 from pipeline.deliver.outbox import OutboxMailer
 from pipeline.errors import InvalidTransition
-from pipeline.model import EditionState, SuppressionReason
-from pipeline.store.deliveries import DeliveryState
-from pipeline.store.subscribers import NewSubscriber, Profile
+from pipeline.model import (
+    Batch,
+    DeliveryState,
+    EditionState,
+    NewSubscriber,
+    Profile,
+    RecipientResult,
+    SuppressionReason,
+)
 from subscribers.addresses import hash_of
 from tests.subscribers.conftest import Outbox, environ, make_settings
 from tests.web.conftest import NOW, Clock, make_services, seed_items

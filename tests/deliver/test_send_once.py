@@ -20,11 +20,10 @@ from pipeline.bootstrap import Services
 from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
 from pipeline.curate import deliveries as decide
-from pipeline.deliver.batch import Batch, RecipientResult
 from pipeline.deliver.outbox import OutboxMailer
 from pipeline.deliver.send import NotSendable
 from pipeline.errors import InvalidTransition
-from pipeline.model import EditionState, Role, StaffUser
+from pipeline.model import Batch, EditionState, RecipientResult, Role, StaffUser
 from pipeline.store import Store
 from tests.deliver.test_send import (
     BASE,

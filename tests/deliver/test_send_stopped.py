@@ -23,10 +23,9 @@ from pipeline.bootstrap import Services
 from pipeline.config import Settings
 from pipeline.deliver.send import SendDueStopped, SendStopped
 from pipeline.deliver.sendgrid import SendGridMailer
-from pipeline.model import EditionState
+from pipeline.model import DeliveryState, EditionState
 from pipeline.scheduler.cronfile import load_cron
 from pipeline.scheduler.runner import ProcessExecutor
-from pipeline.store.deliveries import DeliveryState
 from tests.deliver.conftest import Exchange, Respond, Scripted
 from tests.deliver.test_send import BASE, make_edition, three_profiles
 from tests.subscribers.conftest import environ, make_settings

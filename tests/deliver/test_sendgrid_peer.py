@@ -9,16 +9,16 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline.deliver.batch import (
+from pipeline.deliver.sendgrid import SendGridMailer, retry_after_seconds
+from pipeline.errors import InvalidInput
+from pipeline.model import (
     PLACEHOLDERS,
     Batch,
+    OutgoingEmail,
     Recipient,
     RecipientResult,
     unsubscribe_headers,
 )
-from pipeline.deliver.sendgrid import SendGridMailer, retry_after_seconds
-from pipeline.errors import InvalidInput
-from pipeline.model import OutgoingEmail
 from tests.deliver.conftest import Peer, Reply, Scripted, Sleeps, at_ceiling
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)

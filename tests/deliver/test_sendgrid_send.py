@@ -24,8 +24,7 @@ from pipeline.bootstrap import Services
 from pipeline.config import Settings
 from pipeline.deliver.send import SendStopped
 from pipeline.deliver.sendgrid import SendGridMailer
-from pipeline.model import EditionState
-from pipeline.store.deliveries import DeliveryState
+from pipeline.model import DeliveryState, EditionState
 from tests.deliver.conftest import Exchange, Peer, Reply, Respond, Scripted, Sleeps, at_ceiling
 from tests.deliver.test_send import (
     BASE,

@@ -21,9 +21,8 @@ from werkzeug.test import TestResponse
 
 from pipeline.bootstrap import Services, build
 from pipeline.config import Settings
-from pipeline.model import OrgType, Subscriber
+from pipeline.model import NewSubscriber, OrgType, Profile, Subscriber
 from pipeline.store import Store
-from pipeline.store.subscribers import NewSubscriber, Profile
 from pipeline.web import create_app
 from pipeline.web.webhooks import webhooks_blueprint
 from subscribers.events import email_hash

@@ -9,11 +9,18 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from pipeline.errors import StoreError
-from pipeline.model import SubscriberStatus, SuppressionReason
+from pipeline.model import (
+    RECORD_ONLY,
+    EventEffect,
+    NewSubscriber,
+    Profile,
+    SubscriberStatus,
+    SuppressionReason,
+    WebhookEvent,
+)
 from pipeline.store import Store
 from pipeline.store import subscriber_events as store_events
-from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect, WebhookEvent, apply_events
-from pipeline.store.subscribers import NewSubscriber, Profile
+from pipeline.store.subscriber_events import apply_events
 from subscribers.events import email_hash, parse_events, process_events
 from tests.events.conftest import PEOPLE, add_people, event
 from tests.web.conftest import NOW

@@ -13,8 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pipeline.deliver.sendgrid import RejectReason, WebhookRejected, verify_event_webhook
 from pipeline.errors import InvalidInput
-from pipeline.model import SuppressionReason
-from pipeline.store.subscriber_events import RECORD_ONLY, EventEffect
+from pipeline.model import RECORD_ONLY, EventEffect, SuppressionReason
 from subscribers.events import BatchTooLarge, effect_of, email_hash, parse_events
 from tests.events.conftest import Signer, event
 from tests.web.conftest import NOW

@@ -10,9 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.errors import EditionNotFound, InvalidTransition, StoreError
-from pipeline.model import EditionState, Newsletter, Office, ProcessRef, Sender, SenderOutcome
+from pipeline.model import (
+    DeliveryState,
+    EditionState,
+    Newsletter,
+    Office,
+    Outcome,
+    ProcessRef,
+    Sender,
+    SenderOutcome,
+)
 from pipeline.store import Store
-from pipeline.store.deliveries import DeliveryState, Outcome
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)

@@ -12,11 +12,20 @@ import pytest
 
 from pipeline import status
 from pipeline.cli import main
-from pipeline.model import EditionState, ProcessRef, Sender, SenderOutcome, Source, SourceKind
+from pipeline.model import (
+    DeliveryState,
+    EditionState,
+    NewSubscriber,
+    Outcome,
+    ProcessRef,
+    Profile,
+    Sender,
+    SenderOutcome,
+    Source,
+    SourceKind,
+)
 from pipeline.store import Store
-from pipeline.store.deliveries import DeliveryState, Outcome
 from pipeline.store.stats import EditionDue
-from pipeline.store.subscribers import NewSubscriber, Profile
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)  # 09:30 in Brussels
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipeline.model import EditionState
+from pipeline.model import EditionState, JobRun
 from pipeline.scheduler.runner import RUN_LEASE_S, Runner
 from pipeline.store import Store
-from pipeline.store.runs import JobRun
 from pipeline.store.schema import job_runs
 from tests.conftest import _pg_store
 from tests.deliver.conftest import CountingPeer

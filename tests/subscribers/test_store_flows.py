@@ -16,9 +16,8 @@ import pytest
 
 from pipeline.catalog import load_office, load_taxonomy
 from pipeline.deliver.outbox import OutboxMailer
-from pipeline.model import Office, OrgType, SubscriberStatus, SuppressionReason, Taxonomy
+from pipeline.model import Office, OrgType, Profile, SubscriberStatus, SuppressionReason, Taxonomy
 from pipeline.store import Store
-from pipeline.store.subscribers import Profile
 from subscribers import gdpr, portability, preferences, signup
 from subscribers.addresses import email_hash, hash_of
 from subscribers.profiles import ProfileForm
@@ -208,7 +207,7 @@ def test_an_erased_subscribers_id_is_never_given_again(store) -> None:  # type: 
     """Deliveries refer to subscriber ids: a new person must never inherit an old id."""
     import datetime as dt
 
-    from pipeline.store.subscribers import NewSubscriber, Profile
+    from pipeline.model import NewSubscriber, Profile
 
     now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     first = store.subscribers.add(
@@ -224,7 +223,8 @@ def test_an_erased_subscribers_id_is_never_given_again(store) -> None:  # type: 
 def test_topic_filter_matches_whole_ids_and_empty_means_all(store) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from pipeline.store.subscribers import NewSubscriber, Profile, SubscriberQuery
+    from pipeline.model import NewSubscriber, Profile
+    from pipeline.store.subscribers import SubscriberQuery
 
     now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     people = {

@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.model import OrgType, Subscriber, SubscriberStatus
-from pipeline.store.subscribers import Profile
+from pipeline.model import OrgType, Profile, Subscriber, SubscriberStatus
 from subscribers.tokens import (
     Links,
     TokenInvalid,

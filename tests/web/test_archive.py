@@ -24,9 +24,16 @@ from pipeline.bootstrap import Services, build
 from pipeline.catalog import load_taxonomy
 from pipeline.compose.archive import slugify
 from pipeline.config import Settings
-from pipeline.model import Deadline, DeadlineKind, Edition, EditionState, Priority
+from pipeline.model import (
+    Deadline,
+    DeadlineKind,
+    Edition,
+    EditionState,
+    NewSubscriber,
+    Priority,
+    Profile,
+)
 from pipeline.store import Store
-from pipeline.store.subscribers import NewSubscriber, Profile
 from pipeline.web import archive as archive_views
 from pipeline.web import create_app
 from subscribers.addresses import hash_of

@@ -20,13 +20,20 @@ from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
 from pipeline.curate import deliveries as decide
-from pipeline.deliver.batch import Batch, RecipientResult
 from pipeline.deliver.outbox import OutboxMailer
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput
-from pipeline.model import EditionState, Role, StaffUser
+from pipeline.model import (
+    Batch,
+    DeliveryState,
+    EditionState,
+    NewSubscriber,
+    Outcome,
+    Profile,
+    RecipientResult,
+    Role,
+    StaffUser,
+)
 from pipeline.store import Store
-from pipeline.store.deliveries import DeliveryState, Outcome
-from pipeline.store.subscribers import NewSubscriber, Profile
 from subscribers.addresses import hash_of
 from tests.conftest import _pg_store
 from tests.subscribers.conftest import Outbox

@@ -1,11 +1,16 @@
-"""Batch sending: one segment's rendered content to many recipients.
+"""Mail: what leaves the machine, and the one port every mail backend implements.
 
-A `Batch` holds the content once; each `Recipient` brings its substitutions (the
-tokens `%%unsubscribe_url%%`, `%%preferences_url%%`, `%%greeting%%` as they appear in
-the content), its own headers (List-Unsubscribe carries their token) and opaque
-`custom_args` (edition and delivery ids). Construction refuses anything that would
-leak personal data into `custom_args`/`categories`, leave a token unreplaced, or make
-SendGrid refuse the whole request (reserved headers, duplicate addresses). Stdlib only.
+    OutgoingEmail     one rendered message to one recipient (confirmations, test sends)
+    Batch             one segment's content, rendered once, for many Recipients: each with
+                      its substitutions (%%unsubscribe_url%%, %%preferences_url%%,
+                      %%greeting%%), its own headers (List-Unsubscribe) and opaque custom_args
+    SendResult / RecipientResult   what became of a message / of one recipient of a batch
+    Mailer            send(messages) and send_batch(batch): the outbox (files) or SendGrid,
+                      chosen in bootstrap
+
+Construction refuses anything that would leak personal data into `custom_args` or
+`categories`, leave a token unreplaced, or make SendGrid refuse a whole request
+(reserved headers, duplicate addresses). Stdlib only.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from pipeline.errors import InvalidInput
+from pipeline.model._common import EMPTY
 
 PLACEHOLDERS: tuple[str, ...] = ("%%unsubscribe_url%%", "%%preferences_url%%", "%%greeting%%")
 TOKEN = re.compile(r"%%[A-Za-z0-9_]+%%")
@@ -50,8 +57,6 @@ _ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 )
-
-EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 def is_sendable_address(address: str) -> bool:
@@ -199,3 +204,37 @@ class RecipientResult:
     unknown: bool = False
     status: int | None = None  # the HTTP status of the last answer, when there was one
     halt: bool = False  # the backend refuses every request (key wrong): not sent, stop the run
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    """One message to one recipient, rendered, ready for a Mailer."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    category: str = "transactional"  # no personal data: SendGrid keeps it
+    reference: str = ""  # opaque id for logs and SendGrid custom_args
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    reference: str
+    ok: bool
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+
+
+class Mailer(Protocol):
+    """The mail backends' one port: the outbox (files) or SendGrid, chosen in bootstrap."""
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+        """Transactional mails, one request (or file) each; a result per message."""
+        ...
+
+    def send_batch(self, batch: Batch) -> list[RecipientResult]:
+        """One segment's digest to all its recipients; a result per recipient, in order."""
+        ...

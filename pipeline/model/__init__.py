@@ -1,0 +1,392 @@
+"""The domain words of eudigest as plain, frozen dataclasses: every one is defined here.
+
+Stdlib only: every other module may import this package, and it imports nothing of the
+project but `pipeline.errors`. One module per area, in the order of the flow:
+
+    sources      Source, SourceKind, SourceHealth, FetchResult
+    topics       Topic, Taxonomy, TopicAssignment
+    items        Item, ItemVersion, DocType, ItemStatus, Deadline (+ German labels)
+    ingest       RawItem → NormalizedItem → Classification; Known, ItemChange; reports
+    desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
+    office       Office, Newsletter, Branding (office.yaml)
+    editions     Edition, EditionState, EditionSection, Segment
+    subscribers  Subscriber, Profile, NewSubscriber, OrgType, SubscriberStatus, SuppressionReason
+    deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
+    mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
+    runs         JobRun
+
+`from pipeline.model import Item` works for every name; it imports only the module
+that defines it (a command that never touches subscribers never loads them).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.model._common import EMPTY as EMPTY
+    from pipeline.model.deliveries import (
+        PENDING_DELIVERY_STATES as PENDING_DELIVERY_STATES,
+    )
+    from pipeline.model.deliveries import (
+        Delivery as Delivery,
+    )
+    from pipeline.model.deliveries import (
+        DeliveryProblem as DeliveryProblem,
+    )
+    from pipeline.model.deliveries import (
+        DeliveryState as DeliveryState,
+    )
+    from pipeline.model.deliveries import (
+        Outcome as Outcome,
+    )
+    from pipeline.model.deliveries import (
+        ProcessRef as ProcessRef,
+    )
+    from pipeline.model.deliveries import (
+        Recovery as Recovery,
+    )
+    from pipeline.model.deliveries import (
+        Resolution as Resolution,
+    )
+    from pipeline.model.deliveries import (
+        Sender as Sender,
+    )
+    from pipeline.model.deliveries import (
+        SenderOutcome as SenderOutcome,
+    )
+    from pipeline.model.desk import (
+        AUDIENCE_LABELS as AUDIENCE_LABELS,
+    )
+    from pipeline.model.desk import (
+        PRIORITY_LABELS as PRIORITY_LABELS,
+    )
+    from pipeline.model.desk import (
+        Annotation as Annotation,
+    )
+    from pipeline.model.desk import (
+        Audience as Audience,
+    )
+    from pipeline.model.desk import (
+        AuditEntry as AuditEntry,
+    )
+    from pipeline.model.desk import (
+        Priority as Priority,
+    )
+    from pipeline.model.desk import (
+        Role as Role,
+    )
+    from pipeline.model.desk import (
+        StaffUser as StaffUser,
+    )
+    from pipeline.model.editions import (
+        EDITION_STATE_LABELS as EDITION_STATE_LABELS,
+    )
+    from pipeline.model.editions import (
+        Edition as Edition,
+    )
+    from pipeline.model.editions import (
+        EditionSection as EditionSection,
+    )
+    from pipeline.model.editions import (
+        EditionState as EditionState,
+    )
+    from pipeline.model.editions import (
+        Segment as Segment,
+    )
+    from pipeline.model.editions import (
+        SegmentKey as SegmentKey,
+    )
+    from pipeline.model.ingest import (
+        ChangeKind as ChangeKind,
+    )
+    from pipeline.model.ingest import (
+        Classification as Classification,
+    )
+    from pipeline.model.ingest import (
+        IngestReport as IngestReport,
+    )
+    from pipeline.model.ingest import (
+        ItemChange as ItemChange,
+    )
+    from pipeline.model.ingest import (
+        Known as Known,
+    )
+    from pipeline.model.ingest import (
+        KnownItem as KnownItem,
+    )
+    from pipeline.model.ingest import (
+        KnownVersion as KnownVersion,
+    )
+    from pipeline.model.ingest import (
+        NormalizedItem as NormalizedItem,
+    )
+    from pipeline.model.ingest import (
+        RawItem as RawItem,
+    )
+    from pipeline.model.ingest import (
+        SourceReport as SourceReport,
+    )
+    from pipeline.model.items import (
+        DEADLINE_LABELS as DEADLINE_LABELS,
+    )
+    from pipeline.model.items import (
+        DOC_TYPE_LABELS as DOC_TYPE_LABELS,
+    )
+    from pipeline.model.items import (
+        Deadline as Deadline,
+    )
+    from pipeline.model.items import (
+        DeadlineKind as DeadlineKind,
+    )
+    from pipeline.model.items import (
+        DocType as DocType,
+    )
+    from pipeline.model.items import (
+        Item as Item,
+    )
+    from pipeline.model.items import (
+        ItemStatus as ItemStatus,
+    )
+    from pipeline.model.items import (
+        ItemVersion as ItemVersion,
+    )
+    from pipeline.model.mail import (
+        MAX_CATEGORIES as MAX_CATEGORIES,
+    )
+    from pipeline.model.mail import (
+        MAX_CUSTOM_ARGS_BYTES as MAX_CUSTOM_ARGS_BYTES,
+    )
+    from pipeline.model.mail import (
+        MAX_SUBSTITUTION_BYTES as MAX_SUBSTITUTION_BYTES,
+    )
+    from pipeline.model.mail import (
+        PLACEHOLDERS as PLACEHOLDERS,
+    )
+    from pipeline.model.mail import (
+        RESERVED_HEADERS as RESERVED_HEADERS,
+    )
+    from pipeline.model.mail import (
+        TOKEN as TOKEN,
+    )
+    from pipeline.model.mail import (
+        Batch as Batch,
+    )
+    from pipeline.model.mail import (
+        Mailer as Mailer,
+    )
+    from pipeline.model.mail import (
+        OutgoingEmail as OutgoingEmail,
+    )
+    from pipeline.model.mail import (
+        Recipient as Recipient,
+    )
+    from pipeline.model.mail import (
+        RecipientResult as RecipientResult,
+    )
+    from pipeline.model.mail import (
+        SendResult as SendResult,
+    )
+    from pipeline.model.mail import (
+        check_categories as check_categories,
+    )
+    from pipeline.model.mail import (
+        check_custom_args as check_custom_args,
+    )
+    from pipeline.model.mail import (
+        check_headers as check_headers,
+    )
+    from pipeline.model.mail import (
+        is_sendable_address as is_sendable_address,
+    )
+    from pipeline.model.mail import (
+        unsubscribe_headers as unsubscribe_headers,
+    )
+    from pipeline.model.office import (
+        Branding as Branding,
+    )
+    from pipeline.model.office import (
+        Newsletter as Newsletter,
+    )
+    from pipeline.model.office import (
+        Office as Office,
+    )
+    from pipeline.model.office import (
+        contrast_ratio as contrast_ratio,
+    )
+    from pipeline.model.office import (
+        relative_luminance as relative_luminance,
+    )
+    from pipeline.model.runs import (
+        OUTCOMES as OUTCOMES,
+    )
+    from pipeline.model.runs import (
+        JobRun as JobRun,
+    )
+    from pipeline.model.sources import (
+        OWN_SOURCE_ID as OWN_SOURCE_ID,
+    )
+    from pipeline.model.sources import (
+        FetchResult as FetchResult,
+    )
+    from pipeline.model.sources import (
+        FetchStatus as FetchStatus,
+    )
+    from pipeline.model.sources import (
+        Source as Source,
+    )
+    from pipeline.model.sources import (
+        SourceHealth as SourceHealth,
+    )
+    from pipeline.model.sources import (
+        SourceKind as SourceKind,
+    )
+    from pipeline.model.subscribers import (
+        ORG_TYPE_LABELS as ORG_TYPE_LABELS,
+    )
+    from pipeline.model.subscribers import (
+        RECORD_ONLY as RECORD_ONLY,
+    )
+    from pipeline.model.subscribers import (
+        EventEffect as EventEffect,
+    )
+    from pipeline.model.subscribers import (
+        NewSubscriber as NewSubscriber,
+    )
+    from pipeline.model.subscribers import (
+        OrgType as OrgType,
+    )
+    from pipeline.model.subscribers import (
+        Profile as Profile,
+    )
+    from pipeline.model.subscribers import (
+        Subscriber as Subscriber,
+    )
+    from pipeline.model.subscribers import (
+        SubscriberStatus as SubscriberStatus,
+    )
+    from pipeline.model.subscribers import (
+        SuppressionReason as SuppressionReason,
+    )
+    from pipeline.model.subscribers import (
+        WebhookEvent as WebhookEvent,
+    )
+    from pipeline.model.topics import (
+        Taxonomy as Taxonomy,
+    )
+    from pipeline.model.topics import (
+        Topic as Topic,
+    )
+    from pipeline.model.topics import (
+        TopicAssignment as TopicAssignment,
+    )
+    from pipeline.model.topics import (
+        TopicOrigin as TopicOrigin,
+    )
+
+_HOME: dict[str, str] = {
+    "EMPTY": "_common",
+    "SourceKind": "sources",
+    "OWN_SOURCE_ID": "sources",
+    "FetchStatus": "sources",
+    "Source": "sources",
+    "SourceHealth": "sources",
+    "FetchResult": "sources",
+    "TopicOrigin": "topics",
+    "Topic": "topics",
+    "Taxonomy": "topics",
+    "TopicAssignment": "topics",
+    "DocType": "items",
+    "ItemStatus": "items",
+    "DeadlineKind": "items",
+    "DOC_TYPE_LABELS": "items",
+    "DEADLINE_LABELS": "items",
+    "Deadline": "items",
+    "ItemVersion": "items",
+    "Item": "items",
+    "RawItem": "ingest",
+    "NormalizedItem": "ingest",
+    "Classification": "ingest",
+    "SourceReport": "ingest",
+    "IngestReport": "ingest",
+    "KnownVersion": "ingest",
+    "KnownItem": "ingest",
+    "Known": "ingest",
+    "ChangeKind": "ingest",
+    "ItemChange": "ingest",
+    "Role": "desk",
+    "Priority": "desk",
+    "Audience": "desk",
+    "PRIORITY_LABELS": "desk",
+    "AUDIENCE_LABELS": "desk",
+    "StaffUser": "desk",
+    "Annotation": "desk",
+    "AuditEntry": "desk",
+    "Newsletter": "office",
+    "relative_luminance": "office",
+    "contrast_ratio": "office",
+    "Branding": "office",
+    "Office": "office",
+    "EditionState": "editions",
+    "EDITION_STATE_LABELS": "editions",
+    "EditionSection": "editions",
+    "Edition": "editions",
+    "SegmentKey": "editions",
+    "Segment": "editions",
+    "OrgType": "subscribers",
+    "ORG_TYPE_LABELS": "subscribers",
+    "SubscriberStatus": "subscribers",
+    "SuppressionReason": "subscribers",
+    "Subscriber": "subscribers",
+    "WebhookEvent": "subscribers",
+    "EventEffect": "subscribers",
+    "RECORD_ONLY": "subscribers",
+    "Profile": "subscribers",
+    "NewSubscriber": "subscribers",
+    "SenderOutcome": "deliveries",
+    "ProcessRef": "deliveries",
+    "Sender": "deliveries",
+    "DeliveryState": "deliveries",
+    "PENDING_DELIVERY_STATES": "deliveries",
+    "Delivery": "deliveries",
+    "Outcome": "deliveries",
+    "DeliveryProblem": "deliveries",
+    "Recovery": "deliveries",
+    "Resolution": "deliveries",
+    "PLACEHOLDERS": "mail",
+    "TOKEN": "mail",
+    "MAX_CATEGORIES": "mail",
+    "MAX_SUBSTITUTION_BYTES": "mail",
+    "MAX_CUSTOM_ARGS_BYTES": "mail",
+    "RESERVED_HEADERS": "mail",
+    "is_sendable_address": "mail",
+    "unsubscribe_headers": "mail",
+    "check_headers": "mail",
+    "check_custom_args": "mail",
+    "check_categories": "mail",
+    "Recipient": "mail",
+    "Batch": "mail",
+    "RecipientResult": "mail",
+    "OutgoingEmail": "mail",
+    "SendResult": "mail",
+    "Mailer": "mail",
+    "OUTCOMES": "runs",
+    "JobRun": "runs",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    """Load the module that defines `name` on first use (PEP 562)."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

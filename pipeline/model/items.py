@@ -1,0 +1,106 @@
+"""Items: one published thing, deduplicated across sources and languages, with its
+language versions, document type, deadlines and the office's annotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.model.desk import Annotation
+    from pipeline.model.topics import TopicAssignment
+
+
+class DocType(StrEnum):
+    PRESS_RELEASE = "press_release"
+    LEGISLATIVE_PROPOSAL = "legislative_proposal"
+    ADOPTED_ACT = "adopted_act"
+    FUNDING_CALL = "funding_call"
+    CONSULTATION = "consultation"
+    EVENT = "event"
+    OTHER = "other"
+
+
+class ItemStatus(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DELETED = "deleted"  # a tombstone: the item never comes back from a feed
+
+
+class DeadlineKind(StrEnum):
+    CALL_CLOSING = "call_closing"  # a funding call's closing date
+    CALL_OPENING = "call_opening"  # a funding call opens for submissions
+    CONSULTATION_END = "consultation_end"
+    EVENT = "event"
+    DEADLINE = "deadline"  # any other date named as a deadline in the text
+
+
+DOC_TYPE_LABELS = {
+    DocType.PRESS_RELEASE: "Pressemitteilung",
+    DocType.LEGISLATIVE_PROPOSAL: "Gesetzgebungsvorschlag",
+    DocType.ADOPTED_ACT: "Rechtsakt",
+    DocType.FUNDING_CALL: "Förderaufruf",
+    DocType.CONSULTATION: "Konsultation",
+    DocType.EVENT: "Veranstaltung",
+    DocType.OTHER: "Sonstiges",
+}
+
+
+DEADLINE_LABELS = {
+    DeadlineKind.CALL_CLOSING: "Einreichungsschluss",
+    DeadlineKind.CALL_OPENING: "Öffnung",
+    DeadlineKind.CONSULTATION_END: "Konsultation bis",
+    DeadlineKind.EVENT: "Termin",
+    DeadlineKind.DEADLINE: "Frist",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    date: dt.date
+    kind: DeadlineKind
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemVersion:
+    """One language version of an item, as one source published it."""
+
+    identity: str
+    source_id: str
+    language: str
+    title: str
+    url: str | None
+    summary_html: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    source_id: str
+    title: str
+    url: str | None
+    summary_html: str
+    language: str
+    published: dt.datetime
+    fetched_at: dt.datetime
+    updated_at: dt.datetime
+    doc_type: DocType
+    status: ItemStatus
+    relevance: float
+    family: str | None = None
+    topics: tuple[TopicAssignment, ...] = ()
+    references: tuple[str, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    versions: tuple[ItemVersion, ...] = ()
+    annotation: Annotation | None = None
+    # Every source that carried it (sightings), `source_id` (the first) first.
+    sources: tuple[str, ...] = ()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted({v.language for v in self.versions} or {self.language}))
