@@ -480,7 +480,7 @@ def _demo_services(services: Services) -> Services:
         secret_key=s.secret_key or secrets.token_urlsafe(48),
         base_url=s.base_url or DEMO_BASE_URL,
     )
-    return dataclasses.replace(services, settings=settings, mailer=_demo_outbox(services))
+    return services.derive(settings=settings, mailer=_demo_outbox(services))
 
 
 def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Path | None]:

@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 from pipeline.curate.text import render_markdown
 from pipeline.errors import Forbidden, InvalidInput, InvalidTransition
 from pipeline.model import (
+    EDITION_STATE_LABELS,
     Annotation,
     Audience,
     Deadline,
@@ -46,6 +47,7 @@ __all__ = [
     "approve",
     "create_edition",
     "create_own_item",
+    "delete",
     "draft_candidates",
     "draft_with",
     "move_item",
@@ -59,6 +61,7 @@ __all__ = [
     "reopen",
     "schedule",
     "set_topics",
+    "transition_message",
     "unschedule",
     "update_edition",
 ]
@@ -93,6 +96,11 @@ def accept(
 
 def reject(store: Store, item_ids: Sequence[int], *, actor: StaffUser, now: dt.datetime) -> int:
     return store.items.set_status(_ids(item_ids), ItemStatus.REJECTED, now=now, actor=actor.name)
+
+
+def delete(store: Store, item_ids: Sequence[int], *, actor: StaffUser, now: dt.datetime) -> int:
+    """Delete items: they stay as tombstones and never come back from their feeds."""
+    return store.items.set_status(_ids(item_ids), ItemStatus.DELETED, now=now, actor=actor.name)
 
 
 def set_topics(
@@ -380,7 +388,8 @@ def approve(
         raise InvalidTransition(edition_id, edition.state.value, EditionState.APPROVED.value)
     if not edition.item_ids:
         raise InvalidInput("Eine leere Ausgabe kann nicht freigegeben werden.")
-    if office.four_eyes and edition.last_editor == actor.name:
+    editor = edition.last_editor or edition.created_by  # unchanged since: its author
+    if office.four_eyes and editor == actor.name:
         raise Forbidden(
             "Vier-Augen-Prinzip: Die Freigabe muss eine andere Person erteilen als die, "
             f"die zuletzt geändert hat ({actor.name})."
@@ -396,6 +405,29 @@ def approve(
         approved_at=now,
         expected_version=edition.version,
     )
+
+
+def transition_message(exc: InvalidTransition) -> str:
+    """What a refused state change means, in German (the desk and the command line)."""
+    now = _state_label(exc.from_state)
+    if exc.from_state == exc.to_state:
+        return f"Die Ausgabe ist bereits im Zustand „{now}“. Es wurde nichts geändert."
+    if exc.to_state in EditionState.__members__.values():
+        return (
+            f"Die Ausgabe ist im Zustand „{now}“ und kann nicht in den Zustand "
+            f"„{_state_label(exc.to_state)}“ wechseln. Es wurde nichts geändert."
+        )
+    return (
+        f"Die Ausgabe ist im Zustand „{now}“: Inhalt und Aufbau lassen sich nur im "
+        "Entwurf ändern. Es wurde nichts geändert."
+    )
+
+
+def _state_label(state: str) -> str:
+    try:
+        return EDITION_STATE_LABELS[EditionState(state)]
+    except ValueError:
+        return state
 
 
 def schedule(

@@ -8,26 +8,29 @@ become `StoreError` (with `__cause__`), never leak as SQLAlchemy types.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import ConfigError, StoreError
-from pipeline.store.backup import BackupReport, backup_sqlite
 from pipeline.store.base import wrap_errors
-from pipeline.store.deliveries import DeliveriesStore
-from pipeline.store.editions import EditionsStore
-from pipeline.store.items import ItemsStore
-from pipeline.store.runs import RunsStore
-from pipeline.store.senders import SendersStore
-from pipeline.store.sources import SourcesStore
-from pipeline.store.stats import StatsStore
-from pipeline.store.subscribers import SubscribersStore
-from pipeline.store.topics import TopicsStore
-from pipeline.store.users import UsersStore
+
+if TYPE_CHECKING:
+    from pipeline.store.backup import BackupReport
+    from pipeline.store.deliveries import DeliveriesStore
+    from pipeline.store.editions import EditionsStore
+    from pipeline.store.items import ItemsStore
+    from pipeline.store.runs import RunsStore
+    from pipeline.store.senders import SendersStore
+    from pipeline.store.sources import SourcesStore
+    from pipeline.store.stats import StatsStore
+    from pipeline.store.subscribers import SubscribersStore
+    from pipeline.store.topics import TopicsStore
+    from pipeline.store.users import UsersStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,16 +41,71 @@ class Store:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = _engine(url, echo=echo)
-        self.sources = SourcesStore(self.engine)
-        self.items = ItemsStore(self.engine)
-        self.topics = TopicsStore(self.engine)
-        self.users = UsersStore(self.engine)
-        self.editions = EditionsStore(self.engine)
-        self.subscribers = SubscribersStore(self.engine)
-        self.deliveries = DeliveriesStore(self.engine)
-        self.senders = SendersStore(self.engine)  # who is sending an edition (leases)
-        self.stats = StatsStore(self.engine)  # aggregates for status and /metrics
-        self.runs = RunsStore(self.engine)
+
+    # Each part is made (and its module imported) on first use: a command that lists
+    # sources never loads the SQL of subscribers or deliveries.
+
+    @cached_property
+    def sources(self) -> SourcesStore:
+        from pipeline.store.sources import SourcesStore
+
+        return SourcesStore(self.engine)
+
+    @cached_property
+    def items(self) -> ItemsStore:
+        from pipeline.store.items import ItemsStore
+
+        return ItemsStore(self.engine)
+
+    @cached_property
+    def topics(self) -> TopicsStore:
+        from pipeline.store.topics import TopicsStore
+
+        return TopicsStore(self.engine)
+
+    @cached_property
+    def users(self) -> UsersStore:
+        from pipeline.store.users import UsersStore
+
+        return UsersStore(self.engine)
+
+    @cached_property
+    def editions(self) -> EditionsStore:
+        from pipeline.store.editions import EditionsStore
+
+        return EditionsStore(self.engine)
+
+    @cached_property
+    def subscribers(self) -> SubscribersStore:
+        from pipeline.store.subscribers import SubscribersStore
+
+        return SubscribersStore(self.engine)
+
+    @cached_property
+    def deliveries(self) -> DeliveriesStore:
+        from pipeline.store.deliveries import DeliveriesStore
+
+        return DeliveriesStore(self.engine)
+
+    @cached_property
+    def senders(self) -> SendersStore:
+        """Who is sending an edition (leases)."""
+        from pipeline.store.senders import SendersStore
+
+        return SendersStore(self.engine)
+
+    @cached_property
+    def stats(self) -> StatsStore:
+        """Aggregates for status and /metrics."""
+        from pipeline.store.stats import StatsStore
+
+        return StatsStore(self.engine)
+
+    @cached_property
+    def runs(self) -> RunsStore:
+        from pipeline.store.runs import RunsStore
+
+        return RunsStore(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -93,6 +151,8 @@ class Store:
 
     def backup(self, target: Path) -> BackupReport:
         """Online copy of a SQLite store to `target`; PostgreSQL answers with pg_dump advice."""
+        from pipeline.store.backup import backup_sqlite
+
         return backup_sqlite(self.engine, target)
 
     def close(self) -> None:

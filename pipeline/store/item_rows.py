@@ -9,8 +9,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Executable, Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Connection, Select, select, update
 
 from pipeline.model import (
     Annotation,
@@ -25,6 +24,7 @@ from pipeline.model import (
     TopicAssignment,
     TopicOrigin,
 )
+from pipeline.store.base import upsert
 from pipeline.store.schema import (
     item_annotations,
     item_deadlines,
@@ -66,18 +66,13 @@ def record_sightings(conn: Connection, pairs: Iterable[tuple[int, str]], now: dt
     if not rows:
         return
     key = [item_sightings.c.item_id, item_sightings.c.source_id]
-    upsert: Executable
-    if conn.dialect.name == "sqlite":
-        lite = sqlite.insert(item_sightings)
-        upsert = lite.on_conflict_do_update(
-            index_elements=key, set_={"last_seen": lite.excluded.last_seen}
-        )
-    else:
-        pg = postgresql.insert(item_sightings)
-        upsert = pg.on_conflict_do_update(
-            index_elements=key, set_={"last_seen": pg.excluded.last_seen}
-        )
-    conn.execute(upsert, rows)
+    insert = upsert(conn, item_sightings)
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=key, set_={"last_seen": insert.excluded.last_seen}
+        ),
+        rows,
+    )
 
 
 def html_text(fragment: str) -> str:

@@ -23,12 +23,11 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from pipeline.model import OUTCOMES as OUTCOMES
 from pipeline.model import JobRun
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.schema import job_runs, scheduler_heartbeats
 
 
@@ -285,8 +284,7 @@ def _lock_key(job: str) -> int:
 
 def _insert(conn: Connection, table: Any = job_runs) -> Any:
     """INSERT … ON CONFLICT for the dialect at hand."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return upsert(conn, table)
 
 
 def _get(conn: Connection, job: str, key: str) -> JobRun | None:

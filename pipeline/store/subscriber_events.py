@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from pipeline.model import EventEffect, SubscriberStatus, SuppressionReason, WebhookEvent
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.schema import subscribers, subscriptions, suppressions, webhook_events
 
 
@@ -48,8 +47,7 @@ def apply_events(
 
 def _insert(conn: Connection, table: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for the dialect at hand."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return upsert(conn, table)
 
 
 def _record(conn: Connection, event: WebhookEvent, now: dt.datetime) -> bool:

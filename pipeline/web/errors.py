@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from pipeline.curate import transition_message
 from pipeline.errors import (
     EditionNotFound,
     Forbidden,
@@ -20,7 +21,6 @@ from pipeline.errors import (
     StoreError,
     UserNotFound,
 )
-from pipeline.model import EDITION_STATE_LABELS, EditionState
 from pipeline.web.auth import safe_next
 
 log = logging.getLogger("eudigest.web")
@@ -41,34 +41,6 @@ _HTTP_TITLES = {
     500: "Interner Fehler",
     503: "Datenbank nicht erreichbar",
 }
-
-
-def state_label(state: str) -> str:
-    try:
-        return EDITION_STATE_LABELS[EditionState(state)]
-    except ValueError:
-        return state
-
-
-def transition_message(exc: InvalidTransition) -> str:
-    now = state_label(exc.from_state)
-    if _is_state(exc.to_state):
-        return (
-            f"Die Ausgabe ist im Zustand „{now}“ und kann nicht in den Zustand "
-            f"„{state_label(exc.to_state)}“ wechseln. Es wurde nichts geändert."
-        )
-    return (
-        f"Die Ausgabe ist im Zustand „{now}“: Inhalt und Aufbau lassen sich nur im "
-        "Entwurf ändern. Es wurde nichts geändert."
-    )
-
-
-def _is_state(value: str) -> bool:
-    try:
-        EditionState(value)
-    except ValueError:
-        return False
-    return True
 
 
 def error_page(status: int, message: str, title: str | None = None) -> ResponseReturnValue:

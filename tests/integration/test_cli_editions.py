@@ -283,13 +283,15 @@ def test_schedule_with_an_offset_keeps_the_instant(desk: Desk) -> None:
 
 def test_approve_errors(desk: Desk) -> None:
     empty = desk.draft("daily")
-    assert "has no items" in desk.fails("edition", "approve", str(empty))
+    assert "Eine leere Ausgabe kann nicht freigegeben werden" in desk.fails(
+        "edition", "approve", str(empty)
+    )
     assert "edition 999 does not exist" in desk.fails("edition", "approve", "999")
     desk.fetch_and_accept(entries(1))
     edition_id = desk.draft()
     desk.ok("edition", "approve", str(edition_id))
     error = desk.fails("edition", "approve", str(edition_id))
-    assert "is approved, not a draft" in error
+    assert "bereits im Zustand „Freigegeben“" in error and "eudigest edition schedule" in error
     assert "no staff account" in desk.fails("edition", "approve", str(empty), "--as", "nobody")
 
 
@@ -300,7 +302,8 @@ def test_schedule_errors(desk: Desk) -> None:
     assert "approve it first" in desk.fails("edition", "schedule", edition_id, "--at", future)
     desk.ok("edition", "approve", edition_id)
     past = local_iso(-dt.timedelta(hours=1))
-    assert "is in the past" in desk.fails("edition", "schedule", edition_id, "--at", past)
+    error = desk.fails("edition", "schedule", edition_id, "--at", past)
+    assert "Der Versandzeitpunkt muss in der Zukunft liegen" in error
     error = desk.fails("edition", "schedule", edition_id, "--at", "next tuesday")
     assert "not an ISO 8601 time" in error
     day = future[:10]
@@ -310,14 +313,14 @@ def test_schedule_errors(desk: Desk) -> None:
 
     desk.ok("edition", "schedule", edition_id, "--at", future)
     error = desk.fails("edition", "schedule", edition_id, "--at", future)
-    assert "already scheduled" in error and "unschedule" in error
+    assert "bereits im Zustand „Geplant“" in error and "eudigest edition unschedule" in error
 
 
 def test_unschedule_and_reopen_go_back_to_draft(desk: Desk) -> None:
     desk.fetch_and_accept(entries(1))
     edition_id = str(desk.draft())
-    assert "not scheduled" in desk.fails("edition", "unschedule", edition_id)
-    assert "only approved" in desk.fails("edition", "reopen", edition_id)
+    assert "bereits im Zustand „Entwurf“" in desk.fails("edition", "unschedule", edition_id)
+    assert "bereits im Zustand „Entwurf“" in desk.fails("edition", "reopen", edition_id)
     desk.ok("edition", "approve", edition_id)
     desk.ok("edition", "schedule", edition_id, "--at", local_iso(dt.timedelta(days=1)))
     desk.ok("edition", "unschedule", edition_id)
@@ -360,7 +363,7 @@ def test_four_eyes_needs_a_named_second_person(four_eyes: Desk) -> None:
         expected_version=edition.version, actor=anna, now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     error = desk.fails("edition", "approve", str(edition_id), "--as", "anna")
-    assert "four-eyes" in error and "anna made the last change" in error
+    assert "Vier-Augen-Prinzip" in error and "zuletzt geändert hat (anna)" in error
     assert desk.store.editions.get(edition_id).state.value == "draft"
 
     desk.ok("edition", "approve", str(edition_id), "--as", "berta")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.cli import _parser
+from pipeline.cli.main import _parser
 from pipeline.config import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,89 @@
+"""`eudigest users … | serve`: the desk's staff accounts and the development server."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from pipeline.cli.common import read_password
+from pipeline.cli.output import local_time
+from pipeline.errors import InvalidInput, NotFound
+from pipeline.model import Role
+
+if TYPE_CHECKING:
+    from pipeline.bootstrap import Services
+    from pipeline.cli.output import Console
+
+
+def cmd_users_add(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline.curate import staff
+    from subscribers.addresses import normalise_email
+
+    email = normalise_email(args.email) if args.email else None  # refuse before asking
+    password = read_password(err, confirm=True)
+    user = staff.add_user(
+        services.store, args.name, Role(args.role), password, now=services.clock()
+    )
+    if email:
+        services.store.users.set_email(user.id, email)
+    out.print(f"user {user.name} ({user.role.value}) added.", highlight=False)
+    return 0
+
+
+def cmd_users_email(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from subscribers.addresses import normalise_email
+
+    user = services.store.users.by_name(args.name.strip().lower())
+    if user is None:
+        raise NotFound(args.name)
+    if args.clear == bool(args.address):
+        raise InvalidInput("give an ADDRESS or --clear (not both)")
+    email = None if args.clear else normalise_email(args.address)
+    services.store.users.set_email(user.id, email)
+    what = "removed" if email is None else "set"
+    out.print(f"test-send address of {user.name} {what}.", highlight=False)
+    return 0
+
+
+def cmd_users_password(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline.curate import staff
+
+    user = services.store.users.by_name(args.name.strip().lower())
+    if user is None:
+        raise NotFound(args.name)
+    staff.set_password(services.store, user.id, read_password(err, confirm=True))
+    out.print(f"password of {user.name} changed; the account is unlocked.", highlight=False)
+    return 0
+
+
+def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.table import Table
+
+    table = Table(title="Staff", title_justify="left")
+    for col in ("name", "role", "active", "last login", "locked until", "test email"):
+        table.add_column(col, no_wrap=True)
+    tz = services.settings.tz
+    for u in services.store.users.list():
+        table.add_row(
+            u.name,
+            u.role.value,
+            "yes" if u.active else "no",
+            local_time(u.last_login, tz) if u.last_login else "never",
+            local_time(u.locked_until, tz) if u.locked_until else "",
+            u.email or "",
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline.web import create_app
+
+    app = create_app(services.settings, services)
+    out.print(f"desk on http://{args.host}:{args.port}/desk/ (Ctrl-C stops)", highlight=False)
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    return 0

@@ -1,0 +1,416 @@
+"""`eudigest edition … | send | send-due`: editions, their approval and schedule, and sending."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, operator
+from pipeline.cli.output import iso, local_time, short_time
+from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
+from pipeline.model import Edition, StaffUser
+
+if TYPE_CHECKING:
+    from pipeline.bootstrap import Services
+    from pipeline.cli.output import Console
+    from pipeline.deliver.send import SendReport
+
+
+def cmd_edition_draft(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    """Plain: the new id alone on stdout (`id=$(eudigest edition draft weekly)`)."""
+    from pipeline import curate
+
+    office = services.office()
+    if office.newsletter(args.newsletter) is None:
+        known = ", ".join(n.id for n in office.newsletters)
+        raise InvalidInput(
+            f"unknown newsletter {args.newsletter!r}; office.yaml configures: {known}"
+        )
+    edition = curate.propose_draft(
+        services.store,
+        office,
+        args.newsletter,
+        actor=operator(),
+        now=services.clock(),
+        topic_labels={t.id: t.label_de for t in services.taxonomy().topics},
+        tz=services.settings.tz,
+    )
+    if args.json:
+        out.json(edition_json(services, edition))
+        return 0
+    out.print(str(edition.id), highlight=False)
+    if edition.item_ids:
+        what = f"{len(edition.item_ids)} items in {len(edition.sections)} sections"
+    else:
+        what = (
+            "no accepted items since the last edition, so it starts with the default "
+            "sections, empty (accept items with `eudigest items accept`)"
+        )
+    err.print(
+        f"draft edition {edition.id} “{edition.title}”: {what}. "
+        f"Edit it in the desk: /desk/editions/{edition.id}",
+        highlight=False,
+        markup=False,
+    )
+    return 0
+
+
+def cmd_edition_list(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from rich.table import Table
+
+    found = services.store.editions.list()
+    if args.json:
+        out.json(
+            [
+                {
+                    "id": e.id,
+                    "newsletter": e.newsletter_id,
+                    "title": e.title,
+                    "state": e.state.value,
+                    "items": list(e.item_ids),
+                    "sections": [{"title": s.title, "items": list(s.item_ids)} for s in e.sections],
+                    "approved_by": e.approved_by,
+                    "scheduled_at": iso(e.scheduled_at),
+                }
+                for e in found
+            ]
+        )
+        return 0
+    table = Table(title="Editions", title_justify="left")
+    for col in ("id", "newsletter", "state", "items", "title"):
+        table.add_column(col)
+    for e in found:
+        table.add_row(str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), e.title)
+    out.print(table)
+    return 0
+
+
+def _edition(services: Services, edition_id: int) -> Edition:
+    try:
+        return services.store.editions.get(edition_id)
+    except EditionNotFound:
+        raise InvalidInput(
+            f"edition {edition_id} does not exist (`eudigest edition list` shows them)"
+        ) from None
+
+
+def cmd_edition_show(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    edition = _edition(services, args.edition_id)
+    data = edition_json(services, edition)
+    if args.json:
+        out.json(data)
+        return 0
+    print_edition(data, out)
+    return 0
+
+
+def print_edition(data: dict[str, Any], out: Console) -> None:
+    def line(text: str) -> None:
+        out.print(text, highlight=False, markup=False)
+
+    line(f"edition {data['id']}: “{data['title']}” (newsletter {data['newsletter']})")
+    state = data["state"]
+    if data["approved_by"]:
+        state += f", approved by {data['approved_by']} at {short_time(data['approved_at'])}"
+    if data["scheduled_at"]:
+        state += f", scheduled for {short_time(data['scheduled_at'])}"
+    if data["sent_at"]:
+        state += f", sent at {short_time(data['sent_at'])}"
+    line(f"state: {state}")
+    line(
+        f"created {short_time(data['created_at'])} by {data['created_by']}; "
+        f"last change by {data['last_editor'] or data['created_by']}"
+    )
+    if data["intro"]:
+        line(f"intro: {data['intro']}")
+    total = sum(len(s["items"]) for s in data["sections"])
+    line(f"{total} items in {len(data['sections'])} sections:")
+    for section in data["sections"]:
+        line(f"  {section['title']} ({len(section['items'])})")
+        for i in section["items"]:
+            topics = f" [{', '.join(i['topics'])}]" if i["topics"] else ""
+            line(f"    {i['id']:>6}  {i['headline'] or i['title']}{topics}")
+            if i["url"]:
+                line(f"            {i['url']}")
+    counts = {k: v for k, v in data["deliveries"].items() if v}
+    line("deliveries: " + (", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "none"))
+    for s in data["senders"]:  # newest first
+        ended = f" – {short_time(s['ended_at'])}" if s["ended_at"] else ""
+        why = f": {s['detail']}" if s["detail"] else ""
+        line(f"  sender {s['instance']} {short_time(s['started_at'])}{ended} {s['outcome']}{why}")
+
+
+def cmd_edition_approve(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    """With four eyes on, a named staff account (not the last editor) must approve."""
+    from pipeline import curate
+
+    office = services.office()
+    if args.as_user is not None:
+        actor = _staff_account(services, args.as_user)
+    elif office.four_eyes:  # the command line's operator is nobody in particular
+        raise Forbidden(
+            "four-eyes rule (office.yaml desk.four_eyes): name the approving staff account "
+            "with --as NAME, someone other than the last editor"
+        )
+    else:
+        actor = operator()
+    with _explained(services, args.edition_id):
+        edition = curate.approve(
+            services.store, office, args.edition_id, actor=actor, now=services.clock()
+        )
+    out.print(
+        f"edition {edition.id} approved by {edition.approved_by}. Send it with "
+        f"`eudigest send {edition.id}`, or schedule it with "
+        f"`eudigest edition schedule {edition.id} --at YYYY-MM-DDTHH:MM`.",
+        highlight=False,
+        markup=False,
+    )
+    return 0
+
+
+def _staff_account(services: Services, name: str) -> StaffUser:
+    user = services.store.users.by_name(name.strip().lower())
+    if user is None:
+        raise InvalidInput(f"--as {name}: no staff account of that name (`eudigest users list`)")
+    if not user.active:
+        raise InvalidInput(f"--as {name}: the account is deactivated")
+    return user
+
+
+def cmd_edition_schedule(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline import curate
+
+    tz = services.settings.tz
+    send_at = _send_time(args.at, tz)
+    with _explained(services, args.edition_id):
+        edition = curate.schedule(
+            services.store, args.edition_id, send_at=send_at, actor=operator(), now=services.clock()
+        )
+    out.print(
+        f"edition {edition.id} scheduled for {local_time(send_at, tz)} ({tz}); "
+        "`eudigest send-due` (run by the scheduler) sends it from then on.",
+        highlight=False,
+        markup=False,
+    )
+    return 0
+
+
+def _send_time(text: str, tz: dt.tzinfo) -> dt.datetime:
+    """ISO 8601 with a time; without an offset the time is in the office's zone."""
+    value = text.strip()
+    example = "2026-12-01T08:00 or 2026-12-01T08:00+01:00"
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--at {text!r}: not an ISO 8601 time like {example}") from None
+    if "T" not in value.upper() and " " not in value:
+        raise InvalidInput(f"--at {text!r}: give a time too, like {value}T08:00")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+def cmd_edition_unschedule(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline import curate
+
+    with _explained(services, args.edition_id):
+        edition = curate.unschedule(
+            services.store, args.edition_id, actor=operator(), now=services.clock()
+        )
+    out.print(
+        f"edition {edition.id} will not be sent; it is a draft again (approval withdrawn).",
+        highlight=False,
+    )
+    return 0
+
+
+def cmd_edition_reopen(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline import curate
+
+    with _explained(services, args.edition_id):
+        edition = curate.reopen(
+            services.store, args.edition_id, actor=operator(), now=services.clock()
+        )
+    out.print(f"edition {edition.id} is a draft again (approval withdrawn).", highlight=False)
+    return 0
+
+
+# What to do next when an edition is not in the state a command needs (the rules and
+# their German message are curate's; the commands to type are the command line's).
+NEXT_STEP = {
+    "draft": "approve it first: `eudigest edition approve {id}`",
+    "approved": "`eudigest edition schedule {id} --at …` or `eudigest send {id}`",
+    "scheduled": "`eudigest edition unschedule {id}` stops it (back to draft)",
+    "sending": "it is being sent: `eudigest edition show {id}`",
+    "sent": "it was sent: `eudigest edition show {id}`",
+}
+
+
+@contextlib.contextmanager
+def _explained(services: Services, edition_id: int) -> Iterator[None]:
+    """An unknown id or a refused state change as one clear line with the next step."""
+    from pipeline import curate
+
+    try:
+        yield
+    except EditionNotFound:
+        raise InvalidInput(
+            f"edition {edition_id} does not exist (`eudigest edition list` shows them)"
+        ) from None
+    except InvalidTransition as exc:
+        hint = NEXT_STEP.get(exc.from_state, "").format(id=edition_id)
+        raise InvalidInput(
+            f"edition {edition_id}: {curate.transition_message(exc)}"
+            + (f" ({hint})" if hint else "")
+        ) from None
+
+
+def edition_json(services: Services, e: Edition) -> dict[str, Any]:
+    """An edition with its sections, items and delivery counts (`edition show --json`)."""
+    tz = services.settings.tz
+    found = services.store.items.get_many(e.item_ids)
+
+    def when(value: dt.datetime | None) -> str | None:
+        return value.astimezone(tz).isoformat() if value is not None else None
+
+    def item(item_id: int) -> dict[str, Any]:
+        i = found.get(item_id)
+        if i is None:  # deleted since it was placed
+            return {
+                **dict.fromkeys(("headline", "title", "url", "language", "priority")),
+                "id": item_id,
+                "topics": [],
+                "audiences": [],
+                "status": "missing",
+            }
+        a = i.annotation
+        return {
+            "id": i.id,
+            "headline": (a.headline or None) if a is not None else None,
+            "title": i.title,
+            "url": i.url,
+            "language": i.language,
+            "topics": [t.topic_id for t in i.topics],
+            "audiences": [x.value for x in a.audiences] if a is not None else [],
+            "priority": a.priority.value if a is not None else None,
+            "status": i.status.value,
+        }
+
+    return {
+        "id": e.id,
+        "newsletter": e.newsletter_id,
+        "title": e.title,
+        "intro": e.intro,
+        "state": e.state.value,
+        "version": e.version,
+        "created_at": when(e.created_at),
+        "created_by": e.created_by,
+        "last_editor": e.last_editor,
+        "approved_by": e.approved_by,
+        "approved_at": when(e.approved_at),
+        "scheduled_at": when(e.scheduled_at),
+        "sent_at": when(e.sent_at),
+        "sections": [
+            {"id": s.id, "title": s.title, "items": [item(i) for i in s.item_ids]}
+            for s in e.sections
+        ],
+        "deliveries": services.store.deliveries.counts(e.id),
+        "senders": [
+            {
+                "instance": s.instance,
+                "started_at": when(s.started_at),
+                "ended_at": when(s.ended_at),
+                "outcome": s.outcome.value,
+                "detail": s.detail,
+                "queued": s.queued,
+            }
+            for s in services.store.senders.list(e.id, limit=10)
+        ],
+    }
+
+
+def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline import jobs
+
+    return _print_sends([jobs.send(services, args.edition_id)], args.json, out, err)
+
+
+def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from pipeline import jobs
+    from pipeline.deliver.send import SendDueStopped, SendUnfinished
+
+    try:
+        reports = jobs.send_due(services)
+    except SendUnfinished as exc:  # an edition stopped early: its counts, then exit 3
+        return _print_sends(exc.reports, args.json, out, err)
+    except SendDueStopped as exc:  # the key is refused: what went before, then exit 2
+        if exc.reports:
+            _print_sends(exc.reports, args.json, out, err)
+        raise
+    return _print_sends(reports, args.json, out, err)
+
+
+def _print_sends(reports: Sequence[SendReport], as_json: bool, out: Console, err: Console) -> int:
+    """Counts per edition; exit 3 when one stopped early (the rest is queued), 1 when
+    anything failed or its outcome is unknown, else 0."""
+    keys = ("sent", "failed", "unknown", "skipped", "queued")
+    totals = {k: sum(getattr(r, k) for r in reports) for k in keys}
+    stopped = [r for r in reports if r.interrupted]
+    if as_json:
+        editions = [
+            {
+                "edition": r.edition_id,
+                "finished": r.finished,
+                "stopped": r.stopped,
+                "elsewhere": r.elsewhere,
+                **{k: getattr(r, k) for k in keys},
+            }
+            for r in reports
+        ]
+        out.json({**totals, "editions": editions})
+    else:
+        for r in reports:
+            if r.elsewhere:
+                state = f"being sent by {r.elsewhere}; left to it"
+            else:
+                state = "sent" if r.finished else "stopped early"
+            out.print(
+                f"edition {r.edition_id} ({state}): sent {r.sent}, failed {r.failed}, "
+                f"unknown {r.unknown}, skipped {r.skipped}, still queued {r.queued}",
+                highlight=False,
+            )
+        if not reports:
+            out.print("no edition is due", highlight=False)
+    for r in stopped:
+        err.print(
+            f"edition {r.edition_id} stopped early: {r.stopped or 'not finished'}; "
+            f"{r.queued} still queued: the next run (send-due, or `eudigest send "
+            f"{r.edition_id}`) continues",
+            highlight=False,
+        )
+    if totals["failed"] or totals["unknown"]:
+        err.print(
+            f"{totals['failed']} failed, {totals['unknown']} unknown: check the deliveries "
+            "in the desk (unknown ones may have been delivered; never resent automatically)",
+            highlight=False,
+        )
+    if stopped:
+        return EXIT_STOPPED
+    if totals["failed"] or totals["unknown"]:
+        return EXIT_ATTENTION
+    return EXIT_OK

@@ -1,0 +1,164 @@
+"""Output of every command: the consoles, JSON shapes, local times.
+
+Console(stderr=False)   rich's Console, created on first use (importing rich costs a
+                        tenth of the start-up); `json(data)` writes JSON straight to
+                        a pipe and through rich (colours) only on a terminal
+item_json, health_json, source_report_json, run_json   the JSON shapes
+iso, local_time, short_time                            times as commands print them
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import rich.console
+
+    from pipeline.model import Item, SourceHealth, SourceReport
+
+
+class Console:
+    """stdout (or stderr) for a command; rich is imported on first use, not for --help."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self._rich: rich.console.Console | None = None
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr if self.stderr else sys.stdout
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.stream.isatty()
+
+    def rich(self) -> rich.console.Console:
+        if self._rich is None:
+            from rich.console import Console as RichConsole
+
+            # Piped or in a journal, rich would squeeze tables into 80 columns and drop
+            # whole columns.
+            width = None if self.is_terminal or os.environ.get("COLUMNS") else 160
+            self._rich = RichConsole(stderr=self.stderr, soft_wrap=True, width=width)
+        return self._rich
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.rich().print(*objects, **kwargs)
+
+    def status(self, text: str) -> Any:
+        return self.rich().status(text)
+
+    def json(self, data: Any) -> None:
+        """JSON: as text to a pipe (no rich needed), highlighted on a terminal."""
+        if self.is_terminal:
+            self.rich().print_json(data=data)
+            return
+        self.stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+
+def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "source": i.source_id,  # the first source to carry it
+        "sources": list(i.sources or (i.source_id,)),  # every source that carried it
+        "title": i.title,
+        "url": i.url,
+        "summary_html": i.summary_html,
+        "published": i.published.astimezone(tz).isoformat(),
+        "fetched_at": i.fetched_at.astimezone(tz).isoformat(),
+        "language": i.language,
+        "languages": list(i.languages),
+        "versions": [
+            {"language": v.language, "title": v.title, "url": v.url, "source": v.source_id}
+            for v in i.versions
+        ],
+        "topics": [t.topic_id for t in i.topics],
+        "topic_confidence": {t.topic_id: round(t.confidence, 3) for t in i.topics},
+        "doc_type": i.doc_type.value,
+        "references": list(i.references),
+        "deadlines": [
+            {"date": d.date.isoformat(), "kind": d.kind.value, "label": d.label}
+            for d in i.deadlines
+        ],
+        "relevance": round(i.relevance, 3),
+        "status": i.status.value,
+        "annotation": None
+        if i.annotation is None
+        else {
+            "headline": i.annotation.headline,
+            "comment_md": i.annotation.comment_md,
+            "priority": i.annotation.priority.value,
+            "audiences": [a.value for a in i.annotation.audiences],
+            "updated_by": i.annotation.updated_by,
+        },
+        "family": i.family,
+    }
+
+
+def health_json(h: SourceHealth) -> dict[str, Any]:
+    return {
+        "id": h.source.id,
+        "name": h.source.name,
+        "institution": h.source.institution,
+        "url": h.source.url,
+        "kind": h.source.kind.value,
+        "language": h.source.language,
+        "enabled": h.source.enabled,
+        "last_attempt": iso(h.last_attempt),
+        "last_success": iso(h.last_success),
+        "last_error": h.last_error,
+        "last_error_at": iso(h.last_error_at),
+        "consecutive_failures": h.consecutive_failures,
+        "next_try": iso(h.next_try),
+        "etag": h.etag,
+        "last_modified": h.last_modified,
+        "items": h.items,
+    }
+
+
+def source_report_json(r: SourceReport) -> dict[str, Any]:
+    return {
+        "source": r.source_id,
+        "status": r.status,
+        "entries": r.entries,
+        "new": r.new,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "suppressed": r.suppressed,
+        "error": r.error,
+        "next_try": iso(r.next_try),
+    }
+
+
+def run_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "job": r.job,
+        "key": r.key,
+        "scheduled_for": iso(r.scheduled_for),
+        "started_at": iso(r.started_at),
+        "finished_at": iso(r.finished_at),
+        "duration_s": r.duration_s,
+        "outcome": r.outcome,
+        "instance": r.instance,
+        "attempts": r.attempts,
+        "detail": r.detail,
+    }
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def local_time(value: dt.datetime, tz: dt.tzinfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def short_time(iso: str | None) -> str:
+    """An ISO time of edition_json as `2026-11-25 10:30+01:00`."""
+    return dt.datetime.fromisoformat(iso).isoformat(" ", "minutes") if iso else ""
