@@ -1,4 +1,4 @@
-"""The eudigest error tree.
+"""The eudigest error tree: every error class of the project, where it is defined.
 
 EudigestError
 ├── ConfigError                 a setting, sources.yaml or taxonomy.yaml is wrong
@@ -12,13 +12,26 @@ EudigestError
 │   ├── UserNotFound
 │   └── SubscriberNotFound
 ├── InvalidInput (ValueError)   something a person sent us is wrong
-│   └── StaleEdit               someone else changed it since the form was opened
+│   ├── StaleEdit               someone else changed it since the form was opened
+│   ├── InvalidEmail            subscribers.addresses: not an address we can mail
+│   ├── InvalidForm             subscribers.profiles: a sign-up or preferences form
+│   ├── RateLimited             subscribers.signup: too many sign-ups from one place
+│   ├── TokenInvalid            subscribers.tokens: a link expired, was altered or replaced
+│   └── BatchTooLarge           subscribers.events: a webhook batch beyond the limit
 ├── Forbidden                   the role or the four-eyes rule does not allow it
 ├── InvalidTransition           an edition cannot go from one state to another
+│   └── NotSendable             deliver.send: `send` of a draft or a sent edition
+├── LoginFailed                 curate.staff: wrong name or password, locked (never says which)
+├── WebhookRejected             deliver.sendgrid: an Event Webhook call we do not trust
 ├── StoreError                  the database failed; __cause__ holds the driver error
 │   ├── StoreUnavailable        it cannot be reached or refused the operation for now
 │   └── DuplicateItem
 └── DeliveryError(permanent)    a mail could not be sent
+    ├── SendFailed              deliver.sendgrid: one request failed (permanent, transient,
+    │                           unknown, halt)
+    ├── SendStopped             deliver.send: the backend refuses all sending (401/403)
+    │   └── SendDueStopped      deliver.send: ... during send-due (later editions untried)
+    └── SendUnfinished          deliver.send: send-due stopped early; the rest is queued
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -58,7 +59,7 @@ def authenticate(store: Store, name: str, password: str, *, now: dt.datetime) ->
     """
     user = store.users.by_name(name.strip().lower()) if len(password) <= MAX_PASSWORD else None
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise LoginFailed()
     if user.locked_until is not None and user.locked_until > now:
         raise LoginFailed(user.locked_until)
@@ -88,4 +89,8 @@ def _check_password(password: str) -> None:
         raise InvalidInput("Das Passwort ist zu lang.")
 
 
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown names (made on first use: argon2 costs ~0.1 s,
+    which every process would pay at import)."""
+    return _hasher.hash("not a real password, only for timing")

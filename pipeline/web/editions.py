@@ -23,7 +23,7 @@ from pipeline.web.preview import (
     LANGUAGES,
     MAIL_CSP,
     PRESETS,
-    Profile,
+    PreviewProfile,
     build_test_mail,
     framed_html,
     parse_profile,
@@ -381,7 +381,7 @@ TEST_SEND_LIMIT = 5  # test sends per staff member …
 TEST_SEND_WINDOW = dt.timedelta(minutes=10)  # … in this window
 
 
-def _render(found: Edition, profile: Profile) -> RenderedDigest | None:
+def _render(found: Edition, profile: PreviewProfile) -> RenderedDigest | None:
     d = desk()
     return render_for_profile(
         found,

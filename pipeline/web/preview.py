@@ -69,7 +69,7 @@ def item_topics(item: Item) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Profile:
+class PreviewProfile:
     """The kind of subscriber the preview shows the edition for."""
 
     org_type: OrgType = DEFAULT_ORG_TYPE
@@ -101,7 +101,7 @@ class Profile:
         return f"{ORG_TYPE_LABELS[self.org_type]}, {topics}, {LANGUAGES[self.language]}"
 
 
-def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> Profile:
+def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> PreviewProfile:
     """The profile of a query string or form; unknown values fall back to the defaults."""
     raw_org = values.get("org_type") or ""
     org_type = OrgType(raw_org) if raw_org in {o.value for o in OrgType} else DEFAULT_ORG_TYPE
@@ -112,10 +112,10 @@ def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> Pr
     if values.get("preset") != PRESET_ALL:
         chosen = values.getlist("topics")[:200]
         topics = tuple(sorted({t for t in chosen if t in topic_ids}))
-    return Profile(org_type=org_type, topics=topics, language=language)
+    return PreviewProfile(org_type=org_type, topics=topics, language=language)
 
 
-def sample_subscriber(profile: Profile, newsletter_id: str, now: dt.datetime) -> Subscriber:
+def sample_subscriber(profile: PreviewProfile, newsletter_id: str, now: dt.datetime) -> Subscriber:
     """A stand-in reader with the profile: no real subscriber's data ever enters a preview."""
     return Subscriber(
         id=0,
@@ -132,7 +132,7 @@ def sample_subscriber(profile: Profile, newsletter_id: str, now: dt.datetime) ->
 def render_for_profile(
     edition: Edition,
     items: Mapping[int, Item],
-    profile: Profile,
+    profile: PreviewProfile,
     *,
     office: Office,
     topic_labels: Mapping[str, str],

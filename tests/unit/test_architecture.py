@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,9 @@ def _modules() -> dict[str, tuple[Path, set[str]]]:
                     imports |= {a.name for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     imports.add(node.module)
+                    if node.module.split(".")[0] in ("pipeline", "subscribers"):
+                        # `from pipeline import web` imports the module pipeline.web
+                        imports |= {f"{node.module}.{a.name}" for a in node.names}
             found[name] = (path, imports)
     return found
 
@@ -88,3 +92,68 @@ def test_each_library_stays_in_its_home() -> None:
         for lib, homes in LIBRARY_HOMES.items():
             if any(_under(i, lib) for i in imports):
                 assert rel.startswith(homes), f"{rel} imports {lib}; allowed only in {homes}"
+
+
+def test_subscribers_imports_only_the_kernel_and_the_store() -> None:
+    for name, (_, imports) in _modules().items():
+        if _under(name, "subscribers"):
+            project = {
+                i
+                for i in imports
+                if _under(i, "pipeline") and not _in_kernel(i) and not _under(i, "pipeline.store")
+            }
+            assert not project, f"{name} imports {project}"
+
+
+def test_imports_of_a_submodule_by_name_are_seen_too() -> None:
+    """`from pipeline import web` is an import of pipeline.web (and is checked as one)."""
+    path, imports = _modules()["pipeline.cli.editions"]
+    assert "pipeline.curate" in imports, path  # imported as `from pipeline import curate`
+
+
+def _classes() -> dict[str, list[str]]:
+    """Class name → the modules that define a class of that name."""
+    found: dict[str, list[str]] = {}
+    for name, (path, _) in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                found.setdefault(node.name, []).append(name)
+    return found
+
+
+def test_domain_words_are_defined_in_the_model_and_only_there() -> None:
+    import pipeline.model
+
+    classes = _classes()
+    model_classes = {
+        n for n, mods in classes.items() if any(_under(m, "pipeline.model") for m in mods)
+    }
+    for word in ("Source", "Item", "Topic", "Annotation", "Newsletter", "Edition", "Segment",
+                 "Delivery", "Subscriber", "Sender", "JobRun", "Mailer", "Batch"):  # fmt: skip
+        assert word in model_classes, f"{word} is not defined in pipeline/model/"
+        assert word in pipeline.model.__all__, f"pipeline.model does not export {word}"
+    for name in sorted(model_classes):
+        elsewhere = [m for m in classes[name] if not _under(m, "pipeline.model")]
+        assert not elsewhere, f"{name} is defined in pipeline/model/ and again in {elsewhere}"
+
+
+def test_every_error_class_appears_in_the_drawing_of_errors_py() -> None:
+    bases: dict[str, set[str]] = {}
+    for _, (path, _) in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(
+                    b.id for b in node.bases if isinstance(b, ast.Name)
+                )
+
+    def is_error(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        return name == "EudigestError" or any(
+            is_error(b, seen | {name}) for b in bases.get(name, ()) if b not in seen
+        )
+
+    drawing = ast.get_docstring(ast.parse((ROOT / "pipeline" / "errors.py").read_text())) or ""
+    drawn = set(re.findall(r"[─└├│ ]+ ?(\w+)", drawing)) | {"EudigestError"}
+    errors = {n for n in bases if is_error(n)}
+    assert errors, "no error classes found"
+    missing = sorted(errors - drawn)
+    assert not missing, f"error classes missing from the drawing in errors.py: {missing}"

@@ -25,7 +25,7 @@ from pipeline.store import Store
 from pipeline.web.preview import (
     MAIL_CSP,
     PRESET_ALL,
-    Profile,
+    PreviewProfile,
     build_test_mail,
     framed_html,
     item_topics,
@@ -39,7 +39,7 @@ TOPIC_IDS = frozenset(data.TOPIC_LABELS) | {"energy_climate", "mobility"}
 ITEMS: dict[int, Item] = {i.id: i for _, items in data.EDITION_SECTIONS for i in items}
 
 
-def render(profile: Profile) -> tuple[str, str, str] | None:
+def render(profile: PreviewProfile) -> tuple[str, str, str] | None:
     digest = render_for_profile(
         data.EDITION,
         ITEMS,
@@ -58,7 +58,7 @@ def render(profile: Profile) -> tuple[str, str, str] | None:
 
 def test_the_preview_is_exactly_the_senders_digest_with_sample_values() -> None:
     kommune = data.PROFILES["kommune"]
-    profile = Profile(OrgType.KOMMUNE, kommune.topics, "de")
+    profile = PreviewProfile(OrgType.KOMMUNE, kommune.topics, "de")
     sender = personalize(
         data.render(data.segments()["kommune"].sections),
         greeting=greeting(""),
@@ -73,8 +73,8 @@ def test_the_preview_is_exactly_the_senders_digest_with_sample_values() -> None:
 
 
 def test_two_profiles_get_different_items() -> None:
-    kommune = render(Profile(OrgType.KOMMUNE, ("funding", "cohesion")))
-    company = render(Profile(OrgType.UNTERNEHMEN, ("digital", "industry")))
+    kommune = render(PreviewProfile(OrgType.KOMMUNE, ("funding", "cohesion")))
+    company = render(PreviewProfile(OrgType.UNTERNEHMEN, ("digital", "industry")))
     assert kommune and company
     assert "Interreg Europe" in kommune[2] and "Interreg Europe" not in company[2]
     assert "Neue Pilotlinien" in company[2] and "Neue Pilotlinien" not in kommune[2]
@@ -82,14 +82,14 @@ def test_two_profiles_get_different_items() -> None:
 
 
 def test_a_profile_that_gets_nothing_has_no_digest() -> None:
-    only_own = render(Profile(OrgType.SONSTIGE, ("health",)))  # untagged OWN item only
+    only_own = render(PreviewProfile(OrgType.SONSTIGE, ("health",)))  # untagged OWN item only
     assert only_own and "Stuttgarter Tag" in only_own[1]
     empty = replace(data.EDITION, sections=())
     assert (
         render_for_profile(
             empty,
             ITEMS,
-            Profile(),
+            PreviewProfile(),
             office=data.OFFICE,
             topic_labels=data.TOPIC_LABELS,
             sources=data.SOURCES,
@@ -110,14 +110,14 @@ def test_parse_profile_keeps_known_values_and_falls_back_for_others() -> None:
             ("topics", "cohesion"),
         ]
     )
-    assert parse_profile(args, TOPIC_IDS) == Profile(
+    assert parse_profile(args, TOPIC_IDS) == PreviewProfile(
         OrgType.HOCHSCHULE, ("cohesion", "digital"), "en"
     )
     bad = MultiDict([("org_type", "<script>"), ("language", "fr")])
-    assert parse_profile(bad, TOPIC_IDS) == Profile(OrgType.KOMMUNE, (), "de")
+    assert parse_profile(bad, TOPIC_IDS) == PreviewProfile(OrgType.KOMMUNE, (), "de")
     preset = MultiDict([("preset", PRESET_ALL), ("topics", "digital")])
     assert parse_profile(preset, TOPIC_IDS).topics == ()  # "Alle Themen" wins
-    profile = Profile(OrgType.KAMMER, ("digital",), "de")
+    profile = PreviewProfile(OrgType.KAMMER, ("digital",), "de")
     assert parse_profile(MultiDict(_pairs(profile.args())), TOPIC_IDS) == profile
     assert profile.describe(data.TOPIC_LABELS) == (
         f"Kammer/Verband, Themen: {data.TOPIC_LABELS['digital']}, Deutsch"
@@ -142,7 +142,7 @@ def test_test_mail_is_marked_and_carries_no_personal_data_outside_to() -> None:
     digest = render_for_profile(
         data.EDITION,
         ITEMS,
-        Profile(),
+        PreviewProfile(),
         office=data.OFFICE,
         topic_labels=data.TOPIC_LABELS,
         sources=data.SOURCES,
