@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
-from pipeline.model import Mailer, Office, Source, Taxonomy
 
 if TYPE_CHECKING:
     from pipeline.ingest.fetch import Fetcher
+    from pipeline.model import Mailer, Office, Source, Taxonomy
     from pipeline.store import Store
 
 

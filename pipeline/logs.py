@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import logging.config
 import re
 import sys
 from typing import Any, TextIO
-
-from pythonjsonlogger.json import JsonFormatter
 
 REDACTED_EMAIL = "[email]"
 # Deliberately wide: better a redacted "a@b" in a log than an address.
@@ -46,23 +43,37 @@ def _redact_value(value: Any) -> Any:
     return value
 
 
-class JsonLogFormatter(JsonFormatter):
-    """One JSON object per line; every string in it redacted."""
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line (python-json-logger); every string in it redacted.
+
+    The library is imported when the first formatter is made, not when this module is."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "%(levelname)s %(name)s %(message)s %(process)d",
-            rename_fields={"levelname": "level", "name": "logger"},
-            timestamp="time",
-            json_ensure_ascii=False,
-        )
+        super().__init__()
+        self._json = _json_formatter()
 
-    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        # the library's timestamp is a datetime; ISO 8601 in UTC is what log shippers expect
-        stamp = log_data.get("time")
-        if isinstance(stamp, dt.datetime):
-            log_data["time"] = stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-        return {k: _redact_value(v) for k, v in log_data.items()}
+    def format(self, record: logging.LogRecord) -> str:
+        return self._json.format(record)
+
+
+def _json_formatter() -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter
+
+    class Redacting(JsonFormatter):
+        def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+            # the library's timestamp is a datetime; ISO 8601 in UTC is what log
+            # shippers expect
+            stamp = log_data.get("time")
+            if isinstance(stamp, dt.datetime):
+                log_data["time"] = stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+            return {k: _redact_value(v) for k, v in log_data.items()}
+
+    return Redacting(
+        "%(levelname)s %(name)s %(message)s %(process)d",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        json_ensure_ascii=False,
+    )
 
 
 class TextLogFormatter(logging.Formatter):

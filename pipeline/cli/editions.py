@@ -63,8 +63,6 @@ def cmd_edition_draft(
 def cmd_edition_list(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
-    from rich.table import Table
-
     found = services.store.editions.list()
     if args.json:
         out.json(
@@ -83,6 +81,8 @@ def cmd_edition_list(
             ]
         )
         return 0
+    from rich.table import Table
+
     table = Table(title="Editions", title_justify="left")
     for col in ("id", "newsletter", "state", "items", "title"):
         table.add_column(col)

@@ -123,13 +123,13 @@ def _status_text(status: str) -> str:
 
 
 def cmd_sources(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.table import Table
-
     healths = services.store.sources.health()
     tz = services.settings.tz
     if args.json:
         out.json([health_json(h) for h in healths])
         return 0
+    from rich.table import Table
+
     table = Table(title="Sources", title_justify="left")
     for col in ("id", "institution", "items", "last success", "failures", "next try"):
         table.add_column(col, no_wrap=True)
@@ -149,8 +149,6 @@ def cmd_sources(services: Services, args: argparse.Namespace, out: Console, err:
 
 
 def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.table import Table
-
     from pipeline.store.items import ItemQuery
 
     query = ItemQuery(
@@ -165,6 +163,8 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
     if args.json:
         out.json([item_json(i, tz) for i in found])
         return 0
+    from rich.table import Table
+
     table = Table(title=f"Items ({len(found)})", title_justify="left")
     for col in ("id", "published", "source", "type", "topics", "rel."):
         table.add_column(col, no_wrap=True)

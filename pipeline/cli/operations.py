@@ -163,13 +163,13 @@ def cmd_run(services: Services, args: argparse.Namespace, out: Console, err: Con
 
 
 def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.table import Table
-
     found = services.store.runs.list(job=args.job, limit=args.limit)
     if args.json:
         out.json([run_json(r) for r in found])
         return 0
     tz = services.settings.tz
+    from rich.table import Table
+
     table = Table(title="Job runs", title_justify="left")
     for col in ("job", "scheduled", "started", "seconds", "outcome", "instance"):
         table.add_column(col, no_wrap=True)
