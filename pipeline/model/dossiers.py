@@ -322,6 +322,4 @@ def german_date(day: dt.date) -> str:
 
 
 def oeil_url(reference: str, language: str = "en") -> str:
-    return (
-        f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
-    )
+    return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"

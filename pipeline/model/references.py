@@ -201,6 +201,5 @@ def equivalents(text: str) -> tuple[str, ...]:
 def eurlex_url(celex_number: str, language: str = "DE") -> str:
     """The EUR-Lex page of a document in one language (German by default)."""
     return (
-        f"https://eur-lex.europa.eu/legal-content/{language.upper()}/TXT/"
-        f"?uri=CELEX:{celex_number}"
+        f"https://eur-lex.europa.eu/legal-content/{language.upper()}/TXT/?uri=CELEX:{celex_number}"
     )
