@@ -14,7 +14,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
     runs         JobRun
-    dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ German labels)
+    dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
 
 `from pipeline.model import Item` works for every name; it imports only the module
@@ -83,40 +83,37 @@ if TYPE_CHECKING:
         StaffUser as StaffUser,
     )
     from pipeline.model.dossiers import (
-        Stage as Stage,
-    )
-    from pipeline.model.dossiers import (
-        STAGE_LABELS as STAGE_LABELS,
-    )
-    from pipeline.model.dossiers import (
-        ProcedureType as ProcedureType,
+        EVENT_LABELS as EVENT_LABELS,
     )
     from pipeline.model.dossiers import (
         PROCEDURE_TYPE_LABELS as PROCEDURE_TYPE_LABELS,
     )
     from pipeline.model.dossiers import (
-        EventKind as EventKind,
-    )
-    from pipeline.model.dossiers import (
-        EVENT_LABELS as EVENT_LABELS,
-    )
-    from pipeline.model.dossiers import (
-        DossierEvent as DossierEvent,
-    )
-    from pipeline.model.dossiers import (
-        DossierRecord as DossierRecord,
+        STAGE_LABELS as STAGE_LABELS,
     )
     from pipeline.model.dossiers import (
         Dossier as Dossier,
     )
     from pipeline.model.dossiers import (
+        DossierEvent as DossierEvent,
+    )
+    from pipeline.model.dossiers import (
         DossierLink as DossierLink,
+    )
+    from pipeline.model.dossiers import (
+        DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
         DossierUpsert as DossierUpsert,
     )
     from pipeline.model.dossiers import (
-        stage_of as stage_of,
+        EventKind as EventKind,
+    )
+    from pipeline.model.dossiers import (
+        ProcedureType as ProcedureType,
+    )
+    from pipeline.model.dossiers import (
+        Stage as Stage,
     )
     from pipeline.model.dossiers import (
         next_step as next_step,
@@ -124,35 +121,8 @@ if TYPE_CHECKING:
     from pipeline.model.dossiers import (
         oeil_url as oeil_url,
     )
-    from pipeline.model.references import (
-        ReferenceKind as ReferenceKind,
-    )
-    from pipeline.model.references import (
-        normalize_reference as normalize_reference,
-    )
-    from pipeline.model.references import (
-        reference_kind as reference_kind,
-    )
-    from pipeline.model.references import (
-        equivalents as equivalents,
-    )
-    from pipeline.model.references import (
-        eurlex_url as eurlex_url,
-    )
-    from pipeline.model.references import (
-        procedure_reference as procedure_reference,
-    )
-    from pipeline.model.references import (
-        com_reference as com_reference,
-    )
-    from pipeline.model.references import (
-        celex as celex,
-    )
-    from pipeline.model.references import (
-        council_reference as council_reference,
-    )
-    from pipeline.model.references import (
-        ep_report as ep_report,
+    from pipeline.model.dossiers import (
+        stage_of as stage_of,
     )
     from pipeline.model.editions import (
         EDITION_STATE_LABELS as EDITION_STATE_LABELS,
@@ -291,6 +261,36 @@ if TYPE_CHECKING:
     )
     from pipeline.model.office import (
         relative_luminance as relative_luminance,
+    )
+    from pipeline.model.references import (
+        ReferenceKind as ReferenceKind,
+    )
+    from pipeline.model.references import (
+        celex as celex,
+    )
+    from pipeline.model.references import (
+        com_reference as com_reference,
+    )
+    from pipeline.model.references import (
+        council_reference as council_reference,
+    )
+    from pipeline.model.references import (
+        ep_report as ep_report,
+    )
+    from pipeline.model.references import (
+        equivalents as equivalents,
+    )
+    from pipeline.model.references import (
+        eurlex_url as eurlex_url,
+    )
+    from pipeline.model.references import (
+        normalize_reference as normalize_reference,
+    )
+    from pipeline.model.references import (
+        procedure_reference as procedure_reference,
+    )
+    from pipeline.model.references import (
+        reference_kind as reference_kind,
     )
     from pipeline.model.runs import (
         OUTCOMES as OUTCOMES,
