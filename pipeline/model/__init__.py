@@ -116,6 +116,9 @@ if TYPE_CHECKING:
         Stage as Stage,
     )
     from pipeline.model.dossiers import (
+        german_date as german_date,
+    )
+    from pipeline.model.dossiers import (
         next_step as next_step,
     )
     from pipeline.model.dossiers import (
@@ -461,6 +464,7 @@ _HOME: dict[str, str] = {
     "stage_of": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
+    "german_date": "dossiers",
     "ReferenceKind": "references",
     "normalize_reference": "references",
     "reference_kind": "references",
