@@ -78,13 +78,23 @@ class DossiersStore:
         with wrap_errors("threading items to dossiers"), self._engine.begin() as conn:
             if conn.execute(select(dossiers.c.id).limit(1)).first() is None:
                 return 0
-            pairs = set(
-                conn.execute(
+            linked = (
+                select(dossier_items.c.item_id)
+                .where(
+                    dossier_items.c.item_id == item_references.c.item_id,
+                    dossier_items.c.dossier_id == dossier_aliases.c.dossier_id,
+                )
+                .exists()
+            )
+            pairs: set[tuple[int, int]] = {
+                (int(i), int(d))
+                for i, d in conn.execute(
                     select(item_references.c.item_id, dossier_aliases.c.dossier_id)
                     .join(dossier_aliases, dossier_aliases.c.alias == item_references.c.reference)
+                    .where(~linked)
                     .distinct()
-                ).all()
-            )
+                )
+            }
             corrigenda = conn.execute(
                 select(item_references.c.item_id, item_references.c.reference).where(
                     item_references.c.reference.like("%R(__)")
@@ -96,15 +106,23 @@ class DossiersStore:
                     select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias)
                 ):
                     by_alias.setdefault(alias, set()).add(dossier_id)
-                for item_id, reference in corrigenda:
-                    for key in equivalents(reference):
-                        pairs |= {(item_id, d) for d in by_alias.get(key, ())}
-            if not pairs:
-                return 0
-            known = set(
-                conn.execute(select(dossier_items.c.item_id, dossier_items.c.dossier_id)).all()
-            )
-            fresh = sorted(pairs - known)
+                found = {
+                    (int(item_id), d)
+                    for item_id, reference in corrigenda
+                    for key in equivalents(reference)
+                    for d in by_alias.get(key, ())
+                }
+                if found:
+                    known = {
+                        (int(i), int(d))
+                        for i, d in conn.execute(
+                            select(dossier_items.c.item_id, dossier_items.c.dossier_id).where(
+                                dossier_items.c.item_id.in_({i for i, _ in found})
+                            )
+                        )
+                    }
+                    pairs |= found - known
+            fresh = sorted(pairs)
             if fresh:
                 conn.execute(
                     insert(dossier_items),

@@ -220,3 +220,14 @@ def cli_users_add(cli: Cli, name: str) -> int:
         return cli("users", "add", name)[0]
     finally:
         sys.stdin = old
+
+
+def test_the_dossier_list_loads_no_other_stage(tmp_path: Path) -> None:
+    from tests.unit.test_startup_imports import HEAVY, STAGES, loaded
+
+    loaded(tmp_path, "init")
+    modules = loaded(tmp_path, "dossiers", "--json")
+    assert "pipeline.store.dossiers" in modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    stages = sorted(m for m in modules if m.startswith(STAGES))
+    assert not heavy and not stages, (heavy, stages)
