@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 
 def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from pipeline.curate.dossiers import staff_account
+    followed_by = None
+    if args.followed:
+        from pipeline.curate.dossiers import staff_account
 
-    followed_by = staff_account(services.store, args.followed).name if args.followed else None
+        followed_by = staff_account(services.store, args.followed).name
     found = services.store.dossiers.list(
         today=services.clock().astimezone(services.settings.tz).date(),
         stage=Stage(args.stage) if args.stage else None,
