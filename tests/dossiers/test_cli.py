@@ -231,3 +231,20 @@ def test_the_dossier_list_loads_no_other_stage(tmp_path: Path) -> None:
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     stages = sorted(m for m in modules if m.startswith(STAGES))
     assert not heavy and not stages, (heavy, stages)
+
+
+def test_when_every_procedure_request_fails_the_source_fails(
+    cli: Cli, server: FeedServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path, server, with_feed=False)
+    text = sources.read_text(encoding="utf-8").replace(
+        server.url("/ep/procedures/{id}"), server.url("/_fault/status/503?procedure={id}")
+    )
+    sources.write_text(text, encoding="utf-8")
+    code, _, err = cli("fetch", "--sources-file", str(sources), "--source", "ep-procedures")
+    assert code == 1, err
+    (health,) = [h for h in cli.json("sources") if h["id"] == "ep-procedures"]
+    assert health["consecutive_failures"] == 1
+    assert "all 3 procedure requests failed" in health["last_error"]
+    assert "HTTP 503" in health["last_error"]
+    assert cli.json("dossiers") == []
