@@ -96,7 +96,7 @@ def cmd_dossier_show(
     if d.followers:
         out.print(f"Folgen: {', '.join(d.followers)}", highlight=False)
     for name, url in links(d).items():
-        out.print(f"{name}: {url}", highlight=False)
+        out.print(f"{_LINK_NAMES.get(name, name)}: {url}", highlight=False)
     return 0
 
 
@@ -132,6 +132,12 @@ def cmd_dossier_link(
     out.print(f"Meldung {args.item_id} {text}: {args.reference}", highlight=False)
     return 0
 
+
+_LINK_NAMES = {
+    "oeil": "Legislative Observatory (englisch)",
+    "eurlex_de": "EUR-Lex (deutsch)",
+    "eurlex_en": "EUR-Lex (englisch)",
+}
 
 # ---------------------------------------------------------------- JSON shapes
 

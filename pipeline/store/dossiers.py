@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from pipeline.errors import DossierNotFound, ItemNotFound
 from pipeline.model import (
@@ -284,7 +284,8 @@ class DossiersStore:
         ]
 
     def get(self, reference: str, *, today: dt.date) -> Dossier:
-        """The whole record, by its reference or any alias (in any spelling)."""
+        """The whole record, by its reference or any alias (in any spelling); forecasts
+        only from `today` on."""
         with wrap_errors("reading a dossier"), self._engine.connect() as conn:
             dossier_id, _ = _resolve(conn, reference)
             row = conn.execute(select(dossiers).where(dossiers.c.id == dossier_id)).one()
@@ -297,11 +298,16 @@ class DossiersStore:
                 )
                 if a != row.reference
             )
+            # A forecast whose day has passed tells nothing any more: what happened is
+            # an event of its own.
             events = tuple(
                 _event(e._mapping)
                 for e in conn.execute(
                     select(dossier_events)
-                    .where(dossier_events.c.dossier_id == dossier_id)
+                    .where(
+                        dossier_events.c.dossier_id == dossier_id,
+                        or_(dossier_events.c.forecast.is_(False), dossier_events.c.date >= today),
+                    )
                     .order_by(dossier_events.c.date, dossier_events.c.id)
                 )
             )

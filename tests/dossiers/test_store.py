@@ -100,6 +100,9 @@ def test_round_trip_by_reference_and_by_any_alias_spelling(store: Store) -> None
     ]
     assert d.event_count == 2  # the forecast is not an event that happened
     assert d.next_step == "Abstimmung im Plenum (voraussichtlich 1. September 2026)"
+    later = store.dossiers.get("2025/0260(COD)", today=dt.date(2026, 9, 2))
+    assert not any(e.forecast for e in later.events)  # a forecast whose day has passed
+    assert later.next_step == "Abstimmung im Ausschuss"  # what usually follows the stage
     with pytest.raises(DossierNotFound):
         store.dossiers.get("2099/0001(COD)", today=TODAY)
 
