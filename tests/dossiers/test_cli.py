@@ -177,6 +177,7 @@ def test_ingest_then_dossiers_show_and_follow(cli: Cli, server: FeedServer, tmp_
     assert code == 0, err
     assert "Stand: Rat" in out and "Nächster Schritt: Annahme durch den Rat" in out
     assert "16. Juni 2026: Parlament legt Standpunkt fest" in out
+    assert "16. Juni 2026: Zölle: Abgeordnete stimmen Einigung zu" in out  # its item
 
     code, _, err = cli("dossier", "follow", "2025/0260(COD)", "--as", "anna")
     assert code == 2 and "Kein Mitarbeiterkonto" in err

@@ -222,3 +222,17 @@ def test_schema_py_matches_the_migration(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     mine = [d for d in diff if any(t in repr(d) for t in ours)]
     assert mine == []
+
+
+def test_a_procedure_split_in_two_shares_its_proposal_and_items_join_both(store: Store) -> None:
+    ids = add_items(store, {1: ("COM(2025) 123",), 2: ("2026/0010(COD)",)})
+    store.dossiers.upsert(
+        [ep_record(), ep_record(reference="2026/0010(COD)", aliases=("COM(2025) 123",))],
+        now=NOW,
+    )
+    assert store.dossiers.thread(now=NOW) == 3
+    assert store.dossiers.of_item(ids[1]) == ["2025/0260(COD)", "2026/0010(COD)"]
+    assert store.dossiers.of_item(ids[2]) == ["2026/0010(COD)"]
+    # a shared alias names the older dossier; its own reference names each one
+    assert store.dossiers.get("COM(2025) 123", today=TODAY).reference == "2025/0260(COD)"
+    assert store.dossiers.get("2026/10(COD)", today=TODAY).reference == "2026/0010(COD)"
