@@ -10,6 +10,7 @@ EudigestError
 │   ├── ItemNotFound
 │   ├── EditionNotFound
 │   ├── UserNotFound
+│   ├── DossierNotFound         no dossier has that reference or alias
 │   └── SubscriberNotFound
 ├── InvalidInput (ValueError)   something a person sent us is wrong
 │   ├── StaleEdit               someone else changed it since the form was opened
@@ -78,6 +79,10 @@ class ItemNotFound(NotFound):
 
 
 class EditionNotFound(NotFound):
+    pass
+
+
+class DossierNotFound(NotFound):
     pass
 
 

@@ -90,7 +90,7 @@ def print_fetch_report(report: IngestReport, out: Console, tz: dt.tzinfo) -> Non
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     table.add_column("note", overflow="ellipsis", no_wrap=True, max_width=50)
     for r in sorted(report.sources, key=lambda r: r.source_id):
-        note = r.error or ""
+        note = r.error or "; ".join(r.warnings)
         if r.status == "deferred" and r.next_try:
             note = f"in backoff until {local_time(r.next_try, tz)}"
         if r.suppressed:

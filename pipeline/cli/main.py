@@ -7,7 +7,8 @@
                ─ errors ─▶ exit codes (EXIT_CODES_HELP)
 
 Commands live by area: `ingest` (init, fetch, sources, items), `desk` (users, serve),
-`editions` (edition, send, send-due), `subscribers`, `operations` (status, backup,
+`editions` (edition, send, send-due), `subscribers`, `dossiers` (dossiers, dossier),
+`operations` (status, backup,
 scheduler, run, runs, demo); `output` holds the consoles and JSON shapes. A command
 parses nothing itself, calls one function of jobs, curate, subscribers or the store,
 and prints. Each command module imports what it needs when it runs: `eudigest --help`
@@ -34,7 +35,7 @@ from pipeline.cli.common import (
 from pipeline.cli.output import Console
 from pipeline.config import VERSION, Settings, load_dotenv_into
 from pipeline.errors import EudigestError, NotFound, StoreError
-from pipeline.model import ItemStatus, Role
+from pipeline.model import ItemStatus, Role, Stage
 
 log = logging.getLogger("eudigest")
 
@@ -127,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     d = items_sub.add_parser("reject", help="reject items")
     d.add_argument("ids", type=int, nargs="+", metavar="ID")
     d.set_defaults(func="ingest:cmd_items_reject")
+
+    _dossier_parsers(sub)
 
     s = sub.add_parser("users", help="staff accounts of the desk")
     users_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -229,6 +232,34 @@ def _scheduler_parsers(sub: Any) -> None:
     s.add_argument("--limit", type=int, default=50)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func="operations:cmd_runs")
+
+
+def _dossier_parsers(sub: Any) -> None:
+    s = sub.add_parser("dossiers", help="legislative files (Verfahrensakten): a list")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--stage", choices=[x.value for x in Stage], metavar="STAGE")
+    s.add_argument("--followed", metavar="USER", help="only those this staff account follows")
+    s.set_defaults(func="dossiers:cmd_dossiers")
+    s = sub.add_parser("dossier", help="one legislative file: show, follow, attach items")
+    d_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = d_sub.add_parser("show", help="stage, next step, timeline, items, links")
+    d.add_argument("reference", metavar="REFERENCE", help="2025/0260(COD), COM(2025) 123 …")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="dossiers:cmd_dossier_show")
+    for action, text in (("follow", "follow a dossier"), ("unfollow", "stop following it")):
+        d = d_sub.add_parser(action, help=text)
+        d.add_argument("reference", metavar="REFERENCE")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.set_defaults(func="dossiers:cmd_dossier_follow")
+    for action, text in (
+        ("attach", "thread an item to a dossier by hand (audited)"),
+        ("detach", "take an item out of a dossier; it stays out (audited)"),
+    ):
+        d = d_sub.add_parser(action, help=text)
+        d.add_argument("reference", metavar="REFERENCE")
+        d.add_argument("item_id", type=int, metavar="ITEM_ID")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.set_defaults(func="dossiers:cmd_dossier_link")
 
 
 def _edition_parsers(ed_sub: Any) -> None:

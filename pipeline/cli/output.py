@@ -131,6 +131,7 @@ def source_report_json(r: SourceReport) -> dict[str, Any]:
         "unchanged": r.unchanged,
         "suppressed": r.suppressed,
         "error": r.error,
+        "warnings": list(r.warnings),
         "next_try": iso(r.next_try),
     }
 

@@ -10,7 +10,12 @@
       |                  → store.items.lookup → dedupe.decide (pure) → store.items.apply
       |                    (items, versions, and a sighting of every entry by this source)
       |                  → record success
-      | IngestReport (new, updated, unchanged, failed per source)
+      |   OK, a dossier source (adapter ep_procedures, oeil): adapter.dossiers → DossierBatch
+      |                  → its follow-ups (one detail request per procedure; each may fail
+      |                    alone: a warning, the others go on) → store.dossiers.upsert
+      | store.dossiers.thread                    items whose references name a dossier join it
+      |                                          (also items older than the dossier)
+      | IngestReport (new, updated, unchanged, failed per source; threaded)
 
 A failing source never stops the run: its error is stored on the source and
 shown by `eudigest sources`. Nothing here raises for a source's failure.
@@ -86,7 +91,7 @@ def run_ingest(
             selected.append(h)
     if not selected:
         return report
-    worker = _Worker(store, taxonomy, options, clock)
+    worker = _Worker(store, taxonomy, options, clock, fetcher)
     requests = [worker.request(h) for h in selected]
     by_id = {h.source.id: h for h in selected}
 
@@ -98,6 +103,7 @@ def run_ingest(
                 progress(r)
 
     asyncio.run(consume())
+    report.threaded = store.dossiers.thread(now=clock())
     return report
 
 
@@ -116,9 +122,15 @@ class _Worker:
     """Handles one fetched source: parse, normalize, classify, dedupe, store."""
 
     def __init__(
-        self, store: Store, taxonomy: Taxonomy, options: IngestOptions, clock: Clock
+        self,
+        store: Store,
+        taxonomy: Taxonomy,
+        options: IngestOptions,
+        clock: Clock,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self.store = store
+        self.fetcher = fetcher
         self.classifier = Classifier(taxonomy)
         self.options = options
         self.clock = clock
@@ -180,6 +192,10 @@ class _Worker:
     def _ingest_body(
         self, source: Source, result: FetchResult, report: SourceReport, now: dt.datetime
     ) -> None:
+        reader = adapters.dossiers_of(source)
+        if reader is not None:
+            self._ingest_dossiers(source, result, report, now, reader)
+            return
         raw_items = parse(source, result)
         incoming = []
         for raw in raw_items:
@@ -196,3 +212,41 @@ class _Worker:
         report.entries = len(raw_items)
         report.new, report.updated = counts.new, counts.updated
         report.unchanged, report.suppressed = counts.unchanged, counts.suppressed
+
+    def _ingest_dossiers(
+        self,
+        source: Source,
+        result: FetchResult,
+        report: SourceReport,
+        now: dt.datetime,
+        reader: Callable[[Source, FetchResult], adapters.DossierBatch],
+    ) -> None:
+        """A procedure list or file: its records, then one detail request per procedure."""
+        if not result.body.strip():
+            raise SourceError(source.id, "empty body: the server sent no content")
+        batch = reader(source, result)
+        records = list(batch.records)
+        warnings = list(batch.problems)
+        if batch.follow_ups and self.fetcher is not None:
+            requests = [
+                FetchRequest(source_id=source.id, url=f.url, headers=dict(f.headers))
+                for f in batch.follow_ups
+            ]
+            failed = 0
+            for detail in self.fetcher.fetch_all_sync(requests):
+                try:
+                    if detail.status is not FetchStatus.OK:
+                        raise SourceError(source.id, detail.error or "no content")
+                    records.extend(reader(source, detail).records)
+                except EudigestError as exc:
+                    failed += 1
+                    warnings.append(f"{detail.url}: {exc}")
+            if failed == len(requests):
+                raise SourceError(
+                    source.id, f"all {failed} procedure requests failed; first: {warnings[-failed]}"
+                )
+        counts = self.store.dossiers.upsert(records, now=now)
+        report.status = "ok"
+        report.entries = len(records)
+        report.new, report.updated, report.unchanged = counts.new, counts.updated, counts.unchanged
+        report.warnings = warnings

@@ -14,6 +14,8 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
     runs         JobRun
+    dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
+    references   normalize_reference, equivalents: one spelling per EU reference (pure)
 
 `from pipeline.model import Item` works for every name; it imports only the module
 that defines it (a command that never touches subscribers never loads them).
@@ -79,6 +81,51 @@ if TYPE_CHECKING:
     )
     from pipeline.model.desk import (
         StaffUser as StaffUser,
+    )
+    from pipeline.model.dossiers import (
+        EVENT_LABELS as EVENT_LABELS,
+    )
+    from pipeline.model.dossiers import (
+        PROCEDURE_TYPE_LABELS as PROCEDURE_TYPE_LABELS,
+    )
+    from pipeline.model.dossiers import (
+        STAGE_LABELS as STAGE_LABELS,
+    )
+    from pipeline.model.dossiers import (
+        Dossier as Dossier,
+    )
+    from pipeline.model.dossiers import (
+        DossierEvent as DossierEvent,
+    )
+    from pipeline.model.dossiers import (
+        DossierLink as DossierLink,
+    )
+    from pipeline.model.dossiers import (
+        DossierRecord as DossierRecord,
+    )
+    from pipeline.model.dossiers import (
+        DossierUpsert as DossierUpsert,
+    )
+    from pipeline.model.dossiers import (
+        EventKind as EventKind,
+    )
+    from pipeline.model.dossiers import (
+        ProcedureType as ProcedureType,
+    )
+    from pipeline.model.dossiers import (
+        Stage as Stage,
+    )
+    from pipeline.model.dossiers import (
+        german_date as german_date,
+    )
+    from pipeline.model.dossiers import (
+        next_step as next_step,
+    )
+    from pipeline.model.dossiers import (
+        oeil_url as oeil_url,
+    )
+    from pipeline.model.dossiers import (
+        stage_of as stage_of,
     )
     from pipeline.model.editions import (
         EDITION_STATE_LABELS as EDITION_STATE_LABELS,
@@ -217,6 +264,36 @@ if TYPE_CHECKING:
     )
     from pipeline.model.office import (
         relative_luminance as relative_luminance,
+    )
+    from pipeline.model.references import (
+        ReferenceKind as ReferenceKind,
+    )
+    from pipeline.model.references import (
+        celex as celex,
+    )
+    from pipeline.model.references import (
+        com_reference as com_reference,
+    )
+    from pipeline.model.references import (
+        council_reference as council_reference,
+    )
+    from pipeline.model.references import (
+        ep_report as ep_report,
+    )
+    from pipeline.model.references import (
+        equivalents as equivalents,
+    )
+    from pipeline.model.references import (
+        eurlex_url as eurlex_url,
+    )
+    from pipeline.model.references import (
+        normalize_reference as normalize_reference,
+    )
+    from pipeline.model.references import (
+        procedure_reference as procedure_reference,
+    )
+    from pipeline.model.references import (
+        reference_kind as reference_kind,
     )
     from pipeline.model.runs import (
         OUTCOMES as OUTCOMES,
@@ -373,6 +450,31 @@ _HOME: dict[str, str] = {
     "Mailer": "mail",
     "OUTCOMES": "runs",
     "JobRun": "runs",
+    "Stage": "dossiers",
+    "STAGE_LABELS": "dossiers",
+    "ProcedureType": "dossiers",
+    "PROCEDURE_TYPE_LABELS": "dossiers",
+    "EventKind": "dossiers",
+    "EVENT_LABELS": "dossiers",
+    "DossierEvent": "dossiers",
+    "DossierRecord": "dossiers",
+    "Dossier": "dossiers",
+    "DossierLink": "dossiers",
+    "DossierUpsert": "dossiers",
+    "stage_of": "dossiers",
+    "next_step": "dossiers",
+    "oeil_url": "dossiers",
+    "german_date": "dossiers",
+    "ReferenceKind": "references",
+    "normalize_reference": "references",
+    "reference_kind": "references",
+    "equivalents": "references",
+    "eurlex_url": "references",
+    "procedure_reference": "references",
+    "com_reference": "references",
+    "celex": "references",
+    "council_reference": "references",
+    "ep_report": "references",
 }
 
 __all__ = sorted(_HOME)

@@ -81,11 +81,13 @@ class SourceReport:
     error: str | None = None
     next_try: dt.datetime | None = None
     elapsed_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # parts left out; the source is ok
 
 
 @dataclass(slots=True)
 class IngestReport:
     sources: list[SourceReport] = field(default_factory=list)
+    threaded: int = 0  # items newly threaded to dossiers at the end of the run
 
     @property
     def attempted(self) -> list[SourceReport]:

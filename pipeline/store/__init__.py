@@ -22,6 +22,7 @@ from pipeline.store.base import wrap_errors
 if TYPE_CHECKING:
     from pipeline.store.backup import BackupReport
     from pipeline.store.deliveries import DeliveriesStore
+    from pipeline.store.dossiers import DossiersStore
     from pipeline.store.editions import EditionsStore
     from pipeline.store.items import ItemsStore
     from pipeline.store.runs import RunsStore
@@ -106,6 +107,13 @@ class Store:
         from pipeline.store.runs import RunsStore
 
         return RunsStore(self.engine)
+
+    @cached_property
+    def dossiers(self) -> DossiersStore:
+        """Procedures (Verfahrensakten), their events, threaded items and follows."""
+        from pipeline.store.dossiers import DossiersStore
+
+        return DossiersStore(self.engine)
 
     @property
     def dialect(self) -> str:

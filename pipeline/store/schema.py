@@ -433,3 +433,76 @@ scheduler_heartbeats = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("beat_at", UTCDateTime, nullable=False),
 )
+
+# ---------------------------------------------------------------- dossiers (migration 0013)
+
+# One row per EU procedure, keyed by its procedure reference (2025/0260(COD)). The
+# merged view of every source that reports on it; `stage` is derived from the events.
+dossiers = Table(
+    "dossiers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False),
+    Column("title_de", Text, nullable=False, default=""),
+    Column("title_en", Text, nullable=False, default=""),
+    Column("procedure_type", String(8), nullable=False, default="OTHER"),
+    Column("stage", String(16), nullable=False, default="proposal"),
+    Column("lead_committee", String(200), nullable=False, default=""),
+    Column("rapporteur", String(300), nullable=False, default=""),
+    Column("withdrawn", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("reference", name="uq_dossiers_reference"),
+    Index("ix_dossiers_stage", "stage"),
+)
+
+# Every canonical reference that names the dossier (its own reference included, and
+# the equivalents: COM(2025) 123 beside 52025PC0123). Items join through these.
+dossier_aliases = Table(
+    "dossier_aliases",
+    metadata,
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(200), primary_key=True),
+    Column("source", String(64), nullable=False, default=""),
+    Index("ix_dossier_aliases_alias", "alias"),
+)
+
+dossier_events = Table(
+    "dossier_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("key", String(300), nullable=False),  # the source's id of the event
+    Column("date", Date, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("label_en", Text, nullable=False, default=""),
+    Column("document", String(200), nullable=False, default=""),
+    Column("forecast", Boolean, nullable=False, default=False),
+    UniqueConstraint("dossier_id", "source", "key", name="uq_dossier_events_dossier_id"),
+    Index("ix_dossier_events_dossier_id_date", "dossier_id", "date"),
+)
+
+# Items threaded to a dossier: `auto` by a reference, `staff` by hand. A detached row
+# stays, so automatic threading never adds that item again; both are audited.
+dossier_items = Table(
+    "dossier_items",
+    metadata,
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("origin", String(8), nullable=False),  # auto | staff
+    Column("detached", Boolean, nullable=False, default=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", String(100), nullable=False, default=""),
+    Index("ix_dossier_items_item_id", "item_id"),
+)
+
+# Staff who follow a dossier (their inbox marks its new events).
+dossier_follows = Table(
+    "dossier_follows",
+    metadata,
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_name", String(100), primary_key=True),
+    Column("followed_at", UTCDateTime, nullable=False),
+    Index("ix_dossier_follows_user_name", "user_name"),
+)

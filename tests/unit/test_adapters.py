@@ -57,14 +57,21 @@ def run(src: Source, body: bytes, *, content_type: str = "application/json") -> 
 
 
 def test_known_adapters() -> None:
-    assert {"html", "ft_search", "have_your_say", "sanctionsmap"} == adapters.ADAPTER_NAMES
+    assert {
+        "html",
+        "ft_search",
+        "have_your_say",
+        "sanctionsmap",
+        "ep_procedures",
+        "oeil",
+    } == adapters.ADAPTER_NAMES
 
 
 def test_unknown_adapter_names_the_known_ones() -> None:
     with pytest.raises(ConfigError) as err:
         adapters.get("rss_magic")
     assert "'rss_magic'" in str(err.value)
-    assert "ft_search, have_your_say, html, sanctionsmap" in str(err.value)
+    assert "ep_procedures, ft_search, have_your_say, html, oeil, sanctionsmap" in str(err.value)
 
 
 def test_a_feed_is_a_plain_get() -> None:

@@ -6,25 +6,44 @@
 
 Known adapters: `html` (CSS selectors from options), `ft_search` (Funding &
 Tenders SEDIA search API), `have_your_say` (Better Regulation initiatives),
-`sanctionsmap` (EU Sanctions Map regimes).
+`sanctionsmap` (EU Sanctions Map regimes); dossier adapters (procedures, not
+items: `dossiers_of(source)` is their reader): `ep_procedures` (EP Open Data
+API v2), `oeil` (Legislative Observatory procedure files).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.ingest.adapters import ft_search, have_your_say, html, sanctionsmap
+from pipeline.ingest.adapters import (
+    ep_procedures,
+    ft_search,
+    have_your_say,
+    html,
+    oeil,
+    sanctionsmap,
+)
 from pipeline.ingest.adapters._base import (
     Adapter,
+    DossierBatch,
     RequestSpec,
     check_feed_options,
     default_request,
 )
-from pipeline.model import Source, SourceKind
+from pipeline.model import FetchResult, Source, SourceKind
 
-__all__ = ["ADAPTER_NAMES", "Adapter", "RequestSpec", "check_options", "get", "request_for"]
+__all__ = [
+    "ADAPTER_NAMES",
+    "Adapter",
+    "DossierBatch",
+    "RequestSpec",
+    "check_options",
+    "dossiers_of",
+    "get",
+    "request_for",
+]
 
 _ADAPTERS: dict[str, Adapter] = {
     module.NAME: Adapter(
@@ -32,8 +51,9 @@ _ADAPTERS: dict[str, Adapter] = {
         parse=module.parse,
         request=module.request,
         check_options=getattr(module, "check_options", lambda options: []),
+        dossiers=getattr(module, "dossiers", None),
     )
-    for module in (html, ft_search, have_your_say, sanctionsmap)
+    for module in (html, ft_search, have_your_say, sanctionsmap, ep_procedures, oeil)
 }
 
 ADAPTER_NAMES: frozenset[str] = frozenset(_ADAPTERS)
@@ -54,6 +74,12 @@ def _adapter_for(source: Source) -> Adapter | None:
     if source.kind == SourceKind.HTML:
         return _ADAPTERS[html.NAME]
     return None
+
+
+def dossiers_of(source: Source) -> Callable[[Source, FetchResult], DossierBatch] | None:
+    """The dossier reader of `source`'s adapter, or None for sources of items."""
+    adapter = _adapter_for(source)
+    return adapter.dossiers if adapter is not None else None
 
 
 def request_for(source: Source) -> RequestSpec:

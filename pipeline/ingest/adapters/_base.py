@@ -1,4 +1,8 @@
-"""What every adapter shares: the request it asks fetch to send, and JSON loading."""
+"""What every adapter shares: the request it asks fetch to send, and JSON loading.
+
+A dossier adapter (`ep_procedures`, `oeil`) reads procedures, not items: its
+`dossiers(source, result)` gives a DossierBatch, and `follow_ups` names the
+detail requests a procedure list needs (one per procedure; each may fail alone)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pipeline.errors import ParseError
-from pipeline.model import FetchResult, RawItem, Source
+from pipeline.model import DossierRecord, FetchResult, RawItem, Source
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -32,6 +36,15 @@ class RequestSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class DossierBatch:
+    """What a dossier adapter read from one body."""
+
+    records: tuple[DossierRecord, ...] = ()
+    follow_ups: tuple[RequestSpec, ...] = ()  # detail requests (a procedure list)
+    problems: tuple[str, ...] = ()  # what had to be left out, in English
+
+
+@dataclass(frozen=True, slots=True)
 class Adapter:
     """A named reader for one kind of non-feed source."""
 
@@ -39,6 +52,7 @@ class Adapter:
     parse: Callable[[Source, FetchResult], list[RawItem]]
     request: Callable[[Source], RequestSpec]
     check_options: Callable[[Mapping[str, Any]], list[str]] = lambda options: []
+    dossiers: Callable[[Source, FetchResult], DossierBatch] | None = None
 
 
 def default_request(source: Source) -> RequestSpec:
@@ -58,12 +72,30 @@ def load_json(source: Source, result: FetchResult) -> Any:
         head = body.lstrip()[:15].lower()
         if head.startswith((b"<!doctype html", b"<html")):
             ctype = result.content_type or "unknown"
-            raise ParseError(
-                source.id, f"got an HTML page, not JSON (Content-Type {ctype})"
-            ) from None
+            what = "an anti-bot JavaScript challenge" if is_challenge(body) else "an HTML page"
+            raise ParseError(source.id, f"got {what}, not JSON (Content-Type {ctype})") from None
         raise ParseError(
             source.id, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+
+
+_CHALLENGE_HINTS = (
+    b"challenge",
+    b"captcha",
+    b"enable javascript",
+    b"javascript is required",
+    b"checking your browser",
+    b"are you a robot",
+    b"request unsuccessful",
+    b"incapsula",
+    b"cf-chl",
+)
+
+
+def is_challenge(body: bytes) -> bool:
+    """An anti-bot page (a JavaScript challenge or a captcha) where content was expected."""
+    head = body[:20000].lower()
+    return b"<script" in head and any(h in head for h in _CHALLENGE_HINTS)
 
 
 def wrong_shape(source: Source, adapter: str, expected: str) -> ParseError:

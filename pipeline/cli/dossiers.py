@@ -1,0 +1,195 @@
+"""`eudigest dossiers | dossier show|follow|unfollow|attach|detach`: Verfahrensakten.
+
+What staff read is German (stage, events, next step); the JSON keys are English.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from pipeline.cli.output import iso
+from pipeline.model import (
+    PROCEDURE_TYPE_LABELS,
+    Dossier,
+    ReferenceKind,
+    Stage,
+    eurlex_url,
+    german_date,
+    oeil_url,
+    reference_kind,
+)
+
+if TYPE_CHECKING:
+    from pipeline.bootstrap import Services
+    from pipeline.cli.output import Console
+
+
+def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
+    followed_by = None
+    if args.followed:
+        from pipeline.curate.dossiers import staff_account
+
+        followed_by = staff_account(services.store, args.followed).name
+    found = services.store.dossiers.list(
+        today=services.clock().astimezone(services.settings.tz).date(),
+        stage=Stage(args.stage) if args.stage else None,
+        followed_by=followed_by,
+    )
+    if args.json:
+        out.json([dossier_summary_json(d) for d in found])
+        return 0
+    if not found:
+        out.print("Keine Verfahrensakten.", highlight=False)
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Verfahrensakten", title_justify="left")
+    for col in ("Verfahren", "Titel", "Stand", "Nächster Schritt", "Meldungen", "Ereignisse"):
+        table.add_column(col, overflow="fold")
+    for d in found:
+        table.add_row(
+            d.reference,
+            d.title,
+            d.stage_label,
+            d.next_step,
+            str(d.item_count),
+            str(d.event_count),
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_dossier_show(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    today = services.clock().astimezone(services.settings.tz).date()
+    d = services.store.dossiers.get(args.reference, today=today)
+    if args.json:
+        out.json(dossier_json(d))
+        return 0
+    out.print(f"[bold]{d.reference}[/] – {d.title}", highlight=False)
+    if d.title_en and d.title_de:
+        out.print(f"  (englisch: {d.title_en})", highlight=False)
+    type_label = PROCEDURE_TYPE_LABELS[d.procedure_type]
+    out.print(f"Verfahren: {d.procedure_type.value} – {type_label}", highlight=False)
+    out.print(f"Stand: {d.stage_label}", highlight=False)
+    if d.next_step:
+        out.print(f"Nächster Schritt: {d.next_step}", highlight=False)
+    if d.lead_committee:
+        out.print(f"Federführender Ausschuss: {d.lead_committee}", highlight=False)
+    if d.rapporteur:
+        out.print(f"Berichterstattung: {d.rapporteur}", highlight=False)
+    if d.aliases:
+        out.print(f"Auch bekannt als: {', '.join(d.aliases)}", highlight=False)
+    out.print("\nVerlauf:", highlight=False)
+    for e in d.events:
+        note = f" [{e.label_en}]" if e.label_en and e.kind.value == "OTHER" else ""
+        doc = f" ({e.document})" if e.document else ""
+        out.print(f"  {german_date(e.date)}: {e.label_de}{doc}{note} – {e.source}", highlight=False)
+    count = len(d.item_ids)
+    out.print(f"\n{count} {'Meldung' if count == 1 else 'Meldungen'}:", highlight=False)
+    found = services.store.items.get_many(d.item_ids)
+    for item in sorted(found.values(), key=lambda i: i.published, reverse=True):
+        day = german_date(item.published.astimezone(services.settings.tz).date())
+        out.print(f"  [{item.id}] {day}: {item.title}", highlight=False)
+    if d.followers:
+        out.print(f"Folgen: {', '.join(d.followers)}", highlight=False)
+    for name, url in links(d).items():
+        out.print(f"{_LINK_NAMES.get(name, name)}: {url}", highlight=False)
+    return 0
+
+
+def cmd_dossier_follow(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline.curate import dossiers
+
+    now = services.clock()
+    if args.action == "follow":
+        done = dossiers.follow(services.store, args.reference, args.as_user, now=now)
+        text = "folgt jetzt" if done else "folgte bereits"
+    else:
+        done = dossiers.unfollow(services.store, args.reference, args.as_user, now=now)
+        text = "folgt nicht mehr" if done else "folgte nicht"
+    out.print(f"{args.as_user} {text}: {args.reference}", highlight=False)
+    return 0
+
+
+def cmd_dossier_link(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline.curate import dossiers
+
+    actor = dossiers.staff_account(services.store, args.as_user)
+    now = services.clock()
+    if args.action == "attach":
+        done = dossiers.attach(services.store, args.reference, args.item_id, actor=actor, now=now)
+        text = "zugeordnet" if done else "war schon zugeordnet"
+    else:
+        done = dossiers.detach(services.store, args.reference, args.item_id, actor=actor, now=now)
+        text = "herausgenommen" if done else "war nicht zugeordnet"
+    out.print(f"Meldung {args.item_id} {text}: {args.reference}", highlight=False)
+    return 0
+
+
+_LINK_NAMES = {
+    "oeil": "Legislative Observatory (englisch)",
+    "eurlex_de": "EUR-Lex (deutsch)",
+    "eurlex_en": "EUR-Lex (englisch)",
+}
+
+# ---------------------------------------------------------------- JSON shapes
+
+
+def dossier_summary_json(d: Dossier) -> dict[str, Any]:
+    return {
+        "reference": d.reference,
+        "title_de": d.title_de,
+        "title_en": d.title_en,
+        "type": d.procedure_type.value,
+        "stage": d.stage.value,
+        "stage_de": d.stage_label,
+        "next_step": d.next_step,
+        "updated_at": iso(d.updated_at),
+        "items": d.item_count,
+        "events": d.event_count,
+    }
+
+
+def dossier_json(d: Dossier) -> dict[str, Any]:
+    return {
+        **dossier_summary_json(d),
+        "lead_committee": d.lead_committee,
+        "rapporteur": d.rapporteur,
+        "aliases": list(d.aliases),
+        "events": [
+            {
+                "date": e.date.isoformat(),
+                "kind": e.kind.value,
+                "label_de": e.label_de,
+                "label_en": e.label_en,
+                "document": e.document,
+                "forecast": e.forecast,
+                "source": e.source,
+            }
+            for e in d.events
+        ],
+        "items": list(d.item_ids),
+        "followers": list(d.followers),
+        "links": links(d),
+    }
+
+
+def links(d: Dossier) -> dict[str, str]:
+    """OEIL; EUR-Lex in German and English for every CELEX alias (the adopted act
+    first); the Legislative Train where known (not yet: no source names it)."""
+    found = {"oeil": oeil_url(d.reference)}
+    celex = sorted(
+        (a for a in d.aliases if reference_kind(a) is ReferenceKind.CELEX),
+        key=lambda a: (not a.startswith("3"), a),
+    )
+    if celex:
+        found["eurlex_de"] = eurlex_url(celex[0], "DE")
+        found["eurlex_en"] = eurlex_url(celex[0], "EN")
+    return found

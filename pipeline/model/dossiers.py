@@ -1,0 +1,325 @@
+"""Dossiers (Verfahrensakten): one EU procedure from proposal to Official Journal.
+
+    DossierRecord   what one source says about one procedure (an adapter's answer)
+    Dossier         what the store knows: the records of all sources merged, with its
+                    aliases, its timeline of DossierEvents and the items threaded to it
+    Stage           where the file stands, with German labels (STAGE_LABELS)
+    ProcedureType   COD, NLE, CNS … with German labels
+
+The stage is the furthest one its events reached (`stage_of`); the next step is the
+earliest forecast still ahead, else what usually follows the stage (`next_step`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    PROPOSAL = "proposal"
+    COMMITTEE = "committee"
+    PLENARY = "plenary"  # 1st reading in Parliament
+    TRILOGUE = "trilogue"
+    COUNCIL = "council"
+    ADOPTED = "adopted"
+    PUBLISHED = "published"  # in the Official Journal
+    WITHDRAWN = "withdrawn"
+
+
+STAGE_LABELS = {
+    Stage.PROPOSAL: "Vorschlag der Kommission",
+    Stage.COMMITTEE: "im Ausschuss",
+    Stage.PLENARY: "1. Lesung Parlament",
+    Stage.TRILOGUE: "Trilog",
+    Stage.COUNCIL: "Rat",
+    Stage.ADOPTED: "angenommen",
+    Stage.PUBLISHED: "im Amtsblatt",
+    Stage.WITHDRAWN: "zurückgezogen",
+}
+
+_STAGE_ORDER = list(Stage)
+
+# What usually comes next, when no forecast says more.
+_NEXT_BY_STAGE = {
+    Stage.PROPOSAL: "Überweisung an den Ausschuss des Parlaments",
+    Stage.COMMITTEE: "Abstimmung im Ausschuss",
+    Stage.PLENARY: "Abstimmung im Plenum / Beginn der Trilog-Verhandlungen",
+    Stage.TRILOGUE: "Vorläufige Einigung im Trilog",
+    Stage.COUNCIL: "Annahme durch den Rat",
+    Stage.ADOPTED: "Veröffentlichung im Amtsblatt",
+}
+
+
+class ProcedureType(StrEnum):
+    COD = "COD"
+    CNS = "CNS"
+    APP = "APP"
+    NLE = "NLE"
+    BUD = "BUD"
+    DEC = "DEC"
+    INI = "INI"
+    INL = "INL"
+    RSP = "RSP"
+    RPS = "RPS"
+    DEA = "DEA"
+    IMM = "IMM"
+    REG = "REG"
+    OTHER = "OTHER"
+
+    @classmethod
+    def of(cls, code: str) -> ProcedureType:
+        try:
+            return cls(code.strip().upper())
+        except ValueError:
+            return cls.OTHER
+
+
+PROCEDURE_TYPE_LABELS = {
+    ProcedureType.COD: "Ordentliches Gesetzgebungsverfahren",
+    ProcedureType.CNS: "Anhörungsverfahren",
+    ProcedureType.APP: "Zustimmungsverfahren",
+    ProcedureType.NLE: "Nichtlegislatives Verfahren",
+    ProcedureType.BUD: "Haushaltsverfahren",
+    ProcedureType.DEC: "Entlastungsverfahren",
+    ProcedureType.INI: "Initiativbericht",
+    ProcedureType.INL: "Legislativer Initiativbericht",
+    ProcedureType.RSP: "Entschließung zu aktuellen Themen",
+    ProcedureType.RPS: "Durchführungsmaßnahme (Regelungsverfahren mit Kontrolle)",
+    ProcedureType.DEA: "Delegierter Rechtsakt",
+    ProcedureType.IMM: "Immunität von Abgeordneten",
+    ProcedureType.REG: "Geschäftsordnung",
+    ProcedureType.OTHER: "Sonstiges Verfahren",
+}
+
+
+class EventKind(StrEnum):
+    """What happened; the EP's activity types, and the steps OEIL names in words."""
+
+    PROPOSAL = "PROPOSAL"
+    REFERRAL = "REFERRAL"
+    COMMITTEE_TABLING_REPORT = "COMMITTEE_TABLING_REPORT"
+    COMMITTEE_TABLING_AMENDMENT = "COMMITTEE_TABLING_AMENDMENT"
+    COMMITTEE_ADOPTING_OPINION = "COMMITTEE_ADOPTING_OPINION"
+    COMMITTEE_ADOPTING_REPORT = "COMMITTEE_ADOPTING_REPORT"
+    NEGOTIATIONS_OPENED = "NEGOTIATIONS_OPENED"
+    TABLING_PLENARY = "TABLING_PLENARY"
+    PLENARY_DEBATE = "PLENARY_DEBATE"
+    PLENARY_VOTE = "PLENARY_VOTE"
+    PLENARY_VOTE_RESULTS = "PLENARY_VOTE_RESULTS"
+    PLENARY_AMEND = "PLENARY_AMEND"
+    PLENARY_REFER_COMMITTEE_INTERINSTITUTIONAL_NEGOTIATIONS = (
+        "PLENARY_REFER_COMMITTEE_INTERINSTITUTIONAL_NEGOTIATIONS"
+    )
+    INTERINSTITUTIONAL_NEGOTIATION = "INTERINSTITUTIONAL_NEGOTIATION"
+    COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT = "COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT"
+    PLENARY_ADOPT_POSITION = "PLENARY_ADOPT_POSITION"
+    COUNCIL_POSITION = "COUNCIL_POSITION"
+    COUNCIL_ADOPTION = "COUNCIL_ADOPTION"
+    SIGNED = "SIGNED"
+    OJ_PUBLICATION = "OJ_PUBLICATION"
+    WITHDRAWN = "WITHDRAWN"
+    OTHER = "OTHER"
+
+    @classmethod
+    def of(cls, code: str) -> EventKind:
+        try:
+            return cls(code.strip().upper())
+        except ValueError:
+            return cls.OTHER
+
+
+EVENT_LABELS = {
+    EventKind.PROPOSAL: "Vorschlag der Kommission veröffentlicht",
+    EventKind.REFERRAL: "Überweisung an den Ausschuss angekündigt",
+    EventKind.COMMITTEE_TABLING_REPORT: "Berichtsentwurf im Ausschuss vorgelegt",
+    EventKind.COMMITTEE_TABLING_AMENDMENT: "Änderungsanträge im Ausschuss eingereicht",
+    EventKind.COMMITTEE_ADOPTING_OPINION: "Stellungnahme eines mitberatenden Ausschusses",
+    EventKind.COMMITTEE_ADOPTING_REPORT: "Abstimmung im Ausschuss",
+    EventKind.NEGOTIATIONS_OPENED: "Beschluss, Trilog-Verhandlungen aufzunehmen",
+    EventKind.TABLING_PLENARY: "Bericht oder Änderungsanträge für das Plenum eingereicht",
+    EventKind.PLENARY_DEBATE: "Aussprache im Plenum",
+    EventKind.PLENARY_VOTE: "Abstimmung im Plenum",
+    EventKind.PLENARY_VOTE_RESULTS: "Abstimmungsergebnisse des Plenums",
+    EventKind.PLENARY_AMEND: "Plenum nimmt Änderungen an",
+    EventKind.PLENARY_REFER_COMMITTEE_INTERINSTITUTIONAL_NEGOTIATIONS: (
+        "Rücküberweisung an den Ausschuss für Trilog-Verhandlungen"
+    ),
+    EventKind.INTERINSTITUTIONAL_NEGOTIATION: "Trilog-Verhandlung",
+    EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT: "Ausschuss billigt vorläufige Einigung",
+    EventKind.PLENARY_ADOPT_POSITION: "Parlament legt Standpunkt fest",
+    EventKind.COUNCIL_POSITION: "Standpunkt des Rates",
+    EventKind.COUNCIL_ADOPTION: "Rat nimmt den Rechtsakt an",
+    EventKind.SIGNED: "Rechtsakt unterzeichnet",
+    EventKind.OJ_PUBLICATION: "Im Amtsblatt veröffentlicht",
+    EventKind.WITHDRAWN: "Vorschlag zurückgezogen",
+    EventKind.OTHER: "Sonstiger Verfahrensschritt",
+}
+
+_STAGE_OF_EVENT = {
+    EventKind.PROPOSAL: Stage.PROPOSAL,
+    EventKind.REFERRAL: Stage.COMMITTEE,
+    EventKind.COMMITTEE_TABLING_REPORT: Stage.COMMITTEE,
+    EventKind.COMMITTEE_TABLING_AMENDMENT: Stage.COMMITTEE,
+    EventKind.COMMITTEE_ADOPTING_OPINION: Stage.COMMITTEE,
+    EventKind.COMMITTEE_ADOPTING_REPORT: Stage.COMMITTEE,
+    EventKind.TABLING_PLENARY: Stage.PLENARY,
+    EventKind.PLENARY_DEBATE: Stage.PLENARY,
+    EventKind.PLENARY_VOTE: Stage.PLENARY,
+    EventKind.PLENARY_VOTE_RESULTS: Stage.PLENARY,
+    EventKind.PLENARY_AMEND: Stage.PLENARY,
+    EventKind.NEGOTIATIONS_OPENED: Stage.TRILOGUE,
+    EventKind.PLENARY_REFER_COMMITTEE_INTERINSTITUTIONAL_NEGOTIATIONS: Stage.TRILOGUE,
+    EventKind.INTERINSTITUTIONAL_NEGOTIATION: Stage.TRILOGUE,
+    EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT: Stage.TRILOGUE,
+    EventKind.PLENARY_ADOPT_POSITION: Stage.PLENARY,
+    EventKind.COUNCIL_POSITION: Stage.COUNCIL,
+    EventKind.COUNCIL_ADOPTION: Stage.ADOPTED,
+    EventKind.SIGNED: Stage.ADOPTED,
+    EventKind.OJ_PUBLICATION: Stage.PUBLISHED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierEvent:
+    """One step of a procedure, from one source. `forecast`: announced, not yet happened."""
+
+    date: dt.date
+    kind: EventKind
+    source: str  # the source id that reported it
+    key: str = ""  # the source's id of the event (stable across fetches)
+    label_en: str = ""  # the publisher's own words, if any
+    document: str = ""  # a reference of the document it is about (A10-0070/2026 …)
+    forecast: bool = False
+
+    @property
+    def label_de(self) -> str:
+        label = EVENT_LABELS[self.kind]
+        return f"Voraussichtlich: {label}" if self.forecast else label
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRecord:
+    """What one source says about one procedure; empty fields: the source does not say."""
+
+    reference: str  # canonical procedure reference, 2025/0260(COD)
+    source: str
+    title_de: str = ""
+    title_en: str = ""
+    procedure_type: ProcedureType = ProcedureType.OTHER
+    lead_committee: str = ""
+    rapporteur: str = ""
+    status_text: str = ""  # the publisher's words ("Procedure completed")
+    withdrawn: bool = False
+    aliases: tuple[str, ...] = ()  # canonical references of the same file
+    events: tuple[DossierEvent, ...] = ()
+    problems: tuple[str, ...] = ()  # what the parser had to leave out, in English
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """A procedure as the store knows it, all sources merged."""
+
+    id: int
+    reference: str
+    title_de: str
+    title_en: str
+    procedure_type: ProcedureType
+    stage: Stage
+    lead_committee: str
+    rapporteur: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    aliases: tuple[str, ...] = ()
+    events: tuple[DossierEvent, ...] = ()
+    item_ids: tuple[int, ...] = ()
+    followers: tuple[str, ...] = ()
+    item_count: int = 0
+    event_count: int = 0
+    next_step: str = ""
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+    @property
+    def title(self) -> str:
+        """German first."""
+        return self.title_de or self.title_en or self.reference
+
+
+@dataclass(frozen=True, slots=True)
+class DossierLink:
+    """An item threaded to a dossier: automatically by a reference, or by staff."""
+
+    dossier_id: int
+    item_id: int
+    origin: str  # auto | staff
+    detached: bool = False  # staff said no: automatic threading never adds it again
+    at: dt.datetime | None = None
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DossierUpsert:
+    """What storing the records of one source changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    references: tuple[str, ...] = field(default=())
+
+
+def stage_of(events: tuple[DossierEvent, ...] | list[DossierEvent], withdrawn: bool) -> Stage:
+    """The furthest stage the (past) events reached; a withdrawn file is `WITHDRAWN`.
+
+    A Parliament position adopted after the committee approved a trilogue agreement
+    leaves the file with the Council (it adopts the agreed text next)."""
+    if withdrawn or any(e.kind is EventKind.WITHDRAWN and not e.forecast for e in events):
+        return Stage.WITHDRAWN
+    best = Stage.PROPOSAL
+    agreement: dt.date | None = None
+    for event in sorted((e for e in events if not e.forecast), key=lambda e: e.date):
+        stage = _STAGE_OF_EVENT.get(event.kind)
+        if event.kind is EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT:
+            agreement = event.date
+        if event.kind is EventKind.PLENARY_ADOPT_POSITION and agreement is not None:
+            stage = Stage.COUNCIL
+        if stage is not None and _STAGE_ORDER.index(stage) > _STAGE_ORDER.index(best):
+            best = stage
+    return best
+
+
+def next_step(stage: Stage, events: tuple[DossierEvent, ...], today: dt.date) -> str:
+    """The earliest forecast from today on, in German; else what usually follows the stage."""
+    ahead = sorted((e for e in events if e.forecast and e.date >= today), key=lambda e: e.date)
+    if ahead:
+        first = ahead[0]
+        return f"{EVENT_LABELS[first.kind]} (voraussichtlich {german_date(first.date)})"
+    return _NEXT_BY_STAGE.get(stage, "")
+
+
+_MONTHS_DE = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
+
+
+def german_date(day: dt.date) -> str:
+    """26. März 2026 (stdlib: the kernel does not load Babel for a date)."""
+    return f"{day.day}. {_MONTHS_DE[day.month - 1]} {day.year}"
+
+
+def oeil_url(reference: str, language: str = "en") -> str:
+    return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"

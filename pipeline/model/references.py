@@ -1,0 +1,205 @@
+"""References to EU documents and procedures: one spelling each, and which ones mean the same.
+
+Pure and stdlib only. Every function takes text as people and publishers write it and
+returns the canonical spelling, the one `ingest.classify.extract_references` stores:
+
+    procedure   2025/260(COD) · 2025/0260 (cod) · 2025-0260 COD       → 2025/0260(COD)
+    com         COM/2025/123 · COM(2025)123 final · KOM(2025) 0123    → COM(2025) 123
+                (also SWD, SEC, JOIN)
+    celex       32024R1689 · celex:32024r1689 · 32024R1689R(01)       → 32024R1689 / …R(01)
+    council     ST 12345/25 INIT · 12345/2025 · ST-12345-2025-INIT    → ST 12345/25
+    ep_report   A10-0070/2026 · A-10-2026-0070 · A10-0070/26          → A10-0070/2026
+
+`equivalents(ref)` gives the other canonical spellings of the same document: a
+Commission proposal's CELEX 52025PC0123 ↔ COM(2025) 123, a corrigendum
+32024R1689R(01) → its act 32024R1689. Dossiers are matched to items through these.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+__all__ = [
+    "ReferenceKind",
+    "celex",
+    "com_reference",
+    "council_reference",
+    "ep_report",
+    "equivalents",
+    "eurlex_url",
+    "normalize_reference",
+    "procedure_reference",
+    "reference_kind",
+]
+
+
+class ReferenceKind(StrEnum):
+    PROCEDURE = "procedure"  # interinstitutional procedure, the key of a dossier
+    COM = "com"  # COM/SWD/SEC/JOIN document of the Commission
+    CELEX = "celex"  # EUR-Lex document number
+    COUNCIL = "council"  # Council document (ST number)
+    EP_REPORT = "ep_report"  # European Parliament report (A10-…)
+    OTHER = "other"
+
+
+_PROCEDURE_TYPES = (
+    "COD|CNS|APP|NLE|BUD|DEC|INI|INL|RSP|RPS|DEA|IMM|REG|SYN|AVC|COS|ACI|DCE|ITS|RSO|INS|CON"
+)
+_PROCEDURE_RE = re.compile(
+    rf"^\s*((?:19|20)\d{{2}})\s*[/-]\s*(\d{{1,4}})\s*[(\s]?\s*({_PROCEDURE_TYPES})\s*\)?\s*$",
+    re.IGNORECASE,
+)
+_COM_RE = re.compile(
+    r"^\s*(COM|KOM|SWD|SEC|JOIN)\s*[(/\s]\s*((?:19|20)\d{2})\s*[)/\s]\s*(\d{1,5})"
+    r"(?:\s*(?:final|endg(?:ültig|\.)?|def\.?)(?:\s*/\s*\d+)?)?\s*$",
+    re.IGNORECASE,
+)
+_CELEX_RE = re.compile(
+    r"^\s*(?:celex\s*[:=]?\s*)?([0-9CE])((?:19|20)\d{2})([A-Z]{1,2})(\d{4})"
+    r"(?:(R)?\(\s*(\d{1,2})\s*\))?\s*$",
+    re.IGNORECASE,
+)
+_COUNCIL_RE = re.compile(
+    r"^\s*(?:ST|doc\.?|Dok\.?)?[\s-]*(\d{3,5})\s*[/\s-]\s*((?:19|20)?\d{2})"
+    r"(?:[\s-]+(?:INIT|REV\s*\d+|ADD\s*\d+|COR\s*\d+))*\s*$",
+    re.IGNORECASE,
+)
+_COUNCIL_PREFIX = re.compile(r"^\s*(?:ST|doc\.?|Dok\.?)[\s-]", re.IGNORECASE)
+_EP_REPORT_RE = re.compile(
+    r"^\s*A\s*-?\s*(\d{1,2})\s*[-/]\s*"
+    r"(?:((?:19|20)\d{2})\s*-\s*(\d{1,4})|(\d{1,4})\s*/\s*((?:19|20)?\d{2}))\s*$",
+    re.IGNORECASE,
+)
+
+# CELEX sector 5 (preparatory acts) document types that are Commission documents.
+_CELEX_COM_TYPES = {"PC": "COM", "DC": "COM", "SC": "SWD", "JC": "JOIN"}
+_COM_CELEX_TYPES = {"COM": ("PC", "DC"), "SWD": ("SC",), "JOIN": ("JC",)}
+
+
+def procedure_reference(text: str) -> str | None:
+    """'2025/260(COD)', '2025/0260 (cod)', '2025-0260 COD' → '2025/0260(COD)'; else None."""
+    m = _PROCEDURE_RE.match(text)
+    if m is None:
+        return None
+    year, number, kind = m.groups()
+    if int(number) == 0:
+        return None
+    return f"{year}/{int(number):04d}({kind.upper()})"
+
+
+def com_reference(text: str) -> str | None:
+    """'COM/2025/123', 'COM(2025)123 final', 'KOM(2025) 0123 endgültig' → 'COM(2025) 123'."""
+    m = _COM_RE.match(text)
+    if m is None:
+        return None
+    kind, year, number = m.groups()
+    kind = kind.upper()
+    kind = "COM" if kind == "KOM" else kind
+    if int(number) == 0:
+        return None
+    return f"{kind}({year}) {int(number)}"
+
+
+def celex(text: str) -> str | None:
+    """'celex:32024r1689' → '32024R1689'; a corrigendum keeps its suffix: '32024R1689R(01)'."""
+    m = _CELEX_RE.match(text)
+    if m is None:
+        return None
+    sector, year, doc_type, number, _, corr_no = m.groups()
+    base = f"{sector.upper()}{year}{doc_type.upper()}{number}"
+    if corr_no is None:
+        return base
+    return f"{base}R({int(corr_no):02d})"
+
+
+def council_reference(text: str) -> str | None:
+    """'ST 12345/25 INIT', 'ST-12345-2025-INIT', '12345/2025' → 'ST 12345/25'.
+
+    A bare 'NNNN/YY' is taken as a Council number only with the 'ST' prefix or a
+    four-digit year, because '1689/24' alone could be anything."""
+    m = _COUNCIL_RE.match(text)
+    if m is None:
+        return None
+    number, year = m.groups()
+    if len(year) == 2 and not _COUNCIL_PREFIX.match(text):
+        return None
+    return f"ST {int(number)}/{year[-2:]}"
+
+
+def ep_report(text: str) -> str | None:
+    """'A10-0070/2026', 'A-10-2026-0070', 'A10-70/26' → 'A10-0070/2026'."""
+    m = _EP_REPORT_RE.match(text)
+    if m is None:
+        return None
+    term, year_a, number_a, number_b, year_b = m.groups()
+    year = year_a or year_b
+    number = number_a or number_b
+    if len(year) == 2:
+        year = f"20{year}"
+    return f"A{int(term)}-{int(number):04d}/{year}"
+
+
+_NORMALIZERS = (
+    (ReferenceKind.PROCEDURE, procedure_reference),
+    (ReferenceKind.COM, com_reference),
+    (ReferenceKind.CELEX, celex),
+    (ReferenceKind.EP_REPORT, ep_report),
+    (ReferenceKind.COUNCIL, council_reference),
+)
+
+
+def normalize_reference(text: str) -> str | None:
+    """The canonical spelling of one reference of a known kind, or None."""
+    if not text or len(text) > 200:
+        return None
+    for _, fn in _NORMALIZERS:
+        found = fn(text)
+        if found is not None:
+            return found
+    return None
+
+
+def reference_kind(text: str) -> ReferenceKind:
+    if text and len(text) <= 200:
+        for kind, fn in _NORMALIZERS:
+            if fn(text) is not None:
+                return kind
+    return ReferenceKind.OTHER
+
+
+def equivalents(text: str) -> tuple[str, ...]:
+    """The canonical spelling of `text` and the other spellings of the same document.
+
+    52025PC0123 → (52025PC0123, COM(2025) 123); COM(2025) 123 → (COM(2025) 123,
+    52025PC0123, 52025DC0123); 32024R1689R(01) → (32024R1689R(01), 32024R1689).
+    Text of no known kind gives (text.strip(),) so unknown references still match
+    themselves."""
+    canonical = normalize_reference(text)
+    if canonical is None:
+        stripped = text.strip()
+        return (stripped,) if stripped else ()
+    found = [canonical]
+    m = _CELEX_RE.match(canonical)
+    if m is not None:
+        sector, year, doc_type, number, _, corr_no = m.groups()
+        base = f"{sector}{year}{doc_type}{number}"
+        if corr_no is not None:
+            found.append(base)
+        com_kind = _CELEX_COM_TYPES.get(doc_type) if sector == "5" else None
+        if com_kind is not None:
+            found.append(f"{com_kind}({year}) {int(number)}")
+        return tuple(dict.fromkeys(found))
+    m = _COM_RE.match(canonical)
+    if m is not None:
+        kind, year, number = m.groups()
+        for doc_type in _COM_CELEX_TYPES.get(kind, ()):
+            found.append(f"5{year}{doc_type}{int(number):04d}")
+    return tuple(dict.fromkeys(found))
+
+
+def eurlex_url(celex_number: str, language: str = "DE") -> str:
+    """The EUR-Lex page of a document in one language (German by default)."""
+    return (
+        f"https://eur-lex.europa.eu/legal-content/{language.upper()}/TXT/?uri=CELEX:{celex_number}"
+    )

@@ -1,0 +1,550 @@
+"""Dossiers: procedures, their aliases and events, the items threaded to them, who follows them.
+
+upsert(records)      merge what one source says (non-empty fields win, aliases add up,
+                     the source's events replace its earlier ones); stage recomputed
+thread()             every item whose references name an alias joins its dossier
+                     (one join over item_references; corrigenda by their act)
+attach / detach      staff, by hand, audited; a detached item never comes back by itself
+follow / unfollow    staff, audited
+list / get           the views of the command line (and later the desk)
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+
+from pipeline.errors import DossierNotFound, ItemNotFound
+from pipeline.model import (
+    Dossier,
+    DossierEvent,
+    DossierRecord,
+    DossierUpsert,
+    EventKind,
+    ProcedureType,
+    Stage,
+    equivalents,
+    next_step,
+    stage_of,
+)
+from pipeline.store.audit import write_audit
+from pipeline.store.base import upsert as upsert_stmt
+from pipeline.store.base import wrap_errors
+from pipeline.store.schema import (
+    dossier_aliases,
+    dossier_events,
+    dossier_follows,
+    dossier_items,
+    dossiers,
+    item_references,
+    items,
+)
+
+_MERGED_FIELDS = ("title_de", "title_en", "lead_committee", "rapporteur")
+
+
+class DossiersStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------ writing from sources
+
+    def upsert(self, records: Sequence[DossierRecord], *, now: dt.datetime) -> DossierUpsert:
+        """Store what sources say about procedures; one transaction for the batch."""
+        new = updated = unchanged = 0
+        with wrap_errors("storing dossiers"), self._engine.begin() as conn:
+            for record in records:
+                outcome = _upsert_one(conn, record, now)
+                new += outcome == "new"
+                updated += outcome == "updated"
+                unchanged += outcome == "unchanged"
+        return DossierUpsert(
+            new=new,
+            updated=updated,
+            unchanged=unchanged,
+            references=tuple(r.reference for r in records),
+        )
+
+    def thread(self, *, now: dt.datetime) -> int:
+        """Link every item whose references name a dossier's alias; the number of new links.
+
+        Runs at the end of every ingest, over all items, so items that arrived before
+        their dossier was known join it too. Cheap: nothing when there are no dossiers,
+        else one indexed join and a look at corrigenda (references ending in R(nn))."""
+        with wrap_errors("threading items to dossiers"), self._engine.begin() as conn:
+            if conn.execute(select(dossiers.c.id).limit(1)).first() is None:
+                return 0
+            linked = (
+                select(dossier_items.c.item_id)
+                .where(
+                    dossier_items.c.item_id == item_references.c.item_id,
+                    dossier_items.c.dossier_id == dossier_aliases.c.dossier_id,
+                )
+                .exists()
+            )
+            pairs: set[tuple[int, int]] = {
+                (int(i), int(d))
+                for i, d in conn.execute(
+                    select(item_references.c.item_id, dossier_aliases.c.dossier_id)
+                    .join(dossier_aliases, dossier_aliases.c.alias == item_references.c.reference)
+                    .where(~linked)
+                    .distinct()
+                )
+            }
+            corrigenda = conn.execute(
+                select(item_references.c.item_id, item_references.c.reference).where(
+                    item_references.c.reference.like("%R(__)")
+                )
+            ).all()
+            if corrigenda:
+                by_alias: dict[str, set[int]] = {}
+                for dossier_id, alias in conn.execute(
+                    select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias)
+                ):
+                    by_alias.setdefault(alias, set()).add(dossier_id)
+                found = {
+                    (int(item_id), d)
+                    for item_id, reference in corrigenda
+                    for key in equivalents(reference)
+                    for d in by_alias.get(key, ())
+                }
+                if found:
+                    known = {
+                        (int(i), int(d))
+                        for i, d in conn.execute(
+                            select(dossier_items.c.item_id, dossier_items.c.dossier_id).where(
+                                dossier_items.c.item_id.in_({i for i, _ in found})
+                            )
+                        )
+                    }
+                    pairs |= found - known
+            fresh = sorted(pairs)
+            if fresh:
+                conn.execute(
+                    insert(dossier_items),
+                    [
+                        {
+                            "dossier_id": d,
+                            "item_id": i,
+                            "origin": "auto",
+                            "detached": False,
+                            "at": now,
+                            "by": "",
+                        }
+                        for i, d in fresh
+                    ],
+                )
+            return len(fresh)
+
+    # ------------------------------------------------------------ staff
+
+    def attach(self, reference: str, item_id: int, *, actor: str, now: dt.datetime) -> bool:
+        """Staff thread an item by hand; False when it was linked already."""
+        with wrap_errors("attaching an item to a dossier"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            if conn.execute(select(items.c.id).where(items.c.id == item_id)).first() is None:
+                raise ItemNotFound(item_id)
+            row = conn.execute(
+                select(dossier_items.c.detached).where(
+                    dossier_items.c.dossier_id == dossier_id, dossier_items.c.item_id == item_id
+                )
+            ).first()
+            if row is not None and not row.detached:
+                return False
+            values = {"origin": "staff", "detached": False, "at": now, "by": actor}
+            if row is None:
+                conn.execute(
+                    insert(dossier_items).values(dossier_id=dossier_id, item_id=item_id, **values)
+                )
+            else:
+                conn.execute(
+                    update(dossier_items)
+                    .where(
+                        dossier_items.c.dossier_id == dossier_id,
+                        dossier_items.c.item_id == item_id,
+                    )
+                    .values(**values)
+                )
+            write_audit(conn, now, actor, "dossier.attach", item_id=item_id, detail=canonical)
+            return True
+
+    def detach(self, reference: str, item_id: int, *, actor: str, now: dt.datetime) -> bool:
+        """Staff take an item out of a dossier; it stays out. False when it was not in it."""
+        with wrap_errors("detaching an item from a dossier"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            where = and_(
+                dossier_items.c.dossier_id == dossier_id, dossier_items.c.item_id == item_id
+            )
+            row = conn.execute(select(dossier_items.c.detached).where(where)).first()
+            if row is not None and row.detached:
+                return False
+            if row is None:
+                if conn.execute(select(items.c.id).where(items.c.id == item_id)).first() is None:
+                    raise ItemNotFound(item_id)
+                conn.execute(
+                    insert(dossier_items).values(
+                        dossier_id=dossier_id,
+                        item_id=item_id,
+                        origin="staff",
+                        detached=True,
+                        at=now,
+                        by=actor,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(dossier_items).where(where).values(detached=True, at=now, by=actor)
+                )
+            write_audit(conn, now, actor, "dossier.detach", item_id=item_id, detail=canonical)
+            return True
+
+    def follow(self, reference: str, user: str, *, now: dt.datetime) -> bool:
+        """`user` follows the dossier; False when they did already."""
+        with wrap_errors("following a dossier"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            stmt = (
+                upsert_stmt(conn, dossier_follows)
+                .values(dossier_id=dossier_id, user_name=user, followed_at=now)
+                .on_conflict_do_nothing()
+                .returning(dossier_follows.c.dossier_id)
+            )
+            added = conn.execute(stmt).first() is not None
+            if added:
+                write_audit(conn, now, user, "dossier.follow", detail=canonical)
+            return added
+
+    def unfollow(self, reference: str, user: str, *, now: dt.datetime) -> bool:
+        with wrap_errors("unfollowing a dossier"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            removed = (
+                conn.execute(
+                    delete(dossier_follows).where(
+                        dossier_follows.c.dossier_id == dossier_id,
+                        dossier_follows.c.user_name == user,
+                    )
+                ).rowcount
+                == 1
+            )
+            if removed:
+                write_audit(conn, now, user, "dossier.unfollow", detail=canonical)
+            return removed
+
+    # ------------------------------------------------------------ reading
+
+    def list(
+        self,
+        *,
+        today: dt.date,
+        stage: Stage | None = None,
+        followed_by: str | None = None,
+    ) -> builtins.list[Dossier]:
+        """Dossiers with their item and event counts, the most recently changed first."""
+        n_items = (
+            select(func.count())
+            .select_from(dossier_items)
+            .where(dossier_items.c.dossier_id == dossiers.c.id, dossier_items.c.detached.is_(False))
+            .scalar_subquery()
+        )
+        n_events = (
+            select(func.count())
+            .select_from(dossier_events)
+            .where(
+                dossier_events.c.dossier_id == dossiers.c.id, dossier_events.c.forecast.is_(False)
+            )
+            .scalar_subquery()
+        )
+        query = select(dossiers, n_items.label("n_items"), n_events.label("n_events"))
+        if stage is not None:
+            query = query.where(dossiers.c.stage == stage.value)
+        if followed_by is not None:
+            query = query.where(
+                dossiers.c.id.in_(
+                    select(dossier_follows.c.dossier_id).where(
+                        dossier_follows.c.user_name == followed_by
+                    )
+                )
+            )
+        query = query.order_by(dossiers.c.updated_at.desc(), dossiers.c.reference)
+        with wrap_errors("listing dossiers"), self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+            ids = [r.id for r in rows]
+            forecasts = _forecasts(conn, ids, today)
+        return [
+            _dossier(
+                r._mapping,
+                item_count=r.n_items,
+                event_count=r.n_events,
+                next_step=next_step(Stage(r.stage), forecasts.get(r.id, ()), today),
+            )
+            for r in rows
+        ]
+
+    def get(self, reference: str, *, today: dt.date) -> Dossier:
+        """The whole record, by its reference or any alias (in any spelling); forecasts
+        only from `today` on."""
+        with wrap_errors("reading a dossier"), self._engine.connect() as conn:
+            dossier_id, _ = _resolve(conn, reference)
+            row = conn.execute(select(dossiers).where(dossiers.c.id == dossier_id)).one()
+            aliases = tuple(
+                a
+                for (a,) in conn.execute(
+                    select(dossier_aliases.c.alias)
+                    .where(dossier_aliases.c.dossier_id == dossier_id)
+                    .order_by(dossier_aliases.c.alias)
+                )
+                if a != row.reference
+            )
+            # A forecast whose day has passed tells nothing any more: what happened is
+            # an event of its own.
+            events = tuple(
+                _event(e._mapping)
+                for e in conn.execute(
+                    select(dossier_events)
+                    .where(
+                        dossier_events.c.dossier_id == dossier_id,
+                        or_(dossier_events.c.forecast.is_(False), dossier_events.c.date >= today),
+                    )
+                    .order_by(dossier_events.c.date, dossier_events.c.id)
+                )
+            )
+            item_ids = tuple(
+                i
+                for (i,) in conn.execute(
+                    select(dossier_items.c.item_id)
+                    .where(
+                        dossier_items.c.dossier_id == dossier_id,
+                        dossier_items.c.detached.is_(False),
+                    )
+                    .order_by(dossier_items.c.item_id)
+                )
+            )
+            followers = tuple(
+                u
+                for (u,) in conn.execute(
+                    select(dossier_follows.c.user_name)
+                    .where(dossier_follows.c.dossier_id == dossier_id)
+                    .order_by(dossier_follows.c.user_name)
+                )
+            )
+        return _dossier(
+            row._mapping,
+            aliases=aliases,
+            events=events,
+            item_ids=item_ids,
+            followers=followers,
+            item_count=len(item_ids),
+            event_count=sum(1 for e in events if not e.forecast),
+            next_step=next_step(Stage(row.stage), events, today),
+        )
+
+    def of_item(self, item_id: int) -> builtins.list[str]:
+        """The references of the dossiers an item is threaded to."""
+        with wrap_errors("reading an item's dossiers"), self._engine.connect() as conn:
+            return [
+                r
+                for (r,) in conn.execute(
+                    select(dossiers.c.reference)
+                    .join(dossier_items, dossier_items.c.dossier_id == dossiers.c.id)
+                    .where(dossier_items.c.item_id == item_id, dossier_items.c.detached.is_(False))
+                    .order_by(dossiers.c.reference)
+                )
+            ]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _resolve(conn: Connection, reference: str) -> tuple[int, str]:
+    """The id and reference of the dossier that `reference` (or an alias) names."""
+    for key in (*equivalents(reference), reference.strip()):
+        row = conn.execute(
+            select(dossiers.c.id, dossiers.c.reference).where(dossiers.c.reference == key)
+        ).first()
+        if row is None:
+            row = conn.execute(
+                select(dossiers.c.id, dossiers.c.reference)
+                .join(dossier_aliases, dossier_aliases.c.dossier_id == dossiers.c.id)
+                .where(dossier_aliases.c.alias == key)
+                .order_by(dossiers.c.id)
+            ).first()
+        if row is not None:
+            return int(row.id), str(row.reference)
+    raise DossierNotFound(reference)
+
+
+def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> str:
+    row = conn.execute(select(dossiers).where(dossiers.c.reference == record.reference)).first()
+    fields: dict[str, Any] = {f: getattr(record, f) for f in _MERGED_FIELDS if getattr(record, f)}
+    if record.procedure_type is not ProcedureType.OTHER:
+        fields["procedure_type"] = record.procedure_type.value
+    if row is None:
+        dossier_id = conn.execute(
+            insert(dossiers)
+            .values(
+                reference=record.reference,
+                title_de="",
+                title_en="",
+                procedure_type=ProcedureType.OTHER.value,
+                stage=Stage.PROPOSAL.value,
+                lead_committee="",
+                rapporteur="",
+                withdrawn=False,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(dossiers.c.id)
+        ).scalar_one()
+        changed, outcome = True, "new"
+        current: dict[str, Any] = {"withdrawn": False, "stage": Stage.PROPOSAL.value}
+    else:
+        dossier_id = row.id
+        current = dict(row._mapping)
+        changed, outcome = False, "unchanged"
+    fields = {k: v for k, v in fields.items() if current.get(k) != v}
+    if record.withdrawn and not current["withdrawn"]:
+        fields["withdrawn"] = True
+    changed |= bool(fields)
+
+    aliases = {record.reference}
+    for alias in record.aliases:
+        aliases.update(equivalents(alias))
+    have = {
+        a
+        for (a,) in conn.execute(
+            select(dossier_aliases.c.alias).where(dossier_aliases.c.dossier_id == dossier_id)
+        )
+    }
+    missing = sorted(a for a in aliases - have if a and len(a) <= 200)
+    if missing:
+        conn.execute(
+            insert(dossier_aliases),
+            [{"dossier_id": dossier_id, "alias": a, "source": record.source} for a in missing],
+        )
+        changed = True
+
+    changed |= _replace_events(conn, dossier_id, record.source, record.events)
+    all_events = [
+        _event(e._mapping)
+        for e in conn.execute(
+            select(dossier_events).where(dossier_events.c.dossier_id == dossier_id)
+        )
+    ]
+    stage = stage_of(all_events, bool(fields.get("withdrawn", current["withdrawn"])))
+    if stage.value != current["stage"]:
+        fields["stage"] = stage.value
+        changed = True
+    if changed:
+        conn.execute(
+            update(dossiers).where(dossiers.c.id == dossier_id).values(**fields, updated_at=now)
+        )
+        if outcome == "unchanged":
+            outcome = "updated"
+    return outcome
+
+
+def _event_key(e: DossierEvent) -> str:
+    return (e.key or f"{e.date.isoformat()}:{e.kind.value}:{e.document}")[:300]
+
+
+def _replace_events(
+    conn: Connection, dossier_id: int, source: str, events: Iterable[DossierEvent]
+) -> bool:
+    """The source's events of this dossier become `events`; True when that changed them."""
+    wanted: dict[str, DossierEvent] = {}
+    for e in events:
+        wanted.setdefault(_event_key(e), e)
+    have = {
+        r.key: r
+        for r in conn.execute(
+            select(dossier_events).where(
+                dossier_events.c.dossier_id == dossier_id, dossier_events.c.source == source
+            )
+        )
+    }
+
+    def same(row: Any, e: DossierEvent) -> bool:
+        return (row.date, row.kind, row.label_en, row.document, bool(row.forecast)) == (
+            e.date,
+            e.kind.value,
+            e.label_en,
+            e.document,
+            e.forecast,
+        )
+
+    stale = [k for k, r in have.items() if k not in wanted or not same(r, wanted[k])]
+    fresh = [k for k, e in wanted.items() if k not in have or not same(have[k], e)]
+    if stale:
+        conn.execute(
+            delete(dossier_events).where(
+                dossier_events.c.dossier_id == dossier_id,
+                dossier_events.c.source == source,
+                dossier_events.c.key.in_(stale),
+            )
+        )
+    if fresh:
+        conn.execute(
+            insert(dossier_events),
+            [
+                {
+                    "dossier_id": dossier_id,
+                    "source": source,
+                    "key": k,
+                    "date": wanted[k].date,
+                    "kind": wanted[k].kind.value,
+                    "label_en": wanted[k].label_en[:2000],
+                    "document": wanted[k].document[:200],
+                    "forecast": wanted[k].forecast,
+                }
+                for k in fresh
+            ],
+        )
+    return bool(stale or fresh)
+
+
+def _forecasts(
+    conn: Connection, ids: builtins.list[int], today: dt.date
+) -> dict[int, tuple[DossierEvent, ...]]:
+    if not ids:
+        return {}
+    found: dict[int, builtins.list[DossierEvent]] = {}
+    for r in conn.execute(
+        select(dossier_events).where(
+            dossier_events.c.forecast.is_(True),
+            dossier_events.c.date >= today,
+            dossier_events.c.dossier_id.in_(ids),
+        )
+    ):
+        found.setdefault(r.dossier_id, []).append(_event(r._mapping))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _event(m: Any) -> DossierEvent:
+    return DossierEvent(
+        date=m["date"],
+        kind=EventKind.of(m["kind"]),
+        source=m["source"],
+        key=m["key"],
+        label_en=m["label_en"],
+        document=m["document"],
+        forecast=bool(m["forecast"]),
+    )
+
+
+def _dossier(m: Any, **extra: Any) -> Dossier:
+    return Dossier(
+        id=m["id"],
+        reference=m["reference"],
+        title_de=m["title_de"],
+        title_en=m["title_en"],
+        procedure_type=ProcedureType.of(m["procedure_type"]),
+        stage=Stage(m["stage"]),
+        lead_committee=m["lead_committee"],
+        rapporteur=m["rapporteur"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        **extra,
+    )
