@@ -3,7 +3,7 @@
     render_digest(edition, newsletter, sections, …)             one segment (preview, tests)
     DigestRenderer(edition, newsletter, …).render(sections, …)  each segment of a send
       → view model (German headlines, Babel dates, Fristen, comments as safe HTML and text)
-      → templates/email/digest.{subject.txt,text.j2,html.j2} (Jinja2)
+      → templates/email/digest.{subject.txt,text.j2,html.j2} (pipeline.email_templates)
       → css-inline (the HTML's <style> into style attributes; @media rules stay)
       → RenderedDigest
 
