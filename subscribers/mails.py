@@ -4,6 +4,8 @@
     <name>.text.j2       the plain text part (no escaping)
     <name>.html.j2       the HTML part (autoescaped; extends _layout.html.j2)
 
+The environment is pipeline.email_templates.environment(), the digest's too.
+
 `compose(office, to, name, context, reference)` → OutgoingEmail, with From and
 Reply-To taken from office.yaml (a Mailer reads them from the headers).
 Nothing here sends: the caller hands the message to a Mailer.
@@ -11,37 +13,20 @@ Nothing here sends: the caller hands the message to a Mailer.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Mapping
 from email.utils import formataddr
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from pipeline.config import PROJECT_ROOT
+from pipeline.email_templates import environment
 from pipeline.model import Office, OutgoingEmail, Profile, Subscriber, Taxonomy
 from subscribers.profiles import LANGUAGES
 from subscribers.tokens import CONFIRM_MAX_AGE
 
-TEMPLATES = PROJECT_ROOT / "templates" / "email"
-
-
-@functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
 
 def render(name: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of the template triple `name`."""
-    env = _environment()
+    env = environment()
     subject = env.get_template(f"{name}.subject.txt").render(context)
     subject = " ".join(subject.split())  # one line, always
     text = env.get_template(f"{name}.text.j2").render(context)

@@ -31,16 +31,13 @@ from pipeline.compose.render import (
     DigestDeadline,
     DigestItem,
     cut_at_word,
-    de_date,
     demote_headings,
     digest_deadlines,
     digest_item,
     headline,
-    html_to_text,
     item_link,
 )
 from pipeline.compose.segments import item_topics
-from pipeline.curate.text import render_markdown
 from pipeline.model import (
     DEADLINE_LABELS,
     EMPTY,
@@ -52,6 +49,7 @@ from pipeline.model import (
     Office,
     Source,
 )
+from pipeline.text import de_date, html_to_paragraphs, render_markdown
 
 MAX_SLUG = 60
 MAX_LIST_TITLE = 160  # characters of a title in lists and feeds' entry titles
@@ -190,7 +188,7 @@ def archived_edition(
         sent_at=sent,
         sent_label=de_date(day, "EEEE, d. MMMM yyyy"),
         intro_html=intro_html,
-        intro_text=html_to_text(intro_html),
+        intro_text=html_to_paragraphs(intro_html),
         deadlines=tuple(digest_deadlines(shown, "de", day)),
         sections=tuple(sections),
         changed_at=max([sent, *(last_change(i) for i in shown)]),
@@ -267,7 +265,7 @@ def feed_entry(
         title=_one_line(edition.title) or "(ohne Titel)",
         sent_at=sent,
         intro_html=intro_html,
-        intro_text=html_to_text(intro_html),
+        intro_text=html_to_paragraphs(intro_html),
         sections=tuple(
             (title, tuple((f"meldung-{i.id}", headline(i, "de")) for i in section_items))
             for title, section_items in placed
@@ -405,7 +403,7 @@ def deadline_events(
 @functools.lru_cache(maxsize=4096)
 def _comment_text(comment_md: str) -> str:
     """Staff Markdown as plain text (memoised: a calendar renders every comment each time)."""
-    return html_to_text(render_markdown(comment_md))
+    return html_to_paragraphs(render_markdown(comment_md))
 
 
 @dataclass(frozen=True, slots=True)

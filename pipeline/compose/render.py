@@ -3,7 +3,7 @@
     render_digest(edition, newsletter, sections, …)             one segment (preview, tests)
     DigestRenderer(edition, newsletter, …).render(sections, …)  each segment of a send
       → view model (German headlines, Babel dates, Fristen, comments as safe HTML and text)
-      → templates/email/digest.{subject.txt,text.j2,html.j2} (Jinja2)
+      → templates/email/digest.{subject.txt,text.j2,html.j2} (pipeline.email_templates)
       → css-inline (the HTML's <style> into style attributes; @media rules stay)
       → RenderedDigest
 
@@ -35,22 +35,16 @@ import functools
 import html
 import re
 import secrets
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import css_inline
-from babel import Locale
-from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from pipeline.config import PROJECT_ROOT
-from pipeline.curate.text import render_markdown
+from pipeline.email_templates import environment
 from pipeline.errors import InvalidInput
 from pipeline.model import (
     DEADLINE_LABELS,
@@ -67,21 +61,25 @@ from pipeline.model import (
     Source,
     contrast_ratio,
 )
+from pipeline.text import (
+    TEXT_WIDTH,
+    de_date,
+    html_to_paragraphs,
+    language_name,
+    render_markdown,
+    safe_href,
+)
 
 GREETING = "%%greeting%%"
 PREFERENCES_URL = "%%preferences_url%%"
 UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
 PLACEHOLDERS = (GREETING, PREFERENCES_URL, UNSUBSCRIBE_URL)
 
-TEMPLATES = PROJECT_ROOT / "templates" / "email"
-LOCALE = "de_DE"
 DEADLINE_WINDOW = dt.timedelta(weeks=6)  # the Fristen block lists deadlines up to then
 MAX_HEADLINE = 160  # characters; longer headlines are cut at a word with "…"
 MAX_SUBJECT = 110
 MAX_PREHEADER = 140
-TEXT_WIDTH = 72
 MIN_CONTRAST = 4.5
-_GERMAN = Locale.parse("de")
 
 SectionInput = tuple[str, Sequence[Item]]
 
@@ -242,7 +240,7 @@ class DigestRenderer:
             "title": self.title,
             "date_label": _long_date(today),
             "intro_html": intro_html,
-            "intro_text": html_to_text(intro_html),
+            "intro_text": html_to_paragraphs(intro_html),
             "deadline_weeks": DEADLINE_WINDOW.days // 7,
             "greeting": GREETING,
             "preferences_url": PREFERENCES_URL,
@@ -297,7 +295,7 @@ class DigestRenderer:
         """The reference: the whole document through Jinja2 and css-inline at once."""
         sections, found = self._view(segment_sections, language)
         context = self._segment_context(sections, found)
-        env = _environment()
+        env = environment()
         text = env.get_template("digest.text.j2").render(context)
         raw_html = env.get_template("digest.html.j2").render(context)
         return RenderedDigest(
@@ -357,7 +355,7 @@ class DigestRenderer:
         }
 
     def _subject(self, context: Mapping[str, Any]) -> str:
-        return " ".join(_environment().get_template("digest.subject.txt").render(context).split())
+        return " ".join(environment().get_template("digest.subject.txt").render(context).split())
 
     # -------------------------------------------------------- once per renderer
 
@@ -375,7 +373,7 @@ class DigestRenderer:
             "deadlines": [],
             "sections": [],
         }
-        env = _environment()
+        env = environment()
         self._html_module = env.get_template("digest.html.j2").make_module(
             {**probe, "cut": Markup(self._cut_html)}  # noqa: S704 (our own marker)
         )
@@ -504,7 +502,7 @@ def digest_item(
         priority_label="" if priority is Priority.FYI else PRIORITY_LABELS[priority],
         deadlines=tuple(f"{DEADLINE_LABELS[d.kind]}: {_long_date(d.date)}" for d in upcoming[:3]),
         comment_html=comment_html,
-        comment_text=html_to_text(comment_html),
+        comment_text=html_to_paragraphs(comment_html),
     )
 
 
@@ -538,7 +536,7 @@ def item_link(item: Item, language: str) -> tuple[str | None, str]:
 def _language_note(link_language: str, language: str) -> str:
     if link_language == language:
         return ""
-    name = str(_GERMAN.languages.get(link_language, "")).lower()
+    name = language_name(link_language, default="").lower()
     if not name:
         return "Link führt zu einer fremdsprachigen Seite"
     return f"Link führt zu einer {name}sprachigen Seite"
@@ -589,12 +587,6 @@ def cut_at_word(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—(") + "…"
 
 
-@functools.lru_cache(maxsize=4096)
-def de_date(value: dt.date, pattern: str) -> str:
-    """A date in German with a Babel pattern ("EEE, d. MMMM yyyy"), memoised."""
-    return str(format_date(value, pattern, locale=LOCALE))
-
-
 def _long_date(value: dt.date) -> str:
     """'Mo., 15. März 2027'."""
     return de_date(value, "EEE, d. MMMM yyyy")
@@ -623,17 +615,6 @@ def _preheader(headlines: Sequence[str], deadlines: int) -> str:
     return cut_at_word(f"{count}: " + " · ".join(headlines), MAX_PREHEADER)
 
 
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) links reach an href; anything else (javascript:, data:) is dropped."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
-
-
 def _host(url: str | None) -> str:
     if not url:
         return ""
@@ -647,103 +628,6 @@ _HEADING_RE = re.compile(r"<(/?)h[1-6]>")
 def demote_headings(clean_html: str) -> str:
     """Headings in staff Markdown become bold paragraphs: the mail's outline stays h1-h2-h3."""
     return _HEADING_RE.sub(lambda m: "</strong></p>" if m.group(1) else "<p><strong>", clean_html)
-
-
-class _TextWriter(HTMLParser):
-    """Sanitised HTML (the allow-list of curate.text) as paragraphs of plain text."""
-
-    BLOCKS = frozenset({"p", "li", "ul", "ol", "blockquote", "table", "tr", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[str, str]] = []  # (prefix, text)
-        self.parts: list[str] = []
-        self.prefix = ""
-        self.lists: list[list[int]] = []  # per open list: [counter] (0: bullets)
-        self.href: str | None = None
-        self.link_start = 0
-
-    def flush(self) -> None:
-        text = "".join(self.parts)
-        lines = [" ".join(line.split()) for line in text.split("\n")]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            self.blocks.append((self.prefix, text))
-        self.parts = []
-        self.prefix = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCKS:
-            self.flush()
-        if tag == "ul":
-            self.lists.append([0])
-        elif tag == "ol":
-            start = dict(attrs).get("start") or "1"
-            self.lists.append([int(start) if start.isdigit() else 1])
-        elif tag == "li":
-            if self.lists and self.lists[-1][0]:
-                self.prefix = f"{self.lists[-1][0]}. "
-                self.lists[-1][0] += 1
-            else:
-                self.prefix = "- "
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append(" | " if self.parts else "")
-        elif tag == "a":
-            self.href = safe_href(dict(attrs).get("href"))
-            self.link_start = len(self.parts)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self.href:
-            label = "".join(self.parts[self.link_start :]).strip()
-            if label != self.href:
-                self.parts.append(f" ({self.href})")
-            self.href = None
-        if tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-        if tag in self.BLOCKS:
-            self.flush()
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(clean_html: str, width: int = TEXT_WIDTH) -> str:
-    """Paragraphs of plain text, wrapped; list items as "- " or "1. "; links as "text (url)"."""
-    if not clean_html:
-        return ""
-    writer = _TextWriter()
-    writer.feed(clean_html)
-    writer.close()
-    writer.flush()
-    out = ""
-    previous = ""
-    for prefix, text in writer.blocks:
-        if out:
-            out += "\n" if prefix and previous else "\n\n"  # list items stay together
-        out += _wrap(text, width, prefix)
-        previous = prefix
-    return out
-
-
-def _wrap(text: str, width: int, prefix: str = "", indent: str = "") -> str:
-    """Wrap one paragraph; URLs and long words are never broken."""
-    lines = text.split("\n")
-    out = []
-    for n, line in enumerate(lines):
-        first = (prefix if n == 0 else " " * len(prefix)) + indent
-        out.append(
-            textwrap.fill(
-                line,
-                width=width,
-                initial_indent=first,
-                subsequent_indent=" " * len(prefix) + indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- colours
@@ -803,20 +687,6 @@ def palette(branding: Branding) -> Palette:
         dark_primary=_toward(primary, "#ffffff", dark_tint),
         dark_tint=dark_tint,
     )
-
-
-@functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["wrap"] = _wrap
-    return env
 
 
 @functools.lru_cache(maxsize=1)

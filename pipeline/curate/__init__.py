@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from pipeline.curate.text import render_markdown
 from pipeline.errors import Forbidden, InvalidInput, InvalidTransition
 from pipeline.model import (
     EDITION_STATE_LABELS,
@@ -39,6 +38,7 @@ from pipeline.model import (
 )
 from pipeline.store import Store
 from pipeline.store.items_desk import InboxQuery
+from pipeline.text import render_markdown
 
 __all__ = [
     "accept",
@@ -57,7 +57,6 @@ __all__ = [
     "remove_item",
     "remove_section",
     "rename_section",
-    "render_markdown",
     "reopen",
     "schedule",
     "set_topics",

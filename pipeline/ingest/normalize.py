@@ -1,7 +1,8 @@
 """Normalize: turn a RawItem into a NormalizedItem.
 
     title        → plain text, NFC, entities decoded (double-escapes repaired), ≤ 500 chars
-    summary_html → nh3 allow-list, links get rel="noopener noreferrer nofollow", ≤ 20,000 chars
+    summary_html → pipeline.text.sanitize_html (allow-list; links get rel="noopener noreferrer
+                   nofollow", relative ones resolved on the item URL), bound_html ≤ 20,000 chars
     url          → canonical_url() (tracking parameters dropped, http/https only)
     language     → raw or source language, primary subtag, lowercase
     published    → aware (naive means `tz`), missing means `now`, never in the future
@@ -27,24 +28,27 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import nh3
-
 from pipeline.model import Deadline, DeadlineKind, NormalizedItem, RawItem, Source
+from pipeline.text import (
+    MAX_RAW_HTML_CHARS,
+    bound_html,
+    cut_text,
+    html_to_line,
+    remove_control_chars,
+    sanitize_html,
+)
 
 __all__ = [
     "MAX_SUMMARY_CHARS",
     "MAX_TITLE_CHARS",
     "canonical_url",
     "family_key",
-    "html_to_text",
     "normalize",
-    "sanitize_html",
 ]
 
 MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 20_000  # of sanitised HTML
 MAX_EXTRA_TEXT_CHARS = 20_000
-MAX_RAW_HTML_CHARS = 400_000  # raw input is cut here before nh3 ever sees it
 MAX_IDENTITY_CHARS = 1_000  # longer identities are replaced by a hash of themselves
 MAX_CATEGORIES = 50
 MAX_CATEGORY_CHARS = 200
@@ -52,146 +56,10 @@ MAX_REFERENCES = 200
 FUTURE_EVENT_AFTER = dt.timedelta(days=2)
 UNTITLED = "(ohne Titel)"
 
-# ---------------------------------------------------------------- HTML
-
-_ALLOWED_TAGS = {
-    "p", "br", "a", "ul", "ol", "li", "strong", "em", "b", "i", "u", "sub", "sup",
-    "h3", "h4", "h5", "h6", "blockquote",
-    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
-}  # fmt: skip
-# Tags removed together with everything inside them.
-_DROP_WITH_CONTENT = {
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
-    "template", "noscript", "noembed", "noframes", "svg", "math", "title", "head",
-    "textarea", "select", "xmp",
-}  # fmt: skip
-_ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start"},
-}
-_LINK_REL = "noopener noreferrer nofollow"
-_URL_SCHEMES = {"http", "https", "mailto"}
-
-_SANITIZER = nh3.Cleaner(
-    tags=_ALLOWED_TAGS,
-    clean_content_tags=_DROP_WITH_CONTENT,
-    attributes=_ALLOWED_ATTRIBUTES,
-    link_rel=_LINK_REL,
-    url_schemes=_URL_SCHEMES,
-    url_relative="deny",
-)
-_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=_DROP_WITH_CONTENT, attributes={})
-
-_TAG_RE = re.compile(r"<[a-zA-Z/!?]")
-# Block elements nh3 strips: keep a gap so that words of two blocks do not glue together.
-_STRIPPED_BLOCKS = (
-    "div|section|article|header|footer|main|aside|nav|figure|figcaption|dl|dt|dd"
-    "|pre|hr|address|center|details|summary|h1|h2"
-)
-_KEPT_BLOCKS = "p|li|tr|td|th|br|ul|ol|table|caption|blockquote|h3|h4|h5|h6"
-_STRIPPED_BLOCK_RE = re.compile(rf"(</?(?:{_STRIPPED_BLOCKS})\b[^>]*>)", re.IGNORECASE)
-_ANY_BLOCK_RE = re.compile(rf"(</?(?:{_STRIPPED_BLOCKS}|{_KEPT_BLOCKS})\b[^>]*>)", re.IGNORECASE)
-# Whitespace next to a block tag of sanitised (so collapsed) HTML carries no meaning.
-# Two patterns that start with a literal: a leading \s* would make sre try every position.
-_SPACE_BEFORE_BLOCK_RE = re.compile(rf" (?=</?(?:{_KEPT_BLOCKS})[\s>])")
-_SPACE_AFTER_BLOCK_RE = re.compile(rf"(</?(?:{_KEPT_BLOCKS})(?:\s[^>]*)?>) ")
-_HREF_RE = re.compile("href", re.IGNORECASE)
-_H12_RE = re.compile(r"<(/?)h[12]\b", re.IGNORECASE)
-_WS_RE = re.compile(r"\s+")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
-_ENTITY_RE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
-# "&amp;szlig;" in (sanitised) HTML shows "&szlig;": a feed escaped twice.
-_DOUBLE_ESCAPE_RE = re.compile(
-    r"&amp;((?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});)"
-)
-
-
-def sanitize_html(html_in: str, *, base: str | None = None) -> str:
-    """Sanitise untrusted HTML to the allow-list; relative links resolve against `base`.
-
-    Without `base`, relative links lose their href (the text stays). Headings
-    h1/h2 become h3; stripped block elements leave a space. Entities that a
-    feed escaped twice ("&amp;amp;") are repaired.
-    """
-    if not html_in:
-        return ""
-    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", html_in[:MAX_RAW_HTML_CHARS]))
-    if not _TAG_RE.search(text):
-        # Plain text: keep its line breaks visible.
-        lines = (_collapse(line) for line in text.splitlines())
-        text = "<br>".join(line for line in lines if line)
-    else:
-        text = _H12_RE.sub(r"<\1h3", text)
-        text = _STRIPPED_BLOCK_RE.sub(r" \1 ", text)
-    cleaner = _SANITIZER if base is None or not _HREF_RE.search(text) else _cleaner_with_base(base)
-    clean = cleaner.clean(text)
-    clean = _repair_double_escapes(clean)
-    clean = _collapse(clean)
-    clean = _SPACE_BEFORE_BLOCK_RE.sub("", clean)
-    return _SPACE_AFTER_BLOCK_RE.sub(r"\1", clean)
-
-
-def _cleaner_with_base(base: str) -> nh3.Cleaner:
-    def resolve(url: str) -> str | None:
-        absolute = urljoin(base, url)
-        return absolute if absolute.lower().startswith(("http://", "https://")) else None
-
-    return nh3.Cleaner(
-        tags=_ALLOWED_TAGS,
-        clean_content_tags=_DROP_WITH_CONTENT,
-        attributes=_ALLOWED_ATTRIBUTES,
-        link_rel=_LINK_REL,
-        url_schemes=_URL_SCHEMES,
-        url_relative=resolve,
-    )
-
-
-def _repair_double_escapes(clean_html: str) -> str:
-    for _ in range(3):
-        repaired = _DOUBLE_ESCAPE_RE.sub(r"&\1", clean_html)
-        if repaired == clean_html:
-            break
-        clean_html = repaired
-    return clean_html
-
-
-def html_to_text(html_in: str) -> str:
-    """Plain text of an HTML fragment: tags and scripts gone, entities decoded once, NFC."""
-    if not html_in:
-        return ""
-    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", html_in[:MAX_RAW_HTML_CHARS]))
-    if _TAG_RE.search(text):
-        text = _ANY_BLOCK_RE.sub(r" \1 ", text)
-    text = html.unescape(_TEXT_ONLY.clean(text))
-    return _collapse(text)
-
-
-def _bound_html(clean_html: str, limit: int) -> str:
-    """Cut sanitised HTML to `limit` chars outside a tag or entity, then let nh3 close tags."""
-    if len(clean_html) <= limit:
-        return clean_html
-    reserve = 200
-    while reserve < limit:
-        cut = clean_html[: limit - reserve]
-        lt, gt = cut.rfind("<"), cut.rfind(">")
-        if lt > gt:  # inside a tag
-            cut = cut[:lt]
-        amp = cut.rfind("&")
-        if amp > cut.rfind(";") and len(cut) - amp < 12:  # inside an entity
-            cut = cut[:amp]
-        space = cut.rfind(" ")
-        if space > len(cut) - 100:
-            cut = cut[:space]
-        result = _SANITIZER.clean(cut.rstrip() + " …")
-        if len(result) <= limit:
-            return result
-        reserve *= 2
-    return html.escape(_truncate_text(html_to_text(clean_html), limit // 2), quote=False)
-
-
 # ---------------------------------------------------------------- text
+
+_ENTITY_RE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_WS_RE = re.compile(r"\s+")
 
 
 def _decode_entities(text: str) -> str:
@@ -206,33 +74,18 @@ def _decode_entities(text: str) -> str:
     return text
 
 
-def _collapse(text: str) -> str:
-    """Whitespace runs (any Unicode space, NBSP included) as one space; str.split is fast."""
-    return " ".join(text.split())
-
-
 def clean_text(text: str) -> str:
     """NFC, control characters removed, whitespace collapsed."""
-    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", text))
-    return _collapse(text)
+    text = unicodedata.normalize("NFC", remove_control_chars(text))
+    return " ".join(text.split())
 
 
 def clean_title(title: str) -> str:
     """A feed title as plain text: tags stripped, entities decoded, whitespace collapsed."""
     title = title[:MAX_RAW_HTML_CHARS]
     if re.search(r"<[a-zA-Z/][^>]*>", title):
-        title = html_to_text(title)
-    return _truncate_text(clean_text(_decode_entities(title)), MAX_TITLE_CHARS)
-
-
-def _truncate_text(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit - 100:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-–") + "…"
+        title = html_to_line(title)
+    return cut_text(clean_text(_decode_entities(title)), MAX_TITLE_CHARS)
 
 
 # ---------------------------------------------------------------- URLs
@@ -269,7 +122,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     since they name the page. A string that is not a parseable URL comes back stripped.
     Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
     """
-    url = _CONTROL_RE.sub("", url).strip()
+    url = remove_control_chars(url).strip()
     url = re.sub(r"[\t\r\n]", "", url)
     if base:
         try:
@@ -429,8 +282,8 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
     if now.tzinfo is None:
         now = now.replace(tzinfo=tz)
     url = _http_url(raw.url)
-    summary_html = _bound_html(sanitize_html(raw.summary_html, base=url), MAX_SUMMARY_CHARS)
-    summary_text = html_to_text(summary_html)
+    summary_html = bound_html(sanitize_html(raw.summary_html, base=url), MAX_SUMMARY_CHARS)
+    summary_text = html_to_line(summary_html)
     title = clean_title(raw.title) or _fallback_title(summary_text, url)
     source_published = _aware(raw.published, tz)
     deadlines = list(raw.deadlines)
@@ -468,7 +321,7 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
 
 def _fallback_title(summary_text: str, url: str | None) -> str:
     if summary_text:
-        return _truncate_text(summary_text, 120)
+        return cut_text(summary_text, 120)
     return url[:MAX_TITLE_CHARS] if url else UNTITLED
 
 

@@ -48,12 +48,12 @@ from pipeline.ingest.adapters._base import check_feed_options
 from pipeline.ingest.adapters._text import (
     collapse,
     first_words,
-    html_to_text,
     norm_language,
     parse_datetime,
     plain_title,
 )
 from pipeline.model import FetchResult, RawItem, Source, SourceKind
+from pipeline.text import html_to_line
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ def _entry_item(
     title = plain_title(raw_title, is_html=str(title_detail.get("type")) in _HTML_TYPES)
     title, references = titles.apply(title)
     if not title:
-        title = first_words(html_to_text(summary_html)) or (url or "")
+        title = first_words(html_to_line(summary_html)) or (url or "")
     if not title:
         return None  # nothing a person could read: an empty <item/>
 

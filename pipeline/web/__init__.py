@@ -17,7 +17,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 
-from pipeline import curate
+from pipeline import text
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.web import (
@@ -109,20 +109,20 @@ def _register_filters(app: Flask) -> None:
     def topic_label(topic_id: str) -> str:
         return desk.topic_labels.get(topic_id, topic_id)
 
-    def render_markdown(text: str | None) -> Markup:
-        # curate.render_markdown sanitises (markdown-it + nh3): its HTML is safe to insert.
-        return Markup(curate.render_markdown(text or ""))  # noqa: S704
+    def markdown(md: str | None) -> Markup:
+        # text.render_markdown sanitises (markdown-it + nh3): its HTML is safe to insert.
+        return Markup(text.render_markdown(md or ""))  # noqa: S704
 
     app.jinja_env.filters.update(
-        de_datetime=lambda v: formatting.de_datetime(v, tz),
-        de_date=lambda v: formatting.de_date(v, tz),
-        de_number=formatting.de_number,
+        de_datetime=lambda v: text.de_datetime(v, tz),
+        de_date=lambda v: text.de_date(v, tz=tz),
+        de_number=text.de_number,
         label=formatting.label,
         doc_type=formatting.doc_type_label,
-        language_name=formatting.language_name,
+        language_name=text.language_name,
         topic_label=topic_label,
-        safe_href=formatting.safe_href,
-        markdown=render_markdown,
+        safe_href=text.safe_href,
+        markdown=markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,
     )

@@ -1,17 +1,13 @@
-"""German labels and formats for the desk's templates (registered as Jinja filters)."""
+"""German labels for the desk's templates (registered as Jinja filters), and the values of
+datetime-local inputs. German dates, numbers, language names, safe links and Markdown come
+from pipeline.text."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
-
-from babel import Locale
-from babel.dates import format_date as _format_date
-from babel.dates import format_datetime as _format_datetime
-from babel.numbers import format_decimal
 
 from pipeline.model import (
     AUDIENCE_LABELS,
@@ -27,9 +23,6 @@ from pipeline.model import (
     Priority,
     Role,
 )
-
-LOCALE = "de_DE"
-_GERMAN = Locale.parse("de")
 
 STATUS_LABELS = {
     ItemStatus.NEW: "Neu",
@@ -62,48 +55,6 @@ def doc_type_label(value: str) -> str:
         return DOC_TYPE_LABELS[DocType(value)]
     except ValueError:
         return value
-
-
-def language_name(code: str) -> str:
-    """'en' → 'Englisch'; unknown codes stay as they are."""
-    return str(_GERMAN.languages.get(code.lower(), code))
-
-
-def de_datetime(value: dt.datetime | None, tz: ZoneInfo) -> str:
-    """25.11.2026, 09:30 in the office's zone; naive values are taken as UTC."""
-    if value is None:
-        return "–"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return str(_format_datetime(value, "dd.MM.yyyy, HH:mm", tzinfo=tz, locale=LOCALE))
-
-
-def de_date(value: dt.date | dt.datetime | None, tz: ZoneInfo) -> str:
-    """25.11.2026 (a datetime is first moved into the office's zone)."""
-    if value is None:
-        return "–"
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        value = value.astimezone(tz).date()
-    return str(_format_date(value, "dd.MM.yyyy", locale=LOCALE))
-
-
-def de_number(value: float | int, digits: int = 2) -> str:
-    """0.74 → '0,74'; 12345 (digits=0) → '12.345'."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_decimal(value, pattern, locale=LOCALE))
-
-
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) links reach an href; anything else (javascript:, data:) is dropped."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
 
 
 def datetime_local_value(value: dt.datetime | None, tz: ZoneInfo) -> str:

@@ -14,11 +14,11 @@ from pipeline.compose.render import (
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
     greeting,
-    html_to_text,
     personalize,
 )
 from pipeline.errors import InvalidInput
 from pipeline.model import Deadline, DeadlineKind, Priority
+from pipeline.text import html_to_paragraphs
 from tests.compose.data import CHIPS, DNA, EDITION, INTERREG, OWN, make_item, render
 
 
@@ -195,8 +195,8 @@ def test_intro_markdown_becomes_html_and_readable_text() -> None:
     assert EDITION.intro not in digest.text
 
 
-def test_html_to_text_keeps_lists_and_links_readable() -> None:
-    text = html_to_text(
+def test_html_to_paragraphs_keeps_lists_and_links_readable() -> None:
+    text = html_to_paragraphs(
         '<p>Eins <a href="https://a.example/x">hier</a></p><ul><li>a</li><li>b</li></ul>'
     )
     assert text == "Eins hier (https://a.example/x)\n\n- a\n- b"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline import curate
+from pipeline import curate, text
 from pipeline.curate import staff
 from pipeline.errors import (
     Forbidden,
@@ -231,7 +231,7 @@ def test_two_people_editing_one_annotation_never_lose_a_change_silently(desk, an
 
 
 def test_markdown_is_rendered_safely() -> None:
-    html = curate.render_markdown(
+    html = text.render_markdown(
         "**Frist** für Kommunen <script>alert(1)</script> [x](javascript:alert(2))"
     )
     assert "<strong>Frist</strong> für Kommunen" in html

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNEL = {"pipeline.model", "pipeline.errors", "pipeline.config"}
+KERNEL = {
+    "pipeline.model",
+    "pipeline.errors",
+    "pipeline.config",
+    "pipeline.text",
+    "pipeline.email_templates",
+}
 STAGES = ["ingest", "curate", "compose", "deliver"]
 SHELLS = {
     "pipeline.web",
@@ -25,7 +32,14 @@ LIBRARY_HOMES = {
     "feedparser": ("pipeline/ingest/parse.py",),
     "flask": ("pipeline/web/",),
     "apscheduler": ("pipeline/scheduler/",),
+    # Untrusted text and German formats: one module (pipeline/text.py, issue 11).
+    "nh3": ("pipeline/text.py",),
+    "markdown_it": ("pipeline/text.py",),
+    "babel": ("pipeline/text.py",),
+    "jinja2": ("pipeline/email_templates.py",),
 }
+# What pipeline.text may import besides the standard library: it is a leaf.
+TEXT_LIBRARIES = {"nh3", "markdown_it", "babel"}
 
 
 def _modules() -> dict[str, tuple[Path, set[str]]]:
@@ -63,6 +77,40 @@ def test_kernel_imports_nothing_of_the_project() -> None:
             project = {i for i in imports if _under(i, "pipeline") or _under(i, "subscribers")}
             outside = {i for i in project if not _in_kernel(i)}
             assert not outside, f"{name} imports {outside}"
+
+
+def test_text_and_the_email_templates_belong_to_the_kernel() -> None:
+    """Stages and subscribers/ handle untrusted text and render mails through the kernel."""
+    modules = _modules()
+    assert _in_kernel("pipeline.text") and _in_kernel("pipeline.email_templates")
+    path, imports = modules["pipeline.text"]
+    others = {
+        i
+        for i in imports
+        if i.split(".")[0] not in sys.stdlib_module_names | TEXT_LIBRARIES | {"__future__"}
+    }
+    assert not others, f"{path.name} is a leaf (stdlib, {sorted(TEXT_LIBRARIES)}): {others}"
+    _, imports = modules["pipeline.email_templates"]
+    project = {i for i in imports if _under(i, "pipeline")}
+    assert all(_under(i, "pipeline.config") or _under(i, "pipeline.text") for i in project), project
+
+
+def test_untrusted_text_is_handled_in_one_place() -> None:
+    """One copy of each: no other module defines safe_href, an HTML-to-text function, a
+    Markdown renderer or a German date format, nor builds a Jinja2 environment of email/."""
+    one_home = {"safe_href", "sanitize_html", "render_markdown", "de_date", "de_datetime",
+                "de_number", "language_name", "html_to_line", "html_to_paragraphs",
+                "html_to_text"}  # fmt: skip
+    for name, (path, _) in _modules().items():
+        if name == "pipeline.text":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        twice = defined & one_home
+        assert not twice, f"{name} defines {sorted(twice)}; pipeline.text has the one copy"
+        if name != "pipeline.email_templates":
+            source = path.read_text(encoding="utf-8")
+            assert '"templates" / "email"' not in source, f"{name} reads templates/email itself"
 
 
 def test_stages_never_import_to_their_right_or_the_shells() -> None:

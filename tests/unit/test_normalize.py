@@ -18,9 +18,7 @@ from pipeline.ingest.normalize import (
     MAX_TITLE_CHARS,
     canonical_url,
     family_key,
-    html_to_text,
     normalize,
-    sanitize_html,
 )
 from pipeline.model import (
     Deadline,
@@ -31,6 +29,7 @@ from pipeline.model import (
     Source,
     SourceKind,
 )
+from pipeline.text import html_to_line, sanitize_html
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -192,7 +191,7 @@ def test_sanitize_resolves_relative_links_only_with_a_base() -> None:
 
 
 def test_sanitize_keeps_words_of_stripped_blocks_apart() -> None:
-    assert html_to_text(sanitize_html("<div>Brüssel</div><div>Stuttgart</div>")) == (
+    assert html_to_line(sanitize_html("<div>Brüssel</div><div>Stuttgart</div>")) == (
         "Brüssel Stuttgart"
     )
 
@@ -216,11 +215,11 @@ def test_summary_text_is_nfc() -> None:
     assert "München" in item.summary_html
 
 
-def test_html_to_text() -> None:
-    assert html_to_text("<p>a</p><p>b &amp; c&nbsp;d</p><script>alert(1)</script>") == "a b & c d"
-    assert html_to_text("Stra&szlig;e &lt;b&gt;") == "Straße <b>"  # decoded exactly once
-    assert html_to_text("<li>eins</li><li>zwei</li>") == "eins zwei"
-    assert html_to_text("") == ""
+def test_html_to_line() -> None:
+    assert html_to_line("<p>a</p><p>b &amp; c&nbsp;d</p><script>alert(1)</script>") == "a b & c d"
+    assert html_to_line("Stra&szlig;e &lt;b&gt;") == "Straße <b>"  # decoded exactly once
+    assert html_to_line("<li>eins</li><li>zwei</li>") == "eins zwei"
+    assert html_to_line("") == ""
 
 
 # ---------------------------------------------------------------- canonical URLs

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ParseError
-from pipeline.ingest.adapters._text import find_date, html_to_text, parse_datetime
+from pipeline.ingest.adapters._text import find_date, parse_datetime
 from pipeline.ingest.parse import parse
 from pipeline.model import FetchResult, FetchStatus, RawItem, Source, SourceKind
+from pipeline.text import html_to_line
 
 UTC = dt.UTC
 
@@ -99,7 +100,7 @@ def test_every_entry_of_every_corpus_feed_becomes_an_item(corpus_dir: Path, name
     for item in items:
         assert item.source_id == "test-feed"
         assert item.title and item.title == item.title.strip()
-        assert "<" not in item.title or "<" in html_to_text(item.title)
+        assert "<" not in item.title or "<" in html_to_line(item.title)
         assert item.url is None or item.url.startswith(("http://", "https://"))
         assert "\ufffd" not in item.title  # no replacement characters: the charset was right
 

@@ -1,8 +1,8 @@
 """Text and date helpers shared by the feed parser and the adapters.
 
-Pure functions, stdlib only. Dates come back as `datetime`: aware when the
-text named a zone or offset, naive when it did not (normalize later applies
-the source's local zone, Europe/Brussels by default).
+Pure functions; HTML becomes text through pipeline.text.html_to_line. Dates come
+back as `datetime`: aware when the text named a zone or offset, naive when it did
+not (normalize later applies the source's local zone, Europe/Brussels by default).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import datetime as dt
 import html
 import re
 import unicodedata
-from html.parser import HTMLParser
+
+from pipeline.text import html_to_line
 
 _WS = re.compile(r"\s+")
 
@@ -23,54 +24,13 @@ def collapse(text: str) -> str:
     return _WS.sub(" ", text.replace("\xa0", " ")).strip()
 
 
-class _TextCollector(HTMLParser):
-    _BLOCK = frozenset(
-        {"p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-    _SKIP = frozenset({"script", "style", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BLOCK:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        elif tag in self._BLOCK:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: tags dropped, entities decoded, spaces collapsed.
-
-    `'$4300 1930ft<sup>2</sup>'` → `'$4300 1930ft2'`; `'&#x0024;'` → `'$'`.
-    """
-    if "<" not in fragment and "&" not in fragment:
-        return collapse(fragment)
-    collector = _TextCollector()
-    collector.feed(fragment)
-    collector.close()
-    return collapse("".join(collector.parts))
-
-
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 
 def plain_title(text: str, *, is_html: bool) -> str:
     """A title as plain text. HTML titles lose their tags; stray entities are decoded."""
     if is_html:
-        return html_to_text(text)
+        return html_to_line(text)
     if _ENTITY.search(text):  # double-escaped feeds: "&amp;amp;" reaches us as "&amp;"
         text = html.unescape(text)
     return collapse(text)

@@ -26,8 +26,9 @@ from soupsieve import SelectorSyntaxError
 
 from pipeline.errors import ParseError
 from pipeline.ingest.adapters._base import RequestSpec, default_request
-from pipeline.ingest.adapters._text import collapse, find_date, first_words, html_to_text
+from pipeline.ingest.adapters._text import collapse, find_date, first_words
 from pipeline.model import FetchResult, RawItem, Source
+from pipeline.text import html_to_line
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _item(source: Source, node: Tag, base: str, options: Mapping[str, Any]) -> R
     summary_html = summary_el.decode_contents().strip() if summary_el is not None else ""
     title = collapse(title_el.get_text(" ")) if title_el is not None else ""
     if not title:
-        title = first_words(html_to_text(summary_html)) or (url or "")
+        title = first_words(html_to_line(summary_html)) or (url or "")
     if not title:
         return None
 
