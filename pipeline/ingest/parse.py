@@ -45,6 +45,7 @@ import feedparser
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
 from pipeline.ingest.adapters._base import check_feed_options
+from pipeline.ingest.feedfields import EntryExtras, extension_fields
 from pipeline.ingest.adapters._text import (
     collapse,
     first_words,
@@ -120,9 +121,10 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     # The feed's own link may itself be relative ("/blog/"): resolve it first.
     base = urljoin(result.url or source.url, str(feed.get("link") or ""))
     feed_language = norm_language(feed.get("language"))
+    fields = extension_fields(body, parsed, entries)
     items = []
-    for entry in entries:
-        item = _entry_item(source, entry, base, feed_language, titles)
+    for i, entry in enumerate(entries):
+        item = _entry_item(source, entry, base, feed_language, titles, fields[i] if fields else None)
         if item is not None:
             items.append(item)
     skipped = len(entries) - len(items)
@@ -255,6 +257,7 @@ def _entry_item(
     base: str,
     feed_language: str | None,
     titles: _TitleRules,
+    fields: Mapping[str, str] | None = None,
 ) -> RawItem | None:
     summary_html = _summary_html(entry)
     url = _absolute(entry.get("link"), base)
@@ -283,6 +286,8 @@ def _entry_item(
             if collapse(str(tag.get("term") or ""))
         )
     )
+    # A newsroom's own fields (feedfields.py): its kind of entry, end dates, text.
+    extras = EntryExtras.of(fields, html_to_text(summary_html)) if fields else EntryExtras()
     return RawItem(
         source_id=source.id,
         title=title,
@@ -293,7 +298,10 @@ def _entry_item(
         published=published or updated,
         updated=updated,
         categories=categories,
-        references=references,
+        references=(*references, *extras.references),
+        deadlines=extras.deadlines,
+        extra_text=extras.extra_text,
+        source_type=extras.source_type,
     )
 
 
