@@ -230,9 +230,42 @@ def _compile(prefix: str, trie: _Trie) -> re.Pattern[str] | None:
 
 # ---------------------------------------------------------------- doc types
 
-_PRESSCORNER_PR_RE = re.compile(
-    r"/presscorner/detail/[a-z]{2}/(?:ip|statement|mex|memo)_\d", re.IGNORECASE
+# The press corner's own id prefixes: "speech_26_1677" is a speech, "mex_" the daily news.
+_PRESSCORNER_RE = re.compile(
+    r"/presscorner/(?:detail|api/documents)/[a-z]{2}/([a-z]+)_\d\d_\d"
+    r"|/rapid/press-release_([a-z]+)-\d\d-\d",
+    re.IGNORECASE,
 )
+_PRESSCORNER_TYPES: dict[str, DocType] = {
+    "speech": DocType.SPEECH,
+    "statement": DocType.STATEMENT,
+    "read": DocType.STATEMENT,  # a read-out of a call or meeting
+    "mex": DocType.OTHER,  # daily news
+    "daily": DocType.OTHER,
+    "qanda": DocType.OTHER,
+    "fs": DocType.OTHER,  # factsheet
+    "memo": DocType.OTHER,  # background notes, Q&A before 2019
+    "ac": DocType.OTHER,  # announcements, agenda notes
+}
+# Press releases and news by id or path: what the title does not say otherwise.
+_PRESSCORNER_NEWS = frozenset({"ip", "inf", "news"})
+# The ECB names the kind in its paths (the feed has titles and links only).
+_URL_TYPES: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"ecb\.europa\.eu/+press/(?:key|inter)/"), DocType.SPEECH),
+    (re.compile(r"ecb\.europa\.eu/+press/(?:press_conference|pressconf)/"), DocType.STATEMENT),
+    (re.compile(r"/monetary-policy-statement/"), DocType.STATEMENT),
+)
+_URL_NEWS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"ecb\.europa\.eu/+press/(?:pr|govcdec)/"), DocType.PRESS_RELEASE),
+    (re.compile(r"ecb\.europa\.eu/+(?:pub|stats)/"), DocType.REPORT),
+    (re.compile(r"/press-releases?/|/pressemitteilungen/|/press-room/"), DocType.PRESS_RELEASE),
+)
+# EU institutions and bodies publish under europa.eu and a few domains of their own; an
+# item linking elsewhere is third-party journalism, a government or a blog: OTHER.
+_EU_HOST_RE = re.compile(
+    r"(?:^|\.)(?:europa\.eu|eib\.org|eif\.org|sanctionsmap\.eu|interregeurope\.eu|interreg\.eu)$"
+)
+_HOST_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/@?#]*@)?([^/:?#]+)", re.IGNORECASE)
 _EURLEX_CELEX_URL_RE = re.compile(r"celex(?::|%3a)([0-9ce])\d{4}([a-z]{1,2})\d{4}", re.IGNORECASE)
 _DOC_TYPE_VALUES = frozenset(d.value for d in DocType)
 
@@ -257,6 +290,9 @@ _ADOPTED = re.compile(
     r"|\badopt(?:s|ed|ion of)\b[^.]{0,80}\b(?:regulation|directive|law|rules|act)\b"
     r"|\b(?:verabschiedet|beschliesst|billigt|nimmt)\b[^.]{0,60}(?:verordnung|richtlinie|gesetz)"
     r"|(?:verordnung|richtlinie|gesetz)\w*\b[^.]{0,60}\b(?:verabschiedet|angenommen|gebilligt)"
+    r"|\b(?:adopt\w*|prolong\w*|renew\w*|extends?)\b[^.]{0,60}\b(?:sanctions|restrictive measures)\b"
+    r"|\b(?:package of sanctions|sanctions package)\b[^.]{0,40}\badopted\b"
+    r"|\b(?:sanktionspaket|sanktionen)\b[^.]{0,60}\b(?:verabschiedet|beschlossen|verlaengert)"
 )
 _CALL = re.compile(
     r"calls? for (?:project )?(?:proposals|applications|projects|expressions? of interest)\b"
@@ -299,20 +335,81 @@ _EVENT = re.compile(
     r"|brokerage events?\b"
     r"|matchmaking"
     r"|week of (?:the )?regions\b"
+    r"|\bproposers'? days?\b|\bopen days\b|\bsave the date\b|\bcall for papers\b"
     r"|konferenz|veranstaltung|tagung\b|infotag"
 )
 _PRESS = re.compile(
     r"press releases?\b|presse(?:mitteilung|meldung|erklaerung)|communique de presse"
 )
+_SPEECH = re.compile(
+    r"\b(?:speech|remarks|keynote(?: speech| address)?|address|lecture) (?:by|of|from|at|to"
+    r"|delivered|given)\b"
+    r"|^(?:opening|closing|keynote|welcome|welcoming|introductory|inaugural|video) "
+    r"(?:speech|remarks|address)\b"
+    r"|\binterview (?:with|given|for|to|in)\b|^interview\b"
+    r"|\b(?:rede|ansprache) (?:von|des|der|bei|beim|zum|zur|an|auf|vor)\b|^rede\b"
+    r"|\b(?:eroeffnungs|begruessungs|fest|grund|schluss)rede\b|\bgrusswort|\binterview (?:mit|im)\b"
+)
+_STATEMENT = re.compile(
+    r"\bstatement (?:by|of|from|on|following|after|at)\b|^(?:joint |press )?statement\b"
+    r"|\bjoint statement\b|\bmonetary policy statement\b|\bintroductory statement\b"
+    r"|\bdeclaration (?:by|of) the high representative\b|\bread-?out\b"
+    r"|\b(?:gemeinsame )?erklaerung (?:von|des|der|zu|zum|zur|ueber)\b|^(?:gemeinsame )?erklaerung\b"
+)
+# Not news of its own: digests, Q&A, factsheets, newsletters.
+_NOT_NEWS = re.compile(
+    r"^daily news\b|\bquestions (?:and|&) answers\b|\bq ?& ?a\b|\bfact ?sheet\b"
+    r"|\be-?mail alert\b|\bweekly (?:alert|digest|update)\b|\bpress review\b"
+    r"|\bnewsletter$|\bmidday (?:briefing|express)\b|\bfragen und antworten\b"
+)
+_SURVEY_LAUNCH = re.compile(
+    r"\b(?:launch\w*|open\w*|take part|takes part|participate\w*|respond|fill in|invit\w*"
+    r"|startet|beteiligen|teilnehmen)\b[^.]{0,40}\b(?:survey|umfrage)"
+)
+_REPORT = re.compile(
+    r"\b(?:study|studies) (?:on|of|about|into|for|to)\b|^(?:[\w-]+ ){0,2}study\b"
+    r"|\b(?:final|annual|interim|progress|activity|evaluation|summary|workshop|event|monitoring"
+    r"|implementation|country|synthesis|demography|competitiveness) report\b"
+    r"|^report\b|\breport (?:on|from|of)\b"
+    r"|\bsurvey (?:results|on|of|among|shows|finds)\b|\bresults of (?:the )?[^.]{0,60}survey\b"
+    r"|\bsurvey$|\bsurvey:|\beurobarometer\b|\bstatistic(?:s|al)\b|\beurostat\b"
+    r"|\b(?:economic|economy|interim|spring|summer|autumn|winter) forecast\b|\bscoreboard\b"
+    r"|\b(?:at|to|by) -?\d+(?:[.,]\d+)? ?(?:%|per ?cent|prozent)"
+    r"|\bstudie\b|\b(?:jahres|fortschritts|abschluss|zwischen|evaluierungs|monitoring)bericht"
+    r"|^bericht\b|\bbericht (?:ueber|zur|zum|zu|der|des)\b|\bumfrage\b|\bstatistik"
+    r"|\berhebung\b|\b(?:konjunktur|wirtschafts|fruehjahrs|herbst)prognose"
+)
 _TITLE_RULES: tuple[tuple[DocType, re.Pattern[str]], ...] = (
+    (DocType.SPEECH, _SPEECH),
+    (DocType.STATEMENT, _STATEMENT),
+    (DocType.OTHER, _NOT_NEWS),
     (DocType.LEGISLATIVE_PROPOSAL, _PROPOSAL),
     (DocType.LEGISLATIVE_PROPOSAL, _PROPOSAL_TITLE_ONLY),
     (DocType.FUNDING_CALL, _CALL),
     (DocType.CONSULTATION, _CONSULTATION),
+    (DocType.REPORT, _REPORT),
     (DocType.EVENT, _EVENT),
     (DocType.ADOPTED_ACT, _ADOPTED),
     (DocType.PRESS_RELEASE, _PRESS),
 )
+# What a source's own name for the kind of entry (RawItem.source_type, e.g. a newsroom's
+# "publications - Reports and studies") means, first match wins. Kinds in _SOURCE_KINDS
+# decide before the title; the news kinds after it (the title may show the substance).
+_SOURCE_KINDS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"^(?:item type|subscription service)|newsletter|newsroom service"), DocType.OTHER),
+    (re.compile(r"speech|interview"), DocType.SPEECH),
+    (re.compile(r"statement"), DocType.STATEMENT),
+    (re.compile(r"report|stud(?:y|ies)|statistic|survey"), DocType.REPORT),
+    (re.compile(r"call for (?:tenders|proposals)|funding opportunit|grant"), DocType.FUNDING_CALL),
+    (re.compile(r"consultation"), DocType.CONSULTATION),
+    (re.compile(r"^events?$|event announcement"), DocType.EVENT),
+)
+_SOURCE_NEWS_KINDS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"press release"), DocType.PRESS_RELEASE),
+    (re.compile(r"audiovisual|video|in the press|press review|project|call documents|guide"),
+     DocType.OTHER),
+)  # fmt: skip
+NOT_NEWS_SOURCE_TYPES = ("item type", "subscription service")
 # Body cues are keywords (same syntax as taxonomy.yaml) matched by the one keyword scan
 # of the body: a long summary is read once, not once per rule. The first doc type in
 # this order that has a cue wins.
@@ -394,19 +491,39 @@ def _doc_type(
     body: str,
     body_targets: Collection[str],
 ) -> DocType:
-    """Adapter hint > press corner / EUR-Lex URL > title > source default > body > OTHER.
+    """The kind of document, first rule that decides wins:
 
-    The title rules run in the order proposal, call, consultation, event, adopted act,
-    press release; the body cues (_BODY_CUES) are fewer and stricter (a press release
-    that mentions a conference is not an event), and a body that opens with "Press
-    release" wins.
-    A source may name its default in sources.yaml as `options: {doc_type: press_release}`.
+    1. the adapter's hint (Funding & Tenders topics, consultations, sanctions regimes);
+    2. what the link names: press corner ids (speech_, statement_, read_ → speech or
+       statement; mex_, daily_, qanda_, fs_, memo_, ac_ → other), ECB paths (/press/key/,
+       /press/inter/ → speech; press conferences, monetary-policy-statement → statement),
+       EUR-Lex CELEX numbers (proposal or adopted act);
+    3. the source's own kind of entry (a newsroom's type field) when it is specific:
+       not news (item-type lists, subscription services), speech, statement, report,
+       call, consultation, event;
+    4. a link outside the EU's domains (journalism, governments, blogs): other;
+    5. rules on the title, in the order speech, statement, not news (daily news, Q&A,
+       factsheets, alerts, newsletters), proposal, call, consultation, report (studies,
+       statistics, survey results), event, adopted act, press release; then a call id;
+    6. news by link or field (ip_, ECB /press/pr/, a "Press Release" type field): press
+       release, unless a body cue shows a call or consultation it announces;
+    7. the source's `options.doc_type` (sources.yaml);
+    8. cues in the body (_BODY_CUES; stricter than the title rules), else OTHER.
     """
     if item.doc_type is not None:
         return item.doc_type
     url = item.url or ""
-    if _PRESSCORNER_PR_RE.search(url):
-        return DocType.PRESS_RELEASE
+    news: DocType | None = None
+    press = _PRESSCORNER_RE.search(url)
+    if press:
+        prefix = (press.group(1) or press.group(2) or "").lower()
+        if prefix in _PRESSCORNER_TYPES:
+            return _PRESSCORNER_TYPES[prefix]
+        if prefix in _PRESSCORNER_NEWS:
+            news = DocType.PRESS_RELEASE
+    for pattern, doc_type in _URL_TYPES:
+        if pattern.search(url):
+            return doc_type
     celex = _EURLEX_CELEX_URL_RE.search(url)
     if celex:
         sector, kind = celex.group(1), celex.group(2).upper()
@@ -414,11 +531,30 @@ def _doc_type(
             return DocType.LEGISLATIVE_PROPOSAL
         if sector == "3":
             return DocType.ADOPTED_ACT
+    kind_f = fold(item.source_type) if item.source_type else ""
+    if kind_f:
+        for pattern, doc_type in _SOURCE_KINDS:
+            if pattern.search(kind_f):
+                return doc_type
+    if not is_eu_link(url):
+        return DocType.OTHER
     for doc_type, pattern in _TITLE_RULES:
         if pattern.search(title_f):
+            if doc_type is DocType.REPORT and _SURVEY_LAUNCH.search(title_f):
+                continue
             return doc_type
     if _has_call_identifier(item.title):
         return DocType.FUNDING_CALL
+    if news is None:
+        news = next((d for p, d in _URL_NEWS if p.search(url)), None)
+    if news is None and kind_f:
+        news = next((d for p, d in _SOURCE_NEWS_KINDS if p.search(kind_f)), None)
+    if news is not None:
+        if news is DocType.PRESS_RELEASE:
+            for doc_type in (DocType.FUNDING_CALL, DocType.CONSULTATION):
+                if _DOC_CUE + doc_type.value in body_targets:
+                    return doc_type
+        return news
     default = source.options.get("doc_type") if source.options else None
     if isinstance(default, str) and default in _DOC_TYPE_VALUES:
         return DocType(default)
@@ -430,6 +566,16 @@ def _doc_type(
     if _has_call_identifier(body):
         return DocType.FUNDING_CALL
     return DocType.OTHER
+
+
+def is_eu_link(url: str | None) -> bool:
+    """True for a link on an EU institution's or body's site, or no (usable) link at all."""
+    if not url:
+        return True
+    m = _HOST_RE.match(url)
+    if m is None:
+        return True
+    return bool(_EU_HOST_RE.search(m.group(1).lower().rstrip(".")))
 
 
 # ---------------------------------------------------------------- references
