@@ -133,6 +133,8 @@ def _char(ch: str) -> str:
 
 
 _ACRONYM_RE = re.compile(r"[A-Z0-9][A-Z0-9+&./-]{0,5}")
+SITE_PREFIX = "site:"  # a keyword "site:ecb.europa.eu" matches the item's link, not its text
+_URL_PARTS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/@?#]*@)?([^/:?#]+)(?::\d+)?([^?#]*)", re.I)
 
 
 class _Matcher:
@@ -145,8 +147,14 @@ class _Matcher:
         infixes: dict[str, set[str]] = {}
         acronyms: dict[str, set[str]] = {}
         anchored, unanchored, acro = _Trie(), _Trie(), _Trie()
+        self.sites: list[tuple[str, str, str]] = []  # (host, path prefix, target)
         for raw, target in keywords:
             kw = raw.strip()
+            if kw.lower().startswith(SITE_PREFIX):
+                host, _, path = kw[len(SITE_PREFIX) :].strip().lower().partition("/")
+                if host:
+                    self.sites.append((host, "/" + path if path else "", target))
+                continue
             lead, trail = kw.startswith("*"), kw.endswith("*")
             word = kw.strip("*").strip()
             if not word:
@@ -193,6 +201,21 @@ class _Matcher:
                 if m.start() and (nfkc[m.start() - 1].isalnum() or nfkc[m.start() - 1] == "_"):
                     continue
                 yield _Hit(m.group(), self._acronyms[m.group()])
+
+    def site_targets(self, url: str | None) -> set[str]:
+        """Targets of the `site:` keywords whose site the link is on (host and its subdomains,
+        and the path prefix if the keyword names one)."""
+        if not self.sites or not url:
+            return set()
+        m = _URL_PARTS_RE.match(url)
+        if m is None:
+            return set()
+        host, path = m.group(1).lower().rstrip("."), (m.group(2) or "/").lower()
+        return {
+            target
+            for site, prefix, target in self.sites
+            if (host == site or host.endswith("." + site)) and path.startswith(prefix)
+        }
 
     @staticmethod
     def _lookup(
@@ -614,7 +637,8 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
 
     COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD),
     CELEX 32024R1689, press numbers IP/26/1692, call identifiers
-    HORIZON-CL5-2027-D3-01-05, acts (EU) 2024/1689 or (EU) No 1303/2013.
+    HORIZON-CL5-2027-D3-01-05, acts (EU) 2024/1689 or (EU) No 1303/2013, calls for
+    tenders SMART 2014/1074 or CNECT/2024/OP/0012.
     """
     found: list[tuple[int, str]] = []
     if any(h in text for h in _COM_HINTS):
@@ -633,6 +657,8 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
         found.extend((m.start(), _act(m)) for m in _ACT_RE.finditer(text))
     if _CALL_IDENTIFIER_HINT.search(text):
         found.extend((m.start(), m.group()) for m in _CALL_IDENTIFIER_RE.finditer(text))
+    if any(h in text for h in _TENDER_HINTS):
+        found.extend((m.start(), " ".join(m.group().split())) for m in _TENDER_RE.finditer(text))
     refs = [ref for _, ref in sorted(found, key=lambda pr: pr[0])]
     if url:
         press = press_number_from_url(url)
@@ -643,6 +669,12 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
+# Calls for tenders: DG CNECT's "SMART 2014/1074", the Commission's "ENER/2024/OP/0012".
+_TENDER_RE = re.compile(
+    r"(?<![\w/])(?:SMART\s(?:19|20)\d{2}/\d{3,5}"
+    r"|[A-Z]{2,10}(?:/[A-Z0-9]{2,10})?/(?:19|20)\d{2}/(?:OP|RP|NP|PN|CN|NEG|AO)/\d{1,5})(?![\w/])"
+)
+_TENDER_HINTS = ("SMART ", "/OP/", "/RP/", "/NP/", "/PN/", "/CN/", "/NEG/", "/AO/")
 _PROCEDURE_FIND_RE = re.compile(r"(?<![\w/])(?:19|20)\d{2}\s*/\s*\d{1,4}\s*\(\s*[A-Za-z]{3}\s*\)")
 _PRESS_FIND_RE = re.compile(
     r"(?<![\w/])(?:IP|STATEMENT|MEX|MEMO|SPEECH|QANDA|FS|AC|INF|DAILY)/\d{2}/\d{1,6}(?![\w/])"
@@ -860,7 +892,7 @@ class Classifier:
                 for hit in self._matcher.hits(fold(programmes), programmes):
                     evidence.add(hit, in_title=in_title)
 
-        topics = self._topics(source, evidence)
+        topics = self._topics(item, source, evidence, title_f, body_f)
         doc_type = _doc_type(
             item, source, title_f, body_f, f"{item.title}\n{body}", evidence.body.keys()
         )
@@ -881,18 +913,38 @@ class Classifier:
             relevance=relevance,
         )
 
-    def _topics(self, source: Source, evidence: _Evidence) -> tuple[TopicAssignment, ...]:
+    def _topics(
+        self, item: NormalizedItem, source: Source, evidence: _Evidence, title_f: str, body_f: str
+    ) -> tuple[TopicAssignment, ...]:
+        if item.source_type.startswith(NOT_NEWS_SOURCE_TYPES):
+            return ()  # a newsroom's list of item types or of newsletters: not news
+        if not is_eu_link(item.url) and not _POLICY_RE.search(title_f + " " + body_f[:4000]):
+            return ()  # not an EU source, and no public policy in it (docs/labelling.md)
+        defaults = set(source.topics) | self._matcher.site_targets(item.url)
         scores: dict[str, float] = {}
-        for topic_id in evidence.targets() | set(source.topics):
+        for topic_id in evidence.targets() | defaults:
             if topic_id not in self._order:
                 continue
             conf = evidence.confidence(topic_id, BODY_WEIGHT)
-            if topic_id in source.topics:
+            if topic_id in defaults:
                 conf = 1.0 - (1.0 - SOURCE_TOPIC_PRIOR) * (1.0 - conf)
             if conf >= TOPIC_THRESHOLD:
                 scores[topic_id] = round(conf, 3)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self._order[kv[0]]))
         return tuple(TopicAssignment(t, c, TopicOrigin.AUTO) for t, c in ranked)
+
+
+# A non-EU item gets topics only when it deals with public policy: government, law,
+# courts, regulators, public money (docs/labelling.md, "Non-EU items"). Folded text.
+_POLICY_RE = re.compile(
+    r"\b(?:eu|europaeische[nr]? (?:union|kommission)|eu-\w+|bundesregierung|regierung\w*"
+    r"|\w*minister\w*|\w*gesetz\w*|verordnung\w*|richtlinie\w*|\w*gericht\w*|urteil\w*"
+    r"|\w*parlament\w*|bundestag|bundesrat|\w*behoerde\w*|\w*aufsicht|reguliere?\w*"
+    r"|foerder\w*|subvention\w*|staatlich\w*|bund|bundes\w+|kommission|koalition\w*"
+    r"|\w*politik\w*|wto|welthandel\w*|government|ministry|parliament|congress|senate|court"
+    r"|ruling|law|laws|legislation|regulation|regulators?|directive|policy|policies|subsid\w*"
+    r"|public funding|authorit(?:y|ies)|state aid|tariffs?|sanctions?|copyright office)\b"
+)
 
 
 class _Evidence:
