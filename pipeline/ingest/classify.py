@@ -591,6 +591,24 @@ def _doc_type(
     return DocType.OTHER
 
 
+_DIGEST_TITLE_RE = re.compile(r"^daily news\b|\bmidday (?:briefing|express)\b|\btagesueberblick\b")
+_DIGEST_URL_RE = re.compile(r"/presscorner/detail/[a-z]{2}/(?:mex|daily)_", re.IGNORECASE)
+# The dateline a digest's text opens with: "European Commission Daily news Brussels, 27 Jul 2026"
+_DATELINE_RE = re.compile(
+    r"^.{0,60}?\b(?:daily news|news|tagesnachrichten)\b\s*[\w .-]{0,40}?,\s*\d{1,2}\.? \w+\.? \d{4}\s*",
+    re.IGNORECASE,
+)
+LEAD_CHARS = 160
+
+
+def _digest_lead(title_f: str, url: str | None, summary: str) -> str:
+    """The headline of a digest's lead story (daily news), read like a title; else ""."""
+    if not summary or not (_DIGEST_TITLE_RE.search(title_f) or _DIGEST_URL_RE.search(url or "")):
+        return ""
+    text = _DATELINE_RE.sub("", summary, count=1)
+    return text[:LEAD_CHARS]
+
+
 def is_eu_link(url: str | None) -> bool:
     """True for a link on an EU institution's or body's site, or no (usable) link at all."""
     if not url:
@@ -883,7 +901,11 @@ class Classifier:
         title_f, body_f = fold(title_nfkc), fold(body_nfkc)
 
         evidence = _Evidence()
-        for text_f, text, in_title in ((title_f, title_nfkc, True), (body_f, body_nfkc, False)):
+        texts = [(title_f, title_nfkc, True), (body_f, body_nfkc, False)]
+        lead = _digest_lead(title_f, item.url, item.summary_text)
+        if lead:  # a digest is about its lead story (docs/labelling.md)
+            texts.insert(1, (fold(lead), unicodedata.normalize("NFKC", lead), True))
+        for text_f, text, in_title in texts:
             for hit in self._matcher.hits(text_f, text):
                 evidence.add(hit, in_title=in_title)
             identifiers = _call_identifiers(text)
