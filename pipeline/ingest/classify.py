@@ -731,7 +731,7 @@ _DATE_BEFORE_YEAR_RE = re.compile(
 )
 _ISO_DATE_RE = re.compile(r"(?P<y4>\d{4})-(?P<m4>\d{2})-(?P<d4>\d{2})(?!\d)")
 _OPENING_RE = re.compile(
-    r"\b(?:opens|opening|will open|to open|oeffnet|oeffnung|geoeffnet)\b[^.;]{0,50}$"
+    r"\b(opens|opening|will open|to open|oeffnet|oeffnung|geoeffnet)\b[^.;]{0,50}$"
 )
 _STRONG_RE = re.compile(
     r"\b(?:deadlines?|closing date|closes|closing|close|submission|submissions|registration"
@@ -766,6 +766,7 @@ _LABELS = {
     DeadlineKind.CONSULTATION_END: "Ende der Konsultation",
     DeadlineKind.EVENT: "Veranstaltung",
     DeadlineKind.DEADLINE: "Frist",
+    DeadlineKind.EXPIRY: "Ablauf",
 }
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -805,24 +806,92 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
-def extract_deadlines(folded: str, doc_type: DocType) -> list[Deadline]:
+_FULL_MONTHS = "|".join(sorted((m for m in _MONTHS if len(m) > 4 or m in ("mai", "may", "juni", "june", "juli", "july", "march", "maerz", "april")), key=len, reverse=True))
+# A date without a year ("8 July", "15. März", "July 8", "15.03."), not followed by one.
+_YEARLESS_RE = re.compile(
+    rf"(?<![\w.])(?P<d1>\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?P<m1>{_FULL_MONTHS})(?![a-z])"
+    rf"(?!\.?,?\s*\d{{4}})"
+    rf"|(?<![a-z])(?P<m2>{_FULL_MONTHS})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\.\d|:)(?!,?\s*\d{{4}})"
+    r"|(?<![\d./])(?P<d3>\d{1,2})\.(?P<m3>\d{1,2})\.(?![\d])"
+)
+# The year of a range's end names the year of its start: "8 July to 22 September 2026".
+_RANGE_END_RE = re.compile(
+    rf"\s*(?:-|–|to|until|till|and|bis(?: zum)?|und)\s*(?:the\s+)?(?:\d{{1,2}}\.?\s*(?:of\s+)?"
+    rf"(?:{_MONTH_ALT})\.?|(?:{_MONTH_ALT})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\.\d{{1,2}}\.)"
+    r",?\s+(?P<year>\d{4})"
+)
+# The end of a range: "open from 8 July to …", "vom 1. bis …", "between 3 and …".
+_RANGE_TAIL_RE = re.compile(
+    r"\b(?:from|vom|von|between|zwischen)\s+(?:the\s+|dem\s+)?[\w. ,]{1,30}?"
+    r"\s*(?:-|–|to|until|till|and|bis(?: zum)?|und)\s*(?:the\s+|zum\s+)?$"
+)
+# What an open period is for: submitting, applying, commenting, registering.
+_OPEN_PERIOD_RE = re.compile(
+    r"\b(?:open|opened|runs|running|accept\w*|submi\w*|appl\w*|regist\w*|feedback|comment\w*"
+    r"|consultation|call|offen|geoeffnet|laeuft|einreich\w*|bewerb\w*|anmeld\w*|konsultation"
+    r"|stellungnahme\w*|antra\w*)\b"
+)
+
+
+def _yearless_dates(folded: str, published: dt.date) -> Iterator[tuple[int, int, dt.date, dt.date]]:
+    """Dates without a year: the year of the range end that follows, else the first on or
+    after the publication date (a deadline is never in the past of its item)."""
+    for m in _YEARLESS_RE.finditer(folded):
+        g = m.groupdict().get
+        try:
+            if g("m1"):
+                month, day = _MONTHS[g("m1") or ""], _int(g("d1"))
+            elif g("m2"):
+                month, day = _MONTHS[g("m2") or ""], _int(g("d2"))
+            else:
+                month, day = _int(g("m3")), _int(g("d3"))
+            end = _RANGE_END_RE.match(folded, m.end())
+            if end is not None and MIN_YEAR <= int(end.group("year")) <= MAX_YEAR:
+                date = dt.date(int(end.group("year")), month, day)
+            else:
+                date = dt.date(published.year, month, day)
+                if date < published:
+                    date = dt.date(published.year + 1, month, day)
+        except ValueError:
+            continue
+        yield m.start(), m.end(), date, date
+
+
+def extract_deadlines(
+    folded: str, doc_type: DocType, published: dt.date | None = None
+) -> list[Deadline]:
     """Dates next to a deadline, opening or event word, in a folded text (see fold()).
 
     "deadline: 15 March 2027", "until …", "closes on 15/03/2027", "by …", "Frist: 15. März
     2027", "bis zum 15.03.2027", "Einsendeschluss …" give a deadline whose kind follows
     the words around it (consultation, call) or else the doc type; "opens on …" a call
-    opening; "conference on 12 May 2027", "Veranstaltung am 12. Mai 2027" an event.
+    opening; "conference on 12 May 2027", "Veranstaltung am 12. Mai 2027" an event. The
+    end of an open period ("open from 8 July to 22 September 2026", "vom 1. bis 15. März")
+    is a deadline, the end of an event's dates is not. With the publication date, dates
+    without a year count too ("bis zum 15. März", "until 22 September"): the year of the
+    range they start, else the first such day on or after publication.
     Only years 2000-2100 and real calendar dates count.
     """
     found: list[Deadline] = []
-    for start, end, first, date in _dates(folded):
+    dates = list(_dates(folded))
+    if published is not None:
+        dates = sorted([*dates, *_yearless_dates(folded, published)])
+    for start, end, first, date in dates:
         window = folded[max(0, start - 100) : start]
         window = _SENTENCE_END_RE.split(window)[-1]
         kind: DeadlineKind | None = None
-        if _OPENING_RE.search(window):
+        opening = _OPENING_RE.search(window)
+        after = window[opening.end(1) :] if opening else ""  # "opens on 8 July and closes on"
+        if opening and not (_STRONG_RE.search(after) or _WEAK_RE.search(after)):
             kind = DeadlineKind.CALL_OPENING
         elif _STRONG_RE.search(window) or _WEAK_RE.search(window):
             kind = _deadline_kind(window + " " + folded[end : end + 60], doc_type)
+        elif _RANGE_TAIL_RE.search(window):
+            before = window[: _RANGE_TAIL_RE.search(window).start()]  # type: ignore[union-attr]
+            if _EVENT_RE.search(before):
+                kind = DeadlineKind.EVENT
+            elif _OPEN_PERIOD_RE.search(before):
+                kind = _deadline_kind(window + " " + folded[end : end + 60], doc_type)
         elif _EVENT_RE.search(window) and _EVENT_GAP_RE.search(window):
             kind, date = DeadlineKind.EVENT, first
         if kind is not None:
@@ -921,7 +990,7 @@ class Classifier:
         text = f"{item.title}\n{body}"
         references = _merge(item.references, extract_references(text, item.url))
         deadlines = _merge_deadlines(
-            item.deadlines, extract_deadlines(f"{title_f} . {body_f}", doc_type)
+            item.deadlines, extract_deadlines(f"{title_f} . {body_f}", doc_type, _day(item))
         )
         region = evidence.confidence(REGION, REGION_BODY_WEIGHT)
         focus = max((t.confidence for t in topics if t.topic_id in self._focus), default=0.0)
@@ -992,6 +1061,11 @@ class _Evidence:
         in_body = self.body.get(target, set())
         repeats = self.body_hits[target] - len(in_body)
         return _confidence(len(in_title), len(in_body - in_title), repeats, body_weight)
+
+
+def _day(item: NormalizedItem) -> dt.date:
+    """The publication day in the item's own zone (Brussels for EU feeds)."""
+    return item.published.date()
 
 
 def _merge(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
