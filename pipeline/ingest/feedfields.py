@@ -10,7 +10,7 @@ feedparser keeps such elements as `<prefix>_<name>` keys, but drops the text of 
 element that has attributes (`<NewsType id="251">news article</NewsType>` comes back as
 `{'id': '251'}`); those entries are read once more with lxml, in document order.
 
-    extension_fields(body, parsed, entries)  → per entry {lower-case local name: text}, or None
+    extension_fields(body, prefixes, entries) → per entry {lower-case local name: text}, or None
     EntryExtras.of(fields, summary_text)     → source_type, deadlines, references, extra_text
 
 Only namespaces feedparser does not know count (not Dublin Core, iTunes, Media RSS …),
@@ -53,35 +53,11 @@ _TAG_RE = re.compile(r"<[a-zA-Z/!]")
 _NUMERIC_RE = re.compile(r"[\d\s.,:+-]*")
 
 
-def _known_namespaces() -> frozenset[str]:
-    from feedparser.mixin import _FeedParserMixin
-
-    return frozenset(str(uri).rstrip("/").lower() for uri in _FeedParserMixin.namespaces)
-
-
-_KNOWN: frozenset[str] | None = None
-
-
-def _extension_prefixes(parsed: Mapping[str, Any]) -> list[str]:
-    """Prefixes of the namespaces the feed declares that feedparser does not know."""
-    global _KNOWN
-    declared: Mapping[str, str] = parsed.get("namespaces") or {}
-    if not declared:
-        return []
-    if _KNOWN is None:
-        _KNOWN = _known_namespaces()
-    return [
-        prefix.lower()
-        for prefix, uri in declared.items()
-        if prefix and str(uri).rstrip("/").lower() not in _KNOWN
-    ]
-
-
 def extension_fields(
-    body: bytes, parsed: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]
+    body: bytes, prefixes: Sequence[str], entries: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, str]] | None:
-    """Per entry, the text of its elements in namespaces feedparser does not know."""
-    prefixes = _extension_prefixes(parsed)
+    """Per entry, the text of its elements in the namespaces of `prefixes` (those the feed
+    declares and feedparser does not know; parse.py finds them)."""
     if not prefixes:
         return None
     keys = tuple(f"{p}_" for p in prefixes)

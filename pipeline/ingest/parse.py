@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
 
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
@@ -121,7 +122,7 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     # The feed's own link may itself be relative ("/blog/"): resolve it first.
     base = urljoin(result.url or source.url, str(feed.get("link") or ""))
     feed_language = norm_language(feed.get("language"))
-    fields = extension_fields(body, parsed, entries)
+    fields = extension_fields(body, _extension_prefixes(parsed), entries)
     items = []
     for i, entry in enumerate(entries):
         item = _entry_item(source, entry, base, feed_language, titles, fields[i] if fields else None)
@@ -133,6 +134,23 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     if not items:
         raise ParseError(source.id, "the feed has entries, but none has a title, link or text")
     return items
+
+
+_KNOWN_NAMESPACES: frozenset[str] = frozenset(
+    str(uri).rstrip("/").lower()
+    for uri in _FeedParserMixin.namespaces
+)
+
+
+def _extension_prefixes(parsed: Mapping[str, Any]) -> list[str]:
+    """Prefixes of the namespaces a feed declares that feedparser does not know (a
+    newsroom's own fields, see feedfields.py)."""
+    declared: Mapping[str, str] = parsed.get("namespaces") or {}
+    return [
+        prefix.lower()
+        for prefix, uri in declared.items()
+        if prefix and str(uri).rstrip("/").lower() not in _KNOWN_NAMESPACES
+    ]
 
 
 def _strip_leading_space(body: bytes) -> bytes:
