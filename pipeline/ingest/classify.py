@@ -313,7 +313,8 @@ _ADOPTED = re.compile(
     r"|\badopt(?:s|ed|ion of)\b[^.]{0,80}\b(?:regulation|directive|law|rules|act)\b"
     r"|\b(?:verabschiedet|beschliesst|billigt|nimmt)\b[^.]{0,60}(?:verordnung|richtlinie|gesetz)"
     r"|(?:verordnung|richtlinie|gesetz)\w*\b[^.]{0,60}\b(?:verabschiedet|angenommen|gebilligt)"
-    r"|\b(?:adopt\w*|prolong\w*|renew\w*|extends?)\b[^.]{0,60}\b(?:sanctions|restrictive measures)\b"
+    r"|\b(?:adopt\w*|prolong\w*|renew\w*|extends?)\b[^.]{0,60}"
+    r"\b(?:sanctions|restrictive measures)\b"
     r"|\b(?:package of sanctions|sanctions package)\b[^.]{0,40}\badopted\b"
     r"|\b(?:sanktionspaket|sanktionen)\b[^.]{0,60}\b(?:verabschiedet|beschlossen|verlaengert)"
 )
@@ -377,7 +378,8 @@ _STATEMENT = re.compile(
     r"\bstatement (?:by|of|from|on|following|after|at)\b|^(?:joint |press )?statement\b"
     r"|\bjoint statement\b|\bmonetary policy statement\b|\bintroductory statement\b"
     r"|\bdeclaration (?:by|of) the high representative\b|\bread-?out\b"
-    r"|\b(?:gemeinsame )?erklaerung (?:von|des|der|zu|zum|zur|ueber)\b|^(?:gemeinsame )?erklaerung\b"
+    r"|\b(?:gemeinsame )?erklaerung (?:von|des|der|zu|zum|zur|ueber)\b"
+    r"|^(?:gemeinsame )?erklaerung\b"
 )
 # Not news of its own: digests, Q&A, factsheets, newsletters.
 _NOT_NEWS = re.compile(
@@ -595,7 +597,8 @@ _DIGEST_TITLE_RE = re.compile(r"^daily news\b|\bmidday (?:briefing|express)\b|\b
 _DIGEST_URL_RE = re.compile(r"/presscorner/detail/[a-z]{2}/(?:mex|daily)_", re.IGNORECASE)
 # The dateline a digest's text opens with: "European Commission Daily news Brussels, 27 Jul 2026"
 _DATELINE_RE = re.compile(
-    r"^.{0,60}?\b(?:daily news|news|tagesnachrichten)\b\s*[\w .-]{0,40}?,\s*\d{1,2}\.? \w+\.? \d{4}\s*",
+    r"^.{0,60}?\b(?:daily news|news|tagesnachrichten)\b\s*[\w .-]{0,40}?,"
+    r"\s*\d{1,2}\.? \w+\.? \d{4}\s*",
     re.IGNORECASE,
 )
 LEAD_CHARS = 160
@@ -806,7 +809,18 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
-_FULL_MONTHS = "|".join(sorted((m for m in _MONTHS if len(m) > 4 or m in ("mai", "may", "juni", "june", "juli", "july", "march", "maerz", "april")), key=len, reverse=True))
+_FULL_MONTHS = "|".join(
+    sorted(
+        (
+            m
+            for m in _MONTHS
+            if len(m) > 4
+            or m in ("mai", "may", "juni", "june", "juli", "july", "march", "maerz", "april")
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 # A date without a year ("8 July", "15. März", "July 8", "15.03."), not followed by one.
 _YEARLESS_RE = re.compile(
     rf"(?<![\w.])(?P<d1>\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?P<m1>{_FULL_MONTHS})(?![a-z])"

@@ -84,23 +84,19 @@ def extension_fields(
 
 def _fill_from_xml(body: bytes, prefixes: set[str], fields: list[dict[str, str]]) -> None:
     """Add the text of extension elements feedparser dropped, entry by entry in order."""
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
-    parser = etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, huge_tree=False
-    )
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser=parser)
     except (etree.XMLSyntaxError, ValueError):
         return
     if root is None:
         return
-    uris = {uri for prefix, uri in (root.nsmap or {}).items() if prefix and prefix.lower() in prefixes}
-    entries = [
-        el
-        for el in root.iter("item", "{*}item", "{*}entry")
-        if isinstance(el.tag, str)
-    ]
+    uris = {
+        uri for prefix, uri in (root.nsmap or {}).items() if prefix and prefix.lower() in prefixes
+    }
+    entries = [el for el in root.iter("item", "{*}item", "{*}entry") if isinstance(el.tag, str)]
     if len(entries) != len(fields):
         log.debug("extension fields: %d entries in the XML, %d parsed", len(entries), len(fields))
         return

@@ -46,7 +46,6 @@ from feedparser.mixin import _FeedParserMixin
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
 from pipeline.ingest.adapters._base import check_feed_options
-from pipeline.ingest.feedfields import EntryExtras, extension_fields
 from pipeline.ingest.adapters._text import (
     collapse,
     first_words,
@@ -55,6 +54,7 @@ from pipeline.ingest.adapters._text import (
     parse_datetime,
     plain_title,
 )
+from pipeline.ingest.feedfields import EntryExtras, extension_fields
 from pipeline.model import FetchResult, RawItem, Source, SourceKind
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,9 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     fields = extension_fields(body, _extension_prefixes(parsed), entries)
     items = []
     for i, entry in enumerate(entries):
-        item = _entry_item(source, entry, base, feed_language, titles, fields[i] if fields else None)
+        item = _entry_item(
+            source, entry, base, feed_language, titles, fields[i] if fields else None
+        )
         if item is not None:
             items.append(item)
     skipped = len(entries) - len(items)
@@ -137,8 +139,7 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
 
 
 _KNOWN_NAMESPACES: frozenset[str] = frozenset(
-    str(uri).rstrip("/").lower()
-    for uri in _FeedParserMixin.namespaces
+    str(uri).rstrip("/").lower() for uri in _FeedParserMixin.namespaces
 )
 
 
