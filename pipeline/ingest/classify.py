@@ -821,13 +821,15 @@ _FULL_MONTHS = "|".join(
         reverse=True,
     )
 )
-# A date without a year ("8 July", "15. März", "July 8", "15.03."), not followed by one.
-_YEARLESS_RE = re.compile(
-    rf"(?<![\w.])(?P<d1>\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?P<m1>{_FULL_MONTHS})(?![a-z])"
-    rf"(?!\.?,?\s*\d{{4}})"
-    rf"|(?<![a-z])(?P<m2>{_FULL_MONTHS})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\.\d|:)(?!,?\s*\d{{4}})"
-    r"|(?<![\d./])(?P<d3>\d{1,2})\.(?P<m3>\d{1,2})\.(?![\d])"
+# A date without a year ("8 July", "15. März", "July 8", "15.03."), not followed by one:
+# found from its day number (digits are rare in text, month names are not).
+_DAY_RE = re.compile(r"(?<![\d.,/:])\d{1,2}(?![\d,:])")
+_MONTH_AFTER_RE = re.compile(
+    rf"(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_FULL_MONTHS})(?![a-z])(?!\.?,?\s*\d{{4}})"
 )
+_MONTH_BEFORE_RE = re.compile(rf"(?<![a-z])({_FULL_MONTHS})\s+$")
+_AFTER_US_DAY_RE = re.compile(r"(?:st|nd|rd|th)?(?!\d|\.\d|:)(?!,?\s*\d{4})")
+_NUMERIC_MONTH_RE = re.compile(r"\.(\d{1,2})\.(?![\d])")
 # The year of a range's end names the year of its start: "8 July to 22 September 2026".
 _RANGE_END_RE = re.compile(
     rf"\s*(?:-|–|to|until|till|and|bis(?: zum)?|und)\s*(?:the\s+)?(?:\d{{1,2}}\.?\s*(?:of\s+)?"
@@ -850,16 +852,24 @@ _OPEN_PERIOD_RE = re.compile(
 def _yearless_dates(folded: str, published: dt.date) -> Iterator[tuple[int, int, dt.date, dt.date]]:
     """Dates without a year: the year of the range end that follows, else the first on or
     after the publication date (a deadline is never in the past of its item)."""
-    for m in _YEARLESS_RE.finditer(folded):
-        g = m.groupdict().get
-        try:
-            if g("m1"):
-                month, day = _MONTHS[g("m1") or ""], _int(g("d1"))
-            elif g("m2"):
-                month, day = _MONTHS[g("m2") or ""], _int(g("d2"))
+    for d in _DAY_RE.finditer(folded):
+        day, start, stop = int(d.group()), d.start(), d.end()
+        month = 0
+        after = _MONTH_AFTER_RE.match(folded, stop)
+        if after is not None:
+            month, stop = _MONTHS[after.group(1)], after.end()
+        else:
+            before = _MONTH_BEFORE_RE.search(folded, max(0, start - 12), start)
+            if before is not None and _AFTER_US_DAY_RE.match(folded, stop):
+                month, start = _MONTHS[before.group(1)], before.start()
             else:
-                month, day = _int(g("m3")), _int(g("d3"))
-            end = _RANGE_END_RE.match(folded, m.end())
+                numeric = _NUMERIC_MONTH_RE.match(folded, stop)
+                if numeric is not None:
+                    month, stop = int(numeric.group(1)), numeric.end()
+        if not month:
+            continue
+        try:
+            end = _RANGE_END_RE.match(folded, stop)
             if end is not None and MIN_YEAR <= int(end.group("year")) <= MAX_YEAR:
                 date = dt.date(int(end.group("year")), month, day)
             else:
@@ -868,7 +878,7 @@ def _yearless_dates(folded: str, published: dt.date) -> Iterator[tuple[int, int,
                     date = dt.date(published.year + 1, month, day)
         except ValueError:
             continue
-        yield m.start(), m.end(), date, date
+        yield start, stop, date, date
 
 
 def extract_deadlines(
@@ -1023,11 +1033,16 @@ class Classifier:
     ) -> tuple[TopicAssignment, ...]:
         if item.source_type.startswith(NOT_NEWS_SOURCE_TYPES):
             return ()  # a newsroom's list of item types or of newsletters: not news
-        if not is_eu_link(item.url) and not _POLICY_RE.search(title_f + " " + body_f[:4000]):
-            return ()  # not an EU source, and no public policy in it (docs/labelling.md)
         defaults = set(source.topics) | self._matcher.site_targets(item.url)
+        candidates = evidence.targets() | defaults
+        if (
+            candidates
+            and not is_eu_link(item.url)
+            and not _POLICY_RE.search(title_f + " " + body_f[:4000])
+        ):
+            return ()  # not an EU source, and no public policy in it (docs/labelling.md)
         scores: dict[str, float] = {}
-        for topic_id in evidence.targets() | defaults:
+        for topic_id in candidates:
             if topic_id not in self._order:
                 continue
             conf = evidence.confidence(topic_id, BODY_WEIGHT)
