@@ -66,6 +66,7 @@ BODY_WEIGHT = 0.4  # per distinct keyword found only in summary / extra text / c
 REGION_BODY_WEIGHT = 0.5
 REPEAT_WEIGHT = 0.1  # per further occurrence in the body, at most MAX_REPEATS
 MAX_REPEATS = 5
+LONG_BODY_CHARS = 2000  # body keywords of longer texts weigh sqrt(2000 / length) as much
 FOCUS_TOPICS = ("funding", "cohesion")  # topics the office acts on
 ACTION_DOC_TYPES = frozenset({DocType.FUNDING_CALL, DocType.CONSULTATION})
 REGION = "\x00region"  # the target name of region keywords inside the matcher
@@ -1041,11 +1042,14 @@ class Classifier:
             and not _POLICY_RE.search(title_f + " " + body_f[:4000])
         ):
             return ()  # not an EU source, and no public policy in it (docs/labelling.md)
+        # A long text names many things in passing: its body counts by density.
+        length = len(body_f)
+        scale = 1.0 if length <= LONG_BODY_CHARS else (LONG_BODY_CHARS / length) ** 0.5
         scores: dict[str, float] = {}
         for topic_id in candidates:
             if topic_id not in self._order:
                 continue
-            conf = evidence.confidence(topic_id, BODY_WEIGHT)
+            conf = evidence.confidence(topic_id, BODY_WEIGHT * scale)
             if topic_id in defaults:
                 conf = 1.0 - (1.0 - SOURCE_TOPIC_PRIOR) * (1.0 - conf)
             if conf >= TOPIC_THRESHOLD:
