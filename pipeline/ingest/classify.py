@@ -11,16 +11,23 @@ Keywords (taxonomy.yaml), matched in German and English whatever the item's lang
     *förderung        a suffix: Regionalförderung, Forschungsförderung, Förderung
     *wasserstoff*     anywhere inside a word: Wasserstoffprojekte, Grünwasserstoff
     KI, ETS, ESF+     ALL-CAPS (≤ 6 chars, no *): an acronym, matched case-sensitively
+    site:ecb.europa.eu  the item's link is on that host (or a subdomain; "site:host/path"
+                      for a part): the topic as if the source named it as a default
 Umlauts and ß match their spellings ae/oe/ue/ss (and accents are ignored), so
 "Förder*" finds "Foerderung"; a space or hyphen in a keyword matches either. Where
 keywords overlap, the longest phrase wins the place ("soil health" leaves no "health"),
 and a phrase also credits the shorter keywords it starts with ("car industry": "car").
 A call identifier (HORIZON-CL5-2027-…) counts as its programme's name plus "call for
 proposals", so taxonomy keywords decide its topics.
+Topics of a newsroom's lists (item types, newsletters) and of non-EU items without public
+policy are none; a digest (daily news) is read by its lead story.
 
-Doc type, in this order: the adapter's hint; press corner (ip_, statement_, mex_, memo_)
-and EUR-Lex URLs; rules on the title; the source's `options.doc_type`; cues in the
-body (see _BODY_CUES, read in the same scan as the keywords); else OTHER.
+Doc type, in this order (see _doc_type): the adapter's hint; what the link names (press
+corner id prefixes, ECB paths, EUR-Lex CELEX); a specific kind in the source's own type
+field; a non-EU link → OTHER; rules on the title; news by link or type field (press
+release, upgraded by a body cue of a call or consultation); the source's
+`options.doc_type`; cues in the body (see _BODY_CUES, read in the same scan as the
+keywords); else OTHER.
 
 References, deadlines: see extract_references() and extract_deadlines(). Relevance and
 topic confidence: see the Classifier docstring.
@@ -957,7 +964,8 @@ class Classifier:
                + 0.1 × further body occurrences (at most 5)
         text   = points / (points + 1)      one title hit 0.5, one body hit 0.29, two 0.44
     A topic is assigned when its confidence ≥ 0.35, so one body hit alone never tags.
-    A default topic of the source starts from a prior of 0.5 and combines with the text
+    In a body longer than 2,000 characters the body weight is 0.4 × sqrt(2000 / length).
+    A default topic of the source (or of a `site:` keyword) starts from a prior of 0.5 and combines with the text
     like independent evidence: 1 − (1 − 0.5)(1 − text). Sorted by confidence, then
     taxonomy order; confidences rounded to 3 places.
 
