@@ -966,8 +966,8 @@ class Classifier:
     A topic is assigned when its confidence ≥ 0.35, so one body hit alone never tags.
     In a body longer than 2,000 characters the body weight is 0.4 × sqrt(2000 / length).
     A default topic of the source (or of a `site:` keyword) starts from a prior of 0.5
-    and combines with the text like independent evidence: 1 − (1 − 0.5)(1 − text). Sorted by confidence, then
-    taxonomy order; confidences rounded to 3 places.
+    and combines with the text like independent evidence: 1 − (1 − 0.5)(1 − text).
+    Sorted by confidence, then taxonomy order; confidences rounded to 3 places.
 
     Relevance (0..1, for the region of taxonomy.yaml):
         region = points / (points + 1), with points as above but 0.5 per body-only keyword
