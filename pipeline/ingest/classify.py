@@ -383,7 +383,8 @@ _SPEECH = re.compile(
     r"|\b(?:eroeffnungs|begruessungs|fest|grund|schluss)rede\b|\bgrusswort|\binterview (?:mit|im)\b"
 )
 _STATEMENT = re.compile(
-    r"\bstatement (?:by|of|from|on|following|after|at)\b|^(?:joint |press )?statement\b"
+    r"\bstatement (?:by|from|on|following|after|at)\b|\bstatement of (?!objections)"
+    r"|^(?:joint |press )?statement\b"
     r"|\bjoint statement\b|\bmonetary policy statement\b|\bintroductory statement\b"
     r"|\bdeclaration (?:by|of) the high representative\b|\bread-?out\b"
     r"|\b(?:gemeinsame )?erklaerung (?:von|des|der|zu|zum|zur|ueber)\b"
@@ -395,9 +396,11 @@ _NOT_NEWS = re.compile(
     r"|\be-?mail alert\b|\bweekly (?:alert|digest|update)\b|\bpress review\b"
     r"|\bnewsletter$|\bmidday (?:briefing|express)\b|\bfragen und antworten\b"
 )
+# News about a survey or report (launching one, a vote on a Parliament report), not one.
 _SURVEY_LAUNCH = re.compile(
     r"\b(?:launch\w*|open\w*|take part|takes part|participate\w*|respond|fill in|invit\w*"
-    r"|startet|beteiligen|teilnehmen)\b[^.]{0,40}\b(?:survey|umfrage)"
+    r"|startet|beteiligen|teilnehmen|adopt\w*|vote\w*|endorse\w*|back\w*|billig\w*"
+    r"|stimm\w*)\b[^.]{0,40}\b(?:survey|umfrage|report|bericht)"
 )
 _REPORT = re.compile(
     r"\b(?:study|studies) (?:on|of|about|into|for|to)\b|^(?:[\w-]+ ){0,2}study\b"
@@ -407,7 +410,9 @@ _REPORT = re.compile(
     r"|\bsurvey (?:results|on|of|among|shows|finds)\b|\bresults of (?:the )?[^.]{0,60}survey\b"
     r"|\bsurvey$|\bsurvey:|\beurobarometer\b|\bstatistic(?:s|al)\b|\beurostat\b"
     r"|\b(?:economic|economy|interim|spring|summer|autumn|winter) forecast\b|\bscoreboard\b"
-    r"|\b(?:at|to|by) -?\d+(?:[.,]\d+)? ?(?:%|per ?cent|prozent)"
+    r"|\b(?:inflation\w*|unemployment|gdp|bip|wages?|tracker|production|retail|deficit|surplus"
+    r"|arbeitslos\w*|loehne|lohn\w*)\b[^.%]{0,40}\b(?:at|to|by|auf|um) -?\d+(?:[.,]\d+)? ?"
+    r"(?:%|per ?cent|prozent)"
     r"|\bstudie\b|\b(?:jahres|fortschritts|abschluss|zwischen|evaluierungs|monitoring)bericht"
     r"|^bericht\b|\bbericht (?:ueber|zur|zum|zu|der|des)\b|\bumfrage\b|\bstatistik"
     r"|\berhebung\b|\b(?:konjunktur|wirtschafts|fruehjahrs|herbst)prognose"

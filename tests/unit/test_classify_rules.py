@@ -136,6 +136,19 @@ def test_title_rules(title: str, expected: DocType) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Commission proposes to cut emissions by 90% by 2040",  # a target, not statistics
+        "MEPs back report on the future of cohesion policy",  # a vote on a report
+        "Commission sends Statement of Objections to Google",  # an antitrust step
+    ],
+)
+def test_news_about_figures_and_reports_stays_news(title: str) -> None:
+    c = classify(title, url=PRESS + "ip_26_1800")
+    assert c.doc_type is DocType.PRESS_RELEASE
+
+
 def test_an_item_outside_the_eus_sites_is_other() -> None:
     heise = classify(
         "Scrum Day 2016: Bewerbungen für Vorträge und Workshops",
