@@ -775,6 +775,11 @@ _CALL_CTX_RE = re.compile(
     r"|funding|foerder|submit|einsendeschluss"
 )
 _REGISTER_CTX_RE = re.compile(r"regist|anmeld")
+_ACTION_RE = re.compile(
+    r"appl(?:y|ication)|submi|regist|comment|feedback|consultation|proposals|tender|\bcall"
+    r"|signal|express|nominat|bewerb|einreich|eingereicht|anmeld|antra|antrae|konsultation"
+    r"|stellungnahme|rueckmeld|teilnahme|interessenbekundung"
+)
 _SENTENCE_END_RE = re.compile(r"(?<=[a-z)])[.!?]\s")
 _LABELS = {
     DeadlineKind.CALL_CLOSING: "Einreichungsfrist",
@@ -910,10 +915,10 @@ def extract_deadlines(
     Only years 2000-2100 and real calendar dates count.
     """
     found: list[Deadline] = []
-    dates = list(_dates(folded))
+    dates = [(*d, False) for d in _dates(folded)]
     if published is not None:
-        dates = sorted([*dates, *_yearless_dates(folded, published)])
-    for start, end, first, date in dates:
+        dates = sorted([*dates, *((*d, True) for d in _yearless_dates(folded, published))])
+    for start, end, first, date, yearless in dates:
         window = folded[max(0, start - 100) : start]
         window = _SENTENCE_END_RE.split(window)[-1]
         kind: DeadlineKind | None = None
@@ -922,7 +927,11 @@ def extract_deadlines(
         if opening and not (_STRONG_RE.search(after) or _WEAK_RE.search(after)):
             kind = DeadlineKind.CALL_OPENING
         elif _STRONG_RE.search(window) or _WEAK_RE.search(window):
-            kind = _deadline_kind(window + " " + folded[end : end + 60], doc_type)
+            context = window + " " + folded[end : end + 60]
+            # "by 15 March" without a year is a deadline only where someone acts by it
+            if yearless and not _STRONG_RE.search(window) and not _ACTION_RE.search(context):
+                continue
+            kind = _deadline_kind(context, doc_type)
         elif _RANGE_TAIL_RE.search(window):
             before = window[: _RANGE_TAIL_RE.search(window).start()]  # type: ignore[union-attr]
             if _EVENT_RE.search(before):

@@ -331,6 +331,8 @@ PUBLISHED = dt.date(2026, 6, 20)
         ("The conference takes place from 8 to 10 July 2026 in Brussels.", []),
         ("Der Workshop findet am 12. Mai statt.", []),
         ("The call will open on 15 January 2027.", []),
+        # without a year, a bare "by" needs someone acting by it
+        ("The Commission will present its proposal by 15 March.", []),
     ],
 )  # fmt: skip
 def test_deadline_forms(text: str, expected: list[tuple[str, DeadlineKind]]) -> None:
