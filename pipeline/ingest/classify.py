@@ -309,7 +309,12 @@ _PROPOSAL = re.compile(
     r"|(?:verordnungs|richtlinien|legislativ|gesetzgebungs)vorschlag"
     r"|legislative proposals?\b"
 )
-_PROPOSAL_TITLE_ONLY = re.compile(r"\b(?:com|kom) ?\(\d{4}\) ?\d+|\bcom/\d{4}/\d+")
+_PROPOSAL_TITLE_ONLY = re.compile(
+    r"\b(?:com|kom) ?\(\d{4}\) ?\d+|\bcom/\d{4}/\d+"
+    # a press release presenting a proposal: "Commission proposes new rules on …"
+    r"|\bcommission propos(?:es|ed)\b[^.]{0,60}\b(?:regulation|directive|rules|law|legislation)\b"
+    r"|\bkommission schlaegt\b[^.]{0,80}\b(?:verordnung|richtlinie|regeln|vorschriften)\b"
+)
 _ADOPTED = re.compile(
     r"(?:regulation|directive|decision)s? \((?:eu|ec|eu, euratom)\) (?:no\.? )?\d{1,4}/\d{2,4}"
     r"|(?:verordnung|richtlinie|beschluss) \((?:eu|eg|eu, euratom)\)"

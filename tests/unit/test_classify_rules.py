@@ -149,6 +149,17 @@ def test_news_about_figures_and_reports_stays_news(title: str) -> None:
     assert c.doc_type is DocType.PRESS_RELEASE
 
 
+def test_a_press_release_presenting_a_proposal_is_a_proposal() -> None:
+    for title in (
+        "Commission proposes new rules to simplify public procurement",
+        "Kommission schlägt einfachere Regeln für die öffentliche Vergabe vor",
+    ):
+        assert classify(title, url=PRESS + "ip_26_1801").doc_type is DocType.LEGISLATIVE_PROPOSAL
+    # money from a fund is no legislation
+    egf = "Commission proposes more than €410,000 from the European Globalisation Adjustment Fund"
+    assert classify(egf, url=PRESS + "ip_26_1684").doc_type is DocType.PRESS_RELEASE
+
+
 def test_an_item_outside_the_eus_sites_is_other() -> None:
     heise = classify(
         "Scrum Day 2016: Bewerbungen für Vorträge und Workshops",
