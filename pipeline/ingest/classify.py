@@ -832,14 +832,11 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
+# Month names written out (no abbreviations: "mar", "jun" are words too) for dates
+# without a year; "mai", "juni", "juli" are short but never anything else in a date.
 _FULL_MONTHS = "|".join(
     sorted(
-        (
-            m
-            for m in _MONTHS
-            if len(m) > 4
-            or m in ("mai", "may", "juni", "june", "juli", "july", "march", "maerz", "april")
-        ),
+        (m for m in _MONTHS if len(m) > 4 or m in ("mai", "may", "juni", "june", "juli", "july")),
         key=len,
         reverse=True,
     )
