@@ -342,7 +342,11 @@ class CalendarEvent:
     stamp: dt.datetime  # when its content last changed (sending, a later annotation)
 
 
-_SUMMARY_WORD = {DeadlineKind.EVENT: "Termin", DeadlineKind.CALL_OPENING: "Öffnung"}
+_SUMMARY_WORD = {
+    DeadlineKind.EVENT: "Termin",
+    DeadlineKind.CALL_OPENING: "Öffnung",
+    DeadlineKind.EXPIRY: "Läuft aus",
+}
 
 
 def deadline_events(

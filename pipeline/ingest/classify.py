@@ -11,16 +11,23 @@ Keywords (taxonomy.yaml), matched in German and English whatever the item's lang
     *förderung        a suffix: Regionalförderung, Forschungsförderung, Förderung
     *wasserstoff*     anywhere inside a word: Wasserstoffprojekte, Grünwasserstoff
     KI, ETS, ESF+     ALL-CAPS (≤ 6 chars, no *): an acronym, matched case-sensitively
+    site:ecb.europa.eu  the item's link is on that host (or a subdomain; "site:host/path"
+                      for a part): the topic as if the source named it as a default
 Umlauts and ß match their spellings ae/oe/ue/ss (and accents are ignored), so
 "Förder*" finds "Foerderung"; a space or hyphen in a keyword matches either. Where
 keywords overlap, the longest phrase wins the place ("soil health" leaves no "health"),
 and a phrase also credits the shorter keywords it starts with ("car industry": "car").
 A call identifier (HORIZON-CL5-2027-…) counts as its programme's name plus "call for
 proposals", so taxonomy keywords decide its topics.
+Topics of a newsroom's lists (item types, newsletters) and of non-EU items without public
+policy are none; a digest (daily news) is read by its lead story.
 
-Doc type, in this order: the adapter's hint; press corner (ip_, statement_, mex_, memo_)
-and EUR-Lex URLs; rules on the title; the source's `options.doc_type`; cues in the
-body (see _BODY_CUES, read in the same scan as the keywords); else OTHER.
+Doc type, in this order (see _doc_type): the adapter's hint; what the link names (press
+corner id prefixes, ECB paths, EUR-Lex CELEX); a specific kind in the source's own type
+field; a non-EU link → OTHER; rules on the title; news by link or type field (press
+release, upgraded by a body cue of a call or consultation); the source's
+`options.doc_type`; cues in the body (see _BODY_CUES, read in the same scan as the
+keywords); else OTHER.
 
 References, deadlines: see extract_references() and extract_deadlines(). Relevance and
 topic confidence: see the Classifier docstring.
@@ -66,6 +73,7 @@ BODY_WEIGHT = 0.4  # per distinct keyword found only in summary / extra text / c
 REGION_BODY_WEIGHT = 0.5
 REPEAT_WEIGHT = 0.1  # per further occurrence in the body, at most MAX_REPEATS
 MAX_REPEATS = 5
+LONG_BODY_CHARS = 2000  # body keywords of longer texts weigh sqrt(2000 / length) as much
 FOCUS_TOPICS = ("funding", "cohesion")  # topics the office acts on
 ACTION_DOC_TYPES = frozenset({DocType.FUNDING_CALL, DocType.CONSULTATION})
 REGION = "\x00region"  # the target name of region keywords inside the matcher
@@ -133,6 +141,8 @@ def _char(ch: str) -> str:
 
 
 _ACRONYM_RE = re.compile(r"[A-Z0-9][A-Z0-9+&./-]{0,5}")
+SITE_PREFIX = "site:"  # a keyword "site:ecb.europa.eu" matches the item's link, not its text
+_URL_PARTS_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/@?#]*@)?([^/:?#]+)(?::\d+)?([^?#]*)", re.I)
 
 
 class _Matcher:
@@ -145,8 +155,14 @@ class _Matcher:
         infixes: dict[str, set[str]] = {}
         acronyms: dict[str, set[str]] = {}
         anchored, unanchored, acro = _Trie(), _Trie(), _Trie()
+        self.sites: list[tuple[str, str, str]] = []  # (host, path prefix, target)
         for raw, target in keywords:
             kw = raw.strip()
+            if kw.lower().startswith(SITE_PREFIX):
+                host, _, path = kw[len(SITE_PREFIX) :].strip().lower().partition("/")
+                if host:
+                    self.sites.append((host, "/" + path if path else "", target))
+                continue
             lead, trail = kw.startswith("*"), kw.endswith("*")
             word = kw.strip("*").strip()
             if not word:
@@ -194,6 +210,21 @@ class _Matcher:
                     continue
                 yield _Hit(m.group(), self._acronyms[m.group()])
 
+    def site_targets(self, url: str | None) -> set[str]:
+        """Targets of the `site:` keywords whose site the link is on (host and its subdomains,
+        and the path prefix if the keyword names one)."""
+        if not self.sites or not url:
+            return set()
+        m = _URL_PARTS_RE.match(url)
+        if m is None:
+            return set()
+        host, path = m.group(1).lower().rstrip("."), (m.group(2) or "/").lower()
+        return {
+            target
+            for site, prefix, target in self.sites
+            if (host == site or host.endswith("." + site)) and path.startswith(prefix)
+        }
+
     @staticmethod
     def _lookup(
         term: str,
@@ -230,9 +261,42 @@ def _compile(prefix: str, trie: _Trie) -> re.Pattern[str] | None:
 
 # ---------------------------------------------------------------- doc types
 
-_PRESSCORNER_PR_RE = re.compile(
-    r"/presscorner/detail/[a-z]{2}/(?:ip|statement|mex|memo)_\d", re.IGNORECASE
+# The press corner's own id prefixes: "speech_26_1677" is a speech, "mex_" the daily news.
+_PRESSCORNER_RE = re.compile(
+    r"/presscorner/(?:detail|api/documents)/[a-z]{2}/([a-z]+)_\d\d_\d"
+    r"|/rapid/press-release_([a-z]+)-\d\d-\d",
+    re.IGNORECASE,
 )
+_PRESSCORNER_TYPES: dict[str, DocType] = {
+    "speech": DocType.SPEECH,
+    "statement": DocType.STATEMENT,
+    "read": DocType.STATEMENT,  # a read-out of a call or meeting
+    "mex": DocType.OTHER,  # daily news
+    "daily": DocType.OTHER,
+    "qanda": DocType.OTHER,
+    "fs": DocType.OTHER,  # factsheet
+    "memo": DocType.OTHER,  # background notes, Q&A before 2019
+    "ac": DocType.OTHER,  # announcements, agenda notes
+}
+# Press releases and news by id or path: what the title does not say otherwise.
+_PRESSCORNER_NEWS = frozenset({"ip", "inf", "news"})
+# The ECB names the kind in its paths (the feed has titles and links only).
+_URL_TYPES: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"ecb\.europa\.eu/+press/(?:key|inter)/"), DocType.SPEECH),
+    (re.compile(r"ecb\.europa\.eu/+press/(?:press_conference|pressconf)/"), DocType.STATEMENT),
+    (re.compile(r"/monetary-policy-statement/"), DocType.STATEMENT),
+)
+_URL_NEWS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"ecb\.europa\.eu/+press/(?:pr|govcdec)/"), DocType.PRESS_RELEASE),
+    (re.compile(r"ecb\.europa\.eu/+(?:pub|stats)/"), DocType.REPORT),
+    (re.compile(r"/press-releases?/|/pressemitteilungen/|/press-room/"), DocType.PRESS_RELEASE),
+)
+# EU institutions and bodies publish under europa.eu and a few domains of their own; an
+# item linking elsewhere is third-party journalism, a government or a blog: OTHER.
+_EU_HOST_RE = re.compile(
+    r"(?:^|\.)(?:europa\.eu|eib\.org|eif\.org|sanctionsmap\.eu|interregeurope\.eu|interreg\.eu)$"
+)
+_HOST_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/@?#]*@)?([^/:?#]+)", re.IGNORECASE)
 _EURLEX_CELEX_URL_RE = re.compile(r"celex(?::|%3a)([0-9ce])\d{4}([a-z]{1,2})\d{4}", re.IGNORECASE)
 _DOC_TYPE_VALUES = frozenset(d.value for d in DocType)
 
@@ -245,7 +309,12 @@ _PROPOSAL = re.compile(
     r"|(?:verordnungs|richtlinien|legislativ|gesetzgebungs)vorschlag"
     r"|legislative proposals?\b"
 )
-_PROPOSAL_TITLE_ONLY = re.compile(r"\b(?:com|kom) ?\(\d{4}\) ?\d+|\bcom/\d{4}/\d+")
+_PROPOSAL_TITLE_ONLY = re.compile(
+    r"\b(?:com|kom) ?\(\d{4}\) ?\d+|\bcom/\d{4}/\d+"
+    # a press release presenting a proposal: "Commission proposes new rules on …"
+    r"|\bcommission propos(?:es|ed)\b[^.]{0,60}\b(?:regulation|directive|rules|law|legislation)\b"
+    r"|\bkommission schlaegt\b[^.]{0,80}\b(?:verordnung|richtlinie|regeln|vorschriften)\b"
+)
 _ADOPTED = re.compile(
     r"(?:regulation|directive|decision)s? \((?:eu|ec|eu, euratom)\) (?:no\.? )?\d{1,4}/\d{2,4}"
     r"|(?:verordnung|richtlinie|beschluss) \((?:eu|eg|eu, euratom)\)"
@@ -257,6 +326,10 @@ _ADOPTED = re.compile(
     r"|\badopt(?:s|ed|ion of)\b[^.]{0,80}\b(?:regulation|directive|law|rules|act)\b"
     r"|\b(?:verabschiedet|beschliesst|billigt|nimmt)\b[^.]{0,60}(?:verordnung|richtlinie|gesetz)"
     r"|(?:verordnung|richtlinie|gesetz)\w*\b[^.]{0,60}\b(?:verabschiedet|angenommen|gebilligt)"
+    r"|\b(?:adopt\w*|prolong\w*|renew\w*|extends?)\b[^.]{0,60}"
+    r"\b(?:sanctions|restrictive measures)\b"
+    r"|\b(?:package of sanctions|sanctions package)\b[^.]{0,40}\badopted\b"
+    r"|\b(?:sanktionspaket|sanktionen)\b[^.]{0,60}\b(?:verabschiedet|beschlossen|verlaengert)"
 )
 _CALL = re.compile(
     r"calls? for (?:project )?(?:proposals|applications|projects|expressions? of interest)\b"
@@ -299,20 +372,87 @@ _EVENT = re.compile(
     r"|brokerage events?\b"
     r"|matchmaking"
     r"|week of (?:the )?regions\b"
+    r"|\bproposers'? days?\b|\bopen days\b|\bsave the date\b|\bcall for papers\b"
     r"|konferenz|veranstaltung|tagung\b|infotag"
 )
 _PRESS = re.compile(
     r"press releases?\b|presse(?:mitteilung|meldung|erklaerung)|communique de presse"
 )
+_SPEECH = re.compile(
+    r"\b(?:speech|remarks|keynote(?: speech| address)?|address|lecture) (?:by|of|from|at|to"
+    r"|delivered|given)\b"
+    r"|^(?:opening|closing|keynote|welcome|welcoming|introductory|inaugural|video) "
+    r"(?:speech|remarks|address)\b"
+    r"|\binterview (?:with|given|for|to|in)\b|^interview\b"
+    r"|\b(?:rede|ansprache) (?:von|des|der|bei|beim|zum|zur|an|auf|vor)\b|^rede\b"
+    r"|\b(?:eroeffnungs|begruessungs|fest|grund|schluss)rede\b|\bgrusswort|\binterview (?:mit|im)\b"
+)
+_STATEMENT = re.compile(
+    r"\bstatement (?:by|from|on|following|after|at)\b|\bstatement of (?!objections)"
+    r"|^(?:joint |press )?statement\b"
+    r"|\bjoint statement\b|\bmonetary policy statement\b|\bintroductory statement\b"
+    r"|\bdeclaration (?:by|of) the high representative\b|\bread-?out\b"
+    r"|\b(?:gemeinsame )?erklaerung (?:von|des|der|zu|zum|zur|ueber)\b"
+    r"|^(?:gemeinsame )?erklaerung\b"
+)
+# Not news of its own: digests, Q&A, factsheets, newsletters.
+_NOT_NEWS = re.compile(
+    r"^daily news\b|\bquestions (?:and|&) answers\b|\bq ?& ?a\b|\bfact ?sheet\b"
+    r"|\be-?mail alert\b|\bweekly (?:alert|digest|update)\b|\bpress review\b"
+    r"|\bnewsletter$|\bmidday (?:briefing|express)\b|\bfragen und antworten\b"
+)
+# News about a survey or report (launching one, a vote on a Parliament report), not one.
+_SURVEY_LAUNCH = re.compile(
+    r"\b(?:launch\w*|open\w*|take part|takes part|participate\w*|respond|fill in|invit\w*"
+    r"|startet|beteiligen|teilnehmen|adopt\w*|vote\w*|endorse\w*|back\w*|billig\w*"
+    r"|stimm\w*)\b[^.]{0,40}\b(?:survey|umfrage|report|bericht)"
+)
+_REPORT = re.compile(
+    r"\b(?:study|studies) (?:on|of|about|into|for|to)\b|^(?:[\w-]+ ){0,2}study\b"
+    r"|\b(?:final|annual|interim|progress|activity|evaluation|summary|workshop|event|monitoring"
+    r"|implementation|country|synthesis|demography|competitiveness) report\b"
+    r"|^report\b|\breport (?:on|from|of)\b"
+    r"|\bsurvey (?:results|on|of|among|shows|finds)\b|\bresults of (?:the )?[^.]{0,60}survey\b"
+    r"|\bsurvey$|\bsurvey:|\beurobarometer\b|\bstatistic(?:s|al)\b|\beurostat\b"
+    r"|\b(?:economic|economy|interim|spring|summer|autumn|winter) forecast\b|\bscoreboard\b"
+    r"|\b(?:inflation\w*|unemployment|gdp|bip|wages?|tracker|production|retail|deficit|surplus"
+    r"|arbeitslos\w*|loehne|lohn\w*)\b[^.%]{0,40}\b(?:at|to|by|auf|um) -?\d+(?:[.,]\d+)? ?"
+    r"(?:%|per ?cent|prozent)"
+    r"|\bstudie\b|\b(?:jahres|fortschritts|abschluss|zwischen|evaluierungs|monitoring)bericht"
+    r"|^bericht\b|\bbericht (?:ueber|zur|zum|zu|der|des)\b|\bumfrage\b|\bstatistik"
+    r"|\berhebung\b|\b(?:konjunktur|wirtschafts|fruehjahrs|herbst)prognose"
+)
 _TITLE_RULES: tuple[tuple[DocType, re.Pattern[str]], ...] = (
+    (DocType.SPEECH, _SPEECH),
+    (DocType.STATEMENT, _STATEMENT),
+    (DocType.OTHER, _NOT_NEWS),
     (DocType.LEGISLATIVE_PROPOSAL, _PROPOSAL),
     (DocType.LEGISLATIVE_PROPOSAL, _PROPOSAL_TITLE_ONLY),
     (DocType.FUNDING_CALL, _CALL),
     (DocType.CONSULTATION, _CONSULTATION),
+    (DocType.REPORT, _REPORT),
     (DocType.EVENT, _EVENT),
     (DocType.ADOPTED_ACT, _ADOPTED),
     (DocType.PRESS_RELEASE, _PRESS),
 )
+# What a source's own name for the kind of entry (RawItem.source_type, e.g. a newsroom's
+# "publications - Reports and studies") means, first match wins. Kinds in _SOURCE_KINDS
+# decide before the title; the news kinds after it (the title may show the substance).
+_SOURCE_KINDS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"^(?:item type|subscription service)|newsletter|newsroom service"), DocType.OTHER),
+    (re.compile(r"speech|interview"), DocType.SPEECH),
+    (re.compile(r"statement"), DocType.STATEMENT),
+    (re.compile(r"report|stud(?:y|ies)|statistic|survey"), DocType.REPORT),
+    (re.compile(r"call for (?:tenders|proposals)|funding opportunit|grant"), DocType.FUNDING_CALL),
+    (re.compile(r"consultation"), DocType.CONSULTATION),
+    (re.compile(r"^events?$|event announcement"), DocType.EVENT),
+)
+_SOURCE_NEWS_KINDS: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"press release"), DocType.PRESS_RELEASE),
+    (re.compile(r"audiovisual|video|in the press|press review|project|call documents|guide"),
+     DocType.OTHER),
+)  # fmt: skip
+NOT_NEWS_SOURCE_TYPES = ("item type", "subscription service")
 # Body cues are keywords (same syntax as taxonomy.yaml) matched by the one keyword scan
 # of the body: a long summary is read once, not once per rule. The first doc type in
 # this order that has a cue wins.
@@ -394,19 +534,39 @@ def _doc_type(
     body: str,
     body_targets: Collection[str],
 ) -> DocType:
-    """Adapter hint > press corner / EUR-Lex URL > title > source default > body > OTHER.
+    """The kind of document, first rule that decides wins:
 
-    The title rules run in the order proposal, call, consultation, event, adopted act,
-    press release; the body cues (_BODY_CUES) are fewer and stricter (a press release
-    that mentions a conference is not an event), and a body that opens with "Press
-    release" wins.
-    A source may name its default in sources.yaml as `options: {doc_type: press_release}`.
+    1. the adapter's hint (Funding & Tenders topics, consultations, sanctions regimes);
+    2. what the link names: press corner ids (speech_, statement_, read_ → speech or
+       statement; mex_, daily_, qanda_, fs_, memo_, ac_ → other), ECB paths (/press/key/,
+       /press/inter/ → speech; press conferences, monetary-policy-statement → statement),
+       EUR-Lex CELEX numbers (proposal or adopted act);
+    3. the source's own kind of entry (a newsroom's type field) when it is specific:
+       not news (item-type lists, subscription services), speech, statement, report,
+       call, consultation, event;
+    4. a link outside the EU's domains (journalism, governments, blogs): other;
+    5. rules on the title, in the order speech, statement, not news (daily news, Q&A,
+       factsheets, alerts, newsletters), proposal, call, consultation, report (studies,
+       statistics, survey results), event, adopted act, press release; then a call id;
+    6. news by link or field (ip_, ECB /press/pr/, a "Press Release" type field): press
+       release, unless a body cue shows a call or consultation it announces;
+    7. the source's `options.doc_type` (sources.yaml);
+    8. cues in the body (_BODY_CUES; stricter than the title rules), else OTHER.
     """
     if item.doc_type is not None:
         return item.doc_type
     url = item.url or ""
-    if _PRESSCORNER_PR_RE.search(url):
-        return DocType.PRESS_RELEASE
+    news: DocType | None = None
+    press = _PRESSCORNER_RE.search(url)
+    if press:
+        prefix = (press.group(1) or press.group(2) or "").lower()
+        if prefix in _PRESSCORNER_TYPES:
+            return _PRESSCORNER_TYPES[prefix]
+        if prefix in _PRESSCORNER_NEWS:
+            news = DocType.PRESS_RELEASE
+    for pattern, doc_type in _URL_TYPES:
+        if pattern.search(url):
+            return doc_type
     celex = _EURLEX_CELEX_URL_RE.search(url)
     if celex:
         sector, kind = celex.group(1), celex.group(2).upper()
@@ -414,11 +574,30 @@ def _doc_type(
             return DocType.LEGISLATIVE_PROPOSAL
         if sector == "3":
             return DocType.ADOPTED_ACT
+    kind_f = fold(item.source_type) if item.source_type else ""
+    if kind_f:
+        for pattern, doc_type in _SOURCE_KINDS:
+            if pattern.search(kind_f):
+                return doc_type
+    if not is_eu_link(url):
+        return DocType.OTHER
     for doc_type, pattern in _TITLE_RULES:
         if pattern.search(title_f):
+            if doc_type is DocType.REPORT and _SURVEY_LAUNCH.search(title_f):
+                continue
             return doc_type
     if _has_call_identifier(item.title):
         return DocType.FUNDING_CALL
+    if news is None:
+        news = next((d for p, d in _URL_NEWS if p.search(url)), None)
+    if news is None and kind_f:
+        news = next((d for p, d in _SOURCE_NEWS_KINDS if p.search(kind_f)), None)
+    if news is not None:
+        if news is DocType.PRESS_RELEASE:
+            for doc_type in (DocType.FUNDING_CALL, DocType.CONSULTATION):
+                if _DOC_CUE + doc_type.value in body_targets:
+                    return doc_type
+        return news
     default = source.options.get("doc_type") if source.options else None
     if isinstance(default, str) and default in _DOC_TYPE_VALUES:
         return DocType(default)
@@ -430,6 +609,35 @@ def _doc_type(
     if _has_call_identifier(body):
         return DocType.FUNDING_CALL
     return DocType.OTHER
+
+
+_DIGEST_TITLE_RE = re.compile(r"^daily news\b|\bmidday (?:briefing|express)\b|\btagesueberblick\b")
+_DIGEST_URL_RE = re.compile(r"/presscorner/detail/[a-z]{2}/(?:mex|daily)_", re.IGNORECASE)
+# The dateline a digest's text opens with: "European Commission Daily news Brussels, 27 Jul 2026"
+_DATELINE_RE = re.compile(
+    r"^.{0,60}?\b(?:daily news|news|tagesnachrichten)\b\s*[\w .-]{0,40}?,"
+    r"\s*\d{1,2}\.? \w+\.? \d{4}\s*",
+    re.IGNORECASE,
+)
+LEAD_CHARS = 160
+
+
+def _digest_lead(title_f: str, url: str | None, summary: str) -> str:
+    """The headline of a digest's lead story (daily news), read like a title; else ""."""
+    if not summary or not (_DIGEST_TITLE_RE.search(title_f) or _DIGEST_URL_RE.search(url or "")):
+        return ""
+    text = _DATELINE_RE.sub("", summary, count=1)
+    return text[:LEAD_CHARS]
+
+
+def is_eu_link(url: str | None) -> bool:
+    """True for a link on an EU institution's or body's site, or no (usable) link at all."""
+    if not url:
+        return True
+    m = _HOST_RE.match(url)
+    if m is None:
+        return True
+    return bool(_EU_HOST_RE.search(m.group(1).lower().rstrip(".")))
 
 
 # ---------------------------------------------------------------- references
@@ -468,7 +676,8 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
 
     COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD),
     CELEX 32024R1689, press numbers IP/26/1692, call identifiers
-    HORIZON-CL5-2027-D3-01-05, acts (EU) 2024/1689 or (EU) No 1303/2013.
+    HORIZON-CL5-2027-D3-01-05, acts (EU) 2024/1689 or (EU) No 1303/2013, calls for
+    tenders SMART 2014/1074 or CNECT/2024/OP/0012.
     """
     found: list[tuple[int, str]] = []
     if any(h in text for h in _COM_HINTS):
@@ -487,6 +696,8 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
         found.extend((m.start(), _act(m)) for m in _ACT_RE.finditer(text))
     if _CALL_IDENTIFIER_HINT.search(text):
         found.extend((m.start(), m.group()) for m in _CALL_IDENTIFIER_RE.finditer(text))
+    if any(h in text for h in _TENDER_HINTS):
+        found.extend((m.start(), " ".join(m.group().split())) for m in _TENDER_RE.finditer(text))
     refs = [ref for _, ref in sorted(found, key=lambda pr: pr[0])]
     if url:
         press = press_number_from_url(url)
@@ -497,6 +708,12 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
+# Calls for tenders: DG CNECT's "SMART 2014/1074", the Commission's "ENER/2024/OP/0012".
+_TENDER_RE = re.compile(
+    r"(?<![\w/])(?:SMART\s(?:19|20)\d{2}/\d{3,5}"
+    r"|[A-Z]{2,10}(?:/[A-Z0-9]{2,10})?/(?:19|20)\d{2}/(?:OP|RP|NP|PN|CN|NEG|AO)/\d{1,5})(?![\w/])"
+)
+_TENDER_HINTS = ("SMART ", "/OP/", "/RP/", "/NP/", "/PN/", "/CN/", "/NEG/", "/AO/")
 _PROCEDURE_FIND_RE = re.compile(r"(?<![\w/])(?:19|20)\d{2}\s*/\s*\d{1,4}\s*\(\s*[A-Za-z]{3}\s*\)")
 _PRESS_FIND_RE = re.compile(
     r"(?<![\w/])(?:IP|STATEMENT|MEX|MEMO|SPEECH|QANDA|FS|AC|INF|DAILY)/\d{2}/\d{1,6}(?![\w/])"
@@ -535,7 +752,7 @@ _DATE_BEFORE_YEAR_RE = re.compile(
 )
 _ISO_DATE_RE = re.compile(r"(?P<y4>\d{4})-(?P<m4>\d{2})-(?P<d4>\d{2})(?!\d)")
 _OPENING_RE = re.compile(
-    r"\b(?:opens|opening|will open|to open|oeffnet|oeffnung|geoeffnet)\b[^.;]{0,50}$"
+    r"\b(opens|opening|will open|to open|oeffnet|oeffnung|geoeffnet)\b[^.;]{0,50}$"
 )
 _STRONG_RE = re.compile(
     r"\b(?:deadlines?|closing date|closes|closing|close|submission|submissions|registration"
@@ -563,6 +780,11 @@ _CALL_CTX_RE = re.compile(
     r"|funding|foerder|submit|einsendeschluss"
 )
 _REGISTER_CTX_RE = re.compile(r"regist|anmeld")
+_ACTION_RE = re.compile(
+    r"appl(?:y|ication)|submi|regist|comment|feedback|consultation|proposals|tender|\bcall"
+    r"|signal|express|nominat|bewerb|einreich|eingereicht|anmeld|antra|antrae|konsultation"
+    r"|stellungnahme|rueckmeld|teilnahme|interessenbekundung"
+)
 _SENTENCE_END_RE = re.compile(r"(?<=[a-z)])[.!?]\s")
 _LABELS = {
     DeadlineKind.CALL_CLOSING: "Einreichungsfrist",
@@ -570,6 +792,7 @@ _LABELS = {
     DeadlineKind.CONSULTATION_END: "Ende der Konsultation",
     DeadlineKind.EVENT: "Veranstaltung",
     DeadlineKind.DEADLINE: "Frist",
+    DeadlineKind.EXPIRY: "Ablauf",
 }
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -609,24 +832,114 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
-def extract_deadlines(folded: str, doc_type: DocType) -> list[Deadline]:
+# Month names written out (no abbreviations: "mar", "jun" are words too) for dates
+# without a year; "mai", "juni", "juli" are short but never anything else in a date.
+_FULL_MONTHS = "|".join(
+    sorted(
+        (m for m in _MONTHS if len(m) > 4 or m in ("mai", "may", "juni", "june", "juli", "july")),
+        key=len,
+        reverse=True,
+    )
+)
+# A date without a year ("8 July", "15. März", "July 8", "15.03."), not followed by one:
+# found from its day number (digits are rare in text, month names are not).
+_DAY_RE = re.compile(r"(?<![\d.,/:])\d{1,2}(?![\d,:])")
+_MONTH_AFTER_RE = re.compile(
+    rf"(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_FULL_MONTHS})(?![a-z])(?!\.?,?\s*\d{{4}})"
+)
+_MONTH_BEFORE_RE = re.compile(rf"(?<![a-z])({_FULL_MONTHS})\s+$")
+_AFTER_US_DAY_RE = re.compile(r"(?:st|nd|rd|th)?(?!\d|\.\d|:)(?!,?\s*\d{4})")
+_NUMERIC_MONTH_RE = re.compile(r"\.(\d{1,2})\.(?![\d])")
+# The year of a range's end names the year of its start: "8 July to 22 September 2026".
+_RANGE_END_RE = re.compile(
+    rf"\s*(?:-|–|to|until|till|and|bis(?: zum)?|und)\s*(?:the\s+)?(?:\d{{1,2}}\.?\s*(?:of\s+)?"
+    rf"(?:{_MONTH_ALT})\.?|(?:{_MONTH_ALT})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\.\d{{1,2}}\.)"
+    r",?\s+(?P<year>\d{4})"
+)
+# The end of a range: "open from 8 July to …", "vom 1. bis …", "between 3 and …".
+_RANGE_TAIL_RE = re.compile(
+    r"\b(?:from|vom|von|between|zwischen)\s+(?:the\s+|dem\s+)?[\w. ,]{1,30}?"
+    r"\s*(?:-|–|to|until|till|and|bis(?: zum)?|und)\s*(?:the\s+|zum\s+)?$"
+)
+# What an open period is for: submitting, applying, commenting, registering.
+_OPEN_PERIOD_RE = re.compile(
+    r"\b(?:open|opened|runs|running|accept\w*|submi\w*|appl\w*|regist\w*|feedback|comment\w*"
+    r"|consultation|call|offen|geoeffnet|laeuft|einreich\w*|bewerb\w*|anmeld\w*|konsultation"
+    r"|stellungnahme\w*|antra\w*)\b"
+)
+
+
+def _yearless_dates(folded: str, published: dt.date) -> Iterator[tuple[int, int, dt.date, dt.date]]:
+    """Dates without a year: the year of the range end that follows, else the first on or
+    after the publication date (a deadline is never in the past of its item)."""
+    for d in _DAY_RE.finditer(folded):
+        day, start, stop = int(d.group()), d.start(), d.end()
+        month = 0
+        after = _MONTH_AFTER_RE.match(folded, stop)
+        if after is not None:
+            month, stop = _MONTHS[after.group(1)], after.end()
+        else:
+            before = _MONTH_BEFORE_RE.search(folded, max(0, start - 12), start)
+            if before is not None and _AFTER_US_DAY_RE.match(folded, stop):
+                month, start = _MONTHS[before.group(1)], before.start()
+            else:
+                numeric = _NUMERIC_MONTH_RE.match(folded, stop)
+                if numeric is not None:
+                    month, stop = int(numeric.group(1)), numeric.end()
+        if not month:
+            continue
+        try:
+            end = _RANGE_END_RE.match(folded, stop)
+            if end is not None and MIN_YEAR <= int(end.group("year")) <= MAX_YEAR:
+                date = dt.date(int(end.group("year")), month, day)
+            else:
+                date = dt.date(published.year, month, day)
+                if date < published:
+                    date = dt.date(published.year + 1, month, day)
+        except ValueError:
+            continue
+        yield start, stop, date, date
+
+
+def extract_deadlines(
+    folded: str, doc_type: DocType, published: dt.date | None = None
+) -> list[Deadline]:
     """Dates next to a deadline, opening or event word, in a folded text (see fold()).
 
     "deadline: 15 March 2027", "until …", "closes on 15/03/2027", "by …", "Frist: 15. März
     2027", "bis zum 15.03.2027", "Einsendeschluss …" give a deadline whose kind follows
     the words around it (consultation, call) or else the doc type; "opens on …" a call
-    opening; "conference on 12 May 2027", "Veranstaltung am 12. Mai 2027" an event.
+    opening; "conference on 12 May 2027", "Veranstaltung am 12. Mai 2027" an event. The
+    end of an open period ("open from 8 July to 22 September 2026", "vom 1. bis 15. März")
+    is a deadline, the end of an event's dates is not. With the publication date, dates
+    without a year count too ("bis zum 15. März", "until 22 September"): the year of the
+    range they start, else the first such day on or after publication.
     Only years 2000-2100 and real calendar dates count.
     """
     found: list[Deadline] = []
-    for start, end, first, date in _dates(folded):
+    dates = [(*d, False) for d in _dates(folded)]
+    if published is not None:
+        dates = sorted([*dates, *((*d, True) for d in _yearless_dates(folded, published))])
+    for start, end, first, date, yearless in dates:
         window = folded[max(0, start - 100) : start]
         window = _SENTENCE_END_RE.split(window)[-1]
         kind: DeadlineKind | None = None
-        if _OPENING_RE.search(window):
+        opening = _OPENING_RE.search(window)
+        after = window[opening.end(1) :] if opening else ""  # "opens on 8 July and closes on"
+        if opening and not (_STRONG_RE.search(after) or _WEAK_RE.search(after)):
             kind = DeadlineKind.CALL_OPENING
         elif _STRONG_RE.search(window) or _WEAK_RE.search(window):
-            kind = _deadline_kind(window + " " + folded[end : end + 60], doc_type)
+            context = window + " " + folded[end : end + 60]
+            # "by 15 March" without a year is a deadline only where someone acts by it
+            if yearless and not _STRONG_RE.search(window) and not _ACTION_RE.search(context):
+                continue
+            kind = _deadline_kind(context, doc_type)
+        elif _RANGE_TAIL_RE.search(window):
+            before = window[: _RANGE_TAIL_RE.search(window).start()]  # type: ignore[union-attr]
+            if _EVENT_RE.search(before):
+                kind = DeadlineKind.EVENT
+            elif _OPEN_PERIOD_RE.search(before):
+                kind = _deadline_kind(window + " " + folded[end : end + 60], doc_type)
         elif _EVENT_RE.search(window) and _EVENT_GAP_RE.search(window):
             kind, date = DeadlineKind.EVENT, first
         if kind is not None:
@@ -667,9 +980,10 @@ class Classifier:
                + 0.1 × further body occurrences (at most 5)
         text   = points / (points + 1)      one title hit 0.5, one body hit 0.29, two 0.44
     A topic is assigned when its confidence ≥ 0.35, so one body hit alone never tags.
-    A default topic of the source starts from a prior of 0.5 and combines with the text
-    like independent evidence: 1 − (1 − 0.5)(1 − text). Sorted by confidence, then
-    taxonomy order; confidences rounded to 3 places.
+    In a body longer than 2,000 characters the body weight is 0.4 × sqrt(2000 / length).
+    A default topic of the source (or of a `site:` keyword) starts from a prior of 0.5
+    and combines with the text like independent evidence: 1 − (1 − 0.5)(1 − text).
+    Sorted by confidence, then taxonomy order; confidences rounded to 3 places.
 
     Relevance (0..1, for the region of taxonomy.yaml):
         region = points / (points + 1), with points as above but 0.5 per body-only keyword
@@ -705,7 +1019,11 @@ class Classifier:
         title_f, body_f = fold(title_nfkc), fold(body_nfkc)
 
         evidence = _Evidence()
-        for text_f, text, in_title in ((title_f, title_nfkc, True), (body_f, body_nfkc, False)):
+        texts = [(title_f, title_nfkc, True), (body_f, body_nfkc, False)]
+        lead = _digest_lead(title_f, item.url, item.summary_text)
+        if lead:  # a digest is about its lead story (docs/labelling.md)
+            texts.insert(1, (fold(lead), unicodedata.normalize("NFKC", lead), True))
+        for text_f, text, in_title in texts:
             for hit in self._matcher.hits(text_f, text):
                 evidence.add(hit, in_title=in_title)
             identifiers = _call_identifiers(text)
@@ -714,14 +1032,14 @@ class Classifier:
                 for hit in self._matcher.hits(fold(programmes), programmes):
                     evidence.add(hit, in_title=in_title)
 
-        topics = self._topics(source, evidence)
+        topics = self._topics(item, source, evidence, title_f, body_f)
         doc_type = _doc_type(
             item, source, title_f, body_f, f"{item.title}\n{body}", evidence.body.keys()
         )
         text = f"{item.title}\n{body}"
         references = _merge(item.references, extract_references(text, item.url))
         deadlines = _merge_deadlines(
-            item.deadlines, extract_deadlines(f"{title_f} . {body_f}", doc_type)
+            item.deadlines, extract_deadlines(f"{title_f} . {body_f}", doc_type, _day(item))
         )
         region = evidence.confidence(REGION, REGION_BODY_WEIGHT)
         focus = max((t.confidence for t in topics if t.topic_id in self._focus), default=0.0)
@@ -735,18 +1053,46 @@ class Classifier:
             relevance=relevance,
         )
 
-    def _topics(self, source: Source, evidence: _Evidence) -> tuple[TopicAssignment, ...]:
+    def _topics(
+        self, item: NormalizedItem, source: Source, evidence: _Evidence, title_f: str, body_f: str
+    ) -> tuple[TopicAssignment, ...]:
+        if item.source_type.startswith(NOT_NEWS_SOURCE_TYPES):
+            return ()  # a newsroom's list of item types or of newsletters: not news
+        defaults = set(source.topics) | self._matcher.site_targets(item.url)
+        candidates = evidence.targets() | defaults
+        if (
+            candidates
+            and not is_eu_link(item.url)
+            and not _POLICY_RE.search(title_f + " " + body_f[:4000])
+        ):
+            return ()  # not an EU source, and no public policy in it (docs/labelling.md)
+        # A long text names many things in passing: its body counts by density.
+        length = len(body_f)
+        scale = 1.0 if length <= LONG_BODY_CHARS else (LONG_BODY_CHARS / length) ** 0.5
         scores: dict[str, float] = {}
-        for topic_id in evidence.targets() | set(source.topics):
+        for topic_id in candidates:
             if topic_id not in self._order:
                 continue
-            conf = evidence.confidence(topic_id, BODY_WEIGHT)
-            if topic_id in source.topics:
+            conf = evidence.confidence(topic_id, BODY_WEIGHT * scale)
+            if topic_id in defaults:
                 conf = 1.0 - (1.0 - SOURCE_TOPIC_PRIOR) * (1.0 - conf)
             if conf >= TOPIC_THRESHOLD:
                 scores[topic_id] = round(conf, 3)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self._order[kv[0]]))
         return tuple(TopicAssignment(t, c, TopicOrigin.AUTO) for t, c in ranked)
+
+
+# A non-EU item gets topics only when it deals with public policy: government, law,
+# courts, regulators, public money (docs/labelling.md, "Non-EU items"). Folded text.
+_POLICY_RE = re.compile(
+    r"\b(?:eu|europaeische[nr]? (?:union|kommission)|eu-\w+|bundesregierung|regierung\w*"
+    r"|\w*minister\w*|\w*gesetz\w*|verordnung\w*|richtlinie\w*|\w*gericht\w*|urteil\w*"
+    r"|\w*parlament\w*|bundestag|bundesrat|\w*behoerde\w*|\w*aufsicht|reguliere?\w*"
+    r"|foerder\w*|subvention\w*|staatlich\w*|bund|bundes\w+|kommission|koalition\w*"
+    r"|\w*politik\w*|wto|welthandel\w*|government|ministry|parliament|congress|senate|court"
+    r"|ruling|law|laws|legislation|regulation|regulators?|directive|policy|policies|subsid\w*"
+    r"|public funding|authorit(?:y|ies)|state aid|tariffs?|sanctions?|copyright office)\b"
+)
 
 
 class _Evidence:
@@ -772,6 +1118,11 @@ class _Evidence:
         in_body = self.body.get(target, set())
         repeats = self.body_hits[target] - len(in_body)
         return _confidence(len(in_title), len(in_body - in_title), repeats, body_weight)
+
+
+def _day(item: NormalizedItem) -> dt.date:
+    """The publication day in the item's own zone (Brussels for EU feeds)."""
+    return item.published.date()
 
 
 def _merge(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:

@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
 
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
@@ -52,6 +53,7 @@ from pipeline.ingest.adapters._text import (
     parse_datetime,
     plain_title,
 )
+from pipeline.ingest.feedfields import EntryExtras, extension_fields
 from pipeline.model import FetchResult, RawItem, Source, SourceKind
 from pipeline.text import html_to_line
 
@@ -120,9 +122,12 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     # The feed's own link may itself be relative ("/blog/"): resolve it first.
     base = urljoin(result.url or source.url, str(feed.get("link") or ""))
     feed_language = norm_language(feed.get("language"))
+    fields = extension_fields(body, _extension_prefixes(parsed), entries)
     items = []
-    for entry in entries:
-        item = _entry_item(source, entry, base, feed_language, titles)
+    for i, entry in enumerate(entries):
+        item = _entry_item(
+            source, entry, base, feed_language, titles, fields[i] if fields else None
+        )
         if item is not None:
             items.append(item)
     skipped = len(entries) - len(items)
@@ -131,6 +136,22 @@ def _parse_feed(source: Source, result: FetchResult) -> list[RawItem]:
     if not items:
         raise ParseError(source.id, "the feed has entries, but none has a title, link or text")
     return items
+
+
+_KNOWN_NAMESPACES: frozenset[str] = frozenset(
+    str(uri).rstrip("/").lower() for uri in _FeedParserMixin.namespaces
+)
+
+
+def _extension_prefixes(parsed: Mapping[str, Any]) -> list[str]:
+    """Prefixes of the namespaces a feed declares that feedparser does not know (a
+    newsroom's own fields, see feedfields.py)."""
+    declared: Mapping[str, str] = parsed.get("namespaces") or {}
+    return [
+        prefix.lower()
+        for prefix, uri in declared.items()
+        if prefix and str(uri).rstrip("/").lower() not in _KNOWN_NAMESPACES
+    ]
 
 
 def _strip_leading_space(body: bytes) -> bytes:
@@ -255,6 +276,7 @@ def _entry_item(
     base: str,
     feed_language: str | None,
     titles: _TitleRules,
+    fields: Mapping[str, str] | None = None,
 ) -> RawItem | None:
     summary_html = _summary_html(entry)
     url = _absolute(entry.get("link"), base)
@@ -283,6 +305,8 @@ def _entry_item(
             if collapse(str(tag.get("term") or ""))
         )
     )
+    # A newsroom's own fields (feedfields.py): its kind of entry, end dates, text.
+    extras = EntryExtras.of(fields, html_to_text(summary_html)) if fields else EntryExtras()
     return RawItem(
         source_id=source.id,
         title=title,
@@ -293,7 +317,10 @@ def _entry_item(
         published=published or updated,
         updated=updated,
         categories=categories,
-        references=references,
+        references=(*references, *extras.references),
+        deadlines=extras.deadlines,
+        extra_text=extras.extra_text,
+        source_type=extras.source_type,
     )
 
 

@@ -34,6 +34,7 @@ class RawItem:
     references: tuple[str, ...] = ()
     doc_type: DocType | None = None  # a hint from an adapter that knows
     extra_text: str = ""  # text used for classification only (keywords, call titles)
+    source_type: str = ""  # the source's own name for the kind of entry ("Press Release")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class NormalizedItem:
     references: tuple[str, ...] = ()
     doc_type: DocType | None = None
     extra_text: str = ""
+    source_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,10 @@ class DocType(StrEnum):
     FUNDING_CALL = "funding_call"
     CONSULTATION = "consultation"
     EVENT = "event"
-    OTHER = "other"
+    SPEECH = "speech"  # a speech, remarks, keynote or interview of an office holder
+    STATEMENT = "statement"  # a formal statement, issued or read out
+    REPORT = "report"  # studies, statistics, survey results, forecasts, event reports
+    OTHER = "other"  # Q&A, factsheets, daily news, digests, guides, non-EU items
 
 
 class ItemStatus(StrEnum):
@@ -36,6 +39,7 @@ class DeadlineKind(StrEnum):
     CONSULTATION_END = "consultation_end"
     EVENT = "event"
     DEADLINE = "deadline"  # any other date named as a deadline in the text
+    EXPIRY = "expiry"  # measures end unless renewed (a sanctions regime): not a deadline
 
 
 DOC_TYPE_LABELS = {
@@ -45,6 +49,9 @@ DOC_TYPE_LABELS = {
     DocType.FUNDING_CALL: "Förderaufruf",
     DocType.CONSULTATION: "Konsultation",
     DocType.EVENT: "Veranstaltung",
+    DocType.SPEECH: "Rede",
+    DocType.STATEMENT: "Erklärung",
+    DocType.REPORT: "Bericht & Statistik",
     DocType.OTHER: "Sonstiges",
 }
 
@@ -55,6 +62,7 @@ DEADLINE_LABELS = {
     DeadlineKind.CONSULTATION_END: "Konsultation bis",
     DeadlineKind.EVENT: "Termin",
     DeadlineKind.DEADLINE: "Frist",
+    DeadlineKind.EXPIRY: "Läuft aus",
 }
 
 

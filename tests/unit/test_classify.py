@@ -111,9 +111,9 @@ def test_taxonomy_has_exactly_the_agreed_topics() -> None:
 
 
 @pytest.mark.parametrize("topic", TAXONOMY.topics, ids=lambda t: t.id)
-def test_each_topic_has_15_to_40_keywords_per_language(topic: Topic) -> None:
+def test_each_topic_has_15_to_80_keywords_per_language(topic: Topic) -> None:
     for keywords in (topic.keywords_de, topic.keywords_en):
-        assert 15 <= len(keywords) <= 40, (topic.id, len(keywords))
+        assert 15 <= len(keywords) <= 80, (topic.id, len(keywords))
         assert len(set(keywords)) == len(keywords), topic.id
         for kw in keywords:
             assert kw.strip() == kw and kw.strip("*"), (topic.id, kw)
@@ -146,6 +146,8 @@ def _instance(keyword: str) -> str:
 @pytest.mark.parametrize("topic", TAXONOMY.topics, ids=lambda t: t.id)
 def test_every_keyword_tags_its_topic_from_a_title(topic: Topic) -> None:
     for kw in (*topic.keywords_de, *topic.keywords_en):
+        if kw.startswith("site:"):
+            continue  # matches the link, see test_site_keywords_give_the_topic_of_a_link
         c = classify(f"Neu: {_instance(kw)} im Fokus")
         assert topic.id in topic_ids(c), (topic.id, kw)
 
@@ -618,16 +620,21 @@ def test_real_presscorner_items() -> None:
     by_family = {family: CLASSIFIER.classify(item, src) for family, item in items.items()}
 
     consultation = by_family["IP/26/1678"]  # "Commission invites comments on draft … State aid"
-    assert consultation.doc_type is DocType.PRESS_RELEASE
+    assert consultation.doc_type is DocType.CONSULTATION  # the press release opens one
     assert topic_ids(consultation) == ["municipalities"]
     assert deadlines(consultation) == [("2026-09-04", DeadlineKind.CONSULTATION_END)]
 
     assert topic_ids(by_family["IP/26/1692"]) == ["funding"]  # NextGenerationEU payment
     assert topic_ids(by_family["IP/26/1679"]) == ["digital"]  # Digital Services Act
-    assert topic_ids(by_family["IP/26/1670"]) == ["digital"]  # Digital Markets Act
+    # Digital Markets Act: digital policy and competition policy (industry)
+    assert set(topic_ids(by_family["IP/26/1670"])) == {"digital", "industry"}
     assert "trade" in topic_ids(by_family["IP/26/1680"])  # sanctions package
+    assert by_family["IP/26/1680"].doc_type is DocType.ADOPTED_ACT  # "EU adopts 21st package"
     assert by_family["QANDA/26/1686"].doc_type is DocType.OTHER
-    assert by_family["MEX/26/1693"].doc_type is DocType.PRESS_RELEASE
+    assert by_family["MEX/26/1693"].doc_type is DocType.OTHER  # daily news, not a press release
+    # … whose topics are its lead story's: wildfire aid
+    assert topic_ids(by_family["MEX/26/1693"]) == ["environment"]
+    assert by_family["SPEECH/26/1677"].doc_type is DocType.SPEECH
 
     cars = by_family["IP/26/1684"]  # EGF for dismissed car industry workers in Finland
     assert topic_ids(cars)[0] == "employment"

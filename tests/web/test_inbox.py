@@ -247,6 +247,16 @@ def test_inbox_shows_own_headline_instead_of_title(anna: Desk, items: Seeded) ->
     assert "Aufruf: Pilotprojekte für Mobilität in Städten" in titles(anna.text("/desk/"))
 
 
+def test_new_doc_types_show_in_german(anna: Desk, items: Seeded, store: Store) -> None:
+    add_item(store, 300, title="Rede von Präsidentin von der Leyen", doc_type=DocType.SPEECH)
+    add_item(store, 301, title="Studie zur Zulieferindustrie", doc_type=DocType.REPORT)
+    html = anna.text("/desk/")
+    text = visible(html)
+    assert "Rede" in text and "Bericht & Statistik" in text
+    assert '<option value="speech">Rede</option>' in html  # the doc-type filter
+    assert titles(anna.text("/desk/?doc_type=report")) == ["Studie zur Zulieferindustrie"]
+
+
 def test_doc_type_labels_cover_every_doc_type() -> None:
     from pipeline.web.formatting import DOC_TYPE_LABELS
 

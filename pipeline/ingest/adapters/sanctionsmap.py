@@ -83,8 +83,9 @@ def _item(source: Source, regime: dict[str, Any]) -> RawItem:
     expires = _timestamp(regime.get("expiration"))
     deadlines: tuple[Deadline, ...] = ()
     if expires is not None:
+        # The end of the measures unless the Council renews them: not a date to act by.
         label = "Measures expire unless renewed"
-        deadlines = (Deadline(_brussels_date(expires), DeadlineKind.DEADLINE, label),)
+        deadlines = (Deadline(_brussels_date(expires), DeadlineKind.EXPIRY, label),)
 
     extra = [country_name, *(str(p) for p in regime.get("programme") or [])]
     extra += [str(a.get("title") or "") for a in acts]
