@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.ingest.adapters._text import collapse, html_to_text, parse_datetime
+from pipeline.ingest.adapters._text import collapse, parse_datetime
 from pipeline.ingest.normalize import press_numbers_in
 from pipeline.model import Deadline, DeadlineKind
+from pipeline.text import html_to_line
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class EntryExtras:
                 continue  # read by _source_type
             if len(value) <= SHORT_FIELD:
                 references.extend(press_numbers_in(value))
-            text = html_to_text(value) if _TAG_RE.search(value) or "&" in value else value
+            text = html_to_line(value) if _TAG_RE.search(value) or "&" in value else value
             if _is_prose(text) and text.lower() not in seen:
                 seen.add(text.lower())
                 texts.append(text)

@@ -306,7 +306,7 @@ def _entry_item(
         )
     )
     # A newsroom's own fields (feedfields.py): its kind of entry, end dates, text.
-    extras = EntryExtras.of(fields, html_to_text(summary_html)) if fields else EntryExtras()
+    extras = EntryExtras.of(fields, html_to_line(summary_html)) if fields else EntryExtras()
     return RawItem(
         source_id=source.id,
         title=title,
