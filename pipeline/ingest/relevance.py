@@ -1,0 +1,315 @@
+"""Regional relevance: a graded, explained score from the facts of one item.
+
+Pure and deterministic: `RelevanceScorer(taxonomy).score(facts)` reads a RelevanceFacts
+(title, text, link, source, publication day, doc type, topics, deadlines) and returns a
+Relevance (score 0..1, never exactly 0, and German reasons, strongest first). It reads no
+clock: a deadline counts when it lies after the item's own publication day, and the
+stored reason names the date ("Frist am 22.09.2026"); `reasons_as_of` turns that into
+"Frist in 3 Wochen" when staff read it.
+
+The score is a sum of points, each with its reason (README, "Triage"):
+
+    origin      EU source (a europa.eu link or an EU institution)    0.10
+                German public body (bund.de, …)                       0.06
+                anything else (newspapers, blogs, podcasts)            0.01, and every other
+                point below counts a third; region, Land and country count only when the
+                item also names the EU
+    doc type    funding call, consultation 0.30 · proposal, adopted act 0.18 ·
+                press release, event 0.08 · statement 0.05 · other 0.03 · speech, report 0.02
+    topics      0.12 × the highest weight × confidence of its topics (weights in
+                taxonomy.yaml; the office's focus, e.g. funding 1.6, weighs most)
+    region      a place of the region: 0.30 in the title, 0.20 in the text
+    Land        0.22 in the title, 0.14 in the text
+    country     0.12 in the title, 0.06 in the text; not inside a list of countries
+    sector      the region's industries: 0.06 in the title, 0.03 in the text
+    company     0.05, only in a company context ("Bosch-Gruppe", "Trumpf GmbH") or next
+                to other evidence of the region
+    deadline    an application, consultation or other deadline after publication: 0.10
+    audiences   SMEs, municipalities and regions, universities and research: 0.03 each, ≤ 0.06
+    penalties   another member state's case in the title (no Germany): −0.10;
+                personnel: −0.06; title only and a few words (a list entry, not news): −0.06
+    score       the sum, kept within 0.001..1, rounded to 4 places
+
+Only the first 4,000 characters of the text are read: the lead says what an item is
+about, and a keyword deep inside a long page is usually unrelated to it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from pipeline.ingest.classify import fold
+from pipeline.model import Relevance, RelevanceFacts, Taxonomy
+from pipeline.model.relevance import ACTION_DEADLINE_KINDS, deadline_reason
+
+__all__ = ["DOC_TYPE_POINTS", "TEXT_LIMIT", "RelevanceScorer"]
+
+TEXT_LIMIT = 4000
+ORIGIN_EU, ORIGIN_PUBLIC, ORIGIN_OTHER = 0.10, 0.06, 0.01
+OTHER_ORIGIN_FACTOR = 1 / 3
+DOC_TYPE_POINTS: dict[str, tuple[float, str]] = {
+    "funding_call": (0.30, "offene Ausschreibung"),
+    "consultation": (0.30, "offene Konsultation"),
+    "legislative_proposal": (0.18, "Gesetzgebungsvorschlag"),
+    "adopted_act": (0.18, "Rechtsakt, der gilt"),
+    "press_release": (0.08, ""),
+    "event": (0.08, "Veranstaltung"),
+    "statement": (0.05, ""),
+    "other": (0.03, ""),
+    "speech": (0.02, ""),
+    "report": (0.02, ""),
+}
+TOPIC_POINTS = 0.12
+TOPIC_REASON_MIN = 0.5  # weight × confidence from which a topic is named as a reason
+REGION_POINTS = (0.30, 0.20)  # (title, text)
+LAND_POINTS = (0.22, 0.14)
+COUNTRY_POINTS = (0.12, 0.06)
+SECTOR_POINTS = (0.06, 0.03)
+COMPANY_POINTS = 0.05
+DEADLINE_POINTS = 0.10
+AUDIENCE_POINTS, AUDIENCE_MAX = 0.03, 0.06
+OTHER_STATE_PENALTY = 0.10
+PERSONNEL_PENALTY = 0.06
+STUB_PENALTY = 0.06
+ENFORCEMENT_PENALTY = 0.06
+NEWSLETTER_PENALTY = 0.15
+MIN_SCORE = 0.001
+
+# Hosts and institutions of the EU (item links decide first: a source's own URL may be
+# a proxy or a mirror).
+_EU_HOSTS = ("europa.eu", "sanctionsmap.eu", "eib.org", "eif.org", "eurlex.eu", "eu2026.eu")
+_PUBLIC_HOSTS = ("bund.de", "bundesregierung.de", "bundestag.de", "bundesrat.de",
+                 "baden-wuerttemberg.de", "region-stuttgart.de", "bw24.de")  # fmt: skip
+_EU_INSTITUTION_RE = re.compile(
+    r"europ(?:ä|ae|e)isch|european|\bEU\b|\bRat der\b|council of the|\bEZB\b|\bECB\b|\bEIB\b",
+    re.IGNORECASE,
+)
+_EU_CONTEXT_RE = re.compile(
+    r"\b(?:eu|europaeische[nr]? union|european union|europaeische[nr]? kommission"
+    r"|european commission|bruessel|brussels|europaparlament|european parliament|eu-\w+)\b"
+)
+_MEMBER_STATES = {
+    "austria": "oesterreich", "belgium": "belgien", "bulgaria": "bulgarien",
+    "croatia": "kroatien", "cyprus": "zypern", "czechia": "tschechien",
+    "denmark": "daenemark", "estonia": "estland", "finland": "finnland",
+    "france": "frankreich", "greece": "griechenland", "hungary": "ungarn",
+    "ireland": "irland", "italy": "italien", "latvia": "lettland", "lithuania": "litauen",
+    "luxembourg": "luxemburg", "malta": "malta", "netherlands": "niederlande",
+    "poland": "polen", "portugal": "portugal", "romania": "rumaenien",
+    "slovakia": "slowakei", "slovenia": "slowenien", "spain": "spanien",
+    "sweden": "schweden",
+}  # fmt: skip
+_ADJECTIVES = (
+    "austrian|belgian|bulgarian|croatian|cypriot|czech|danish|estonian|finnish|french|greek"
+    "|hungarian|irish|italian|latvian|lithuanian|luxembourgish|maltese|dutch|polish"
+    "|portuguese|romanian|slovak|slovenian|spanish|swedish"
+)
+_OTHER_STATE_RE = re.compile(
+    r"\b(?:" + "|".join([*_MEMBER_STATES, *_MEMBER_STATES.values()]) + r")(?:'s)?\b"
+    r"|\b(?:" + _ADJECTIVES + r")\b"
+)
+_COUNTRY_LIST_RE = re.compile(
+    r"\b(?:" + "|".join([*_MEMBER_STATES, *_MEMBER_STATES.values()]) + r")\b"
+)
+_PERSONNEL_RE = re.compile(
+    r"\b(?:appoints?|appointed|appointment of|nominat\w+|ernenn\w*|ernannt|new head of"
+    r"|neue[nr]? (?:leiter|direktor|praesident)\w*|steps down|tritt zurueck)\b"
+)
+_ENFORCEMENT_RE = re.compile(
+    r"\b(?:fines?|fined|in breach of|infringement proceedings? against|non-compliance of"
+    r"|bussgeld|geldbusse|verhaengt)\b"
+)
+_NEWSLETTER_RE = re.compile(r"\b(?:newsletter|newsflash|e-mail alert)\b")
+_AUDIENCES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "für KMU",
+        re.compile(r"\b(?:smes?|small and medium[- ]sized|kmu|mittelstaend\w*|start-?ups?)\b"),
+    ),
+    (
+        "für Kommunen und Regionen",
+        re.compile(
+            r"\b(?:municipalit\w+|local (?:and regional )?authorit\w+|regional authorit\w+"
+            r"|cities and regions|kommun\w*|gemeinden|staedte|landkreis\w*|public buyers"
+            r"|public authorities|regionen)\b"
+        ),
+    ),
+    (
+        "für Hochschulen und Forschung",
+        re.compile(
+            r"\b(?:universit\w+|research (?:organisations?|institutes?|centres?)|hochschul\w*"
+            r"|forschungseinrichtung\w*|academia)\b"
+        ),
+    ),
+)
+_COMPANY_CONTEXT = r"(?:[- ](?:GmbH|AG|SE|KG|Gruppe|Group|Konzern|Werk\w*|plant|factory)\b|'s\b)"
+
+
+class _Keywords:
+    """Keywords of taxonomy.yaml (same syntax) as one regex over folded text."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        alts: list[str] = []
+        for raw in keywords:
+            kw = raw.strip()
+            lead, trail = kw.startswith("*"), kw.endswith("*")
+            word = kw.strip("*").strip()
+            if not word:
+                continue
+            body = r"[ -]".join(re.escape(p) for p in fold(word).replace("-", " ").split())
+            alts.append((r"\w*" if lead else r"(?<!\w)") + body + (r"\w*" if trail else r"(?!\w)"))
+        alts.sort(key=len, reverse=True)
+        self._re = re.compile("|".join(alts)) if alts else None
+
+    def find(self, folded: str) -> list[re.Match[str]]:
+        return list(self._re.finditer(folded)) if self._re is not None else []
+
+
+class RelevanceScorer:
+    """Scores RelevanceFacts for the region of a taxonomy. Compile once, call often."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._weights = {t.id: t.weight for t in taxonomy.topics}
+        self._labels = {t.id: t.label_de for t in taxonomy.topics}
+        self._region_name = taxonomy.region_name or "die Region"
+        self._land_name = taxonomy.land_name
+        self._country_name = taxonomy.country_name
+        self._region = _Keywords(taxonomy.region_keywords)
+        self._land = _Keywords(taxonomy.land_keywords)
+        self._country = _Keywords(taxonomy.country_keywords)
+        self._sectors = _Keywords(taxonomy.sector_keywords)
+        names = [c.strip() for c in taxonomy.company_keywords if c.strip()]
+        alt = "|".join(re.escape(unicodedata.normalize("NFKC", n)) for n in names)
+        # As written (capitalised), on word boundaries; context decides whether it counts.
+        self._company = re.compile(rf"(?<!\w)(?:{alt})(?!\w)") if names else None
+        self._company_ctx = re.compile(rf"(?<!\w)(?:{alt}){_COMPANY_CONTEXT}") if names else None
+
+    def score(self, facts: RelevanceFacts) -> Relevance:
+        title_raw = unicodedata.normalize("NFKC", facts.title)
+        text_raw = unicodedata.normalize("NFKC", facts.text[:TEXT_LIMIT])
+        title, text = fold(title_raw), fold(text_raw)
+        points: list[tuple[float, str]] = []  # (points, reason or "")
+
+        origin = _origin(facts)
+        base = {"eu": ORIGIN_EU, "public": ORIGIN_PUBLIC}.get(origin, ORIGIN_OTHER)
+        factor = 1.0 if origin != "other" else OTHER_ORIGIN_FACTOR
+        points.append((base, ""))  # named last, below: it explains little on its own
+
+        doc_points, doc_reason = DOC_TYPE_POINTS.get(facts.doc_type, DOC_TYPE_POINTS["other"])
+        if doc_reason.startswith("offen") and not self._open(facts):
+            doc_reason = doc_reason.replace("offene ", "")
+        points.append((factor * doc_points, doc_reason))
+
+        best, best_topic = 0.0, ""
+        for topic_id, confidence in facts.topics:
+            value = self._weights.get(topic_id, 1.0) * confidence
+            if value > best:
+                best, best_topic = value, topic_id
+        if best_topic:
+            reason = f"Thema {self._labels[best_topic]}" if best >= TOPIC_REASON_MIN else ""
+            points.append((factor * TOPIC_POINTS * best, reason))
+
+        # Where the region is named: a non-EU item gets no credit from a keyword alone.
+        regional = origin != "other" or bool(_EU_CONTEXT_RE.search(f"{title} {text}"))
+        place = _where(self._region.find(title), self._region.find(text))
+        land = _where(self._land.find(title), self._land.find(text))
+        country = _where(
+            _outside_lists(self._country.find(title), title),
+            _outside_lists(self._country.find(text), text),
+        )
+        sector = _where(self._sectors.find(title), self._sectors.find(text))
+        if regional:
+            if place:
+                points.append((_pick(REGION_POINTS, place), f"erwähnt {self._region_name}"))
+            if land:
+                points.append((_pick(LAND_POINTS, land), f"erwähnt {self._land_name}"))
+            if country and not place and not land:
+                points.append((_pick(COUNTRY_POINTS, country), f"betrifft {self._country_name}"))
+            if sector:
+                points.append((factor * _pick(SECTOR_POINTS, sector), "Branche der Region"))
+            if self._company_named(title_raw, text_raw, bool(place or land or sector)):
+                points.append((factor * COMPANY_POINTS, "Unternehmen der Region"))
+
+        day = self._deadline(facts)
+        if day is not None:
+            points.append((factor * DEADLINE_POINTS, deadline_reason(day)))
+
+        audience = 0.0
+        for reason, pattern in _AUDIENCES:
+            if audience < AUDIENCE_MAX and (pattern.search(title) or pattern.search(text)):
+                audience += AUDIENCE_POINTS
+                points.append((factor * AUDIENCE_POINTS, reason))
+
+        if _OTHER_STATE_RE.search(title) and not (country or place or land):
+            points.append((-OTHER_STATE_PENALTY, "betrifft einen anderen Mitgliedstaat"))
+        if _PERSONNEL_RE.search(title):
+            points.append((-PERSONNEL_PENALTY, "Personalie"))
+        if _ENFORCEMENT_RE.search(title):
+            points.append((-ENFORCEMENT_PENALTY, "Verfahren gegen ein einzelnes Unternehmen"))
+        if _NEWSLETTER_RE.search(title):
+            points.append((-NEWSLETTER_PENALTY, "Newsletter-Angebot, keine Meldung"))
+        if not text.strip() and len(title.split()) <= 3:
+            points.append((-STUB_PENALTY, "nur ein kurzer Titel"))
+
+        total = sum(p for p, _ in points)
+        score = round(min(1.0, max(MIN_SCORE, total)), 4)
+        ranked = sorted((pr for pr in points if pr[1]), key=lambda pr: -abs(pr[0]))
+        reasons = [reason for _, reason in ranked]
+        reasons.append(
+            "EU-Quelle" if origin == "eu" else "" if origin == "public" else "keine EU-Quelle"
+        )
+        return Relevance(score, tuple(dict.fromkeys(r for r in reasons if r)))
+
+    def _open(self, facts: RelevanceFacts) -> bool:
+        """A call or consultation is open unless all its deadlines lie before publication."""
+        days = [d.date for d in facts.deadlines if d.kind in ACTION_DEADLINE_KINDS]
+        return not days or facts.published is None or max(days) >= facts.published
+
+    def _deadline(self, facts: RelevanceFacts) -> object | None:
+        days = sorted(d.date for d in facts.deadlines if d.kind in ACTION_DEADLINE_KINDS)
+        if facts.published is not None:
+            days = [d for d in days if d >= facts.published]
+        return days[0] if days else None
+
+    def _company_named(self, title: str, text: str, other_evidence: bool) -> bool:
+        if self._company is None or self._company_ctx is None:
+            return False
+        if self._company_ctx.search(title) or self._company_ctx.search(text):
+            return True
+        return other_evidence and bool(self._company.search(title) or self._company.search(text))
+
+
+def _origin(facts: RelevanceFacts) -> str:
+    """eu, public (German public bodies) or other, from the item's link first."""
+    for url in (facts.url, facts.source_url):
+        host = (urlsplit(url).hostname or "") if url else ""
+        if host in ("127.0.0.1", "localhost", ""):
+            continue
+        if any(host == h or host.endswith("." + h) for h in _EU_HOSTS):
+            return "eu"
+        if any(host == h or host.endswith("." + h) for h in _PUBLIC_HOSTS):
+            return "public"
+        return "other"
+    if _EU_INSTITUTION_RE.search(facts.institution):
+        return "eu"
+    return "other"
+
+
+def _where(in_title: Sequence[re.Match[str]], in_text: Sequence[re.Match[str]]) -> str:
+    return "title" if in_title else "text" if in_text else ""
+
+
+def _pick(values: tuple[float, float], where: str) -> float:
+    return values[0] if where == "title" else values[1]
+
+
+def _outside_lists(found: list[re.Match[str]], folded: str) -> list[re.Match[str]]:
+    """Mentions that are not one name in a list of countries ("Austria, Germany, Italy")."""
+    kept = []
+    for m in found:
+        window = folded[max(0, m.start() - 80) : m.end() + 80]
+        if len(_COUNTRY_LIST_RE.findall(window)) < 2:
+            kept.append(m)
+    return kept
