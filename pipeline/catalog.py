@@ -295,6 +295,16 @@ def load_taxonomy(path: Path) -> Taxonomy:
     )
 
 
+def _threshold(doc: _Doc, node: Node | None) -> float:
+    """desk.inbox_threshold: a relevance from 0 (fold nothing) to 1."""
+    if node is None:
+        return 0.2  # the default of Office.inbox_threshold
+    value = _value(node)
+    if type(value) not in (int, float) or not 0 <= value <= 1:
+        raise doc.error(node, "desk.inbox_threshold", "must be a number from 0 to 1, e.g. 0.2")
+    return float(value)
+
+
 def _weight(doc: _Doc, node: Node | None, field: str) -> float:
     """A topic's optional `weight:` for relevance, 0..3 (default 1)."""
     if node is None:
@@ -420,6 +430,7 @@ def load_office(path: Path) -> Office:
         privacy_url=_string(doc, office.get("privacy_url"), "office.privacy_url", required=False),
         newsletters=tuple(newsletters),
         four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
+        inbox_threshold=_threshold(doc, desk.get("inbox_threshold")),
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
         or ("Meldungen",),
         branding=_load_branding(doc),

@@ -80,6 +80,8 @@ class InboxQuery:
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
     order: str = "published"  # or "relevance"
+    min_relevance: float | None = None  # only items at or above (the inbox's suggestions)
+    below_relevance: float | None = None  # only items below (the folded group)
     exclude_ids: tuple[int, ...] = ()  # e.g. the items already in an edition
     page: int = 1
     per_page: int = 50
@@ -389,6 +391,10 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(items.c.published < end)
     if q.exclude_ids:
         where.append(items.c.id.not_in(list(q.exclude_ids)))
+    if q.min_relevance is not None:
+        where.append(items.c.relevance >= q.min_relevance)
+    if q.below_relevance is not None:
+        where.append(items.c.relevance < q.below_relevance)
     words = _WORD.findall(q.text or "")[:MAX_QUERY_WORDS]
     if words:
         where.append(_full_text(words, dialect))
