@@ -100,9 +100,7 @@ def test_unlikely_items_are_folded_in_a_closed_group(anna: Desk, triage: Seeded)
     assert f'value="{triage["podcast"]}"' in form
 
 
-def test_one_folded_item_is_named_in_the_singular(
-    anna: Desk, triage: Seeded, store: Store
-) -> None:
+def test_one_folded_item_is_named_in_the_singular(anna: Desk, triage: Seeded, store: Store) -> None:
     anna.post("/desk/items/bulk", data={"item_id": [triage["podcast"]], "action": "reject"})
     html = anna.text("/desk/")
     assert "<summary>Wahrscheinlich nicht relevant (1)</summary>" in html
