@@ -68,7 +68,8 @@ def child_dump(out: Path) -> None:
             {
                 "EUDIGEST_DATA_DIR": str(folder / "var"),
                 "EUDIGEST_SOURCES": str(sources),
-                "EUDIGEST_TAXONOMY": str(ROOT / "taxonomy.yaml"),
+                # the method's own taxonomy (run_method sets the cwd to its code)
+                "EUDIGEST_TAXONOMY": str(Path.cwd() / "taxonomy.yaml"),
                 "EUDIGEST_LOG_LEVEL": "WARNING",
             },
             cwd=folder,
