@@ -27,7 +27,9 @@ The score is a sum of points, each with its reason (README, "Triage"):
     deadline    an application, consultation or other deadline after publication: 0.10
     audiences   SMEs, municipalities and regions, universities and research: 0.03 each, ≤ 0.06
     penalties   another member state's case in the title (no Germany): −0.10;
-                personnel: −0.06; title only and a few words (a list entry, not news): −0.06
+                personnel: −0.06; a fine or breach case against one firm: −0.06;
+                a newsletter's entry: −0.15; a title of ≤ 3 words and no text (a list's
+                label, not news): −0.06 and half the doc type's points
     score       the sum, kept within 0.001..1, rounded to 4 places
 
 Only the first 4,000 characters of the text are read: the lead says what an item is
@@ -74,6 +76,8 @@ AUDIENCE_POINTS, AUDIENCE_MAX = 0.03, 0.06
 OTHER_STATE_PENALTY = 0.10
 PERSONNEL_PENALTY = 0.06
 STUB_PENALTY = 0.06
+STUB_WORDS = 3
+STUB_DOC_TYPE_FACTOR = 0.5
 ENFORCEMENT_PENALTY = 0.06
 NEWSLETTER_PENALTY = 0.15
 MIN_SCORE = 0.001
@@ -198,6 +202,9 @@ class RelevanceScorer:
         points.append((base, ""))  # named last, below: it explains little on its own
 
         doc_points, doc_reason = DOC_TYPE_POINTS.get(facts.doc_type, DOC_TYPE_POINTS["other"])
+        stub = not text.strip() and len(title.split()) <= STUB_WORDS
+        if stub:  # "Call for Proposals" alone: a list's label, not a call
+            doc_points *= STUB_DOC_TYPE_FACTOR
         if doc_reason.startswith("offen") and not self._open(facts):
             doc_reason = doc_reason.replace("offene ", "")
         points.append((factor * doc_points, doc_reason))
@@ -250,7 +257,7 @@ class RelevanceScorer:
             points.append((-ENFORCEMENT_PENALTY, "Verfahren gegen ein einzelnes Unternehmen"))
         if _NEWSLETTER_RE.search(title):
             points.append((-NEWSLETTER_PENALTY, "Newsletter-Angebot, keine Meldung"))
-        if not text.strip() and len(title.split()) <= 3:
+        if stub:
             points.append((-STUB_PENALTY, "nur ein kurzer Titel"))
 
         total = sum(p for p, _ in points)
