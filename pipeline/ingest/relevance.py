@@ -51,6 +51,7 @@ __all__ = ["DOC_TYPE_POINTS", "TEXT_LIMIT", "RelevanceScorer"]
 
 TEXT_LIMIT = 4000
 ORIGIN_EU, ORIGIN_PUBLIC, ORIGIN_OTHER = 0.10, 0.06, 0.01
+ORIGIN_REASONS = {"eu": "EU-Quelle", "public": "deutsche Behörde", "other": "keine EU-Quelle"}
 OTHER_ORIGIN_FACTOR = 1 / 3
 DOC_TYPE_POINTS: dict[str, tuple[float, str]] = {
     "funding_call": (0.30, "offene Ausschreibung"),
@@ -264,9 +265,7 @@ class RelevanceScorer:
         score = round(min(1.0, max(MIN_SCORE, total)), 4)
         ranked = sorted((pr for pr in points if pr[1]), key=lambda pr: -abs(pr[0]))
         reasons = [reason for _, reason in ranked]
-        reasons.append(
-            "EU-Quelle" if origin == "eu" else "" if origin == "public" else "keine EU-Quelle"
-        )
+        reasons.append(ORIGIN_REASONS[origin])  # always one: every scored item has a reason
         return Relevance(score, tuple(dict.fromkeys(r for r in reasons if r)))
 
     def _open(self, facts: RelevanceFacts) -> bool:

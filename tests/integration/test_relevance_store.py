@@ -75,3 +75,18 @@ def test_items_from_before_the_migration_have_no_reasons(store: Store) -> None:
     (item,) = store.items.list()
     assert item.relevance == 0.4 and item.relevance_reasons == ()
     assert item.versions and item.deadlines  # nothing else lost on the way
+
+
+def test_unjudged_items_are_suggested_never_folded(store: Store) -> None:
+    """Items scored before 0011 have no reasons: the inbox does not fold them away."""
+    from pipeline.store.items import InboxQuery
+
+    store.upgrade()
+    store.sources.register([SRC_EN, SRC_DE], now=NOW)
+    put(store, norm(4), classification(0.0, ()), "European Commission")  # old rules' 0
+    put(store, norm(5), classification(0.05, ("keine EU-Quelle",)), "European Commission")
+    put(store, norm(6), classification(0.6, REASONS), "European Commission")
+    suggested = store.items.search(InboxQuery(order="relevance", min_relevance=0.2))
+    folded = store.items.search(InboxQuery(order="relevance", below_relevance=0.2))
+    assert [i.relevance for i in suggested.items] == [0.6, 0.0]
+    assert [i.relevance for i in folded.items] == [0.05]
