@@ -290,6 +290,9 @@ def _item_page(
             error=error,
             audit=d.store.items.audit(found.id),
             source_names=sources,
+            relevance_reasons=reasons_as_of(
+                found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
+            ),
         ),
         status,
     )

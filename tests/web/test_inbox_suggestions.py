@@ -158,3 +158,11 @@ class TestTheOfficesThreshold:
         assert titles(html)[0] == "Call for proposals: urban mobility pilots"
         assert "<summary>Wahrscheinlich nicht relevant (3)</summary>" in folded_part(html)
         assert "Relevanzschwelle 0,50" in visible(html)
+
+
+def test_the_item_page_says_why(anna: Desk, triage: Seeded) -> None:
+    text = visible(anna.text(f"/desk/items/{triage['call']}"))
+    assert (
+        "Warum diese Relevanz: offene Ausschreibung · Thema Förderprogramme · Frist in 3 Wochen"
+        in text
+    )
