@@ -38,6 +38,7 @@ about, and a keyword deep inside a long page is usually unrelated to it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -273,7 +274,7 @@ class RelevanceScorer:
         days = [d.date for d in facts.deadlines if d.kind in ACTION_DEADLINE_KINDS]
         return not days or facts.published is None or max(days) >= facts.published
 
-    def _deadline(self, facts: RelevanceFacts) -> object | None:
+    def _deadline(self, facts: RelevanceFacts) -> dt.date | None:
         days = sorted(d.date for d in facts.deadlines if d.kind in ACTION_DEADLINE_KINDS)
         if facts.published is not None:
             days = [d for d in days if d >= facts.published]
