@@ -729,7 +729,8 @@ class Classifier:
                 source_id=source.id,
                 institution=source.institution,
                 source_url=source.url,
-            )
+            ),
+            folded=(title_f, body_f),
         )
         return Classification(
             topics=topics,

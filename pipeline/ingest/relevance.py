@@ -39,9 +39,11 @@ about, and a keyword deep inside a long page is usually unrelated to it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.ingest.classify import fold
@@ -93,10 +95,12 @@ _EU_INSTITUTION_RE = re.compile(
     r"europ(?:ä|ae|e)isch|european|\bEU\b|\bRat der\b|council of the|\bEZB\b|\bECB\b|\bEIB\b",
     re.IGNORECASE,
 )
-_EU_CONTEXT_RE = re.compile(
-    r"\b(?:eu|europaeische[nr]? union|european union|europaeische[nr]? kommission"
-    r"|european commission|bruessel|brussels|europaparlament|european parliament|eu-\w+)\b"
-)
+# Keywords (the syntax of taxonomy.yaml) read in the one scan of _Scan.
+_EU_CONTEXT = (
+    "EU", "Europäische Union", "Europäischen Union", "European Union", "Europäische Kommission",
+    "Europäischen Kommission", "European Commission", "Brüssel", "Brussels",
+    "Europaparlament", "Europäisches Parlament", "European Parliament",
+)  # fmt: skip
 _MEMBER_STATES = {
     "austria": "oesterreich", "belgium": "belgien", "bulgaria": "bulgarien",
     "croatia": "kroatien", "cyprus": "zypern", "czechia": "tschechien",
@@ -129,48 +133,85 @@ _ENFORCEMENT_RE = re.compile(
     r"|bussgeld|geldbusse|verhaengt)\b"
 )
 _NEWSLETTER_RE = re.compile(r"\b(?:newsletter|newsflash|e-mail alert)\b")
-_AUDIENCES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "für KMU",
-        re.compile(r"\b(?:smes?|small and medium[- ]sized|kmu|mittelstaend\w*|start-?ups?)\b"),
-    ),
-    (
-        "für Kommunen und Regionen",
-        re.compile(
-            r"\b(?:municipalit\w+|local (?:and regional )?authorit\w+|regional authorit\w+"
-            r"|cities and regions|kommun\w*|gemeinden|staedte|landkreis\w*|public buyers"
-            r"|public authorities|regionen)\b"
-        ),
-    ),
-    (
-        "für Hochschulen und Forschung",
-        re.compile(
-            r"\b(?:universit\w+|research (?:organisations?|institutes?|centres?)|hochschul\w*"
-            r"|forschungseinrichtung\w*|academia)\b"
-        ),
-    ),
-)
+_AUDIENCES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("für KMU", ("SME", "SMEs", "small and medium-sized", "KMU", "mittelständ*", "start-up*",
+                 "startup*")),
+    ("für Kommunen und Regionen", (
+        "municipalit*", "local authorit*", "local and regional authorit*",
+        "regional authorit*", "cities and regions", "Kommune*", "kommunal*", "Gemeinden",
+        "Städte", "Landkreis*", "public buyers", "public authorities", "Regionen")),
+    ("für Hochschulen und Forschung", (
+        "universit*", "research organisation*", "research institute*", "research centre*",
+        "Hochschul*", "Forschungseinrichtung*", "academia")),
+)  # fmt: skip
 _COMPANY_CONTEXT = r"(?:[- ](?:GmbH|AG|SE|KG|Gruppe|Group|Konzern|Werk\w*|plant|factory)\b|'s\b)"
 
 
-class _Keywords:
-    """Keywords of taxonomy.yaml (same syntax) as one regex over folded text."""
+class _Scan:
+    """Every keyword group (region, land, country, sector, eu, audiences) in one prefix-tree
+    regex, so a text is read once whatever the number of keywords; a hit is mapped back to
+    its groups by a dict lookup. Suffixes and infixes ("*automobil*") are a second, small
+    regex found by their letters alone."""
 
-    def __init__(self, keywords: Iterable[str]) -> None:
-        alts: list[str] = []
-        for raw in keywords:
-            kw = raw.strip()
-            lead, trail = kw.startswith("*"), kw.endswith("*")
-            word = kw.strip("*").strip()
-            if not word:
-                continue
-            body = r"[ -]".join(re.escape(p) for p in fold(word).replace("-", " ").split())
-            alts.append((r"\w*" if lead else r"(?<!\w)") + body + (r"\w*" if trail else r"(?!\w)"))
-        alts.sort(key=len, reverse=True)
-        self._re = re.compile("|".join(alts)) if alts else None
+    def __init__(self, groups: dict[str, Iterable[str]]) -> None:
+        self._exact: dict[str, set[str]] = {}
+        self._stems: dict[str, set[str]] = {}
+        inside: dict[str, set[str]] = {}
+        tree: dict[str, Any] = {}
+        for name, keywords in groups.items():
+            for kw in (k.strip() for k in keywords):
+                lead, trail = kw.startswith("*"), kw.endswith("*")
+                word = " ".join(fold(kw.strip("*")).replace("-", " ").split())
+                if not word:
+                    continue
+                if lead:
+                    inside.setdefault(word, set()).add(name)
+                    continue
+                (self._stems if trail else self._exact).setdefault(word, set()).add(name)
+                node = tree
+                for ch in word:
+                    node = node.setdefault(ch, {})
+                node[_STEM if trail else _END] = {}
+        self._lengths = sorted({len(k) for k in self._stems}, reverse=True)
+        self._words = re.compile(r"\b" + _tree_pattern(tree)) if tree else None
+        self._inside = {k.replace(" ", "[ -]"): v for k, v in inside.items()}
+        alts = sorted(self._inside, key=len, reverse=True)
+        self._infixes = re.compile("|".join(f"({a})" for a in alts)) if alts else None
+        self._infix_groups = [inside[a.replace("[ -]", " ")] for a in alts]
 
-    def find(self, folded: str) -> list[re.Match[str]]:
-        return list(self._re.finditer(folded)) if self._re is not None else []
+    def hits(self, folded: str) -> dict[str, list[int]]:
+        """Group name → start offsets of its hits."""
+        found: dict[str, list[int]] = {}
+        if self._words is not None:
+            for m in self._words.finditer(folded):
+                term = m.group().replace("-", " ")
+                names = set(self._exact.get(term, ()))
+                for n in self._lengths:
+                    if n <= len(term):
+                        names |= self._stems.get(term[:n], set())
+                for name in names:
+                    found.setdefault(name, []).append(m.start())
+        if self._infixes is not None:
+            for m in self._infixes.finditer(folded):
+                for name in self._infix_groups[(m.lastindex or 1) - 1]:
+                    found.setdefault(name, []).append(m.start())
+        return found
+
+
+_END, _STEM = "\x00end", "\x00stem"
+
+
+def _tree_pattern(node: dict[str, Any]) -> str:
+    alts = [
+        ("[ -]" if ch == " " else re.escape(ch)) + _tree_pattern(child)
+        for ch, child in sorted(node.items())
+        if ch not in (_END, _STEM)
+    ]
+    if _END in node:
+        alts.append(r"(?!\w)")
+    if _STEM in node:
+        alts.append(r"\w*")
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
 class RelevanceScorer:
@@ -182,20 +223,31 @@ class RelevanceScorer:
         self._region_name = taxonomy.region_name or "die Region"
         self._land_name = taxonomy.land_name
         self._country_name = taxonomy.country_name
-        self._region = _Keywords(taxonomy.region_keywords)
-        self._land = _Keywords(taxonomy.land_keywords)
-        self._country = _Keywords(taxonomy.country_keywords)
-        self._sectors = _Keywords(taxonomy.sector_keywords)
+        self._scan = _Scan(
+            {
+                "region": taxonomy.region_keywords,
+                "land": taxonomy.land_keywords,
+                "country": taxonomy.country_keywords,
+                "sector": taxonomy.sector_keywords,
+                "eu": _EU_CONTEXT,
+                **{f"aud{i}": keywords for i, (_, keywords) in enumerate(_AUDIENCES)},
+            }
+        )
         names = [c.strip() for c in taxonomy.company_keywords if c.strip()]
         alt = "|".join(re.escape(unicodedata.normalize("NFKC", n)) for n in names)
         # As written (capitalised), on word boundaries; context decides whether it counts.
-        self._company = re.compile(rf"(?<!\w)(?:{alt})(?!\w)") if names else None
-        self._company_ctx = re.compile(rf"(?<!\w)(?:{alt}){_COMPANY_CONTEXT}") if names else None
+        self._company = re.compile(rf"\b(?:{alt})(?!\w)") if names else None
+        self._company_ctx = re.compile(rf"\b(?:{alt}){_COMPANY_CONTEXT}") if names else None
 
-    def score(self, facts: RelevanceFacts) -> Relevance:
+    def score(self, facts: RelevanceFacts, *, folded: tuple[str, str] | None = None) -> Relevance:
+        """The score and reasons of one item. `folded` is the title and text already
+        folded (classify has them; the text may be longer than TEXT_LIMIT)."""
         title_raw = unicodedata.normalize("NFKC", facts.title)
         text_raw = unicodedata.normalize("NFKC", facts.text[:TEXT_LIMIT])
-        title, text = fold(title_raw), fold(text_raw)
+        if folded is None:
+            title, text = fold(title_raw), fold(text_raw)
+        else:
+            title, text = folded[0], folded[1][:TEXT_LIMIT]
         points: list[tuple[float, str]] = []  # (points, reason or "")
 
         origin = _origin(facts)
@@ -221,14 +273,18 @@ class RelevanceScorer:
             points.append((factor * TOPIC_POINTS * best, reason))
 
         # Where the region is named: a non-EU item gets no credit from a keyword alone.
-        regional = origin != "other" or bool(_EU_CONTEXT_RE.search(f"{title} {text}"))
-        place = _where(self._region.find(title), self._region.find(text))
-        land = _where(self._land.find(title), self._land.find(text))
-        country = _where(
-            _outside_lists(self._country.find(title), title),
-            _outside_lists(self._country.find(text), text),
-        )
-        sector = _where(self._sectors.find(title), self._sectors.find(text))
+        doc = f"{title}\n{text}"
+        hits = self._scan.hits(doc)
+        cut = len(title)
+
+        def where(group: str) -> str:
+            starts = hits.get(group, ())
+            return "title" if any(i < cut for i in starts) else "text" if starts else ""
+
+        regional = origin != "other" or "eu" in hits
+        place, land, sector = where("region"), where("land"), where("sector")
+        hits["country"] = _outside_lists(hits.get("country", []), doc)
+        country = where("country")
         if regional:
             if place:
                 points.append((_pick(REGION_POINTS, place), f"erwähnt {self._region_name}"))
@@ -238,7 +294,7 @@ class RelevanceScorer:
                 points.append((_pick(COUNTRY_POINTS, country), f"betrifft {self._country_name}"))
             if sector:
                 points.append((factor * _pick(SECTOR_POINTS, sector), "Branche der Region"))
-            if self._company_named(title_raw, text_raw, bool(place or land or sector)):
+            if self._company_named(f"{title_raw}\n{text_raw}", bool(place or land or sector)):
                 points.append((factor * COMPANY_POINTS, "Unternehmen der Region"))
 
         day = self._deadline(facts)
@@ -246,8 +302,8 @@ class RelevanceScorer:
             points.append((factor * DEADLINE_POINTS, deadline_reason(day)))
 
         audience = 0.0
-        for reason, pattern in _AUDIENCES:
-            if audience < AUDIENCE_MAX and (pattern.search(title) or pattern.search(text)):
+        for i, (reason, _) in enumerate(_AUDIENCES):
+            if audience < AUDIENCE_MAX and f"aud{i}" in hits:
                 audience += AUDIENCE_POINTS
                 points.append((factor * AUDIENCE_POINTS, reason))
 
@@ -280,43 +336,47 @@ class RelevanceScorer:
             days = [d for d in days if d >= facts.published]
         return days[0] if days else None
 
-    def _company_named(self, title: str, text: str, other_evidence: bool) -> bool:
-        if self._company is None or self._company_ctx is None:
+    def _company_named(self, text: str, other_evidence: bool) -> bool:
+        """A firm of the region as a company ("Trumpf GmbH") or beside other evidence."""
+        if self._company is None or self._company_ctx is None or not self._company.search(text):
             return False
-        if self._company_ctx.search(title) or self._company_ctx.search(text):
-            return True
-        return other_evidence and bool(self._company.search(title) or self._company.search(text))
+        return other_evidence or bool(self._company_ctx.search(text))
 
 
 def _origin(facts: RelevanceFacts) -> str:
     """eu, public (German public bodies) or other, from the item's link first."""
     for url in (facts.url, facts.source_url):
-        host = (urlsplit(url).hostname or "") if url else ""
+        host = _host(url) if url else ""
         if host in ("127.0.0.1", "localhost", ""):
             continue
-        if any(host == h or host.endswith("." + h) for h in _EU_HOSTS):
-            return "eu"
-        if any(host == h or host.endswith("." + h) for h in _PUBLIC_HOSTS):
-            return "public"
-        return "other"
+        return _host_origin(host)
     if _EU_INSTITUTION_RE.search(facts.institution):
         return "eu"
     return "other"
 
 
-def _where(in_title: Sequence[re.Match[str]], in_text: Sequence[re.Match[str]]) -> str:
-    return "title" if in_title else "text" if in_text else ""
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _host_origin(host: str) -> str:
+    if any(host == h or host.endswith("." + h) for h in _EU_HOSTS):
+        return "eu"
+    if any(host == h or host.endswith("." + h) for h in _PUBLIC_HOSTS):
+        return "public"
+    return "other"
 
 
 def _pick(values: tuple[float, float], where: str) -> float:
     return values[0] if where == "title" else values[1]
 
 
-def _outside_lists(found: list[re.Match[str]], folded: str) -> list[re.Match[str]]:
+def _outside_lists(starts: list[int], folded: str) -> list[int]:
     """Mentions that are not one name in a list of countries ("Austria, Germany, Italy")."""
-    kept = []
-    for m in found:
-        window = folded[max(0, m.start() - 80) : m.end() + 80]
-        if len(_COUNTRY_LIST_RE.findall(window)) < 2:
-            kept.append(m)
-    return kept
+    return [
+        i for i in starts if len(_COUNTRY_LIST_RE.findall(folded[max(0, i - 80) : i + 100])) < 2
+    ]
