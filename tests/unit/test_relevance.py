@@ -319,3 +319,46 @@ def test_a_1_mb_summary_is_read_only_in_its_lead() -> None:
     assert len(huge.text) > 1_000_000
     assert score(huge) == score(replace(huge, text=huge.text[:TEXT_LIMIT]))
     assert "erwähnt Region Stuttgart" not in reasons(huge)  # deep inside unrelated text
+
+
+# ---------------------------------------------------------------- through classify
+
+
+def test_classify_gives_the_scorers_result_for_a_real_press_release() -> None:
+    """feeds/ec-presscorner-en.xml, IP/26/1678: an open consultation on State aid rules."""
+    from pipeline.ingest.classify import Classifier
+    from pipeline.ingest.normalize import normalize
+    from pipeline.model import RawItem, Source, SourceKind
+
+    source = Source(
+        "ec-presscorner-en", "Press corner", "Europäische Kommission",
+        "https://ec.europa.eu/commission/presscorner/api/rss", "en", SourceKind.FEED,
+    )  # fmt: skip
+    raw = RawItem(
+        source_id=source.id,
+        title="Commission invites comments on draft new rescue and restructuring State aid "
+        "guidelines",
+        url="https://ec.europa.eu/commission/presscorner/detail/en/ip_26_1678",
+        summary_html="<p>The European Commission has launched a public consultation on the "
+        "draft of new Guidelines on State aid for rescuing and restructuring non-financial "
+        "undertakings in difficulty. The Commission invites Member States and all other "
+        "interested parties to comment on the draft by 4 September 2026.</p>",
+        published=dt.datetime(2026, 7, 24, 0, 0, tzinfo=dt.UTC),
+    )
+    item = normalize(raw, source, tz=dt.UTC, now=dt.datetime(2026, 7, 24, 8, 0, tzinfo=dt.UTC))
+    c = Classifier(TAXONOMY).classify(item, source)
+    alone = SCORER.score(
+        RelevanceFacts(
+            title=item.title,
+            text=item.summary_text,
+            url=item.url,
+            published=item.published.date(),
+            doc_type=c.doc_type.value,
+            topics=tuple((t.topic_id, t.confidence) for t in c.topics),
+            deadlines=c.deadlines,
+            institution=source.institution,
+            source_url=source.url,
+        )
+    )
+    assert (c.relevance, c.relevance_reasons) == (alone.score, alone.reasons)
+    assert "Frist am 04.09.2026" in c.relevance_reasons and "EU-Quelle" in c.relevance_reasons
