@@ -23,7 +23,7 @@ from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
-from pipeline.store.items import InboxQuery
+from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.web.auth import DeskUser, admin_required, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
@@ -140,27 +140,10 @@ def inbox() -> ResponseReturnValue:
     query, problems = inbox_query(request.args, d.tz)
     filters = {k: request.args.get(k, "") for k in INBOX_FILTERS}
     filters["status"] = filters["status"] or "new"
-    order_key = "published" if query.order == "published" else "suggested"
     filtered = any(v for k, v in filters.items() if k not in ("status", "order", "fold"))
     threshold = d.office.inbox_threshold
-    fold = (
-        query.order == "relevance"
-        and not filtered
-        and filters["status"] == "new"
-        and filters["fold"] != "0"
-        and threshold > 0
-    )
-    if fold:
-        query = replace(query, min_relevance=threshold)
-    page = d.store.items.search(query)
-    if page.total and query.page > page.pages:
-        query = replace(query, page=page.pages)
-        page = d.store.items.search(query)
-    folded = None
-    if fold and page.page >= page.pages:
-        below = replace(query, min_relevance=None, below_relevance=threshold, page=1)
-        folded = d.store.items.search(below)
-        folded = folded if folded.total else None
+    fold = query.order == "relevance" and not filtered and filters["status"] == "new"
+    page, folded = _inbox_pages(query, threshold if fold and filters["fold"] != "0" else 0.0)
     today = d.now().astimezone(d.tz).date()
 
     def reasons(item: Item) -> tuple[str, ...]:
@@ -184,12 +167,28 @@ def inbox() -> ResponseReturnValue:
         filtered=filtered,
         orders=ORDERS,
         suggested=query.order == "relevance",
-        order_key=order_key,
+        order_key="published" if query.order == "published" else "suggested",
         threshold=threshold,
         folded=folded,
         unfold_url=f"{url_for('staff.inbox')}?{urlencode({'order': 'suggested', 'fold': '0'})}",
         reasons=reasons,
     )
+
+
+def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPage | None]:
+    """The page asked for (the last one when it is past the end) and, with a threshold,
+    the items below it, shown folded after the last page of the items above it."""
+    store = desk().store
+    if threshold > 0:
+        query = replace(query, min_relevance=threshold)
+    page = store.items.search(query)
+    if page.total and query.page > page.pages:
+        page = store.items.search(replace(query, page=page.pages))
+    if threshold <= 0 or page.page < page.pages:
+        return page, None
+    below = replace(query, min_relevance=None, below_relevance=threshold, page=1)
+    folded = store.items.search(below)
+    return page, (folded if folded.total else None)
 
 
 @bp.post("/items/bulk")
