@@ -90,7 +90,7 @@ MIN_SCORE = 0.001
 # Hosts and institutions of the EU (item links decide first: a source's own URL may be
 # a proxy or a mirror).
 _EU_HOSTS = ("europa.eu", "sanctionsmap.eu", "eib.org", "eif.org", "interreg.eu", "keep.eu",
-             "euro-access.eu", "eurlex.eu")  # fmt: skip
+             "eurlex.eu")  # fmt: skip
 _PUBLIC_HOSTS = ("bund.de", "bundesregierung.de", "bundestag.de", "bundesrat.de",
                  "baden-wuerttemberg.de", "region-stuttgart.de", "bw24.de")  # fmt: skip
 _EU_INSTITUTION_RE = re.compile(
