@@ -61,7 +61,7 @@ DOC_TYPE_POINTS: dict[str, tuple[float, str]] = {
     "funding_call": (0.30, "offene Ausschreibung"),
     "consultation": (0.30, "offene Konsultation"),
     "legislative_proposal": (0.18, "Gesetzgebungsvorschlag"),
-    "adopted_act": (0.18, "Rechtsakt, der gilt"),
+    "adopted_act": (0.18, "verabschiedeter Rechtsakt"),
     "press_release": (0.08, ""),
     "event": (0.08, "Veranstaltung"),
     "statement": (0.05, ""),
@@ -92,7 +92,7 @@ MIN_SCORE = 0.001
 _EU_HOSTS = ("europa.eu", "sanctionsmap.eu", "eib.org", "eif.org", "interreg.eu", "keep.eu",
              "eurlex.eu")  # fmt: skip
 _PUBLIC_HOSTS = ("bund.de", "bundesregierung.de", "bundestag.de", "bundesrat.de",
-                 "baden-wuerttemberg.de", "region-stuttgart.de", "bw24.de")  # fmt: skip
+                 "baden-wuerttemberg.de", "region-stuttgart.de")  # fmt: skip
 _EU_INSTITUTION_RE = re.compile(
     r"europ(?:ä|ae|e)isch|european|\bEU\b|\bRat der\b|council of the|\bEZB\b|\bECB\b|\bEIB\b",
     re.IGNORECASE,
