@@ -68,7 +68,7 @@ def child_dump(out: Path) -> None:
             {
                 "EUDIGEST_DATA_DIR": str(folder / "var"),
                 "EUDIGEST_SOURCES": str(sources),
-                # the taxonomy of the code under test (the previous rules: theirs)
+                # the method's own taxonomy (run_method sets the cwd to its code)
                 "EUDIGEST_TAXONOMY": str(Path.cwd() / "taxonomy.yaml"),
                 "EUDIGEST_LOG_LEVEL": "WARNING",
             },

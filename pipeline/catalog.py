@@ -47,7 +47,12 @@ SOURCE_FIELDS = frozenset(
         "options",
     }
 )
-TOPIC_FIELDS = frozenset({"id", "label_de", "label_en", "keywords_de", "keywords_en"})
+TOPIC_FIELDS = frozenset({"id", "label_de", "label_en", "keywords_de", "keywords_en", "weight"})
+REGION_FIELDS = frozenset(
+    {"name", "label_de", "keywords", "land", "country", "sectors", "companies"}
+)
+AREA_FIELDS = frozenset({"name", "keywords"})
+MAX_TOPIC_WEIGHT = 3.0
 
 
 # libyaml's loader when PyYAML was built with it (the wheels are): the same nodes and
@@ -264,15 +269,62 @@ def load_taxonomy(path: Path) -> Taxonomy:
                 label_en=_string(doc, f.get("label_en"), f"{at}.label_en"),
                 keywords_de=kw_de,
                 keywords_en=kw_en,
+                weight=_weight(doc, f.get("weight"), f"{at}.weight"),
             )
         )
     if not topics:
         raise doc.error(doc.root, "topics", "the list is empty")
     region = _mapping(doc, doc.top("region"), "region")
+    _check_unknown(doc, region, REGION_FIELDS, "region")
     region_keywords = _strings(doc, region.get("keywords"), "region.keywords")
     if not region_keywords:
         raise doc.error(doc.top("region"), "region.keywords", "at least one keyword is needed")
-    return Taxonomy(topics=tuple(topics), region_keywords=region_keywords)
+    land_name, land_keywords = _area(doc, region.get("land"), "region.land")
+    country_name, country_keywords = _area(doc, region.get("country"), "region.country")
+    return Taxonomy(
+        topics=tuple(topics),
+        region_keywords=region_keywords,
+        region_name=_string(doc, region.get("label_de"), "region.label_de", required=False)
+        or _string(doc, region.get("name"), "region.name", required=False),
+        land_name=land_name,
+        land_keywords=land_keywords,
+        country_name=country_name,
+        country_keywords=country_keywords,
+        sector_keywords=_strings(doc, region.get("sectors"), "region.sectors"),
+        company_keywords=_strings(doc, region.get("companies"), "region.companies"),
+    )
+
+
+def _threshold(doc: _Doc, node: Node | None) -> float:
+    """desk.inbox_threshold: a relevance from 0 (fold nothing) to 1."""
+    if node is None:
+        return 0.2  # the default of Office.inbox_threshold
+    value = _value(node)
+    if type(value) not in (int, float) or not 0 <= value <= 1:
+        raise doc.error(node, "desk.inbox_threshold", "must be a number from 0 to 1, e.g. 0.2")
+    return float(value)
+
+
+def _weight(doc: _Doc, node: Node | None, field: str) -> float:
+    """A topic's optional `weight:` for relevance, 0..3 (default 1)."""
+    if node is None:
+        return 1.0
+    value = _value(node)
+    if type(value) not in (int, float) or not 0 <= value <= MAX_TOPIC_WEIGHT:
+        raise doc.error(node, field, f"must be a number from 0 to {MAX_TOPIC_WEIGHT:g}")
+    return float(value)
+
+
+def _area(doc: _Doc, node: Node | None, field: str) -> tuple[str, tuple[str, ...]]:
+    """`land:` or `country:` of the region: a German name and its keywords."""
+    if node is None:
+        return "", ()
+    f = _mapping(doc, node, field)
+    _check_unknown(doc, f, AREA_FIELDS, field)
+    return (
+        _string(doc, f.get("name"), f"{field}.name"),
+        _strings(doc, f.get("keywords"), f"{field}.keywords"),
+    )
 
 
 NEWSLETTER_FIELDS = frozenset({"id", "name", "description", "cadence", "curated"})
@@ -378,6 +430,7 @@ def load_office(path: Path) -> Office:
         privacy_url=_string(doc, office.get("privacy_url"), "office.privacy_url", required=False),
         newsletters=tuple(newsletters),
         four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
+        inbox_threshold=_threshold(doc, desk.get("inbox_threshold")),
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
         or ("Meldungen",),
         branding=_load_branding(doc),

@@ -161,7 +161,8 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
     found = services.store.items.list(query)
     tz = services.settings.tz
     if args.json:
-        out.json([item_json(i, tz) for i in found])
+        today = services.clock().astimezone(tz).date()
+        out.json([item_json(i, tz, today) for i in found])
         return 0
     from rich.table import Table
 

@@ -15,6 +15,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pipeline.model import reasons_as_of
+
 if TYPE_CHECKING:
     import rich.console
 
@@ -61,7 +63,9 @@ class Console:
         self.stream.flush()
 
 
-def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
+def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str, Any]:
+    """An item for `--json`; `today` words date-dependent reasons ("Frist in 3 Wochen")."""
+    day = today or dt.datetime.now(tz).date()
     return {
         "id": i.id,
         "source": i.source_id,  # the first source to carry it
@@ -86,6 +90,7 @@ def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
             for d in i.deadlines
         ],
         "relevance": round(i.relevance, 3),
+        "relevance_reasons": list(reasons_as_of(i.relevance_reasons, i.deadlines, day)),
         "status": i.status.value,
         "annotation": None
         if i.annotation is None

@@ -29,8 +29,9 @@ release, upgraded by a body cue of a call or consultation); the source's
 `options.doc_type`; cues in the body (see _BODY_CUES, read in the same scan as the
 keywords); else OTHER.
 
-References, deadlines: see extract_references() and extract_deadlines(). Relevance and
-topic confidence: see the Classifier docstring.
+References, deadlines: see extract_references() and extract_deadlines(). Topic
+confidence: see the Classifier docstring. Relevance (a graded score and its German
+reasons): pipeline/ingest/relevance.py, fed with the facts classified here.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from pipeline.model import (
     DeadlineKind,
     DocType,
     NormalizedItem,
+    RelevanceFacts,
     Source,
     Taxonomy,
     TopicAssignment,
@@ -56,8 +58,6 @@ from pipeline.model import (
 )
 
 __all__ = [
-    "ACTION_DOC_TYPES",
-    "FOCUS_TOPICS",
     "SOURCE_TOPIC_PRIOR",
     "TOPIC_THRESHOLD",
     "Classifier",
@@ -66,17 +66,14 @@ __all__ = [
     "fold",
 ]
 
+REGION = "\x00region"  # the target name of region keywords inside the matcher
 TOPIC_THRESHOLD = 0.35  # below this a topic is not assigned
 SOURCE_TOPIC_PRIOR = 0.5  # confidence of a source's default topic without text evidence
 TITLE_WEIGHT = 1.0  # per distinct keyword found in the title
 BODY_WEIGHT = 0.4  # per distinct keyword found only in summary / extra text / categories
-REGION_BODY_WEIGHT = 0.5
 REPEAT_WEIGHT = 0.1  # per further occurrence in the body, at most MAX_REPEATS
 MAX_REPEATS = 5
 LONG_BODY_CHARS = 2000  # body keywords of longer texts weigh sqrt(2000 / length) as much
-FOCUS_TOPICS = ("funding", "cohesion")  # topics the office acts on
-ACTION_DOC_TYPES = frozenset({DocType.FUNDING_CALL, DocType.CONSULTATION})
-REGION = "\x00region"  # the target name of region keywords inside the matcher
 
 # ---------------------------------------------------------------- folding
 
@@ -985,30 +982,26 @@ class Classifier:
     and combines with the text like independent evidence: 1 − (1 − 0.5)(1 − text).
     Sorted by confidence, then taxonomy order; confidences rounded to 3 places.
 
-    Relevance (0..1, for the region of taxonomy.yaml):
-        region = points / (points + 1), with points as above but 0.5 per body-only keyword
-        focus  = highest confidence of an assigned topic in FOCUS_TOPICS (funding, cohesion)
-        action = 1 if the doc type is a funding call or a consultation, else 0
-        relevance = 0.65 × region + 0.2 × focus + 0.15 × action, rounded to 4 places
+    Relevance and its reasons: RelevanceScorer (pipeline/ingest/relevance.py) over the
+    item's text, link, source, doc type, topics and deadlines found here.
     """
 
-    def __init__(
-        self,
-        taxonomy: Taxonomy,
-        *,
-        focus_topics: Sequence[str] = FOCUS_TOPICS,
-        action_doc_types: frozenset[DocType] = ACTION_DOC_TYPES,
-    ) -> None:
+    def __init__(self, taxonomy: Taxonomy) -> None:
         self._order = {t.id: i for i, t in enumerate(taxonomy.topics)}
-        self._focus = frozenset(focus_topics) & frozenset(self._order)
-        self._action = action_doc_types
         keywords: list[tuple[str, str]] = []
         for topic in taxonomy.topics:
             keywords.extend((kw, topic.id) for kw in (*topic.keywords_de, *topic.keywords_en))
-        keywords.extend((kw, REGION) for kw in taxonomy.region_keywords)
+        # Region keywords take their place in the text (a longer phrase wins), so that
+        # "Automobilindustrie" is the region's industry, not the topic word "Industrie";
+        # relevance.py scores them.
+        region = (*taxonomy.region_keywords, *taxonomy.land_keywords, *taxonomy.sector_keywords)
+        keywords.extend((kw, REGION) for kw in (*region, *taxonomy.company_keywords))
         for doc_type, cues in _BODY_CUES.items():
             keywords.extend((cue, _DOC_CUE + doc_type.value) for cue in cues)
         self._matcher = _Matcher(keywords)
+        from pipeline.ingest.relevance import RelevanceScorer  # it reuses fold() of this module
+
+        self._relevance = RelevanceScorer(taxonomy)
 
     def classify(self, item: NormalizedItem, source: Source) -> Classification:
         title_nfkc = unicodedata.normalize("NFKC", item.title)
@@ -1041,16 +1034,29 @@ class Classifier:
         deadlines = _merge_deadlines(
             item.deadlines, extract_deadlines(f"{title_f} . {body_f}", doc_type, _day(item))
         )
-        region = evidence.confidence(REGION, REGION_BODY_WEIGHT)
-        focus = max((t.confidence for t in topics if t.topic_id in self._focus), default=0.0)
-        action = 1.0 if doc_type in self._action else 0.0
-        relevance = round(min(1.0, 0.65 * region + 0.2 * focus + 0.15 * action), 4)
+        relevance = self._relevance.score(
+            RelevanceFacts(
+                title=item.title,
+                text=body,
+                url=item.url,
+                language=item.language,
+                published=item.published.date(),
+                doc_type=doc_type.value,
+                topics=tuple((t.topic_id, t.confidence) for t in topics),
+                deadlines=deadlines,
+                source_id=source.id,
+                institution=source.institution,
+                source_url=source.url,
+            ),
+            folded=(title_f, body_f),
+        )
         return Classification(
             topics=topics,
             doc_type=doc_type,
             references=references,
             deadlines=deadlines,
-            relevance=relevance,
+            relevance=relevance.score,
+            relevance_reasons=relevance.reasons,
         )
 
     def _topics(
@@ -1096,7 +1102,7 @@ _POLICY_RE = re.compile(
 
 
 class _Evidence:
-    """Keyword hits per target (topic id or REGION), split into title and body."""
+    """Keyword hits per target (topic id or doc-type cue), split into title and body."""
 
     def __init__(self) -> None:
         self.title: dict[str, set[str]] = {}

@@ -7,6 +7,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     topics       Topic, Taxonomy, TopicAssignment
     items        Item, ItemVersion, DocType, ItemStatus, Deadline (+ German labels)
     ingest       RawItem → NormalizedItem → Classification; Known, ItemChange; reports
+    relevance    RelevanceFacts → Relevance (score and German reasons), reasons_as_of
     desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
     office       Office, Newsletter, Branding (office.yaml)
     editions     Edition, EditionState, EditionSection, Segment
@@ -295,6 +296,15 @@ if TYPE_CHECKING:
     from pipeline.model.references import (
         reference_kind as reference_kind,
     )
+    from pipeline.model.relevance import (
+        Relevance as Relevance,
+    )
+    from pipeline.model.relevance import (
+        RelevanceFacts as RelevanceFacts,
+    )
+    from pipeline.model.relevance import (
+        reasons_as_of as reasons_as_of,
+    )
     from pipeline.model.runs import (
         OUTCOMES as OUTCOMES,
     )
@@ -385,6 +395,9 @@ _HOME: dict[str, str] = {
     "RawItem": "ingest",
     "NormalizedItem": "ingest",
     "Classification": "ingest",
+    "Relevance": "relevance",
+    "RelevanceFacts": "relevance",
+    "reasons_as_of": "relevance",
     "SourceReport": "ingest",
     "IngestReport": "ingest",
     "KnownVersion": "ingest",

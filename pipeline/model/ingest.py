@@ -66,7 +66,8 @@ class Classification:
     doc_type: DocType
     references: tuple[str, ...]
     deadlines: tuple[Deadline, ...]
-    relevance: float  # 0..1, regional relevance
+    relevance: float  # 0..1, regional relevance (the rules' score, pipeline/ingest/relevance.py)
+    relevance_reasons: tuple[str, ...] = ()  # German, strongest first (see model.relevance)
 
 
 @dataclass(slots=True)

@@ -101,6 +101,7 @@ class Item:
     status: ItemStatus
     relevance: float
     family: str | None = None
+    relevance_reasons: tuple[str, ...] = ()  # stored form; show with reasons_as_of()
     topics: tuple[TopicAssignment, ...] = ()
     references: tuple[str, ...] = ()
     deadlines: tuple[Deadline, ...] = ()

@@ -62,6 +62,9 @@ class Office:
     name: str
     newsletters: tuple[Newsletter, ...]
     four_eyes: bool = False  # approval needs a second person
+    # Inbox "Vorschläge": new items below this relevance are folded into "Wahrscheinlich
+    # nicht relevant" (never hidden from search or filters).
+    inbox_threshold: float = 0.2
     sender_email: str = "newsletter@example.org"  # From: of every mail
     sender_name: str = ""
     reply_to: str = ""

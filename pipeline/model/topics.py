@@ -18,12 +18,20 @@ class Topic:
     label_en: str
     keywords_de: tuple[str, ...] = ()
     keywords_en: tuple[str, ...] = ()
+    weight: float = 1.0  # how much the office cares (relevance): 0 none, 1 normal, up to 3
 
 
 @dataclass(frozen=True, slots=True)
 class Taxonomy:
     topics: tuple[Topic, ...]
-    region_keywords: tuple[str, ...] = ()
+    region_keywords: tuple[str, ...] = ()  # places of the region itself
+    region_name: str = ""  # as staff read it: "Region Stuttgart"
+    land_name: str = ""  # "Baden-Württemberg"
+    land_keywords: tuple[str, ...] = ()
+    country_name: str = ""  # "Deutschland"
+    country_keywords: tuple[str, ...] = ()
+    sector_keywords: tuple[str, ...] = ()  # the region's industries (weak evidence)
+    company_keywords: tuple[str, ...] = ()  # firms; count only in a company context
 
     def topic_ids(self) -> frozenset[str]:
         return frozenset(t.id for t in self.topics)

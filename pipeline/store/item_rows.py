@@ -178,6 +178,7 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             doc_type=DocType(r.doc_type),
             status=ItemStatus(r.status),
             relevance=float(r.relevance),
+            relevance_reasons=tuple(str(x) for x in (r.relevance_reasons or ())),
             family=r.family,
             topics=tuple(topics[r.id]),
             references=tuple(refs[r.id]),

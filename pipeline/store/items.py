@@ -277,6 +277,7 @@ def _insert_new(
                 "doc_type": cl.doc_type.value,
                 "status": ItemStatus.NEW.value,
                 "relevance": cl.relevance,
+                "relevance_reasons": list(cl.relevance_reasons),
                 "family": it.family,
                 "search_text": f"{it.title}\n{it.summary_text}",
             }
@@ -455,6 +456,12 @@ def _write_classification(
                 for d in fresh.values()
             ],
         )
+    # The reasons go with the score they explain: the new ones when it is at least as high
+    # (or nothing was explained before), else the stored ones stay.
+    old = conn.execute(
+        select(items.c.relevance, items.c.relevance_reasons).where(items.c.id == item_id)
+    ).first()
+    explained = old is not None and bool(old.relevance_reasons) and old.relevance > cl.relevance
     conn.execute(
         update(items)
         .where(items.c.id == item_id)
@@ -463,6 +470,7 @@ def _write_classification(
             if conn.dialect.name == "sqlite"
             else func.greatest(items.c.relevance, cl.relevance),
             doc_type=cl.doc_type.value,
+            **({} if explained else {"relevance_reasons": list(cl.relevance_reasons)}),
         )
     )
 

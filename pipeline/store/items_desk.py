@@ -19,11 +19,16 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Text,
+    and_,
+    cast,
     column,
     delete,
     func,
     insert,
     literal_column,
+    not_,
+    or_,
     select,
     table,
     text,
@@ -80,6 +85,10 @@ class InboxQuery:
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
     order: str = "published"  # or "relevance"
+    # The inbox's suggestions (at or above) and its folded group (below); items without
+    # relevance reasons (scored before migration 0011) always count as suggestions.
+    min_relevance: float | None = None
+    below_relevance: float | None = None
     exclude_ids: tuple[int, ...] = ()  # e.g. the items already in an edition
     page: int = 1
     per_page: int = 50
@@ -389,6 +398,13 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(items.c.published < end)
     if q.exclude_ids:
         where.append(items.c.id.not_in(list(q.exclude_ids)))
+    # Items stored before migration 0011 (no reasons) were scored by older rules: they are
+    # never folded away as unlikely, they count as suggestions.
+    unjudged = cast(items.c.relevance_reasons, Text) == "[]"
+    if q.min_relevance is not None:
+        where.append(or_(items.c.relevance >= q.min_relevance, unjudged))
+    if q.below_relevance is not None:
+        where.append(and_(items.c.relevance < q.below_relevance, not_(unjudged)))
     words = _WORD.findall(q.text or "")[:MAX_QUERY_WORDS]
     if words:
         where.append(_full_text(words, dialect))

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -112,7 +113,9 @@ items = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("doc_type", String(32), nullable=False),
     Column("status", String(16), nullable=False, default="new"),
-    Column("relevance", Float, nullable=False, default=0.0),
+    Column("relevance", Float, nullable=False, default=0.0),  # the rules' score
+    # German reasons for it, strongest first (migration 0011; see pipeline.model.relevance)
+    Column("relevance_reasons", JSON, nullable=False, default=list, server_default=text("'[]'")),
     Column("family", String(200)),
     # title(s), summary text and the office's annotation: what full-text search reads
     # (SQLite: the FTS5 table items_fts follows it by triggers; PostgreSQL: a GIN index

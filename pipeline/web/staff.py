@@ -22,8 +22,8 @@ from pipeline import curate
 from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
 from pipeline.errors import InvalidInput, StaleEdit
-from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role
-from pipeline.store.items import InboxQuery
+from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
+from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.web.auth import DeskUser, admin_required, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
@@ -47,6 +47,8 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[ItemStatus, ...]]] = {
     "rejected": ("Abgelehnt", (ItemStatus.REJECTED,)),
     "all": ("Alle", (ItemStatus.NEW, ItemStatus.ACCEPTED, ItemStatus.REJECTED)),
 }
+# The inbox's orders; "relevance" (older links) means "suggested".
+ORDERS = {"suggested": "Vorschläge", "published": "Neueste zuerst"}
 INBOX_FILTERS = (
     "q",
     "source",
@@ -58,6 +60,7 @@ INBOX_FILTERS = (
     "from",
     "to",
     "order",
+    "fold",
 )
 
 
@@ -92,6 +95,12 @@ def inbox_query(args: MultiDict[str, str], tz: ZoneInfo) -> tuple[InboxQuery, li
     if status not in STATUS_FILTERS:
         problems.append("Unbekannter Status; es werden neue Meldungen gezeigt.")
         status = "new"
+    order = args.get("order") or "suggested"
+    if order == "relevance":
+        order = "suggested"
+    if order not in ORDERS:
+        problems.append("Unbekannte Sortierung; es werden Vorschläge gezeigt.")
+        order = "suggested"
     date_from, date_to = day("from", "Zeitraum von"), day("to", "Zeitraum bis")
     if date_from and date_to and date_from > date_to:
         problems.append("Der Zeitraum endet vor seinem Beginn.")
@@ -105,7 +114,7 @@ def inbox_query(args: MultiDict[str, str], tz: ZoneInfo) -> tuple[InboxQuery, li
         statuses=STATUS_FILTERS[status][1],
         date_from=date_from,
         date_to=date_to,
-        order="relevance" if args.get("order") == "relevance" else "published",
+        order="relevance" if order == "suggested" else "published",
         page=page,
         per_page=PER_PAGE,
         tz=tz,
@@ -122,14 +131,23 @@ def inbox_url(query_string: str) -> str:
 
 @bp.get("/")
 def inbox() -> ResponseReturnValue:
+    """The inbox. In the default order "Vorschläge" (relevance, with its reasons), new items
+    below the office's `desk.inbox_threshold` are folded into a closed group "Wahrscheinlich
+    nicht relevant (N)" after the last page of suggestions. A search or any filter (status,
+    source, topic, dates …) folds nothing: whoever looks for something sees every match, the
+    unlikely ones marked. "Alle anzeigen" (fold=0) unfolds the default view too."""
     d = desk()
     query, problems = inbox_query(request.args, d.tz)
-    page = d.store.items.search(query)
-    if page.total and query.page > page.pages:
-        query = replace(query, page=page.pages)
-        page = d.store.items.search(query)
     filters = {k: request.args.get(k, "") for k in INBOX_FILTERS}
     filters["status"] = filters["status"] or "new"
+    filtered = any(v for k, v in filters.items() if k not in ("status", "order", "fold"))
+    threshold = d.office.inbox_threshold
+    fold = query.order == "relevance" and not filtered and filters["status"] == "new"
+    page, folded = _inbox_pages(query, threshold if fold and filters["fold"] != "0" else 0.0)
+    today = d.now().astimezone(d.tz).date()
+
+    def reasons(item: Item) -> tuple[str, ...]:
+        return reasons_as_of(item.relevance_reasons, item.deadlines, today)
 
     def page_url(n: int) -> str:
         args = [(k, v) for k, v in filters.items() if v] + [("page", str(n))]
@@ -146,8 +164,31 @@ def inbox() -> ResponseReturnValue:
         topics=d.taxonomy.topics,
         page_url=page_url,
         back=request.query_string.decode("utf-8", "replace"),
-        filtered=any(v for k, v in filters.items() if k not in ("status", "order")),
+        filtered=filtered,
+        orders=ORDERS,
+        suggested=query.order == "relevance",
+        order_key="published" if query.order == "published" else "suggested",
+        threshold=threshold,
+        folded=folded,
+        unfold_url=f"{url_for('staff.inbox')}?{urlencode({'order': 'suggested', 'fold': '0'})}",
+        reasons=reasons,
     )
+
+
+def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPage | None]:
+    """The page asked for (the last one when it is past the end) and, with a threshold,
+    the items below it, shown folded after the last page of the items above it."""
+    store = desk().store
+    if threshold > 0:
+        query = replace(query, min_relevance=threshold)
+    page = store.items.search(query)
+    if page.total and query.page > page.pages:
+        page = store.items.search(replace(query, page=page.pages))
+    if threshold <= 0 or page.page < page.pages:
+        return page, None
+    below = replace(query, min_relevance=None, below_relevance=threshold, page=1)
+    folded = store.items.search(below)
+    return page, (folded if folded.total else None)
 
 
 @bp.post("/items/bulk")
@@ -248,6 +289,9 @@ def _item_page(
             error=error,
             audit=d.store.items.audit(found.id),
             source_names=sources,
+            relevance_reasons=reasons_as_of(
+                found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
+            ),
         ),
         status,
     )

@@ -129,6 +129,7 @@ def add_item(
     published: dt.datetime = NOW - dt.timedelta(hours=1),
     deadlines: tuple[Deadline, ...] = (),
     references: tuple[str, ...] = (),
+    reasons: tuple[str, ...] = (),
 ) -> int:
     """One item as ingest would store it; returns its id."""
     url = f"https://ec.europa.eu/commission/presscorner/detail/{source.language}/ip_26_{n}"
@@ -151,6 +152,7 @@ def add_item(
         references=references,
         deadlines=deadlines,
         relevance=relevance,
+        relevance_reasons=reasons,
     )
     known = store.items.lookup({item.identity}, {url}, set())
     changes = decide([Incoming(item, classification)], known, institution=source.institution)

@@ -1,10 +1,7 @@
 """Dossiers (Verfahrensakten): procedures, their aliases and events, threaded items, follows.
 
-Written beside 0011 and 0012 of other branches with down_revision "0010": the merger
-re-points `down_revision` to the newest revision on main (a plain chain, no branches).
-
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -12,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
