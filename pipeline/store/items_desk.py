@@ -121,7 +121,7 @@ class ItemDeskMixin:
             where = _filters(q, conn.dialect.name)
             total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
             order = (
-                (items.c.relevance.desc(), items.c.published.desc(), items.c.id.desc())
+                (_score().desc(), items.c.published.desc(), items.c.id.desc())
                 if q.order == "relevance"
                 else (items.c.published.desc(), items.c.id.desc())
             )
@@ -336,6 +336,11 @@ class ItemDeskMixin:
             refresh_search_text(conn, item_id)
             write_audit(conn, now, actor, "create", item_id=item_id, detail=title[:200])
         return self.get(int(item_id))  # type: ignore[attr-defined,no-any-return]
+
+
+def _score() -> ColumnElement[float]:
+    """The order "by relevance": the model's blended suggestion while one is active."""
+    return func.coalesce(items.c.suggestion, items.c.relevance)
 
 
 def _require_items(conn: Connection, ids: list[int]) -> None:
