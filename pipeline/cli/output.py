@@ -86,6 +86,8 @@ def item_json(i: Item, tz: dt.tzinfo) -> dict[str, Any]:
             for d in i.deadlines
         ],
         "relevance": round(i.relevance, 3),
+        "suggested_by": i.suggested_by.value,  # rules, or model (learnt from the desk)
+        "suggestion": None if i.suggestion is None else round(i.suggestion, 3),
         "status": i.status.value,
         "annotation": None
         if i.annotation is None

@@ -79,7 +79,9 @@ MAX_FOLDS = 5
 _TAG = re.compile(r"<[^>]*>")
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
 _URL_WORD = re.compile(r"[A-Za-z]{3,}")
-VECTORIZER: dict[str, Any] = {  # the fixed settings of the vectorizer (stored with the model, checked at load)
+VECTORIZER: dict[
+    str, Any
+] = {  # the fixed settings of the vectorizer (stored with the model, checked at load)
     "ngram_range": [1, 2],
     "min_df": 2,
     "max_df": 0.9,

@@ -112,14 +112,19 @@ class LearningStore:
         )
         with wrap_errors("reading learned models"), self._engine.connect() as conn:
             row = conn.execute(
-                select(learned_models).where(learned_models.c.id == newest.scalar_subquery())
+                select(*_columns(with_body)).where(learned_models.c.id == newest.scalar_subquery())
             ).first()
         return None if row is None else _model(row, with_body=with_body)
+
+    def active(self, output: ModelOutput) -> bool:
+        """Whether the newest training of `output` beat the rules (its body is not read)."""
+        newest = self.latest(output, with_body=False)
+        return newest is not None and newest.evaluation.active
 
     def history(self, output: ModelOutput, limit: int = KEEP) -> list[LearnedModel]:
         with wrap_errors("reading learned models"), self._engine.connect() as conn:
             rows = conn.execute(
-                select(learned_models)
+                select(*_columns(False))
                 .where(learned_models.c.output == output.value)
                 .order_by(learned_models.c.id.desc())
                 .limit(limit)
@@ -182,6 +187,10 @@ class LearningStore:
                 )
                 for r in conn.execute(stmt)
             ]
+
+
+def _columns(with_body: bool) -> list[Any]:
+    return [c for c in learned_models.c if with_body or c.name != "body"]
 
 
 def _model(row: Any, *, with_body: bool) -> LearnedModel:

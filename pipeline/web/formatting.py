@@ -27,6 +27,14 @@ from pipeline.model import (
     Priority,
     Role,
 )
+from pipeline.model.learning import (
+    OUTPUT_LABELS,
+    SUGGESTED_BY_LABELS,
+    Evaluation,
+    ModelOutput,
+    SuggestedBy,
+    verdict_text,
+)
 
 LOCALE = "de_DE"
 _GERMAN = Locale.parse("de")
@@ -48,6 +56,8 @@ _LABELS: dict[type, Mapping[Any, str]] = {
     Priority: PRIORITY_LABELS,
     Audience: AUDIENCE_LABELS,
     EditionState: EDITION_STATE_LABELS,
+    SuggestedBy: SUGGESTED_BY_LABELS,
+    ModelOutput: OUTPUT_LABELS,
 }
 
 
@@ -55,6 +65,11 @@ def label(value: object) -> str:
     """The German label of a domain enum value (by its type); else the value itself."""
     table = _LABELS.get(type(value))
     return table.get(value, str(value)) if table else str(value)
+
+
+def verdict_de(evaluation: Evaluation) -> str:
+    """A training's verdict for staff ("erst 40 Entscheidungen (nötig: 200) …")."""
+    return verdict_text(evaluation, german=True)
 
 
 def doc_type_label(value: str) -> str:
