@@ -9,9 +9,9 @@
 Commands live by area: `ingest` (init, fetch, sources, items), `desk` (users, serve),
 `editions` (edition, send, send-due), `subscribers`, `operations` (status, backup,
 scheduler, run, runs, demo), `model` (model train, model status); `output` holds the
-consoles and JSON shapes. A command parses nothing itself, calls one function of jobs, curate, subscribers or the store,
-and prints. Each command module imports what it needs when it runs: `eudigest --help`
-imports neither the store nor the web app.
+consoles and JSON shapes. A command parses nothing itself, calls one function of jobs,
+curate, subscribers or the store, and prints. Each command module imports what it
+needs when it runs: `eudigest --help` imports neither the store nor the web app.
 """
 
 from __future__ import annotations
