@@ -70,6 +70,11 @@ def init(services: Services) -> InitReport:
     revision = services.store.upgrade()
     services.store.topics.sync(taxonomy)
     services.store.sources.register(sources, now=services.clock())
+    if services.store.learning.active(ModelOutput.RELEVANCE):
+        from pipeline.curate import learning  # after an upgrade: a model of another
+        # scikit-learn or format is refused here, and the rules decide again
+
+        learning.apply(services.store)
     return InitReport(revision=revision, topics=len(taxonomy.topics), sources=len(sources))
 
 

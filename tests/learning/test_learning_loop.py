@@ -61,7 +61,7 @@ def test_too_few_decisions_keep_the_rules_and_say_how_many_are_needed(
 
 def test_decisions_of_one_kind_only_keep_the_rules(services: Services) -> None:
     judgement = staff_judgement(services.store)
-    rejected_only = {i: False for i in list(judgement)[:MIN_LABELS + 10]}
+    rejected_only = {i: False for i in list(judgement)[: MIN_LABELS + 10]}
     decide(services.store, rejected_only, now=NOW)
 
     model = jobs.train_model(services)

@@ -25,6 +25,8 @@ LIBRARY_HOMES = {
     "feedparser": ("pipeline/ingest/parse.py",),
     "flask": ("pipeline/web/",),
     "apscheduler": ("pipeline/scheduler/",),
+    "sklearn": ("pipeline/curate/learning.py",),
+    "numpy": ("pipeline/curate/learning.py",),
 }
 
 
