@@ -98,8 +98,10 @@ def _synthesise(
         base = {
             r.id: r for r in conn.execute(sa.select(items).where(items.c.id.in_(list(judgement))))
         }
-    accepted = [i for i, ok in judgement.items() if ok]
-    rejected = [i for i, ok in judgement.items() if not ok]
+    # in a stable order (item ids follow the order the fetch stored them in)
+    stable = sorted(judgement, key=lambda i: (base[i].source_id, base[i].url or "", base[i].title))
+    accepted = [i for i in stable if judgement[i]]
+    rejected = [i for i in stable if not judgement[i]]
     rows: list[dict[str, Any]] = []
     for n in range(decisions + unreviewed):
         kind = accepted if rng.random() < 0.125 else rejected
