@@ -460,7 +460,7 @@ def _demo_candidates(services: Services, previous: Edition | None, *, limit: int
     since = previous.created_at if previous is not None else None
     found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
     fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]
-    fresh.sort(key=lambda i: (i.relevance, i.published), reverse=True)
+    fresh.sort(key=lambda i: (i.score, i.published), reverse=True)
     return fresh[:limit]
 
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from pipeline.deliver.lease import live
 from pipeline.errors import ConfigError, EudigestError
 from pipeline.model import DeliveryState, EditionState, JobRun, Sender, SenderOutcome, SourceHealth
-from pipeline.model.learning import ModelState, verdict_text
+from pipeline.model.learning import ModelState, state_text
 from pipeline.store import Store
 from pipeline.store.stats import DeliveryIssue, EditionDue
 
@@ -197,8 +197,7 @@ class StatusReport:
                     "labels": m.labels,
                     "trained_at": _iso(m.trained_at),
                     "suggested_by": "model" if m.active else "rules",
-                    "message": m.problem
-                    or (verdict_text(m.evaluation, german=False) if m.evaluation else None),
+                    "message": state_text(m, german=False),
                 }
                 for m in self.models
             },

@@ -64,7 +64,7 @@ def _exit(states: list[ModelState], err: Console) -> int:
 
 def _json(states: list[ModelState]) -> dict[str, Any]:
     from pipeline.curate.learning import sklearn_version
-    from pipeline.model.learning import MIN_LABELS, MODEL_FORMAT, verdict_text
+    from pipeline.model.learning import MIN_LABELS, MODEL_FORMAT, state_text
 
     outputs: dict[str, Any] = {}
     for s in states:
@@ -83,7 +83,7 @@ def _json(states: list[ModelState]) -> dict[str, Any]:
             "active": s.active,
             "suggested_by": "model" if s.active else "rules",
             "verdict": e.verdict.value if e else None,
-            "message": verdict_text(e, german=False) if e else "never trained: the rules decide",
+            "message": state_text(s, german=False),
             "problem": s.problem,
         }
     return {
@@ -97,7 +97,7 @@ def _json(states: list[ModelState]) -> dict[str, Any]:
 def _table(states: list[ModelState], out: Console, tz: dt.tzinfo) -> None:
     from rich.table import Table
 
-    from pipeline.model.learning import verdict_text
+    from pipeline.model.learning import state_text
 
     table = Table("output", "labels", "trained", "AUC model", "AUC rules", "in use", box=None)
     for s in states:
@@ -112,9 +112,4 @@ def _table(states: list[ModelState], out: Console, tz: dt.tzinfo) -> None:
         )
     out.print(table)
     for s in states:
-        if s.problem:
-            out.print(f"{s.output.value}: {s.problem}", highlight=False)
-        elif s.evaluation is not None:
-            out.print(
-                f"{s.output.value}: {verdict_text(s.evaluation, german=False)}", highlight=False
-            )
+        out.print(f"{s.output.value}: {state_text(s, german=False)}", highlight=False)

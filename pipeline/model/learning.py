@@ -161,3 +161,16 @@ class ModelState:
     problem: str | None = None  # why a stored active model is refused (English)
     problem_de: str | None = None
     labels: int = 0  # the desk's decisions now (the evaluation counts those it trained on)
+
+
+def state_text(state: ModelState, *, german: bool) -> str:
+    """What a model state means, in a sentence: its refusal, its verdict, or why none."""
+    if state.problem:
+        return (state.problem_de or state.problem) if german else state.problem
+    if state.evaluation is not None:
+        return verdict_text(state.evaluation, german=german)
+    if state.output is not ModelOutput.RELEVANCE:
+        return verdict_text(Evaluation(state.output, 0, verdict=Verdict.NOT_LEARNED), german=german)
+    if german:
+        return "noch nie gelernt: es gelten die Regeln"
+    return "never trained: the rules decide"

@@ -125,7 +125,7 @@ def _register_filters(app: Flask) -> None:
         markdown=render_markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,
-        verdict_de=formatting.verdict_de,
+        learning_de=formatting.learning_de,
     )
 
     @app.context_processor

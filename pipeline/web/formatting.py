@@ -30,10 +30,10 @@ from pipeline.model import (
 from pipeline.model.learning import (
     OUTPUT_LABELS,
     SUGGESTED_BY_LABELS,
-    Evaluation,
     ModelOutput,
+    ModelState,
     SuggestedBy,
-    verdict_text,
+    state_text,
 )
 
 LOCALE = "de_DE"
@@ -67,9 +67,9 @@ def label(value: object) -> str:
     return table.get(value, str(value)) if table else str(value)
 
 
-def verdict_de(evaluation: Evaluation) -> str:
-    """A training's verdict for staff ("erst 40 Entscheidungen (nötig: 200) …")."""
-    return verdict_text(evaluation, german=True)
+def learning_de(state: ModelState) -> str:
+    """What learning does for one output, for staff ("erst 40 Entscheidungen …")."""
+    return state_text(state, german=True)
 
 
 def doc_type_label(value: str) -> str:
