@@ -429,9 +429,14 @@ def states(store: Store) -> list[ModelState]:
     """Per output: decisions now, the newest training, whether a model is in use and why a
     stored model is refused; reads no model body through scikit-learn."""
     pos, neg = store.learning.label_counts()
+    decisions = {
+        ModelOutput.RELEVANCE: pos + neg,
+        ModelOutput.DOC_TYPE: 0,  # the desk has no decision on an item's type
+        ModelOutput.TOPICS: store.learning.topic_decisions(),
+    }
     found: list[ModelState] = []
     for output in ModelOutput:
-        labels = pos + neg if output is ModelOutput.RELEVANCE else 0
+        labels = decisions[output]
         newest = store.learning.latest(output)
         if newest is None:
             found.append(ModelState(output, None, None, False, labels=labels))

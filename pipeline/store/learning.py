@@ -30,7 +30,7 @@ from pipeline.model.learning import (
 )
 from pipeline.store.base import wrap_errors
 from pipeline.store.item_rows import chunks
-from pipeline.store.schema import items, learned_models, sources
+from pipeline.store.schema import audit_log, items, learned_models, sources
 
 KEEP = 20  # trainings kept per output (the newest counts; older ones are history)
 DECIDED = (ItemStatus.ACCEPTED.value, ItemStatus.REJECTED.value)
@@ -58,6 +58,21 @@ class LearningStore:
             ).all()
         counts = {r[0]: int(r[1]) for r in rows}
         return counts.get(ItemStatus.ACCEPTED.value, 0), counts.get(ItemStatus.REJECTED.value, 0)
+
+    def topic_decisions(self) -> int:
+        """Items whose topics staff confirmed, changed or removed (kept for topic learning)."""
+        with wrap_errors("counting topic decisions"), self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count(func.distinct(audit_log.c.item_id)))
+                    .select_from(audit_log.join(items, items.c.id == audit_log.c.item_id))
+                    .where(
+                        audit_log.c.action == "topics",
+                        items.c.status != ItemStatus.DELETED.value,
+                        items.c.source_id != OWN_SOURCE_ID,
+                    )
+                ).scalar_one()
+            )
 
     def save(self, model: LearnedModel) -> LearnedModel:
         e = model.evaluation

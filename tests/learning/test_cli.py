@@ -74,3 +74,25 @@ def test_train_with_too_few_decisions_says_so_in_english_and_exits_0(
     out, _ = capsys.readouterr()
     assert code == 0
     assert "relevance: only 12 decisions (needed: 200): the rules decide" in out
+
+
+def test_topic_decisions_are_counted_while_topics_stay_with_the_rules(
+    services: Services, folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from pipeline import curate
+    from tests.learning.corpus_desk import ANNA
+
+    ids = list(staff_judgement(services.store))[:3]
+    topics = {t.id for t in services.taxonomy().topics}
+    curate.set_topics(services.store, ids[:2], ["funding"], actor=ANNA, now=NOW, topic_ids=topics)
+    curate.set_topics(services.store, ids[1:], [], actor=ANNA, now=NOW, topic_ids=topics)  # removed
+    _cli_env(folder, monkeypatch)
+
+    code, status = run(capsys, "model", "status", "--json")
+
+    assert code == 0
+    assert status["outputs"]["topics"]["labels"] == 3
+    assert status["outputs"]["topics"]["active"] is False
+    assert status["outputs"]["topics"]["message"] == (
+        "not learned from the desk yet: the rules decide"
+    )
