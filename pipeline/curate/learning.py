@@ -260,7 +260,7 @@ def train(store: Store, now: dt.datetime) -> LearnedModel:
 @dataclass(frozen=True, slots=True)
 class Applied:
     scored: int  # unreviewed items given a blended score
-    cleared: int  # items set back to the rules
+    cleared: int  # items set back to the rules (when no model is in use)
     refused: ModelRefused | None = None  # a stored active model that could not be used
 
 
@@ -276,11 +276,11 @@ def apply(store: Store) -> Applied:
         return Applied(0, store.learning.clear_suggestions(), exc)
     items = store.learning.to_score()
     scores = scorer.scores(items) if items else []
-    cleared = store.learning.clear_suggestions()
     scored = store.learning.set_suggestions(
-        (x.item_id, round(_blend(x.relevance, p), 4)) for x, p in zip(items, scores, strict=True)
+        ((x.item_id, round(_blend(x.relevance, p), 4)) for x, p in zip(items, scores, strict=True)),
+        replace=True,
     )
-    return Applied(scored, cleared)
+    return Applied(scored, 0)
 
 
 def _blend(rules: float, model: float) -> float:

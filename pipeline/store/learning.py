@@ -146,8 +146,11 @@ class LearningStore:
             ).all()
         return [_model(r, with_body=False) for r in rows]
 
-    def set_suggestions(self, scores: Iterable[tuple[int, float]]) -> int:
-        """Items' blended scores, suggested by the model; returns how many were set."""
+    def set_suggestions(self, scores: Iterable[tuple[int, float]], *, replace: bool = False) -> int:
+        """Items' blended scores, suggested by the model; returns how many were set.
+
+        With `replace`, every other item goes back to the rules in the same transaction
+        (the desk never sees a half-scored inbox)."""
         rows = [{"item": i, "score": s} for i, s in scores]
         stmt = (
             update(items)
@@ -155,6 +158,8 @@ class LearningStore:
             .values(suggestion=bindparam("score"), suggested_by=SuggestedBy.MODEL.value)
         )
         with wrap_errors("storing suggestions"), self._engine.begin() as conn:
+            if replace:
+                conn.execute(_clear())
             for chunk in chunks(rows):
                 conn.execute(stmt, chunk)
         return len(rows)
@@ -162,13 +167,7 @@ class LearningStore:
     def clear_suggestions(self) -> int:
         """Back to the rules: no item keeps a model's score."""
         with wrap_errors("clearing suggestions"), self._engine.begin() as conn:
-            return int(
-                conn.execute(
-                    update(items)
-                    .where(items.c.suggested_by != SuggestedBy.RULES.value)
-                    .values(suggestion=None, suggested_by=SuggestedBy.RULES.value)
-                ).rowcount
-            )
+            return int(conn.execute(_clear()).rowcount)
 
     def _labels(self, where: Any) -> list[Label]:
         stmt = (
@@ -202,6 +201,14 @@ class LearningStore:
                 )
                 for r in conn.execute(stmt)
             ]
+
+
+def _clear() -> Any:
+    return (
+        update(items)
+        .where(items.c.suggested_by != SuggestedBy.RULES.value)
+        .values(suggestion=None, suggested_by=SuggestedBy.RULES.value)
+    )
 
 
 def _columns(with_body: bool) -> list[Any]:

@@ -117,7 +117,12 @@ def test_suggestions_order_the_desk_and_clear_back_to_the_rules(store: Store) ->
         (SuggestedBy.MODEL, 0.95, 0.95),
         (SuggestedBy.MODEL, 0.5, 0.5),
     ]
-    assert store.learning.clear_suggestions() == 2
+    assert store.learning.set_suggestions([(high, 0.7)], replace=True) == 1
+    assert {i.id: i.suggested_by for i in store.items.search(order).items} == {
+        high: SuggestedBy.MODEL,
+        low: SuggestedBy.RULES,
+    }
+    assert store.learning.clear_suggestions() == 1
     page = store.items.search(order).items
     assert [i.id for i in page] == [high, low]
     assert {(i.suggested_by, i.suggestion) for i in page} == {(SuggestedBy.RULES, None)}
