@@ -14,6 +14,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
     runs         JobRun
+    learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
 
 `from pipeline.model import Item` works for every name; it imports only the module
 that defines it (a command that never touches subscribers never loads them).
@@ -151,6 +152,33 @@ if TYPE_CHECKING:
     )
     from pipeline.model.items import (
         ItemVersion as ItemVersion,
+    )
+    from pipeline.model.learning import (
+        OUTPUT_LABELS as OUTPUT_LABELS,
+    )
+    from pipeline.model.learning import (
+        SUGGESTED_BY_LABELS as SUGGESTED_BY_LABELS,
+    )
+    from pipeline.model.learning import (
+        Evaluation as Evaluation,
+    )
+    from pipeline.model.learning import (
+        Label as Label,
+    )
+    from pipeline.model.learning import (
+        LearnedModel as LearnedModel,
+    )
+    from pipeline.model.learning import (
+        ModelOutput as ModelOutput,
+    )
+    from pipeline.model.learning import (
+        ModelState as ModelState,
+    )
+    from pipeline.model.learning import (
+        SuggestedBy as SuggestedBy,
+    )
+    from pipeline.model.learning import (
+        Verdict as Verdict,
     )
     from pipeline.model.mail import (
         MAX_CATEGORIES as MAX_CATEGORIES,
@@ -373,6 +401,15 @@ _HOME: dict[str, str] = {
     "Mailer": "mail",
     "OUTCOMES": "runs",
     "JobRun": "runs",
+    "Label": "learning",
+    "Evaluation": "learning",
+    "LearnedModel": "learning",
+    "ModelState": "learning",
+    "SuggestedBy": "learning",
+    "ModelOutput": "learning",
+    "Verdict": "learning",
+    "SUGGESTED_BY_LABELS": "learning",
+    "OUTPUT_LABELS": "learning",
 }
 
 __all__ = sorted(_HOME)
