@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/subscribers_bench.py
 	$(BIN)/python bench/deliver_bench.py
 	$(BIN)/python bench/dossiers_bench.py
+	$(BIN)/python bench/learning_bench.py
 
 ## Load the shared corpus (real EU feeds) into ./var from a loopback server: no network needed.
 corpus: $(STAMP)

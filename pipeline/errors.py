@@ -24,6 +24,8 @@ EudigestError
 │   └── NotSendable             deliver.send: `send` of a draft or a sent edition
 ├── LoginFailed                 curate.staff: wrong name or password, locked (never says which)
 ├── WebhookRejected             deliver.sendgrid: an Event Webhook call we do not trust
+├── ModelRefused                curate.learning: a stored model of another version or that
+│                               does not load (the rules decide)
 ├── StoreError                  the database failed; __cause__ holds the driver error
 │   ├── StoreUnavailable        it cannot be reached or refused the operation for now
 │   └── DuplicateItem

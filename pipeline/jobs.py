@@ -50,6 +50,7 @@ from pipeline.model import (
     StaffUser,
     Subscriber,
 )
+from pipeline.model.learning import LearnedModel, ModelOutput
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
@@ -69,6 +70,11 @@ def init(services: Services) -> InitReport:
     revision = services.store.upgrade()
     services.store.topics.sync(taxonomy)
     services.store.sources.register(sources, now=services.clock())
+    if services.store.learning.active(ModelOutput.RELEVANCE):
+        from pipeline.curate import learning  # after an upgrade: a model of another
+        # scikit-learn or format is refused here, and the rules decide again
+
+        learning.apply(services.store)
     return InitReport(revision=revision, topics=len(taxonomy.topics), sources=len(sources))
 
 
@@ -101,7 +107,7 @@ def fetch(
         tz=services.settings.tz,
         backoff_max_minutes=services.settings.backoff_max_minutes,
     )
-    return run_ingest(
+    report = run_ingest(
         services.store,
         services.fetcher,
         taxonomy,
@@ -109,11 +115,27 @@ def fetch(
         clock=services.clock,
         progress=progress,
     )
+    if report.total("new") and services.store.learning.active(ModelOutput.RELEVANCE):
+        from pipeline.curate import learning  # scikit-learn only when a model is in use
+
+        learning.apply(services.store)  # new items get the model's suggestion at once
+    return report
 
 
 def fetch_due(services: Services) -> IngestReport:
     """cron.yaml `fetch`: every configured source whose interval has passed."""
     return fetch(services, due_only=True)
+
+
+def train_model(services: Services) -> LearnedModel:
+    """cron.yaml `train-model` and `eudigest model train`: learn from the desk's decisions.
+
+    The model is stored with its cross-validated figures whether or not it beats the rules;
+    only a model that does is blended into the inbox's suggestions (curate.learning)."""
+    from pipeline.curate import learning
+
+    _require_schema(services)
+    return learning.train(services.store, services.clock())
 
 
 def purge(services: Services) -> int:
@@ -438,7 +460,7 @@ def _demo_candidates(services: Services, previous: Edition | None, *, limit: int
     since = previous.created_at if previous is not None else None
     found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
     fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]
-    fresh.sort(key=lambda i: (i.relevance, i.published), reverse=True)
+    fresh.sort(key=lambda i: (i.score, i.published), reverse=True)
     return fresh[:limit]
 
 

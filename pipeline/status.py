@@ -2,7 +2,7 @@
 
     gather(store, schedule, now)  reads: latest run per job, heartbeats, source health,
                              editions due and who is sending them, delivery issues,
-                             schema revision
+                             schema revision, learned models (in use, or refused)
     assess(inputs, now)      decides (pure): each job's last and next run, and the
                              problems, each with a check name, a subject and a message
 
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from pipeline.deliver.lease import live
 from pipeline.errors import ConfigError, EudigestError
 from pipeline.model import DeliveryState, EditionState, JobRun, Sender, SenderOutcome, SourceHealth
+from pipeline.model.learning import ModelState, state_text
 from pipeline.store import Store
 from pipeline.store.stats import DeliveryIssue, EditionDue
 
@@ -79,6 +80,7 @@ class Inputs:
     head: str
     last_senders: Mapping[int, Sender] = field(default_factory=dict)  # per sending edition
     sending_now: Mapping[int, str] = field(default_factory=dict)  # edition → live instance
+    models: Sequence[ModelState] = ()  # learning from the desk, per output
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ class Problem:
     check: str  # job_failed, job_overdue, source_failing, edition_due, edition_interrupted,
     #             edition_stuck,
     #             deliveries_unknown, scheduler_missing, scheduler_stale, schedule_invalid,
-    #             schema_outdated, database_unavailable
+    #             schema_outdated, database_unavailable, model_refused
     subject: str  # job id, source id, edition id, instance or ""
     message: str  # English, for the CLI and logs
     message_de: str  # German, for the desk
@@ -123,6 +125,7 @@ class StatusReport:
     revision: str | None
     head: str
     problems: tuple[Problem, ...] = field(default=())
+    models: tuple[ModelState, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -189,6 +192,15 @@ class StatusReport:
                 "head": self.head,
                 "current": self.revision == self.head,
             },
+            "learning": {
+                m.output.value: {
+                    "labels": m.labels,
+                    "trained_at": _iso(m.trained_at),
+                    "suggested_by": "model" if m.active else "rules",
+                    "message": state_text(m, german=False),
+                }
+                for m in self.models
+            },
         }
 
 
@@ -218,7 +230,17 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
         head=store.head_revision(),
         last_senders=store.senders.latest(sending),
         sending_now=sending_now,
+        models=_models(store),
     )
+
+
+def _models(store: Store) -> list[ModelState]:
+    """Learned models per output; none before the schema has their table (0012)."""
+    from pipeline.curate import learning  # stdlib checks only: scikit-learn is not loaded
+
+    if not store.is_current():
+        return []
+    return learning.states(store)
 
 
 def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) -> StatusReport:
@@ -299,6 +321,11 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
                 "Die Datenbank ist nicht auf dem Stand des Programms (eudigest init)",
             )
         )
+    for m in inputs.models:
+        if m.problem:
+            problems.append(
+                Problem("model_refused", m.output.value, m.problem, m.problem_de or m.problem)
+            )
     return StatusReport(
         checked_at=now,
         jobs=jobs,
@@ -312,6 +339,7 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
         revision=inputs.revision,
         head=inputs.head,
         problems=tuple(problems),
+        models=tuple(inputs.models),
     )
 
 

@@ -8,11 +8,11 @@
 
 Commands live by area: `ingest` (init, fetch, sources, items), `desk` (users, serve),
 `editions` (edition, send, send-due), `subscribers`, `dossiers` (dossiers, dossier),
-`operations` (status, backup,
-scheduler, run, runs, demo); `output` holds the consoles and JSON shapes. A command
-parses nothing itself, calls one function of jobs, curate, subscribers or the store,
-and prints. Each command module imports what it needs when it runs: `eudigest --help`
-imports neither the store nor the web app.
+`operations` (status, backup, scheduler, run, runs, demo), `model` (model train, model
+status); `output` holds the consoles and JSON shapes. A command parses nothing itself,
+calls one function of jobs, curate, subscribers or the store, and prints. Each command
+module imports what it needs when it runs: `eudigest --help` imports neither the store
+nor the web app.
 """
 
 from __future__ import annotations
@@ -193,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func="editions:cmd_send_due")
 
     _scheduler_parsers(sub)
+
+    s = sub.add_parser("model", help="learning from the desk's decisions: train, status")
+    model_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = model_sub.add_parser(
+        "train", help="train on the desk's decisions; in use only where it beats the rules"
+    )
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="model:cmd_model_train")
+    d = model_sub.add_parser("status", help="decisions, last training, AUC beside the rules")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="model:cmd_model_status")
 
     s = sub.add_parser(
         "status", help="jobs, sources, editions, deliveries: exit 1 if any needs attention"

@@ -91,6 +91,8 @@ def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str,
         ],
         "relevance": round(i.relevance, 3),
         "relevance_reasons": list(reasons_as_of(i.relevance_reasons, i.deadlines, day)),
+        "suggested_by": i.suggested_by.value,  # rules, or model (learnt from the desk)
+        "suggestion": None if i.suggestion is None else round(i.suggestion, 3),
         "status": i.status.value,
         "annotation": None
         if i.annotation is None

@@ -17,6 +17,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     runs         JobRun
     dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
+    learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
 
 `from pipeline.model import Item` works for every name; it imports only the module
 that defines it (a command that never touches subscribers never loads them).
@@ -199,6 +200,33 @@ if TYPE_CHECKING:
     )
     from pipeline.model.items import (
         ItemVersion as ItemVersion,
+    )
+    from pipeline.model.learning import (
+        OUTPUT_LABELS as OUTPUT_LABELS,
+    )
+    from pipeline.model.learning import (
+        SUGGESTED_BY_LABELS as SUGGESTED_BY_LABELS,
+    )
+    from pipeline.model.learning import (
+        Evaluation as Evaluation,
+    )
+    from pipeline.model.learning import (
+        Label as Label,
+    )
+    from pipeline.model.learning import (
+        LearnedModel as LearnedModel,
+    )
+    from pipeline.model.learning import (
+        ModelOutput as ModelOutput,
+    )
+    from pipeline.model.learning import (
+        ModelState as ModelState,
+    )
+    from pipeline.model.learning import (
+        SuggestedBy as SuggestedBy,
+    )
+    from pipeline.model.learning import (
+        Verdict as Verdict,
     )
     from pipeline.model.mail import (
         MAX_CATEGORIES as MAX_CATEGORIES,
@@ -488,6 +516,15 @@ _HOME: dict[str, str] = {
     "celex": "references",
     "council_reference": "references",
     "ep_report": "references",
+    "Label": "learning",
+    "Evaluation": "learning",
+    "LearnedModel": "learning",
+    "ModelState": "learning",
+    "SuggestedBy": "learning",
+    "ModelOutput": "learning",
+    "Verdict": "learning",
+    "SUGGESTED_BY_LABELS": "learning",
+    "OUTPUT_LABELS": "learning",
 }
 
 __all__ = sorted(_HOME)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from pipeline.model.learning import SuggestedBy
+
 if TYPE_CHECKING:
     from pipeline.model.desk import Annotation
     from pipeline.model.topics import TopicAssignment
@@ -109,6 +111,15 @@ class Item:
     annotation: Annotation | None = None
     # Every source that carried it (sightings), `source_id` (the first) first.
     sources: tuple[str, ...] = ()
+    # Learning from the desk (model/learning.py): the score the desk orders by while a
+    # model is active (None: `relevance`, the rules'), and who suggested it.
+    suggestion: float | None = None
+    suggested_by: SuggestedBy = SuggestedBy.RULES
+
+    @property
+    def score(self) -> float:
+        """What the desk orders by: the blended suggestion, or the rules' relevance."""
+        return self.relevance if self.suggestion is None else self.suggestion
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pipeline.store.dossiers import DossiersStore
     from pipeline.store.editions import EditionsStore
     from pipeline.store.items import ItemsStore
+    from pipeline.store.learning import LearningStore
     from pipeline.store.runs import RunsStore
     from pipeline.store.senders import SendersStore
     from pipeline.store.sources import SourcesStore
@@ -57,6 +58,13 @@ class Store:
         from pipeline.store.items import ItemsStore
 
         return ItemsStore(self.engine)
+
+    @cached_property
+    def learning(self) -> LearningStore:
+        """Labels from the desk's decisions, learned models, suggestions (issue 12)."""
+        from pipeline.store.learning import LearningStore
+
+        return LearningStore(self.engine)
 
     @cached_property
     def topics(self) -> TopicsStore:

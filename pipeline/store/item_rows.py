@@ -24,6 +24,7 @@ from pipeline.model import (
     TopicAssignment,
     TopicOrigin,
 )
+from pipeline.model.learning import SuggestedBy
 from pipeline.store.base import upsert
 from pipeline.store.schema import (
     item_annotations,
@@ -186,6 +187,8 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             versions=tuple(versions[r.id]),
             annotation=notes.get(r.id),
             sources=tuple(dict.fromkeys([r.source_id, *seen_by[r.id]])),
+            suggestion=None if r.suggestion is None else float(r.suggestion),
+            suggested_by=SuggestedBy(r.suggested_by or "rules"),
         )
         for r in rows
     ]

@@ -130,7 +130,7 @@ class ItemDeskMixin:
             where = _filters(q, conn.dialect.name)
             total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
             order = (
-                (items.c.relevance.desc(), items.c.published.desc(), items.c.id.desc())
+                (_score().desc(), items.c.published.desc(), items.c.id.desc())
                 if q.order == "relevance"
                 else (items.c.published.desc(), items.c.id.desc())
             )
@@ -347,6 +347,11 @@ class ItemDeskMixin:
         return self.get(int(item_id))  # type: ignore[attr-defined,no-any-return]
 
 
+def _score() -> ColumnElement[float]:
+    """The order "by relevance": the model's blended suggestion while one is active."""
+    return func.coalesce(items.c.suggestion, items.c.relevance)
+
+
 def _require_items(conn: Connection, ids: list[int]) -> None:
     found: set[int] = set()
     for chunk in chunks(ids):
@@ -402,9 +407,9 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
     # never folded away as unlikely, they count as suggestions.
     unjudged = cast(items.c.relevance_reasons, Text) == "[]"
     if q.min_relevance is not None:
-        where.append(or_(items.c.relevance >= q.min_relevance, unjudged))
+        where.append(or_(_score() >= q.min_relevance, unjudged))
     if q.below_relevance is not None:
-        where.append(and_(items.c.relevance < q.below_relevance, not_(unjudged)))
+        where.append(and_(_score() < q.below_relevance, not_(unjudged)))
     words = _WORD.findall(q.text or "")[:MAX_QUERY_WORDS]
     if words:
         where.append(_full_text(words, dialect))

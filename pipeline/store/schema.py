@@ -121,6 +121,10 @@ items = Table(
     # (SQLite: the FTS5 table items_fts follows it by triggers; PostgreSQL: a GIN index
     # on to_tsvector('german', search_text)). Both are made in migration 0002.
     Column("search_text", Text),
+    # learning from the desk (migration 0012): the blended score the desk orders by while
+    # a model is active (NULL: the rules' relevance), and who suggested it (rules | model)
+    Column("suggestion", Float),
+    Column("suggested_by", String(8), nullable=False, default="rules", server_default="rules"),
     Index("ix_items_published", "published"),
     Index("ix_items_status_published", "status", "published"),
     Index("ix_items_family", "family"),
@@ -508,4 +512,32 @@ dossier_follows = Table(
     Column("user_name", String(100), primary_key=True),
     Column("followed_at", UTCDateTime, nullable=False),
     Index("ix_dossier_follows_user_name", "user_name"),
+)
+
+# ---------------------------------------------------------------- learned models (migration 0012)
+
+# Every training of a model from the desk's decisions, per output; the newest row of an
+# output counts. `body` is the model as JSON (vocabulary, idf, coefficients), never pickle.
+learned_models = Table(
+    "learned_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("output", String(32), nullable=False),  # relevance | doc_type | topics
+    Column("trained_at", UTCDateTime, nullable=False),
+    Column("format_version", Integer, nullable=False),
+    Column("sklearn_version", String(32), nullable=False),
+    Column("eudigest_version", String(32), nullable=False),
+    Column("labels", Integer, nullable=False),
+    Column("positives", Integer, nullable=False),
+    Column("negatives", Integer, nullable=False),
+    Column("sources", Integer, nullable=False),
+    Column("folds", Integer, nullable=False),
+    Column("auc_model", Float),
+    Column("auc_rules", Float),
+    Column("auc_blended", Float),
+    Column("verdict", String(32), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_learned_models_output_id", "output", "id"),
 )

@@ -125,6 +125,7 @@ def _register_filters(app: Flask) -> None:
         markdown=markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,
+        learning_de=formatting.learning_de,
     )
 
     @app.context_processor

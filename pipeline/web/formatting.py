@@ -23,6 +23,14 @@ from pipeline.model import (
     Priority,
     Role,
 )
+from pipeline.model.learning import (
+    OUTPUT_LABELS,
+    SUGGESTED_BY_LABELS,
+    ModelOutput,
+    ModelState,
+    SuggestedBy,
+    state_text,
+)
 
 STATUS_LABELS = {
     ItemStatus.NEW: "Neu",
@@ -41,6 +49,8 @@ _LABELS: dict[type, Mapping[Any, str]] = {
     Priority: PRIORITY_LABELS,
     Audience: AUDIENCE_LABELS,
     EditionState: EDITION_STATE_LABELS,
+    SuggestedBy: SUGGESTED_BY_LABELS,
+    ModelOutput: OUTPUT_LABELS,
 }
 
 
@@ -48,6 +58,11 @@ def label(value: object) -> str:
     """The German label of a domain enum value (by its type); else the value itself."""
     table = _LABELS.get(type(value))
     return table.get(value, str(value)) if table else str(value)
+
+
+def learning_de(state: ModelState) -> str:
+    """What learning does for one output, for staff ("erst 40 Entscheidungen …")."""
+    return state_text(state, german=True)
 
 
 def doc_type_label(value: str) -> str:

@@ -336,7 +336,7 @@ def test_status_command_json_shape_and_exit_code(
     assert data["ok"] is True and data["problems"] == []
     assert set(data) == {
         "ok", "checked_at", "problems", "jobs", "schedule_error", "scheduler",
-        "sources_failing", "editions_due", "deliveries", "schema",
+        "sources_failing", "editions_due", "deliveries", "schema", "learning",
     }  # fmt: skip
     fetch = next(j for j in data["jobs"] if j["id"] == "fetch")
     assert fetch["last_run"]["outcome"] == "ok" and fetch["last_run"]["duration_s"] == 4.5

@@ -37,6 +37,8 @@ LIBRARY_HOMES = {
     "markdown_it": ("pipeline/text.py",),
     "babel": ("pipeline/text.py",),
     "jinja2": ("pipeline/email_templates.py",),
+    "sklearn": ("pipeline/curate/learning.py",),
+    "numpy": ("pipeline/curate/learning.py",),
 }
 # What pipeline.text may import besides the standard library: it is a leaf.
 TEXT_LIBRARIES = {"nh3", "markdown_it", "babel"}

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("flask", "bs4", "sendgrid", "httpx", "jinja2", "feedparser", "apscheduler", "nh3",
-         "argon2", "babel", "css_inline", "alembic")  # fmt: skip
+         "argon2", "babel", "css_inline", "alembic", "sklearn", "numpy", "scipy")  # fmt: skip
 STAGES = ("pipeline.web", "pipeline.deliver", "pipeline.ingest", "pipeline.compose",
           "pipeline.curate", "pipeline.scheduler", "subscribers")  # fmt: skip
 
