@@ -94,6 +94,10 @@ def child_dump(out: Path) -> None:
                 "deadlines": [[d.date.isoformat(), d.kind.value] for d in i.deadlines],
                 "references": list(i.references),
                 "relevance": i.relevance,
+                # what a model learnt from the desk reads (pipeline/curate/learning.py)
+                "title": i.title,
+                "summary_html": i.summary_html,
+                "url": i.url,
             }
         )
     out.write_text(json.dumps(records), encoding="utf-8")
@@ -208,6 +212,66 @@ def _ref(text: str) -> str:
     return " ".join(text.upper().replace("(", " (").split()).replace(" (", "(")
 
 
+def by_source(records: Sequence[dict[str, Any]], labels: Sequence[Any]) -> dict[str, Any]:
+    """The figures of each labelled source alone, and their mean over sources (each source
+    counts once, however many items it has: how the rules do on one feed)."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for label in labels:
+        groups[label.source_file].append(label)
+    per = {name: scores(records, group) for name, group in sorted(groups.items())}
+    with_topics = [s["topics"]["f1"] for s in per.values() if s["topics"]["support"]]
+    aucs = [s["relevance_auc"] for s in per.values() if s["relevance_auc"] > 0]
+    return {
+        "sources": {n: _brief(s) for n, s in per.items()},
+        "mean_topics_f1": sum(with_topics) / len(with_topics) if with_topics else 0.0,
+        "mean_doc_type_accuracy": sum(s["doc_type_accuracy"] for s in per.values()) / len(per),
+        "mean_relevance_auc": sum(aucs) / len(aucs) if aucs else 0.0,
+    }
+
+
+def _brief(s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "items": s["scored"],
+        "topics_f1": s["topics"]["f1"],
+        "topics_support": s["topics"]["support"],
+        "doc_type_accuracy": s["doc_type_accuracy"],
+        "relevance_auc": s["relevance_auc"],
+    }
+
+
+def learnt(records: Sequence[dict[str, Any]], labels: Sequence[Any]) -> dict[str, Any]:
+    """Relevance learnt from the labels as if they were the desk's decisions (high or
+    medium: accepted), by pipeline/curate/learning.py, cross-validated with whole sources
+    held out, beside the rules on the same folds."""
+    from pipeline.curate import learning
+    from pipeline.model.learning import Label as Decision
+
+    by_key = {r["key"]: r for r in records}
+    decisions = [
+        Decision(
+            item_id=n,
+            source_id=r["source"],
+            institution="",
+            title=r["title"],
+            summary_html=r["summary_html"],
+            url=r["url"],
+            doc_type=r["doc_type"],
+            relevance=r["relevance"],
+            accepted=label.relevance in ("high", "medium"),
+        )
+        for n, label in enumerate(labels)
+        if (r := by_key.get(label.key)) is not None
+    ]
+    e = learning.evaluate(decisions)
+    return {
+        "auc_model": e.auc_model,
+        "auc_rules": e.auc_rules,
+        "auc_blended": e.auc_blended,
+        "folds": e.folds,
+        "verdict": e.verdict.value,
+    }
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -242,6 +306,33 @@ def report(results: dict[str, dict[str, Any]]) -> str:
             f"  {topic:<16} {prf['precision']:.2f} / {prf['recall']:.2f} / {prf['f1']:.2f}"
             f" ({prf['support']})"
         )
+    model = last.get("model")
+    if model and model["auc_model"] is not None:
+        lines.append("")
+        lines.append(
+            f"relevance learnt from the labels as desk decisions ({model['folds']} folds, whole"
+            " sources held out):"
+        )
+        lines.append(
+            f"  AUC model {model['auc_model']:.2f} · rules {model['auc_rules']:.2f} on the same"
+            f" folds · blended {model['auc_blended']:.2f} → {model['verdict']}"
+        )
+    src = last.get("by_source")
+    if src:
+        lines.append("")
+        lines.append(
+            f"per source ({names[-1]}): items, topics F1 (support), doc type accuracy, AUC"
+        )
+        for name, s in src["sources"].items():
+            auc = f"{s['relevance_auc']:.2f}" if s["relevance_auc"] else "  – "
+            f1 = f"{s['topics_f1']:.2f} ({s['topics_support']})" if s["topics_support"] else "–"
+            lines.append(
+                f"  {name:<42} {s['items']:>4}  {f1:<12} {s['doc_type_accuracy']:.2f}  {auc}"
+            )
+        lines.append(
+            f"  mean over sources: topics F1 {src['mean_topics_f1']:.2f}, doc type accuracy"
+            f" {src['mean_doc_type_accuracy']:.2f}, AUC {src['mean_relevance_auc']:.2f}"
+        )
     lines.append("")
     lines.append(f"document types ({names[-1]}): labelled → predicted")
     for gold, row in last["confusion"].items():
@@ -270,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.smoke:
             code = previous_code(args.baseline_ref, folder)
             results["previous"] = scores(run_method(code, folder / "previous.json"), labels)
-        results["rules"] = scores(run_method(None, folder / "rules.json"), labels)
+        records = run_method(None, folder / "rules.json")
+        results["rules"] = scores(records, labels)
+    results["rules"]["by_source"] = by_source(records, labels)
+    results["rules"]["model"] = learnt(records, labels)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
