@@ -20,6 +20,7 @@ from pipeline.model import (
     unsubscribe_headers,
 )
 from tests.deliver.conftest import Peer, Reply, Scripted, Sleeps, at_ceiling
+from tests.support.ports import refusing_port
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 SUBJECT = "EU-Wochenbrief: Förderaufrufe für die Region (%%greeting%%)"
@@ -355,14 +356,10 @@ def test_a_read_timeout_is_unknown_and_never_resent(
 def test_no_connection_is_transient_and_retried(
     scripted: Callable[[list[Reply]], Scripted],
 ) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
     sleeps = Sleeps()
-    m = mailer(url, sleeps)
-    (result,) = m.send_batch(batch(1))
+    with refusing_port() as port:
+        m = mailer(f"http://127.0.0.1:{port}", sleeps)
+        (result,) = m.send_batch(batch(1))
     assert m.requests_made == 3 and sleeps == [1.5, 3.0]
     assert not result.ok and not result.permanent and not result.unknown and result.status is None
 

@@ -440,7 +440,7 @@ class FeedServer:
     """Context manager around a threaded loopback HTTP server (see the module docstring)."""
 
     def __init__(self, root: Path | None = None, *, gzip: bool = True) -> None:
-        self.root = root.resolve() if root is not None else None
+        self.root = root
         self.gzip = gzip  # gzip responses when the client accepts it
         self.validators_on_304 = True  # False: a 304 repeats neither ETag nor Last-Modified
         self._lock = threading.Lock()
@@ -454,6 +454,17 @@ class FeedServer:
         self._max: Counter[str] = Counter()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def root(self) -> Path | None:
+        """The folder served under `/`, resolved (however it is set): a file is served only
+        when its resolved path lies below it, so an unresolved root behind a symbolic link
+        (`../shared` may be one) would refuse every file."""
+        return self._root
+
+    @root.setter
+    def root(self, root: Path | None) -> None:
+        self._root = root.resolve() if root is not None else None
 
     # ------------------------------------------------------------ lifecycle
 
