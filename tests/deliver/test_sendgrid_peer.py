@@ -69,7 +69,7 @@ def mailer(url: str, sleeps: Sleeps | None = None, **kw: object) -> SendGridMail
     kw.setdefault("jitter", at_ceiling)
     return SendGridMailer(
         host=url,
-        timeout_s=kw.pop("timeout_s", 10.0),  # type: ignore[arg-type]
+        timeout_s=kw.pop("timeout_s", 30.0),  # type: ignore[arg-type]
         max_retries=kw.pop("max_retries", 2),  # type: ignore[arg-type]
         backoff_s=1.5,
         sleep=sleeps if sleeps is not None else Sleeps(),
@@ -342,7 +342,7 @@ def test_a_read_timeout_is_unknown_and_never_resent(
     scripted: Callable[[list[Reply]], Scripted],
 ) -> None:
     def late(release: threading.Event) -> tuple[int, dict[str, str]]:
-        release.wait(10)
+        release.wait(60)  # released by the test once the client gave up
         return 202, {}
 
     server = scripted([late])

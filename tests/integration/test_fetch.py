@@ -450,8 +450,12 @@ def test_messages_for_faults_loopback_cannot_produce(exc: Exception, message: st
 # ---------------------------------------------------------------- concurrency
 
 
+# The server answers a request of /_fault/together?n=N only once N of them are in flight:
+# the limit is reached for sure, however slowly a busy machine starts the requests.
+
+
 def test_per_host_limit_is_respected(srv: FeedServer) -> None:
-    requests = [FetchRequest(f"s{i}", srv.url("/_fault/slow?seconds=0.3")) for i in range(8)]
+    requests = [FetchRequest(f"s{i}", srv.url("/_fault/together?n=2")) for i in range(8)]
     results = fetcher(concurrency=8, per_host=2).fetch_all_sync(requests)
     assert [r.status for r in results] == [FetchStatus.OK] * 8
     assert srv.max_concurrent("127.0.0.1") == 2
@@ -459,7 +463,7 @@ def test_per_host_limit_is_respected(srv: FeedServer) -> None:
 
 def test_two_hosts_are_fetched_side_by_side(srv: FeedServer) -> None:
     requests = [
-        FetchRequest(f"{host}-{i}", srv.url("/_fault/slow?seconds=0.3", host=host))
+        FetchRequest(f"{host}-{i}", srv.url("/_fault/together?n=4", host=host))
         for host in ("127.0.0.1", "localhost")
         for i in range(4)
     ]
@@ -471,23 +475,29 @@ def test_two_hosts_are_fetched_side_by_side(srv: FeedServer) -> None:
 
 
 def test_global_limit_is_respected(srv: FeedServer) -> None:
-    requests = [FetchRequest(f"s{i}", srv.url("/_fault/slow?seconds=0.2")) for i in range(6)]
+    requests = [FetchRequest(f"s{i}", srv.url("/_fault/together?n=3")) for i in range(6)]
     results = fetcher(concurrency=3, per_host=8).fetch_all_sync(requests)
     assert all(r.status is FetchStatus.OK for r in results)
     assert srv.max_concurrent() == 3
 
 
 def test_fetch_all_yields_results_as_they_complete(srv: FeedServer) -> None:
-    requests = [FetchRequest("slow", srv.url("/_fault/slow?seconds=1"))] + [
+    """The first request is answered only after the three others were yielded."""
+    requests = [FetchRequest("held", srv.url("/_fault/held?gate=first"))] + [
         FetchRequest(f"fast{i}", srv.url("/feeds/eba-news-en.xml")) for i in range(3)
     ]
 
     async def collect() -> list[str]:
-        return [r.source_id async for r in fetcher().fetch_all(requests)]
+        order = []
+        async for result in fetcher().fetch_all(requests):
+            order.append(result.source_id)
+            if len(order) == 3:
+                srv.release("first")
+        return order
 
     order = asyncio.run(collect())
     assert sorted(order[:3]) == ["fast0", "fast1", "fast2"]
-    assert order[3] == "slow"
+    assert order[3] == "held"
 
 
 def test_a_consumer_that_stops_early_leaves_nothing_running(srv: FeedServer) -> None:

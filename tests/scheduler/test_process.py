@@ -48,7 +48,7 @@ def db(tmp_path: Path) -> Iterator[tuple[Store, str]]:
     store.close()
 
 
-def wait_for(what: Callable[[], bool], seconds: float = 30.0) -> None:
+def wait_for(what: Callable[[], bool], seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while not what():
         if time.monotonic() > deadline:

@@ -356,7 +356,7 @@ def test_gunicorn_with_the_shipped_config_serves_the_ops_endpoints(tmp_path: Pat
                 assert "eudigest_database_up 1.0" in r.read().decode()
         finally:
             proc.terminate()
-            proc.wait(timeout=60)
+            proc.wait(timeout=120)
     lines = [line for line in log_file.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is a JSON object
     assert any(
