@@ -368,7 +368,7 @@ class CountingPeer:
                     delay = peer._rng.uniform(*peer.delays)
                     peer._cond.notify_all()
                 if hold:
-                    peer._release.wait(120)
+                    peer._release.wait(300)  # released by the test
                 time.sleep(delay)  # the peer's own slowness, not synchronisation
                 status, headers = peer.answer(n)
                 with peer._cond:
@@ -398,7 +398,7 @@ class CountingPeer:
     def release(self) -> None:
         self._release.set()
 
-    def wait(self, what: Callable[[CountingPeer], bool], timeout: float = 60.0) -> None:
+    def wait(self, what: Callable[[CountingPeer], bool], timeout: float = 180.0) -> None:
         """Wait until `what(peer)` holds (checked whenever a request arrives or is answered)."""
         with self._cond:
             if not self._cond.wait_for(lambda: what(self), timeout):
