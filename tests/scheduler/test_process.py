@@ -116,17 +116,17 @@ def children_of(pid: int) -> list[str]:
 
 def test_a_hanging_job_is_killed_at_its_timeout(db: tuple[Store, str], tmp_path: Path) -> None:
     """The timeout counts from the child's start, which takes a while on a busy machine:
-    5 s leave it time to reach the job (and mark it) before it is killed."""
+    10 s leave it time to reach the job (and mark it) before it is killed."""
     store, url = db
     text = one_job(
-        "*/5 * * * *", job="tests.scheduler.testjobs:hang", id="hang", extra="timeout: 5"
+        "*/5 * * * *", job="tests.scheduler.testjobs:hang", id="hang", extra="timeout: 10"
     )
     execute = ProcessExecutor(child_environ(tmp_path, url))
     clock = Clock(utc(2026, 11, 25, 8, 30, 1))
     fired = Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due("hang")
     assert fired is not None and fired.run is not None
     [run] = store.runs.list()
-    assert run.outcome == "timeout" and run.detail == "killed after the timeout of 5 s"
+    assert run.outcome == "timeout" and run.detail == "killed after the timeout of 10 s"
     [[_, _, pid, _]] = ticks(tmp_path)
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid), 0)  # the child is gone (killed and reaped)
