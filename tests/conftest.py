@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pipeline.store import Store
 
@@ -21,6 +22,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get(
     "EUDIGEST_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+# Hypothesis: no per-example deadline and no "too slow" health check. Both measure the
+# machine (a busy 2-core machine takes seconds for what takes milliseconds on an idle
+# one), not the code; a hang is caught by pytest's timeout.
+settings.register_profile("eudigest", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "eudigest"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

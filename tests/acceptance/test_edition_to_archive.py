@@ -5,14 +5,14 @@ An edition is drafted in the store, then approved and scheduled with the CLI
 SendGrid's published schema (Prism behind the recording proxy of tests/deliver); every
 confirmed subscriber gets it once with exactly their topics; after that the edition is in
 the public archive, its Atom feed and the deadline calendars, and `edition show` says
-sent. The CLI reads the real clock, so the edition is scheduled a second ahead of it.
+sent. The commands run on the test's clock: the edition is scheduled for an explicit
+time an hour ahead, and goes out when the test has moved the clock past it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +21,7 @@ import feedparser
 import icalendar
 import pytest
 
+from pipeline import bootstrap
 from pipeline.bootstrap import Services
 from pipeline.cli import main
 from pipeline.compose.archive import slugify
@@ -44,6 +45,23 @@ def services(settings: Settings) -> Iterator[Services]:
     services = make_services(settings, Clock())
     yield services
     services.close()
+
+
+def cli_on_the_test_clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The commands below run on the test's clock (injected where the CLI builds its
+    services), not on the wall clock: the send time is an explicit one, and it comes
+    when the test moves the clock, however long a command takes."""
+    clock = services.clock
+    assert isinstance(clock, Clock)
+    real_build = bootstrap.build
+
+    def build_on_the_clock(settings: Settings) -> Services:
+        built = real_build(settings)
+        built.clock = clock
+        return built
+
+    monkeypatch.setattr(bootstrap, "build", build_on_the_clock)
+    return clock
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -80,13 +98,13 @@ def test_an_approved_edition_reaches_each_reader_once_and_the_archive(
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
 
+    clock = cli_on_the_test_clock(services, monkeypatch)
     assert run(capsys, "edition", "approve", str(edition.id))[0] == 0
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).isoformat(timespec="seconds")
-    assert run(capsys, "edition", "schedule", str(edition.id), "--at", at)[0] == 0
+    # Wednesday 25 November 2026, 09:30 in Brussels: an hour after the clock's 08:30 UTC
+    assert run(capsys, "edition", "schedule", str(edition.id), "--at", "2026-11-25T10:30")[0] == 0
+    assert json.loads(run(capsys, "send-due", "--json")[1])["sent"] == 0  # not due yet
+    clock.advance(hours=1)
     code, out = run(capsys, "send-due", "--json")
-    if json.loads(out)["sent"] == 0:  # the second had not begun yet: nothing was due
-        time.sleep(1.5)
-        code, out = run(capsys, "send-due", "--json")
     report = json.loads(out)
 
     assert code == 0

@@ -3,10 +3,12 @@
 An operator's day, through the real console script: `eudigest init`, a fetch and the
 weekly draft run by hand under the scheduler's claim rules (`eudigest run`), staff
 decisions through the CLI, then `eudigest scheduler` with the shipped cron.yaml as a
-process of its own. Its start-up catch-up runs `send-due`, which sends the scheduled
-edition through the outbox; SIGTERM stops it cleanly; `eudigest run send-due` by hand
-afterwards does nothing twice; `runs` and `status` tell what happened; its logs are
-JSON lines without addresses. Feeds come from a loopback server; the clock is real.
+process of its own. Its start-up catch-up runs `send-due`, which sends the edition
+(scheduled yesterday for a time that has passed since) through the outbox; SIGTERM
+stops it cleanly; `eudigest run send-due` by hand afterwards does nothing twice; `runs`
+and `status` tell what happened; its logs are JSON lines without addresses. Feeds come
+from a loopback server; the clock is real, except for the scheduling command, which runs
+on yesterday's (`schedule_yesterday`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import bootstrap
+from pipeline.bootstrap import Services
+from pipeline.cli import main
+from pipeline.config import Settings
 from pipeline.model import EditionState
 from pipeline.store import Store
 from tests.conftest import _pg_store
@@ -69,21 +75,40 @@ def env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
 
 def eudigest(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [EUDIGEST, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+        [EUDIGEST, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
-def schedule_soon(env: dict[str, str], cwd: Path, edition_id: int) -> None:
-    """Schedule the edition a moment ahead, then let that moment pass (the command's own
-    start-up may take longer than the margin on a busy machine: then a wider one)."""
-    for margin in (2, 4, 8, 16, 32):
-        at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=margin)
-        done = eudigest(env, cwd, "edition", "schedule", str(edition_id), "--at", at.isoformat())
-        if done.returncode == 0:
-            time.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
-            return
-        assert "is in the past" in done.stderr, done.stderr
-    raise AssertionError("could not schedule the edition within 32 s of now")
+def schedule_yesterday(
+    env: dict[str, str], cwd: Path, edition_id: int, monkeypatch: pytest.MonkeyPatch
+) -> dt.datetime:
+    """`eudigest edition schedule ID --at …` as the operator typed it yesterday, for a send
+    time that has passed since (an hour ago), while the scheduler was not running.
+
+    The command runs in this process on yesterday's clock (injected where the CLI builds
+    its services), so the send time is ahead of it however long the command takes to
+    start; the scheduler started afterwards runs on the real clock, for which the edition
+    is due. Nothing waits for a moment to pass."""
+    send_at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+    yesterday = send_at - dt.timedelta(days=1)
+    real_build = bootstrap.build
+
+    def build_yesterday(settings: Settings) -> Services:
+        services = real_build(settings)
+        services.clock = lambda: yesterday
+        return services
+
+    with monkeypatch.context() as m:
+        for key in [k for k in os.environ if k.startswith("EUDIGEST_")]:
+            m.delenv(key)
+        for key, value in env.items():
+            if key.startswith("EUDIGEST_") and key != "EUDIGEST_LOG_FORMAT":
+                m.setenv(key, value)
+        m.chdir(cwd)
+        m.setattr(bootstrap, "build", build_yesterday)
+        code = main(["edition", "schedule", str(edition_id), "--at", send_at.isoformat()])
+    assert code == 0
+    return send_at
 
 
 def ok(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -103,7 +128,7 @@ def digests(outbox: Path) -> Counter[str]:
 
 
 def test_the_shipped_schedule_sends_a_scheduled_edition_once(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ok(env, tmp_path, "init")
     fetched = json.loads(ok(env, tmp_path, "run", "fetch-workday", "--json"))
@@ -123,7 +148,10 @@ def test_the_shipped_schedule_sends_a_scheduled_edition_once(
     [edition] = json.loads(ok(env, tmp_path, "edition", "list", "--json"))
     assert edition["state"] == "draft" and len(edition["items"]) == 6
     ok(env, tmp_path, "edition", "approve", str(edition["id"]))
-    schedule_soon(env, tmp_path, edition["id"])
+    send_at = schedule_yesterday(env, tmp_path, edition["id"], monkeypatch)
+    [scheduled] = json.loads(ok(env, tmp_path, "edition", "list", "--json"))
+    assert scheduled["state"] == "scheduled"
+    assert dt.datetime.fromisoformat(scheduled["scheduled_at"]) == send_at
 
     log = tmp_path / "scheduler.log"
     with log.open("w", encoding="utf-8") as sink:
@@ -132,14 +160,14 @@ def test_the_shipped_schedule_sends_a_scheduled_edition_once(
         )
         store = Store(env["EUDIGEST_DATABASE_URL"])
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 300  # for a hang: a busy machine takes minutes
             while store.editions.get(edition["id"]).state is not EditionState.SENT:
                 assert scheduler.poll() is None, log.read_text(encoding="utf-8")
                 assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
                 time.sleep(0.3)
         finally:
             scheduler.send_signal(signal.SIGTERM)
-            scheduler.wait(timeout=60)
+            scheduler.wait(timeout=120)
             store.close()
     lines = log.read_text(encoding="utf-8").splitlines()
     assert scheduler.returncode == 0, lines[-20:]

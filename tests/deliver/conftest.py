@@ -58,21 +58,25 @@ def _install_prism() -> None:
         pytest.fail(f"npm install of Prism failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
 
 
-def _wait_for_http(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+def _wait_for_http(port: int, proc: subprocess.Popen[bytes], log: Path) -> bool:
+    """True once Prism answers on the port; False when it exited (the port was taken
+    between finding it free and Prism binding it: another port is tried)."""
+    deadline = time.monotonic() + 120  # a start-up wait on a busy machine, not a limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if "EADDRINUSE" in log.read_text(errors="replace"):
+                return False
             pytest.fail(f"Prism exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
             conn.request("GET", "/")
             conn.getresponse().read()
-            return  # any HTTP answer means it is serving
+            return True  # any HTTP answer means it is serving
         except OSError:
             time.sleep(0.2)
         finally:
             conn.close()
-    pytest.fail(f"Prism did not answer within 60 s:\n{log.read_text()[-2000:]}")
+    pytest.fail(f"Prism did not answer within 120 s:\n{log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -82,26 +86,38 @@ def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"SendGrid's spec is missing at {SPEC}: check out shared/ beside the repo")
     if not PRISM_BIN.exists():
         _install_prism()
-    port = _free_port()
-    log = tmp_path_factory.mktemp("prism") / "prism.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, ended by our PID below
-        )
+    for _attempt in range(5):
+        port = _free_port()
+        log = tmp_path_factory.mktemp("prism") / "prism.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, ended by our PID below
+            )
+        try:
+            if _wait_for_http(port, proc, log):
+                break
+        except BaseException:
+            _stop(proc)
+            raise
+    else:
+        pytest.fail("Prism found no free port in 5 tries")
     try:
-        _wait_for_http(port, proc, log)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @dataclass
@@ -352,7 +368,7 @@ class CountingPeer:
                     delay = peer._rng.uniform(*peer.delays)
                     peer._cond.notify_all()
                 if hold:
-                    peer._release.wait(120)
+                    peer._release.wait(300)  # released by the test
                 time.sleep(delay)  # the peer's own slowness, not synchronisation
                 status, headers = peer.answer(n)
                 with peer._cond:
@@ -382,7 +398,7 @@ class CountingPeer:
     def release(self) -> None:
         self._release.set()
 
-    def wait(self, what: Callable[[CountingPeer], bool], timeout: float = 60.0) -> None:
+    def wait(self, what: Callable[[CountingPeer], bool], timeout: float = 180.0) -> None:
         """Wait until `what(peer)` holds (checked whenever a request arrives or is answered)."""
         with self._cond:
             if not self._cond.wait_for(lambda: what(self), timeout):

@@ -38,6 +38,7 @@ from tests.deliver.test_overlapping_senders import (
 )
 from tests.deliver.test_send import BASE, make_edition
 from tests.subscribers.conftest import Outbox, make_settings
+from tests.support.ports import refusing_port
 from tests.web.conftest import Clock, make_services
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE, EXIT_STOPPED, EXIT_STORE = 0, 1, 2, 3, 4
@@ -144,10 +145,9 @@ def test_a_storm_of_refusals_stops_the_send_with_exit_3_and_the_next_run_finishe
 
 
 def test_no_peer_at_all_stops_with_exit_3(sqlite_case: Case) -> None:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
-    code, out, err = sqlite_case.send(**sqlite_case.sendgrid(url))
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        code, out, err = sqlite_case.send(**sqlite_case.sendgrid(url))
     assert code == EXIT_STOPPED, (out, err)
     assert "no connection to SendGrid" in err
     assert sqlite_case.counts()["queued"] == len(sqlite_case.receives)
@@ -304,17 +304,15 @@ def test_a_database_outage_mid_send_exits_4_and_the_next_run_sends_nobody_twice(
 
 @pytest.mark.postgres
 def test_no_database_at_the_start_exits_4(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
-    done = subprocess.run(
-        [EUDIGEST, "send", "1"],
-        env=child_env(tmp_path, url),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with refusing_port() as port:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+        done = subprocess.run(
+            [EUDIGEST, "send", "1"],
+            env=child_env(tmp_path, url),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert done.returncode == EXIT_STORE, done
     assert "the database is unreachable" in done.stderr

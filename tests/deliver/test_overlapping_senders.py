@@ -137,12 +137,12 @@ def start(setup: Setup, *args: str, **env: str) -> subprocess.Popen[str]:
     )
 
 
-def finish(proc: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
+def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
 
 
-def wait_for(what: Callable[[], bool], seconds: float = 60.0) -> None:
+def wait_for(what: Callable[[], bool], seconds: float = 180.0) -> None:
     """Poll a condition of the database (the peer has its own `wait`)."""
     deadline = time.monotonic() + seconds
     while not what():
@@ -169,6 +169,14 @@ def assert_everyone_once(setup: Setup, peer: CountingPeer, *, unknown: int = 0) 
     assert setup.store.editions.get(setup.edition_id).state is EditionState.SENT
 
 
+def second_sender_at_work(setup: Setup) -> Callable[[], bool]:
+    def at_work() -> bool:
+        """a second sender registered for the edition"""
+        return len(setup.store.senders.list(setup.edition_id)) >= 2
+
+    return at_work
+
+
 def took_back(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "took back the deliveries" in line]
 
@@ -181,11 +189,15 @@ def test_two_sends_of_one_edition_send_everyone_once(
     setup: Setup, counting_peer: CountingPeer, after: int
 ) -> None:
     """The second `eudigest send` starts once the peer has answered `after` requests of the
-    first (0: both at once); they share the queue and both report the finished edition."""
+    first (0: at its first request); they share the queue and both report the finished
+    edition. The first waits at its next request until the second is at work, so that
+    they overlap however long a process takes to start on a busy machine."""
+    counting_peer.hold(after + 1)
     first = start(setup, "send", str(setup.edition_id))
-    if after:
-        counting_peer.wait(lambda p: p.answered >= after)
+    counting_peer.wait(lambda p: p.held is not None)
     second = start(setup, "send", str(setup.edition_id))
+    wait_for(second_sender_at_work(setup))
+    counting_peer.release()
     results = [finish(first), finish(second)]
     assert [r[0] for r in results] == [0, 0], results
     assert_everyone_once(setup, counting_peer)
@@ -236,10 +248,12 @@ def test_send_beside_send_due_sends_everyone_once(
         now=due,
         scheduled_at=due,
     )
+    counting_peer.hold(after + 1)  # send-due waits there until the manual send is at work
     cron = start(setup, "send-due", "--json")
-    if after:
-        counting_peer.wait(lambda p: p.answered >= after)
+    counting_peer.wait(lambda p: p.held is not None)
     manual = start(setup, "send", str(setup.edition_id))
+    wait_for(second_sender_at_work(setup))
+    counting_peer.release()
     results = [finish(cron), finish(manual)]
     assert [r[0] for r in results] == [0, 0], results
     assert_everyone_once(setup, counting_peer)

@@ -110,7 +110,7 @@ def test_send_due_stops_all_editions_and_keeps_what_went_before(
 ) -> None:
     ids = three_due(services)
     server = responder(refusing_from(ids[1]))
-    services.mailer = SendGridMailer(KEY, host=server.url, timeout_s=5.0, sleep=lambda s: None)
+    services.mailer = SendGridMailer(KEY, host=server.url, timeout_s=30.0, sleep=lambda s: None)
 
     with pytest.raises(SendDueStopped) as stopped:
         jobs.send_due(services)
@@ -124,7 +124,7 @@ def test_send_due_stops_all_editions_and_keeps_what_went_before(
 
     # The operator fixes the key: the next run finishes the stopped edition, then the last.
     server2 = responder(refusing_from(10**6))
-    services.mailer = SendGridMailer(KEY, host=server2.url, timeout_s=5.0, sleep=lambda s: None)
+    services.mailer = SendGridMailer(KEY, host=server2.url, timeout_s=30.0, sleep=lambda s: None)
     reports = jobs.send_due(services)
     assert [(r.edition_id, r.sent, r.finished) for r in reports] == [
         (ids[1], 3, True),

@@ -20,6 +20,7 @@ from pipeline.model import (
     unsubscribe_headers,
 )
 from tests.deliver.conftest import Peer, Reply, Scripted, Sleeps, at_ceiling
+from tests.support.ports import refusing_port
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 SUBJECT = "EU-Wochenbrief: Förderaufrufe für die Region (%%greeting%%)"
@@ -68,7 +69,7 @@ def mailer(url: str, sleeps: Sleeps | None = None, **kw: object) -> SendGridMail
     kw.setdefault("jitter", at_ceiling)
     return SendGridMailer(
         host=url,
-        timeout_s=kw.pop("timeout_s", 10.0),  # type: ignore[arg-type]
+        timeout_s=kw.pop("timeout_s", 30.0),  # type: ignore[arg-type]
         max_retries=kw.pop("max_retries", 2),  # type: ignore[arg-type]
         backoff_s=1.5,
         sleep=sleeps if sleeps is not None else Sleeps(),
@@ -341,7 +342,7 @@ def test_a_read_timeout_is_unknown_and_never_resent(
     scripted: Callable[[list[Reply]], Scripted],
 ) -> None:
     def late(release: threading.Event) -> tuple[int, dict[str, str]]:
-        release.wait(10)
+        release.wait(60)  # released by the test once the client gave up
         return 202, {}
 
     server = scripted([late])
@@ -355,14 +356,10 @@ def test_a_read_timeout_is_unknown_and_never_resent(
 def test_no_connection_is_transient_and_retried(
     scripted: Callable[[list[Reply]], Scripted],
 ) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
     sleeps = Sleeps()
-    m = mailer(url, sleeps)
-    (result,) = m.send_batch(batch(1))
+    with refusing_port() as port:
+        m = mailer(f"http://127.0.0.1:{port}", sleeps)
+        (result,) = m.send_batch(batch(1))
     assert m.requests_made == 3 and sleeps == [1.5, 3.0]
     assert not result.ok and not result.permanent and not result.unknown and result.status is None
 

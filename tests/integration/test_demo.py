@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import html
 import re
-import socket
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -21,6 +20,7 @@ from pipeline.jobs import DEMO_EMAIL
 from tests.integration.test_cli_editions import TITLES, office_file, rss, sources_file
 from tests.integration.test_ingest_corpus import Cli
 from tests.support.feedserver import FeedServer
+from tests.support.ports import refusing_port
 
 ENTRIES = [(f"demo-{k}", f"{TITLES[k % len(TITLES)]} (Nr. {k})") for k in range(15)]
 
@@ -136,27 +136,22 @@ def test_demo_never_mails_real_subscribers(cli: Cli, tmp_path: Path) -> None:
     assert [p["email"] for p in cli.json("subscribers", "export")] == ["anna@kommune.example"]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # nobody listens there once it is closed
-
-
 def test_demo_without_network_says_so_and_exits_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/feed.xml"
-    monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, url)))
-    cli = Cli(tmp_path, monkeypatch, capsys)
-    code, out, err = cli("demo")
-    assert code == 0, err
-    assert "No source could be reached" in out
-    assert "No digest could be composed because nothing was fetched" in out
-    assert "digest (" not in out and "Traceback" not in out + err
-    assert cli.json("edition", "list") == []
-    # and a second run offline is just as calm
-    code, out, _ = cli("demo")
-    assert code == 0 and "nothing was fetched" in out
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}/feed.xml"
+        monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, url)))
+        cli = Cli(tmp_path, monkeypatch, capsys)
+        code, out, err = cli("demo")
+        assert code == 0, err
+        assert "No source could be reached" in out
+        assert "No digest could be composed because nothing was fetched" in out
+        assert "digest (" not in out and "Traceback" not in out + err
+        assert cli.json("edition", "list") == []
+        # and a second run offline is just as calm
+        code, out, _ = cli("demo")
+        assert code == 0 and "nothing was fetched" in out
 
 
 def test_demo_with_four_eyes_has_a_second_demo_approver(

@@ -1,7 +1,8 @@
 """fetch.py against the real loopback feed server: no mocks, every fault route.
 
-Small timeouts keep the faults quick; the assertions are on outcomes and
-messages, never on how long something took.
+A fault test sets the one limit it is about, small, against a server side far slower
+than it; every other fetch gets a timeout no busy machine reaches (10 s). The
+assertions are on outcomes and messages, never on how long something took.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from pipeline.ingest.fetch import Fetcher, FetchRequest, describe_error
 from pipeline.model import FetchResult, FetchStatus
 from tests.support.feedserver import GENERATED_FEED, FeedServer
+from tests.support.ports import refusing_port
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 UA = "eudigest-tests/1 (+https://example.invalid/eudigest)"
@@ -38,7 +40,7 @@ def srv(corpus_dir: Path) -> Iterator[FeedServer]:
 def fetcher(**overrides: Any) -> Fetcher:
     options: dict[str, Any] = {
         "user_agent": UA,
-        "timeout_s": 1.0,
+        "timeout_s": 10.0,
         "max_bytes": 2_000_000,
         "max_redirects": 5,
         "concurrency": 8,
@@ -365,19 +367,24 @@ def test_body_shorter_than_its_content_length_fails(srv: FeedServer) -> None:
 # ---------------------------------------------------------------- network faults, time limits
 
 
+# The server's side is always far slower than the limit under test (a 60 s sleep, cut
+# short when the server stops; a byte every 0.05 s for a read timeout of seconds), so a
+# busy machine cannot make the other limit fire first.
+
+
 def test_read_timeout(srv: FeedServer) -> None:
-    result = fetch(srv.url("/_fault/slow?seconds=5"), timeout_s=0.5)
+    result = fetch(srv.url("/_fault/slow?seconds=60"), timeout_s=0.5)
     assert failed(result) == "timed out after 0.5 s (read)"
 
 
 def test_trickling_server_is_cut_off_by_the_total_deadline(srv: FeedServer) -> None:
-    result = fetch(srv.url("/_fault/trickle?interval=0.05"), timeout_s=0.5, total_timeout_s=1.0)
+    result = fetch(srv.url("/_fault/trickle?interval=0.05"), timeout_s=30, total_timeout_s=1.0)
     assert failed(result) == "timed out after 1 s (total for one fetch)"
 
 
 def test_default_total_deadline_is_three_read_timeouts(srv: FeedServer) -> None:
-    result = fetch(srv.url("/_fault/trickle?interval=0.05"), timeout_s=0.3)
-    assert failed(result) == "timed out after 0.9 s (total for one fetch)"
+    result = fetch(srv.url("/_fault/trickle?interval=0.05"), timeout_s=1.5)
+    assert failed(result) == "timed out after 4.5 s (total for one fetch)"
 
 
 def test_connection_reset(srv: FeedServer) -> None:
@@ -390,10 +397,8 @@ def test_connection_closed_without_answer(srv: FeedServer) -> None:
 
 
 def test_connection_refused() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    assert failed(fetch(f"http://127.0.0.1:{port}/feed.xml")) == "connection refused"
+    with refusing_port() as port:
+        assert failed(fetch(f"http://127.0.0.1:{port}/feed.xml")) == "connection refused"
 
 
 @pytest.mark.parametrize(
@@ -445,8 +450,12 @@ def test_messages_for_faults_loopback_cannot_produce(exc: Exception, message: st
 # ---------------------------------------------------------------- concurrency
 
 
+# The server answers a request of /_fault/together?n=N only once N of them are in flight:
+# the limit is reached for sure, however slowly a busy machine starts the requests.
+
+
 def test_per_host_limit_is_respected(srv: FeedServer) -> None:
-    requests = [FetchRequest(f"s{i}", srv.url("/_fault/slow?seconds=0.3")) for i in range(8)]
+    requests = [FetchRequest(f"s{i}", srv.url("/_fault/together?n=2")) for i in range(8)]
     results = fetcher(concurrency=8, per_host=2).fetch_all_sync(requests)
     assert [r.status for r in results] == [FetchStatus.OK] * 8
     assert srv.max_concurrent("127.0.0.1") == 2
@@ -454,7 +463,7 @@ def test_per_host_limit_is_respected(srv: FeedServer) -> None:
 
 def test_two_hosts_are_fetched_side_by_side(srv: FeedServer) -> None:
     requests = [
-        FetchRequest(f"{host}-{i}", srv.url("/_fault/slow?seconds=0.3", host=host))
+        FetchRequest(f"{host}-{i}", srv.url("/_fault/together?n=4", host=host))
         for host in ("127.0.0.1", "localhost")
         for i in range(4)
     ]
@@ -466,23 +475,29 @@ def test_two_hosts_are_fetched_side_by_side(srv: FeedServer) -> None:
 
 
 def test_global_limit_is_respected(srv: FeedServer) -> None:
-    requests = [FetchRequest(f"s{i}", srv.url("/_fault/slow?seconds=0.2")) for i in range(6)]
+    requests = [FetchRequest(f"s{i}", srv.url("/_fault/together?n=3")) for i in range(6)]
     results = fetcher(concurrency=3, per_host=8).fetch_all_sync(requests)
     assert all(r.status is FetchStatus.OK for r in results)
     assert srv.max_concurrent() == 3
 
 
 def test_fetch_all_yields_results_as_they_complete(srv: FeedServer) -> None:
-    requests = [FetchRequest("slow", srv.url("/_fault/slow?seconds=1"))] + [
+    """The first request is answered only after the three others were yielded."""
+    requests = [FetchRequest("held", srv.url("/_fault/held?gate=first"))] + [
         FetchRequest(f"fast{i}", srv.url("/feeds/eba-news-en.xml")) for i in range(3)
     ]
 
     async def collect() -> list[str]:
-        return [r.source_id async for r in fetcher().fetch_all(requests)]
+        order = []
+        async for result in fetcher().fetch_all(requests):
+            order.append(result.source_id)
+            if len(order) == 3:
+                srv.release("first")
+        return order
 
     order = asyncio.run(collect())
     assert sorted(order[:3]) == ["fast0", "fast1", "fast2"]
-    assert order[3] == "slow"
+    assert order[3] == "held"
 
 
 def test_a_consumer_that_stops_early_leaves_nothing_running(srv: FeedServer) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_ingest_corpus import Cli
 from tests.support.feedserver import FeedServer
+from tests.support.ports import refusing_port
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Test</title><link>https://ec.europa.eu/</link>
@@ -55,7 +55,7 @@ def server() -> FeedServer:
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
     c = Cli(tmp_path, monkeypatch, capsys)
-    monkeypatch.setenv("EUDIGEST_FETCH_TIMEOUT", "2")
+    monkeypatch.setenv("EUDIGEST_FETCH_TIMEOUT", "5")  # a busy machine answers late, not never
     assert c("init")[0] == 0
     return c
 
@@ -157,13 +157,12 @@ def test_a_failing_source_never_stops_the_run(cli: Cli, server: FeedServer, tmp_
 
 
 def test_no_source_reachable_exits_non_zero_and_says_why(cli: Cli, tmp_path: Path) -> None:
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    f = sources_file(
-        tmp_path, {"a": f"http://127.0.0.1:{port}/a.xml", "b": f"http://127.0.0.1:{port}/b.xml"}
-    )
-    code, _out, err = cli("fetch", "--sources-file", str(f))
+    with refusing_port() as port:
+        f = sources_file(
+            tmp_path,
+            {"a": f"http://127.0.0.1:{port}/a.xml", "b": f"http://127.0.0.1:{port}/b.xml"},
+        )
+        code, _out, err = cli("fetch", "--sources-file", str(f))
     assert code == 1
     assert "no source could be fetched" in err and "2 failed" in err
     assert "connect" in err.lower()
@@ -190,7 +189,7 @@ def test_unknown_source_id_is_named(cli: Cli, server: FeedServer, tmp_path: Path
         ("/_fault/status/404", "HTTP 404"),
         ("/_fault/status/500", "HTTP 500"),
         ("/_fault/redirect-loop", "redirects"),
-        ("/_fault/slow?seconds=5", "timed out"),
+        ("/_fault/slow?seconds=60", "timed out"),  # cut short when the server stops
         ("/_fault/trickle", "timed out"),
         ("/_fault/big?mb=3", "size cap"),
         ("/_fault/big?mb=3&length=0", "size cap"),
@@ -209,7 +208,9 @@ def test_every_bad_answer_is_recorded_on_its_source_and_the_rest_goes_on(
     route: str,
     expected: str,
 ) -> None:
-    monkeypatch.setenv("EUDIGEST_FETCH_TIMEOUT", "0.5")
+    # long enough for the good feed on a busy machine; the slow and trickling routes take
+    # longer than the read timeout and the total deadline (3 × 3 s), however busy it is
+    monkeypatch.setenv("EUDIGEST_FETCH_TIMEOUT", "3")
     monkeypatch.setenv("EUDIGEST_FETCH_MAX_BYTES", "2000000")
     server.root = corpus_dir  # the truncated route cuts a corpus file
     server.put("/good.xml", rss(A))

@@ -94,6 +94,7 @@ def child_environ(tmp_path: Path, database_url: str, **extra: str) -> dict[str, 
         EUDIGEST_DATABASE_URL=database_url,
         EUDIGEST_TAXONOMY=str(ROOT / "taxonomy.yaml"),
         EUDIGEST_TEST_TICKS=str(tmp_path / "ticks.txt"),
+        EUDIGEST_TEST_RELEASE=str(tmp_path / "release"),  # testjobs.slow ends when it exists
         EUDIGEST_LOG_FORMAT="text",
         PYTHONPATH=str(ROOT),
     )

@@ -140,7 +140,8 @@ def test_a_database_back_within_the_retries_lets_the_run_go_ahead(
     proxied: tuple[Store, Proxy], tmp_path: Path
 ) -> None:
     store, proxy = proxied
-    text = one_job("*/5 * * * *", extra="retry: {limit: 3, backoff: 1}")
+    # retries 1, 2, 4, … s apart: up to a minute for the test to bring the database back
+    text = one_job("*/5 * * * *", extra="retry: {limit: 6, backoff: 1}")
     clock, rec = Clock(utc(2026, 11, 25, 8, 30, 1)), Recorder()
     runner = Runner(store, cron_of(tmp_path, text), rec, instance="a:1", clock=clock)
     refused = threading.Event()

@@ -41,19 +41,19 @@ def test_two_schedulers_run_each_fire_time_exactly_once(pg: Store, tmp_path: Pat
             """both schedulers beating"""
             return len(pg.runs.heartbeats()) == 2
 
-        wait_for(both_running, 60)
+        wait_for(both_running, 120)
         before = len(ticks(tmp_path))
 
         def four_more() -> bool:
             """four more fire times run"""
             return len(ticks(tmp_path)) >= before + 4
 
-        wait_for(four_more, 60)
+        wait_for(four_more, 120)
     finally:
         for proc in (a, b):
             proc.send_signal(signal.SIGTERM)
         for proc in (a, b):
-            out, _ = proc.communicate(timeout=60)
+            out, _ = proc.communicate(timeout=120)
             outputs.append(out)
     assert [a.returncode, b.returncode] == [0, 0], outputs
     per_key = Counter(t[1] for t in ticks(tmp_path))

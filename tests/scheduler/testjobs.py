@@ -38,9 +38,15 @@ def hang() -> None:
 
 
 def slow() -> str:
-    """Takes a moment: long enough for a SIGTERM to arrive while it runs."""
+    """Runs until the test releases it (creates the file $EUDIGEST_TEST_RELEASE), so that a
+    SIGTERM surely arrives while it runs, however long the child took to start."""
     _mark("slow")
-    time.sleep(1.5)
+    release = Path(os.environ["EUDIGEST_TEST_RELEASE"])
+    deadline = time.monotonic() + 120
+    while not release.exists():  # waits for the test's condition, not for a moment
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"never released: {release}")
+        time.sleep(0.05)
     _mark("slow-done")
     return "slow done"
 

@@ -52,6 +52,8 @@ FAULT_ROUTES = {
     "/_fault/truncated": "first half of ?file=feeds/x.xml; ?lie=1 announces the full length",
     "/_fault/reset": "read the request, then reset the connection (?mode=close: plain close)",
     "/_fault/feed": "a tiny RSS 2.0 feed generated here",
+    "/_fault/held": "the tiny feed once the test calls release(?gate=NAME) (max 60 s)",
+    "/_fault/together": "the tiny feed once ?n=N requests of this route are in flight (max 60 s)",
 }
 
 CONTENT_TYPES = {
@@ -349,6 +351,25 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._serve(content, gzip_ok=True)
 
+    def _fault_held(self, arg: str, query: dict[str, str]) -> None:
+        """Answer when the test says so (`release(gate)`): ordering without a clock."""
+        feed = self.server.feed
+        gate = feed._gate(query.get("gate", "default"))
+        deadline = time.monotonic() + _MAX_SLEEP_S
+        while not gate.wait(0.05):
+            if feed._stopping.is_set() or time.monotonic() > deadline:
+                return
+        self._simple(200, GENERATED_FEED, "application/rss+xml; charset=utf-8")
+
+    def _fault_together(self, arg: str, query: dict[str, str]) -> None:
+        """Answer once n requests of this route are in flight at the same time, so that a
+        test of concurrency limits sees the concurrency however slow the machine is."""
+        barrier = self.server.feed._barrier(int(query.get("n", "2")))
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=_MAX_SLEEP_S)
+        if not self.server.feed._stopping.is_set():
+            self._simple(200, GENERATED_FEED, "application/rss+xml; charset=utf-8")
+
     def _fault_trickle(self, arg: str, query: dict[str, str]) -> None:
         interval = float(query.get("interval", "0.1"))
         self.close_connection = True
@@ -440,11 +461,13 @@ class FeedServer:
     """Context manager around a threaded loopback HTTP server (see the module docstring)."""
 
     def __init__(self, root: Path | None = None, *, gzip: bool = True) -> None:
-        self.root = root.resolve() if root is not None else None
+        self.root = root
         self.gzip = gzip  # gzip responses when the client accepts it
         self.validators_on_304 = True  # False: a 304 repeats neither ETag nor Last-Modified
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._gates: dict[str, threading.Event] = {}
+        self._barriers: dict[int, threading.Barrier] = {}
         self._dynamic: dict[str, _Content] = {}
         self._content_types: dict[str, str] = {}
         self._gzip_cache: dict[str, bytes] = {}
@@ -454,6 +477,17 @@ class FeedServer:
         self._max: Counter[str] = Counter()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def root(self) -> Path | None:
+        """The folder served under `/`, resolved (however it is set): a file is served only
+        when its resolved path lies below it, so an unresolved root behind a symbolic link
+        (`../shared` may be one) would refuse every file."""
+        return self._root
+
+    @root.setter
+    def root(self, root: Path | None) -> None:
+        self._root = root.resolve() if root is not None else None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -476,6 +510,10 @@ class FeedServer:
         if server is None or thread is None:
             return
         self._stopping.set()
+        with self._lock:
+            barriers = list(self._barriers.values())
+        for barrier in barriers:
+            barrier.abort()  # wakes handlers waiting in /_fault/together
         server.shutdown()  # serve_forever returns
         server.close_connections()  # wakes handlers blocked on keep-alive reads
         server.server_close()  # closes the listening socket, joins handler threads
@@ -570,6 +608,10 @@ class FeedServer:
         with self._lock:
             return self._max["*" if host is None else host.lower()]
 
+    def release(self, gate: str = "default") -> None:
+        """Let the requests of /_fault/held?gate=NAME (waiting or to come) be answered."""
+        self._gate(gate).set()
+
     def reset_stats(self) -> None:
         with self._lock:
             self._hits.clear()
@@ -577,6 +619,14 @@ class FeedServer:
             self._max.clear()
 
     # ------------------------------------------------------------ used by the handler
+
+    def _gate(self, name: str) -> threading.Event:
+        with self._lock:
+            return self._gates.setdefault(name, threading.Event())
+
+    def _barrier(self, n: int) -> threading.Barrier:
+        with self._lock:
+            return self._barriers.setdefault(n, threading.Barrier(n))
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

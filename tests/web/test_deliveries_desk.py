@@ -2,15 +2,14 @@
 
 A real send (jobs.send over the outbox) whose mailer leaves two recipients unknown
 and refuses one for good; staff then decide on the desk, and `send-due` resends
-exactly the re-queued ones. The store part runs on SQLite and PostgreSQL.
+exactly the re-queued ones. The ledger's own part (problems, resolve) is in
+tests/store/test_deliveries.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +20,12 @@ from pipeline.bootstrap import Services
 from pipeline.config import Settings
 from pipeline.curate import deliveries as decide
 from pipeline.deliver.outbox import OutboxMailer
-from pipeline.errors import EditionNotFound, Forbidden, InvalidInput
+from pipeline.errors import Forbidden, InvalidInput
 from pipeline.model import (
     Batch,
     DeliveryState,
     EditionState,
     NewSubscriber,
-    Outcome,
     Profile,
     RecipientResult,
     Role,
@@ -35,7 +33,6 @@ from pipeline.model import (
 )
 from pipeline.store import Store
 from subscribers.addresses import hash_of
-from tests.conftest import _pg_store
 from tests.subscribers.conftest import Outbox
 from tests.web.conftest import NOW, Desk, make_settings, seed_items, visible
 
@@ -319,74 +316,3 @@ def test_only_active_editors_and_admins_decide(sent: int, store: Store) -> None:
     with pytest.raises(InvalidInput):
         decide.resolve_unknown(store, sent, delivery_ids=[], resend=False, actor=editor, now=NOW)
     assert store.deliveries.counts(sent)["unknown"] == 2
-
-
-# ---------------------------------------------------------------- the store (SQLite, PostgreSQL)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
-        s.upgrade()
-        yield s
-        s.close()
-    else:
-        yield from _pg_store()
-
-
-def _ledger_edition(store: Store, state: EditionState) -> tuple[int, list[int]]:
-    """An edition in `state` with deliveries: two unknown, one sent, one failed."""
-    edition = store.editions.create(
-        "weekly", title="KW", intro="", sections=[("A", [])], actor="t", now=NOW
-    )
-    store.editions.transition(
-        edition.id, from_states=(EditionState.DRAFT,), to_state=state, actor="t", now=NOW
-    )
-    subs = []
-    for address in ["a@x.de", "b@x.de", "c@x.de", "d@x.de"]:
-        new = NewSubscriber(address, hash_of(address), Profile(), "v1", NOW)
-        subs.append(store.subscribers.add(new, now=NOW).id)
-    store.deliveries.plan(edition.id, [(s, "de-x") for s in subs], now=NOW)
-    rows = store.deliveries.claim(edition.id, "de-x", limit=10, token="t1", now=NOW)
-    store.deliveries.start([r.id for r in rows], token="t1", now=NOW)
-    states = [DeliveryState.UNKNOWN, DeliveryState.UNKNOWN, DeliveryState.SENT]
-    states.append(DeliveryState.FAILED)
-    store.deliveries.record(
-        [Outcome(r.id, s, error="x") for r, s in zip(rows, states, strict=True)],
-        token="t1",
-        now=NOW,
-    )
-    return edition.id, [r.id for r in rows]
-
-
-def test_store_resolve_and_problems(ledger: Store) -> None:
-    edition_id, ids = _ledger_edition(ledger, EditionState.SENT)
-    problems = ledger.deliveries.problems(edition_id)
-    assert [(p.delivery.id, p.email) for p in problems] == [
-        (ids[0], "a@x.de"),
-        (ids[1], "b@x.de"),
-        (ids[3], "d@x.de"),
-    ]  # unknown first, then failed
-    later = NOW + dt.timedelta(minutes=5)
-    with pytest.raises(InvalidInput):
-        ledger.deliveries.resolve(edition_id, [ids[0], ids[2]], resend=True, actor="a", now=later)
-    assert ledger.deliveries.counts(edition_id)["unknown"] == 2  # all or nothing
-    done = ledger.deliveries.resolve(edition_id, [ids[0]], resend=True, actor="anna", now=later)
-    assert (done.changed, done.resumed) == (1, True)
-    assert ledger.editions.get(edition_id).state is EditionState.SENDING
-    done = ledger.deliveries.resolve(edition_id, None, resend=False, actor="anna", now=later)
-    assert (done.changed, done.resumed) == (1, False)
-    counts = ledger.deliveries.counts(edition_id)
-    assert (counts["queued"], counts["sent"], counts["unknown"]) == (1, 2, 0)
-    actions = [e.action for e in ledger.editions.audit(edition_id)[:3]]
-    assert actions == ["deliveries.sent", "edition.sending", "deliveries.resend"]
-    with pytest.raises(EditionNotFound):
-        ledger.deliveries.resolve(4242, None, resend=False, actor="a", now=later)
-
-
-def test_store_resend_in_a_sending_edition_keeps_its_state(ledger: Store) -> None:
-    edition_id, _ = _ledger_edition(ledger, EditionState.SENDING)
-    done = ledger.deliveries.resolve(edition_id, None, resend=True, actor="anna", now=NOW)
-    assert (done.changed, done.resumed) == (2, False)
-    assert ledger.editions.get(edition_id).state is EditionState.SENDING

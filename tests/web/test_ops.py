@@ -306,9 +306,12 @@ def test_gunicorn_with_the_shipped_config_serves_the_ops_endpoints(tmp_path: Pat
     with Store(f"sqlite:///{db}") as store:
         store.upgrade()
         store.runs.beat("host-a:1", now=dt.datetime.now(dt.UTC))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    # gunicorn serves on a socket this test has bound and passes on (fd://): no free port
+    # is looked up and released for another process to take first
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
     env = {
         **os.environ,
         "EUDIGEST_DATA_DIR": str(tmp_path / "var"),
@@ -326,13 +329,15 @@ def test_gunicorn_with_the_shipped_config_serves_the_ops_endpoints(tmp_path: Pat
                 "-c",
                 str(root / "deploy" / "gunicorn.conf.py"),
                 "--bind",
-                f"127.0.0.1:{port}",
+                f"fd://{listener.fileno()}",
             ],
             cwd=tmp_path,
             env=env,
             stdout=log_out,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
+        listener.close()  # gunicorn holds it now
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60  # start-up wait, not a performance limit
@@ -351,7 +356,7 @@ def test_gunicorn_with_the_shipped_config_serves_the_ops_endpoints(tmp_path: Pat
                 assert "eudigest_database_up 1.0" in r.read().decode()
         finally:
             proc.terminate()
-            proc.wait(timeout=60)
+            proc.wait(timeout=120)
     lines = [line for line in log_file.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is a JSON object
     assert any(

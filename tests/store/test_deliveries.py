@@ -9,18 +9,21 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from pipeline.errors import EditionNotFound, InvalidTransition, StoreError
+from pipeline.errors import EditionNotFound, InvalidInput, InvalidTransition, StoreError
 from pipeline.model import (
     DeliveryState,
     EditionState,
     Newsletter,
+    NewSubscriber,
     Office,
     Outcome,
     ProcessRef,
+    Profile,
     Sender,
     SenderOutcome,
 )
 from pipeline.store import Store
+from subscribers.addresses import hash_of
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
@@ -400,3 +403,63 @@ def test_the_senders_statements_find_their_rows_through_an_index(
                 rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)  # type: ignore[arg-type]
                 plan = "\n".join(str(row[-1]) for row in rows)
                 assert "SCAN deliveries" not in plan, f"{statement}\n{plan}"
+
+
+# ---------------------------------------------------------------- staff's decisions
+
+
+def _ledger_edition(store: Store, state: EditionState) -> tuple[int, list[int]]:
+    """An edition in `state` with deliveries: two unknown, one sent, one failed."""
+    edition = store.editions.create(
+        "weekly", title="KW", intro="", sections=[("A", [])], actor="t", now=NOW
+    )
+    store.editions.transition(
+        edition.id, from_states=(EditionState.DRAFT,), to_state=state, actor="t", now=NOW
+    )
+    subs = []
+    for address in ["a@x.de", "b@x.de", "c@x.de", "d@x.de"]:
+        new = NewSubscriber(address, hash_of(address), Profile(), "v1", NOW)
+        subs.append(store.subscribers.add(new, now=NOW).id)
+    store.deliveries.plan(edition.id, [(s, "de-x") for s in subs], now=NOW)
+    rows = store.deliveries.claim(edition.id, "de-x", limit=10, token="t1", now=NOW)
+    store.deliveries.start([r.id for r in rows], token="t1", now=NOW)
+    states = [DeliveryState.UNKNOWN, DeliveryState.UNKNOWN, DeliveryState.SENT]
+    states.append(DeliveryState.FAILED)
+    store.deliveries.record(
+        [Outcome(r.id, s, error="x") for r, s in zip(rows, states, strict=True)],
+        token="t1",
+        now=NOW,
+    )
+    return edition.id, [r.id for r in rows]
+
+
+def test_store_resolve_and_problems(store: Store) -> None:
+    edition_id, ids = _ledger_edition(store, EditionState.SENT)
+    problems = store.deliveries.problems(edition_id)
+    assert [(p.delivery.id, p.email) for p in problems] == [
+        (ids[0], "a@x.de"),
+        (ids[1], "b@x.de"),
+        (ids[3], "d@x.de"),
+    ]  # unknown first, then failed
+    later = NOW + dt.timedelta(minutes=5)
+    with pytest.raises(InvalidInput):
+        store.deliveries.resolve(edition_id, [ids[0], ids[2]], resend=True, actor="a", now=later)
+    assert store.deliveries.counts(edition_id)["unknown"] == 2  # all or nothing
+    done = store.deliveries.resolve(edition_id, [ids[0]], resend=True, actor="anna", now=later)
+    assert (done.changed, done.resumed) == (1, True)
+    assert store.editions.get(edition_id).state is EditionState.SENDING
+    done = store.deliveries.resolve(edition_id, None, resend=False, actor="anna", now=later)
+    assert (done.changed, done.resumed) == (1, False)
+    counts = store.deliveries.counts(edition_id)
+    assert (counts["queued"], counts["sent"], counts["unknown"]) == (1, 2, 0)
+    actions = [e.action for e in store.editions.audit(edition_id)[:3]]
+    assert actions == ["deliveries.sent", "edition.sending", "deliveries.resend"]
+    with pytest.raises(EditionNotFound):
+        store.deliveries.resolve(4242, None, resend=False, actor="a", now=later)
+
+
+def test_store_resend_in_a_sending_edition_keeps_its_state(store: Store) -> None:
+    edition_id, _ = _ledger_edition(store, EditionState.SENDING)
+    done = store.deliveries.resolve(edition_id, None, resend=True, actor="anna", now=NOW)
+    assert (done.changed, done.resumed) == (2, False)
+    assert store.editions.get(edition_id).state is EditionState.SENDING

@@ -1,10 +1,9 @@
-"""The issue's acceptance in a real browser (Debian's Chromium via Playwright).
+"""The subscriber pages in a real browser (Debian's Chromium via Playwright).
 
 Sign up, confirm from the mail (read from the outbox, the link opened as it is),
 change topics, unsubscribe, and erase the data, each step checked in the database.
-The browser lives for this module only: while Playwright's sync API runs, its event
-loop is the main thread's running loop, and later tests calling asyncio.run() would
-fail. Without Chromium the tests are skipped, except in CI (CI=true), where they fail.
+The site is served over a copy of the subscriber tests' database (tests/subscribers),
+one per test; the browser is this folder's (conftest.py).
 """
 
 from __future__ import annotations
@@ -16,35 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from werkzeug.serving import make_server
 
 from pipeline.bootstrap import Services, build
 from pipeline.model import SubscriberStatus, SuppressionReason
 from pipeline.web import create_app
 from subscribers.addresses import hash_of
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI
-from tests.subscribers.conftest import Outbox, make_settings
+from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS
+from tests.subscribers.conftest import SECRET, Outbox, make_settings, template_db
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+__all__ = ["template_db"]  # the fixture, from tests/web/conftest.py
+
 ADDRESS = "Bernd.Mueller@Landratsamt-BB.de"
 STORED = "bernd.mueller@landratsamt-bb.de"
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass
@@ -88,7 +72,6 @@ def console_errors() -> list[str]:
 def page(browser: Browser, live: Live, console_errors: list[str]) -> Iterator[Page]:
     context = browser.new_context(base_url=live.base_url, locale="de-DE")
     context.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
     errors = console_errors
 
     def console(message: ConsoleMessage) -> None:
@@ -194,7 +177,6 @@ def test_sign_up_confirm_change_topics_unsubscribe_and_erase(
 
 def test_one_click_unsubscribe_page_in_the_browser(page: Page, live: Live) -> None:
     from subscribers.tokens import Links, Tokens
-    from tests.subscribers.conftest import SECRET
 
     page.goto("/abo/anmelden")
     page.get_by_label("E-Mail-Adresse").fill(ADDRESS)
