@@ -11,7 +11,7 @@ from pipeline.cli.output import item_json
 from pipeline.ingest.dedupe import Incoming, decide
 from pipeline.model import Classification, Deadline, DeadlineKind, DocType, NormalizedItem
 from pipeline.store import Store
-from tests.integration.test_store import NOW, SRC_DE, SRC_EN, norm
+from tests.store.test_items_and_sources import NOW, SRC_DE, SRC_EN, norm
 
 REASONS = ("offene Ausschreibung", "Thema Förderprogramme", "Frist am 16.12.2026")
 DEADLINE = Deadline(dt.date(2026, 12, 16), DeadlineKind.CALL_CLOSING, "Einreichungsfrist")
