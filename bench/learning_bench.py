@@ -47,7 +47,7 @@ import sqlalchemy as sa  # noqa: E402
 from pipeline.model import ItemStatus  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from pipeline.store.schema import items, learned_models  # noqa: E402
-from tests.learning.corpus_desk import ingest_corpus, settings_for, staff_judgement  # noqa: E402
+from tests.learning.corpus_desk import ingest_corpus, label_judgement, settings_for  # noqa: E402
 
 WORD = re.compile(r"\S+")
 
@@ -71,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             (case / "var" / "eudigest.db").write_bytes(db.read_bytes())
             (case / "sources.yaml").write_bytes((base / "sources.yaml").read_bytes())
         with Store(f"sqlite:///{corpus / 'var' / 'eudigest.db'}") as store:
-            judgement = staff_judgement(store)
+            judgement = label_judgement(store)
             _decide(store, judgement)
         rows.append(("corpus labels", *_train(corpus)))
         with Store(f"sqlite:///{synthetic / 'var' / 'eudigest.db'}") as store:
-            judgement = staff_judgement(store)
+            judgement = label_judgement(store)
             _synthesise(store, judgement, args.decisions, args.unreviewed, args.seed)
         rows.append((f"synthetic {args.decisions:,}", *_train(synthetic)))
     _print(rows)

@@ -3,6 +3,7 @@
     ingest_corpus(folder)        the whole corpus fetched from the loopback FeedServer
                                  into folder/var/eudigest.db (with office.yaml, a secret)
     settings_for(folder)         the Settings of such a folder
+    label_judgement(store)       item id → accepted? (the hand labels: high or medium)
     staff_judgement(store)       item id → accepted? (an office taking what is written in
                                  German, a taste the rules do not know)
     decide(store, judgement, …)  those decisions through curate.accept / curate.reject
@@ -76,6 +77,18 @@ def ingest_corpus(folder: Path, corpus: Path = CORPUS) -> Path:
         finally:
             services.close()
     return folder / "var" / "eudigest.db"
+
+
+def label_judgement(store: Store) -> dict[int, bool]:
+    """Item id → the hand label's verdict (relevance high or medium: accepted), for every
+    labelled item in the store: the general judgement the rules are built for."""
+    labels = {label.key: label for label in load_labels()}
+    judgement: dict[int, bool] = {}
+    for item in store.items.list(ItemQuery(limit=10_000)):
+        label = labels.get(key_of(item.url, item.source_id, item.title))
+        if label is not None:
+            judgement[item.id] = label.relevance in ("high", "medium")
+    return judgement
 
 
 def staff_judgement(store: Store) -> dict[int, bool]:

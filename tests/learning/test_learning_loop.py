@@ -19,7 +19,7 @@ from pipeline.model.learning import MIN_LABELS, ModelOutput, SuggestedBy, Verdic
 from pipeline.store.items import ItemQuery
 from pipeline.store.items_desk import InboxQuery
 from tests.learning.conftest import NOW
-from tests.learning.corpus_desk import ANNA, decide, staff_judgement
+from tests.learning.corpus_desk import ANNA, decide, label_judgement, staff_judgement
 from tests.support.feedserver import FeedServer
 
 
@@ -78,14 +78,7 @@ def test_decisions_of_one_kind_only_keep_the_rules(services: Services) -> None:
 def test_a_model_that_does_not_beat_the_rules_is_kept_but_not_used(
     services: Services,
 ) -> None:
-    from tests.support.labels import key_of, load_labels
-
-    labels = {label.key: label for label in load_labels()}
-    judgement = {}
-    for item in services.store.items.list(ItemQuery(limit=10_000)):
-        label = labels.get(key_of(item.url, item.source_id, item.title))
-        if label is not None:
-            judgement[item.id] = label.relevance in ("high", "medium")
+    judgement = label_judgement(services.store)
     decide(services.store, judgement, now=NOW)
     before = inbox_ids(services)
 
