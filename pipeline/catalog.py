@@ -440,9 +440,8 @@ def load_office(path: Path) -> Office:
 
 def _archive_dossiers(doc: _Doc) -> str:
     """archive.dossiers: public | none (the default)."""
-    if not (
-        isinstance(doc.root, MappingNode) and any(k.value == "archive" for k, _ in doc.root.value)
-    ):
+    root = doc.root
+    if not (isinstance(root, MappingNode) and any(k.value == "archive" for k, _ in root.value)):
         return "none"
     archive = _mapping(doc, doc.top("archive"), "archive")
     value = _string(doc, archive.get("dossiers"), "archive.dossiers", required=False) or "none"
