@@ -13,10 +13,12 @@ import icalendar
 import pytest
 from flask.testing import FlaskClient
 
+from pipeline.catalog import load_office
+from pipeline.errors import ConfigError
 from pipeline.model import DossierEvent, DossierRecord, EventKind, ProcedureType
 from pipeline.store import Store
 from pipeline.web import create_app
-from tests.web.conftest import NOW, Clock, make_settings, services_from_template, visible
+from tests.web.conftest import NOW, ROOT, Clock, make_settings, services_from_template, visible
 
 BASE = "https://newsletter.region-stuttgart.example"
 PAGE = "/archiv/verfahren/2025-0260-cod"
@@ -107,6 +109,8 @@ def test_dossier_page_in_german_without_personal_data(public: Site) -> None:
     listing = visible(public.client.get("/archiv/verfahren/").get_data(as_text=True))
     assert "2025/0260(COD) · Stand: im Ausschuss" in listing
     assert "2024/0258(COD)" in listing
+    # the archive's navigation leads there
+    assert 'href="/archiv/verfahren/"' in public.client.get("/archiv/").get_data(as_text=True)
 
 
 def test_unknown_unpublished_or_odd_addresses_are_german_404s(public: Site, hidden: Site) -> None:
@@ -125,6 +129,7 @@ def test_unknown_unpublished_or_odd_addresses_are_german_404s(public: Site, hidd
         assert hidden.client.get(url).status_code == 404, url
     listing = visible(hidden.client.get("/archiv/verfahren/").get_data(as_text=True))
     assert "Noch keine Verfahren im Archiv." in listing
+    assert "/archiv/verfahren/" not in hidden.client.get("/archiv/").get_data(as_text=True)
 
 
 def test_dossier_feed_validates_and_names_the_events(public: Site) -> None:
@@ -161,3 +166,27 @@ def test_dossier_calendar_round_trips(public: Site) -> None:
     assert "Stand des Verfahrens: im Ausschuss" in str(events[0]["description"])
     assert len({str(e["uid"]) for e in events}) == 3
     assert "anna" not in response.get_data(as_text=True).lower()
+
+
+OFFICE = "office:\n  name: Europabüro Musterregion\nnewsletters:\n  - id: weekly\n    name: W\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [("", "none"), ("archive:\n  dossiers: public\n", "public"), ("archive: {}\n", "none")],
+)
+def test_office_yaml_archive_dossiers(tmp_path: Path, extra: str, expected: str) -> None:
+    path = tmp_path / "office.yaml"
+    path.write_text(OFFICE + extra, encoding="utf-8")
+    assert load_office(path).archive_dossiers == expected
+
+
+def test_office_yaml_archive_dossiers_refuses_other_words(tmp_path: Path) -> None:
+    path = tmp_path / "office.yaml"
+    path.write_text(OFFICE + "archive:\n  dossiers: all\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"archive\.dossiers: must be public or none"):
+        load_office(path)
+
+
+def test_the_repositorys_office_yaml_publishes_no_dossier() -> None:
+    assert load_office(ROOT / "office.yaml").archive_dossiers == "none"
