@@ -13,21 +13,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
-from pipeline.compose.archive import CalendarEvent, CalendarInfo, FeedInfo, deadline_calendar
+from pipeline.compose.archive import (
+    CalendarEvent,
+    CalendarInfo,
+    FeedInfo,
+    deadline_calendar,
+    sent_time,
+)
+from pipeline.compose.render import headline, item_link
 from pipeline.model import (
     PROCEDURE_TYPE_LABELS,
     Dossier,
     DossierEvent,
+    Edition,
+    Item,
+    ItemStatus,
     ReferenceKind,
     eurlex_url,
     german_date,
     oeil_url,
     reference_kind,
 )
+from pipeline.text import language_name
 
 _SLUG_RE = re.compile(r"^((?:19|20)\d{2})-(\d{4})-([a-z]{3})$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -41,6 +53,18 @@ class PublicEvent:
     forecast: bool
     document: str  # A10-0070/2026, or ""
     key: str  # stable within the dossier: date, kind, source's id
+
+
+@dataclass(frozen=True, slots=True)
+class PublicItem:
+    """An item of the dossier that a sent edition carried: public already."""
+
+    headline: str  # German first
+    url: str | None  # the German version where there is one
+    language_note: str  # "Link führt zu einer englischsprachigen Seite", or ""
+    sent_label: str  # "25. November 2026"
+    edition_title: str
+    archive_url: str  # the item in the archived edition
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +84,7 @@ class PublicDossier:
     links: tuple[tuple[str, str, str], ...]
     events: tuple[PublicEvent, ...]  # past events, newest first
     forecasts: tuple[PublicEvent, ...]  # from today on, nearest first
+    items: tuple[PublicItem, ...]  # in sent editions only, newest first
     updated_at: dt.datetime  # aware
     updated_label: str
 
@@ -95,8 +120,30 @@ def _event(e: DossierEvent) -> PublicEvent:
     )
 
 
-def public_dossier(dossier: Dossier, today: dt.date) -> PublicDossier:
-    """What the archive shows of a dossier: never followers, never staff's names."""
+def public_item(item: Item, edition: Edition, archive_url: str) -> PublicItem:
+    url, link_language = item_link(item, "de")
+    note = ""
+    if url and link_language != "de":
+        name = language_name(link_language, default="").lower()
+        note = f"Link führt zu einer {name or 'fremd'}sprachigen Seite"
+    return PublicItem(
+        headline=headline(item, "de"),
+        url=url,
+        language_note=note,
+        sent_label=german_date(sent_time(edition).date()),
+        edition_title=edition.title,
+        archive_url=archive_url,
+    )
+
+
+def public_dossier(
+    dossier: Dossier,
+    today: dt.date,
+    placed: Sequence[tuple[Item, Edition]] = (),
+    archive_url: Callable[[Item, Edition], str] = lambda i, e: "",
+) -> PublicDossier:
+    """What the archive shows of a dossier: never followers, never staff's names; of its
+    items only those a sent edition carried (`placed`), newest edition first."""
     past = sorted(
         (e for e in dossier.events if not e.forecast), key=lambda e: (e.date, e.kind.value)
     )
@@ -132,6 +179,11 @@ def public_dossier(dossier: Dossier, today: dt.date) -> PublicDossier:
         links=tuple(links),
         events=tuple(_event(e) for e in reversed(past)),
         forecasts=tuple(_event(e) for e in ahead),
+        items=tuple(
+            public_item(i, e, archive_url(i, e))
+            for i, e in sorted(placed, key=lambda p: (sent_time(p[1]), p[0].id), reverse=True)
+            if i.status is not ItemStatus.DELETED
+        ),
         updated_at=updated,
         updated_label=german_date(updated.date()),
     )

@@ -250,7 +250,19 @@ def _public_dossier(d: Desk, slug: str) -> PublicDossier:
         _not_found(message)
     if found.reference != reference:  # reached by an alias's spelling: not its address
         _not_found(message)
-    return dossier_archive.public_dossier(found, today)
+    sent = d.store.editions.first_sent(found.item_ids)
+    items = d.store.items.get_many(sent)
+    base = _base(d)
+    return dossier_archive.public_dossier(
+        found,
+        today,
+        [(items[i], e) for i, e in sent.items() if i in items],
+        lambda i, e: (
+            base
+            + url_for("archive.edition", edition_id=e.id, slug=archive.slugify(e.title))
+            + f"#meldung-{i.id}"
+        ),
+    )
 
 
 @bp.route("/archiv/verfahren/")

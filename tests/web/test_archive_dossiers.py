@@ -18,7 +18,17 @@ from pipeline.errors import ConfigError
 from pipeline.model import DossierEvent, DossierRecord, EventKind, ProcedureType
 from pipeline.store import Store
 from pipeline.web import create_app
-from tests.web.conftest import NOW, ROOT, Clock, make_settings, services_from_template, visible
+from tests.web.conftest import (
+    EP_EN,
+    NOW,
+    ROOT,
+    Clock,
+    add_item,
+    make_settings,
+    services_from_template,
+    visible,
+)
+from tests.web.test_archive import make_edition
 
 BASE = "https://newsletter.region-stuttgart.example"
 PAGE = "/archiv/verfahren/2025-0260-cod"
@@ -71,6 +81,11 @@ def site(tmp_path: Path, clock: Clock, template_db: Path, setting: str | None) -
     store = services.store
     store.dossiers.upsert([record(), record(reference="2024/0258(COD)", aliases=())], now=NOW)
     store.dossiers.follow("2025/0260(COD)", "anna", now=NOW)
+    sent = add_item(store, 31, source=EP_EN, title="Customs duties: committee backs report")
+    internal = add_item(store, 32, title="Nur intern: Entwurf zur Zollfrage")
+    for item_id in (sent, internal):
+        store.dossiers.attach("2025/0260(COD)", item_id, actor="anna", now=NOW)
+    make_edition(store, "weekly", "EU-Wochenbrief 48/2026", [("Politik", [sent])])
     app = create_app(settings, services)
     app.config["TESTING"] = True
     yield Site(app.test_client(), store)
@@ -109,6 +124,12 @@ def test_dossier_page_in_german_without_personal_data(public: Site) -> None:
     listing = visible(public.client.get("/archiv/verfahren/").get_data(as_text=True))
     assert "2025/0260(COD) · Stand: im Ausschuss" in listing
     assert "2024/0258(COD)" in listing
+    # its items that a sent edition carried, with the German version of their link
+    assert "Customs duties: committee backs report – EU-Wochenbrief 48/2026, 25. November 2026" in (
+        text
+    )
+    assert 'href="https://ec.europa.eu/commission/presscorner/detail/de/ip_26_31"' in html
+    assert "Nur intern" not in text
     # the archive's navigation leads there
     assert 'href="/archiv/verfahren/"' in public.client.get("/archiv/").get_data(as_text=True)
 
