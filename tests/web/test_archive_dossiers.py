@@ -13,12 +13,15 @@ import icalendar
 import pytest
 from flask.testing import FlaskClient
 
-from pipeline.catalog import load_office
+from pipeline.bootstrap import build
+from pipeline.catalog import load_office, load_taxonomy
 from pipeline.errors import ConfigError
 from pipeline.model import DossierEvent, DossierRecord, EventKind, ProcedureType
 from pipeline.store import Store
 from pipeline.web import create_app
+from tests.conftest import _pg_store
 from tests.web.conftest import (
+    EC_DE,
     EP_EN,
     NOW,
     ROOT,
@@ -72,12 +75,24 @@ class Site:
     store: Store
 
 
-def site(tmp_path: Path, clock: Clock, template_db: Path, setting: str | None) -> Iterator[Site]:
+def site(
+    tmp_path: Path, clock: Clock, template_db: Path, setting: str | None, backend: str = "sqlite"
+) -> Iterator[Site]:
     settings = make_settings(tmp_path, EUDIGEST_BASE_URL=BASE)
     if setting is not None:
         with (tmp_path / "office.yaml").open("a", encoding="utf-8") as f:
             f.write(f"archive:\n  dossiers: {setting}\n")
-    services = services_from_template(settings, clock, template_db)
+    pg: Iterator[Store] | None = None
+    if backend == "sqlite":
+        services = services_from_template(settings, clock, template_db)
+    else:
+        pg = _pg_store()
+        services = build(settings)
+        services.store.close()
+        services.store = next(pg)
+        services.clock = clock
+        services.store.topics.sync(load_taxonomy(settings.taxonomy_path))
+        services.store.sources.register([EC_DE, EP_EN], now=NOW)
     store = services.store
     store.dossiers.upsert([record(), record(reference="2024/0258(COD)", aliases=())], now=NOW)
     store.dossiers.follow("2025/0260(COD)", "anna", now=NOW)
@@ -89,12 +104,18 @@ def site(tmp_path: Path, clock: Clock, template_db: Path, setting: str | None) -
     app = create_app(settings, services)
     app.config["TESTING"] = True
     yield Site(app.test_client(), store)
-    services.close()
+    if pg is not None:
+        with pytest.raises(StopIteration):
+            next(pg)  # drops the schema
+    else:
+        services.close()
 
 
-@pytest.fixture
-def public(tmp_path: Path, clock: Clock, template_db: Path) -> Iterator[Site]:
-    yield from site(tmp_path, clock, template_db, "public")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def public(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock, template_db: Path
+) -> Iterator[Site]:
+    yield from site(tmp_path, clock, template_db, "public", request.param)
 
 
 @pytest.fixture
