@@ -434,4 +434,17 @@ def load_office(path: Path) -> Office:
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
         or ("Meldungen",),
         branding=_load_branding(doc),
+        archive_dossiers=_archive_dossiers(doc),
     )
+
+
+def _archive_dossiers(doc: _Doc) -> str:
+    """archive.dossiers: public | none (the default)."""
+    root = doc.root
+    if not (isinstance(root, MappingNode) and any(k.value == "archive" for k, _ in root.value)):
+        return "none"
+    archive = _mapping(doc, doc.top("archive"), "archive")
+    value = _string(doc, archive.get("dossiers"), "archive.dossiers", required=False) or "none"
+    if value not in ("public", "none"):
+        raise doc.error(archive.get("dossiers"), "archive.dossiers", "must be public or none")
+    return value

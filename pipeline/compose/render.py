@@ -60,6 +60,7 @@ from pipeline.model import (
     Priority,
     Source,
     contrast_ratio,
+    german_link,
 )
 from pipeline.text import (
     TEXT_WIDTH,
@@ -518,11 +519,19 @@ def headline(item: Item, language: str = "de") -> str:
 
 
 def item_link(item: Item, language: str) -> tuple[str | None, str]:
-    """The link in the reader's language if there is one, and the language it leads to."""
+    """The link in the reader's language if there is one, and the language it leads to.
+
+    German first: a version of the item in German, else the German version of the EU
+    document its link leads to (EUR-Lex, press corner: `german_link`)."""
     for v in item.versions:
         url = safe_href(v.url)
         if v.language == language and url:
             return url, v.language
+    if language == "de":
+        for candidate in (item.url, *(v.url for v in item.versions)):
+            german = safe_href(german_link(candidate))
+            if german:
+                return german, "de"
     url = safe_href(item.url)
     if url:
         return url, item.language

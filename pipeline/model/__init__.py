@@ -316,6 +316,9 @@ if TYPE_CHECKING:
         eurlex_url as eurlex_url,
     )
     from pipeline.model.references import (
+        german_link as german_link,
+    )
+    from pipeline.model.references import (
         normalize_reference as normalize_reference,
     )
     from pipeline.model.references import (
@@ -511,6 +514,7 @@ _HOME: dict[str, str] = {
     "reference_kind": "references",
     "equivalents": "references",
     "eurlex_url": "references",
+    "german_link": "references",
     "procedure_reference": "references",
     "com_reference": "references",
     "celex": "references",

@@ -72,6 +72,9 @@ class Office:
     privacy_url: str = ""  # Datenschutzerklärung
     default_sections: tuple[str, ...] = ("Meldungen",)  # sections a new edition starts with
     branding: Branding = field(default_factory=lambda: Branding())
+    # archive.dossiers: "public" shows every dossier in the public archive (until staff
+    # publish dossiers one by one), "none" (default) shows none.
+    archive_dossiers: str = "none"
 
     def newsletter(self, newsletter_id: str) -> Newsletter | None:
         return next((n for n in self.newsletters if n.id == newsletter_id), None)

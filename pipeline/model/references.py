@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "ReferenceKind",
@@ -28,6 +29,7 @@ __all__ = [
     "ep_report",
     "equivalents",
     "eurlex_url",
+    "german_link",
     "normalize_reference",
     "procedure_reference",
     "reference_kind",
@@ -203,3 +205,75 @@ def eurlex_url(celex_number: str, language: str = "DE") -> str:
     return (
         f"https://eur-lex.europa.eu/legal-content/{language.upper()}/TXT/?uri=CELEX:{celex_number}"
     )
+
+
+# ---------------------------------------------------------------- German versions
+
+_EURLEX_HOST = "eur-lex.europa.eu"
+_PRESSCORNER_DE = "https://ec.europa.eu/commission/presscorner/detail/de/{kind}_{year}_{number}"
+_LEGAL_CONTENT_RE = re.compile(r"^/legal-content/[A-Za-z]{2}/", re.IGNORECASE)
+_SMARTAPI_LANG_RE = re.compile(r"([?&!]lg=)[A-Za-z]{2}(?=&|$)")
+_ELI_LANG_RE = re.compile(r"^(/eli/.+/oj)/[a-z]{3}/?$")
+_URI_CELEX_RE = re.compile(r"(?:^|[?&])uri=CELEX:([0-9CE]\d{4}[A-Z]{1,2}\d{4})", re.IGNORECASE)
+_NUMDOC_RE = re.compile(r"numdoc=([0-9CE]\d{4}[A-Z]{1,2}\d{4})", re.IGNORECASE)
+_PRESSCORNER_RE = re.compile(
+    r"/presscorner/(?:detail|api/documents)/[a-z]{2}/([a-z]+)_(\d{2})_(\d{1,6})\b"
+    r"|/rapid/press-release_([a-z]+)-(\d{2})-(\d{1,6})_",
+    re.IGNORECASE,
+)
+# Kinds of press corner documents the Commission publishes in German as a rule: press
+# releases. Speeches, Q&As, factsheets, the midday express and daily news usually exist
+# in English (and French) only, so their readers keep the "English page" note.
+_PRESS_KINDS_IN_GERMAN = frozenset({"ip"})
+# CELEX sector 5 documents usually published in English only: staff working documents.
+_CELEX_ENGLISH_ONLY = re.compile(r"^5\d{4}SC", re.IGNORECASE)
+
+
+def german_link(url: str | None) -> str | None:
+    """The address of the German version of the EU document `url` leads to, or None.
+
+    EUR-Lex (legal-content, the old smartapi, ELI with a language) → the same
+    document in German; Commission press corner press releases (detail, documents API,
+    old RAPID addresses) → `…/presscorner/detail/de/ip_26_1900`. None for anything else
+    and where no German version exists as a rule (staff working documents, speeches,
+    Q&As): there, the reader keeps the note that the link leads to an English page."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if host == _EURLEX_HOST:
+        return _eurlex_german(parts.path, unquote(parts.query))
+    if host == "ec.europa.eu":
+        m = _PRESSCORNER_RE.search(parts.path)
+        if m is None:
+            return None
+        kind, year, number = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
+        if kind.lower() not in _PRESS_KINDS_IN_GERMAN:
+            return None
+        return _PRESSCORNER_DE.format(kind=kind.lower(), year=year, number=int(number))
+    return None
+
+
+def _eurlex_german(path: str, query: str) -> str | None:
+    found = _URI_CELEX_RE.search(query) or _NUMDOC_RE.search(query)
+    if found is not None and _CELEX_ENGLISH_ONLY.match(found.group(1)):
+        return None
+    if _LEGAL_CONTENT_RE.match(path):
+        if found is not None:
+            suffix = query[found.end(1) :].split("&", 1)[0]  # a consolidated version's date
+            return eurlex_url(found.group(1).upper() + suffix)
+        new_path = "/legal-content/DE/" + path[len("/legal-content/xx/") :]
+        return f"https://{_EURLEX_HOST}{new_path}" + (f"?{query}" if query else "")
+    if "smartapi" in path and _SMARTAPI_LANG_RE.search(query):
+        if found is not None:
+            return eurlex_url(found.group(1).upper())
+        return f"https://{_EURLEX_HOST}{path}?" + _SMARTAPI_LANG_RE.sub(r"\1DE", query)
+    m = _ELI_LANG_RE.match(path)
+    if m is not None:
+        return f"https://{_EURLEX_HOST}{m.group(1)}/deu"
+    return None

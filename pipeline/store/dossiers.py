@@ -7,6 +7,7 @@ thread()             every item whose references name an alias joins its dossier
 attach / detach      staff, by hand, audited; a detached item never comes back by itself
 follow / unfollow    staff, audited
 list / get           the views of the command line (and later the desk)
+published / get_published   what the public archive shows (no followers)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
@@ -340,6 +342,33 @@ class DossiersStore:
             event_count=sum(1 for e in events if not e.forecast),
             next_step=next_step(Stage(row.stage), events, today),
         )
+
+    # ------------------------------------------------------------ the public archive
+
+    def published(self, *, today: dt.date, everything: bool) -> builtins.list[Dossier]:
+        """The dossiers the public archive shows, most recently changed first, without
+        followers. `everything`: office.yaml's `archive.dossiers: public`; else only the
+        ones staff published (the `published` column, once a migration adds it)."""
+        found = self.list(today=today)
+        if not everything:
+            chosen = self._published_ids()
+            found = [d for d in found if d.id in chosen]
+        return [replace(d, followers=()) for d in found]
+
+    def get_published(self, reference: str, *, today: dt.date, everything: bool) -> Dossier:
+        """One dossier of the public archive, without followers; DossierNotFound when it
+        does not exist or is not published."""
+        found = self.get(reference, today=today)
+        if not everything and found.id not in self._published_ids():
+            raise DossierNotFound(reference)
+        return replace(found, followers=())
+
+    def _published_ids(self) -> set[int]:
+        column = dossiers.c.get("published")
+        if column is None:  # no per-dossier publication yet: nothing is published by hand
+            return set()
+        with wrap_errors("reading published dossiers"), self._engine.connect() as conn:
+            return {int(i) for (i,) in conn.execute(select(dossiers.c.id).where(column.is_(True)))}
 
     def of_item(self, item_id: int) -> builtins.list[str]:
         """The references of the dossiers an item is threaded to."""

@@ -131,6 +131,25 @@ class EditionsStore:
             loaded = {e: _load(conn, e) for e in set(first.values())}
         return {item_id: loaded[e] for item_id, e in first.items()}
 
+    def first_sent(self, item_ids: Collection[int]) -> dict[int, Edition]:
+        """Of `item_ids`, those some sent edition carried, each with the first such edition
+        (the public dossier pages show only what readers already had)."""
+        wanted = sorted(set(item_ids))
+        if not wanted:
+            return {}
+        stmt = (
+            select(edition_items.c.item_id, editions.c.id)
+            .join(editions, editions.c.id == edition_items.c.edition_id)
+            .where(editions.c.state == EditionState.SENT.value, edition_items.c.item_id.in_(wanted))
+            .order_by(editions.c.sent_at.asc().nulls_last(), editions.c.id.asc())
+        )
+        with wrap_errors("reading sent editions of items"), self._engine.connect() as conn:
+            first: dict[int, int] = {}
+            for item_id, edition_id in conn.execute(stmt):
+                first.setdefault(int(item_id), int(edition_id))
+            loaded = {e: _load(conn, e) for e in set(first.values())}
+        return {item_id: loaded[e] for item_id, e in first.items()}
+
     def audit(self, edition_id: int) -> builtins.list[AuditEntry]:
         with wrap_errors("reading the audit trail"), self._engine.connect() as conn:
             return entries(conn, audit_log.c.edition_id == edition_id)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from pipeline import text
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.model import german_link
 from pipeline.web import (
     archive,
     auth,
@@ -122,6 +123,7 @@ def _register_filters(app: Flask) -> None:
         language_name=text.language_name,
         topic_label=topic_label,
         safe_href=text.safe_href,
+        german_link=lambda url: text.safe_href(german_link(url)),
         markdown=markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,

@@ -7,6 +7,10 @@
     /archiv/<newsletter>.atom       … of one newsletter
     /fristen.ics                    deadlines of the items of sent editions, from 30 days ago
     /fristen/<topic>.ics            … of one topic
+    /archiv/verfahren/              published dossiers (office.yaml archive.dossiers)
+    /archiv/verfahren/<slug>        one dossier: stage, next step, timeline; no followers
+    /archiv/verfahren/<slug>.atom   its events as an Atom feed
+    /archiv/verfahren/<slug>.ics    its key dates and forecasts as a calendar
 
 Pages, feeds and calendars are the same for every visitor: they never touch the
 session, carry an ETag (a hash of the body) and Last-Modified, answer a matching
@@ -36,9 +40,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from pipeline.compose import archive
+from pipeline.compose import archive, dossier_archive
 from pipeline.compose.archive import ArchivedEdition
-from pipeline.errors import EditionNotFound
+from pipeline.compose.dossier_archive import PublicDossier
+from pipeline.errors import DossierNotFound, EditionNotFound
 from pipeline.model import Edition, EditionState, Item, Newsletter, Source
 from pipeline.web.context import Desk, desk
 
@@ -224,6 +229,96 @@ def _calendar(topic_id: str | None) -> ResponseReturnValue:
     body = archive.deadline_calendar(events, info)
     newest = max((e.stamp for e in events), default=None)
     return _cacheable(body, ICS, newest, filename=url.rsplit("/", 1)[-1])
+
+
+# ---------------------------------------------------------------- dossiers
+
+
+def _everything(d: Desk) -> bool:
+    return d.office.archive_dossiers == "public"
+
+
+def _public_dossier(d: Desk, slug: str) -> PublicDossier:
+    reference = dossier_archive.reference_of(slug)
+    message = "Dieses Verfahren gibt es im Archiv nicht (oder noch nicht)."
+    if reference is None:
+        _not_found(message)
+    today = d.now().astimezone(d.tz).date()
+    try:
+        found = d.store.dossiers.get_published(reference, today=today, everything=_everything(d))
+    except DossierNotFound:
+        _not_found(message)
+    if found.reference != reference:  # reached by an alias's spelling: not its address
+        _not_found(message)
+    sent = d.store.editions.first_sent(found.item_ids)
+    items = d.store.items.get_many(sent)
+    base = _base(d)
+    return dossier_archive.public_dossier(
+        found,
+        today,
+        [(items[i], e) for i, e in sent.items() if i in items],
+        lambda i, e: (
+            base
+            + url_for("archive.edition", edition_id=e.id, slug=archive.slugify(e.title))
+            + f"#meldung-{i.id}"
+        ),
+    )
+
+
+@bp.route("/archiv/verfahren/")
+def dossiers() -> ResponseReturnValue:
+    d = desk()
+    today = d.now().astimezone(d.tz).date()
+    views = [
+        dossier_archive.public_dossier(x, today)
+        for x in d.store.dossiers.published(today=today, everything=_everything(d))
+    ]
+    body = render_template("web/public/archive_dossiers.html", dossiers=views, base=_base(d))
+    return _cacheable(body, "text/html", max((v.updated_at for v in views), default=None))
+
+
+@bp.route("/archiv/verfahren/<slug>")
+def dossier(slug: str) -> ResponseReturnValue:
+    d = desk()
+    if slug.endswith((".atom", ".ics")):
+        return _dossier_file(d, slug)
+    view = _public_dossier(d, slug)
+    base = _base(d)
+    body = render_template(
+        "web/public/archive_dossier.html",
+        dossier=view,
+        base=base,
+        feed_url=base + url_for("archive.dossier", slug=f"{view.slug}.atom"),
+        calendar_url=base + url_for("archive.dossier", slug=f"{view.slug}.ics"),
+    )
+    return _cacheable(body, "text/html", view.updated_at)
+
+
+def _dossier_file(d: Desk, name: str) -> ResponseReturnValue:
+    slug, kind = name.rsplit(".", 1)
+    view = _public_dossier(d, slug)
+    base = _base(d)
+    page_url = base + url_for("archive.dossier", slug=view.slug)
+    self_url = base + url_for("archive.dossier", slug=name)
+    if kind == "atom":
+        info = archive.FeedInfo(
+            feed_id=self_url,
+            title=f"{view.reference}: {view.title} – {d.office.name}",
+            self_url=self_url,
+            archive_url=page_url,
+            author=d.office.name,
+        )
+        return _cacheable(dossier_archive.dossier_feed(view, info, page_url), ATOM, view.updated_at)
+    info_ics = archive.CalendarInfo(
+        name=f"{view.reference} – {d.office.name}",
+        description=f"{view.title}: Verfahrensschritte und Termine. Im Archiv: {page_url}",
+        timezone=d.tz.key,
+        url=self_url,
+    )
+    body = dossier_archive.dossier_calendar(
+        view, info_ics, uid_domain=urlsplit(base).hostname or "eudigest.invalid", page_url=page_url
+    )
+    return _cacheable(body, ICS, view.updated_at, filename=name)
 
 
 # ---------------------------------------------------------------- helpers

@@ -26,11 +26,41 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_item_without_german_headline_shows_its_title_and_a_language_note() -> None:
-    digest = render([("Politik", [DNA])])
+def test_item_without_german_version_shows_its_title_and_a_language_note() -> None:
+    # A speech exists in English only: no German link, so the reader is told.
+    speech = make_item(
+        103,
+        "Commission opens consultation on the Digital Networks Act",
+        source_id="ec-en",
+        language="en",
+        url="https://ec.europa.eu/commission/presscorner/detail/en/speech_26_1677",
+    )
+    digest = render([("Politik", [speech])])
     assert "Commission opens consultation on the Digital Networks Act" in digest.html
     assert "Link führt zu einer englischsprachigen Seite" in digest.html
     assert "Link führt zu einer englischsprachigen Seite" in flat(digest.text)
+    assert "/detail/en/speech_26_1677" in digest.html
+
+
+def test_english_press_release_links_its_german_version_without_a_note() -> None:
+    digest = render([("Politik", [DNA])])
+    assert "Commission opens consultation on the Digital Networks Act" in digest.html
+    assert "https://ec.europa.eu/commission/presscorner/detail/de/ip_26_103" in digest.html
+    assert "/detail/en/ip_26_103" not in digest.html + digest.text
+    assert "sprachigen Seite" not in digest.html + digest.text
+
+
+def test_english_eurlex_document_links_its_german_version() -> None:
+    act = make_item(
+        108,
+        "Commission Implementing Regulation (EU) 2025/535",
+        source_id="ec-en",
+        language="en",
+        url="https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX%3A32025R0535",
+    )
+    digest = render([("Politik", [act])])
+    assert "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32025R0535" in digest.text
+    assert "sprachigen Seite" not in digest.html + digest.text
 
 
 def test_german_headline_wins_over_the_english_title() -> None:

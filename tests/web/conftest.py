@@ -130,9 +130,10 @@ def add_item(
     deadlines: tuple[Deadline, ...] = (),
     references: tuple[str, ...] = (),
     reasons: tuple[str, ...] = (),
+    url: str | None = None,
 ) -> int:
     """One item as ingest would store it; returns its id."""
-    url = f"https://ec.europa.eu/commission/presscorner/detail/{source.language}/ip_26_{n}"
+    url = url or f"https://ec.europa.eu/commission/presscorner/detail/{source.language}/ip_26_{n}"
     item = NormalizedItem(
         source_id=source.id,
         identity=f"url:{url}",

@@ -303,9 +303,10 @@ def test_edition_page_has_the_whole_edition_in_order(world: World) -> None:
     assert "Frist" in text and "European Commission · Pressemitteilung · 25. November 2026" in text
     assert "Quelle: Presseraum EU-Kommission" in text
     assert "Themen: Energie & Klima, Mobilität & Verkehr" in text
-    # the English-only item says so; the German one does not
-    assert text.count("Link führt zu einer englischsprachigen Seite") == 1
-    assert 'href="https://ec.europa.eu/commission/presscorner/detail/en/ip_26_2"' in html
+    # the English press release links its German version, so no item needs the note
+    assert "sprachigen Seite" not in text
+    assert 'href="https://ec.europa.eu/commission/presscorner/detail/de/ip_26_2"' in html
+    assert "/detail/en/ip_26_2" not in html
     # anchors for the feed's links
     assert f'id="meldung-{world.items["hydrogen"]}"' in html
     assert "<script" not in html  # no scripts on public archive pages (CSP)
@@ -453,13 +454,19 @@ def test_long_titles_and_headlines_render(world: World) -> None:
 def test_item_without_a_german_headline_falls_back(world: World) -> None:
     store = world.store
     # annotated with a comment but no headline; English source, no German version
-    annotate(store, world.items["call"], "", "Für Kommunen mit **Mobilitätsplänen**.")
-    empty = add_item(store, 21, title="   ")
-    edition = make_edition(
-        store, "weekly", "Rückfall", [("Meldungen", [world.items["call"], empty])]
+    # anywhere (a speech exists in English only)
+    speech = add_item(
+        store,
+        22,
+        source=EP_EN,
+        title="Speech on urban mobility pilots",
+        url="https://ec.europa.eu/commission/presscorner/detail/en/speech_26_22",
     )
+    annotate(store, speech, "", "Für Kommunen mit **Mobilitätsplänen**.")
+    empty = add_item(store, 21, title="   ")
+    edition = make_edition(store, "weekly", "Rückfall", [("Meldungen", [speech, empty])])
     text = visible(world.text(f"/archiv/{edition.id}/rueckfall"))
-    assert "Call for proposals: urban mobility pilots" in text
+    assert "Speech on urban mobility pilots" in text
     assert "(Link führt zu einer englischsprachigen Seite)" in text
     assert "Für Kommunen mit Mobilitätsplänen." in text
     assert "(ohne Titel)" in text

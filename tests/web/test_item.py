@@ -53,6 +53,16 @@ def test_item_page_shows_everything_about_the_item(anna: Desk, items: Seeded) ->
     assert 'name="version" value="0"' in html
 
 
+def test_english_press_release_shows_its_german_version(anna: Desk, items: Seeded) -> None:
+    html = anna.text(f"/desk/items/{items['call']}")
+    text = visible(html)
+    assert "Deutsch: Deutsche Fassung des Dokuments" in text
+    assert 'href="https://ec.europa.eu/commission/presscorner/detail/de/ip_26_2"' in html
+    # a German item has its own German version: no second line
+    html = anna.text(f"/desk/items/{items['hydrogen']}")
+    assert "Deutsche Fassung des Dokuments" not in html
+
+
 def test_missing_item_is_a_german_404(anna: Desk) -> None:
     response = anna.get("/desk/items/999999")
     assert response.status_code == 404
