@@ -106,6 +106,9 @@ if TYPE_CHECKING:
         DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
+        DossierNote as DossierNote,
+    )
+    from pipeline.model.dossiers import (
         DossierUpsert as DossierUpsert,
     )
     from pipeline.model.dossiers import (
@@ -501,6 +504,7 @@ _HOME: dict[str, str] = {
     "DossierRecord": "dossiers",
     "Dossier": "dossiers",
     "DossierLink": "dossiers",
+    "DossierNote": "dossiers",
     "DossierUpsert": "dossiers",
     "stage_of": "dossiers",
     "next_step": "dossiers",

@@ -23,6 +23,7 @@ from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.web import (
     archive,
     auth,
+    dossiers,
     editions,
     errors,
     formatting,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(editions.bp)
     app.register_blueprint(subscribers_desk.bp)
+    app.register_blueprint(dossiers.bp)  # /desk/verfahren
     app.register_blueprint(webhooks.webhooks_blueprint())  # exempts itself from CSRF
     app.register_blueprint(ops.bp)  # /healthz /readyz /metrics: no login, no CSRF
     app.register_blueprint(archive.bp)  # the public archive, feeds and calendars
