@@ -62,5 +62,7 @@ def set_note(
     text.render_markdown wherever it is shown. False when nothing changed."""
     text = note_md.replace("\r\n", "\n").strip()
     if len(text) > NOTE_MAX:
-        raise InvalidInput(f"Die Einordnung ist zu lang (höchstens {NOTE_MAX:,} Zeichen).".replace(",", "."))
+        raise InvalidInput(
+            f"Die Einordnung ist zu lang (höchstens {NOTE_MAX:,} Zeichen).".replace(",", ".")
+        )
     return store.dossiers.set_note(reference, text, actor=actor.name, now=now)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from pipeline import text
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.model.dossiers import german_date
 from pipeline.web import (
     archive,
     auth,
@@ -118,6 +119,7 @@ def _register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         de_datetime=lambda v: text.de_datetime(v, tz),
         de_date=lambda v: text.de_date(v, tz=tz),
+        long_date=german_date,  # 16. Juni 2026 (dossier timelines)
         de_number=text.de_number,
         label=formatting.label,
         doc_type=formatting.doc_type_label,

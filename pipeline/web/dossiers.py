@@ -155,7 +155,10 @@ def links(d: Dossier) -> list[tuple[str, str]]:
         found.append((f"EUR-Lex: {celex[0]} (deutsch)", eurlex_url(celex[0], "DE")))
     if year.isdigit() and number.isdigit():
         found.append(
-            ("EUR-Lex: Verfahren (deutsch)", f"https://eur-lex.europa.eu/procedure/DE/{year}_{number}")
+            (
+                "EUR-Lex: Verfahren (deutsch)",
+                f"https://eur-lex.europa.eu/procedure/DE/{year}_{number}",
+            )
         )
     if celex:
         found.append((f"EUR-Lex: {celex[0]} (englisch)", eurlex_url(celex[0], "EN")))
