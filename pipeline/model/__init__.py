@@ -103,10 +103,10 @@ if TYPE_CHECKING:
         DossierLink as DossierLink,
     )
     from pipeline.model.dossiers import (
-        DossierRecord as DossierRecord,
+        DossierNote as DossierNote,
     )
     from pipeline.model.dossiers import (
-        DossierNote as DossierNote,
+        DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
         DossierUpsert as DossierUpsert,

@@ -21,8 +21,8 @@ from flask.typing import ResponseReturnValue
 from pipeline.curate import dossiers as curate_dossiers
 from pipeline.errors import InvalidInput, ItemNotFound
 from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
-from pipeline.model.references import ReferenceKind, eurlex_url, reference_kind
 from pipeline.model.dossiers import oeil_url
+from pipeline.model.references import ReferenceKind, eurlex_url, reference_kind
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import desk, staff_user
 
