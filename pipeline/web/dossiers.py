@@ -15,6 +15,8 @@ pipeline.curate.dossiers (audited); CSRF is checked for every POST.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -28,6 +30,8 @@ from pipeline.web.context import desk, staff_user
 
 bp = desk_blueprint("dossiers", "/desk/verfahren")
 
+PER_PAGE = 50  # rows of the list; the most recently changed first
+
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
@@ -40,9 +44,27 @@ def index() -> ResponseReturnValue:
         stage=stage,
         followed_by=me.name if followed else None,
     )
+    pages = max(1, -(-len(found) // PER_PAGE))
+    try:
+        page = max(1, min(int(request.args.get("page") or 1), pages))
+    except ValueError:
+        page = 1
+    filters = [
+        (k, v)
+        for k, v in (("stage", stage.value if stage else ""), ("followed", "1" if followed else ""))
+        if v
+    ]
+
+    def page_url(n: int) -> str:
+        return f"{url_for('dossiers.index')}?{urlencode([*filters, ('page', str(n))])}"
+
     return render_template(
         "web/dossiers.html",
-        dossiers=found,
+        dossiers=found[(page - 1) * PER_PAGE : page * PER_PAGE],
+        total=len(found),
+        page=page,
+        pages=pages,
+        page_url=page_url,
         stage=stage.value if stage else "",
         followed=followed,
         stages=STAGE_LABELS,

@@ -221,3 +221,18 @@ def test_a_hostile_title_is_escaped(anna: Desk, store: Store, items: Seeded) -> 
         html = anna.text(path)
         assert_no_active_content(html, path)
         assert "&lt;script&gt;" in html
+
+
+def test_the_list_has_pages_of_fifty(anna: Desk, store: Store, items: Seeded) -> None:
+    store.dossiers.upsert(
+        [
+            DossierRecord(reference=f"2026/{n:04d}(COD)", source="ep", title_de=f"Akte {n}")
+            for n in range(1, 56)
+        ],
+        now=NOW,
+    )
+    first = visible(anna.text("/desk/verfahren/"))
+    assert "55 Verfahren · Seite 1 von 2" in first
+    second = anna.text("/desk/verfahren/?page=2")
+    assert second.count('href="/desk/verfahren/2026/') == 5
+    assert "Seite 2 von 2" in visible(anna.text("/desk/verfahren/?page=99"))  # the last one
