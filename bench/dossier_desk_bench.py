@@ -27,8 +27,52 @@ from desk_bench import PASSWORD, bench_store, logged_in_client, measure, p95  # 
 from dossiers_bench import NOW, dossier_records, fill_items, procedure  # noqa: E402
 
 from pipeline.bootstrap import build  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
 from pipeline.curate import staff  # noqa: E402
 from pipeline.model import Role  # noqa: E402
+
+
+def run(settings: Settings, args: argparse.Namespace, backend: str) -> None:
+    from pipeline.store.items import InboxQuery
+    from pipeline.web import create_app
+    from pipeline.web.staff import STATUS_FILTERS
+
+    services = build(settings)
+    try:
+        store = services.store
+        store.upgrade()
+        services.clock = lambda: NOW
+        fill_items(store, args.items, args.dossiers, random.Random(13))
+        store.dossiers.upsert(dossier_records(args.dossiers, random.Random(13)), now=NOW)
+        links = store.dossiers.thread(now=NOW)
+        staff.add_user(store, "anna", Role.EDITOR, PASSWORD, now=NOW)
+        for d in range(0, args.dossiers, 10):
+            store.dossiers.follow(procedure(d), "anna", now=NOW)
+        client = logged_in_client(create_app(settings, services))
+        n_items = len(store.dossiers.get(procedure(7), today=NOW.date()).item_ids)
+        urls = {
+            f"list ({args.dossiers} dossiers)": "/desk/verfahren/",
+            "list, nur gefolgte": "/desk/verfahren/?followed=1",
+            f"dossier page ({n_items} items)": f"/desk/verfahren/{procedure(7)}",
+            "inbox, page 1 (with markers)": "/desk/?status=all",
+        }
+        print(f"{backend}: {args.items} items, {args.dossiers} dossiers, {links} links")
+        print(f"{'page':<36}{'median':>8}{'p95':>8}")
+        for name, url in urls.items():
+
+            def get(url: str = url) -> None:
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+
+            values = measure(get, args.requests)
+            print(f"{name:<36}{statistics.median(values):8.1f}{p95(values):8.1f}")
+        shown = store.items.search(InboxQuery(statuses=STATUS_FILTERS["all"][1]))
+        ids = [i.id for i in shown.items]
+        marks = measure(lambda: store.dossiers.followed_of_items("anna", ids), args.requests)
+        label = "  of which the inbox markers"
+        print(f"{label:<36}{statistics.median(marks):8.1f}{p95(marks):8.1f}")
+    finally:
+        services.close()
 
 
 def main() -> int:
@@ -41,51 +85,7 @@ def main() -> int:
     targets: list[str | None] = [None] + ([args.postgres] if args.postgres else [])
     for target in targets:
         with tempfile.TemporaryDirectory() as tmp, bench_store(target, Path(tmp)) as settings:
-            services = build(settings)
-            try:
-                store = services.store
-                store.upgrade()
-                services.clock = lambda: NOW
-                fill_items(store, args.items, args.dossiers, random.Random(13))
-                store.dossiers.upsert(dossier_records(args.dossiers, random.Random(13)), now=NOW)
-                links = store.dossiers.thread(now=NOW)
-                staff.add_user(store, "anna", Role.EDITOR, PASSWORD, now=NOW)
-                for d in range(0, args.dossiers, 10):
-                    store.dossiers.follow(procedure(d), "anna", now=NOW)
-                from pipeline.web import create_app
-
-                client = logged_in_client(create_app(settings, services))
-                page = f"/desk/verfahren/{procedure(7)}"
-                urls = {
-                    f"list ({args.dossiers} dossiers)": "/desk/verfahren/",
-                    "list, nur gefolgte": "/desk/verfahren/?followed=1",
-                    f"dossier page ({len(store.dossiers.get(procedure(7), today=NOW.date()).item_ids)} items)": page,
-                    "inbox, page 1 (with markers)": "/desk/?status=all",
-                }
-                backend = "PostgreSQL" if target else "SQLite"
-                print(f"{backend}: {args.items} items, {args.dossiers} dossiers, {links} links")
-                print(f"{'page':<36}{'median':>8}{'p95':>8}")
-                for name, url in urls.items():
-
-                    def get(url: str = url) -> None:
-                        response = client.get(url)
-                        assert response.status_code == 200, (url, response.status_code)
-
-                    values = measure(get, args.requests)
-                    print(f"{name:<36}{statistics.median(values):8.1f}{p95(values):8.1f}")
-                from pipeline.store.items import InboxQuery
-                from pipeline.web.staff import STATUS_FILTERS
-
-                shown = store.items.search(InboxQuery(statuses=STATUS_FILTERS["all"][1]))
-                ids = [i.id for i in shown.items]
-                marks = measure(
-                    lambda: store.dossiers.followed_of_items("anna", ids), args.requests
-                )
-                print(
-                    f"{'  of which the inbox markers':<36}{statistics.median(marks):8.1f}{p95(marks):8.1f}"
-                )
-            finally:
-                services.close()
+            run(settings, args, "PostgreSQL" if target else "SQLite")
         print()
     return 0
 
