@@ -59,7 +59,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[
     yield from serve_copy(tmp_path_factory.mktemp("dossier-live"), folder / "var" / "eudigest.db")
 
 
-def test_open_follow_and_annotate_a_dossier(page: Page, live: LiveDesk) -> None:
+def test_open_follow_and_annotate_a_dossier(page: Page, live: LiveDesk, artifacts: Path) -> None:
     login(page, "anna")
     page.get_by_role("navigation", name="Redaktion").get_by_role("link", name="Verfahren").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Verfahren")
@@ -96,6 +96,7 @@ def test_open_follow_and_annotate_a_dossier(page: Page, live: LiveDesk) -> None:
     expect(note.locator("strong")).to_have_text("Wichtig")
     expect(note.locator("li")).to_have_count(2)
     expect(note.locator("b")).to_have_count(0)  # raw HTML stays text
+    page.screenshot(path=str(artifacts / "dossier-page.png"), full_page=True)
 
     page.get_by_role("link", name="Verfahren", exact=True).first.click()
     page.get_by_label("nur gefolgte").check()
