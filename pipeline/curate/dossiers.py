@@ -3,6 +3,7 @@
     attach(store, reference, item_id, actor)    an item joins a dossier (audited)
     detach(store, reference, item_id, actor)    it leaves and stays out (audited)
     follow / unfollow(store, reference, name)   a staff account follows a dossier (audited)
+    set_note(store, reference, md, actor)       the office's note, Markdown (audited)
 
 Automatic threading (by references) runs at the end of every ingest
 (`store.dossiers.thread`); what staff decide here wins over it.
@@ -49,3 +50,19 @@ def follow(store: Store, reference: str, user_name: str, *, now: dt.datetime) ->
 def unfollow(store: Store, reference: str, user_name: str, *, now: dt.datetime) -> bool:
     user = staff_account(store, user_name)
     return store.dossiers.unfollow(reference, user.name, now=now)
+
+
+NOTE_MAX = 10_000
+
+
+def set_note(
+    store: Store, reference: str, note_md: str, *, actor: StaffUser, now: dt.datetime
+) -> bool:
+    """The office's note on a dossier ("Einordnung für die Region"); rendered through
+    text.render_markdown wherever it is shown. False when nothing changed."""
+    text = note_md.replace("\r\n", "\n").strip()
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(
+            f"Die Einordnung ist zu lang (höchstens {NOTE_MAX:,} Zeichen).".replace(",", ".")
+        )
+    return store.dossiers.set_note(reference, text, actor=actor.name, now=now)

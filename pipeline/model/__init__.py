@@ -103,6 +103,9 @@ if TYPE_CHECKING:
         DossierLink as DossierLink,
     )
     from pipeline.model.dossiers import (
+        DossierNote as DossierNote,
+    )
+    from pipeline.model.dossiers import (
         DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
@@ -504,6 +507,7 @@ _HOME: dict[str, str] = {
     "DossierRecord": "dossiers",
     "Dossier": "dossiers",
     "DossierLink": "dossiers",
+    "DossierNote": "dossiers",
     "DossierUpsert": "dossiers",
     "stage_of": "dossiers",
     "next_step": "dossiers",

@@ -262,6 +262,15 @@ class DossierLink:
 
 
 @dataclass(frozen=True, slots=True)
+class DossierNote:
+    """The office's note on a dossier ("Einordnung für die Region"), in Markdown."""
+
+    note_md: str
+    updated_at: dt.datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class DossierUpsert:
     """What storing the records of one source changed."""
 

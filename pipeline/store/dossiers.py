@@ -6,6 +6,8 @@ thread()             every item whose references name an alias joins its dossier
                      (one join over item_references; corrigenda by their act)
 attach / detach      staff, by hand, audited; a detached item never comes back by itself
 follow / unfollow    staff, audited
+note / set_note      the office's note on a dossier (Markdown), audited
+followed_of_items    which followed dossiers the items of an inbox page belong to
 list / get           the views of the command line (and later the desk)
 published / get_published   what the public archive shows (no followers)
 """
@@ -24,6 +26,7 @@ from pipeline.errors import DossierNotFound, ItemNotFound
 from pipeline.model import (
     Dossier,
     DossierEvent,
+    DossierNote,
     DossierRecord,
     DossierUpsert,
     EventKind,
@@ -41,6 +44,7 @@ from pipeline.store.schema import (
     dossier_events,
     dossier_follows,
     dossier_items,
+    dossier_notes,
     dossiers,
     item_references,
     items,
@@ -235,6 +239,27 @@ class DossiersStore:
                 write_audit(conn, now, user, "dossier.unfollow", detail=canonical)
             return removed
 
+    def set_note(self, reference: str, note_md: str, *, actor: str, now: dt.datetime) -> bool:
+        """The office's note on the dossier becomes `note_md`; False when it was that."""
+        with wrap_errors("saving a dossier note"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            row = conn.execute(
+                select(dossier_notes.c.note_md).where(dossier_notes.c.dossier_id == dossier_id)
+            ).first()
+            if row is not None and row.note_md == note_md:
+                return False
+            values = {"note_md": note_md, "updated_at": now, "updated_by": actor}
+            if row is None:
+                conn.execute(insert(dossier_notes).values(dossier_id=dossier_id, **values))
+            else:
+                conn.execute(
+                    update(dossier_notes)
+                    .where(dossier_notes.c.dossier_id == dossier_id)
+                    .values(**values)
+                )
+            write_audit(conn, now, actor, "dossier.note", detail=canonical)
+            return True
+
     # ------------------------------------------------------------ reading
 
     def list(
@@ -382,6 +407,46 @@ class DossiersStore:
                     .order_by(dossiers.c.reference)
                 )
             ]
+
+    def note(self, reference: str) -> DossierNote | None:
+        """The office's note on the dossier; None when nobody wrote one."""
+        with wrap_errors("reading a dossier note"), self._engine.connect() as conn:
+            dossier_id, _ = _resolve(conn, reference)
+            row = conn.execute(
+                select(dossier_notes).where(dossier_notes.c.dossier_id == dossier_id)
+            ).first()
+        if row is None or not row.note_md:
+            return None
+        return DossierNote(
+            note_md=row.note_md, updated_at=row.updated_at, updated_by=row.updated_by
+        )
+
+    def followed_of_items(
+        self, user: str, item_ids: Iterable[int]
+    ) -> dict[int, builtins.list[str]]:
+        """For the items among `item_ids` that belong to a dossier `user` follows: the
+        references of those dossiers (one query, for an inbox page)."""
+        ids = sorted(set(item_ids))
+        if not ids:
+            return {}
+        query = (
+            select(dossier_items.c.item_id, dossiers.c.reference)
+            .join(dossiers, dossiers.c.id == dossier_items.c.dossier_id)
+            .join(
+                dossier_follows,
+                and_(
+                    dossier_follows.c.dossier_id == dossier_items.c.dossier_id,
+                    dossier_follows.c.user_name == user,
+                ),
+            )
+            .where(dossier_items.c.item_id.in_(ids), dossier_items.c.detached.is_(False))
+            .order_by(dossier_items.c.item_id, dossiers.c.reference)
+        )
+        found: dict[int, builtins.list[str]] = {}
+        with wrap_errors("reading followed dossiers"), self._engine.connect() as conn:
+            for item_id, reference in conn.execute(query):
+                found.setdefault(item_id, []).append(reference)
+        return found
 
 
 # ---------------------------------------------------------------- helpers

@@ -514,6 +514,17 @@ dossier_follows = Table(
     Index("ix_dossier_follows_user_name", "user_name"),
 )
 
+# The office's note on a dossier ("Einordnung für die Region"), Markdown, one per dossier
+# (migration 0014); rendered through text.render_markdown, changes audited.
+dossier_notes = Table(
+    "dossier_notes",
+    metadata,
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("note_md", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False, default=""),
+)
+
 # ---------------------------------------------------------------- learned models (migration 0012)
 
 # Every training of a model from the desk's decisions, per output; the newest row of an

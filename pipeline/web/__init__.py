@@ -21,9 +21,11 @@ from pipeline import text
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.model import german_link
+from pipeline.model.dossiers import german_date
 from pipeline.web import (
     archive,
     auth,
+    dossiers,
     editions,
     errors,
     formatting,
@@ -86,6 +88,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(editions.bp)
     app.register_blueprint(subscribers_desk.bp)
+    app.register_blueprint(dossiers.bp)  # /desk/verfahren
     app.register_blueprint(webhooks.webhooks_blueprint())  # exempts itself from CSRF
     app.register_blueprint(ops.bp)  # /healthz /readyz /metrics: no login, no CSRF
     app.register_blueprint(archive.bp)  # the public archive, feeds and calendars
@@ -117,6 +120,7 @@ def _register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         de_datetime=lambda v: text.de_datetime(v, tz),
         de_date=lambda v: text.de_date(v, tz=tz),
+        long_date=german_date,  # 16. Juni 2026 (dossier timelines)
         de_number=text.de_number,
         label=formatting.label,
         doc_type=formatting.doc_type_label,

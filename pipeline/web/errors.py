@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from pipeline.curate import transition_message
 from pipeline.errors import (
+    DossierNotFound,
     EditionNotFound,
     Forbidden,
     InvalidInput,
@@ -29,6 +30,7 @@ _NOT_FOUND = {
     ItemNotFound: "Diese Meldung gibt es nicht (mehr).",
     EditionNotFound: "Diese Ausgabe gibt es nicht (mehr).",
     UserNotFound: "Dieses Konto gibt es nicht.",
+    DossierNotFound: "Dieses Verfahren ist nicht bekannt.",
 }
 _HTTP_TITLES = {
     400: "Ungültige Anfrage",

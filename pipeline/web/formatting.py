@@ -109,6 +109,11 @@ AUDIT_ACTIONS = {
     "edition.test_send": "Testversand",
     "deliveries.sent": "Ungeklärte Zustellungen als zugestellt gewertet",
     "deliveries.resend": "Ungeklärte Zustellungen erneut in die Warteschlange",
+    "dossier.attach": "Einem Verfahren zugeordnet",
+    "dossier.detach": "Aus einem Verfahren genommen",
+    "dossier.follow": "Verfahren gefolgt",
+    "dossier.unfollow": "Verfahren nicht mehr gefolgt",
+    "dossier.note": "Einordnung des Verfahrens gespeichert",
 }
 
 

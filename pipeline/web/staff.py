@@ -172,7 +172,14 @@ def inbox() -> ResponseReturnValue:
         folded=folded,
         unfold_url=f"{url_for('staff.inbox')}?{urlencode({'order': 'suggested', 'fold': '0'})}",
         reasons=reasons,
+        followed_dossiers=_followed_dossiers(page, folded),
     )
+
+
+def _followed_dossiers(page: ItemPage, folded: ItemPage | None) -> dict[int, list[str]]:
+    """Item id → references of the dossiers the signed-in staff member follows."""
+    ids = [i.id for i in page.items] + [i.id for i in (folded.items if folded else ())]
+    return desk().store.dossiers.followed_of_items(staff_user().name, ids)
 
 
 def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPage | None]:
@@ -289,6 +296,7 @@ def _item_page(
             error=error,
             audit=d.store.items.audit(found.id),
             source_names=sources,
+            dossiers=d.store.dossiers.of_item(found.id),
             relevance_reasons=reasons_as_of(
                 found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
             ),

@@ -57,6 +57,12 @@ DESK_URLS = [
     ("GET", "/desk/konto"),
     ("POST", "/desk/konto"),
     ("POST", "/desk/users/1/email"),
+    ("GET", "/desk/verfahren/"),
+    ("GET", "/desk/verfahren/2025/0260(COD)"),
+    ("POST", "/desk/verfahren/2025/0260(COD)/folgen"),
+    ("POST", "/desk/verfahren/2025/0260(COD)/einordnung"),
+    ("POST", "/desk/verfahren/2025/0260(COD)/meldungen"),
+    ("POST", "/desk/verfahren/2025/0260(COD)/meldungen/1/entfernen"),
 ]
 
 
