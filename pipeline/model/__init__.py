@@ -127,6 +127,12 @@ if TYPE_CHECKING:
         oeil_url as oeil_url,
     )
     from pipeline.model.dossiers import (
+        DossierNews as DossierNews,
+    )
+    from pipeline.model.dossiers import (
+        dossier_public_url as dossier_public_url,
+    )
+    from pipeline.model.dossiers import (
         stage_of as stage_of,
     )
     from pipeline.model.editions import (
@@ -505,6 +511,8 @@ _HOME: dict[str, str] = {
     "stage_of": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
+    "DossierNews": "dossiers",
+    "dossier_public_url": "dossiers",
     "german_date": "dossiers",
     "ReferenceKind": "references",
     "normalize_reference": "references",

@@ -238,6 +238,7 @@ class Dossier:
     item_count: int = 0
     event_count: int = 0
     next_step: str = ""
+    published: bool = False  # offered to subscribers (preference page, digest block)
 
     @property
     def stage_label(self) -> str:
@@ -323,3 +324,29 @@ def german_date(day: dt.date) -> str:
 
 def oeil_url(reference: str, language: str = "en") -> str:
     return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
+
+
+@dataclass(frozen=True, slots=True)
+class DossierNews:
+    """What one followed dossier's block in one reader's digest reports: the events that
+    arrived since that reader's previous digest reported it (never a forecast)."""
+
+    dossier_id: int
+    reference: str
+    title: str  # German first
+    stage: Stage
+    events: tuple[DossierEvent, ...]
+    event_ids: tuple[int, ...]  # the store's ids of `events`: what makes two blocks equal
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+
+def dossier_public_url(base_url: str | None, reference: str) -> str:
+    """The dossier's page in the public archive when the office has a base URL, else OEIL."""
+    if base_url:
+        from urllib.parse import quote
+
+        return f"{base_url.rstrip('/')}/archiv/verfahren/{quote(reference, safe='')}"
+    return oeil_url(reference)
