@@ -287,6 +287,7 @@ class DigestRenderer:
             "unsubscribe_url": UNSUBSCRIBE_URL,
             "width": TEXT_WIDTH,
             "web_url": safe_href(web_url),
+            "dossiers": (),  # a segment's news of followed dossiers, if any
         }
         self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
         self._html: dict[_BlockKey, str] = {}
@@ -441,7 +442,6 @@ class DigestRenderer:
             "count_label": count,
             "deadlines": [],
             "sections": [],
-            "dossiers": (),
         }
         env = environment()
         self._html_module = env.get_template("digest.html.j2").make_module(

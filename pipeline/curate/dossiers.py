@@ -3,6 +3,7 @@
     attach(store, reference, item_id, actor)    an item joins a dossier (audited)
     detach(store, reference, item_id, actor)    it leaves and stays out (audited)
     follow / unfollow(store, reference, name)   a staff account follows a dossier (audited)
+    publish(store, reference, yes, name)        offer it to subscribers, or stop (audited)
 
 Automatic threading (by references) runs at the end of every ingest
 (`store.dossiers.thread`); what staff decide here wins over it.
@@ -49,3 +50,12 @@ def follow(store: Store, reference: str, user_name: str, *, now: dt.datetime) ->
 def unfollow(store: Store, reference: str, user_name: str, *, now: dt.datetime) -> bool:
     user = staff_account(store, user_name)
     return store.dossiers.unfollow(reference, user.name, now=now)
+
+
+def publish(
+    store: Store, reference: str, published: bool, user_name: str, *, now: dt.datetime
+) -> bool:
+    """Offer a dossier to subscribers (their preference page, the digest block), or stop;
+    False when it was so already."""
+    user = staff_account(store, user_name)
+    return store.dossiers.publish(reference, published, actor=user.name, now=now)

@@ -262,13 +262,19 @@ class DossiersStore:
                 write_audit(conn, now, actor, action, detail=canonical)
             return bool(changed)
 
-    def reader_follows(self, subscriber_id: int) -> builtins.list[str]:
-        """The references of the dossiers a subscriber follows (published or not)."""
+    def reader_follows(self, subscriber_id: int) -> builtins.list[tuple[str, str, dt.datetime]]:
+        """(reference, German-first title, since when) of the dossiers a subscriber
+        follows, published or not."""
         with wrap_errors("reading a subscriber's dossiers"), self._engine.connect() as conn:
             return [
-                r
-                for (r,) in conn.execute(
-                    select(dossiers.c.reference)
+                (r.reference, r.title_de or r.title_en or r.reference, r.followed_at)
+                for r in conn.execute(
+                    select(
+                        dossiers.c.reference,
+                        dossiers.c.title_de,
+                        dossiers.c.title_en,
+                        subscriber_dossiers.c.followed_at,
+                    )
                     .join(subscriber_dossiers, subscriber_dossiers.c.dossier_id == dossiers.c.id)
                     .where(subscriber_dossiers.c.subscriber_id == subscriber_id)
                     .order_by(dossiers.c.reference)
