@@ -522,18 +522,19 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
     if not follows:
         return {}
     dossier_ids = {r.dossier_id for r in follows}
-    newest = dict(
-        conn.execute(
+    newest = {
+        did: top
+        for did, top in conn.execute(
             select(dossier_events.c.dossier_id, func.max(dossier_events.c.id))
             .where(
                 dossier_events.c.dossier_id.in_(dossier_ids), dossier_events.c.forecast.is_(False)
             )
             .group_by(dossier_events.c.dossier_id)
-        ).tuples()
-    )
+        )
+    }
     # what earlier digests reported (or still may: queued, sending, unknown count)
-    reported = dict(
-        ((sid, did), through)
+    reported = {
+        (sid, did): through
         for sid, did, through in conn.execute(
             select(
                 dossier_reports.c.subscriber_id,
@@ -552,8 +553,8 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
                 deliveries.c.state.not_in(("failed", "skipped")),
             )
             .group_by(dossier_reports.c.subscriber_id, dossier_reports.c.dossier_id)
-        ).tuples()
-    )
+        )
+    }
     found: _Windows = {}
     for r in follows:
         after = max(r.since_event_id, reported.get((r.subscriber_id, r.dossier_id), 0))
@@ -674,7 +675,8 @@ def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> st
         )
         changed = True
 
-    changed |= _replace_events(conn, dossier_id, record.source, record.events)
+    if record.events:  # a record without events (an entry of a procedure list) never erases
+        changed |= _replace_events(conn, dossier_id, record.source, record.events)
     all_events = [
         _event(e._mapping)
         for e in conn.execute(
@@ -723,8 +725,26 @@ def _replace_events(
             e.forecast,
         )
 
-    stale = [k for k, r in have.items() if k not in wanted or not same(r, wanted[k])]
-    fresh = [k for k, e in wanted.items() if k not in have or not same(have[k], e)]
+    # An event keeps its row (and id) while its key lasts, corrected in place: new events
+    # get higher ids than every event seen before, which is how subscribers' digests
+    # tell what is new (news_for).
+    stale = [k for k in have if k not in wanted]
+    fresh = [k for k in wanted if k not in have]
+    corrected = 0
+    for k, e in wanted.items():
+        if k in have and not same(have[k], e):
+            conn.execute(
+                update(dossier_events)
+                .where(dossier_events.c.id == have[k].id)
+                .values(
+                    date=e.date,
+                    kind=e.kind.value,
+                    label_en=e.label_en[:2000],
+                    document=e.document[:200],
+                    forecast=e.forecast,
+                )
+            )
+            corrected += 1
     if stale:
         conn.execute(
             delete(dossier_events).where(
@@ -750,7 +770,7 @@ def _replace_events(
                 for k in fresh
             ],
         )
-    return bool(stale or fresh)
+    return bool(stale or fresh or corrected)
 
 
 def _forecasts(
