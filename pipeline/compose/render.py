@@ -139,9 +139,7 @@ class DigestDossier:
 MAX_DOSSIER_LINES = 8  # per dossier; a first fetch of a long history says "… und N weitere"
 
 
-def digest_dossiers(
-    news: Sequence[DossierNews], base_url: str | None
-) -> tuple[DigestDossier, ...]:
+def digest_dossiers(news: Sequence[DossierNews], base_url: str | None) -> tuple[DigestDossier, ...]:
     views = []
     for n in news:
         lines = tuple(f"{german_date(e.date)}: {e.label_de}" for e in n.events)

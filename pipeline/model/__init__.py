@@ -103,6 +103,9 @@ if TYPE_CHECKING:
         DossierLink as DossierLink,
     )
     from pipeline.model.dossiers import (
+        DossierNews as DossierNews,
+    )
+    from pipeline.model.dossiers import (
         DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
@@ -118,6 +121,9 @@ if TYPE_CHECKING:
         Stage as Stage,
     )
     from pipeline.model.dossiers import (
+        dossier_public_url as dossier_public_url,
+    )
+    from pipeline.model.dossiers import (
         german_date as german_date,
     )
     from pipeline.model.dossiers import (
@@ -125,12 +131,6 @@ if TYPE_CHECKING:
     )
     from pipeline.model.dossiers import (
         oeil_url as oeil_url,
-    )
-    from pipeline.model.dossiers import (
-        DossierNews as DossierNews,
-    )
-    from pipeline.model.dossiers import (
-        dossier_public_url as dossier_public_url,
     )
     from pipeline.model.dossiers import (
         stage_of as stage_of,

@@ -214,10 +214,10 @@ def manage(token: str) -> ResponseReturnValue:
         except InvalidForm as exc:
             errors = exc.errors
         else:
-            followed = request.form.getlist("dossiers") if "dossiers_shown" in request.form else None
-            updated = preferences.save(
-                d.store, subscriber, profile, now=d.now(), dossiers=followed
+            followed = (
+                request.form.getlist("dossiers") if "dossiers_shown" in request.form else None
             )
+            updated = preferences.save(d.store, subscriber, profile, now=d.now(), dossiers=followed)
             flash(
                 "Ihre Einstellungen sind gespeichert."
                 if updated.newsletters

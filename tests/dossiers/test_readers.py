@@ -23,19 +23,7 @@ from pipeline.model import Edition, EditionState
 from pipeline.store import Store
 from subscribers.addresses import hash_of
 from subscribers.gdpr import subscriber_data
-from tests.subscribers.conftest import (  # noqa: F401 (fixtures)
-    Outbox,
-    Visitor,
-    app,
-    clock,
-    make_settings,
-    office,
-    outbox,
-    services,
-    taxonomy,
-    template_db,
-    visitor,
-)
+from tests.subscribers.conftest import Outbox, Visitor, make_settings
 from tests.support.feedserver import FeedServer
 from tests.web.conftest import NOW, add_item, checked, visible
 
@@ -67,9 +55,7 @@ def _serve(server: FeedServer, corpus_dir: Path, *, before: str | None) -> None:
     if before is not None:
         body = copy.deepcopy(body)
         process = body["data"][0]
-        process["consists_of"] = [
-            e for e in process["consists_of"] if e["activity_date"] < before
-        ]
+        process["consists_of"] = [e for e in process["consists_of"] if e["activity_date"] < before]
     server.put("/ep/procedures/2025-0260", json.dumps(body).encode(), "application/ld+json")
 
 
@@ -311,3 +297,53 @@ def test_events_keep_their_rows_across_fetches(store: Store) -> None:
     assert outcome.updated == 1 and ids() == before
     dates = [e.date for e in store.dossiers.get(REFERENCE, today=NOW.date()).events]
     assert dt.date(2026, 6, 17) in dates
+
+
+def test_staff_publish_on_the_command_line_and_the_export_names_follows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, server: FeedServer
+) -> None:
+    import os
+
+    from pipeline.bootstrap import build
+    from pipeline.model import NewSubscriber, Profile
+    from tests.dossiers.test_cli import cli_users_add, write_sources
+    from tests.integration.test_ingest_corpus import Cli
+
+    cli = Cli(tmp_path, monkeypatch, capsys)
+    monkeypatch.setenv("EUDIGEST_SECRET_KEY", "dossier-readers-test-secret-0123456789")
+    assert cli("init")[0] == 0
+    assert cli.json("fetch", "--sources-file", str(write_sources(tmp_path, server)))
+    code, _, err = cli("dossier", "publish", "2025/260(COD)", "--as", "anna")
+    assert code == 2 and "Kein Mitarbeiterkonto" in err
+    assert cli_users_add(cli, "anna") == 0
+    code, out, _ = cli("dossier", "publish", "2025/260(COD)", "--as", "anna")
+    assert code == 0 and "für Abonnenten veröffentlicht" in out
+    assert "war schon veröffentlicht" in cli("dossier", "publish", REFERENCE, "--as", "anna")[1]
+    published = cli.json("dossiers", "--published")
+    assert [(d["reference"], d["published"]) for d in published] == [(REFERENCE, True)]
+    assert cli.json("dossier", "show", REFERENCE)["published"] is True
+
+    services = build(Settings.from_env(dict(os.environ), cwd=tmp_path))
+    try:
+        sub = services.store.subscribers.add(
+            NewSubscriber(
+                email=ANNA,
+                email_hash=hash_of(ANNA),
+                profile=Profile(newsletters=("weekly",)),
+                consent_text="v1",
+                consent_at=NOW,
+            ),
+            now=NOW,
+        )
+        services.store.dossiers.set_reader_follows(sub.id, [REFERENCE], now=NOW)
+    finally:
+        services.close()
+    code, out, err = cli("subscribers", "data", ANNA)
+    assert code == 0, err
+    [followed] = json.loads(out)["dossiers"]
+    assert followed["reference"] == REFERENCE
+    assert followed["title"] == "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren"
+
+    code, out, _ = cli("dossier", "unpublish", REFERENCE, "--as", "anna")
+    assert code == 0 and "nicht mehr veröffentlicht" in out
+    assert cli.json("dossiers", "--published") == []
