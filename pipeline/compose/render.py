@@ -466,7 +466,7 @@ class DigestRenderer:
         if not missing:
             return
         rows = [k for k in missing if k[0] == "deadline_block"]
-        order = [k for k in missing if k[0] in ("section_block", "item_block")]
+        order = [k for k in missing if k[0] in ("dossiers_block", "section_block", "item_block")]
         if rows or _OPEN in missing or _CLOSE in missing:
             order = [_OPEN, *rows, _CLOSE, *order]  # a Frist only inside its box
         cut = self._cut_html

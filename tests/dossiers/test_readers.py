@@ -347,3 +347,36 @@ def test_staff_publish_on_the_command_line_and_the_export_names_follows(
     code, out, _ = cli("dossier", "unpublish", REFERENCE, "--as", "anna")
     assert code == 0 and "nicht mehr veröffentlicht" in out
     assert cli.json("dossiers", "--published") == []
+
+
+def test_segments_and_rendering_of_news() -> None:
+    """Readers with the same items but different news are different segments; each block
+    renders to the same bytes as the whole document; news alone makes a digest."""
+    from pipeline.compose import resolve_segments
+    from pipeline.model import DossierEvent, DossierNews, EventKind, OrgType, Stage
+    from tests.compose.data import EDITION_SECTIONS, subscriber
+    from tests.compose.test_renderer import make_renderer
+
+    vote = DossierEvent(dt.date(2026, 6, 16), EventKind.PLENARY_ADOPT_POSITION, "ep")
+    news = DossierNews(1, REFERENCE, "Zölle", Stage.COUNCIL, (vote,), (42,))
+    follower = subscriber(1, OrgType.KOMMUNE, ("funding",))
+    other = subscriber(2, OrgType.KOMMUNE, ("funding",))
+    found = resolve_segments(EDITION_SECTIONS, [follower, other], "weekly", {1: (news,)})
+    by = {s.id: seg for seg in found for s in seg.subscribers}
+    assert by[1].key[:2] == by[2].key and by[1].key[2] == ((1, 42),)
+    assert by[2].dossiers == () and by[1].dossiers == (news,)
+    [alone_segment] = resolve_segments([("Meldungen", [])], [other], "weekly", {2: (news,)})
+    assert alone_segment.sections == () and alone_segment.dossiers == (news,)  # news alone
+    assert resolve_segments([("Meldungen", [])], [other], "weekly", {}) == []
+    by[3] = alone_segment
+
+    fast, whole = make_renderer(base_url=BASE), make_renderer(base_url=BASE)
+    for seg in (by[1], by[3], by[2]):
+        mail = fast.render(seg.sections, language="de", dossiers=seg.dossiers)
+        assert mail == whole.render_whole(seg.sections, language="de", dossiers=seg.dossiers)
+    alone = fast.render((), language="de", dossiers=(news,))
+    assert "16. Juni 2026: Parlament legt Standpunkt fest" in alone.text
+    assert "Neues in Ihren Verfahren" in alone.subject + alone.html
+    assert "0 Meldungen" in alone.text
+    oeil = make_renderer().render((), language="de", dossiers=(news,))
+    assert "oeil.secure.europarl.europa.eu" in oeil.text  # no base URL: OEIL
