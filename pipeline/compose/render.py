@@ -12,6 +12,9 @@ the templates CSS-inlined once) and puts each segment's digest together from the
 its docstring for why that gives the same bytes as rendering the whole document.
 With a `web_url` (jobs.send: the edition's archive page) the digest starts with an
 "Im Browser lesen" link.
+With `dossiers` (a segment's news of followed dossiers) a block "Neues in Ihren
+Verfahren" comes after the Fristen; it is one block per distinct set of news, rendered
+and inlined once per edition; links go to the public dossier page (`base_url`) or OEIL.
 
 What differs per reader is left as a placeholder that the mailer substitutes:
 
