@@ -532,7 +532,9 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
             .group_by(dossier_events.c.dossier_id)
         )
     }
-    # what earlier digests reported (or still may: queued, sending, unknown count)
+    # What earlier digests reported, or still will: queued, sending and unknown count,
+    # and so does an edition stopped between freezing and planning (its resume sends
+    # the frozen windows). Failed and skipped deliveries do not.
     reported = {
         (sid, did): through
         for sid, did, through in conn.execute(
@@ -541,7 +543,8 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
                 dossier_reports.c.dossier_id,
                 func.max(dossier_reports.c.through_event_id),
             )
-            .join(
+            .join(editions, editions.c.id == dossier_reports.c.edition_id)
+            .outerjoin(
                 deliveries,
                 and_(
                     deliveries.c.edition_id == dossier_reports.c.edition_id,
@@ -550,7 +553,10 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
             )
             .where(
                 dossier_reports.c.dossier_id.in_(dossier_ids),
-                deliveries.c.state.not_in(("failed", "skipped")),
+                or_(
+                    deliveries.c.state.not_in(("failed", "skipped")),
+                    and_(deliveries.c.id.is_(None), editions.c.planned_at.is_(None)),
+                ),
             )
             .group_by(dossier_reports.c.subscriber_id, dossier_reports.c.dossier_id)
         )

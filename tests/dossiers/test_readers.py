@@ -263,8 +263,13 @@ def test_a_failed_delivery_carries_its_news_to_the_next_digest(store: Store) -> 
     third = edition()
     assert store.dossiers.news_for(third, [sub.id]) == {}  # queued counts as reported
 
+    store.dossiers.upsert([record(1, 2, 3, 5)], now=now)
+    frozen = edition()  # stopped after freezing, before planning: its resume sends it
+    assert [e.date.day for e in store.dossiers.news_for(frozen, [sub.id])[sub.id][0].events] == [5]
+    assert store.dossiers.news_for(edition(), [sub.id]) == {}
+
     assert store.dossiers.publish(REFERENCE, False, actor="anna", now=now)
-    store.dossiers.upsert([record(1, 2, 3, 4)], now=now)
+    store.dossiers.upsert([record(1, 2, 3, 4, 5)], now=now)
     assert store.dossiers.news_for(edition(), [sub.id]) == {}  # unpublished: no block
     assert [r for r, _, _ in store.dossiers.reader_follows(sub.id)] == [REFERENCE]
 
