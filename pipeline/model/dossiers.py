@@ -13,6 +13,7 @@ earliest forecast still ahead, else what usually follows the stage (`next_step`)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -344,9 +345,14 @@ class DossierNews:
 
 
 def dossier_public_url(base_url: str | None, reference: str) -> str:
-    """The dossier's page in the public archive when the office has a base URL, else OEIL."""
-    if base_url:
-        from urllib.parse import quote
+    """The dossier's page in the public archive when the office has a base URL, else OEIL.
 
-        return f"{base_url.rstrip('/')}/archiv/verfahren/{quote(reference, safe='')}"
+    The address is /archiv/verfahren/2025-0260-cod (the public archive's slug)."""
+    if base_url:
+        m = re.fullmatch(r"((?:19|20)\d{2})/(\d{4})\(([A-Z]{3})\)", reference)
+        if m is None:
+            slug = re.sub(r"[^a-z0-9]+", "-", reference.lower()).strip("-")
+        else:
+            slug = f"{m.group(1)}-{m.group(2)}-{m.group(3).lower()}"
+        return f"{base_url.rstrip('/')}/archiv/verfahren/{slug}"
     return oeil_url(reference)

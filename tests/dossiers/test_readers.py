@@ -187,7 +187,7 @@ def test_a_follower_reads_what_changed_once_and_others_nothing(
     assert "- 2. Juni 2026: Ausschuss billigt vorläufige Einigung" in text
     assert "- 16. Juni 2026: Parlament legt Standpunkt fest" in text
     assert "13. April 2026" not in text  # reported before she followed: not news
-    url = f"{BASE}/archiv/verfahren/2025%2F0260%28COD%29"
+    url = f"{BASE}/archiv/verfahren/2025-0260-cod"
     assert f"Zum Verfahren: {url}" in text and f'href="{url}"' in mail.html
     assert BLOCK not in outbox.last(BERND).text  # follows nothing: no block
 
