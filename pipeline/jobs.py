@@ -180,10 +180,13 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         today=today,
         sources=sources,
         web_url=f"{links.base_url}/archiv/{edition.id}",  # "Im Browser lesen"
+        base_url=settings.base_url,  # dossier links: the public page, else OEIL
     )
 
     def render(segment: Segment) -> RenderedDigest:
-        return renderer.render(segment.sections, language=segment.language)
+        return renderer.render(
+            segment.sections, language=segment.language, dossiers=segment.dossiers
+        )
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
         manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())

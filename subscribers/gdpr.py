@@ -74,6 +74,10 @@ def subscriber_data(
             if subscriber.topics
             else "alle Themen"
         ),
+        "dossiers": [
+            {"reference": ref, "title": title, "followed_at": _iso(since)}
+            for ref, title, since in store.dossiers.reader_follows(subscriber.id)
+        ],
         "suppression": None
         if suppression is None
         else {"reason": suppression.value, "label": _SUPPRESSION_LABELS.get(suppression.value)},

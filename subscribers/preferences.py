@@ -1,7 +1,8 @@
 """The subscriber's own page: change the profile, and get the link to it by mail.
 
 save(subscriber, profile)        newsletters, topics, language, name, organisation;
-                                 no newsletter left → unsubscribed from all
+                                 no newsletter left → unsubscribed from all; with
+                                 `dossiers`: exactly these published dossiers followed
 request_link(email)              mail the link to the page (or, for a sign-up not yet
                                  confirmed, a new confirmation link); the answer is the
                                  same whether the address is known or not
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from pipeline.model import Mailer, Office, Profile, Subscriber, SubscriberStatus, Taxonomy
 from pipeline.store import Store
@@ -41,9 +43,21 @@ def profile_of(subscriber: Subscriber) -> Profile:
     )
 
 
-def save(store: Store, subscriber: Subscriber, profile: Profile, *, now: dt.datetime) -> Subscriber:
-    """Apply the profile; with no newsletter chosen the subscriber is unsubscribed from all."""
+def save(
+    store: Store,
+    subscriber: Subscriber,
+    profile: Profile,
+    *,
+    now: dt.datetime,
+    dossiers: Sequence[str] | None = None,
+) -> Subscriber:
+    """Apply the profile; with no newsletter chosen the subscriber is unsubscribed from all.
+
+    `dossiers` (references; None: leave them as they are): the published dossiers the
+    subscriber follows from now on ("Verfahren verfolgen")."""
     updated = store.subscribers.update_profile(subscriber.id, profile, now=now)
+    if dossiers is not None:
+        store.dossiers.set_reader_follows(subscriber.id, dossiers, now=now)
     if not profile.newsletters and updated.status is SubscriberStatus.CONFIRMED:
         updated = store.subscribers.unsubscribe(subscriber.id, None, now=now)
     log.info("subscriber %d changed preferences", subscriber.id)

@@ -1,4 +1,4 @@
-"""`eudigest dossiers | dossier show|follow|unfollow|attach|detach`: Verfahrensakten.
+"""`eudigest dossiers | dossier show|follow|unfollow|publish|unpublish|attach|detach`.
 
 What staff read is German (stage, events, next step); the JSON keys are English.
 """
@@ -35,6 +35,7 @@ def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err
         today=services.clock().astimezone(services.settings.tz).date(),
         stage=Stage(args.stage) if args.stage else None,
         followed_by=followed_by,
+        published=True if getattr(args, "published", False) else None,
     )
     if args.json:
         out.json([dossier_summary_json(d) for d in found])
@@ -116,6 +117,23 @@ def cmd_dossier_follow(
     return 0
 
 
+def cmd_dossier_publish(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    from pipeline.curate import dossiers
+
+    publish = args.action == "publish"
+    done = dossiers.publish(
+        services.store, args.reference, publish, args.as_user, now=services.clock()
+    )
+    if publish:
+        text = "für Abonnenten veröffentlicht" if done else "war schon veröffentlicht"
+    else:
+        text = "nicht mehr veröffentlicht" if done else "war nicht veröffentlicht"
+    out.print(f"{args.reference}: {text}", highlight=False)
+    return 0
+
+
 def cmd_dossier_link(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
@@ -154,6 +172,7 @@ def dossier_summary_json(d: Dossier) -> dict[str, Any]:
         "updated_at": iso(d.updated_at),
         "items": d.item_count,
         "events": d.event_count,
+        "published": d.published,
     }
 
 

@@ -250,6 +250,7 @@ def _dossier_parsers(sub: Any) -> None:
     s.add_argument("--json", action="store_true")
     s.add_argument("--stage", choices=[x.value for x in Stage], metavar="STAGE")
     s.add_argument("--followed", metavar="USER", help="only those this staff account follows")
+    s.add_argument("--published", action="store_true", help="only those offered to subscribers")
     s.set_defaults(func="dossiers:cmd_dossiers")
     s = sub.add_parser("dossier", help="one legislative file: show, follow, attach items")
     d_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -262,6 +263,14 @@ def _dossier_parsers(sub: Any) -> None:
         d.add_argument("reference", metavar="REFERENCE")
         d.add_argument("--as", dest="as_user", required=True, metavar="USER")
         d.set_defaults(func="dossiers:cmd_dossier_follow")
+    for action, text in (
+        ("publish", "offer a dossier to subscribers (preference page, digest block)"),
+        ("unpublish", "stop offering it (followers' blocks pause)"),
+    ):
+        d = d_sub.add_parser(action, help=text)
+        d.add_argument("reference", metavar="REFERENCE")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.set_defaults(func="dossiers:cmd_dossier_publish")
     for action, text in (
         ("attach", "thread an item to a dossier by hand (audited)"),
         ("detach", "take an item out of a dossier; it stays out (audited)"),

@@ -34,6 +34,7 @@ from pipeline.model import (
     Item,
     ItemStatus,
     ReferenceKind,
+    dossier_slug,
     eurlex_url,
     german_date,
     oeil_url,
@@ -87,14 +88,6 @@ class PublicDossier:
     items: tuple[PublicItem, ...]  # in sent editions only, newest first
     updated_at: dt.datetime  # aware
     updated_label: str
-
-
-def dossier_slug(reference: str) -> str:
-    """'2025/0260(COD)' → '2025-0260-cod' (an address without slashes or brackets)."""
-    m = re.fullmatch(r"((?:19|20)\d{2})/(\d{4})\(([A-Z]{3})\)", reference)
-    if m is None:
-        return re.sub(r"[^a-z0-9]+", "-", reference.lower()).strip("-")
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3).lower()}"
 
 
 def reference_of(slug: str) -> str | None:

@@ -12,6 +12,9 @@ the templates CSS-inlined once) and puts each segment's digest together from the
 its docstring for why that gives the same bytes as rendering the whole document.
 With a `web_url` (jobs.send: the edition's archive page) the digest starts with an
 "Im Browser lesen" link.
+With `dossiers` (a segment's news of followed dossiers) a block "Neues in Ihren
+Verfahren" comes after the Fristen; it is one block per distinct set of news, rendered
+and inlined once per edition; links go to the public dossier page (`base_url`) or OEIL.
 
 What differs per reader is left as a placeholder that the mailer substitutes:
 
@@ -53,6 +56,7 @@ from pipeline.model import (
     OWN_SOURCE_ID,
     PRIORITY_LABELS,
     Branding,
+    DossierNews,
     Edition,
     Item,
     Newsletter,
@@ -60,6 +64,8 @@ from pipeline.model import (
     Priority,
     Source,
     contrast_ratio,
+    dossier_public_url,
+    german_date,
     german_link,
 )
 from pipeline.text import (
@@ -120,6 +126,39 @@ class DigestItem:
     deadlines: tuple[str, ...]  # "Einreichungsschluss: Mo., 15. März 2027"
     comment_html: str
     comment_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDossier:
+    """A followed dossier's news in "Neues in Ihren Verfahren"."""
+
+    reference: str
+    title: str
+    stage_label: str  # where it stands now
+    url: str  # its public page with a base URL, else OEIL
+    lines: tuple[str, ...]  # "26. März 2026: Abstimmung im Ausschuss", newest last
+    more: int  # earlier steps left out
+
+
+MAX_DOSSIER_LINES = 8  # per dossier; a first fetch of a long history says "… und N weitere"
+
+
+def digest_dossiers(news: Sequence[DossierNews], base_url: str | None) -> tuple[DigestDossier, ...]:
+    views = []
+    for n in news:
+        lines = tuple(f"{german_date(e.date)}: {e.label_de}" for e in n.events)
+        shown = lines[-MAX_DOSSIER_LINES:]
+        views.append(
+            DigestDossier(
+                reference=n.reference,
+                title=cut_at_word(" ".join(n.title.split()), MAX_HEADLINE),
+                stage_label=n.stage_label,
+                url=dossier_public_url(base_url, n.reference),
+                lines=shown,
+                more=len(lines) - len(shown),
+            )
+        )
+    return tuple(views)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +259,10 @@ class DigestRenderer:
         today: dt.date,
         sources: Mapping[str, Source] = EMPTY,
         web_url: str | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.edition = edition
+        self.base_url = base_url  # dossier links: the public archive's page, else OEIL
         self.office = office
         self.topic_labels = topic_labels
         self.tz = tz
@@ -248,6 +289,7 @@ class DigestRenderer:
             "unsubscribe_url": UNSUBSCRIBE_URL,
             "width": TEXT_WIDTH,
             "web_url": safe_href(web_url),
+            "dossiers": (),  # a segment's news of followed dossiers, if any
         }
         self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
         self._html: dict[_BlockKey, str] = {}
@@ -257,17 +299,26 @@ class DigestRenderer:
 
     # -------------------------------------------------------- per segment
 
-    def render(self, segment_sections: Sequence[SectionInput], *, language: str) -> RenderedDigest:
+    def render(
+        self,
+        segment_sections: Sequence[SectionInput],
+        *,
+        language: str,
+        dossiers: Sequence[DossierNews] = (),
+    ) -> RenderedDigest:
         """One segment's digest; the same bytes as render_whole()."""
-        sections, found = self._view(segment_sections, language)
+        news = digest_dossiers(dossiers, self.base_url)
+        sections, found = self._view(segment_sections, language, news)
         if self._whole_only:
-            return self.render_whole(segment_sections, language=language)
-        context = self._segment_context(sections, found)
+            return self.render_whole(segment_sections, language=language, dossiers=dossiers)
+        context = self._segment_context(sections, found, news)
         blocks: list[tuple[_BlockKey, _BlockKey]] = []  # (HTML key, text key)
         if found:
             blocks.append((_OPEN, _OPEN))
             blocks += [(("deadline_block", d), ("deadline_block", d)) for d in found]
             blocks.append((_CLOSE, _CLOSE))
+        if news:  # one block per distinct set of news, rendered once
+            blocks.append((("dossiers_block", news), ("dossiers_block", news)))
         for section in sections:
             key = ("section_block", section.title)
             blocks.append((key, key))
@@ -280,7 +331,7 @@ class DigestRenderer:
             self._inline_blocks([h for h, _ in blocks])
         except _MarkerLost:  # never seen; if css-inline changes: the slow, sure way
             self._whole_only = True
-            return self.render_whole(segment_sections, language=language)
+            return self.render_whole(segment_sections, language=language, dossiers=dossiers)
         html_blocks = [self._html[h] for h, _ in blocks]
         a, b, c, d = self._html_skeleton
         count = context["count_label"]
@@ -291,11 +342,16 @@ class DigestRenderer:
         return RenderedDigest(subject=self._subject(context), text=_tidy_text(text), html=body)
 
     def render_whole(
-        self, segment_sections: Sequence[SectionInput], *, language: str
+        self,
+        segment_sections: Sequence[SectionInput],
+        *,
+        language: str,
+        dossiers: Sequence[DossierNews] = (),
     ) -> RenderedDigest:
         """The reference: the whole document through Jinja2 and css-inline at once."""
-        sections, found = self._view(segment_sections, language)
-        context = self._segment_context(sections, found)
+        news = digest_dossiers(dossiers, self.base_url)
+        sections, found = self._view(segment_sections, language, news)
+        context = self._segment_context(sections, found, news)
         env = environment()
         text = env.get_template("digest.text.j2").render(context)
         raw_html = env.get_template("digest.html.j2").render(context)
@@ -306,7 +362,10 @@ class DigestRenderer:
         )
 
     def _view(
-        self, segment_sections: Sequence[SectionInput], language: str
+        self,
+        segment_sections: Sequence[SectionInput],
+        language: str,
+        news: Sequence[DigestDossier] = (),
     ) -> tuple[list[DigestSection], list[DigestDeadline]]:
         """The segment's sections as view models, and its Fristen (in date order)."""
         sections = []
@@ -322,7 +381,7 @@ class DigestRenderer:
                     found += upcoming
             if views:
                 sections.append(DigestSection(cut_at_word(title, MAX_HEADLINE), tuple(views)))
-        if not sections:
+        if not sections and not news:
             raise InvalidInput(
                 f"edition {self.edition.id}: this segment has no items; a digest without"
                 " content is never rendered (resolve_segments leaves such subscribers out)"
@@ -342,18 +401,30 @@ class DigestRenderer:
         return view, upcoming
 
     def _segment_context(
-        self, sections: Sequence[DigestSection], found: Sequence[DigestDeadline]
+        self,
+        sections: Sequence[DigestSection],
+        found: Sequence[DigestDeadline],
+        news: Sequence[DigestDossier] = (),
     ) -> dict[str, Any]:
         headlines = [i.headline for s in sections for i in s.items]
-        return {
+        context = {
             **self._shared,
-            "subject_lead": _subject_lead(self.title, headlines[0]),
+            "subject_lead": _subject_lead(self.title, headlines[0] if headlines else ""),
             "preheader": _preheader(headlines, len(found)),
             "count_label": _count_label(len(headlines)),
             "deadlines": found,
             "sections": sections,
             "cut": "",
         }
+        if news:  # readers without news: the context (and so the bytes) as before
+            context["dossiers"] = news
+            if not headlines:
+                context["subject_lead"] = _subject_lead(self.title, "Neues in Ihren Verfahren")
+                context["preheader"] = cut_at_word(
+                    "Neues in Ihren Verfahren: " + " · ".join(d.title for d in news),
+                    MAX_PREHEADER,
+                )
+        return context
 
     def _subject(self, context: Mapping[str, Any]) -> str:
         return " ".join(environment().get_template("digest.subject.txt").render(context).split())
@@ -399,7 +470,7 @@ class DigestRenderer:
         if not missing:
             return
         rows = [k for k in missing if k[0] == "deadline_block"]
-        order = [k for k in missing if k[0] in ("section_block", "item_block")]
+        order = [k for k in missing if k[0] in ("dossiers_block", "section_block", "item_block")]
         if rows or _OPEN in missing or _CLOSE in missing:
             order = [_OPEN, *rows, _CLOSE, *order]  # a Frist only inside its box
         cut = self._cut_html

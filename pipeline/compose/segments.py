@@ -10,6 +10,12 @@ first place in the edition); sections keep their order and empty ones are left
 out; a subscriber with nothing to read gets nothing. Subscribers with identical
 content and language form one Segment, rendered once.
 
+News of followed dossiers ("Neues in Ihren Verfahren", `news`: subscriber id → the
+blocks, planned by the sender) is content too: the segment key then carries
+(dossier id, event ids…) per dossier, so readers with different news get different
+segments, each distinct block rendered once; a reader with news but no items gets a
+digest of the block alone. Readers without news keep the key they always had.
+
 How: each item is a bit; a topic, an audience and the untagged items are bit
 masks, so a subscriber's content is one OR/AND over at most ~20 masks, cached
 per topic set. Grouping is a dict on (language, mask).
@@ -17,9 +23,17 @@ per topic set. Grouping is a dict on (language, mask).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from pipeline.model import Item, OrgType, Segment, SegmentKey, Subscriber, SubscriberStatus
+from pipeline.model import (
+    DossierNews,
+    Item,
+    OrgType,
+    Segment,
+    SegmentKey,
+    Subscriber,
+    SubscriberStatus,
+)
 
 SectionInput = tuple[str, Sequence[Item]]
 
@@ -54,6 +68,7 @@ def resolve_segments(
     edition_sections: Sequence[SectionInput],
     subscribers: Iterable[Subscriber],
     newsletter_id: str,
+    news: Mapping[int, tuple[DossierNews, ...]] | None = None,
 ) -> list[Segment]:
     """The segments of an edition, in the order their first subscriber came."""
     titles = [title for title, _ in edition_sections]
@@ -86,7 +101,8 @@ def resolve_segments(
     audience_mask = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
 
     topic_cache: dict[tuple[str, ...], int] = {}
-    groups: dict[tuple[str, int], list[Subscriber]] = {}
+    groups: dict[tuple[str, int, tuple[tuple[int, ...], ...]], list[Subscriber]] = {}
+    blocks: dict[tuple[tuple[int, ...], ...], tuple[DossierNews, ...]] = {}
     done: set[int] = set()
     for subscriber in subscribers:
         if subscriber.id in done or not receives(subscriber, newsletter_id):
@@ -101,16 +117,21 @@ def resolve_segments(
                     mask |= by_topic.get(topic, 0)
             topic_cache[subscriber.topics] = mask
         mask &= audience_mask[subscriber.org_type]
-        if mask:
-            groups.setdefault((subscriber.language, mask), []).append(subscriber)
+        mine = news.get(subscriber.id, ()) if news else ()
+        block = tuple((n.dossier_id, *n.event_ids) for n in mine if n.event_ids)
+        if block:
+            blocks.setdefault(block, tuple(n for n in mine if n.event_ids))
+        if mask or block:
+            groups.setdefault((subscriber.language, mask, block), []).append(subscriber)
 
     segments = []
-    for (language, mask), members in groups.items():
+    for (language, mask, block), members in groups.items():
         per_section: list[list[Item]] = [[] for _ in titles]
         for bit, (index, item) in enumerate(placed):
             if mask >> bit & 1:
                 per_section[index].append(item)
-        key: SegmentKey = (language, tuple(tuple(i.id for i in s) for s in per_section))
+        content = tuple(tuple(i.id for i in s) for s in per_section)
+        key: SegmentKey = (language, content, block) if block else (language, content)
         segments.append(
             Segment(
                 newsletter_id=newsletter_id,
@@ -120,6 +141,7 @@ def resolve_segments(
                 ),
                 subscribers=tuple(members),
                 key=key,
+                dossiers=blocks.get(block, ()),
             )
         )
     return segments

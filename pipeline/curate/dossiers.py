@@ -4,6 +4,7 @@
     detach(store, reference, item_id, actor)    it leaves and stays out (audited)
     follow / unfollow(store, reference, name)   a staff account follows a dossier (audited)
     set_note(store, reference, md, actor)       the office's note, Markdown (audited)
+    publish(store, reference, yes, name)        offer it to subscribers, or stop (audited)
 
 Automatic threading (by references) runs at the end of every ingest
 (`store.dossiers.thread`); what staff decide here wins over it.
@@ -66,3 +67,12 @@ def set_note(
             f"Die Einordnung ist zu lang (höchstens {NOTE_MAX:,} Zeichen).".replace(",", ".")
         )
     return store.dossiers.set_note(reference, text, actor=actor.name, now=now)
+
+
+def publish(
+    store: Store, reference: str, published: bool, user_name: str, *, now: dt.datetime
+) -> bool:
+    """Offer a dossier to subscribers (their preference page, the digest block), or stop;
+    False when it was so already."""
+    user = staff_account(store, user_name)
+    return store.dossiers.publish(reference, published, actor=user.name, now=now)

@@ -6,7 +6,8 @@
       this host): their claimed rows → queued, their sending rows → unknown.
       A live sender's rows are never touched.
     plan (subscriber, segment key) for everyone who receives something, once per
-      edition: a resume (crash, staff "Erneut senden") sends only the ledger's rows
+      edition: a resume (crash, staff "Erneut senden") sends only the ledger's rows;
+      each reader's news of followed dossiers is frozen just before (news_for)
     loop:
       claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
         ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
@@ -243,7 +244,7 @@ class Envelope:
 
 def segment_key(key: SegmentKey) -> str:
     """A stable short name for a segment's content (the ledger's segment_key)."""
-    language, _ = key
+    language = key[0]
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
     return f"{language}-{digest}"
 
@@ -614,7 +615,9 @@ def _segments(store: Store, edition: Edition) -> list[Segment]:
         (s.title, [items[i] for i in s.item_ids if i in items])
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
-    return resolve_segments(sections, recipients, edition.newsletter_id)
+    # "Neues in Ihren Verfahren": frozen at the edition's first plan (see news_for)
+    news = store.dossiers.news_for(edition.id, (r.id for r in recipients))
+    return resolve_segments(sections, recipients, edition.newsletter_id, news)
 
 
 def _outcome(delivery: Delivery, result: RecipientResult) -> Outcome:

@@ -103,6 +103,9 @@ if TYPE_CHECKING:
         DossierLink as DossierLink,
     )
     from pipeline.model.dossiers import (
+        DossierNews as DossierNews,
+    )
+    from pipeline.model.dossiers import (
         DossierNote as DossierNote,
     )
     from pipeline.model.dossiers import (
@@ -119,6 +122,12 @@ if TYPE_CHECKING:
     )
     from pipeline.model.dossiers import (
         Stage as Stage,
+    )
+    from pipeline.model.dossiers import (
+        dossier_public_url as dossier_public_url,
+    )
+    from pipeline.model.dossiers import (
+        dossier_slug as dossier_slug,
     )
     from pipeline.model.dossiers import (
         german_date as german_date,
@@ -512,6 +521,9 @@ _HOME: dict[str, str] = {
     "stage_of": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
+    "DossierNews": "dossiers",
+    "dossier_public_url": "dossiers",
+    "dossier_slug": "dossiers",
     "german_date": "dossiers",
     "ReferenceKind": "references",
     "normalize_reference": "references",

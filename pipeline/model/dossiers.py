@@ -13,6 +13,7 @@ earliest forecast still ahead, else what usually follows the stage (`next_step`)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -238,6 +239,7 @@ class Dossier:
     item_count: int = 0
     event_count: int = 0
     next_step: str = ""
+    published: bool = False  # offered to subscribers (preference page, digest block)
 
     @property
     def stage_label(self) -> str:
@@ -332,3 +334,37 @@ def german_date(day: dt.date) -> str:
 
 def oeil_url(reference: str, language: str = "en") -> str:
     return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
+
+
+@dataclass(frozen=True, slots=True)
+class DossierNews:
+    """What one followed dossier's block in one reader's digest reports: the events that
+    arrived since that reader's previous digest reported it (never a forecast)."""
+
+    dossier_id: int
+    reference: str
+    title: str  # German first
+    stage: Stage
+    events: tuple[DossierEvent, ...]
+    event_ids: tuple[int, ...]  # the store's ids of `events`: what makes two blocks equal
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+
+def dossier_slug(reference: str) -> str:
+    """'2025/0260(COD)' → '2025-0260-cod': the dossier's address in the public archive
+    (no slashes or brackets)."""
+    m = re.fullmatch(r"((?:19|20)\d{2})/(\d{4})\(([A-Z]{3})\)", reference)
+    if m is None:
+        return re.sub(r"[^a-z0-9]+", "-", reference.lower()).strip("-")
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3).lower()}"
+
+
+def dossier_public_url(base_url: str | None, reference: str) -> str:
+    """The dossier's page in the public archive when the office has a base URL, else OEIL
+    (/archiv/verfahren/2025-0260-cod)."""
+    if base_url:
+        return f"{base_url.rstrip('/')}/archiv/verfahren/{dossier_slug(reference)}"
+    return oeil_url(reference)

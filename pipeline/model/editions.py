@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pipeline.model.dossiers import DossierNews
     from pipeline.model.items import Item
     from pipeline.model.subscribers import Subscriber
 
@@ -61,7 +62,13 @@ class Edition:
         return tuple(i for s in self.sections for i in s.item_ids)
 
 
-SegmentKey = tuple[str, tuple[tuple[int, ...], ...]]  # language, item ids per section
+# language, item ids per section; and, for readers with news of followed dossiers,
+# (dossier id, event ids…) per dossier: the third part only then, so the keys of
+# readers without it stay as they were
+SegmentKey = (
+    tuple[str, tuple[tuple[int, ...], ...]]
+    | tuple[str, tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,7 @@ class Segment:
     sections: tuple[tuple[str, tuple[Item, ...]], ...]  # non-empty sections, in order
     subscribers: tuple[Subscriber, ...]
     key: SegmentKey
+    dossiers: tuple[DossierNews, ...] = ()  # "Neues in Ihren Verfahren"; same for all
 
     @property
     def item_ids(self) -> tuple[int, ...]:

@@ -8,6 +8,11 @@ attach / detach      staff, by hand, audited; a detached item never comes back b
 follow / unfollow    staff, audited
 note / set_note      the office's note on a dossier (Markdown), audited
 followed_of_items    which followed dossiers the items of an inbox page belong to
+publish              staff offer a dossier to subscribers (audited)
+reader_follows / set_reader_follows
+                     the published dossiers a subscriber follows (preference page)
+news_for(edition)    per subscriber, the events of followed dossiers their digest of
+                     this edition reports; frozen when the edition is first planned
 list / get           the views of the command line (and later the desk)
 published / get_published   what the public archive shows (no followers)
 """
@@ -26,6 +31,7 @@ from pipeline.errors import DossierNotFound, ItemNotFound
 from pipeline.model import (
     Dossier,
     DossierEvent,
+    DossierNews,
     DossierNote,
     DossierRecord,
     DossierUpsert,
@@ -40,14 +46,18 @@ from pipeline.store.audit import write_audit
 from pipeline.store.base import upsert as upsert_stmt
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
+    deliveries,
     dossier_aliases,
     dossier_events,
     dossier_follows,
     dossier_items,
     dossier_notes,
+    dossier_reports,
     dossiers,
+    editions,
     item_references,
     items,
+    subscriber_dossiers,
 )
 
 _MERGED_FIELDS = ("title_de", "title_en", "lead_committee", "rapporteur")
@@ -260,6 +270,132 @@ class DossiersStore:
             write_audit(conn, now, actor, "dossier.note", detail=canonical)
             return True
 
+    # ------------------------------------------------------------ subscribers
+
+    def publish(self, reference: str, published: bool, *, actor: str, now: dt.datetime) -> bool:
+        """Offer the dossier to subscribers (or stop); False when it was so already.
+
+        Unpublishing keeps subscribers' follows (publishing again brings them back) but
+        their digests carry no block of it meanwhile."""
+        with wrap_errors("publishing a dossier"), self._engine.begin() as conn:
+            dossier_id, canonical = _resolve(conn, reference)
+            changed = conn.execute(
+                update(dossiers)
+                .where(dossiers.c.id == dossier_id, dossiers.c.published.is_(not published))
+                .values(published=published)
+            ).rowcount
+            if changed:
+                action = "dossier.publish" if published else "dossier.unpublish"
+                write_audit(conn, now, actor, action, detail=canonical)
+            return bool(changed)
+
+    def reader_follows(self, subscriber_id: int) -> builtins.list[tuple[str, str, dt.datetime]]:
+        """(reference, German-first title, since when) of the dossiers a subscriber
+        follows, published or not."""
+        with wrap_errors("reading a subscriber's dossiers"), self._engine.connect() as conn:
+            return [
+                (r.reference, r.title_de or r.title_en or r.reference, r.followed_at)
+                for r in conn.execute(
+                    select(
+                        dossiers.c.reference,
+                        dossiers.c.title_de,
+                        dossiers.c.title_en,
+                        subscriber_dossiers.c.followed_at,
+                    )
+                    .join(subscriber_dossiers, subscriber_dossiers.c.dossier_id == dossiers.c.id)
+                    .where(subscriber_dossiers.c.subscriber_id == subscriber_id)
+                    .order_by(dossiers.c.reference)
+                )
+            ]
+
+    def set_reader_follows(
+        self, subscriber_id: int, references: Iterable[str], *, now: dt.datetime
+    ) -> tuple[int, int]:
+        """The subscriber follows exactly these published dossiers; (added, removed).
+
+        References that name no published dossier are ignored; follows of dossiers no
+        longer published stay (the form does not show them). A new follow starts after
+        the dossier's newest event: what happened before is not news to the reader."""
+        wanted = {r.strip() for r in references if r.strip()}
+        with wrap_errors("saving a subscriber's dossiers"), self._engine.begin() as conn:
+            offered = {
+                r.reference: r.id
+                for r in conn.execute(
+                    select(dossiers.c.id, dossiers.c.reference).where(
+                        dossiers.c.published.is_(True)
+                    )
+                )
+            }
+            have = set(
+                conn.execute(
+                    select(subscriber_dossiers.c.dossier_id).where(
+                        subscriber_dossiers.c.subscriber_id == subscriber_id
+                    )
+                ).scalars()
+            )
+            keep = {offered[r] for r in wanted if r in offered}
+            drop = (have & set(offered.values())) - keep
+            add = keep - have
+            if drop:
+                conn.execute(
+                    delete(subscriber_dossiers).where(
+                        subscriber_dossiers.c.subscriber_id == subscriber_id,
+                        subscriber_dossiers.c.dossier_id.in_(drop),
+                    )
+                )
+            for dossier_id in sorted(add):
+                newest = conn.execute(
+                    select(func.max(dossier_events.c.id)).where(
+                        dossier_events.c.dossier_id == dossier_id
+                    )
+                ).scalar()
+                conn.execute(
+                    insert(subscriber_dossiers).values(
+                        subscriber_id=subscriber_id,
+                        dossier_id=dossier_id,
+                        followed_at=now,
+                        since_event_id=newest or 0,
+                    )
+                )
+            return len(add), len(drop)
+
+    def news_for(
+        self, edition_id: int, subscriber_ids: Iterable[int]
+    ) -> dict[int, tuple[DossierNews, ...]]:
+        """Per subscriber, the news of the published dossiers they follow that their
+        digest of this edition reports ("Neues in Ihren Verfahren").
+
+        Frozen once per edition: the first call before the edition's deliveries are
+        planned stores each reader's window of event ids (after the newest event an
+        earlier digest reported to them, through the dossier's newest event now);
+        every later call (a resumed send) reads the same windows, so a reader's block
+        never changes within an edition. A window counts as reported unless that
+        reader's delivery of its edition ended failed or skipped: then its events come
+        again in the next digest. Forecasts are never news."""
+        wanted = set(subscriber_ids)
+        with wrap_errors("planning dossier news"), self._engine.begin() as conn:
+            windows = _frozen_windows(conn, edition_id)
+            planned = conn.execute(
+                select(editions.c.planned_at).where(editions.c.id == edition_id)
+            ).scalar()
+            if not windows and planned is None:
+                windows = _new_windows(conn, wanted)
+                if windows:
+                    conn.execute(
+                        insert(dossier_reports),
+                        [
+                            {
+                                "edition_id": edition_id,
+                                "subscriber_id": sid,
+                                "dossier_id": did,
+                                "after_event_id": after,
+                                "through_event_id": through,
+                            }
+                            for (sid, did), (after, through) in windows.items()
+                        ],
+                    )
+            return _news(conn, {k: v for k, v in windows.items() if k[0] in wanted})
+
     # ------------------------------------------------------------ reading
 
     def list(
@@ -268,6 +404,7 @@ class DossiersStore:
         today: dt.date,
         stage: Stage | None = None,
         followed_by: str | None = None,
+        published: bool | None = None,
     ) -> builtins.list[Dossier]:
         """Dossiers with their item and event counts, the most recently changed first."""
         n_items = (
@@ -287,6 +424,8 @@ class DossiersStore:
         query = select(dossiers, n_items.label("n_items"), n_events.label("n_events"))
         if stage is not None:
             query = query.where(dossiers.c.stage == stage.value)
+        if published is not None:
+            query = query.where(dossiers.c.published.is_(published))
         if followed_by is not None:
             query = query.where(
                 dossiers.c.id.in_(
@@ -451,6 +590,122 @@ class DossiersStore:
 
 # ---------------------------------------------------------------- helpers
 
+_Windows = dict[tuple[int, int], tuple[int, int]]  # (subscriber, dossier) → (after, through]
+
+
+def _frozen_windows(conn: Connection, edition_id: int) -> _Windows:
+    return {
+        (r.subscriber_id, r.dossier_id): (r.after_event_id, r.through_event_id)
+        for r in conn.execute(
+            select(dossier_reports).where(dossier_reports.c.edition_id == edition_id)
+        )
+    }
+
+
+def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
+    """Each follower's window over their published dossiers that has news in it."""
+    follows = [
+        r
+        for r in conn.execute(
+            select(subscriber_dossiers)
+            .join(dossiers, dossiers.c.id == subscriber_dossiers.c.dossier_id)
+            .where(dossiers.c.published.is_(True))
+        )
+        if r.subscriber_id in subscriber_ids
+    ]
+    if not follows:
+        return {}
+    dossier_ids = {r.dossier_id for r in follows}
+    newest = {
+        did: top
+        for did, top in conn.execute(
+            select(dossier_events.c.dossier_id, func.max(dossier_events.c.id))
+            .where(
+                dossier_events.c.dossier_id.in_(dossier_ids), dossier_events.c.forecast.is_(False)
+            )
+            .group_by(dossier_events.c.dossier_id)
+        )
+    }
+    # What earlier digests reported, or still will: queued, sending and unknown count,
+    # and so does an edition stopped between freezing and planning (its resume sends
+    # the frozen windows). Failed and skipped deliveries do not.
+    reported = {
+        (sid, did): through
+        for sid, did, through in conn.execute(
+            select(
+                dossier_reports.c.subscriber_id,
+                dossier_reports.c.dossier_id,
+                func.max(dossier_reports.c.through_event_id),
+            )
+            .join(editions, editions.c.id == dossier_reports.c.edition_id)
+            .outerjoin(
+                deliveries,
+                and_(
+                    deliveries.c.edition_id == dossier_reports.c.edition_id,
+                    deliveries.c.subscriber_id == dossier_reports.c.subscriber_id,
+                ),
+            )
+            .where(
+                dossier_reports.c.dossier_id.in_(dossier_ids),
+                or_(
+                    deliveries.c.state.not_in(("failed", "skipped")),
+                    and_(deliveries.c.id.is_(None), editions.c.planned_at.is_(None)),
+                ),
+            )
+            .group_by(dossier_reports.c.subscriber_id, dossier_reports.c.dossier_id)
+        )
+    }
+    found: _Windows = {}
+    for r in follows:
+        after = max(r.since_event_id, reported.get((r.subscriber_id, r.dossier_id), 0))
+        through = newest.get(r.dossier_id, 0)
+        if through > after:
+            found[(r.subscriber_id, r.dossier_id)] = (after, through)
+    return found
+
+
+def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, ...]]:
+    if not windows:
+        return {}
+    dossier_ids = {did for _, did in windows}
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            select(dossiers.c.id, dossiers.c.reference, dossiers.c.title_de, dossiers.c.title_en)
+            .add_columns(dossiers.c.stage)
+            .where(dossiers.c.id.in_(dossier_ids))
+        )
+    }
+    low = min(a for a, _ in windows.values())
+    events: dict[int, builtins.list[tuple[int, DossierEvent]]] = {}
+    for e in conn.execute(
+        select(dossier_events)
+        .where(
+            dossier_events.c.dossier_id.in_(dossier_ids),
+            dossier_events.c.forecast.is_(False),
+            dossier_events.c.id > low,
+        )
+        .order_by(dossier_events.c.date, dossier_events.c.id)
+    ):
+        events.setdefault(e.dossier_id, []).append((e.id, _event(e._mapping)))
+    found: dict[int, builtins.list[DossierNews]] = {}
+    for (sid, did), (after, through) in sorted(windows.items()):
+        mine = [(i, e) for i, e in events.get(did, []) if after < i <= through]
+        row = rows.get(did)
+        if not mine or row is None:
+            continue
+        found.setdefault(sid, []).append(
+            DossierNews(
+                dossier_id=did,
+                reference=row.reference,
+                title=row.title_de or row.title_en or row.reference,
+                stage=Stage(row.stage),
+                events=tuple(e for _, e in mine),
+                event_ids=tuple(i for i, _ in mine),
+            )
+        )
+    return {sid: tuple(n) for sid, n in found.items()}
+
 
 def _resolve(conn: Connection, reference: str) -> tuple[int, str]:
     """The id and reference of the dossier that `reference` (or an alias) names."""
@@ -520,7 +775,8 @@ def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> st
         )
         changed = True
 
-    changed |= _replace_events(conn, dossier_id, record.source, record.events)
+    if record.events:  # a record without events (an entry of a procedure list) never erases
+        changed |= _replace_events(conn, dossier_id, record.source, record.events)
     all_events = [
         _event(e._mapping)
         for e in conn.execute(
@@ -569,8 +825,26 @@ def _replace_events(
             e.forecast,
         )
 
-    stale = [k for k, r in have.items() if k not in wanted or not same(r, wanted[k])]
-    fresh = [k for k, e in wanted.items() if k not in have or not same(have[k], e)]
+    # An event keeps its row (and id) while its key lasts, corrected in place: new events
+    # get higher ids than every event seen before, which is how subscribers' digests
+    # tell what is new (news_for).
+    stale = [k for k in have if k not in wanted]
+    fresh = [k for k in wanted if k not in have]
+    corrected = 0
+    for k, e in wanted.items():
+        if k in have and not same(have[k], e):
+            conn.execute(
+                update(dossier_events)
+                .where(dossier_events.c.id == have[k].id)
+                .values(
+                    date=e.date,
+                    kind=e.kind.value,
+                    label_en=e.label_en[:2000],
+                    document=e.document[:200],
+                    forecast=e.forecast,
+                )
+            )
+            corrected += 1
     if stale:
         conn.execute(
             delete(dossier_events).where(
@@ -596,7 +870,7 @@ def _replace_events(
                 for k in fresh
             ],
         )
-    return bool(stale or fresh)
+    return bool(stale or fresh or corrected)
 
 
 def _forecasts(
@@ -640,5 +914,6 @@ def _dossier(m: Any, **extra: Any) -> Dossier:
         rapporteur=m["rapporteur"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        published=bool(m["published"]),
         **extra,
     )

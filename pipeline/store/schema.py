@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -459,6 +460,8 @@ dossiers = Table(
     Column("withdrawn", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the office offers it to subscribers (migration 0015)
+    Column("published", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("reference", name="uq_dossiers_reference"),
     Index("ix_dossiers_stage", "stage"),
 )
@@ -523,6 +526,38 @@ dossier_notes = Table(
     Column("note_md", Text, nullable=False, default=""),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(100), nullable=False, default=""),
+)
+
+# ---------------------------------------------------------------- dossier readers (migration 0015)
+
+# Subscribers who follow a published dossier; events up to `since_event_id` were there
+# before they began and are not news to them.
+subscriber_dossiers = Table(
+    "subscriber_dossiers",
+    metadata,
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("followed_at", UTCDateTime, nullable=False),
+    Column("since_event_id", Integer, nullable=False, default=0),
+    Index("ix_subscriber_dossiers_dossier_id", "dossier_id"),
+)
+
+# What a digest's block "Neues in Ihren Verfahren" reports: the dossier's events with
+# after_event_id < id <= through_event_id, frozen when the edition is planned. Reported
+# unless the delivery of that edition to that subscriber ended failed or skipped.
+dossier_reports = Table(
+    "dossier_reports",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    Column("after_event_id", Integer, nullable=False),
+    Column("through_event_id", Integer, nullable=False),
+    Index("ix_dossier_reports_subscriber_id", "subscriber_id", "dossier_id"),
 )
 
 # ---------------------------------------------------------------- learned models (migration 0012)

@@ -214,7 +214,10 @@ def manage(token: str) -> ResponseReturnValue:
         except InvalidForm as exc:
             errors = exc.errors
         else:
-            updated = preferences.save(d.store, subscriber, profile, now=d.now())
+            followed = (
+                request.form.getlist("dossiers") if "dossiers_shown" in request.form else None
+            )
+            updated = preferences.save(d.store, subscriber, profile, now=d.now(), dossiers=followed)
             flash(
                 "Ihre Einstellungen sind gespeichert."
                 if updated.newsletters
@@ -240,6 +243,13 @@ def _manage_page(token: str, subscriber: Subscriber, errors: dict[str, str]) -> 
         values.update(request.form.to_dict())
         values["newsletters"] = request.form.getlist("newsletters")
         values["topics"] = request.form.getlist("topics")
+    # "Verfahren verfolgen": the dossiers the office publishes
+    today = d.now().astimezone(d.services.settings.tz).date()
+    offered = d.store.dossiers.list(today=today, published=True)
+    offered.sort(key=lambda x: x.reference)
+    followed = [ref for ref, _, _ in d.store.dossiers.reader_follows(subscriber.id)]
+    if errors:
+        followed = request.form.getlist("dossiers")
     return _page(
         "preferences.html",
         400 if errors else 200,
@@ -248,6 +258,8 @@ def _manage_page(token: str, subscriber: Subscriber, errors: dict[str, str]) -> 
         values=values,
         errors=errors,
         suppressed=suppressed,
+        dossiers=offered,
+        followed_dossiers=followed,
         **_choices(),
     )
 
