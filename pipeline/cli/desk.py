@@ -25,7 +25,7 @@ def cmd_users_add(services: Services, args: argparse.Namespace, out: Console, er
         services.store, args.name, Role(args.role), password, now=services.clock()
     )
     if email:
-        services.store.users.set_email(user.id, email)
+        staff.set_email(services.store, user.id, email)
     out.print(f"user {user.name} ({user.role.value}) added.", highlight=False)
     return 0
 
@@ -33,6 +33,7 @@ def cmd_users_add(services: Services, args: argparse.Namespace, out: Console, er
 def cmd_users_email(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
+    from pipeline.curate import staff
     from subscribers.addresses import normalise_email
 
     user = services.store.users.by_name(args.name.strip().lower())
@@ -41,7 +42,7 @@ def cmd_users_email(
     if args.clear == bool(args.address):
         raise InvalidInput("give an ADDRESS or --clear (not both)")
     email = None if args.clear else normalise_email(args.address)
-    services.store.users.set_email(user.id, email)
+    staff.set_email(services.store, user.id, email)
     what = "removed" if email is None else "set"
     out.print(f"test-send address of {user.name} {what}.", highlight=False)
     return 0

@@ -47,6 +47,15 @@ def add_user(store: Store, name: str, role: Role, password: str, *, now: dt.date
         raise InvalidInput(f"Den Benutzer {name!r} gibt es schon.") from None
 
 
+def set_email(store: Store, user_id: int, email: str | None) -> None:
+    """A staff member's test-send address ("Mein Konto"; None removes it). The shells
+    normalise what was typed first (subscribers.addresses.normalise_email, the rule every
+    address in eudigest follows); a value in another form is refused here."""
+    if email is not None and (not email or email != email.strip().lower() or "@" not in email):
+        raise InvalidInput("Bitte eine gültige E-Mail-Adresse angeben.")
+    store.users.set_email(user_id, email)
+
+
 def set_password(store: Store, user_id: int, password: str) -> None:
     store.users.set_password(user_id, hash_password(password))
 

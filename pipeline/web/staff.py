@@ -478,7 +478,7 @@ def set_user_email(user_id: int) -> ResponseReturnValue:
     g.back = url_for("staff.users")
     user = d.store.users.get(user_id)
     address = _staff_email(request.form.get("email", ""))
-    d.store.users.set_email(user.id, address)
+    accounts.set_email(d.store, user.id, address)
     flash(f"Adresse für „{user.name}“ {'gespeichert' if address else 'entfernt'}.", "success")
     return redirect(g.back, code=303)
 
@@ -495,7 +495,7 @@ def account() -> ResponseReturnValue:
         except InvalidInput as exc:
             error = str(exc)
         else:
-            d.store.users.set_email(me.id, address)
+            accounts.set_email(d.store, me.id, address)
             flash(
                 "E-Mail-Adresse gespeichert." if address else "E-Mail-Adresse entfernt.", "success"
             )

@@ -111,6 +111,17 @@ def test_login_checks_password_and_locks_after_five_failures(store: Store, anna)
     assert store.users.by_name("anna").failed_logins == 0  # type: ignore[union-attr]
 
 
+def test_a_test_send_address_is_set_only_in_its_normal_form_and_removed(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    staff.set_email(store, anna.id, "anna.mueller@region-stuttgart.de")
+    assert store.users.by_name("anna").email == "anna.mueller@region-stuttgart.de"  # type: ignore[union-attr]
+    for raw in (" Anna@Region-Stuttgart.DE", "", "keine-adresse"):
+        with pytest.raises(InvalidInput):
+            staff.set_email(store, anna.id, raw)
+    assert store.users.by_name("anna").email == "anna.mueller@region-stuttgart.de"  # type: ignore[union-attr]
+    staff.set_email(store, anna.id, None)
+    assert store.users.by_name("anna").email is None  # type: ignore[union-attr]
+
+
 def test_accounts_validate_names_passwords_and_duplicates(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInput, match="mindestens 12"):
         staff.add_user(store, "carla", Role.EDITOR, "kurz", now=NOW)
