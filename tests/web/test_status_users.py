@@ -30,6 +30,9 @@ def test_status_shows_source_health_counts_and_editions(
         now=clock(),
     )
     html = anna.text("/desk/status")
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert title.startswith("<title>Status – ") and "<" not in title[len("<title>") :]
+    assert html.count("Lernen am Desk") == 1  # once, in the page, never in its title
     text = visible(html)
     assert "HTTP 503 Service Unavailable" in text
     assert (
