@@ -174,6 +174,18 @@ def test_unknown_unpublished_or_odd_addresses_are_german_404s(public: Site, hidd
     assert "/archiv/verfahren/" not in hidden.client.get("/archiv/").get_data(as_text=True)
 
 
+def test_a_dossier_staff_publish_is_public_without_the_office_setting(hidden: Site) -> None:
+    assert hidden.client.get(PAGE).status_code == 404
+    hidden.store.dossiers.publish("2025/0260(COD)", True, actor="anna", now=NOW)
+
+    for url in (PAGE, f"{PAGE}.atom", f"{PAGE}.ics"):
+        assert hidden.client.get(url).status_code == 200, url
+    listing = visible(hidden.client.get("/archiv/verfahren/").get_data(as_text=True))
+    assert "2025/0260(COD)" in listing and "2024/0258(COD)" not in listing
+    hidden.store.dossiers.publish("2025/0260(COD)", False, actor="anna", now=NOW)
+    assert hidden.client.get(PAGE).status_code == 404
+
+
 def test_dossier_feed_validates_and_names_the_events(public: Site) -> None:
     response = public.client.get(f"{PAGE}.atom")
     assert response.status_code == 200
