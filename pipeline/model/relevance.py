@@ -56,13 +56,18 @@ def reasons_as_of(
     reasons: Sequence[str], deadlines: Iterable[Deadline], today: dt.date
 ) -> tuple[str, ...]:
     """The stored reasons as they read on `today`: "Frist am …" becomes "Frist in 3 Wochen"
-    (the nearest action deadline from today on), or "Frist abgelaufen" when all are past."""
+    (the nearest action deadline from today on), or "Frist abgelaufen" when all are past;
+    then a call or consultation is no longer called open ("offene Ausschreibung" reads
+    "Ausschreibung")."""
     out: list[str] = []
     days = sorted(d.date for d in deadlines if d.kind in ACTION_DEADLINE_KINDS)
+    closed = bool(days) and days[-1] < today
     for reason in reasons:
         if reason.startswith(DEADLINE_REASON_PREFIX):
             upcoming = [d for d in days if d >= today]
             reason = _until(upcoming[0], today) if upcoming else "Frist abgelaufen"
+        elif closed and reason.startswith("offene "):
+            reason = reason.removeprefix("offene ")
         out.append(reason)
     return tuple(out)
 
