@@ -12,12 +12,10 @@ from pipeline.cli.output import iso
 from pipeline.model import (
     PROCEDURE_TYPE_LABELS,
     Dossier,
-    ReferenceKind,
     Stage,
     eurlex_url,
     german_date,
     oeil_url,
-    reference_kind,
 )
 
 if TYPE_CHECKING:
@@ -204,11 +202,7 @@ def links(d: Dossier) -> dict[str, str]:
     """OEIL; EUR-Lex in German and English for every CELEX alias (the adopted act
     first); the Legislative Train where known (not yet: no source names it)."""
     found = {"oeil": oeil_url(d.reference)}
-    celex = sorted(
-        (a for a in d.aliases if reference_kind(a) is ReferenceKind.CELEX),
-        key=lambda a: (not a.startswith("3"), a),
-    )
-    if celex:
-        found["eurlex_de"] = eurlex_url(celex[0], "DE")
-        found["eurlex_en"] = eurlex_url(celex[0], "EN")
+    if celex := d.main_celex:
+        found["eurlex_de"] = eurlex_url(celex, "DE")
+        found["eurlex_en"] = eurlex_url(celex, "EN")
     return found

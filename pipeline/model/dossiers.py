@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pipeline.model.references import ReferenceKind, reference_kind
+
 
 class Stage(StrEnum):
     PROPOSAL = "proposal"
@@ -249,6 +251,16 @@ class Dossier:
     def title(self) -> str:
         """German first."""
         return self.title_de or self.title_en or self.reference
+
+    @property
+    def main_celex(self) -> str | None:
+        """The CELEX number the file's links name: the adopted act's (3…) before the
+        proposal's (5…); None when no alias is a CELEX number."""
+        celex = sorted(
+            (a for a in self.aliases if reference_kind(a) is ReferenceKind.CELEX),
+            key=lambda a: (not a.startswith("3"), a),
+        )
+        return celex[0] if celex else None
 
 
 @dataclass(frozen=True, slots=True)

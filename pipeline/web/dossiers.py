@@ -24,7 +24,7 @@ from pipeline.curate import dossiers as curate_dossiers
 from pipeline.errors import InvalidInput, ItemNotFound
 from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
 from pipeline.model.dossiers import oeil_url
-from pipeline.model.references import ReferenceKind, eurlex_url, reference_kind
+from pipeline.model.references import eurlex_url
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import desk, staff_user
 
@@ -169,12 +169,9 @@ def links(d: Dossier) -> list[tuple[str, str]]:
     year, _, rest = d.reference.partition("/")
     number = rest.split("(", 1)[0].lstrip("0")
     found: list[tuple[str, str]] = []
-    celex = sorted(
-        (a for a in d.aliases if reference_kind(a) is ReferenceKind.CELEX),
-        key=lambda a: (not a.startswith("3"), a),
-    )
+    celex = d.main_celex
     if celex:
-        found.append((f"EUR-Lex: {celex[0]} (deutsch)", eurlex_url(celex[0], "DE")))
+        found.append((f"EUR-Lex: {celex} (deutsch)", eurlex_url(celex, "DE")))
     if year.isdigit() and number.isdigit():
         found.append(
             (
@@ -183,7 +180,7 @@ def links(d: Dossier) -> list[tuple[str, str]]:
             )
         )
     if celex:
-        found.append((f"EUR-Lex: {celex[0]} (englisch)", eurlex_url(celex[0], "EN")))
+        found.append((f"EUR-Lex: {celex} (englisch)", eurlex_url(celex, "EN")))
     found.append(("Legislative Observatory des Parlaments (englisch)", oeil_url(d.reference)))
     return found
 
