@@ -587,3 +587,32 @@ learned_models = Table(
     Column("body", Text, nullable=False),
     Index("ix_learned_models_output_id", "output", "id"),
 )
+
+# ------------------------------------------------ preflight, four eyes (migration 0019)
+
+# A warning of an edition's preflight that staff saw and let stand: `key` names the
+# finding (code and what it is about). The audit trail has the same entry.
+preflight_acknowledgements = Table(
+    "preflight_acknowledgements",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(600), primary_key=True),
+    Column("actor", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# Personal API tokens of staff (approval from the command line with four eyes on).
+# Only the SHA-256 of a token is stored; the token itself is shown once.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
