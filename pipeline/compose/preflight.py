@@ -13,16 +13,21 @@ sender's own); the desk and `eudigest edition check` call it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import MutableMapping
+import ipaddress
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pipeline.compose.segments import resolve_segments
 from pipeline.config import Settings
-from pipeline.curate import links as link_check
 from pipeline.curate import preflight
-from pipeline.ingest.fetch import Fetcher
 from pipeline.model import Edition, Item, LinkStatus, Office, Preflight, Reach
 from pipeline.store import Store
+
+if TYPE_CHECKING:
+    from pipeline.ingest.fetch import Fetcher
+
+AddressRule = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
 
 
 def reach(store: Store, edition: Edition, items: dict[int, Item]) -> Reach:
@@ -48,18 +53,20 @@ def run(
     tz: ZoneInfo,
     check_links: bool = False,
     fetcher: Fetcher | None = None,
-    allowed: link_check.AddressRule = link_check.public_address,
+    allowed: AddressRule | None = None,
     cache: MutableMapping[str, LinkStatus] | None = None,
 ) -> Preflight:
     edition = store.editions.get(edition_id)
     items = store.items.get_many(list(edition.item_ids))
     found_links = None
-    if check_links:
+    if check_links:  # httpx is imported only now (the desk's pages start without it)
+        from pipeline.curate import links as link_check
+
         urls = preflight.edition_links(edition, items)
         found_links = link_check.check_links(
             urls,
             fetcher or link_check.link_fetcher(settings),
-            allowed=allowed,
+            allowed=allowed or link_check.public_address,
             cache=cache,
         )
     return preflight.check(
