@@ -92,10 +92,11 @@ class ApprovalsStore:
             .group_by(a.c.edition_id)
             .subquery()
         )
+        later = audit_log.alias("later")
         approved_after = (
-            select(a.c.id)
-            .where(a.c.edition_id == newest.c.edition_id, a.c.action == APPROVED)
-            .where(a.c.id > newest.c.id)
+            select(later.c.id)
+            .where(later.c.edition_id == newest.c.edition_id, later.c.action == APPROVED)
+            .where(later.c.id > newest.c.id)
             .exists()
         )
         stmt = (

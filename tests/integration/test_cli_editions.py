@@ -25,6 +25,7 @@ from pipeline.model import Audience, Priority, Role, StaffUser
 from pipeline.store import Store
 from tests.integration.test_ingest_corpus import Cli
 from tests.support.feedserver import FeedServer
+from tests.support.office import office_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -67,13 +68,9 @@ def sources_file(folder: Path, url: str) -> Path:
 
 
 def office_file(folder: Path, *, four_eyes: bool) -> Path:
-    text = (ROOT / "office.yaml").read_text(encoding="utf-8")
-    assert "four_eyes: false" in text
+    """The shipped office.yaml with a real imprint (the placeholder blocks approval)."""
     path = folder / "office.yaml"
-    path.write_text(
-        text.replace("four_eyes: false", f"four_eyes: {'true' if four_eyes else 'false'}"),
-        encoding="utf-8",
-    )
+    path.write_text(office_yaml(four_eyes=four_eyes), encoding="utf-8")
     return path
 
 
