@@ -19,8 +19,8 @@ import pytest
 
 from pipeline import curate, jobs
 from pipeline.bootstrap import Services, build
-from pipeline.config import Settings
 from pipeline.cli import common
+from pipeline.config import Settings
 from pipeline.curate import staff, tokens
 from pipeline.model import Audience, Priority, Role, StaffUser
 from pipeline.store import Store
