@@ -435,14 +435,25 @@ def approve(
 
 
 def request_review(
-    store: Store, office: Office, edition_id: int, *, actor: StaffUser, now: dt.datetime
+    store: Store,
+    office: Office,
+    edition_id: int,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    settings: Settings,
 ) -> ReviewRequest:
-    """Four eyes: the author asks a colleague to approve (shown in the desk)."""
+    """Four eyes: the author asks a colleague to approve (shown in the desk); not while
+    the preflight blocks (nobody could approve it)."""
+    from pipeline.curate import preflight
+
     if not office.four_eyes:
         raise InvalidInput("Ohne Vier-Augen-Prinzip kann jede Person selbst freigeben.")
     edition = store.editions.get(edition_id)
-    if not edition.item_ids:
-        raise InvalidInput("Eine leere Ausgabe kann nicht freigegeben werden.")
+    items = store.items.get_many(list(edition.item_ids))
+    blocking = preflight.blocking_findings(edition, items, office, settings)
+    if blocking:
+        raise PreflightBlocked(edition_id, blocking)
     return store.approvals.request_review(edition_id, actor=actor.name, now=now)
 
 

@@ -9,6 +9,7 @@ id, a link, a setting), so an acknowledgement names exactly one warning.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,8 +50,12 @@ class Finding:
 
     @property
     def key(self) -> str:
-        """What an acknowledgement names: code and subject."""
-        return f"{self.code.value}:{self.subject}"
+        """What an acknowledgement names: code and subject (a long subject, such as a
+        long link, by its SHA-256)."""
+        subject = self.subject
+        if len(subject) > 200:
+            subject = "sha256:" + hashlib.sha256(subject.encode("utf-8")).hexdigest()
+        return f"{self.code.value}:{subject}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -340,7 +340,18 @@ def request_review(edition_id: int) -> ResponseReturnValue:
     """Four eyes: the author asks a colleague; the request shows under "Ausgaben"."""
     d = desk()
     _back(edition_id)
-    curate.request_review(d.store, d.office, edition_id, actor=staff_user(), now=d.now())
+    try:
+        curate.request_review(
+            d.store,
+            d.office,
+            edition_id,
+            actor=staff_user(),
+            now=d.now(),
+            settings=d.services.settings,
+        )
+    except PreflightBlocked:
+        flash("Erst die blockierenden Punkte der Prüfliste beheben (siehe unten).", "error")
+        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
     return _done(
         edition_id,
         "Freigabe angefordert: Die Kolleginnen und Kollegen sehen die Anfrage unter "

@@ -22,6 +22,7 @@ from pipeline.model import (
     LinkStatus,
     Newsletter,
     Office,
+    PreflightCode,
     Priority,
     Reach,
 )
@@ -243,3 +244,10 @@ def test_the_links_of_an_edition() -> None:
         "https://example.eu/a",
         "https://example.eu/b",
     ]
+
+
+def test_a_long_subject_is_named_by_its_hash_in_the_key() -> None:
+    long_url = "https://ec.europa.eu/" + "a" * 700
+    finding = Finding(PreflightCode.LINK_FAILED, "m", long_url)
+    assert finding.key.startswith("link_failed:sha256:") and len(finding.key) < 100
+    assert Finding(PreflightCode.REACH, "m", "1/1/0").key == "reach:1/1/0"

@@ -327,6 +327,10 @@ def test_four_eyes_the_author_requests_and_a_colleague_approves(four_eyes_app: F
     edition_id = new_edition(anna)
     url = f"/desk/editions/{edition_id}"
     anna.post(f"{url}/items", data={"item_id": items["hydrogen"]})
+    # an empty section blocks: no request either (nobody could approve it)
+    assert anna.post(f"{url}/request-review").status_code == 303
+    assert "Erst die blockierenden Punkte" in visible(anna.text(url))
+    assert store.approvals.open_requests() == []
     ready(anna, store, edition_id)
     mine = anna.text(url)
     assert "Freigabe anfordern" in mine and ">Freigeben</button>" not in mine
