@@ -48,6 +48,7 @@ __all__ = [
     "PLACEHOLDER_RE",
     "blocking_findings",
     "check",
+    "edition_findings",
     "edition_links",
     "office_findings",
     "setup_findings",
