@@ -254,7 +254,7 @@ class ItemsStore(ItemDeskMixin):
         with wrap_errors("counting items"), self._engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def merges(self, item_id: int) -> list[ItemMerge]:
+    def merges(self, item_id: int) -> tuple[ItemMerge, ...]:
         """The entries merged into an item by a shared key, oldest first, with the rule."""
         stmt = (
             select(item_merges)
@@ -262,7 +262,7 @@ class ItemsStore(ItemDeskMixin):
             .order_by(item_merges.c.merged_at, item_merges.c.id)
         )
         with wrap_errors(f"reading the merges of item {item_id}"), self._engine.connect() as conn:
-            return [
+            return tuple(
                 ItemMerge(
                     item_id=r.item_id,
                     source_id=r.source_id,
@@ -275,7 +275,7 @@ class ItemsStore(ItemDeskMixin):
                     merged_at=r.merged_at,
                 )
                 for r in conn.execute(stmt)
-            ]
+            )
 
     def count_versions(self) -> int:
         with wrap_errors("counting item versions"), self._engine.connect() as conn:

@@ -65,8 +65,8 @@ def test_a_join_within_one_batch_is_recorded_and_plain_items_have_none(ready: St
     by_family = {i.family: i for i in ready.items.list()}
     (merge,) = ready.items.merges(by_family["IP/26/8"].id)
     assert (merge.language, merge.source_id, merge.added_version) == ("de", "pc-en", True)
-    assert ready.items.merges(by_family["IP/26/9"].id) == []
-    assert ready.items.merges(999_999) == []
+    assert ready.items.merges(by_family["IP/26/9"].id) == ()
+    assert ready.items.merges(999_999) == ()
 
 
 def test_a_merge_keeps_naming_a_source_no_longer_configured(ready: Store) -> None:
