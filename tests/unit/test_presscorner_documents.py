@@ -6,15 +6,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipeline.catalog import load_taxonomy
 from pipeline.errors import ParseError
-from pipeline.ingest import adapters
+from pipeline.ingest import IngestOptions, adapters, run_ingest
 from pipeline.ingest.adapters import presscorner_documents as pc
+from pipeline.ingest.fetch import FetchRequest
 from pipeline.ingest.normalize import normalize
 from pipeline.ingest.parse import parse, parse_list
 from pipeline.model import (
@@ -26,6 +29,9 @@ from pipeline.model import (
     Source,
     SourceKind,
 )
+from pipeline.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ENGLISH = "api/ec-presscorner-document-ip-26-1900-en-trimmed.json"
 GERMAN = "ec-presscorner-document-ip-26-1900-de.json"
@@ -209,3 +215,73 @@ def test_good_options_pass() -> None:
         "max_requests": 5, "max_age_days": 7, "types": ["IP", "STATEMENT"],
     }  # fmt: skip
     assert adapters.check_options(dataclasses.replace(source(), options=options)) == []
+
+
+class ListAndDocuments:
+    """The network edge: the list answers, each document URL answers what `documents`
+    says (bytes, or a failure such as a timeout, as fetch.py reports one)."""
+
+    def __init__(self, listing: bytes, documents: dict[str, bytes | str]) -> None:
+        self.listing = listing
+        self.documents = documents
+        self.asked: list[str] = []
+
+    async def fetch_all(self, requests: Sequence[FetchRequest]) -> AsyncIterator[FetchResult]:
+        for r in requests:
+            yield FetchResult(
+                r.source_id, FetchStatus.OK, r.url, self.listing, "application/rss+xml"
+            )
+
+    def fetch_all_sync(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        results = []
+        for r in requests:
+            self.asked.append(r.url)
+            answer = self.documents.get(r.url, b"")
+            if isinstance(answer, str):
+                results.append(FetchResult(r.source_id, FetchStatus.FAILED, r.url, error=answer))
+            else:
+                results.append(
+                    FetchResult(r.source_id, FetchStatus.OK, r.url, answer, "application/json")
+                )
+        return results
+
+
+def test_a_document_timing_out_is_a_warning_and_the_others_go_on(
+    corpus_dir: Path, written_dir: Path, tmp_path: Path
+) -> None:
+    template = "https://docs.test/{reference}?language={language}"
+    src = dataclasses.replace(source("de", documents_url=template, max_age_days=2), enabled=True)
+    listing = (corpus_dir / "feeds/ec-presscorner-en.xml").read_bytes()
+    german = json.loads((written_dir / GERMAN).read_text(encoding="utf-8"))
+    german["refCd"] = "IP/26/1692"  # our German answer, standing in for the newest item's
+    fetcher = ListAndDocuments(
+        listing,
+        {
+            "https://docs.test/IP/26/1692?language=de": json.dumps(german).encode(),
+            "https://docs.test/IP/26/1688?language=de": "timed out after 30 s (read)",
+        },
+    )
+    store = Store(f"sqlite:///{tmp_path}/t.db")
+    try:
+        store.upgrade()
+        store.sources.register([src], now=dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+        report = run_ingest(
+            store,
+            fetcher,  # type: ignore[arg-type]
+            load_taxonomy(ROOT / "taxonomy.yaml"),
+            IngestOptions(only=[src.id], force=True),
+            clock=lambda: dt.datetime(2026, 7, 28, 2, 32, tzinfo=dt.UTC),
+        )
+        (r,) = report.sources
+        assert (r.status, r.new) == ("ok", 1), r
+        assert r.warnings == [
+            "https://docs.test/IP/26/1688?language=de: timed out after 30 s (read)"
+        ]
+        assert fetcher.asked == [
+            "https://docs.test/IP/26/1692?language=de",
+            "https://docs.test/IP/26/1688?language=de",
+        ]  # the last two days (max_age_days: 2), newest first, daily news left out
+        (item,) = store.items.list()
+        assert (item.family, item.language) == ("IP/26/1692", "de")
+    finally:
+        store.close()
