@@ -5,7 +5,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
 
     sources      Source, SourceKind, SourceHealth, FetchResult
     topics       Topic, Taxonomy, TopicAssignment
-    items        Item, ItemVersion, DocType, ItemStatus, Deadline (+ German labels)
+    items        Item, ItemVersion, ItemMerge, DocType, ItemStatus, Deadline (+ German labels)
     ingest       RawItem → NormalizedItem → Classification; Known, ItemChange; reports
     relevance    RelevanceFacts → Relevance (score and German reasons), reasons_as_of
     desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
@@ -196,6 +196,9 @@ if TYPE_CHECKING:
         DOC_TYPE_LABELS as DOC_TYPE_LABELS,
     )
     from pipeline.model.items import (
+        MERGE_REASONS as MERGE_REASONS,
+    )
+    from pipeline.model.items import (
         Deadline as Deadline,
     )
     from pipeline.model.items import (
@@ -208,10 +211,16 @@ if TYPE_CHECKING:
         Item as Item,
     )
     from pipeline.model.items import (
+        ItemMerge as ItemMerge,
+    )
+    from pipeline.model.items import (
         ItemStatus as ItemStatus,
     )
     from pipeline.model.items import (
         ItemVersion as ItemVersion,
+    )
+    from pipeline.model.items import (
+        merge_reason as merge_reason,
     )
     from pipeline.model.learning import (
         OUTPUT_LABELS as OUTPUT_LABELS,
@@ -434,6 +443,9 @@ _HOME: dict[str, str] = {
     "DEADLINE_LABELS": "items",
     "Deadline": "items",
     "ItemVersion": "items",
+    "ItemMerge": "items",
+    "MERGE_REASONS": "items",
+    "merge_reason": "items",
     "Item": "items",
     "RawItem": "ingest",
     "NormalizedItem": "ingest",

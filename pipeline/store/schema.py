@@ -164,6 +164,26 @@ item_sightings = Table(
     Index("ix_item_sightings_source_id", "source_id"),
 )
 
+# Which entries joined an item by a shared cross-language key, and why (migration 0016): one
+# row per item and incoming entry; `added_version` false is the same document from another
+# channel (not stored as a version). `rule` names the rule that found `key`
+# (ingest/normalize.py TWIN_RULES); pipeline.model.merge_reason says it in German.
+item_merges = Table(
+    "item_merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(700), nullable=False),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("url", String(2000)),
+    Column("key", String(200), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("added_version", Boolean, nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+    UniqueConstraint("item_id", "identity"),
+)
+
 item_topics = Table(
     "item_topics",
     metadata,

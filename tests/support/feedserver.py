@@ -108,6 +108,7 @@ class _Content:
     last_modified: str
     mtime: float
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
 
 def _etag(data: bytes) -> str:
@@ -279,6 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
         feed = self.server.feed
         validators = {"ETag": content.etag, "Last-Modified": content.last_modified}
         extra = {k: v for k, v in content.headers.items() if k.lower() not in ("etag",)}
+        if content.status != 200:  # put(..., status=503): that answer, every time
+            self._simple(content.status, content.body, content.content_type, dict(content.headers))
+            return
         if self._not_modified(content):
             self._simple(304, headers=validators if feed.validators_on_304 else {})
             return
@@ -556,8 +560,12 @@ class FeedServer:
         body: bytes,
         content_type: str = "application/xml",
         headers: dict[str, str] | None = None,
+        status: int = 200,
     ) -> None:
         """Serve `body` at `path` (GET, HEAD and POST) until changed or removed.
+
+        `status` other than 200 answers with that status and `body` (one failing
+        path among good ones, where a fault route cannot be put in its place).
 
         ETag is a hash of the body, Last-Modified the time of this call, unless
         `headers` gives ETag or Last-Modified itself. With a Content-Encoding
@@ -573,6 +581,7 @@ class FeedServer:
             last_modified=lower.get("last-modified", formatdate(now, usegmt=True)),
             mtime=now,
             headers={k: v for k, v in extra.items() if k.lower() not in ("etag", "last-modified")},
+            status=status,
         )
         if "last-modified" in lower:
             with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
