@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 __all__ = [
     "ReferenceKind",
     "celex",
+    "celex_in_url",
     "com_reference",
     "council_reference",
     "ep_report",
@@ -49,7 +50,7 @@ _PROCEDURE_TYPES = (
     "COD|CNS|APP|NLE|BUD|DEC|INI|INL|RSP|RPS|DEA|IMM|REG|SYN|AVC|COS|ACI|DCE|ITS|RSO|INS|CON"
 )
 _PROCEDURE_RE = re.compile(
-    rf"^\s*((?:19|20)\d{{2}})\s*[/-]\s*(\d{{1,4}})\s*[(\s]?\s*({_PROCEDURE_TYPES})\s*\)?\s*$",
+    rf"^\s*((?:19|20)\d{{2}})\s*[/-]\s*(\d{{1,4}})\s*[(\s/]?\s*({_PROCEDURE_TYPES})\s*\)?\s*$",
     re.IGNORECASE,
 )
 _COM_RE = re.compile(
@@ -80,7 +81,8 @@ _COM_CELEX_TYPES = {"COM": ("PC", "DC"), "SWD": ("SC",), "JOIN": ("JC",)}
 
 
 def procedure_reference(text: str) -> str | None:
-    """'2025/260(COD)', '2025/0260 (cod)', '2025-0260 COD' → '2025/0260(COD)'; else None."""
+    """'2025/260(COD)', '2025/0260 (cod)', '2025-0260 COD', EUR-Lex's '2025/0260/COD'
+    → '2025/0260(COD)'; else None."""
     m = _PROCEDURE_RE.match(text)
     if m is None:
         return None
@@ -198,6 +200,26 @@ def equivalents(text: str) -> tuple[str, ...]:
         for doc_type in _COM_CELEX_TYPES.get(kind, ()):
             found.append(f"5{year}{doc_type}{int(number):04d}")
     return tuple(dict.fromkeys(found))
+
+
+_CELEX_IN_URL_RE = re.compile(
+    r"CELEX(?::|%3A)([0-9CE]\d{4}[A-Z]{1,2}\d{4}(?:R?(?:\(|%28)\d{2}(?:\)|%29))?)", re.IGNORECASE
+)
+
+
+def celex_in_url(url: str | None) -> str | None:
+    """The CELEX number of the EUR-Lex document a link leads to (`…?uri=CELEX:32026R1398`,
+    also `/./legal-content/AUTO/` of EUR-Lex's RSS), canonical; None for other links."""
+    if not url:
+        return None
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return None
+    if host != _EURLEX_HOST:
+        return None
+    m = _CELEX_IN_URL_RE.search(unquote(url))
+    return celex(m.group(1)) if m is not None else None
 
 
 def eurlex_url(celex_number: str, language: str = "DE") -> str:
