@@ -57,6 +57,7 @@ from pipeline.model import (
     TopicOrigin,
     equivalents,
     normalize_reference,
+    procedure_reference,
 )
 
 __all__ = [
@@ -673,7 +674,8 @@ def _act(m: re.Match[str]) -> str:
 def extract_references(text: str, url: str | None = None) -> list[str]:
     """References named in a text and a URL, deduplicated, in order of appearance.
 
-    COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD),
+    COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD)
+    (also EUR-Lex's 2025/0123/COD),
     CELEX 32024R1689 (a Commission document's also as its COM number), Council documents
     ST 12345/25, European Parliament reports A10-0123/2025 (also from a doceo address),
     press numbers IP/26/1692, call identifiers
@@ -688,6 +690,11 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
     if _PROCEDURE_HINT.search(text):
         for m in _PROCEDURE_FIND_RE.finditer(text):
             found.extend((m.start(), p) for p in procedures_in(m.group()))
+    if _EURLEX_PROCEDURE_HINT.search(text):  # EUR-Lex writes 2024/0258/COD
+        for m in _EURLEX_PROCEDURE_RE.finditer(text):
+            procedure = procedure_reference(m.group())
+            if procedure is not None:
+                found.append((m.start(), procedure))
     if _CELEX_HINT.search(text):
         found.extend((m.start(), m.group()) for m in _CELEX_RE.finditer(text))
     if _PRESS_HINT.search(text):
@@ -731,6 +738,8 @@ def _with_com(ref: str) -> tuple[str, ...]:
     return equivalents(ref)
 
 
+_EURLEX_PROCEDURE_HINT = re.compile(r"\d/[A-Z]{3}\b")
+_EURLEX_PROCEDURE_RE = re.compile(r"(?<![\w/])(?:19|20)\d{2}/\d{1,4}/[A-Z]{3}(?![\w/(])")
 _CELEX_COM_RE = re.compile(r"^5(?:19|20)\d{2}(?:PC|DC|SC|JC)\d{4}$")
 # Council documents: "ST 12345/25", "ST 12345 2025 INIT", "ST-12345-2025-REV 1" (only with
 # the ST prefix: a bare "12345/25" could be anything).
