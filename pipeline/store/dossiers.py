@@ -800,14 +800,16 @@ def _document_events(conn: Connection, pairs: Sequence[tuple[int, int]], now: dt
             added_alias = True
             touched.add(dossier_id)
         for event in events:
-            # one event per document and dossier, whichever EUR-Lex feed brought it
-            seen = conn.execute(
-                select(dossier_events.c.id).where(
-                    dossier_events.c.dossier_id == dossier_id,
-                    dossier_events.c.kind == event.kind.value,
-                    dossier_events.c.document == event.document,
-                )
-            ).first()
+            # one event per document and dossier, whichever EUR-Lex feed brought it; a
+            # publication only when no source reported one (OEIL's "Final act published")
+            same = [
+                dossier_events.c.dossier_id == dossier_id,
+                dossier_events.c.kind == event.kind.value,
+                dossier_events.c.forecast.is_(False),
+            ]
+            if event.kind is not EventKind.OJ_PUBLICATION:
+                same.append(dossier_events.c.document == event.document)
+            seen = conn.execute(select(dossier_events.c.id).where(*same)).first()
             if seen is None:
                 conn.execute(
                     insert(dossier_events).values(
