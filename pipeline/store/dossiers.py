@@ -260,12 +260,17 @@ class DossiersStore:
         follows, published or not."""
         with wrap_errors("reading a subscriber's dossiers"), self._engine.connect() as conn:
             return [
-                (r.reference, r.title_de or r.title_en or r.reference, r.followed_at)
+                (
+                    r.reference,
+                    r.title_de or r.title_en or r.title_other or r.reference,
+                    r.followed_at,
+                )
                 for r in conn.execute(
                     select(
                         dossiers.c.reference,
                         dossiers.c.title_de,
                         dossiers.c.title_en,
+                        dossiers.c.title_other,
                         subscriber_dossiers.c.followed_at,
                     )
                     .join(subscriber_dossiers, subscriber_dossiers.c.dossier_id == dossiers.c.id)
@@ -638,7 +643,7 @@ def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, .
         r.id: r
         for r in conn.execute(
             select(dossiers.c.id, dossiers.c.reference, dossiers.c.title_de, dossiers.c.title_en)
-            .add_columns(dossiers.c.stage)
+            .add_columns(dossiers.c.title_other, dossiers.c.stage)
             .where(dossiers.c.id.in_(dossier_ids))
         )
     }
@@ -664,7 +669,7 @@ def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, .
             DossierNews(
                 dossier_id=did,
                 reference=row.reference,
-                title=row.title_de or row.title_en or row.reference,
+                title=row.title_de or row.title_en or row.title_other or row.reference,
                 stage=Stage(row.stage),
                 events=tuple(e for _, e in mine),
                 event_ids=tuple(i for i, _ in mine),
