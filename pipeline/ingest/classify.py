@@ -738,12 +738,12 @@ def _with_com(ref: str) -> tuple[str, ...]:
     return equivalents(ref)
 
 
-_EURLEX_PROCEDURE_HINT = re.compile(r"\d/[A-Z]{3}\b")
+_EURLEX_PROCEDURE_HINT = re.compile(r"/(?:COD|CNS|APP|NLE|BUD|DEC|INI|INL|RSP|RPS|DEA|SYN|AVC)\b")
 _EURLEX_PROCEDURE_RE = re.compile(r"(?<![\w/])(?:19|20)\d{2}/\d{1,4}/[A-Z]{3}(?![\w/(])")
 _CELEX_COM_RE = re.compile(r"^5(?:19|20)\d{2}(?:PC|DC|SC|JC)\d{4}$")
 # Council documents: "ST 12345/25", "ST 12345 2025 INIT", "ST-12345-2025-REV 1" (only with
 # the ST prefix: a bare "12345/25" could be anything).
-_COUNCIL_HINT = re.compile(r"\bST[\s-]?\d{3}")
+_COUNCIL_HINT = re.compile(r"ST[\s-]?\d{3}")  # no \b: a literal start is found fast
 _COUNCIL_FIND_RE = re.compile(
     r"(?<![\w/-])ST[\s-]?\d{3,5}[\s/-](?:19|20)?\d{2}(?!\d)"
     r"(?:[\s-]+(?:INIT|REV[\s-]?\d+|ADD[\s-]?\d+|COR[\s-]?\d+)(?![\w]))*"
