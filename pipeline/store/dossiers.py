@@ -940,6 +940,20 @@ def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> st
         day = relation.date or (max(past) if past else None)
         if day is not None:
             events.append(relation.event(record.source, day))
+    if any(e.kind is EventKind.OJ_PUBLICATION and not e.forecast for e in events):
+        # EUR-Lex reported the publication first (thread, _document_events): one event
+        # "Im Amtsblatt veröffentlicht" per dossier, the first source's
+        reported = conn.execute(
+            select(dossier_events.c.id).where(
+                dossier_events.c.dossier_id == dossier_id,
+                dossier_events.c.kind == EventKind.OJ_PUBLICATION.value,
+                dossier_events.c.forecast.is_(False),
+                dossier_events.c.source != record.source,
+                dossier_events.c.key.like("celex:%"),
+            )
+        ).first()
+        if reported is not None:
+            events = [e for e in events if e.kind is not EventKind.OJ_PUBLICATION or e.forecast]
     if events:  # a record without events (an entry of a procedure list) never erases
         changed |= _replace_events(conn, dossier_id, record.source, events)
     all_events = [

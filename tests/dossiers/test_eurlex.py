@@ -136,6 +136,13 @@ def test_publication_and_corrigendum_from_eurlex_feeds(
     again = cli.json("dossier", "show", MOLDOVA)
     assert again["events"] == shown["events"] and again["items"] == shown["items"]
 
+    # OEIL catches up (the whole page now): its "Final act published" is no second event
+    server.put("/oeil/cut.html", (server.root / OEIL).read_bytes(), "text/html")  # type: ignore[operator]
+    cli.json("fetch", "--sources-file", str(sources), "--force", "--source", "oeil-2024-0258")
+    later = cli.json("dossier", "show", MOLDOVA)
+    assert len(events_of(later, "OJ_PUBLICATION")) == 1
+    assert later["stage"] == "published" and len(later["events"]) == len(shown["events"])
+
 
 def test_a_corrigendum_joins_the_act_oeil_names_and_adds_no_second_publication(
     cli: Cli, server: FeedServer, tmp_path: Path
