@@ -158,3 +158,44 @@ def test_oeil_offers_no_german_page_so_none_is_made_up() -> None:
     assert sorted(re.findall(r'lang="([a-z]{2})"', menu)) == ["en", "fr"]
     oeil = re.search(r'href="(https://oeil[^"]+/oeil/en/procedure-file[^"]+)"', menu)
     assert oeil is not None and german_link(oeil.group(1)) is None
+
+
+def test_a_dossiers_links_carry_the_english_note_only_without_a_german_version() -> None:
+    """The public dossier page: EUR-Lex in German (no note); OEIL and the Legislative
+    Train (English only) with the note; the train only where a source named it."""
+    import datetime as dt
+
+    from pipeline.compose.dossier_archive import public_dossier
+    from pipeline.model import Dossier, ProcedureType, Stage
+
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    train = "https://www.europarl.europa.eu/legislative-train/carriage/moldova/report?sid=1"
+    base = Dossier(
+        1,
+        "2024/0258(COD)",
+        "Reform- und Wachstumsfazilität für die Republik Moldau",
+        "",
+        ProcedureType.COD,
+        Stage.PUBLISHED,
+        "",
+        "",
+        now,
+        now,
+        aliases=("32025R0535", "COM(2024) 469"),
+    )
+    note = "Link führt zu einer englischsprachigen Seite"
+    links = public_dossier(base, now.date()).links
+    assert [(url, n) for _, url, n in links] == [
+        ("https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32025R0535", ""),
+        (
+            "https://oeil.secure.europarl.europa.eu/oeil/en/procedure-file?reference=2024/0258(COD)",
+            note,
+        ),
+    ]
+    with_train = Dossier(
+        **{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "train_url": train}
+    )
+    links = public_dossier(with_train, now.date()).links
+    assert links[-1][1:] == (train, note)
+    assert all(german_link(url) is None for _, url, n in links if n)  # no German version
+    assert all(german_link(url) or "/DE/" in url for _, url, n in links if not n)
