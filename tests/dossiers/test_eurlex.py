@@ -183,3 +183,81 @@ def test_the_shipped_eurlex_sources_read_their_fixtures(
     assert {"52024PC0469", "COM(2024) 469", "52026PC0123", "COM(2026) 123"} <= refs
     assert {"32025R0535", "32025R0535R(01)", "2024/0258(COD)"} <= refs
     assert all(not i["title"].startswith("CELEX:") for i in found)
+
+
+# ---------------------------------------------------------------- the store's part, both backends
+
+
+def add_documents(store: Any, docs: dict[int, tuple[str, str, tuple[str, ...]]]) -> dict[int, int]:
+    """Items n from the EUR-Lex feed: (link, publication as ISO instant, references)."""
+    import datetime as dt
+
+    from pipeline.ingest.dedupe import Incoming, decide
+    from pipeline.model import Classification, DocType, NormalizedItem, Source, SourceKind
+
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    store.sources.register(
+        [Source("eurlex", "EUR-Lex", "EU", "https://x.test/rss", "de", SourceKind.FEED)], now=now
+    )
+    incoming = [
+        Incoming(
+            NormalizedItem(
+                source_id="eurlex",
+                identity=f"guid:{n}",
+                title=f"Dokument {n}",
+                url=url,
+                summary_html="",
+                summary_text="",
+                language="de",
+                published=dt.datetime.fromisoformat(published),
+                updated=None,
+                content_hash=f"h{n}",
+                family=None,
+            ),
+            Classification((), DocType.OTHER, refs, (), 0.0),
+        )
+        for n, (url, published, refs) in docs.items()
+    ]
+    known = store.items.lookup({i.item.identity for i in incoming}, set(), set())
+    store.items.apply(decide(incoming, known, institution="EU"), now=now)
+    page = store.items.lookup({i.item.identity for i in incoming}, set(), set())
+    return {int(k.split(":")[1]): v.item_id for k, v in page.by_identity.items()}
+
+
+def test_the_store_adds_publication_alias_and_corrigendum_in_one_run(store: Any) -> None:
+    import datetime as dt
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind, Stage
+
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    link = "https://eur-lex.europa.eu/./legal-content/AUTO/?uri=CELEX:"
+    ids = add_documents(
+        store,
+        {
+            1: (link + "32025R0535R(01)", "2025-05-27T22:00:00+00:00", ("32025R0535R(01)",)),
+            2: (link + "32025R0535", "2025-03-20T23:00:00+00:00", ("32025R0535", MOLDOVA)),
+            3: (link + "32026R0555", "2026-05-01T22:00:00+00:00", ("32026R0555", "A10-0006/2025")),
+        },
+    )
+    signed = DossierEvent(dt.date(2025, 3, 18), EventKind.SIGNED, "oeil", key="s")
+    store.dossiers.upsert(
+        [
+            DossierRecord(
+                MOLDOVA, "oeil", aliases=("COM(2024) 469", "A10-0006/2025"), events=(signed,)
+            )
+        ],
+        now=now,
+    )
+    assert store.dossiers.get(MOLDOVA, today=now.date()).stage is Stage.ADOPTED
+    assert store.dossiers.thread(now=now) == 3
+    d = store.dossiers.get(MOLDOVA, today=now.date())
+    assert "32025R0535" in d.aliases and "32026R0555" not in d.aliases
+    assert d.stage is Stage.PUBLISHED and d.updated_at == now
+    steps = {(e.kind, e.date, e.document) for e in d.events if e.source == "eurlex"}
+    assert steps == {
+        (EventKind.OJ_PUBLICATION, dt.date(2025, 3, 21), "32025R0535"),
+        (EventKind.CORRIGENDUM, dt.date(2025, 5, 28), "32025R0535R(01)"),
+    }
+    assert sorted(d.item_ids) == sorted(ids.values())  # 3 joined by the EP report only
+    assert store.dossiers.thread(now=now) == 0
+    assert len(store.dossiers.get(MOLDOVA, today=now.date()).events) == 3
