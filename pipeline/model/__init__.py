@@ -112,6 +112,9 @@ if TYPE_CHECKING:
         DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
+        DossierRelation as DossierRelation,
+    )
+    from pipeline.model.dossiers import (
         DossierUpsert as DossierUpsert,
     )
     from pipeline.model.dossiers import (
@@ -121,7 +124,13 @@ if TYPE_CHECKING:
         ProcedureType as ProcedureType,
     )
     from pipeline.model.dossiers import (
+        Relation as Relation,
+    )
+    from pipeline.model.dossiers import (
         Stage as Stage,
+    )
+    from pipeline.model.dossiers import (
+        document_events as document_events,
     )
     from pipeline.model.dossiers import (
         dossier_public_url as dossier_public_url,
@@ -320,6 +329,9 @@ if TYPE_CHECKING:
     )
     from pipeline.model.references import (
         celex as celex,
+    )
+    from pipeline.model.references import (
+        celex_in_url as celex_in_url,
     )
     from pipeline.model.references import (
         com_reference as com_reference,
@@ -531,6 +543,9 @@ _HOME: dict[str, str] = {
     "DossierNote": "dossiers",
     "DossierUpsert": "dossiers",
     "stage_of": "dossiers",
+    "DossierRelation": "dossiers",
+    "Relation": "dossiers",
+    "document_events": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
     "DossierNews": "dossiers",
@@ -546,6 +561,7 @@ _HOME: dict[str, str] = {
     "procedure_reference": "references",
     "com_reference": "references",
     "celex": "references",
+    "celex_in_url": "references",
     "council_reference": "references",
     "ep_report": "references",
     "Label": "learning",

@@ -482,6 +482,11 @@ dossiers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # the office offers it to subscribers (migration 0015)
     Column("published", Boolean, nullable=False, default=False, server_default=false()),
+    # a title in neither German nor English, and its language; the Legislative Train
+    # page where a source names one (migration 0017)
+    Column("title_other", Text, nullable=False, default="", server_default=""),
+    Column("title_other_language", String(8), nullable=False, default="", server_default=""),
+    Column("train_url", String(500), nullable=False, default="", server_default=""),
     UniqueConstraint("reference", name="uq_dossiers_reference"),
     Index("ix_dossiers_stage", "stage"),
 )

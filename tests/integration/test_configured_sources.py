@@ -33,6 +33,8 @@ CONTENT = {
     "ep-press-en": "written/ep-press-releases-en.xml",
     "council-press-en": "written/council-press-releases-en.xml",
     "eurlex-oj-l-de": "written/eurlex-oj-l-de.xml",
+    "eurlex-proposals-de": "written/eurlex-proposals-de.xml",
+    "eurlex-legislation-de": "written/eurlex-legislation-de.xml",
     "cor-news-de": "written/cor-news-de.html",
     "eib-press": "written/eib-press-en.xml",
     "ecb-press": "corpus/feeds/ecb-press-en.xml",

@@ -236,6 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_fault/"):
                 self._fault(path[len("/_fault/") :], query)
                 return
+            fault = feed._fault_at(path)
+            if fault is not None:
+                route, _, fault_query = fault.partition("?")
+                self._fault(route, {k: v[-1] for k, v in parse_qs(fault_query).items()})
+                return
             content = feed._content(path)
             if content is None:
                 self._simple(404, b"not found\n")
@@ -473,6 +478,7 @@ class FeedServer:
         self._gates: dict[str, threading.Event] = {}
         self._barriers: dict[int, threading.Barrier] = {}
         self._dynamic: dict[str, _Content] = {}
+        self._faults: dict[str, str] = {}  # path → fault route (fault_at)
         self._content_types: dict[str, str] = {}
         self._gzip_cache: dict[str, bytes] = {}
         self._hits: Counter[str] = Counter()
@@ -588,6 +594,16 @@ class FeedServer:
                 content.mtime = parsedate_to_datetime(lower["last-modified"]).timestamp()
         with self._lock:
             self._dynamic["/" + path.lstrip("/")] = content
+
+    def fault_at(self, path: str, route: str) -> None:
+        """Answer requests of `path` as the fault route `route` does ('held?gate=g',
+        'status/503'): one address of many (one procedure of a list) can fail alone."""
+        with self._lock:
+            self._faults["/" + path.lstrip("/")] = route
+
+    def _fault_at(self, path: str) -> str | None:
+        with self._lock:
+            return self._faults.get(path)
 
     def remove(self, path: str) -> None:
         with self._lock:
