@@ -38,6 +38,12 @@ if TYPE_CHECKING:
         FIELD_LABELS as FIELD_LABELS,
     )
     from pipeline.model.corrections import (
+        MAX_FIELD as MAX_FIELD,
+    )
+    from pipeline.model.corrections import (
+        MAX_REASON as MAX_REASON,
+    )
+    from pipeline.model.corrections import (
         Correction as Correction,
     )
     from pipeline.model.corrections import (
@@ -577,6 +583,8 @@ _HOME: dict[str, str] = {
     "council_reference": "references",
     "ep_report": "references",
     "Correction": "corrections",
+    "MAX_REASON": "corrections",
+    "MAX_FIELD": "corrections",
     "CorrectionChange": "corrections",
     "CorrectionField": "corrections",
     "CorrectionDelivery": "corrections",
