@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,8 +20,10 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import icalendar
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from pipeline import jobs
 from pipeline.bootstrap import Services
@@ -34,6 +37,7 @@ from pipeline.model import (
     Role,
     StaffUser,
 )
+from pipeline.web import create_app
 from tests.conftest import _pg_store
 from tests.deliver.test_send import (
     BASE,
@@ -348,6 +352,83 @@ def test_a_resumed_send_keeps_the_frozen_block(services: Services, outbox: Outbo
     store.deliveries.plan(second, [(3, "x")], now=services.clock())
     correct(services, edition_id, ids["call"], CorrectionDelivery.NEXT, headline="Neu")
     assert store.corrections.notes_for(second, [1, 2, 3]) == {}
+
+
+# ---------------------------------------------------------------- archive and calendars
+
+
+def client_of(services: Services, settings: Settings) -> FlaskClient:
+    app = create_app(settings, services)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def events_of(data: bytes) -> dict[str, icalendar.Event]:
+    return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_the_archive_page_shows_the_correction_with_its_date(
+    services: Services, settings: Settings
+) -> None:
+    three_profiles(services)
+    edition_id, ids = sent_edition(services)
+    later(services, 60 * 24 * 11)  # 6 December 2026
+    correct(
+        services,
+        edition_id,
+        ids["call"],
+        headline="Aufruf: Pilotprojekte für städtische Mobilität",
+        link="https://cinea.ec.europa.eu/aufruf-richtig",
+        reason="Die Überschrift nannte den falschen Fonds.",
+    )
+    correct(services, edition_id, ids["cohesion"], withdrawn=True, reason="Doppelt gemeldet.")
+    client = client_of(services, settings)
+
+    page = client.get(f"/archiv/{edition_id}", follow_redirects=True).get_data(as_text=True)
+
+    assert "Korrigiert am <time" in page
+    assert re.search(
+        r"Korrigiert am <time[^>]*>6\. Dezember 2026</time>:</strong> Überschrift:", page
+    )
+    assert "Grund: Die Überschrift nannte den falschen Fonds." in page
+    assert 'href="https://cinea.ec.europa.eu/aufruf-richtig"' in page
+    assert "Zurückgezogen" in page and "Grund: Doppelt gemeldet." in page
+    assert "Diese Ausgabe wurde nach dem Versand korrigiert" in page
+
+
+def test_the_calendar_moves_a_corrected_deadline_and_cancels_a_withdrawn_item(
+    services: Services, settings: Settings
+) -> None:
+    three_profiles(services)
+    edition_id, ids = sent_edition(services)
+    client = client_of(services, settings)
+    host = "newsletter.region-stuttgart.example"
+    uid = f"frist-{ids['hydrogen']}-20270315-deadline@{host}"
+    cohesion = f"frist-{ids['cohesion']}-20270131-consultation_end@{host}"
+    before = events_of(client.get("/fristen.ics").data)
+    assert "SEQUENCE" not in before[uid] and "STATUS" not in before[cohesion]
+
+    later(services)
+    correct(services, edition_id, ids["hydrogen"], deadline_old="2027-03-15 deadline",
+            deadline_new=dt.date(2027, 3, 22), reason="Die Frist wurde verlängert.")  # fmt: skip
+    correct(services, edition_id, ids["cohesion"], withdrawn=True, reason="Doppelt gemeldet.")
+    after = events_of(client.get("/fristen.ics").data)
+
+    moved = after[uid]  # the same UID: clients update the event instead of adding one
+    assert moved.decoded("DTSTART") == dt.date(2027, 3, 22)
+    assert int(moved["SEQUENCE"]) == 1
+    assert moved.decoded("DTSTAMP") > before[uid].decoded("DTSTAMP")
+    assert "Montag, 22. März 2027" in str(moved["DESCRIPTION"])
+    assert str(after[cohesion]["STATUS"]) == "CANCELLED"
+    assert int(after[cohesion]["SEQUENCE"]) == 1
+    assert str(after[cohesion]["SUMMARY"]).startswith("Zurückgezogen – ")
+    assert set(after) == set(before)
+
+    later(services)
+    correct(services, edition_id, ids["hydrogen"], deadline_old="2027-03-22 deadline",
+            deadline_new=dt.date(2027, 3, 29), reason="Noch einmal verlängert.")  # fmt: skip
+    again = events_of(client.get("/fristen.ics").data)[uid]
+    assert again.decoded("DTSTART") == dt.date(2027, 3, 29) and int(again["SEQUENCE"]) == 2
 
 
 # ---------------------------------------------------------------- rules
