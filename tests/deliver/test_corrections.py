@@ -267,6 +267,39 @@ def test_a_killed_correction_sender_resumes_without_a_duplicate(
     assert jobs.send_corrections(services) == []  # unknown ones wait for staff
 
 
+def test_the_command_line_mirrors_the_desk(
+    services: Services, outbox: Outbox, tmp_path: Path, database_url: str
+) -> None:
+    three_profiles(services)
+    edition_id, ids = sent_edition(services)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EUDIGEST_")}
+    env.update(environ(tmp_path, EUDIGEST_BASE_URL=BASE, EUDIGEST_DATABASE_URL=database_url))
+    eudigest = str(Path(sys.executable).with_name("eudigest"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [eudigest, *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+
+    done = run(
+        "edition", "correct", str(edition_id), "--item", str(ids["hydrogen"]),
+        "--deadline", "2027-03-15=2027-03-22", "--reason", "Die Frist wurde verlängert.",
+        "--delivery", "mail", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"receivers": 2' in done.stdout
+    assert "2 Lesern geht sie als kurze Mail zu" in done.stderr
+    refused = run("edition", "correct", str(edition_id), "--item", str(ids["call"]),
+                  "--reason", "x")  # fmt: skip
+    assert refused.returncode != 0 and "nichts geändert" in refused.stderr
+    assert run("send-due").returncode == 0
+
+    assert correction_mails(outbox) == Counter({a: 1 for a in GOT_HYDROGEN})
+    text = outbox.last("energie@kommune-esslingen.de").text
+    assert "Frist: 15. März 2027 → 22. März 2027" in text
+
+
 # ---------------------------------------------------------------- next edition
 
 
