@@ -237,6 +237,9 @@ def send_corrections(
 
     _require_schema(services)
     store, settings = services.store, services.settings
+    ids = list(correction_ids) if correction_ids is not None else store.corrections.pending()
+    if not ids:
+        return []  # nothing to mail: no links, no configuration needed
     office = services.office()
     links = Links.from_settings(settings)
 
@@ -282,7 +285,7 @@ def send_corrections(
         now=services.clock,
         lease_seconds=settings.send_lease_s,
         batch_size=batch_size,
-        correction_ids=correction_ids,
+        correction_ids=ids,
     )
 
 

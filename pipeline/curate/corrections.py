@@ -173,6 +173,18 @@ def correct_item(
     return CorrectionResult(correction, recorded)
 
 
+def resolve_unknown(
+    store: Store, correction_id: int, *, resend: bool, actor: StaffUser, now: dt.datetime
+) -> int:
+    """Correction mails whose outcome is unknown (the sender died mid-request): count them
+    as sent, or queue them again (`resend`: the next send-due sends them). Audited."""
+    if not may_correct(actor):
+        raise Forbidden("Nur die Redaktion entscheidet über Zustellungen.")
+    return store.corrections.resolve_unknown(
+        correction_id, resend=resend, actor=actor.name, now=now
+    )
+
+
 def deadline_choices(store: Store, item_id: int) -> list[tuple[str, str]]:
     """The item's deadlines as (value, German label) for the form, as corrected so far."""
     item = corrected(store.items.get(item_id), store.corrections.for_items([item_id]))

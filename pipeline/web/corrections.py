@@ -54,6 +54,27 @@ def correct(edition_id: int, item_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.post("/<int:edition_id>/korrekturen/<int:correction_id>/ungeklaert")
+def resolve(edition_id: int, correction_id: int) -> ResponseReturnValue:
+    """Unknown correction mails: "Als zugestellt werten" or "Erneut senden"."""
+    d = desk()
+    correction = d.store.corrections.get(correction_id)
+    if correction.edition_id != edition_id:
+        raise InvalidInput("Diese Korrektur gehört nicht zu dieser Ausgabe.")
+    resend = request.form.get("action") == "resend"
+    n = rules.resolve_unknown(
+        d.store, correction_id, resend=resend, actor=staff_user(), now=d.now()
+    )
+    what = f"{n} {'Korrektur-Mail' if n == 1 else 'Korrektur-Mails'}"
+    flash(
+        f"{what} erneut in die Warteschlange gestellt; der nächste Versandlauf sendet sie."
+        if resend
+        else f"{what} als zugestellt gewertet; es wird nichts erneut gesendet.",
+        "success",
+    )
+    return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
+
+
 def _request() -> rules.CorrectionRequest:
     form = request.form
     new_date = None

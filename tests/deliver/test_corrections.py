@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
-from pipeline.curate.corrections import CorrectionRequest, correct_item
+from pipeline.curate.corrections import CorrectionRequest, correct_item, resolve_unknown
 from pipeline.errors import Forbidden, InvalidInput
 from pipeline.model import (
     CorrectionDelivery,
@@ -52,6 +52,7 @@ from tests.web.conftest import NOW, Clock, make_services
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR = StaffUser(id=1, name="anna", role=Role.EDITOR)
+VIEWER = StaffUser(id=2, name="gast", role=Role.EDITOR, active=False)
 GOT_CALL = {"foerderung@uni-stuttgart.de", "alles@ihk-stuttgart.de"}
 GOT_HYDROGEN = {"energie@kommune-esslingen.de", "alles@ihk-stuttgart.de"}
 
@@ -298,6 +299,32 @@ def test_the_command_line_mirrors_the_desk(
     assert correction_mails(outbox) == Counter({a: 1 for a in GOT_HYDROGEN})
     text = outbox.last("energie@kommune-esslingen.de").text
     assert "Frist: 15. März 2027 → 22. März 2027" in text
+
+
+def test_staff_queue_unknown_correction_mails_again(
+    services: Services, settings: Settings, outbox: Outbox, tmp_path: Path, database_url: str
+) -> None:
+    """Killed after `start` committed, before the request: the notice is unknown; staff
+    choose "Erneut senden" and the next run sends exactly it."""
+    readers = [f"leser{k}@kommune{k}.example.org" for k in range(4)]
+    for address in readers:
+        add_subscriber(services, address)
+    edition_id, ids = make_edition(services)
+    jobs.send(services, edition_id)
+    cid = correct(services, edition_id, ids["call"], headline="Richtig")
+    crash(settings, tmp_path, database_url, "started", 2)
+    [report] = jobs.send_corrections(services, batch_size=1)
+    assert (report.sent, report.unknown) == (3, 1)
+
+    with pytest.raises(Forbidden):
+        resolve_unknown(services.store, cid, resend=True, actor=VIEWER, now=NOW)
+    assert resolve_unknown(services.store, cid, resend=True, actor=EDITOR, now=NOW) == 1
+    [report] = jobs.send_corrections(services)
+
+    assert (report.sent, report.unknown) == (4, 0)
+    assert correction_mails(outbox) == Counter({a: 1 for a in readers})
+    actions = [e.action for e in services.store.editions.audit(edition_id)]
+    assert "correction.resend" in actions
 
 
 # ---------------------------------------------------------------- next edition

@@ -63,6 +63,9 @@ def test_a_sent_edition_offers_korrigieren_and_records_the_correction(
     after = anna.text(f"/desk/editions/{edition_id}")
     assert "Korrektur gespeichert" in visible(after)
     assert "korrigiert am" in after
+    assert (
+        'id="corrections-title"' in after and "Die Überschrift nannte den falschen Fonds." in after
+    )
 
 
 def test_a_draft_has_no_korrigieren(anna: Desk, store: Store, items: Seeded) -> None:
