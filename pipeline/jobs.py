@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import curate
 from pipeline.bootstrap import Services
@@ -54,6 +55,9 @@ from pipeline.model import (
     Subscriber,
 )
 from pipeline.model.learning import LearnedModel, ModelOutput
+
+if TYPE_CHECKING:
+    from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
@@ -224,6 +228,29 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         lease=Lease.of(settings.send_lease_s),
         tz=settings.tz,
     )
+
+
+def correct(
+    services: Services,
+    edition_id: int,
+    item_id: int,
+    request: CorrectionRequest,
+    *,
+    actor: StaffUser,
+) -> CorrectionResult:
+    """The desk's "Korrigieren" and `eudigest edition correct`: an edition planned before
+    its segments' contents were recorded gets them first, where they can be proven
+    (deliver.send.recover_segments); then curate.corrections records the correction."""
+    from pipeline.curate.corrections import correct_item
+    from pipeline.deliver.send import recover_segments
+
+    store = services.store
+    if store.corrections.unrecorded(edition_id):
+        edition = store.editions.get(edition_id)
+        if edition.state is EditionState.SENT:
+            found = recover_segments(store, edition, services.settings.tz)
+            log.info("edition %d: %d segments recovered for a correction", edition_id, found)
+    return correct_item(store, edition_id, item_id, request, actor=actor, now=services.clock())
 
 
 def send_corrections(

@@ -49,14 +49,9 @@ def cmd_edition_correct(
         reason=args.reason,
         delivery=rules.parse_delivery(args.delivery),
     )
-    result = rules.correct_item(
-        services.store,
-        args.edition_id,
-        args.item,
-        request,
-        actor=operator(),
-        now=services.clock(),
-    )
+    from pipeline import jobs
+
+    result = jobs.correct(services, args.edition_id, args.item, request, actor=operator())
     c = result.correction
     if args.json:
         out.json(
@@ -66,7 +61,7 @@ def cmd_edition_correct(
                 "item": c.item_id,
                 "delivery": c.delivery.value,
                 "receivers": c.receivers,
-                "recorded": result.recorded,
+                "unattributed": result.unattributed,
                 "summary": c.summary,
             }
         )

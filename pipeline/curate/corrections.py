@@ -58,27 +58,32 @@ class CorrectionRequest:
 @dataclass(frozen=True, slots=True)
 class CorrectionResult:
     correction: Correction
-    recorded: bool  # False: the edition's segments were not recorded (sent before 0022)
+    # sent deliveries of the edition whose items are not known (planned before their
+    # segments were recorded, and not provable since): they get no notice
+    unattributed: int = 0
 
     @property
     def message(self) -> str:
         """What the desk and the command line tell staff (German)."""
         c = self.correction
-        if not self.recorded:
-            return (
-                "Korrektur gespeichert; sie steht im Archiv. Für diese Ausgabe ist nicht "
-                "verzeichnet, wer welche Meldung bekam (versandt vor der Aufzeichnung der "
-                "Inhalte): es geht keine Mitteilung hinaus."
-            )
         who = f"{c.receivers} {'Leser' if c.receivers == 1 else 'Lesern'}"
         if c.receivers == 0:
-            return "Korrektur gespeichert; niemand hat diese Meldung erhalten."
-        if c.delivery is CorrectionDelivery.MAIL:
-            return (
+            text = "Korrektur gespeichert; sie steht im Archiv. Keine Mitteilung geht hinaus."
+        elif c.delivery is CorrectionDelivery.MAIL:
+            text = (
                 f"Korrektur gespeichert; {who} geht sie als kurze Mail zu "
                 "(beim nächsten Versandlauf)."
             )
-        return f"Korrektur gespeichert; {who} steht sie oben im nächsten Newsletter."
+        else:
+            text = f"Korrektur gespeichert; {who} steht sie oben im nächsten Newsletter."
+        if self.unattributed:
+            n = self.unattributed
+            text += (
+                f" Bei {n} {'Zustellung' if n == 1 else 'Zustellungen'} dieser Ausgabe ist "
+                "nicht sicher bekannt, welche Meldungen sie enthielt (versandt vor der "
+                "Aufzeichnung, Leserprofil seither geändert): dorthin geht keine Mitteilung."
+            )
+        return text
 
 
 def may_correct(actor: StaffUser) -> bool:
@@ -158,7 +163,7 @@ def correct_item(
             "Es ist nichts geändert: bitte Überschrift, Einordnung, Link oder Frist "
             "berichtigen oder die Meldung zurückziehen."
         )
-    receivers, recorded = store.corrections.receivers(edition_id, item_id)
+    receivers, _ = store.corrections.receivers(edition_id, item_id)
     correction = store.corrections.create(
         edition_id=edition_id,
         item_id=item_id,
@@ -170,7 +175,7 @@ def correct_item(
         actor=actor.name,
         now=now,
     )
-    return CorrectionResult(correction, recorded)
+    return CorrectionResult(correction, store.corrections.unrecorded(edition_id))
 
 
 def resolve_unknown(

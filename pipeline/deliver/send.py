@@ -631,6 +631,20 @@ def _segments(store: Store, edition: Edition, tz: ZoneInfo) -> list[Segment]:
     return resolve_segments(sections, recipients, edition.newsletter_id, news, fixes)
 
 
+def recover_segments(store: Store, edition: Edition, tz: ZoneInfo | None = None) -> int:
+    """What the segments of an edition planned before their contents were recorded
+    (migration 0022) contained, where it can be proven: the segments are computed again
+    from today's readers, items and frozen dossier news, and a result counts only when
+    its key hashes to a segment key of the ledger (the key holds the item ids of every
+    section, so a match is exact). Readers who changed their topics since, or items
+    whose topics changed, match nothing: their deliveries stay unattributed. Returns
+    how many segments were recorded."""
+    segments = _segments(store, edition, tz or ZoneInfo("UTC"))
+    return store.corrections.record_segments(
+        edition.id, {segment_key(seg.key): seg.item_ids for seg in segments}
+    )
+
+
 def _outcome(delivery: Delivery, result: RecipientResult) -> Outcome:
     if result.halt:  # never sent: back to the queue, for the run after the fix
         return Outcome(delivery.id, DeliveryState.QUEUED, error=result.error)

@@ -523,6 +523,49 @@ class CorrectionsStore:
                 found.setdefault(sid, []).append(rows[cid])
             return {sid: tuple(cs) for sid, cs in found.items()}
 
+    def record_segments(self, edition_id: int, contents: dict[str, Sequence[int]]) -> int:
+        """Add what segments of an edition contained where nothing is recorded for that
+        key (editions planned before migration 0022); returns how many were added."""
+        with wrap_errors("recording segments"), self._engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    select(delivery_segments.c.segment_key).where(
+                        delivery_segments.c.edition_id == edition_id
+                    )
+                ).scalars()
+            )
+            used = set(
+                conn.execute(
+                    select(deliveries.c.segment_key)
+                    .where(deliveries.c.edition_id == edition_id)
+                    .distinct()
+                ).scalars()
+            )
+            rows = [
+                {"edition_id": edition_id, "segment_key": k, "item_ids": builtins.list(v)}
+                for k, v in contents.items()
+                if k in used and k not in known
+            ]
+            for at in range(0, len(rows), CHUNK):
+                conn.execute(insert(delivery_segments), rows[at : at + CHUNK])
+            return len(rows)
+
+    def unrecorded(self, edition_id: int) -> int:
+        """Sent deliveries of the edition whose segment's items are not recorded."""
+        with wrap_errors("reading segments"), self._engine.connect() as conn:
+            recorded = select(delivery_segments.c.segment_key).where(
+                delivery_segments.c.edition_id == edition_id
+            )
+            return int(
+                conn.execute(
+                    select(func.count()).where(
+                        deliveries.c.edition_id == edition_id,
+                        deliveries.c.state == DeliveryState.SENT.value,
+                        deliveries.c.segment_key.not_in(recorded),
+                    )
+                ).scalar_one()
+            )
+
     def segments(self, edition_id: int) -> dict[str, tuple[int, ...]]:
         """The recorded items of each segment of the edition (segment key → item ids)."""
         with wrap_errors("reading segments"), self._engine.connect() as conn:

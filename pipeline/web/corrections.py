@@ -29,10 +29,10 @@ def correct(edition_id: int, item_id: int) -> ResponseReturnValue:
         raise InvalidInput("Korrigiert werden nur Meldungen einer versandten Ausgabe.")
     error = None
     if request.method == "POST":
+        from pipeline import jobs  # the sending side, loaded only when a correction is made
+
         try:
-            result = rules.correct_item(
-                d.store, edition_id, item_id, _request(), actor=staff_user(), now=d.now()
-            )
+            result = jobs.correct(d.services, edition_id, item_id, _request(), actor=staff_user())
         except InvalidInput as exc:
             error = str(exc)
         else:

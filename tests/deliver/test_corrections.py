@@ -34,6 +34,7 @@ from pipeline.model import (
     CorrectionDelivery,
     EditionState,
     NoticeState,
+    Profile,
     Role,
     StaffUser,
 )
@@ -171,6 +172,37 @@ def test_a_failed_delivery_of_the_edition_gets_no_correction(
     jobs.send_corrections(services)
 
     assert correction_mails(outbox) == Counter({"foerderung@uni-stuttgart.de": 1})
+
+
+def test_an_edition_sent_before_segments_were_recorded_is_proven_where_it_can_be(
+    services: Services, outbox: Outbox
+) -> None:
+    """Editions planned before migration 0022 have no delivery_segments: the segments are
+    computed again, and only those whose key hashes to the ledger's are trusted."""
+    from pipeline.store.schema import delivery_segments
+
+    three_profiles(services)
+    edition_id, ids = sent_edition(services)
+    with services.store.engine.begin() as conn:
+        conn.execute(sa.delete(delivery_segments))  # as if planned before 0022
+    moved = services.store.subscribers.by_hash(_hash("foerderung@uni-stuttgart.de"))
+    assert moved is not None
+    services.store.subscribers.update_profile(
+        moved.id,
+        Profile(name=moved.name, topics=("energy_climate",), newsletters=("weekly",)),
+        now=services.clock(),
+    )  # fmt: skip  (their key no longer matches: their delivery cannot be proven)
+    request = CorrectionRequest(
+        headline="Richtig", reason="Falscher Fonds.", delivery=CorrectionDelivery.MAIL
+    )
+
+    result = jobs.correct(services, edition_id, ids["call"], request, actor=EDITOR)
+    jobs.send_corrections(services)
+
+    assert result.unattributed == 1
+    assert "Bei 1 Zustellung dieser Ausgabe ist nicht sicher bekannt" in result.message
+    assert result.correction.receivers == 1
+    assert correction_mails(outbox) == Counter({"alles@ihk-stuttgart.de": 1})
 
 
 def test_a_reader_who_unsubscribed_since_is_skipped(services: Services, outbox: Outbox) -> None:
