@@ -57,6 +57,7 @@ from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreU
 from pipeline.logs import redact as redact_address
 from pipeline.model import (
     Batch,
+    Correction,
     Delivery,
     DeliveryState,
     Edition,
@@ -72,6 +73,7 @@ from pipeline.model import (
     Sender,
     SenderOutcome,
     Subscriber,
+    corrected,
 )
 from pipeline.store import Store
 
@@ -620,6 +622,10 @@ def _counts(store: Store, edition_id: int) -> dict[str, int]:
 def _segments(store: Store, edition: Edition, tz: ZoneInfo) -> list[Segment]:
     recipients = store.subscribers.confirmed_for(edition.newsletter_id)
     items = store.items.get_many(edition.item_ids)
+    fixes: dict[int, list[Correction]] = {}
+    for c in store.corrections.for_items(items):  # corrected links and deadlines (ADR 0009)
+        fixes.setdefault(c.item_id, []).append(c)
+    items = {i: corrected(item, fixes[i]) if i in fixes else item for i, item in items.items()}
     sections = [
         (s.title, [items[i] for i in s.item_ids if i in items])
         for s in sorted(edition.sections, key=lambda s: s.position)
@@ -627,8 +633,8 @@ def _segments(store: Store, edition: Edition, tz: ZoneInfo) -> list[Segment]:
     # "Neues in Ihren Verfahren": frozen at the edition's first plan (see news_for)
     news = store.dossiers.news_for(edition.id, (r.id for r in recipients))
     # "Korrektur": corrections of earlier editions the reader got, frozen the same way
-    fixes = notes_for_segments(store, edition, [r.id for r in recipients], tz)
-    return resolve_segments(sections, recipients, edition.newsletter_id, news, fixes)
+    notes = notes_for_segments(store, edition, [r.id for r in recipients], tz)
+    return resolve_segments(sections, recipients, edition.newsletter_id, news, notes)
 
 
 def recover_segments(store: Store, edition: Edition, tz: ZoneInfo | None = None) -> int:

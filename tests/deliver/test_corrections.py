@@ -416,6 +416,23 @@ def test_the_next_digest_carries_the_block_once_and_only_to_who_got_the_item(
     assert not [m for m in outbox.all()[start + 2 :] if "KORREKTUR" in m.text]  # never twice
 
 
+def test_a_later_digest_with_the_item_shows_the_corrected_link_and_deadline(
+    services: Services, outbox: Outbox
+) -> None:
+    three_profiles(services)
+    edition_id, ids = sent_edition(services)
+    correct(services, edition_id, ids["hydrogen"], link="https://ec.europa.eu/richtig",
+            deadline_old="2027-03-15 deadline", deadline_new=dt.date(2027, 1, 4))  # fmt: skip
+    second = second_edition(services, [ids["hydrogen"]])
+    start = outbox.count()
+
+    jobs.send(services, second)
+
+    [mail] = [m for m in outbox.all()[start:] if m.to == "energie@kommune-esslingen.de"]
+    assert "https://ec.europa.eu/richtig" in mail.text
+    assert "4. Januar 2027" in mail.text and "15. März 2027" not in mail.text
+
+
 def test_a_failed_digest_carries_the_block_over_to_the_one_after(
     services: Services, outbox: Outbox
 ) -> None:
