@@ -68,6 +68,28 @@ def test_a_sent_edition_offers_korrigieren_and_records_the_correction(
     )
 
 
+def test_a_deadline_is_moved_from_the_form(anna: Desk, store: Store, items: Seeded) -> None:
+    edition_id = sent_edition(store, items)
+    url = f"/desk/editions/{edition_id}/korrektur/{items.ids['hydrogen']}"
+    form = anna.text(url)
+    assert '<option value="2027-03-15 deadline">Frist: 15. März 2027</option>' in form
+    done = anna.post(
+        url,
+        data={
+            "deadline_old": "2027-03-15 deadline",
+            "deadline_new": "2027-03-22",
+            "reason": "Die Kommission hat die Frist verlängert.",
+            "delivery": "next",
+        },
+    )
+    assert done.status_code == 303
+    [c] = store.corrections.for_edition(edition_id)
+    assert c.summary == "Frist: 15. März 2027 → 22. März 2027"
+    assert c.delivery is CorrectionDelivery.NEXT
+    again = anna.text(url)
+    assert '<option value="2027-03-22 deadline">Frist: 22. März 2027</option>' in again
+
+
 def test_a_draft_has_no_korrigieren(anna: Desk, store: Store, items: Seeded) -> None:
     edition = store.editions.create(
         "weekly", title="KW 49", intro="", sections=[("A", [items.ids["call"]])],
