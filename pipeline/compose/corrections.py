@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.compose.render import (
     GREETING,
+    MAX_SUBJECT,
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
     RenderedDigest,
@@ -100,6 +101,7 @@ def render_correction_mail(
     }
     env = environment()
     subject = " ".join(env.get_template("correction.subject.txt").render(context).split())
+    subject = cut_at_word(subject, MAX_SUBJECT)
     return RenderedDigest(
         subject=subject,
         text=env.get_template("correction.text.j2").render(context).strip() + "\n",
