@@ -17,6 +17,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     runs         JobRun
     dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
+    corrections  Correction, CorrectionChange, CorrectionNote, NoticeState; corrected()
     learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
 
 `from pipeline.model import Item` works for every name; it imports only the module
@@ -30,6 +31,51 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.model._common import EMPTY as EMPTY
+    from pipeline.model.corrections import (
+        DELIVERY_LABELS as DELIVERY_LABELS,
+    )
+    from pipeline.model.corrections import (
+        FIELD_LABELS as FIELD_LABELS,
+    )
+    from pipeline.model.corrections import (
+        MAX_FIELD as MAX_FIELD,
+    )
+    from pipeline.model.corrections import (
+        MAX_REASON as MAX_REASON,
+    )
+    from pipeline.model.corrections import (
+        Correction as Correction,
+    )
+    from pipeline.model.corrections import (
+        CorrectionChange as CorrectionChange,
+    )
+    from pipeline.model.corrections import (
+        CorrectionDelivery as CorrectionDelivery,
+    )
+    from pipeline.model.corrections import (
+        CorrectionField as CorrectionField,
+    )
+    from pipeline.model.corrections import (
+        CorrectionNote as CorrectionNote,
+    )
+    from pipeline.model.corrections import (
+        CorrectionNotice as CorrectionNotice,
+    )
+    from pipeline.model.corrections import (
+        NoticeState as NoticeState,
+    )
+    from pipeline.model.corrections import (
+        corrected as corrected,
+    )
+    from pipeline.model.corrections import (
+        deadline_value as deadline_value,
+    )
+    from pipeline.model.corrections import (
+        parse_deadline as parse_deadline,
+    )
+    from pipeline.model.corrections import (
+        sequence_of as sequence_of,
+    )
     from pipeline.model.deliveries import (
         PENDING_DELIVERY_STATES as PENDING_DELIVERY_STATES,
     )
@@ -564,6 +610,21 @@ _HOME: dict[str, str] = {
     "celex_in_url": "references",
     "council_reference": "references",
     "ep_report": "references",
+    "Correction": "corrections",
+    "MAX_REASON": "corrections",
+    "MAX_FIELD": "corrections",
+    "CorrectionChange": "corrections",
+    "CorrectionField": "corrections",
+    "CorrectionDelivery": "corrections",
+    "CorrectionNote": "corrections",
+    "CorrectionNotice": "corrections",
+    "NoticeState": "corrections",
+    "FIELD_LABELS": "corrections",
+    "DELIVERY_LABELS": "corrections",
+    "corrected": "corrections",
+    "sequence_of": "corrections",
+    "deadline_value": "corrections",
+    "parse_deadline": "corrections",
     "Label": "learning",
     "Evaluation": "learning",
     "LearnedModel": "learning",
