@@ -15,7 +15,7 @@ from pipeline.errors import Forbidden, InvalidInput, StaleEdit
 from pipeline.model import ORG_TYPE_LABELS, DeliveryState, Edition, EditionState, ItemStatus
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
-from pipeline.web.context import desk, staff_user
+from pipeline.web.context import as_id, desk, staff_user
 from pipeline.web.errors import error_page
 from pipeline.web.formatting import parse_datetime_local
 from pipeline.web.forms import EditionCreateForm, EditionForm, choices
@@ -157,7 +157,7 @@ def _done(edition_id: int, message: str) -> ResponseReturnValue:
 
 def _int(name: str) -> int:
     try:
-        return int(request.form.get(name, ""))
+        return as_id(request.form.get(name, ""))
     except ValueError:
         raise InvalidInput(f"Feld {name} fehlt oder ist keine Zahl.") from None
 
@@ -363,7 +363,7 @@ def _confirm_page(
 
 def _delivery_ids() -> list[int]:
     try:
-        ids = sorted({int(v) for v in request.form.getlist("delivery_id")})
+        ids = sorted({as_id(v) for v in request.form.getlist("delivery_id")})
     except ValueError:
         raise InvalidInput("Ungültige Zustellungsnummer.") from None
     if not ids:
