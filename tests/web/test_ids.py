@@ -35,10 +35,7 @@ def test_every_route_with_an_id_answers_404_for_a_huge_one(app: Flask, anna: Des
     assert f"/desk/subscribers/{HUGE}/loeschen" in paths
     answers = {}
     for method, url in routes:
-        if method == "GET":
-            response = anna.get(url)
-        else:
-            response = anna.post(url)
+        response = anna.get(url) if method == "GET" else anna.post(url)
         answers[(method, url)] = response.status_code
     assert {k: v for k, v in answers.items() if v != 404} == {}
 
