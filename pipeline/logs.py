@@ -10,9 +10,10 @@ anywhere in a message, an argument, an extra field or a traceback becomes
 `[email]`, and the token of a subscriber link (`/abo/einstellungen/<token>`, also
 `/abo/bestaetigen/` and `/abo/abmelden/`, or anywhere else in the shape of a signed
 token) becomes `[token]`: a token is the key to a subscription. Code should log
-subscriber ids, never addresses or tokens; this is the net under it. Every handler eudigest installs (the CLI's, the scheduler's, gunicorn's
-via `gunicorn_config`) formats through it, and so do the loggers that propagate to the
-root: werkzeug's access log of `eudigest serve`, Flask's and flask-wtf's.
+subscriber ids, never addresses or tokens; this is the net under it. Every handler
+eudigest installs (the CLI's, the scheduler's, gunicorn's via `gunicorn_config`) formats
+through it, and so do the loggers that propagate to the root: werkzeug's access log of
+`eudigest serve`, Flask's and flask-wtf's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ REDACTED_EMAIL = "[email]"
 EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 REDACTED_TOKEN = "[token]"  # noqa: S105 (a placeholder, not a secret)
 # The paths of tokens.CONFIRM_PATH, MANAGE_PATH and UNSUBSCRIBE_PATH (tests/subscribers/
-# test_log_tokens.py checks that they agree), followed by the token: anything up to the next slash, query or space.
+# test_log_tokens.py checks that they agree), followed by the token: anything up to the
+# next slash, query or space.
 TOKEN_RE = re.compile(r"(/abo/(?:bestaetigen|einstellungen|abmelden)/)[^/\s?#\"'<>]+")
 # A signed token wherever else it turns up (a query, a Referer): payload.timestamp.signature
 # in URL-safe base64, as subscribers.tokens makes them.
