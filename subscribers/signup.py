@@ -31,7 +31,6 @@ from pipeline.model import (
     OutgoingEmail,
     Profile,
     Subscriber,
-    SubscriberStatus,
     Taxonomy,
 )
 from pipeline.store import Store
