@@ -358,15 +358,16 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool whose every connection is checked.
 
-    Environment proxies are not used (an HTTPS_PROXY would resolve names itself).
+    Environment proxies are not used (an HTTPS_PROXY would resolve names itself);
+    SSL_CERT_FILE and SSL_CERT_DIR are, as before.
     """
 
     def __init__(
         self, allow: Sequence[FetchAllow], limits: httpx.Limits, resolve: Resolver | None = None
     ) -> None:
-        super().__init__(http1=True, http2=False, limits=limits, trust_env=False)
+        super().__init__(http1=True, http2=False, limits=limits)  # sets a pool, replaced here
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=httpx.create_ssl_context(trust_env=True),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
