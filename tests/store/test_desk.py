@@ -438,3 +438,26 @@ def test_propose_draft_takes_accepted_items_since_the_last_edition(desk, anna) -
     assert [s.title for s in again.sections] == ["Im Fokus", "Termine"]
     with pytest.raises(InvalidInput, match="Unbekannter Newsletter"):
         curate.propose_draft(store, OFFICE, "monthly", actor=anna, now=NOW)
+
+
+def test_schema_py_matches_migration_0021_which_goes_down_and_up(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from pipeline.store.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    mine = [d for d in diff if "login_throttle" in repr(d) or "session_version" in repr(d)]
+    assert mine == []
+    store.downgrade("0015")
+    store.upgrade()
+    assert store.is_current()
+
+
+def test_logout_raises_the_session_version(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    assert store.users.get(anna.id).session_version == 0
+    store.users.end_sessions(anna.id)
+    assert store.users.get(anna.id).session_version == 1
+    staff.set_password(store, anna.id, "ein neues langes Passwort")
+    assert store.users.get(anna.id).session_version == 2
