@@ -14,6 +14,8 @@ from pipeline.model import Role, StaffUser
 from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.schema import login_throttle, users
 
+_DAY = dt.timedelta(days=1)  # throttle rows this far past their window are deleted
+
 
 class UsersStore:
     def __init__(self, engine: Engine) -> None:
@@ -62,7 +64,7 @@ class UsersStore:
                     login_throttle.c.key.in_(keys), login_throttle.c.blocked_until > now
                 )
             ).scalar_one_or_none()
-        return until  # type: ignore[no-any-return]
+        return until
 
     def count_login_failure(
         self,
@@ -74,13 +76,14 @@ class UsersStore:
     ) -> int:
         """One more failed login under `key`, in one transaction; the failures in the window.
 
-        A key whose window has passed and that is not blocked starts again at one.
+        A key whose window has passed and that is not blocked starts again at one; keys
+        a day past their window go (no table of addresses that only grows).
         `block_for(failures)` says how long the key is blocked from now (None: not).
         """
         with wrap_errors("recording a failed login"), self._engine.begin() as conn:
-            conn.execute(
+            conn.execute(  # this key, if its window has passed; every key a day past it
                 delete(login_throttle).where(
-                    login_throttle.c.key == key,
+                    (login_throttle.c.key == key) | (login_throttle.c.window_start <= now - _DAY),
                     login_throttle.c.window_start <= now - window,
                     (login_throttle.c.blocked_until.is_(None))
                     | (login_throttle.c.blocked_until <= now),

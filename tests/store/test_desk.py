@@ -461,3 +461,24 @@ def test_logout_raises_the_session_version(store: Store, anna) -> None:  # type:
     assert store.users.get(anna.id).session_version == 1
     staff.set_password(store, anna.id, "ein neues langes Passwort")
     assert store.users.get(anna.id).session_version == 2
+
+
+def test_throttle_rows_go_a_day_after_their_window(store: Store) -> None:
+    from sqlalchemy import select
+
+    from pipeline.store.schema import login_throttle
+
+    def keys() -> set[str]:
+        with store.engine.connect() as conn:
+            return set(conn.execute(select(login_throttle.c.key)).scalars())
+
+    window = dt.timedelta(minutes=15)
+    store.users.count_login_failure("old", now=NOW, window=window, block_for=lambda n: None)
+    store.users.count_login_failure("x" * 64, now=NOW, window=window, block_for=lambda n: None)
+    assert keys() == {"old", "x" * 64}
+    later = NOW + dt.timedelta(days=1, minutes=16)
+    assert (
+        store.users.count_login_failure("new", now=later, window=window, block_for=lambda n: None)
+        == 1
+    )
+    assert keys() == {"new"}
