@@ -156,8 +156,11 @@ def _done(edition_id: int, message: str) -> ResponseReturnValue:
 
 
 def _int(name: str) -> int:
+    """A form field's number (an id, or a step such as -1); none past what the store holds."""
     try:
-        return as_id(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
+        as_id(str(abs(value)))  # ValueError past the largest id
+        return value
     except ValueError:
         raise InvalidInput(f"Feld {name} fehlt oder ist keine Zahl.") from None
 
