@@ -482,3 +482,27 @@ def test_throttle_rows_go_a_day_after_their_window(store: Store) -> None:
         == 1
     )
     assert keys() == {"new"}
+
+
+def test_known_and_unknown_names_take_the_same_path(
+    store: Store, anna, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """One password hash verified per attempt for every name, none once throttled."""
+    verified: list[str] = []
+    real = staff._verify
+
+    def counting(password_hash: str, password: str) -> bool:
+        verified.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(staff, "_verify", counting)
+    for name in ("anna", "niemand"):
+        counts = []
+        for n in range(6):
+            before = len(verified)
+            with pytest.raises(staff.LoginFailed):
+                staff.authenticate(
+                    store, name, "falsch", now=NOW + dt.timedelta(seconds=n), client=name
+                )
+            counts.append(len(verified) - before)
+        assert counts == [1, 1, 1, 1, 1, 0], name
