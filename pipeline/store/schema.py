@@ -228,7 +228,22 @@ users = Table(
     Column("last_login", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("email", String(254)),  # optional; where the desk's test sends go
+    # Part of every session id (migration 0021): logout and a new password raise it, which
+    # ends the sessions signed in before, whatever their cookies say.
+    Column("session_version", Integer, nullable=False, default=0, server_default=text("0")),
     UniqueConstraint("name", name="uq_users_name"),
+)
+
+# Failed logins (migration 0021), counted per client and per (client, name typed): the key
+# is a SHA-256 of those, so neither addresses nor names are stored. Nothing here depends on
+# whether the name exists, and no row blocks another client.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime),
 )
 
 item_annotations = Table(
