@@ -7,7 +7,7 @@
   raise it, so a session cookie copied before stops working at once.
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0022
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0015"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
