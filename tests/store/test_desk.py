@@ -440,7 +440,7 @@ def test_propose_draft_takes_accepted_items_since_the_last_edition(desk, anna) -
         curate.propose_draft(store, OFFICE, "monthly", actor=anna, now=NOW)
 
 
-def test_schema_py_matches_migration_0021_which_goes_down_and_up(store: Store) -> None:
+def test_schema_py_matches_migration_0019_which_goes_down_and_up(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 

@@ -6,16 +6,16 @@
 - `users.session_version`: part of every desk session id; logout and a new password
   raise it, so a session cookie copied before stops working at once.
 
-Revision ID: 0021
-Revises: 0022
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0022"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
