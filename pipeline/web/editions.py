@@ -15,6 +15,7 @@ from pipeline.curate import deliveries
 from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit
 from pipeline.model import (
     ORG_TYPE_LABELS,
+    Correction,
     DeliveryState,
     Edition,
     EditionState,
@@ -23,7 +24,7 @@ from pipeline.model import (
 )
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
-from pipeline.web.context import desk, staff_user
+from pipeline.web.context import as_id, desk, staff_user
 from pipeline.web.errors import error_page
 from pipeline.web.formatting import parse_datetime_local
 from pipeline.web.forms import EditionCreateForm, EditionForm, choices
@@ -180,9 +181,28 @@ def _edition_page(
             delivery_total=sum(counts.values()),
             problems=d.store.deliveries.problems(found.id, limit=PROBLEMS_SHOWN),
             may_decide=deliveries.may_decide(staff_user()),
+            corrections=_corrections(found),
+            correction_counts=_correction_counts(found),
         ),
         status,
     )
+
+
+def _corrections(found: Edition) -> dict[int, list[Correction]]:
+    """The corrections of a sent edition's items ("Korrigieren", ADR 0009)."""
+    if found.state is not EditionState.SENT:
+        return {}
+    by_item: dict[int, list[Correction]] = {}
+    for c in desk().store.corrections.for_edition(found.id):
+        by_item.setdefault(c.item_id, []).append(c)
+    return by_item
+
+
+def _correction_counts(found: Edition) -> dict[int, dict[str, int]]:
+    if found.state is not EditionState.SENT:
+        return {}
+    store = desk().store.corrections
+    return {c.id: store.counts(c.id) for c in store.for_edition(found.id)}
 
 
 def _back(edition_id: int) -> str:
@@ -196,8 +216,11 @@ def _done(edition_id: int, message: str) -> ResponseReturnValue:
 
 
 def _int(name: str) -> int:
+    """A form field's number (an id, or a step such as -1); none past what the store holds."""
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
+        as_id(str(abs(value)))  # ValueError past the largest id
+        return value
     except ValueError:
         raise InvalidInput(f"Feld {name} fehlt oder ist keine Zahl.") from None
 
@@ -459,7 +482,7 @@ def _confirm_page(
 
 def _delivery_ids() -> list[int]:
     try:
-        ids = sorted({int(v) for v in request.form.getlist("delivery_id")})
+        ids = sorted({as_id(v) for v in request.form.getlist("delivery_id")})
     except ValueError:
         raise InvalidInput("Ungültige Zustellungsnummer.") from None
     if not ids:

@@ -25,7 +25,7 @@ from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
 from pipeline.store.items import InboxQuery, ItemPage
-from pipeline.web.auth import DeskUser, admin_required, desk_blueprint
+from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
     AnnotationForm,
@@ -298,6 +298,7 @@ def _item_page(
             audit=d.store.items.audit(found.id),
             source_names=sources,
             dossiers=d.store.dossiers.of_item(found.id),
+            merges=d.store.items.merges(found.id),
             relevance_reasons=reasons_as_of(
                 found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
             ),
@@ -554,7 +555,9 @@ def password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.authenticate(d.store, me.name, form.current.data or "", now=d.now())
+            accounts.authenticate(
+                d.store, me.name, form.current.data or "", now=d.now(), client=client()
+            )
         except accounts.LoginFailed:
             form.current.errors = [*form.current.errors, "Das bisherige Passwort stimmt nicht."]
         else:

@@ -25,6 +25,7 @@ from subscribers.addresses import hash_of
 from subscribers.gdpr import subscriber_data
 from tests.subscribers.conftest import Outbox, Visitor, make_settings
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 from tests.web.conftest import NOW, add_item, checked, visible
 
 PROCEDURE = "api/ep-opendata-procedure-2025-0260-cod.json"
@@ -138,6 +139,7 @@ def test_a_follower_reads_what_changed_once_and_others_nothing(
     clock: Any,
 ) -> None:
     store = services.store
+    allow_server(services, server)  # built before the server: its fetcher may reach it now
     sources = _sources(tmp_path, server)
     _serve(server, corpus_dir, before="2026-06-01")
     _fetch(services, sources)

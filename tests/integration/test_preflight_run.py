@@ -16,6 +16,7 @@ from pipeline import curate
 from pipeline.bootstrap import Services
 from pipeline.cli.main import main
 from pipeline.compose import preflight
+from pipeline.config import fetch_allow_list
 from pipeline.curate import links
 from pipeline.errors import InvalidInput
 from pipeline.ingest.fetch import Fetcher
@@ -126,7 +127,9 @@ def server() -> Iterator[FeedServer]:
         yield srv
 
 
-def fetcher(timeout_s: float = 10.0) -> Fetcher:
+def fetcher(server: FeedServer | None = None, timeout_s: float = 10.0) -> Fetcher:
+    """The project's fetcher; it may reach the test's own server only (and its guard
+    refuses every other special address on every hop)."""
     return Fetcher(
         user_agent="eudigest-test",
         timeout_s=timeout_s,
@@ -134,6 +137,7 @@ def fetcher(timeout_s: float = 10.0) -> Fetcher:
         max_redirects=3,
         concurrency=8,
         per_host=8,
+        allow=fetch_allow_list(server.fetch_allow) if server is not None else (),
     )
 
 
@@ -153,7 +157,7 @@ def test_links_are_checked_concurrently_once_and_never_internal_by_default(
     edition_id = draft(services, [("Energie", [item])], intro=f"Einleitung: {together[0]}")
 
     cache: dict[str, LinkStatus] = {}
-    found = run(services, edition_id, check_links=True, fetcher=fetcher(), allowed=loopback,
+    found = run(services, edition_id, check_links=True, fetcher=fetcher(server), allowed=loopback,
                 cache=cache)  # fmt: skip
     failed = [f for f in found.warnings if f.code.value == "link_failed"]
     assert [(f.subject, f.message) for f in failed] == [
@@ -162,11 +166,18 @@ def test_links_are_checked_concurrently_once_and_never_internal_by_default(
     assert cache[ok].ok and all(cache[u].ok for u in together)
     hits = server.hits["/ok.html"]
     assert hits == 1
-    run(services, edition_id, check_links=True, fetcher=fetcher(), allowed=loopback, cache=cache)
+    run(
+        services,
+        edition_id,
+        check_links=True,
+        fetcher=fetcher(server),
+        allowed=loopback,
+        cache=cache,
+    )
     assert server.hits["/ok.html"] == hits  # cached for the run
 
     # the default rule: loopback (like every private address) is never fetched
-    refused = run(services, edition_id, check_links=True, fetcher=fetcher())
+    refused = run(services, edition_id, check_links=True, fetcher=fetcher(server))
     internal = [f for f in refused.warnings if f.code.value == "link_failed"]
     assert len(internal) == 5 and all("interne Adresse" in f.message for f in internal)
     assert server.hits["/ok.html"] == hits
@@ -175,7 +186,7 @@ def test_links_are_checked_concurrently_once_and_never_internal_by_default(
 def test_a_link_that_never_answers_times_out(server: FeedServer) -> None:
     url = server.url("/_fault/held?gate=never")
     try:
-        found = links.check_links([url], fetcher(timeout_s=0.2), allowed=loopback)
+        found = links.check_links([url], fetcher(server, timeout_s=0.2), allowed=loopback)
     finally:
         server.release("never")
     assert not found[url].ok and found[url].detail.startswith("nicht erreichbar")

@@ -1,4 +1,4 @@
-"""Migration 0019: acknowledged preflight warnings, requests for approval and personal
+"""Migration 0020: acknowledged preflight warnings, requests for approval and personal
 API tokens, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def test_tokens_are_stored_as_hashes_and_revoked(store: Store) -> None:
     assert tokens.account_for(store, "anna", fresh, now=NOW) is None  # deactivated
 
 
-def test_schema_py_matches_migration_0019_which_goes_down_and_up(store: Store) -> None:
+def test_schema_py_matches_migration_0020_which_goes_down_and_up(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -92,7 +92,7 @@ def test_schema_py_matches_migration_0019_which_goes_down_and_up(store: Store) -
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     mine = ("preflight_acknowledgements", "api_tokens")
     assert [d for d in diff if any(t in repr(d) for t in mine)] == []
-    store.downgrade("0015")
-    assert store.revision() == "0015"
+    store.downgrade("0019")
+    assert store.revision() == "0019"
     store.upgrade()
     assert store.revision() == store.head_revision()

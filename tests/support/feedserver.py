@@ -6,7 +6,11 @@
         srv.url("/_fault/status/503?retry_after=120")   # fault routes, see FAULT_ROUTES
         srv.hits["/feeds/live.xml"], srv.requests, srv.max_concurrent("127.0.0.1")
 
-Binds 127.0.0.1 only, on a free port, HTTP/1.1 with keep-alive. Files are gzipped
+Binds 127.0.0.1 only, on a free port, HTTP/1.1 with keep-alive. While it runs, its own
+address (`srv.fetch_allow`: 127.0.0.1:PORT and localhost:PORT, nothing else) is added to
+EUDIGEST_FETCH_ALLOW in os.environ, so that eudigest's fetcher, which refuses loopback
+addresses, fetches from it in this process and in the commands it starts; stop() takes
+the entries out again. Files are gzipped
 when the client accepts gzip. A request whose path is registered with put()
 gets that content; otherwise the file under `root`; otherwise 404.
 
@@ -23,6 +27,7 @@ import contextlib
 import functools
 import hashlib
 import http
+import os
 import random
 import socket
 import struct
@@ -108,6 +113,7 @@ class _Content:
     last_modified: str
     mtime: float
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
 
 def _etag(data: bytes) -> str:
@@ -235,6 +241,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_fault/"):
                 self._fault(path[len("/_fault/") :], query)
                 return
+            fault = feed._fault_at(path)
+            if fault is not None:
+                route, _, fault_query = fault.partition("?")
+                self._fault(route, {k: v[-1] for k, v in parse_qs(fault_query).items()})
+                return
             content = feed._content(path)
             if content is None:
                 self._simple(404, b"not found\n")
@@ -279,6 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         feed = self.server.feed
         validators = {"ETag": content.etag, "Last-Modified": content.last_modified}
         extra = {k: v for k, v in content.headers.items() if k.lower() not in ("etag",)}
+        if content.status != 200:  # put(..., status=503): that answer, every time
+            self._simple(content.status, content.body, content.content_type, dict(content.headers))
+            return
         if self._not_modified(content):
             self._simple(304, headers=validators if feed.validators_on_304 else {})
             return
@@ -457,6 +471,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
+ALLOW_VARIABLE = "EUDIGEST_FETCH_ALLOW"
+
+
+def _allow_env(*, add: list[str] | None = None, remove: list[str] | None = None) -> None:
+    """Add or take out entries of EUDIGEST_FETCH_ALLOW, leaving the others as they were."""
+    entries = [e.strip() for e in os.environ.get(ALLOW_VARIABLE, "").split(",") if e.strip()]
+    entries += [e for e in add or [] if e not in entries]
+    entries = [e for e in entries if e not in (remove or [])]
+    if entries:
+        os.environ[ALLOW_VARIABLE] = ",".join(entries)
+    else:
+        os.environ.pop(ALLOW_VARIABLE, None)
+
+
 class FeedServer:
     """Context manager around a threaded loopback HTTP server (see the module docstring)."""
 
@@ -469,6 +497,7 @@ class FeedServer:
         self._gates: dict[str, threading.Event] = {}
         self._barriers: dict[int, threading.Barrier] = {}
         self._dynamic: dict[str, _Content] = {}
+        self._faults: dict[str, str] = {}  # path → fault route (fault_at)
         self._content_types: dict[str, str] = {}
         self._gzip_cache: dict[str, bytes] = {}
         self._hits: Counter[str] = Counter()
@@ -503,12 +532,14 @@ class FeedServer:
             daemon=True,
         )
         self._thread.start()
+        _allow_env(add=self.fetch_allow.split(","))
         return self
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        _allow_env(remove=self.fetch_allow.split(","))
         self._stopping.set()
         with self._lock:
             barriers = list(self._barriers.values())
@@ -544,6 +575,11 @@ class FeedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def fetch_allow(self) -> str:
+        """This server for EUDIGEST_FETCH_ALLOW: by address and by the name localhost."""
+        return f"127.0.0.1:{self.port},localhost:{self.port}"
+
     def url(self, path: str, *, host: str = "127.0.0.1") -> str:
         """Absolute URL of `path` ('/feeds/x.xml' or 'feeds/x.xml'); host may be 'localhost'."""
         return f"http://{host}:{self.port}/{path.lstrip('/')}"
@@ -556,8 +592,12 @@ class FeedServer:
         body: bytes,
         content_type: str = "application/xml",
         headers: dict[str, str] | None = None,
+        status: int = 200,
     ) -> None:
         """Serve `body` at `path` (GET, HEAD and POST) until changed or removed.
+
+        `status` other than 200 answers with that status and `body` (one failing
+        path among good ones, where a fault route cannot be put in its place).
 
         ETag is a hash of the body, Last-Modified the time of this call, unless
         `headers` gives ETag or Last-Modified itself. With a Content-Encoding
@@ -573,12 +613,23 @@ class FeedServer:
             last_modified=lower.get("last-modified", formatdate(now, usegmt=True)),
             mtime=now,
             headers={k: v for k, v in extra.items() if k.lower() not in ("etag", "last-modified")},
+            status=status,
         )
         if "last-modified" in lower:
             with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
                 content.mtime = parsedate_to_datetime(lower["last-modified"]).timestamp()
         with self._lock:
             self._dynamic["/" + path.lstrip("/")] = content
+
+    def fault_at(self, path: str, route: str) -> None:
+        """Answer requests of `path` as the fault route `route` does ('held?gate=g',
+        'status/503'): one address of many (one procedure of a list) can fail alone."""
+        with self._lock:
+            self._faults["/" + path.lstrip("/")] = route
+
+    def _fault_at(self, path: str) -> str | None:
+        with self._lock:
+            return self._faults.get(path)
 
     def remove(self, path: str) -> None:
         with self._lock:

@@ -6,16 +6,16 @@
   four eyes on, `eudigest edition approve ID --as NAME` accepts one in
   EUDIGEST_API_TOKEN instead of the account's password.
 
-Revision ID: 0019
-Revises: 0015
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0015"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
