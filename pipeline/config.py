@@ -12,10 +12,13 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.model.editions import SendBlocker
 
 T = TypeVar("T")
 
@@ -98,6 +101,17 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def send_blockers(self) -> tuple[SendBlocker, ...]:
+        """What stops every digest from going out until a person changes a variable."""
+        from pipeline.model.editions import send_blockers
+
+        return send_blockers(
+            base_url=self.base_url,
+            secret_key=self.secret_key,
+            mail_backend=self.mail_backend,
+            sendgrid_api_key=self.sendgrid_api_key,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, cwd: Path | None = None) -> Settings:

@@ -126,6 +126,8 @@ def print_edition(data: dict[str, Any], out: Console) -> None:
     if data["sent_at"]:
         state += f", sent at {short_time(data['sent_at'])}"
     line(f"state: {state}")
+    if data.get("halt_reason"):
+        line(f"halted at {short_time(data['halted_at'])}: {data['halt_reason']}")
     line(
         f"created {short_time(data['created_at'])} by {data['created_by']}; "
         f"last change by {data['last_editor'] or data['created_by']}"
@@ -257,6 +259,8 @@ NEXT_STEP = {
     "approved": "`eudigest edition schedule {id} --at …` or `eudigest send {id}`",
     "scheduled": "`eudigest edition unschedule {id}` stops it (back to draft)",
     "sending": "it is being sent: `eudigest edition show {id}`",
+    "halted": "its send was halted (`eudigest edition show {id}` says why); after the fix "
+    "`eudigest send {id}` resumes it",
     "sent": "it was sent: `eudigest edition show {id}`",
 }
 
@@ -325,6 +329,8 @@ def edition_json(services: Services, e: Edition) -> dict[str, Any]:
         "approved_at": when(e.approved_at),
         "scheduled_at": when(e.scheduled_at),
         "sent_at": when(e.sent_at),
+        "halt_reason": e.halt_reason,
+        "halted_at": when(e.halted_at),
         "sections": [
             {"id": s.id, "title": s.title, "items": [item(i) for i in s.item_ids]}
             for s in e.sections

@@ -1,5 +1,13 @@
 """Editions: one issue of a newsletter (draft → approved → scheduled → sending → sent),
-its sections and ordered items; segments: subscribers who receive identical content."""
+its sections and ordered items; segments: subscribers who receive identical content.
+
+A send that cannot go on for a reason a person must fix (configuration, a refused
+SendGrid key) moves the edition to HALTED with the reason in German ("Versand
+angehalten: …"); staff resume it from the desk after the fix (HALTED → SENDING):
+
+    approved | scheduled | sending ──(a blocker, a refused key)──► halted
+    halted ──"Versand fortsetzen" (or `eudigest send ID`)──► sending
+"""
 
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ class EditionState(StrEnum):
     APPROVED = "approved"
     SCHEDULED = "scheduled"
     SENDING = "sending"
+    HALTED = "halted"  # sending stopped for a reason a person must fix: halt_reason
     SENT = "sent"
 
 
@@ -27,6 +36,7 @@ EDITION_STATE_LABELS = {
     EditionState.APPROVED: "Freigegeben",
     EditionState.SCHEDULED: "Geplant",
     EditionState.SENDING: "Wird versandt",
+    EditionState.HALTED: "Versand angehalten",
     EditionState.SENT: "Versandt",
 }
 
@@ -56,6 +66,8 @@ class Edition:
     scheduled_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
     sections: tuple[EditionSection, ...] = ()
+    halt_reason: str | None = None  # German, what a person must fix (HALTED only)
+    halted_at: dt.datetime | None = None
 
     @property
     def item_ids(self) -> tuple[int, ...]:
@@ -85,3 +97,82 @@ class Segment:
     @property
     def item_ids(self) -> tuple[int, ...]:
         return tuple(item.id for _, items in self.sections for item in items)
+
+
+@dataclass(frozen=True, slots=True)
+class SendBlocker:
+    """Why no digest can go out until a person changes `variable` (a setting or a file).
+
+    `message` is English (logs, the command line's stderr), `message_de` German (the desk,
+    the status page, the edition's halt reason); both name the variable."""
+
+    code: str
+    variable: str
+    message: str
+    message_de: str
+
+
+def send_blockers(
+    *,
+    base_url: str | None,
+    secret_key: str | None,
+    mail_backend: str = "outbox",
+    sendgrid_api_key: str | None = None,
+) -> tuple[SendBlocker, ...]:
+    """What stops every digest from going out, from the settings alone (pure).
+
+    A digest's links (preferences, one-click unsubscribe) are absolute, signed and, for
+    List-Unsubscribe-Post (RFC 8058), https: without these the send would stop midway."""
+    found: list[SendBlocker] = []
+    if not base_url:
+        found.append(
+            SendBlocker(
+                "base_url_missing",
+                "EUDIGEST_BASE_URL",
+                "EUDIGEST_BASE_URL is not set: the links in every mail need the public "
+                "https address of this installation",
+                "EUDIGEST_BASE_URL ist nicht gesetzt: Die Links in jeder E-Mail brauchen "
+                "die öffentliche https-Adresse dieser Installation.",
+            )
+        )
+    elif not base_url.lower().startswith("https://"):
+        found.append(
+            SendBlocker(
+                "base_url_not_https",
+                "EUDIGEST_BASE_URL",
+                f"EUDIGEST_BASE_URL must start with https:// (it is {base_url}): one-click "
+                "unsubscribe (List-Unsubscribe-Post) needs an https link",
+                f"EUDIGEST_BASE_URL muss mit https:// beginnen (jetzt: {base_url}): Die "
+                "Abmeldung mit einem Klick braucht einen https-Link.",
+            )
+        )
+    if not secret_key:
+        found.append(
+            SendBlocker(
+                "secret_key_missing",
+                "EUDIGEST_SECRET_KEY",
+                "EUDIGEST_SECRET_KEY is not set: the links in every mail are signed with it",
+                "EUDIGEST_SECRET_KEY ist nicht gesetzt: Die Links in jeder E-Mail werden "
+                "damit signiert.",
+            )
+        )
+    if mail_backend == "sendgrid" and not sendgrid_api_key:
+        found.append(
+            SendBlocker(
+                "sendgrid_key_missing",
+                "SENDGRID_API_KEY",
+                "SENDGRID_API_KEY is not set although EUDIGEST_MAIL_BACKEND=sendgrid",
+                "SENDGRID_API_KEY ist nicht gesetzt, obwohl EUDIGEST_MAIL_BACKEND=sendgrid "
+                "gewählt ist.",
+            )
+        )
+    return tuple(found)
+
+
+def refused_key_reason(detail: str) -> str:
+    """The German halt reason when SendGrid refuses the key (401/403); `detail` is its
+    (redacted) answer."""
+    return (
+        "SendGrid lehnt den API-Schlüssel ab: SENDGRID_API_KEY prüfen (gültig, mit der "
+        f"Berechtigung „Mail Send“). Antwort von SendGrid: {detail}"
+    )

@@ -140,6 +140,7 @@ def _edition_page(
             delivery_total=sum(counts.values()),
             problems=d.store.deliveries.problems(found.id, limit=PROBLEMS_SHOWN),
             may_decide=deliveries.may_decide(staff_user()),
+            send_blockers=d.services.settings.send_blockers(),
         ),
         status,
     )
@@ -292,6 +293,23 @@ def schedule(edition_id: int) -> ResponseReturnValue:
         raise InvalidInput("Bitte Datum und Uhrzeit des Versands angeben.") from None
     curate.schedule(d.store, edition_id, send_at=send_at, actor=staff_user(), now=d.now())
     return _done(edition_id, "Versand geplant.")
+
+
+@bp.post("/<int:edition_id>/resume")
+def resume(edition_id: int) -> ResponseReturnValue:
+    d = desk()
+    _back(edition_id)
+    deliveries.resume_halted(
+        d.store,
+        edition_id,
+        blockers=d.services.settings.send_blockers(),
+        actor=staff_user(),
+        now=d.now(),
+    )
+    return _done(
+        edition_id,
+        "Versand fortgesetzt: Der nächste Versandlauf (send-due) verschickt, was noch wartet.",
+    )
 
 
 @bp.post("/<int:edition_id>/unschedule")

@@ -105,6 +105,8 @@ AUDIT_ACTIONS = {
     "edition.scheduled": "Versand geplant",
     "edition.draft": "Zurück in Entwurf",
     "edition.sending": "Versand begonnen",
+    "edition.halted": "Versand angehalten",
+    "edition.resumed": "Versand fortgesetzt",
     "edition.sent": "Versandt",
     "edition.test_send": "Testversand",
     "deliveries.sent": "Ungeklärte Zustellungen als zugestellt gewertet",
