@@ -266,7 +266,10 @@ def send_due(services: Services) -> list[SendReport]:
         except SendStopped as exc:  # the backend refuses the key: no edition can go now
             untried = [e.id for e in ordered[n + 1 :]]
             for other in untried:  # each says why it waits, not "Geplant" long past its time
-                halt(services.store, other, _halt_reason(services, exc), now=services.clock())
+                halt(
+                    services.store, other, _halt_reason(services, exc), exc.reason,
+                    now=services.clock(),
+                )  # fmt: skip
             raise SendDueStopped(exc, done=reports, untried=untried) from exc
     if any(r.interrupted for r in reports):
         raise SendUnfinished(reports)

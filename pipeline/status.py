@@ -515,9 +515,7 @@ def _interrupted(
 def _halted(e: EditionDue) -> Problem:
     """An edition whose send stopped for a person to fix: its reason names what to change."""
     reason = e.halt_reason or "ohne angegebenen Grund"
-    waiting = (
-        f"; {e.pending} deliveries still queued" if e.pending else "; nothing was sent yet"
-    )
+    waiting = f"; {e.pending} deliveries still queued" if e.pending else "; nothing was sent yet"
     return Problem(
         "edition_halted",
         str(e.id),

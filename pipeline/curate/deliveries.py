@@ -66,7 +66,7 @@ def resume_halted(
     actor: StaffUser,
     now: dt.datetime,
 ) -> Edition:
-    """"Versand fortsetzen": a halted edition goes back to SENDING (audited with the name).
+    """ "Versand fortsetzen": a halted edition goes back to SENDING (audited with the name).
 
     `blockers` are what the settings of this process still lack (`Settings.send_blockers`):
     while one stands, nothing changes and the message says what to fix. Exactly once holds

@@ -169,9 +169,7 @@ class SendDueStopped(SendStopped):
             )
         if self.untried:
             which = "edition" if len(self.untried) == 1 else "editions"
-            parts.append(
-                f"not tried: {which} {_listed(str(i) for i in self.untried)} (halted too)"
-            )
+            parts.append(f"not tried: {which} {_listed(str(i) for i in self.untried)} (halted too)")
         parts.append(
             "fix the configuration, then resume the halted editions from the desk "
             "(„Versand fortsetzen“) or with `eudigest send ID`"
@@ -350,7 +348,7 @@ def send_edition(
             failure = exc
     if isinstance(failure, SendStopped):
         _end(store, me, SenderOutcome.HALTED, now, failure.reason, failure.queued)
-        halt(store, edition_id, refused_key_reason(failure.reason), now=now())
+        halt(store, edition_id, refused_key_reason(failure.reason), failure.reason, now=now())
     elif failure is not None:
         _end(store, me, SenderOutcome.FAILED, now, f"{type(failure).__name__}: {failure}", None)
     if failure is not None:
@@ -360,9 +358,11 @@ def send_edition(
     return report
 
 
-def halt(store: Store, edition_id: int, reason_de: str, *, now: dt.datetime) -> Edition | None:
-    """The edition → HALTED with the German reason ("Versand angehalten: …"); None when it
-    is no longer sendable (sent meanwhile, stopped by staff)."""
+def halt(
+    store: Store, edition_id: int, reason_de: str, reason: str, *, now: dt.datetime
+) -> Edition | None:
+    """The edition → HALTED with the German reason ("Versand angehalten: …"; `reason` is
+    the English one, for the log); None when it is no longer sendable (sent meanwhile)."""
     try:
         edition = store.editions.halt(
             edition_id, from_states=SENDABLE, reason=reason_de, actor=ACTOR, now=now
@@ -370,7 +370,11 @@ def halt(store: Store, edition_id: int, reason_de: str, *, now: dt.datetime) -> 
     except (InvalidTransition, StoreError) as exc:
         log.warning("edition %d: not marked halted: %s", edition_id, exc)
         return None
-    log.error("edition %d: sending halted until a person acts: %s", edition_id, reason_de)
+    log.error(
+        "edition %d: sending halted until a person fixes it and resumes it: %s",
+        edition_id,
+        redact(reason),
+    )
     return edition
 
 
@@ -382,8 +386,9 @@ def halt_blocked(
     state = store.editions.get(edition_id).state
     if state not in (*SENDABLE, EditionState.HALTED):
         raise NotSendable(edition_id, state.value)
-    halt(store, edition_id, " ".join(b.message_de for b in blockers), now=now)
-    return SendBlocked(edition_id, blockers)
+    blocked = SendBlocked(edition_id, blockers)
+    halt(store, edition_id, " ".join(b.message_de for b in blockers), blocked.reason, now=now)
+    return blocked
 
 
 def live_senders(store: Store, edition_id: int, now: dt.datetime) -> list[Sender]:

@@ -90,9 +90,7 @@ class StatsStore:
                 or_(
                     (editions.c.state == EditionState.SCHEDULED.value)
                     & (editions.c.scheduled_at <= now),
-                    editions.c.state.in_(
-                        [EditionState.SENDING.value, EditionState.HALTED.value]
-                    ),
+                    editions.c.state.in_([EditionState.SENDING.value, EditionState.HALTED.value]),
                 )
             )
             .order_by(editions.c.scheduled_at, editions.c.id)
