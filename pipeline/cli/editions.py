@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, operator
 from pipeline.cli.output import iso, local_time, short_time
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
-from pipeline.model import Edition, StaffUser
+from pipeline.model import Edition, StaffUser, local_time_issue, local_time_message
 
 if TYPE_CHECKING:
     from pipeline.bootstrap import Services
@@ -220,7 +220,12 @@ def _send_time(text: str, tz: dt.tzinfo) -> dt.datetime:
         raise InvalidInput(f"--at {text!r}: not an ISO 8601 time like {example}") from None
     if "T" not in value.upper() and " " not in value:
         raise InvalidInput(f"--at {text!r}: give a time too, like {value}T08:00")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+    if parsed.tzinfo is not None:
+        return parsed
+    issue = local_time_issue(parsed, tz)  # the hour the clocks go back, or the spring gap
+    if issue is not None:
+        raise InvalidInput(f"--at {text!r}: {local_time_message(parsed, tz, issue, german=False)}")
+    return parsed.replace(tzinfo=tz)
 
 
 def cmd_edition_unschedule(

@@ -163,6 +163,12 @@ if TYPE_CHECKING:
         SendBlocker as SendBlocker,
     )
     from pipeline.model.editions import (
+        local_time_issue as local_time_issue,
+    )
+    from pipeline.model.editions import (
+        local_time_message as local_time_message,
+    )
+    from pipeline.model.editions import (
         refused_key_reason as refused_key_reason,
     )
     from pipeline.model.editions import (
@@ -479,6 +485,8 @@ _HOME: dict[str, str] = {
     "SendBlocker": "editions",
     "send_blockers": "editions",
     "refused_key_reason": "editions",
+    "local_time_issue": "editions",
+    "local_time_message": "editions",
     "OrgType": "subscribers",
     "ORG_TYPE_LABELS": "subscribers",
     "SubscriberStatus": "subscribers",

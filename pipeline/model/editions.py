@@ -176,3 +176,47 @@ def refused_key_reason(detail: str) -> str:
         "SendGrid lehnt den API-Schlüssel ab: SENDGRID_API_KEY prüfen (gültig, mit der "
         f"Berechtigung „Mail Send“). Antwort von SendGrid: {detail}"
     )
+
+
+def local_time_issue(naive: dt.datetime, tz: dt.tzinfo) -> str | None:
+    """ "ambiguous" when this wall-clock time happens twice in `tz` (the autumn hour the
+    clocks go back), "missing" when it never happens (the spring gap), else None."""
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    back = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+    return "ambiguous" if back == naive else "missing"
+
+
+def local_time_message(naive: dt.datetime, tz: dt.tzinfo, issue: str, *, german: bool) -> str:
+    """Why a send time without an offset is refused, and how to give one (`issue` from
+    `local_time_issue`)."""
+    offsets = sorted(
+        {naive.replace(tzinfo=tz, fold=f).strftime("%z") for f in (0, 1)}, reverse=True
+    )
+    first, second = (f"{o[:3]}:{o[3:]}" for o in offsets)  # summer, winter
+    when = naive.strftime("%Y-%m-%dT%H:%M")
+    if german:
+        day = naive.strftime("%d.%m.%Y, %H:%M Uhr")
+        if issue == "ambiguous":
+            return (
+                f"Den {day} gibt es in der Zeitzone {tz} zweimal (Ende der Sommerzeit). "
+                f"Bitte den Zeitpunkt mit Versatz angeben: {when}{first} (das erste Mal, "
+                f"Sommerzeit) oder {when}{second} (das zweite Mal, Winterzeit), oder eine "
+                "andere Uhrzeit wählen. Es wurde nichts geplant."
+            )
+        return (
+            f"Den {day} gibt es in der Zeitzone {tz} nicht (Beginn der Sommerzeit: die Uhren "
+            f"springen eine Stunde vor). Bitte eine andere Uhrzeit wählen oder den Zeitpunkt "
+            f"mit Versatz angeben, z. B. {when}{second}. Es wurde nichts geplant."
+        )
+    if issue == "ambiguous":
+        return (
+            f"{when} happens twice in {tz} (the clocks go back): give the offset, "
+            f"{when}{first} (the first, summer time) or {when}{second} (the second, winter "
+            "time); nothing was scheduled"
+        )
+    return (
+        f"{when} does not exist in {tz} (the clocks go forward an hour): give another time "
+        f"or an explicit offset such as {when}{second}; nothing was scheduled"
+    )

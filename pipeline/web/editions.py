@@ -289,6 +289,8 @@ def schedule(edition_id: int) -> ResponseReturnValue:
     _back(edition_id)
     try:
         send_at = parse_datetime_local(request.form.get("send_at", ""), d.tz)
+    except InvalidInput:
+        raise  # the hour of the clock change: says which offsets there are
     except ValueError:
         raise InvalidInput("Bitte Datum und Uhrzeit des Versands angeben.") from None
     curate.schedule(d.store, edition_id, send_at=send_at, actor=staff_user(), now=d.now())

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.errors import InvalidInput
 from pipeline.model import (
     AUDIENCE_LABELS,
     DEADLINE_LABELS,
@@ -22,6 +23,8 @@ from pipeline.model import (
     ItemStatus,
     Priority,
     Role,
+    local_time_issue,
+    local_time_message,
 )
 from pipeline.model.learning import (
     OUTPUT_LABELS,
@@ -82,8 +85,12 @@ def datetime_local_value(value: dt.datetime | None, tz: ZoneInfo) -> str:
 
 
 def parse_datetime_local(text: str, tz: ZoneInfo) -> dt.datetime:
-    """'2026-11-27T09:00' in the office's zone → an aware UTC datetime. ValueError if bad."""
+    """'2026-11-27T09:00' in the office's zone → an aware UTC datetime. ValueError if bad;
+    InvalidInput (German) for a time that happens twice or never (the clock change)."""
     naive = dt.datetime.strptime(text.strip()[:16], "%Y-%m-%dT%H:%M")  # noqa: DTZ007
+    issue = local_time_issue(naive, tz)
+    if issue is not None:
+        raise InvalidInput(local_time_message(naive, tz, issue, german=True))
     return naive.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
