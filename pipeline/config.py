@@ -39,7 +39,7 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_OFFICE": "Path of office.yaml (name, newsletters, desk rules). Default ./office.yaml",
     "EUDIGEST_CRON": "Path of cron.yaml (the schedule of the scheduler). Default ./cron.yaml",
     "EUDIGEST_SECRET_KEY": "Signs sessions and tokens (32+ characters); required in production",
-    "EUDIGEST_BASE_URL": "Public https address of the installation, for absolute links",
+    "EUDIGEST_BASE_URL": "Public https address of the installation, for every link in a mail",
     "EUDIGEST_SENDGRID_WEBHOOK_KEY": "Public key of the signed SendGrid Event Webhook (base64)",
     "EUDIGEST_TIMEZONE": "Zone for times a feed gives without one. Default Europe/Brussels",
     "EUDIGEST_USER_AGENT": "User-Agent for fetching. Default names eudigest and its version",
