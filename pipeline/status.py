@@ -172,6 +172,8 @@ class StatusReport:
                     "title": e.title,
                     "state": e.state.value,
                     "scheduled_at": _iso(e.scheduled_at),
+                    "halt_reason": e.halt_reason,  # German; set when the state is halted
+                    "halted_at": _iso(e.halted_at),
                 }
                 for e in self.editions_due
             ],

@@ -207,6 +207,12 @@ def cmd_edition_schedule(
         highlight=False,
         markup=False,
     )
+    for b in services.settings.send_blockers():  # scheduled all the same; it would halt
+        err.print(
+            f"warning: {b.message}; the send will halt („Versand angehalten“) until it is fixed",
+            highlight=False,
+            markup=False,
+        )
     return 0
 
 

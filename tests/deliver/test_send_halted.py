@@ -172,6 +172,15 @@ def test_cli_send_with_an_http_base_url_exits_2_naming_the_variable(
     assert main(["edition", "show", str(edition_id)]) == 0
     assert "EUDIGEST_BASE_URL muss mit https:// beginnen" in capsys.readouterr().out
 
+    assert main(["status"]) == 1  # Handlungsbedarf, for monitoring too
+    captured = capsys.readouterr()
+    assert f"edition {edition_id} halted: KW 48: EUDIGEST_BASE_URL muss" in captured.out
+    [line] = [x for x in captured.err.splitlines() if "edition_halted" in x]
+    assert f"edition {edition_id}: sending halted" in line and "EUDIGEST_BASE_URL" in line
+    assert main(["status", "--json"]) == 1
+    [due] = json.loads(capsys.readouterr().out)["editions_due"]
+    assert due["state"] == "halted" and "EUDIGEST_BASE_URL" in due["halt_reason"]
+
 
 def accepting_first(n_accepted: int) -> Respond:
     """202 for the first `n_accepted` requests, then 401 (the key was revoked meanwhile)."""
