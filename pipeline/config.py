@@ -102,6 +102,12 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def unset_for_mail_links(self) -> tuple[str, ...]:
+        """The variables a mailed subscriber link needs and that are not set: links come
+        only from EUDIGEST_BASE_URL and are signed with EUDIGEST_SECRET_KEY."""
+        needed = (("EUDIGEST_BASE_URL", self.base_url), ("EUDIGEST_SECRET_KEY", self.secret_key))
+        return tuple(name for name, value in needed if not value)
+
     def send_blockers(self) -> tuple[SendBlocker, ...]:
         """What stops every digest from going out until a person changes a variable."""
         from pipeline.model.editions import send_blockers

@@ -86,14 +86,7 @@ def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: C
 
     settings = services.settings
     app = create_app(settings, services)
-    missing = [
-        name
-        for name, value in (
-            ("EUDIGEST_BASE_URL", settings.base_url),
-            ("EUDIGEST_SECRET_KEY", settings.secret_key),
-        )
-        if not value
-    ]
+    missing = settings.unset_for_mail_links()
     if missing:
         err.print(
             f"warning: {' and '.join(missing)} not set: the public pages mail no links "

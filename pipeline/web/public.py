@@ -78,15 +78,8 @@ def _mail_links() -> Links | None:
     Host header, which a caller chooses), signed with EUDIGEST_SECRET_KEY (never a key
     that changes at restart), as the command line does. None, logged, when one is unset."""
     settings = desk().services.settings
-    missing = [
-        name
-        for name, value in (
-            ("EUDIGEST_BASE_URL", settings.base_url),
-            ("EUDIGEST_SECRET_KEY", settings.secret_key),
-        )
-        if not value
-    ]
-    if missing:
+    missing = settings.unset_for_mail_links()
+    if missing or settings.secret_key is None or settings.base_url is None:
         log.error(
             "no subscriber mail sent from %s: %s not set (mailed links come only from "
             "EUDIGEST_BASE_URL and are signed with EUDIGEST_SECRET_KEY)",
@@ -94,21 +87,14 @@ def _mail_links() -> Links | None:
             " and ".join(missing),
         )
         return None
-    assert settings.secret_key is not None and settings.base_url is not None
     return Links(Tokens(settings.secret_key), settings.base_url)
 
 
 def _no_mail() -> ResponseReturnValue:
-    settings = desk().services.settings
-    missing = [
-        f"{name} ist nicht gesetzt."
-        for name, value in (
-            ("EUDIGEST_BASE_URL", settings.base_url),
-            ("EUDIGEST_SECRET_KEY", settings.secret_key),
-        )
-        if not value
-    ]
-    return _message("E-Mail nicht verschickt", NO_MAIL_DE.format(missing=" ".join(missing)), 503)
+    missing = " ".join(
+        f"{n} ist nicht gesetzt." for n in desk().services.settings.unset_for_mail_links()
+    )
+    return _message("E-Mail nicht verschickt", NO_MAIL_DE.format(missing=missing), 503)
 
 
 def _client() -> str:
