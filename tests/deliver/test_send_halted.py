@@ -239,3 +239,19 @@ def test_a_key_refused_midway_halts_and_the_resumed_send_mails_nobody_twice(
         assert {d.state for d in services.store.deliveries.list(edition_id)} == {DeliveryState.SENT}
     finally:
         services.close()
+
+
+def test_every_retry_of_a_sending_edition_is_not_a_new_start_in_the_history(
+    services: Services,
+) -> None:
+    three_profiles(services)
+    edition_id, _ = make_edition(services)
+    for _ in range(3):  # what each send-due run does with an interrupted send
+        services.store.editions.transition(
+            edition_id,
+            from_states=(EditionState.APPROVED, EditionState.SENDING),
+            to_state=EditionState.SENDING,
+            actor="sender",
+            now=NOW,
+        )
+    assert actions(services, edition_id).count("edition.sending") == 1
