@@ -266,6 +266,8 @@ def send_due(services: Services) -> list[SendReport]:
         except SendStopped as exc:  # the backend refuses the key: no edition can go now
             untried = [e.id for e in ordered[n + 1 :]]
             for other in untried:  # each says why it waits, not "Geplant" long past its time
+                if live_senders(store, other, services.clock()):
+                    continue  # another process is sending it: it finds out for itself
                 halt(
                     services.store, other, _halt_reason(services, exc), exc.reason,
                     now=services.clock(),

@@ -41,6 +41,7 @@ which the shell (jobs.py) builds: stages never make subscriber links themselves.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -303,9 +304,10 @@ def send_edition(
     staff queued unknown deliveries again) sends only the rows already in the ledger.
     """
     terms = lease or Lease()
-    try:
-        if store.editions.get(edition_id).state is EditionState.HALTED:
+    if store.editions.get(edition_id).state is EditionState.HALTED:
+        with contextlib.suppress(InvalidTransition):  # resumed by someone else meanwhile
             store.editions.resume(edition_id, actor=ACTOR, now=now())  # after the fix
+    try:
         edition = store.editions.transition(
             edition_id,
             from_states=SENDABLE,
