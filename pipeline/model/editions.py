@@ -200,10 +200,10 @@ def local_time_message(naive: dt.datetime, tz: dt.tzinfo, issue: str, *, german:
         day = naive.strftime("%d.%m.%Y, %H:%M Uhr")
         if issue == "ambiguous":
             return (
-                f"Den {day} gibt es in der Zeitzone {tz} zweimal (Ende der Sommerzeit). "
-                f"Bitte den Zeitpunkt mit Versatz angeben: {when}{first} (das erste Mal, "
-                f"Sommerzeit) oder {when}{second} (das zweite Mal, Winterzeit), oder eine "
-                "andere Uhrzeit wählen. Es wurde nichts geplant."
+                f"Den {day} gibt es in der Zeitzone {tz} zweimal (Ende der Sommerzeit): "
+                f"{when}{first} (das erste Mal, Sommerzeit) und {when}{second} (das zweite "
+                "Mal, Winterzeit). Bitte unter „Bei doppelter Uhrzeit“ wählen, welches gemeint "
+                "ist, oder eine andere Uhrzeit. Es wurde nichts geplant."
             )
         return (
             f"Den {day} gibt es in der Zeitzone {tz} nicht (Beginn der Sommerzeit: die Uhren "

@@ -288,7 +288,9 @@ def schedule(edition_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     try:
-        send_at = parse_datetime_local(request.form.get("send_at", ""), d.tz)
+        send_at = parse_datetime_local(
+            request.form.get("send_at", ""), d.tz, request.form.get("occurrence", "")
+        )
     except InvalidInput:
         raise  # the hour of the clock change: says which offsets there are
     except ValueError:

@@ -84,11 +84,17 @@ def datetime_local_value(value: dt.datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
-def parse_datetime_local(text: str, tz: ZoneInfo) -> dt.datetime:
+OCCURRENCES = {"first": 0, "second": 1}  # the form's „Bei doppelter Uhrzeit“: fold
+
+
+def parse_datetime_local(text: str, tz: ZoneInfo, occurrence: str = "") -> dt.datetime:
     """'2026-11-27T09:00' in the office's zone → an aware UTC datetime. ValueError if bad;
-    InvalidInput (German) for a time that happens twice or never (the clock change)."""
+    InvalidInput (German) for a time that never happens (the spring gap), or happens twice
+    (the hour the clocks go back) unless `occurrence` says which: "first" or "second"."""
     naive = dt.datetime.strptime(text.strip()[:16], "%Y-%m-%dT%H:%M")  # noqa: DTZ007
     issue = local_time_issue(naive, tz)
+    if issue == "ambiguous" and occurrence in OCCURRENCES:
+        return naive.replace(tzinfo=tz, fold=OCCURRENCES[occurrence]).astimezone(dt.UTC)
     if issue is not None:
         raise InvalidInput(local_time_message(naive, tz, issue, german=True))
     return naive.replace(tzinfo=tz).astimezone(dt.UTC)

@@ -137,13 +137,18 @@ def test_the_schedule_form_refuses_the_hour_of_the_clock_change(
     text = visible(twice.get_data(as_text=True))
     assert "Den 31.10.2027, 02:30 Uhr gibt es in der Zeitzone Europe/Brussels zweimal" in text
     assert "2027-10-31T02:30+02:00" in text and "2027-10-31T02:30+01:00" in text
+    assert "Bei doppelter Uhrzeit" in text
 
-    gap = anna.post(url, data={"send_at": "2027-03-28T02:30"})
+    gap = anna.post(url, data={"send_at": "2027-03-28T02:30", "occurrence": "second"})
     assert gap.status_code == 400
     assert "gibt es in der Zeitzone Europe/Brussels nicht" in visible(gap.get_data(as_text=True))
     assert store.editions.get(edition_id).state is EditionState.APPROVED
 
-    assert anna.post(url, data={"send_at": "2027-10-31T03:30"}).status_code == 303
+    # saying which one: the second 02:30 (winter time, +01:00) is 01:30 UTC
+    page = visible(anna.text(f"/desk/editions/{edition_id}"))
+    assert "Bei doppelter Uhrzeit" in page and "das zweite Mal (Winterzeit)" in page
+    chosen = {"send_at": "2027-10-31T02:30", "occurrence": "second"}
+    assert anna.post(url, data=chosen).status_code == 303
     assert store.editions.get(edition_id).scheduled_at == dt.datetime(
-        2027, 10, 31, 2, 30, tzinfo=dt.UTC
+        2027, 10, 31, 1, 30, tzinfo=dt.UTC
     )
