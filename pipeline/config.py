@@ -14,10 +14,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.model.editions import SendBlocker
 
 T = TypeVar("T")
 
@@ -38,7 +41,7 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_OFFICE": "Path of office.yaml (name, newsletters, desk rules). Default ./office.yaml",
     "EUDIGEST_CRON": "Path of cron.yaml (the schedule of the scheduler). Default ./cron.yaml",
     "EUDIGEST_SECRET_KEY": "Signs sessions and tokens (32+ characters); required in production",
-    "EUDIGEST_BASE_URL": "Public https address of the installation, for absolute links",
+    "EUDIGEST_BASE_URL": "Public https address of the installation, for every link in a mail",
     "EUDIGEST_SENDGRID_WEBHOOK_KEY": "Public key of the signed SendGrid Event Webhook (base64)",
     "EUDIGEST_TIMEZONE": "Zone for times a feed gives without one. Default Europe/Brussels",
     "EUDIGEST_USER_AGENT": "User-Agent for fetching. Default names eudigest and its version",
@@ -106,6 +109,23 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def unset_for_mail_links(self) -> tuple[str, ...]:
+        """The variables a mailed subscriber link needs and that are not set: links come
+        only from EUDIGEST_BASE_URL and are signed with EUDIGEST_SECRET_KEY."""
+        needed = (("EUDIGEST_BASE_URL", self.base_url), ("EUDIGEST_SECRET_KEY", self.secret_key))
+        return tuple(name for name, value in needed if not value)
+
+    def send_blockers(self) -> tuple[SendBlocker, ...]:
+        """What stops every digest from going out until a person changes a variable."""
+        from pipeline.model.editions import send_blockers
+
+        return send_blockers(
+            base_url=self.base_url,
+            secret_key=self.secret_key,
+            mail_backend=self.mail_backend,
+            sendgrid_api_key=self.sendgrid_api_key,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, cwd: Path | None = None) -> Settings:

@@ -35,6 +35,7 @@ EudigestError
     ├── SendFailed              deliver.sendgrid: one request failed (permanent, transient,
     │                           unknown, halt)
     ├── SendStopped             deliver.send: the backend refuses all sending (401/403)
+    │   ├── SendBlocked         deliver.send: a setting stops every mail (the edition halts)
     │   └── SendDueStopped      deliver.send: ... during send-due (later editions untried)
     └── SendUnfinished          deliver.send: send-due stopped early; the rest is queued
 """

@@ -33,6 +33,8 @@ from pipeline.deliver.send import (
     SendReport,
     SendStopped,
     SendUnfinished,
+    halt,
+    halt_blocked,
     live_senders,
     send_edition,
 )
@@ -167,6 +169,9 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
 
     _require_schema(services)
     store, settings = services.store, services.settings
+    blockers = settings.send_blockers()
+    if blockers:  # nothing can go: the edition says so ("Versand angehalten"), not "Wird versandt"
+        raise halt_blocked(store, edition_id, blockers, now=services.clock())
     edition = store.editions.get(edition_id)
     office = services.office()
     newsletter = office.newsletter(edition.newsletter_id)
@@ -325,6 +330,9 @@ def send_due(services: Services) -> list[SendReport]:
     raises SendDueStopped naming the editions finished before it and the ones not tried.
     When an edition stopped early (transient failures), the others are still tried, then
     SendUnfinished carries all reports: the run failed, the next one continues.
+
+    HALTED editions (a person must fix something first) are left alone until staff
+    resume them; a refused key or a blocker halts the due editions not tried, too.
     """
     _require_schema(services)
     store = services.store
@@ -355,6 +363,13 @@ def send_due(services: Services) -> list[SendReport]:
             log.warning("send-due: edition %d skipped: %s", edition.id, exc)
         except SendStopped as exc:  # the backend refuses the key: no edition can go now
             untried = [e.id for e in ordered[n + 1 :]]
+            for other in untried:  # each says why it waits, not "Geplant" long past its time
+                if live_senders(store, other, services.clock()):
+                    continue  # another process is sending it: it finds out for itself
+                halt(
+                    services.store, other, _halt_reason(services, exc), exc.reason,
+                    now=services.clock(),
+                )  # fmt: skip
             raise SendDueStopped(exc, done=reports, untried=untried) from exc
     corrected = send_corrections(services)  # short correction mails: exactly once as well
     for c in corrected:
@@ -363,6 +378,12 @@ def send_due(services: Services) -> list[SendReport]:
     if any(r.interrupted for r in reports):
         raise SendUnfinished(reports)
     return reports
+
+
+def _halt_reason(services: Services, exc: SendStopped) -> str:
+    """The German reason the edition `exc` names was halted with (the others get it too)."""
+    edition = services.store.editions.get(exc.edition_id)
+    return edition.halt_reason or exc.reason
 
 
 def _elsewhere(services: Services, edition_id: int, instance: str) -> SendReport:

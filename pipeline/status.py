@@ -86,7 +86,7 @@ class Inputs:
 @dataclass(frozen=True, slots=True)
 class Problem:
     check: str  # job_failed, job_overdue, source_failing, edition_due, edition_interrupted,
-    #             edition_stuck,
+    #             edition_stuck, edition_halted,
     #             deliveries_unknown, scheduler_missing, scheduler_stale, schedule_invalid,
     #             schema_outdated, database_unavailable, model_refused
     subject: str  # job id, source id, edition id, instance or ""
@@ -172,6 +172,8 @@ class StatusReport:
                     "title": e.title,
                     "state": e.state.value,
                     "scheduled_at": _iso(e.scheduled_at),
+                    "halt_reason": e.halt_reason,  # German; set when the state is halted
+                    "halted_at": _iso(e.halted_at),
                 }
                 for e in self.editions_due
             ],
@@ -276,7 +278,9 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
             )
     due = tuple(e for e in inputs.editions_due if _is_due(e, now))
     for e in due:
-        if e.state is EditionState.SCHEDULED and e.scheduled_at + EDITION_GRACE < now:  # type: ignore[operator]
+        if e.state is EditionState.HALTED:
+            problems.append(_halted(e))
+        elif e.state is EditionState.SCHEDULED and e.scheduled_at + EDITION_GRACE < now:  # type: ignore[operator]
             problems.append(
                 Problem(
                     "edition_due",
@@ -494,7 +498,7 @@ def _interrupted(
         else outcome.value
     )
     after = (
-        "fix the configuration, then run `eudigest send-due`"
+        "fix the configuration, then resume it in the desk or run `eudigest send ID`"
         if outcome is SenderOutcome.HALTED
         else "the next send-due continues"
     )
@@ -510,6 +514,21 @@ def _interrupted(
     )
 
 
+def _halted(e: EditionDue) -> Problem:
+    """An edition whose send stopped for a person to fix: its reason names what to change."""
+    reason = e.halt_reason or "ohne angegebenen Grund"
+    waiting = f"; {e.pending} deliveries still queued" if e.pending else "; nothing was sent yet"
+    return Problem(
+        "edition_halted",
+        str(e.id),
+        f"edition {e.id}: sending halted at {_iso(e.halted_at)}{waiting}; the reason (German): "
+        f"{reason} Fix it, then resume it in the desk („Versand fortsetzen“) or run "
+        f"`eudigest send {e.id}`",
+        f"Versand angehalten: Ausgabe „{e.title}“ – {reason} Danach in der Ausgabe "
+        "„Versand fortsetzen“ wählen.",
+    )
+
+
 def _stuck(e: EditionDue, now: dt.datetime) -> bool:
     """Sending for over an hour: no deliveries planned since it started sending, or
     some still pending an hour after they were planned (each send-due run resumes it,
@@ -520,7 +539,7 @@ def _stuck(e: EditionDue, now: dt.datetime) -> bool:
 
 
 def _is_due(e: EditionDue, now: dt.datetime) -> bool:
-    if e.state is EditionState.SENDING:
+    if e.state in (EditionState.SENDING, EditionState.HALTED):
         return True
     return e.scheduled_at is not None and e.scheduled_at <= now
 

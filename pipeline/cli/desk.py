@@ -86,7 +86,17 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
 def cmd_serve(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline.web import create_app
 
-    app = create_app(services.settings, services)
+    settings = services.settings
+    app = create_app(settings, services)
+    missing = settings.unset_for_mail_links()
+    if missing:
+        err.print(
+            f"warning: {' and '.join(missing)} not set: the public pages mail no links "
+            "(sign-up, /abo/link) and sessions end at restart; for a local try set e.g. "
+            f"EUDIGEST_BASE_URL=http://{args.host}:{args.port} and a secret key of 32+ "
+            "characters in .env",
+            highlight=False,
+        )
     out.print(f"desk on http://{args.host}:{args.port}/desk/ (Ctrl-C stops)", highlight=False)
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, operator
 from pipeline.cli.output import iso, local_time, short_time
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
-from pipeline.model import Edition, Preflight, StaffUser
+from pipeline.model import (
+    Edition,
+    Preflight,
+    StaffUser,
+    local_time_issue,
+    local_time_message,
+)
 
 if TYPE_CHECKING:
     from pipeline.bootstrap import Services
@@ -126,6 +132,8 @@ def print_edition(data: dict[str, Any], out: Console) -> None:
     if data["sent_at"]:
         state += f", sent at {short_time(data['sent_at'])}"
     line(f"state: {state}")
+    if data.get("halt_reason"):
+        line(f"halted at {short_time(data['halted_at'])}: {data['halt_reason']}")
     line(
         f"created {short_time(data['created_at'])} by {data['created_by']}; "
         f"last change by {data['last_editor'] or data['created_by']}"
@@ -299,6 +307,12 @@ def cmd_edition_schedule(
         highlight=False,
         markup=False,
     )
+    for b in services.settings.send_blockers():  # scheduled all the same; it would halt
+        err.print(
+            f"warning: {b.message}; the send will halt („Versand angehalten“) until it is fixed",
+            highlight=False,
+            markup=False,
+        )
     return 0
 
 
@@ -312,7 +326,12 @@ def _send_time(text: str, tz: dt.tzinfo) -> dt.datetime:
         raise InvalidInput(f"--at {text!r}: not an ISO 8601 time like {example}") from None
     if "T" not in value.upper() and " " not in value:
         raise InvalidInput(f"--at {text!r}: give a time too, like {value}T08:00")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+    if parsed.tzinfo is not None:
+        return parsed
+    issue = local_time_issue(parsed, tz)  # the hour the clocks go back, or the spring gap
+    if issue is not None:
+        raise InvalidInput(f"--at {text!r}: {local_time_message(parsed, tz, issue, german=False)}")
+    return parsed.replace(tzinfo=tz)
 
 
 def cmd_edition_unschedule(
@@ -351,6 +370,8 @@ NEXT_STEP = {
     "approved": "`eudigest edition schedule {id} --at …` or `eudigest send {id}`",
     "scheduled": "`eudigest edition unschedule {id}` stops it (back to draft)",
     "sending": "it is being sent: `eudigest edition show {id}`",
+    "halted": "its send was halted (`eudigest edition show {id}` says why); after the fix "
+    "`eudigest send {id}` resumes it",
     "sent": "it was sent: `eudigest edition show {id}`",
 }
 
@@ -419,6 +440,8 @@ def edition_json(services: Services, e: Edition) -> dict[str, Any]:
         "approved_at": when(e.approved_at),
         "scheduled_at": when(e.scheduled_at),
         "sent_at": when(e.sent_at),
+        "halt_reason": e.halt_reason,
+        "halted_at": when(e.halted_at),
         "sections": [
             {"id": s.id, "title": s.title, "items": [item(i) for i in s.item_ids]}
             for s in e.sections

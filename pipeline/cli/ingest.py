@@ -58,7 +58,24 @@ def cmd_fetch(services: Services, args: argparse.Namespace, out: Console, err: C
         out.json([source_report_json(r) for r in report.sources])
     else:
         print_fetch_report(report, out, services.settings.tz)
+    if report.waiting:
+        err.print(f"note: {waiting_line(report, services.settings.tz)}", highlight=False)
     return _fetch_exit(report, err)
+
+
+def waiting_line(report: IngestReport, tz: dt.tzinfo) -> str:
+    """The sources a fetch skipped because they wait in backoff: how many, which, until
+    when, and how to try them now."""
+    waiting = sorted(report.waiting, key=lambda r: r.source_id)
+    names = ", ".join(r.source_id for r in waiting)
+    until = min((r.next_try for r in waiting if r.next_try), default=None)
+    when = f"; the first is tried again from {local_time(until, tz)}" if until else ""
+    which = "source was" if len(waiting) == 1 else "sources were"
+    return (
+        f"{len(waiting)} {which} skipped, waiting in backoff after failures: {names}{when} "
+        "(`eudigest sources` shows why; `eudigest fetch --force` or `--source ID` tries "
+        "them now)"
+    )
 
 
 def _fetch_exit(report: IngestReport, err: Console) -> int:
@@ -108,7 +125,8 @@ def print_fetch_report(report: IngestReport, out: Console, tz: dt.tzinfo) -> Non
     out.print(
         f"{len(report.succeeded)} sources fetched, {len(report.failed)} failed; "
         f"{report.total('new')} new, {report.total('updated')} updated, "
-        f"{report.total('unchanged')} unchanged items.",
+        f"{report.total('unchanged')} unchanged items"
+        + (f"; {len(report.waiting)} skipped in backoff." if report.waiting else "."),
         highlight=False,
     )
 

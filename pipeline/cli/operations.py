@@ -68,7 +68,10 @@ def _print_status(report: ops_status.StatusReport, out: Console, tz: dt.tzinfo) 
             highlight=False,
         )
     for e in report.editions_due:
-        out.print(f"edition {e.id} ({e.state.value}) due: {e.title}", highlight=False)
+        if e.halt_reason:
+            out.print(f"edition {e.id} halted: {e.title}: {e.halt_reason}", highlight=False)
+        else:
+            out.print(f"edition {e.id} ({e.state.value}) due: {e.title}", highlight=False)
     for d in report.delivery_issues:
         out.print(f"edition {d.edition_id}: {d.count} deliveries {d.state.value}", highlight=False)
     out.print("status: ok" if report.ok else f"status: {len(report.problems)} need attention")

@@ -140,6 +140,7 @@ def source_report_json(r: SourceReport) -> dict[str, Any]:
         "error": r.error,
         "warnings": list(r.warnings),
         "next_try": iso(r.next_try),
+        "failures": r.failures,  # deferred with failures: waits in backoff
     }
 
 

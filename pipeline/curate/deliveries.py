@@ -1,8 +1,11 @@
-"""Staff decide about deliveries whose outcome is unknown (the sender stopped mid-request).
+"""Staff decide about deliveries whose outcome is unknown (the sender stopped mid-request),
+and resume a send that was halted for a person to fix.
 
     unknown ──"Als zugestellt werten"──► sent      nothing is resent
     unknown ──"Erneut senden"─────────► queued    a SENT edition goes back to SENDING,
                                                   so the next `send-due` sends exactly these
+    halted ──"Versand fortsetzen"─────► sending   refused while a blocker stands; the next
+                                                  `send-due` sends the ledger's queued rows
 
 Either for every unknown delivery of the edition or for the ones chosen. Editors and
 admins may decide; each decision is one store transaction with an audit entry naming
@@ -15,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from pipeline.errors import Forbidden, InvalidInput
-from pipeline.model import Resolution, Role, StaffUser
+from pipeline.model import Edition, Resolution, Role, SendBlocker, StaffUser
 from pipeline.store import Store
 
 MAX_SELECTED = 5_000  # ids in one request; "alle" has no limit
@@ -53,3 +56,26 @@ def resolve_unknown(
     return store.deliveries.resolve(
         edition_id, delivery_ids, resend=resend, actor=actor.name, now=now
     )
+
+
+def resume_halted(
+    store: Store,
+    edition_id: int,
+    *,
+    blockers: Sequence[SendBlocker],
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    """ "Versand fortsetzen": a halted edition goes back to SENDING (audited with the name).
+
+    `blockers` are what the settings of this process still lack (`Settings.send_blockers`):
+    while one stands, nothing changes and the message says what to fix. Exactly once holds
+    as for any resume: only the ledger's queued rows are sent."""
+    if not may_decide(actor):
+        raise Forbidden("Nur die Redaktion setzt einen angehaltenen Versand fort.")
+    if blockers:
+        raise InvalidInput(
+            "Der Versand kann noch nicht fortgesetzt werden: "
+            + " ".join(b.message_de for b in blockers)
+        )
+    return store.editions.resume(edition_id, actor=actor.name, now=now)

@@ -1,6 +1,7 @@
 """Send an approved edition exactly once per confirmed subscriber (ADR 0004).
 
     APPROVED | SCHEDULED | SENDING ──transition──▶ SENDING    (DRAFT, SENT: NotSendable)
+    HALTED ──resume──▶ SENDING (`eudigest send ID` after the fix, like "Versand fortsetzen")
     join as a sender of the edition (a row with a lease, renewed on a thread while it works)
     recover what senders that are gone left (lease run out, ended, process known dead on
       this host): their claimed rows → queued, their sending rows → unknown.
@@ -14,12 +15,18 @@
       claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
         ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
           transient failure (429, 5xx, no connection, disk full) ──▶ stop; rows stay queued
-          halt (SendGrid 401/403: the key) ──▶ rows back to queued, raise SendStopped
+          halt (SendGrid 401/403: the key) ──▶ rows back to queued, the edition HALTED
+            with the reason in German, raise SendStopped
           rows taken from this sender (it was found gone) ──▶ not sent; stop
       nothing queued: other live senders still hold rows ──▶ wait for them (or recover
         theirs once they are gone); none ──▶ done
     nothing queued/claimed/sending any more ──▶ SENT (sent_at: the first send's, kept)
     end the sender: done | stopped (the reason) | halted | failed
+
+A blocker a person must fix before anything can go (EUDIGEST_BASE_URL not https, no
+EUDIGEST_SECRET_KEY: `Settings.send_blockers`) halts the edition before it is claimed
+(`halt_blocked`): nothing is planned or sent, and `send-due` leaves HALTED editions
+alone until staff resume them, so nobody is left with "Wird versandt" and no reason.
 
 Several senders of one edition share the queued rows (`eudigest send` beside a running
 `send-due`); each waits at the end until the others' rows are settled, so each reports
@@ -36,6 +43,7 @@ which the shell (jobs.py) builds: stages never make subscriber links themselves.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -70,10 +78,12 @@ from pipeline.model import (
     Recovery,
     Segment,
     SegmentKey,
+    SendBlocker,
     Sender,
     SenderOutcome,
     Subscriber,
     corrected,
+    refused_key_reason,
 )
 from pipeline.store import Store
 
@@ -110,8 +120,29 @@ class SendStopped(DeliveryError):
         self.queued = counts.get("queued", 0) + counts.get("claimed", 0)
         super().__init__(
             f"edition {edition_id}: sending stopped: {reason}. Sent so far {self.sent}; "
-            f"{self.queued} still queued, none marked failed. Fix the configuration, then "
-            f"run `eudigest send {edition_id}` (or send-due) again.",
+            f"{self.queued} still queued, none marked failed. The edition is halted "
+            f"(„Versand angehalten“): fix the configuration, then resume it from the desk "
+            f"(„Versand fortsetzen“) or run `eudigest send {edition_id}`.",
+            permanent=True,
+        )
+
+
+class SendBlocked(SendStopped):
+    """Nothing can go out until a person changes a setting (`Settings.send_blockers`):
+    the edition is HALTED before anything was planned or sent. The message names the
+    variable."""
+
+    def __init__(self, edition_id: int, blockers: Sequence[SendBlocker]) -> None:
+        self.blockers = list(blockers)
+        self.edition_id = edition_id
+        self.reason = "; ".join(b.message for b in self.blockers)
+        self.sent = self.queued = 0
+        DeliveryError.__init__(
+            self,
+            f"edition {edition_id}: sending stopped before anything was sent: {self.reason}. "
+            f"The edition is halted („Versand angehalten“): set "
+            f"{_listed(dict.fromkeys(b.variable for b in self.blockers))}, restart, then "
+            f"resume it from the desk („Versand fortsetzen“) or run `eudigest send {edition_id}`.",
             permanent=True,
         )
 
@@ -145,8 +176,11 @@ class SendDueStopped(SendStopped):
             )
         if self.untried:
             which = "edition" if len(self.untried) == 1 else "editions"
-            parts.append(f"not tried: {which} {_listed(str(i) for i in self.untried)}")
-        parts.append("fix the configuration, then run `eudigest send-due` again")
+            parts.append(f"not tried: {which} {_listed(str(i) for i in self.untried)} (halted too)")
+        parts.append(
+            "fix the configuration, then resume the halted editions from the desk "
+            "(„Versand fortsetzen“) or with `eudigest send ID`"
+        )
         DeliveryError.__init__(self, "; ".join(parts) + ".", permanent=True)
 
 
@@ -277,6 +311,9 @@ def send_edition(
     staff queued unknown deliveries again) sends only the rows already in the ledger.
     """
     terms = lease or Lease()
+    if store.editions.get(edition_id).state is EditionState.HALTED:
+        with contextlib.suppress(InvalidTransition):  # resumed by someone else meanwhile
+            store.editions.resume(edition_id, actor=ACTOR, now=now())  # after the fix
     try:
         edition = store.editions.transition(
             edition_id,
@@ -321,6 +358,7 @@ def send_edition(
             failure = exc
     if isinstance(failure, SendStopped):
         _end(store, me, SenderOutcome.HALTED, now, failure.reason, failure.queued)
+        halt(store, edition_id, refused_key_reason(failure.reason), failure.reason, now=now())
     elif failure is not None:
         _end(store, me, SenderOutcome.FAILED, now, f"{type(failure).__name__}: {failure}", None)
     if failure is not None:
@@ -328,6 +366,39 @@ def send_edition(
     outcome = SenderOutcome.STOPPED if report.stopped else SenderOutcome.DONE
     _end(store, me, outcome, now, report.stopped, report.queued)
     return report
+
+
+def halt(
+    store: Store, edition_id: int, reason_de: str, reason: str, *, now: dt.datetime
+) -> Edition | None:
+    """The edition → HALTED with the German reason ("Versand angehalten: …"; `reason` is
+    the English one, for the log); None when it is no longer sendable (sent meanwhile)."""
+    try:
+        edition = store.editions.halt(
+            edition_id, from_states=SENDABLE, reason=reason_de, actor=ACTOR, now=now
+        )
+    except (InvalidTransition, StoreError) as exc:
+        log.warning("edition %d: not marked halted: %s", edition_id, exc)
+        return None
+    log.error(
+        "edition %d: sending halted until a person fixes it and resumes it: %s",
+        edition_id,
+        redact(reason),
+    )
+    return edition
+
+
+def halt_blocked(
+    store: Store, edition_id: int, blockers: Sequence[SendBlocker], *, now: dt.datetime
+) -> SendBlocked:
+    """A send that cannot start: halt the edition (when it is sendable) and return the
+    error to raise. A draft or sent edition is refused as always (NotSendable)."""
+    state = store.editions.get(edition_id).state
+    if state not in (*SENDABLE, EditionState.HALTED):
+        raise NotSendable(edition_id, state.value)
+    blocked = SendBlocked(edition_id, blockers)
+    halt(store, edition_id, " ".join(b.message_de for b in blockers), blocked.reason, now=now)
+    return blocked
 
 
 def live_senders(store: Store, edition_id: int, now: dt.datetime) -> list[Sender]:

@@ -91,7 +91,16 @@ def run_ingest(
         if not h.source.enabled and not options.explicit:
             continue
         if _deferred(h, options, now):
-            report.sources.append(SourceReport(h.source.id, "deferred", next_try=h.next_try))
+            waits = h.consecutive_failures > 0  # in backoff: say why, not only "deferred"
+            report.sources.append(
+                SourceReport(
+                    h.source.id,
+                    "deferred",
+                    next_try=h.next_try,
+                    error=h.last_error if waits else None,
+                    failures=h.consecutive_failures,
+                )
+            )
         else:
             selected.append(h)
     if not selected:

@@ -10,7 +10,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     relevance    RelevanceFacts → Relevance (score and German reasons), reasons_as_of
     desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
     office       Office, Newsletter, Branding (office.yaml)
-    editions     Edition, EditionState, EditionSection, Segment
+    editions     Edition, EditionState, EditionSection, Segment; SendBlocker, send_blockers
     subscribers  Subscriber, Profile, NewSubscriber, OrgType, SubscriberStatus, SuppressionReason
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
@@ -214,6 +214,21 @@ if TYPE_CHECKING:
     )
     from pipeline.model.editions import (
         SegmentKey as SegmentKey,
+    )
+    from pipeline.model.editions import (
+        SendBlocker as SendBlocker,
+    )
+    from pipeline.model.editions import (
+        local_time_issue as local_time_issue,
+    )
+    from pipeline.model.editions import (
+        local_time_message as local_time_message,
+    )
+    from pipeline.model.editions import (
+        refused_key_reason as refused_key_reason,
+    )
+    from pipeline.model.editions import (
+        send_blockers as send_blockers,
     )
     from pipeline.model.ingest import (
         ChangeKind as ChangeKind,
@@ -548,6 +563,11 @@ _HOME: dict[str, str] = {
     "Edition": "editions",
     "SegmentKey": "editions",
     "Segment": "editions",
+    "SendBlocker": "editions",
+    "send_blockers": "editions",
+    "refused_key_reason": "editions",
+    "local_time_issue": "editions",
+    "local_time_message": "editions",
     "OrgType": "subscribers",
     "ORG_TYPE_LABELS": "subscribers",
     "SubscriberStatus": "subscribers",

@@ -86,6 +86,7 @@ class SourceReport:
     next_try: dt.datetime | None = None
     elapsed_s: float = 0.0
     warnings: list[str] = field(default_factory=list)  # parts left out; the source is ok
+    failures: int = 0  # failures in a row before this run (deferred: it waits in backoff)
 
 
 @dataclass(slots=True)
@@ -100,6 +101,12 @@ class IngestReport:
     @property
     def failed(self) -> list[SourceReport]:
         return [r for r in self.sources if r.status == "failed"]
+
+    @property
+    def waiting(self) -> list[SourceReport]:
+        """Sources not tried because they wait in backoff after failing (not merely not
+        due yet): `fetch --force` or `--source ID` tries them now."""
+        return [r for r in self.sources if r.status == "deferred" and r.failures > 0]
 
     @property
     def succeeded(self) -> list[SourceReport]:

@@ -50,10 +50,17 @@ def summary(result: Any) -> str:
     if isinstance(result, bool | int | float | str):
         return str(result)[:300]
     if hasattr(result, "succeeded") and hasattr(result, "total"):  # an IngestReport
-        return (
+        line = (
             f"{len(result.succeeded)} sources fetched, {len(result.failed)} failed, "
             f"{result.total('new')} new items"
         )
+        waiting = sorted(r.source_id for r in getattr(result, "waiting", []))
+        if waiting:
+            shown = ", ".join(waiting[:5]) + (
+                f" and {len(waiting) - 5} more" if waiting[5:] else ""
+            )
+            line += f"; {len(waiting)} waiting in backoff ({shown})"
+        return line
     if isinstance(result, list | tuple) and not result:
         return "nothing to do"
     if isinstance(result, list | tuple):

@@ -351,8 +351,10 @@ class EditionsStore:
         **values: Any,
     ) -> Edition:
         """Move to `to_state` if the edition is in one of `from_states` (atomic), and,
-        with `expected_version`, only if nobody changed it since that version."""
+        with `expected_version`, only if nobody changed it since that version. Staying in
+        the same state (a sender joining an edition in SENDING) writes no audit entry."""
         with wrap_errors(f"changing edition {edition_id}"), self._engine.begin() as conn:
+            before = _state(conn, edition_id)
             stmt = update(editions).where(
                 editions.c.id == edition_id,
                 editions.c.state.in_([s.value for s in from_states]),
@@ -374,9 +376,74 @@ class EditionsStore:
                 raise StaleEdit(
                     "Die Ausgabe wurde inzwischen geändert; bitte die aktuelle Fassung prüfen."
                 )
-            write_audit(
-                conn, now, actor, f"edition.{to_state.value}", edition_id=edition_id, detail=detail
+            if before is not to_state or detail:
+                write_audit(
+                    conn, now, actor, f"edition.{to_state.value}", edition_id=edition_id,
+                    detail=detail,
+                )  # fmt: skip
+            return _load(conn, edition_id)
+
+    def halt(
+        self,
+        edition_id: int,
+        *,
+        from_states: Collection[EditionState],
+        reason: str,
+        actor: str,
+        now: dt.datetime,
+    ) -> Edition:
+        """→ HALTED with a German reason a person must act on; audited once per reason
+        (a retry that stops for the same reason again adds no entry)."""
+        with wrap_errors(f"halting edition {edition_id}"), self._engine.begin() as conn:
+            row = conn.execute(
+                select(editions.c.state, editions.c.halt_reason).where(editions.c.id == edition_id)
+            ).first()
+            if row is None:
+                raise EditionNotFound(edition_id)
+            allowed = {s.value for s in from_states} | {EditionState.HALTED.value}
+            result = conn.execute(
+                update(editions)
+                .where(editions.c.id == edition_id, editions.c.state.in_(allowed))
+                .values(
+                    state=EditionState.HALTED.value,
+                    version=editions.c.version + 1,
+                    updated_at=now,
+                    halt_reason=reason,
+                    halted_at=now,
+                )
             )
+            if result.rowcount != 1:
+                current = _state(conn, edition_id)
+                raise InvalidTransition(edition_id, current.value, EditionState.HALTED.value)
+            if row.state != EditionState.HALTED.value or row.halt_reason != reason:
+                write_audit(
+                    conn, now, actor, f"edition.{EditionState.HALTED.value}",
+                    edition_id=edition_id, detail=reason,
+                )  # fmt: skip
+            return _load(conn, edition_id)
+
+    def resume(self, edition_id: int, *, actor: str, now: dt.datetime) -> Edition:
+        """HALTED → SENDING (staff pressed "Versand fortsetzen"): `send-due` goes on with
+        the ledger's queued rows; the halt reason stays readable in the audit trail."""
+        with wrap_errors(f"resuming edition {edition_id}"), self._engine.begin() as conn:
+            result = conn.execute(
+                update(editions)
+                .where(
+                    editions.c.id == edition_id,
+                    editions.c.state == EditionState.HALTED.value,
+                )
+                .values(
+                    state=EditionState.SENDING.value,
+                    version=editions.c.version + 1,
+                    updated_at=now,
+                    halt_reason=None,
+                    halted_at=None,
+                )
+            )
+            if result.rowcount != 1:
+                current = _state(conn, edition_id)  # EditionNotFound
+                raise InvalidTransition(edition_id, current.value, EditionState.SENDING.value)
+            write_audit(conn, now, actor, "edition.resumed", edition_id=edition_id, detail="")
             return _load(conn, edition_id)
 
     def finish_sending(self, edition_id: int, *, actor: str, now: dt.datetime) -> Edition:
@@ -562,4 +629,6 @@ def _load(conn: Connection, edition_id: int) -> Edition:
         scheduled_at=m["scheduled_at"],
         sent_at=m["sent_at"],
         sections=sections,
+        halt_reason=m["halt_reason"],
+        halted_at=m["halted_at"],
     )

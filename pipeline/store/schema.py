@@ -293,6 +293,9 @@ editions = Table(
     # When its delivery ledger was planned (migration 0008): set in the transaction that
     # inserts the rows, so an edition's audience is fixed once, never widened on resume.
     Column("planned_at", UTCDateTime),
+    # Why its send stopped for a person to fix (state 'halted', migration 0021), in German.
+    Column("halt_reason", Text),
+    Column("halted_at", UTCDateTime),
     Index("ix_editions_newsletter_id", "newsletter_id"),
     Index("ix_editions_state", "state"),
 )

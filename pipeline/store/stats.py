@@ -18,7 +18,8 @@ from pipeline.store.schema import deliveries, editions, items, job_runs, subscri
 
 @dataclass(frozen=True, slots=True)
 class EditionDue:
-    """An edition the sender should be working on: scheduled in the past, or sending."""
+    """An edition the sender should be working on: scheduled in the past, sending, or
+    halted (a person must fix something first: `halt_reason`, in German)."""
 
     id: int
     newsletter_id: str
@@ -28,6 +29,8 @@ class EditionDue:
     updated_at: dt.datetime
     planned_at: dt.datetime | None = None  # when its first deliveries were queued
     pending: int = 0  # deliveries not yet sent, failed, skipped or unknown
+    halt_reason: str | None = None
+    halted_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ class StatsStore:
             return {str(r[0]): int(r[1]) for r in rows}
 
     def editions_due(self, now: dt.datetime) -> list[EditionDue]:
-        """Scheduled editions whose time has come, and every edition in `sending`."""
+        """Scheduled editions whose time has come, and every edition sending or halted."""
         stmt = (
             select(
                 editions.c.id,
@@ -80,12 +83,14 @@ class StatsStore:
                 editions.c.state,
                 editions.c.scheduled_at,
                 editions.c.updated_at,
+                editions.c.halt_reason,
+                editions.c.halted_at,
             )
             .where(
                 or_(
                     (editions.c.state == EditionState.SCHEDULED.value)
                     & (editions.c.scheduled_at <= now),
-                    editions.c.state == EditionState.SENDING.value,
+                    editions.c.state.in_([EditionState.SENDING.value, EditionState.HALTED.value]),
                 )
             )
             .order_by(editions.c.scheduled_at, editions.c.id)
@@ -114,6 +119,8 @@ class StatsStore:
                     updated_at=r.updated_at,
                     planned_at=progress.get(r.id, (None, 0))[0],
                     pending=progress.get(r.id, (None, 0))[1],
+                    halt_reason=r.halt_reason,
+                    halted_at=r.halted_at,
                 )
                 for r in found
             ]

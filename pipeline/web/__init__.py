@@ -108,6 +108,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     errors.register(app)
     _register_filters(app)
     app.after_request(_security_headers)
+    if base_url and base_url.lower().startswith("https://"):
+        app.after_request(_strict_transport)
     return app
 
 
@@ -150,6 +152,15 @@ def _register_filters(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {"office": desk.office, "topic_labels": desk.topic_labels}
+
+
+HSTS = f"max-age={365 * 24 * 3600}"  # a year; no includeSubDomains: the office's other hosts
+
+
+def _strict_transport(response: Response) -> Response:
+    """Served under an https base URL: browsers never try http again (RFC 6797)."""
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -183,6 +183,7 @@ def _edition_page(
             may_decide=deliveries.may_decide(staff_user()),
             corrections=_corrections(found),
             correction_counts=_correction_counts(found),
+            send_blockers=d.services.settings.send_blockers(),
         ),
         status,
     )
@@ -406,11 +407,32 @@ def schedule(edition_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     try:
-        send_at = parse_datetime_local(request.form.get("send_at", ""), d.tz)
+        send_at = parse_datetime_local(
+            request.form.get("send_at", ""), d.tz, request.form.get("occurrence", "")
+        )
+    except InvalidInput:
+        raise  # the hour of the clock change: says which offsets there are
     except ValueError:
         raise InvalidInput("Bitte Datum und Uhrzeit des Versands angeben.") from None
     curate.schedule(d.store, edition_id, send_at=send_at, actor=staff_user(), now=d.now())
     return _done(edition_id, "Versand geplant.")
+
+
+@bp.post("/<int:edition_id>/resume")
+def resume(edition_id: int) -> ResponseReturnValue:
+    d = desk()
+    _back(edition_id)
+    deliveries.resume_halted(
+        d.store,
+        edition_id,
+        blockers=d.services.settings.send_blockers(),
+        actor=staff_user(),
+        now=d.now(),
+    )
+    return _done(
+        edition_id,
+        "Versand fortgesetzt: Der nächste Versandlauf (send-due) verschickt, was noch wartet.",
+    )
 
 
 @bp.post("/<int:edition_id>/unschedule")

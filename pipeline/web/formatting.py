@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.errors import InvalidInput
 from pipeline.model import (
     AUDIENCE_LABELS,
     DEADLINE_LABELS,
@@ -22,6 +23,8 @@ from pipeline.model import (
     ItemStatus,
     Priority,
     Role,
+    local_time_issue,
+    local_time_message,
 )
 from pipeline.model.learning import (
     OUTPUT_LABELS,
@@ -81,9 +84,19 @@ def datetime_local_value(value: dt.datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
-def parse_datetime_local(text: str, tz: ZoneInfo) -> dt.datetime:
-    """'2026-11-27T09:00' in the office's zone → an aware UTC datetime. ValueError if bad."""
+OCCURRENCES = {"first": 0, "second": 1}  # the form's „Bei doppelter Uhrzeit“: fold
+
+
+def parse_datetime_local(text: str, tz: ZoneInfo, occurrence: str = "") -> dt.datetime:
+    """'2026-11-27T09:00' in the office's zone → an aware UTC datetime. ValueError if bad;
+    InvalidInput (German) for a time that never happens (the spring gap), or happens twice
+    (the hour the clocks go back) unless `occurrence` says which: "first" or "second"."""
     naive = dt.datetime.strptime(text.strip()[:16], "%Y-%m-%dT%H:%M")  # noqa: DTZ007
+    issue = local_time_issue(naive, tz)
+    if issue == "ambiguous" and occurrence in OCCURRENCES:
+        return naive.replace(tzinfo=tz, fold=OCCURRENCES[occurrence]).astimezone(dt.UTC)
+    if issue is not None:
+        raise InvalidInput(local_time_message(naive, tz, issue, german=True))
     return naive.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
@@ -105,6 +118,8 @@ AUDIT_ACTIONS = {
     "edition.scheduled": "Versand geplant",
     "edition.draft": "Zurück in Entwurf",
     "edition.sending": "Versand begonnen",
+    "edition.halted": "Versand angehalten",
+    "edition.resumed": "Versand fortgesetzt",
     "edition.sent": "Versandt",
     "edition.test_send": "Testversand",
     "edition.review_requested": "Freigabe angefordert",

@@ -18,6 +18,7 @@ Views only parse and call subscribers.*; errors of that package become pages her
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import (
     Blueprint,
@@ -44,6 +45,14 @@ from subscribers.tokens import Links, TokenInvalid, TokenProblem, Tokens, subscr
 from subscribers.unsubscribe import unsubscribe
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger("eudigest.web")
+
+# Shown to a visitor when this installation cannot mail signed links (see _mail_links).
+NO_MAIL_DE = (
+    "Wir können Ihnen gerade keine E-Mail schicken: Diese Installation ist noch nicht "
+    "vollständig eingerichtet. Bitte versuchen Sie es später noch einmal. Es wurde nichts "
+    "gespeichert und nichts verschickt. (Hinweis für den Betrieb: {missing})"
+)
 
 
 @bp.record_once
@@ -59,8 +68,33 @@ def _no_index(response: Response) -> Response:
 
 
 def _links() -> Links:
+    """Links for this request's own pages and redirects; never mailed (see _mail_links)."""
     base = desk().services.settings.base_url or request.host_url
     return Links(Tokens(str(current_app.secret_key)), base)
+
+
+def _mail_links() -> Links | None:
+    """Links that go out by mail: only ever from EUDIGEST_BASE_URL (never the request's
+    Host header, which a caller chooses), signed with EUDIGEST_SECRET_KEY (never a key
+    that changes at restart), as the command line does. None, logged, when one is unset."""
+    settings = desk().services.settings
+    missing = settings.unset_for_mail_links()
+    if missing or settings.secret_key is None or settings.base_url is None:
+        log.error(
+            "no subscriber mail sent from %s: %s not set (mailed links come only from "
+            "EUDIGEST_BASE_URL and are signed with EUDIGEST_SECRET_KEY)",
+            request.path,  # /abo/anmelden or /abo/link: no token in it
+            " and ".join(missing),
+        )
+        return None
+    return Links(Tokens(settings.secret_key), settings.base_url)
+
+
+def _no_mail() -> ResponseReturnValue:
+    missing = " ".join(
+        f"{n} ist nicht gesetzt." for n in desk().services.settings.unset_for_mail_links()
+    )
+    return _message("E-Mail nicht verschickt", NO_MAIL_DE.format(missing=missing), 503)
 
 
 def _client() -> str:
@@ -144,9 +178,12 @@ def sign_up() -> ResponseReturnValue:
             "signup.html", values={"newsletters": first}, errors={}, consent=consent, **_choices()
         )
     form = SignUpForm(request.form.get("email", ""), _profile_form(request.form))
+    links = _mail_links()
+    if links is None:
+        return _no_mail()
     try:
         signup.sign_up(
-            d.store, d.services.mailer, d.office, d.taxonomy, _links(), form,
+            d.store, d.services.mailer, d.office, d.taxonomy, links, form,
             client=_client(), now=d.now(),
         )  # fmt: skip
     except InvalidForm as exc:
@@ -344,9 +381,12 @@ def request_link() -> ResponseReturnValue:
     d = desk()
     if request.method == "GET":
         return _page("link.html", errors={}, email="")
+    links = _mail_links()
+    if links is None:
+        return _no_mail()
     try:
         preferences.request_link(
-            d.store, d.services.mailer, d.office, d.taxonomy, _links(),
+            d.store, d.services.mailer, d.office, d.taxonomy, links,
             request.form.get("email", ""), client=_client(), now=d.now(),
         )  # fmt: skip
     except InvalidForm as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from werkzeug.serving import make_server
 
@@ -40,18 +41,22 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path, template_db: Path) -> Iterator[Live]:
-    settings = make_settings(tmp_path)
+    apps: list[Flask] = []  # the server's port is the base URL the app mails links with
+    server = make_server(
+        "127.0.0.1", 0, lambda environ, start: apps[0](environ, start), threaded=True
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    settings = make_settings(tmp_path, EUDIGEST_BASE_URL=base_url)
     target = settings.data_dir / "eudigest.db"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template_db, target)
     services = build(settings)
-    app = create_app(settings, services)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    apps.append(create_app(settings, services))
     thread = threading.Thread(target=server.serve_forever, name="subscribers-live", daemon=True)
     thread.start()
     try:
         yield Live(
-            f"http://127.0.0.1:{server.server_port}",
+            base_url,
             services,
             Outbox(settings.data_dir / "outbox"),
         )

@@ -21,9 +21,10 @@ import pytest
 from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
+from pipeline.curate.deliveries import resume_halted
 from pipeline.deliver.send import SendDueStopped, SendStopped
 from pipeline.deliver.sendgrid import SendGridMailer
-from pipeline.model import DeliveryState, EditionState
+from pipeline.model import DeliveryState, EditionState, Role, StaffUser
 from pipeline.scheduler.cronfile import load_cron
 from pipeline.scheduler.runner import ProcessExecutor
 from tests.deliver.conftest import Exchange, Respond, Scripted
@@ -34,6 +35,7 @@ from tests.web.conftest import NOW, Clock, make_services
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "SG.revoked-test-key-never-shown.abcdef"
 LONG_AGO = NOW - dt.timedelta(days=1)
+ANNA = StaffUser(id=1, name="anna", role=Role.EDITOR)
 
 
 @pytest.fixture
@@ -85,9 +87,12 @@ def assert_outcome(services: Services, ids: list[int], server: Scripted) -> None
     store = services.store
     assert store.editions.get(first).state is EditionState.SENT
     assert store.deliveries.counts(first)["sent"] == 3
-    assert store.editions.get(second).state is EditionState.SENDING  # resumed next run
+    halted = store.editions.get(second)  # visible, with what to fix; staff resume it
+    assert halted.state is EditionState.HALTED
+    assert halted.halt_reason is not None and "SENDGRID_API_KEY" in halted.halt_reason
+    assert "API-Schlüssel" in halted.halt_reason and KEY not in halted.halt_reason
     assert {d.state for d in store.deliveries.list(second)} == {DeliveryState.QUEUED}
-    assert store.editions.get(third).state is EditionState.SCHEDULED  # never tried
+    assert store.editions.get(third).state is EditionState.HALTED  # never tried, but told
     assert store.deliveries.counts(third)["queued"] == 0
     statuses = [e.status for e in server.exchanges]
     assert statuses == [202, 202, 202, 401]  # one request per segment, then the refusal
@@ -100,8 +105,8 @@ def assert_one_clear_line(text: str, ids: list[int]) -> None:
     assert "SENDGRID_API_KEY" in text
     assert f"edition {second}: sent so far 0, 3 still queued, none marked failed" in text
     assert f"finished before it: edition {first} (sent 3, failed 0, unknown 0)" in text
-    assert f"not tried: edition {third}" in text
-    assert "run `eudigest send-due` again" in text
+    assert f"not tried: edition {third} (halted too)" in text
+    assert "resume the halted editions from the desk" in text
     assert KEY not in text and "revoked-test-key" not in text
 
 
@@ -122,9 +127,13 @@ def test_send_due_stops_all_editions_and_keeps_what_went_before(
     assert_one_clear_line(str(stopped.value), ids)
     assert_outcome(services, ids, server)
 
-    # The operator fixes the key: the next run finishes the stopped edition, then the last.
+    # Halted editions wait for a person: the next run leaves them alone (no retry storm).
+    assert jobs.send_due(services) == []
+    # The operator fixes the key, staff resume both: the next run finishes them.
     server2 = responder(refusing_from(10**6))
     services.mailer = SendGridMailer(KEY, host=server2.url, timeout_s=30.0, sleep=lambda s: None)
+    for edition_id in ids[1:]:
+        resume_halted(services.store, edition_id, blockers=(), actor=ANNA, now=NOW)
     reports = jobs.send_due(services)
     assert [(r.edition_id, r.sent, r.finished) for r in reports] == [
         (ids[1], 3, True),

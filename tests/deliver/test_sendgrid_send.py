@@ -212,10 +212,13 @@ def test_cli_with_a_wrong_key_stops_and_leaves_everything_queued(
     assert KEY not in err
     assert len(peer.exchanges) == 1  # the first refusal stops the run
     assert set(states(services, edition_id).values()) == {DeliveryState.QUEUED}
-    assert services.store.editions.get(edition_id).state is EditionState.SENDING
+    assert services.store.editions.get(edition_id).state is EditionState.HALTED
+    assert "halted" in err and f"`eudigest send {edition_id}`" in err
 
     peer.prefer(None)  # the operator fixed the key
-    assert main(["send-due", "--json"]) == 0
+    assert main(["send-due", "--json"]) == 0  # a halted edition waits for a person
+    assert json.loads(capsys.readouterr().out)["sent"] == 0
+    assert main(["send", str(edition_id), "--json"]) == 0  # resumes it
     assert json.loads(capsys.readouterr().out)["sent"] == 3
     assert sent_to(peer.exchanges) == Counter({a: 1 for a in PROFILES})
 

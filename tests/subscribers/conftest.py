@@ -184,9 +184,14 @@ def clock() -> Clock:
     return Clock()
 
 
+# The test client's own address: mailed links come only from EUDIGEST_BASE_URL, and the
+# tests open them with the test client.
+TEST_CLIENT_BASE = "http://localhost"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+    return make_settings(tmp_path, EUDIGEST_BASE_URL=TEST_CLIENT_BASE)
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ DESK_URLS = [
     ("POST", "/desk/editions/1/reopen"),
     ("POST", "/desk/editions/1/schedule"),
     ("POST", "/desk/editions/1/unschedule"),
+    ("POST", "/desk/editions/1/resume"),
     ("GET", "/desk/editions/1/preview?org_type=kommune"),
     ("GET", "/desk/editions/1/preview/mail.html?org_type=kommune"),
     ("GET", "/desk/editions/1/preview/mail.txt"),
