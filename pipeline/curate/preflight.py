@@ -5,12 +5,10 @@
 Blocking (approval is refused while one stands, see `curate.approve`):
 - office.yaml still holds a sample value ("… hier eintragen", example.org, TODO) or a
   setting every mail needs is empty (name, sender, imprint, privacy page);
-- mails would go out (EUDIGEST_MAIL_BACKEND=sendgrid) and EUDIGEST_BASE_URL is unset or
-  not https, or EUDIGEST_SECRET_KEY is unset; SendGrid is chosen without a key;
+- what would halt the send (`Settings.send_blockers`, the one rule the send applies):
+  EUDIGEST_BASE_URL unset or not https, EUDIGEST_SECRET_KEY unset, SendGrid chosen
+  without a key; with the outbox too, whose mails carry the same links;
 - the edition has no item, or a section has no item that would be sent.
-With the outbox backend no mail leaves the machine (files under var/outbox, the demo,
-trying things out): base URL and secret key are then warnings, so that the switch to
-SendGrid is not the first time anyone hears of them.
 
 Warnings (staff acknowledge them, audited): deadlines already passed; links that fail
 (checked by `curate.links`); items an earlier edition of the newsletter already sent;
@@ -131,60 +129,13 @@ def _line_of(text: str, at: int) -> str:
 
 
 def setup_findings(settings: Settings) -> list[Finding]:
-    """Base URL, secret key and SendGrid key: blocking when mails would go out (the
-    SendGrid backend), warnings with the outbox (files only; nobody receives them)."""
-    sends = settings.mail_backend == "sendgrid"
-    later = (
-        ""
-        if sends
-        else " (Noch geht keine Mail hinaus: Postausgang als Dateien. Vor dem Umstieg auf "
-        "SendGrid nötig.)"
-    )
-    found: list[Finding] = []
-    base = settings.base_url
-    if not base:
-        found.append(
-            Finding(
-                PreflightCode.BASE_URL_MISSING,
-                "EUDIGEST_BASE_URL ist nicht gesetzt: Links in den Mails (Abmelden, "
-                "Einstellungen, Archiv) hätten keine Adresse. Bitte die öffentliche "
-                "https-Adresse der Installation eintragen." + later,
-                "EUDIGEST_BASE_URL",
-                blocking=sends,
-            )
-        )
-    elif not base.startswith("https://"):
-        found.append(
-            Finding(
-                PreflightCode.BASE_URL_NOT_HTTPS,
-                f"EUDIGEST_BASE_URL ({base}) beginnt nicht mit https://: die Ein-Klick-"
-                "Abmeldung (List-Unsubscribe-Post) verlangt https, und Links zu den "
-                "Einstellungen gingen unverschlüsselt." + later,
-                "EUDIGEST_BASE_URL",
-                blocking=sends,
-            )
-        )
-    if not settings.secret_key:
-        found.append(
-            Finding(
-                PreflightCode.SECRET_KEY_MISSING,
-                "EUDIGEST_SECRET_KEY ist nicht gesetzt: Abmelde- und Einstellungslinks wären "
-                "nach einem Neustart ungültig. Bitte mindestens 32 zufällige Zeichen "
-                "eintragen." + later,
-                "EUDIGEST_SECRET_KEY",
-                blocking=sends,
-            )
-        )
-    if sends and not settings.sendgrid_api_key:
-        found.append(
-            Finding(
-                PreflightCode.SENDGRID_KEY_MISSING,
-                "EUDIGEST_MAIL_BACKEND=sendgrid, aber SENDGRID_API_KEY ist nicht gesetzt.",
-                "SENDGRID_API_KEY",
-                blocking=True,
-            )
-        )
-    return found
+    """Base URL, secret key and SendGrid key, by the rule the send itself applies
+    (`Settings.send_blockers`): what would halt the send blocks its approval, whichever
+    mailer is chosen (the outbox's mails carry the same links)."""
+    return [
+        Finding(PreflightCode(b.code), b.message_de, b.variable, blocking=True)
+        for b in settings.send_blockers()
+    ]
 
 
 def _sendable(item: Item | None) -> bool:

@@ -119,7 +119,7 @@ def test_every_office_setting_a_mail_needs_is_checked() -> None:
     assert "das Impressum (office.imprint) fehlt" in found[2].message
 
 
-def test_mail_settings_block_only_when_mails_go_out() -> None:
+def test_what_would_halt_the_send_blocks_its_approval() -> None:
     plain = dataclasses.replace(SENDING, base_url="http://eudigest.example.net")
     assert codes(preflight.setup_findings(plain)) == ["base_url_not_https"]
     bare = dataclasses.replace(SENDING, base_url=None, secret_key=None, sendgrid_api_key=None)
@@ -127,12 +127,11 @@ def test_mail_settings_block_only_when_mails_go_out() -> None:
     assert codes(found) == ["base_url_missing", "secret_key_missing", "sendgrid_key_missing"]
     assert all(f.blocking for f in found)
     assert "EUDIGEST_BASE_URL" in found[0].message and "EUDIGEST_SECRET_KEY" in found[1].message
-    # the outbox writes files nobody receives: the same findings, as warnings
+    # one rule with the send: whatever would halt it blocks, the outbox's mails included
+    assert [b.code for b in bare.send_blockers()] == codes(found)
     outbox = dataclasses.replace(OUTBOX, base_url=None, secret_key=None)
-    found = preflight.check(GOOD, ITEMS, OFFICE, outbox, today=TODAY)
-    assert found.blocking == ()
-    assert codes(found.warnings) == ["base_url_missing", "secret_key_missing"]
-    assert "Postausgang" in found.warnings[0].message
+    found_outbox = preflight.check(GOOD, ITEMS, OFFICE, outbox, today=TODAY)
+    assert codes(found_outbox.blocking) == ["base_url_missing", "secret_key_missing"]
 
 
 def test_an_empty_edition_and_empty_sections_block() -> None:
