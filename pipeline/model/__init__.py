@@ -124,6 +124,9 @@ if TYPE_CHECKING:
         Stage as Stage,
     )
     from pipeline.model.dossiers import (
+        UnseenEvents as UnseenEvents,
+    )
+    from pipeline.model.dossiers import (
         dossier_public_url as dossier_public_url,
     )
     from pipeline.model.dossiers import (
@@ -131,6 +134,9 @@ if TYPE_CHECKING:
     )
     from pipeline.model.dossiers import (
         german_date as german_date,
+    )
+    from pipeline.model.dossiers import (
+        new_events_label as new_events_label,
     )
     from pipeline.model.dossiers import (
         next_step as next_step,
@@ -525,6 +531,8 @@ _HOME: dict[str, str] = {
     "dossier_public_url": "dossiers",
     "dossier_slug": "dossiers",
     "german_date": "dossiers",
+    "UnseenEvents": "dossiers",
+    "new_events_label": "dossiers",
     "ReferenceKind": "references",
     "normalize_reference": "references",
     "reference_kind": "references",

@@ -195,6 +195,8 @@ class DossierEvent:
     label_en: str = ""  # the publisher's own words, if any
     document: str = ""  # a reference of the document it is about (A10-0070/2026 …)
     forecast: bool = False
+    # the store's id (0 before storing); higher ids arrived later. Not part of equality.
+    id: int = field(default=0, compare=False)
 
     @property
     def label_de(self) -> str:
@@ -346,6 +348,31 @@ def german_date(day: dt.date) -> str:
 
 def oeil_url(reference: str, language: str = "en") -> str:
     return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
+
+
+def new_events_label(count: int) -> str:
+    """'1 neues Ereignis', '2 neue Ereignisse'."""
+    return "1 neues Ereignis" if count == 1 else f"{count} neue Ereignisse"
+
+
+@dataclass(frozen=True, slots=True)
+class UnseenEvents:
+    """A dossier a staff member follows, with the events that arrived since they last
+    opened its page (or began to follow it): what their inbox and list mark "neu"."""
+
+    reference: str
+    title: str  # German first
+    stage: Stage
+    count: int
+    latest: DossierEvent  # the newest of them (by date)
+
+    @property
+    def label(self) -> str:
+        return new_events_label(self.count)
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
 
 
 @dataclass(frozen=True, slots=True)

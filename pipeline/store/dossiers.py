@@ -6,6 +6,8 @@ thread()             every item whose references name an alias joins its dossier
                      (one join over item_references; corrigenda by their act)
 attach / detach      staff, by hand, audited; a detached item never comes back by itself
 follow / unfollow    staff, audited
+mark_seen / unseen   which events of followed dossiers a staff member has not seen yet
+                     (new since they last opened the dossier's page)
 note / set_note      the office's note on a dossier (Markdown), audited
 followed_of_items    which followed dossiers the items of an inbox page belong to
 publish              staff offer a dossier to subscribers (audited)
@@ -38,6 +40,7 @@ from pipeline.model import (
     EventKind,
     ProcedureType,
     Stage,
+    UnseenEvents,
     equivalents,
     next_step,
     stage_of,
@@ -224,7 +227,12 @@ class DossiersStore:
             dossier_id, canonical = _resolve(conn, reference)
             stmt = (
                 upsert_stmt(conn, dossier_follows)
-                .values(dossier_id=dossier_id, user_name=user, followed_at=now)
+                .values(
+                    dossier_id=dossier_id,
+                    user_name=user,
+                    followed_at=now,
+                    seen_event_id=_newest_event(conn, dossier_id),
+                )
                 .on_conflict_do_nothing()
                 .returning(dossier_follows.c.dossier_id)
             )
@@ -248,6 +256,60 @@ class DossiersStore:
             if removed:
                 write_audit(conn, now, user, "dossier.unfollow", detail=canonical)
             return removed
+
+    def mark_seen(self, reference: str, user: str) -> int | None:
+        """`user` opened the dossier's page: its events so far are no longer new to them.
+
+        Returns the newest event id they had seen before (what the page may mark "neu"
+        above it), or None when they do not follow the dossier (nothing is stored)."""
+        with wrap_errors("marking a dossier seen"), self._engine.begin() as conn:
+            dossier_id, _ = _resolve(conn, reference)
+            where = and_(
+                dossier_follows.c.dossier_id == dossier_id, dossier_follows.c.user_name == user
+            )
+            before = conn.execute(select(dossier_follows.c.seen_event_id).where(where)).scalar()
+            if before is None:
+                return None
+            newest = _newest_event(conn, dossier_id)
+            if newest > before:
+                conn.execute(update(dossier_follows).where(where).values(seen_event_id=newest))
+            return int(before)
+
+    def unseen(self, user: str) -> builtins.list[UnseenEvents]:
+        """The dossiers `user` follows that have events they have not seen (arrived since
+        they last opened the page), the most recent news first. Forecasts do not count."""
+        query = (
+            select(
+                dossiers.c.reference,
+                dossiers.c.title_de,
+                dossiers.c.title_en,
+                dossiers.c.stage,
+                dossier_events,
+            )
+            .join(dossier_follows, dossier_follows.c.dossier_id == dossiers.c.id)
+            .join(dossier_events, dossier_events.c.dossier_id == dossiers.c.id)
+            .where(
+                dossier_follows.c.user_name == user,
+                dossier_events.c.forecast.is_(False),
+                dossier_events.c.id > dossier_follows.c.seen_event_id,
+            )
+            .order_by(dossiers.c.reference, dossier_events.c.date, dossier_events.c.id)
+        )
+        by: dict[str, builtins.list[Any]] = {}
+        with wrap_errors("reading unseen dossier events"), self._engine.connect() as conn:
+            for row in conn.execute(query):
+                by.setdefault(row.reference, []).append(row)
+        found = [
+            UnseenEvents(
+                reference=reference,
+                title=rows[-1].title_de or rows[-1].title_en or reference,
+                stage=Stage(rows[-1].stage),
+                count=len(rows),
+                latest=_event(rows[-1]._mapping),
+            )
+            for reference, rows in by.items()
+        ]
+        return sorted(found, key=lambda u: (u.latest.date, u.latest.id), reverse=True)
 
     def set_note(self, reference: str, note_md: str, *, actor: str, now: dt.datetime) -> bool:
         """The office's note on the dossier becomes `note_md`; False when it was that."""
@@ -707,6 +769,16 @@ def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, .
     return {sid: tuple(n) for sid, n in found.items()}
 
 
+def _newest_event(conn: Connection, dossier_id: int) -> int:
+    """The id of the dossier's newest event that is not a forecast; 0 when none."""
+    newest = conn.execute(
+        select(func.max(dossier_events.c.id)).where(
+            dossier_events.c.dossier_id == dossier_id, dossier_events.c.forecast.is_(False)
+        )
+    ).scalar()
+    return int(newest or 0)
+
+
 def _resolve(conn: Connection, reference: str) -> tuple[int, str]:
     """The id and reference of the dossier that `reference` (or an alias) names."""
     for key in (*equivalents(reference), reference.strip()):
@@ -899,6 +971,7 @@ def _event(m: Any) -> DossierEvent:
         label_en=m["label_en"],
         document=m["document"],
         forecast=bool(m["forecast"]),
+        id=int(m["id"]),
     )
 
 
