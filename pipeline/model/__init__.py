@@ -133,7 +133,13 @@ if TYPE_CHECKING:
         dossier_slug as dossier_slug,
     )
     from pipeline.model.dossiers import (
+        eurlex_procedure_url as eurlex_procedure_url,
+    )
+    from pipeline.model.dossiers import (
         german_date as german_date,
+    )
+    from pipeline.model.dossiers import (
+        main_celex as main_celex,
     )
     from pipeline.model.dossiers import (
         new_events_label as new_events_label,
@@ -531,6 +537,8 @@ _HOME: dict[str, str] = {
     "dossier_public_url": "dossiers",
     "dossier_slug": "dossiers",
     "german_date": "dossiers",
+    "main_celex": "dossiers",
+    "eurlex_procedure_url": "dossiers",
     "UnseenEvents": "dossiers",
     "new_events_label": "dossiers",
     "ReferenceKind": "references",

@@ -42,6 +42,7 @@ from pipeline.model import (
     Stage,
     UnseenEvents,
     equivalents,
+    main_celex,
     next_step,
     stage_of,
 )
@@ -422,7 +423,7 @@ class DossiersStore:
             return len(add), len(drop)
 
     def news_for(
-        self, edition_id: int, subscriber_ids: Iterable[int]
+        self, edition_id: int, subscriber_ids: Iterable[int], *, today: dt.date | None = None
     ) -> dict[int, tuple[DossierNews, ...]]:
         """Per subscriber, the news of the published dossiers they follow that their
         digest of this edition reports ("Neues in Ihren Verfahren").
@@ -433,13 +434,19 @@ class DossiersStore:
         every later call (a resumed send) reads the same windows, so a reader's block
         never changes within an edition. A window counts as reported unless that
         reader's delivery of its edition ended failed or skipped: then its events come
-        again in the next digest. Forecasts are never news."""
+        again in the next digest. Forecasts are never news.
+
+        The stage is the one the window's events reached; the next step is the earliest
+        forecast from the day the edition was planned (`today` before that; no next
+        step without either), so a resumed send tells the same."""
         wanted = set(subscriber_ids)
         with wrap_errors("planning dossier news"), self._engine.begin() as conn:
             windows = _frozen_windows(conn, edition_id)
             planned = conn.execute(
                 select(editions.c.planned_at).where(editions.c.id == edition_id)
             ).scalar()
+            if planned is not None:
+                today = planned.date()
             if not windows and planned is None:
                 windows = _new_windows(conn, wanted)
                 if windows:
@@ -456,7 +463,65 @@ class DossiersStore:
                             for (sid, did), (after, through) in windows.items()
                         ],
                     )
-            return _news(conn, {k: v for k, v in windows.items() if k[0] in wanted})
+            return _news(conn, {k: v for k, v in windows.items() if k[0] in wanted}, today)
+
+    def preview_news(
+        self, newsletter_id: str, edition_id: int, references: Iterable[str], *, today: dt.date
+    ) -> tuple[DossierNews, ...]:
+        """The block a reader following `references` (published dossiers only) would get
+        in this edition, for the desk's preview: the events after those the previous
+        editions of the newsletter reported to anyone, through the newest (the whole
+        history when none did; the digest shows its newest steps). Reads only: a
+        preview never freezes a window or marks anything reported."""
+        wanted = {r.strip() for r in references if r.strip()}
+        if not wanted:
+            return ()
+        with wrap_errors("previewing dossier news"), self._engine.connect() as conn:
+            chosen = {
+                int(r.id)
+                for r in conn.execute(
+                    select(dossiers.c.id).where(
+                        dossiers.c.reference.in_(wanted), dossiers.c.published.is_(True)
+                    )
+                )
+            }
+            if not chosen:
+                return ()
+            earlier = {
+                int(did): int(through)
+                for did, through in conn.execute(
+                    select(
+                        dossier_reports.c.dossier_id, func.max(dossier_reports.c.through_event_id)
+                    )
+                    .join(editions, editions.c.id == dossier_reports.c.edition_id)
+                    .where(
+                        dossier_reports.c.dossier_id.in_(chosen),
+                        editions.c.newsletter_id == newsletter_id,
+                        editions.c.id < edition_id,
+                    )
+                    .group_by(dossier_reports.c.dossier_id)
+                )
+            }
+            frozen = {
+                int(did): int(through)
+                for did, through in conn.execute(
+                    select(
+                        dossier_reports.c.dossier_id, func.max(dossier_reports.c.through_event_id)
+                    )
+                    .where(
+                        dossier_reports.c.dossier_id.in_(chosen),
+                        dossier_reports.c.edition_id == edition_id,
+                    )
+                    .group_by(dossier_reports.c.dossier_id)
+                )
+            }
+            windows: _Windows = {}
+            for did in chosen:
+                through = frozen.get(did) or _newest_event(conn, did)
+                after = earlier.get(did, 0)
+                if through > after:
+                    windows[(0, did)] = (after, through)
+            return _news(conn, windows, today).get(0, ())
 
     # ------------------------------------------------------------ reading
 
@@ -726,7 +791,9 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
     return found
 
 
-def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, ...]]:
+def _news(
+    conn: Connection, windows: _Windows, today: dt.date | None
+) -> dict[int, tuple[DossierNews, ...]]:
     if not windows:
         return {}
     dossier_ids = {did for _, did in windows}
@@ -734,36 +801,50 @@ def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, .
         r.id: r
         for r in conn.execute(
             select(dossiers.c.id, dossiers.c.reference, dossiers.c.title_de, dossiers.c.title_en)
-            .add_columns(dossiers.c.stage)
+            .add_columns(dossiers.c.stage, dossiers.c.procedure_type, dossiers.c.withdrawn)
             .where(dossiers.c.id.in_(dossier_ids))
         )
     }
-    low = min(a for a, _ in windows.values())
-    events: dict[int, builtins.list[tuple[int, DossierEvent]]] = {}
+    aliases: dict[int, builtins.list[str]] = {}
+    for did, alias in conn.execute(
+        select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias).where(
+            dossier_aliases.c.dossier_id.in_(dossier_ids)
+        )
+    ):
+        aliases.setdefault(did, []).append(alias)
+    # every event of these dossiers: the window's, the ones before it (the stage it
+    # began from) and the forecasts (the next step)
+    events: dict[int, builtins.list[DossierEvent]] = {}
     for e in conn.execute(
         select(dossier_events)
-        .where(
-            dossier_events.c.dossier_id.in_(dossier_ids),
-            dossier_events.c.forecast.is_(False),
-            dossier_events.c.id > low,
-        )
+        .where(dossier_events.c.dossier_id.in_(dossier_ids))
         .order_by(dossier_events.c.date, dossier_events.c.id)
     ):
-        events.setdefault(e.dossier_id, []).append((e.id, _event(e._mapping)))
+        events.setdefault(e.dossier_id, []).append(_event(e._mapping))
     found: dict[int, builtins.list[DossierNews]] = {}
     for (sid, did), (after, through) in sorted(windows.items()):
-        mine = [(i, e) for i, e in events.get(did, []) if after < i <= through]
+        every = events.get(did, [])
+        mine = [e for e in every if not e.forecast and after < e.id <= through]
         row = rows.get(did)
         if not mine or row is None:
             continue
+        past = [e for e in every if not e.forecast and e.id <= through]
+        withdrawn = bool(row.withdrawn)
+        stage = stage_of(past, withdrawn)
+        before = stage_of([e for e in past if e.id <= after], withdrawn)
+        forecasts = tuple(e for e in every if e.forecast)
         found.setdefault(sid, []).append(
             DossierNews(
                 dossier_id=did,
                 reference=row.reference,
                 title=row.title_de or row.title_en or row.reference,
-                stage=Stage(row.stage),
-                events=tuple(e for _, e in mine),
-                event_ids=tuple(i for i, _ in mine),
+                stage=stage,
+                events=tuple(mine),
+                event_ids=tuple(e.id for e in mine),
+                procedure_type=ProcedureType.of(row.procedure_type),
+                stage_before=before if before is not stage else None,
+                next_step=next_step(stage, forecasts, today) if today is not None else "",
+                celex=main_celex(aliases.get(did, ())),
             )
         )
     return {sid: tuple(n) for sid, n in found.items()}
