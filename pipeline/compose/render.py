@@ -285,11 +285,15 @@ def render_digest(
     today: dt.date,
     sources: Mapping[str, Source] = EMPTY,
     web_url: str | None = None,
+    dossiers: Sequence[DossierNews] = (),
+    base_url: str | None = None,
 ) -> RenderedDigest:
     """Render one segment's digest (sections in order; empty ones are left out).
 
     `sources` (source id → Source) names each item's institution and source. `web_url`
     (the edition's public archive page) adds the "Im Browser lesen" link at the top.
+    `dossiers`: the segment's news of followed dossiers; `base_url` links them to the
+    public archive (as jobs.send does).
     Raises InvalidInput when no section has an item. For many segments of one edition,
     make one DigestRenderer and call its render() per segment: that is much faster.
     """
@@ -303,8 +307,9 @@ def render_digest(
         today=today,
         sources=sources,
         web_url=web_url,
+        base_url=base_url,
     )
-    return renderer.render(segment_sections, language=language)
+    return renderer.render(segment_sections, language=language, dossiers=dossiers)
 
 
 # a block of digest.html.j2 / digest.text.j2: (macro name, arguments…)

@@ -487,6 +487,11 @@ class DossiersStore:
             }
             if not chosen:
                 return ()
+            planned = conn.execute(
+                select(editions.c.planned_at).where(editions.c.id == edition_id)
+            ).scalar()
+            if planned is not None:  # as its digests tell the next step
+                today = planned.date()
             earlier = {
                 int(did): int(through)
                 for did, through in conn.execute(

@@ -547,3 +547,64 @@ def test_the_block_tells_stage_steps_next_step_and_german_links() -> None:
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(block, encoding="utf-8")
     assert block == golden.read_text(encoding="utf-8"), "UPDATE_GOLDEN=1 after reviewing"
+
+
+def test_preview_news_starts_after_what_earlier_editions_reported(store: Store) -> None:
+    """The preview's block: after the newest event an earlier edition of the newsletter
+    reported, through the newest; the whole history before any; it writes nothing."""
+    from sqlalchemy import func, select
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind, NewSubscriber, Profile
+    from pipeline.store.schema import dossier_reports
+
+    def record(*days: int) -> DossierRecord:
+        return DossierRecord(
+            reference=REFERENCE,
+            source="ep",
+            title_de="Zölle",
+            events=tuple(
+                DossierEvent(dt.date(2026, 6, d), EventKind.PLENARY_VOTE, "ep", key=f"e{d}")
+                for d in days
+            ),
+        )
+
+    def edition() -> int:
+        return store.editions.create(
+            "weekly", title="W", intro="", sections=[("M", [])], actor="a", now=NOW
+        ).id
+
+    def reports() -> int:
+        with store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(dossier_reports)).scalar())
+
+    store.dossiers.upsert([record(1, 2)], now=NOW)
+    first = edition()
+    day = NOW.date()
+    assert store.dossiers.preview_news("weekly", first, [REFERENCE], today=day) == ()  # unpublished
+    store.dossiers.publish(REFERENCE, True, actor="anna", now=NOW)
+    [news] = store.dossiers.preview_news("weekly", first, [REFERENCE, "x"], today=day)
+    assert [e.date.day for e in news.events] == [1, 2]  # no edition reported any: all
+    assert reports() == 0
+
+    sub = store.subscribers.add(
+        NewSubscriber(
+            email=ANNA,
+            email_hash=hash_of(ANNA),
+            profile=Profile(newsletters=("weekly",)),
+            consent_text="v1",
+            consent_at=NOW,
+        ),
+        now=NOW,
+    )
+    store.dossiers.set_reader_follows(sub.id, [REFERENCE], now=NOW)
+    store.dossiers.upsert([record(1, 2, 3)], now=NOW)
+    assert store.dossiers.news_for(first, [sub.id], today=day)  # first reports day 3
+    store.dossiers.upsert([record(1, 2, 3, 4)], now=NOW)
+    second = edition()
+    [news] = store.dossiers.preview_news("weekly", second, [REFERENCE], today=day)
+    assert [e.date.day for e in news.events] == [4]
+    assert (
+        store.dossiers.preview_news("daily", second, [REFERENCE], today=day)[0].events[0].date.day
+        == 1
+    )
+    assert reports() == 1  # the first edition's window only
