@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from pipeline.curate import dossiers as curate_dossiers
 from pipeline.errors import InvalidInput, ItemNotFound
 from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
-from pipeline.model.dossiers import new_events_label, oeil_url
+from pipeline.model.dossiers import eurlex_procedure_url, new_events_label, oeil_url
 from pipeline.model.references import eurlex_url
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import desk, staff_user
@@ -173,19 +173,12 @@ def detach(reference: str, item_id: int) -> ResponseReturnValue:
 def links(d: Dossier) -> list[tuple[str, str]]:
     """German first: EUR-Lex's procedure page and the act (or proposal) in German, then
     English, then OEIL (English only). The Legislative Train has no source yet."""
-    year, _, rest = d.reference.partition("/")
-    number = rest.split("(", 1)[0].lstrip("0")
     found: list[tuple[str, str]] = []
     celex = d.main_celex
     if celex:
         found.append((f"EUR-Lex: {celex} (deutsch)", eurlex_url(celex, "DE")))
-    if year.isdigit() and number.isdigit():
-        found.append(
-            (
-                "EUR-Lex: Verfahren (deutsch)",
-                f"https://eur-lex.europa.eu/procedure/DE/{year}_{number}",
-            )
-        )
+    if procedure := eurlex_procedure_url(d.reference):
+        found.append(("EUR-Lex: Verfahren (deutsch)", procedure))
     if celex:
         found.append((f"EUR-Lex: {celex} (englisch)", eurlex_url(celex, "EN")))
     found.append(("Legislative Observatory des Parlaments (englisch)", oeil_url(d.reference)))
