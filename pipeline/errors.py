@@ -11,6 +11,7 @@ EudigestError
 │   ├── EditionNotFound
 │   ├── UserNotFound
 │   ├── DossierNotFound         no dossier has that reference or alias
+│   ├── CorrectionNotFound      no correction has that id
 │   └── SubscriberNotFound
 ├── InvalidInput (ValueError)   something a person sent us is wrong
 │   ├── StaleEdit               someone else changed it since the form was opened
@@ -81,6 +82,10 @@ class ItemNotFound(NotFound):
 
 
 class EditionNotFound(NotFound):
+    pass
+
+
+class CorrectionNotFound(NotFound):
     pass
 
 

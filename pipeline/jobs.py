@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import curate
 from pipeline.bootstrap import Services
@@ -21,6 +22,8 @@ from pipeline.compose.render import (
     RenderedDigest,
     greeting,
 )
+from pipeline.deliver.corrections import CorrectionReport
+from pipeline.deliver.corrections import send_corrections as send_corrections_now
 from pipeline.deliver.outbox import OutboxMailer
 from pipeline.deliver.send import (
     Envelope,
@@ -36,6 +39,7 @@ from pipeline.deliver.send import (
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
 from pipeline.model import (
+    Correction,
     DeliveryState,
     Edition,
     EditionState,
@@ -51,6 +55,9 @@ from pipeline.model import (
     Subscriber,
 )
 from pipeline.model.learning import LearnedModel, ModelOutput
+
+if TYPE_CHECKING:
+    from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
@@ -185,7 +192,10 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
 
     def render(segment: Segment) -> RenderedDigest:
         return renderer.render(
-            segment.sections, language=segment.language, dossiers=segment.dossiers
+            segment.sections,
+            language=segment.language,
+            dossiers=segment.dossiers,
+            corrections=segment.corrections,
         )
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
@@ -216,6 +226,93 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         ),
         batch_size=batch_size,
         lease=Lease.of(settings.send_lease_s),
+        tz=settings.tz,
+    )
+
+
+def correct(
+    services: Services,
+    edition_id: int,
+    item_id: int,
+    request: CorrectionRequest,
+    *,
+    actor: StaffUser,
+) -> CorrectionResult:
+    """The desk's "Korrigieren" and `eudigest edition correct`: an edition planned before
+    its segments' contents were recorded gets them first, where they can be proven
+    (deliver.send.recover_segments); then curate.corrections records the correction."""
+    from pipeline.curate.corrections import correct_item
+    from pipeline.deliver.send import recover_segments
+
+    store = services.store
+    if store.corrections.unrecorded(edition_id):
+        edition = store.editions.get(edition_id)
+        if edition.state is EditionState.SENT:
+            found = recover_segments(store, edition, services.settings.tz)
+            log.info("edition %d: %d segments recovered for a correction", edition_id, found)
+    return correct_item(store, edition_id, item_id, request, actor=actor, now=services.clock())
+
+
+def send_corrections(
+    services: Services, correction_ids: Sequence[int] | None = None, *, batch_size: int = 500
+) -> list[CorrectionReport]:
+    """Correction notices chosen as "sofort als kurze Mail", exactly once per reader who
+    got the item (ADR 0009); `send-due` runs it after the editions."""
+    from pipeline.compose.corrections import correction_note, render_correction_mail
+    from subscribers.tokens import Links
+    from subscribers.unsubscribe import list_unsubscribe_headers
+
+    _require_schema(services)
+    store, settings = services.store, services.settings
+    ids = list(correction_ids) if correction_ids is not None else store.corrections.pending()
+    if not ids:
+        return []  # nothing to mail: no links, no configuration needed
+    office = services.office()
+    links = Links.from_settings(settings)
+
+    def render(correction: Correction) -> tuple[RenderedDigest, str]:
+        edition = store.editions.get(correction.edition_id)
+        newsletter = office.newsletter(edition.newsletter_id)
+        if newsletter is None:
+            raise ConfigError(f"newsletter {edition.newsletter_id!r} is not in office.yaml")
+        item = store.items.get_many([correction.item_id]).get(correction.item_id)
+        note = correction_note(correction, item, edition, settings.tz)
+        mail = render_correction_mail(
+            [note], office=office, newsletter=newsletter, base_url=settings.base_url
+        )
+        return mail, newsletter.id
+
+    def recipient_for(subscriber: Subscriber) -> Recipient:
+        manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
+        return Recipient(
+            subscriber.email,
+            substitutions={
+                GREETING: greeting(subscriber.name),
+                PREFERENCES_URL: manage,
+                UNSUBSCRIBE_URL: unsubscribe,
+            },
+            headers=list_unsubscribe_headers(settings, office, subscriber, url=unsubscribe),
+        )
+
+    def envelope(newsletter_id: str) -> tuple[str, str, str, tuple[str, ...]]:
+        return (
+            office.sender_email,
+            office.sender_name or office.name,
+            office.reply_to,
+            ("correction", f"newsletter-{newsletter_id}"),
+        )
+
+    return send_corrections_now(
+        store,
+        services.mailer,
+        render=render,
+        recipient_for=recipient_for,
+        envelope=envelope,
+        token_prefix=f"korr-{os.getpid()}",
+        now=services.clock,
+        lease_seconds=settings.send_lease_s,
+        batch_size=batch_size,
+        correction_ids=ids,
     )
 
 
@@ -258,6 +355,10 @@ def send_due(services: Services) -> list[SendReport]:
         except SendStopped as exc:  # the backend refuses the key: no edition can go now
             untried = [e.id for e in ordered[n + 1 :]]
             raise SendDueStopped(exc, done=reports, untried=untried) from exc
+    corrected = send_corrections(services)  # short correction mails: exactly once as well
+    for c in corrected:
+        if c.stopped:
+            log.warning("send-due: correction %d stopped early: %s", c.correction_id, c.stopped)
     if any(r.interrupted for r in reports):
         raise SendUnfinished(reports)
     return reports

@@ -95,6 +95,11 @@ def cmd_dossier_show(
     out.print(f"[bold]{d.reference}[/] – {d.title}", highlight=False)
     if d.title_en and d.title_de:
         out.print(f"  (englisch: {d.title_en})", highlight=False)
+    elif d.title_language not in ("", "de"):
+        from pipeline.text import language_name
+
+        name = language_name(d.title_language, default=d.title_language)
+        out.print(f"  (kein deutscher Titel; Titel auf {name})", highlight=False)
     type_label = PROCEDURE_TYPE_LABELS[d.procedure_type]
     out.print(f"Verfahren: {d.procedure_type.value} – {type_label}", highlight=False)
     out.print(f"Stand: {d.stage_label}", highlight=False)
@@ -178,6 +183,7 @@ _LINK_NAMES = {
     "oeil": "Legislative Observatory (englisch)",
     "eurlex_de": "EUR-Lex (deutsch)",
     "eurlex_en": "EUR-Lex (englisch)",
+    "legislative_train": "Legislative Train des Parlaments (englisch)",
 }
 
 # ---------------------------------------------------------------- JSON shapes
@@ -202,6 +208,9 @@ def dossier_summary_json(d: Dossier) -> dict[str, Any]:
 def dossier_json(d: Dossier) -> dict[str, Any]:
     return {
         **dossier_summary_json(d),
+        "title_other": d.title_other,
+        "title_other_language": d.title_other_language,
+        "title_language": d.title_language,
         "lead_committee": d.lead_committee,
         "rapporteur": d.rapporteur,
         "aliases": list(d.aliases),
@@ -225,9 +234,11 @@ def dossier_json(d: Dossier) -> dict[str, Any]:
 
 def links(d: Dossier) -> dict[str, str]:
     """OEIL; EUR-Lex in German and English for every CELEX alias (the adopted act
-    first); the Legislative Train where known (not yet: no source names it)."""
+    first); the Legislative Train only where a source (EP API, OEIL) named its page."""
     found = {"oeil": oeil_url(d.reference)}
     if celex := d.main_celex:
         found["eurlex_de"] = eurlex_url(celex, "DE")
         found["eurlex_en"] = eurlex_url(celex, "EN")
+    if d.train_url:
+        found["legislative_train"] = d.train_url
     return found

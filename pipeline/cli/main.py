@@ -319,6 +319,27 @@ def _edition_parsers(ed_sub: Any) -> None:
     d = ed_sub.add_parser("reopen", help="withdraw the approval: back to draft")
     d.add_argument("edition_id", type=int, metavar="ID")
     d.set_defaults(func="editions:cmd_edition_reopen")
+    d = ed_sub.add_parser(
+        "correct",
+        help="correct an item of a sent edition; who got it hears of it (mail or next digest)",
+    )
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.add_argument("--item", type=int, required=True, metavar="ITEM")
+    d.add_argument("--headline", metavar="TEXT", help="the corrected headline")
+    d.add_argument("--comment", metavar="MARKDOWN", help="the corrected comment")
+    d.add_argument("--link", metavar="URL", help="the correct link (https://…)")
+    d.add_argument("--deadline", metavar="OLD=NEW", help="move a deadline: 2027-03-15=2027-03-22")
+    d.add_argument("--deadline-kind", metavar="KIND", help="which, if two share the date")
+    d.add_argument("--withdraw", action="store_true", help="withdraw the item („zurückgezogen“)")
+    d.add_argument("--reason", required=True, metavar="TEXT", help="German; readers see it")
+    d.add_argument(
+        "--delivery",
+        choices=("mail", "next"),
+        default="next",
+        help="mail: a short mail now (next send-due); next: on top of the next digest",
+    )
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="corrections:cmd_edition_correct")
 
 
 def _subscribers_parser(sub: Any) -> None:

@@ -8,9 +8,12 @@
     deadline_calendar(events, …)         → bytes (icalendar; all-day VEVENTs for Outlook)
 
 The web shell loads editions and items from the store and serves what these return.
-An archived edition shows the items' current annotations (a correction made after
-sending shows up); greeting, preference and unsubscribe links never exist here:
-the digest's per-reader placeholders are not part of this view model at all.
+An archived edition shows the items' current annotations and every correction of its
+items ("Korrigiert am 6. Dezember 2026: …", ADR 0009), corrected links and deadlines
+applied; a withdrawn item stays, marked. Greeting, preference and unsubscribe links
+never exist here: the digest's per-reader placeholders are not part of this view model.
+The calendars follow corrections: a moved deadline keeps its UID with a higher SEQUENCE,
+a withdrawn item's events stay with STATUS:CANCELLED (RFC 5545 3.8.1.11, 3.8.7.4).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from pipeline.compose.segments import item_topics
 from pipeline.model import (
     DEADLINE_LABELS,
     EMPTY,
+    Correction,
+    CorrectionField,
     DeadlineKind,
     Edition,
     Item,
@@ -48,6 +53,9 @@ from pipeline.model import (
     Newsletter,
     Office,
     Source,
+    corrected,
+    parse_deadline,
+    sequence_of,
 )
 from pipeline.text import de_date, html_to_paragraphs, render_markdown
 
@@ -64,9 +72,21 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 @dataclass(frozen=True, slots=True)
+class ArchivedCorrection:
+    """'Korrigiert am 6. Dezember 2026: Überschrift: alt → neu' and the reason."""
+
+    date: dt.date
+    date_label: str  # "6. Dezember 2026"
+    summary: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ArchivedItem:
     id: int
     view: DigestItem  # headline, link, language note, meta, comment (sanitised), deadlines
+    corrections: tuple[ArchivedCorrection, ...] = ()  # oldest first
+    withdrawn: bool = False
 
     @property
     def anchor(self) -> str:
@@ -160,18 +180,29 @@ def archived_edition(
     topic_labels: Mapping[str, str],
     tz: ZoneInfo,
     sources: Mapping[str, Source] = EMPTY,
+    corrections: Sequence[Correction] = (),
 ) -> ArchivedEdition:
     """The whole edition in German, as of the day it was sent (its Fristen block, the
     items' upcoming deadlines). Items missing from `items` or deleted since are left out,
-    each item appears once (its first place), empty sections are left out."""
+    each item appears once (its first place), empty sections are left out.
+    `corrections` of its items are applied (links, deadlines) and listed per item."""
     sent = sent_time(edition)
     day = sent.astimezone(tz).date()
-    placed = _placed(edition, items)
+    by_item: dict[int, list[Correction]] = {}
+    for c in corrections:
+        by_item.setdefault(c.item_id, []).append(c)
+    fixed = {i: corrected(item, by_item.get(i, ())) for i, item in items.items()}
+    placed = _placed(edition, fixed)
     sections = [
         ArchivedSection(
             title,
             tuple(
-                ArchivedItem(i.id, digest_item(i, "de", tz, day, topic_labels, sources, office))
+                ArchivedItem(
+                    i.id,
+                    digest_item(i, "de", tz, day, topic_labels, sources, office),
+                    corrections=tuple(_archived_correction(c, tz) for c in by_item.get(i.id, ())),
+                    withdrawn=any(c.withdrawn for c in by_item.get(i.id, ())),
+                )
                 for i in section_items
             ),
         )
@@ -191,7 +222,20 @@ def archived_edition(
         intro_text=html_to_paragraphs(intro_html),
         deadlines=tuple(digest_deadlines(shown, "de", day)),
         sections=tuple(sections),
-        changed_at=max([sent, *(last_change(i) for i in shown)]),
+        changed_at=max(
+            [sent, *(last_change(i) for i in shown), *(c.created_at for c in corrections)]
+        ),
+    )
+
+
+def _archived_correction(c: Correction, tz: ZoneInfo) -> ArchivedCorrection:
+    created = c.created_at if c.created_at.tzinfo else c.created_at.replace(tzinfo=dt.UTC)
+    day = created.astimezone(tz).date()
+    return ArchivedCorrection(
+        date=day,
+        date_label=de_date(day, "d. MMMM yyyy"),
+        summary=c.summary or "Meldung korrigiert",
+        reason=_one_line(c.reason),
     )
 
 
@@ -340,6 +384,8 @@ class CalendarEvent:
     categories: tuple[str, ...]  # topic labels
     topic_ids: frozenset[str]
     stamp: dt.datetime  # when its content last changed (sending, a later annotation)
+    sequence: int = 0  # how often the item was corrected (RFC 5545 SEQUENCE)
+    cancelled: bool = False  # the item was withdrawn: STATUS:CANCELLED
 
 
 _SUMMARY_WORD = {
@@ -357,31 +403,42 @@ def deadline_events(
     archive_url: Callable[[Edition], str],
     topic_labels: Mapping[str, str],
     sources: Mapping[str, Source] = EMPTY,
+    corrections: Mapping[int, Sequence[Correction]] | None = None,
 ) -> list[CalendarEvent]:
     """One event per (item, date, kind) from `since` on, nearest first, at most MAX_EVENTS.
 
     The UID names item, date and kind only: a calendar client updates the event when
-    the headline or comment changes instead of adding a second one."""
+    the headline or comment changes instead of adding a second one. A corrected
+    deadline keeps the UID of the date first published, with SEQUENCE raised by each
+    correction of the item; a withdrawn item's events stay, cancelled."""
     events: dict[str, CalendarEvent] = {}
-    for item, edition in placed:
-        if item.status is ItemStatus.DELETED:
+    for original, edition in placed:
+        if original.status is ItemStatus.DELETED:
             continue
+        fixes = corrections.get(original.id, ()) if corrections else ()
+        item = corrected(original, fixes)
+        first_date = _first_dates(fixes)
+        sequence = sequence_of(item.id, fixes)
+        cancelled = any(c.withdrawn for c in fixes)
         title = headline(item, "de")
         url, _ = item_link(item, "de")  # the German version's link if there is one
         comment = _comment_text(item.annotation.comment_md if item.annotation else "")
         source = sources.get(item.source_id)
-        stamp = max(sent_time(edition), last_change(item))
+        stamp = max([sent_time(edition), last_change(item), *(c.created_at for c in fixes)])
         topics = item_topics(item)
         for deadline in item.deadlines:
             if deadline.date < since:
                 continue
-            uid = f"frist-{item.id}-{deadline.date:%Y%m%d}-{deadline.kind.value}@{uid_domain}"
+            day = first_date.get((deadline.date, deadline.kind), deadline.date)
+            uid = f"frist-{item.id}-{day:%Y%m%d}-{deadline.kind.value}@{uid_domain}"
             what = DEADLINE_LABELS[deadline.kind]
             label = _one_line(deadline.label)
             first = f"{what}: {de_date(deadline.date, 'EEEE, d. MMMM yyyy')}"
             if label and label.lower() != what.lower():
                 first += f" ({label})"
             lines = [first]
+            if cancelled:
+                lines = ["Diese Meldung wurde zurückgezogen.", "", *lines]
             if comment:
                 lines += ["", "Einordnung für die Region:", comment]
             lines.append("")
@@ -393,15 +450,31 @@ def deadline_events(
             events[uid] = CalendarEvent(
                 uid=uid,
                 date=deadline.date,
-                summary=f"{_SUMMARY_WORD.get(deadline.kind, 'Frist')}: {title}",
+                summary=("Zurückgezogen – " if cancelled else "")
+                + f"{_SUMMARY_WORD.get(deadline.kind, 'Frist')}: {title}",
                 description="\n".join(lines),
                 url=url or archive_url(edition),
                 categories=tuple(topic_labels.get(t, t) for t in sorted(topics)),
                 topic_ids=topics,
                 stamp=stamp.astimezone(dt.UTC),
+                sequence=sequence,
+                cancelled=cancelled,
             )
     ordered = sorted(events.values(), key=lambda e: (e.date, e.uid))
     return ordered[:MAX_EVENTS]
+
+
+def _first_dates(fixes: Sequence[Correction]) -> dict[tuple[dt.date, DeadlineKind], dt.date]:
+    """(current date, kind) → the date first published, through every moved deadline."""
+    first: dict[tuple[dt.date, DeadlineKind], dt.date] = {}
+    for c in sorted(fixes, key=lambda c: (c.created_at, c.id)):
+        moved = c.change(CorrectionField.DEADLINE)
+        if moved is None:
+            continue
+        old, new = parse_deadline(moved.old), parse_deadline(moved.new)
+        origin = first.pop((old.date, old.kind), old.date)
+        first[(new.date, new.kind)] = origin
+    return first
 
 
 @functools.lru_cache(maxsize=4096)
@@ -440,6 +513,10 @@ def deadline_calendar(events: Sequence[CalendarEvent], info: CalendarInfo) -> by
         event.add("last-modified", e.stamp)
         event.add("dtstart", e.date)
         event.add("dtend", e.date + dt.timedelta(days=1))
+        if e.sequence:
+            event.add("sequence", e.sequence)
+        if e.cancelled:
+            event.add("status", "CANCELLED")
         event.add("summary", _one_line(e.summary))
         event.add("description", _CONTROL_RE.sub(" ", e.description))
         if e.url:

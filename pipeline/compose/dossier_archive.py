@@ -149,6 +149,8 @@ def public_dossier(
         for alias in dossier.aliases
         if reference_kind(alias) is ReferenceKind.CELEX
     ]
+    # OEIL and the Legislative Train exist in English (OEIL also French), never in German:
+    # the only links here with the note. The train only where a source named its page.
     links.append(
         (
             "Legislative Observatory des Europäischen Parlaments (OEIL)",
@@ -156,6 +158,14 @@ def public_dossier(
             "Link führt zu einer englischsprachigen Seite",
         )
     )
+    if dossier.train_url:
+        links.append(
+            (
+                "Legislative Train des Europäischen Parlaments",
+                dossier.train_url,
+                "Link führt zu einer englischsprachigen Seite",
+            )
+        )
     type_label = PROCEDURE_TYPE_LABELS[dossier.procedure_type]
     updated = _aware(dossier.updated_at)
     return PublicDossier(

@@ -12,6 +12,8 @@ the templates CSS-inlined once) and puts each segment's digest together from the
 its docstring for why that gives the same bytes as rendering the whole document.
 With a `web_url` (jobs.send: the edition's archive page) the digest starts with an
 "Im Browser lesen" link.
+With `corrections` (the corrections a segment's readers are told of, ADR 0009) a block
+"Korrektur" comes first, before the Fristen.
 With `dossiers` (a segment's news of followed dossiers) a block "Neues in Ihren
 Verfahren" comes after the Fristen; it is one block per distinct set of news, rendered
 and inlined once per edition: per dossier its stage (and whether it moved), the new
@@ -58,6 +60,7 @@ from pipeline.model import (
     OWN_SOURCE_ID,
     PRIORITY_LABELS,
     Branding,
+    CorrectionNote,
     DossierNews,
     Edition,
     EventKind,
@@ -248,6 +251,36 @@ def digest_dossiers(news: Sequence[DossierNews], base_url: str | None) -> tuple[
 
 
 @dataclass(frozen=True, slots=True)
+class DigestCorrection:
+    """A correction in the block "Korrektur" (and the short correction mail)."""
+
+    headline: str
+    edition_label: str  # "EU-Wochenbrief KW 48 vom 25. November 2026"
+    lines: tuple[str, ...]
+    reason: str
+    date_label: str  # "6. Dezember 2026"
+    url: str | None
+    withdrawn: bool
+
+
+def digest_corrections(
+    notes: Sequence[CorrectionNote], base_url: str | None
+) -> tuple[DigestCorrection, ...]:
+    return tuple(
+        DigestCorrection(
+            headline=cut_at_word(" ".join(n.headline.split()), MAX_HEADLINE),
+            edition_label=f"„{' '.join(n.edition_title.split())}“ vom {n.sent_label}",
+            lines=n.lines,
+            reason=" ".join(n.reason.split()),
+            date_label=n.date_label,
+            url=safe_href(n.url(base_url)),
+            withdrawn=n.withdrawn,
+        )
+        for n in notes
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class DigestSection:
     title: str
     items: tuple[DigestItem, ...]
@@ -381,6 +414,7 @@ class DigestRenderer:
             "width": TEXT_WIDTH,
             "web_url": safe_href(web_url),
             "dossiers": (),  # a segment's news of followed dossiers, if any
+            "corrections": (),  # the corrections a segment's readers are told of, if any
         }
         self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
         self._html: dict[_BlockKey, str] = {}
@@ -396,14 +430,20 @@ class DigestRenderer:
         *,
         language: str,
         dossiers: Sequence[DossierNews] = (),
+        corrections: Sequence[CorrectionNote] = (),
     ) -> RenderedDigest:
         """One segment's digest; the same bytes as render_whole()."""
         news = digest_dossiers(dossiers, self.base_url)
-        sections, found = self._view(segment_sections, language, news)
+        fixes = digest_corrections(corrections, self.base_url)
+        sections, found = self._view(segment_sections, language, news, fixes)
         if self._whole_only:
-            return self.render_whole(segment_sections, language=language, dossiers=dossiers)
-        context = self._segment_context(sections, found, news)
+            return self.render_whole(
+                segment_sections, language=language, dossiers=dossiers, corrections=corrections
+            )
+        context = self._segment_context(sections, found, news, fixes)
         blocks: list[tuple[_BlockKey, _BlockKey]] = []  # (HTML key, text key)
+        if fixes:  # first: the readers must see it before anything else
+            blocks.append((("corrections_block", fixes), ("corrections_block", fixes)))
         if found:
             blocks.append((_OPEN, _OPEN))
             blocks += [(("deadline_block", d), ("deadline_block", d)) for d in found]
@@ -422,7 +462,9 @@ class DigestRenderer:
             self._inline_blocks([h for h, _ in blocks])
         except _MarkerLost:  # never seen; if css-inline changes: the slow, sure way
             self._whole_only = True
-            return self.render_whole(segment_sections, language=language, dossiers=dossiers)
+            return self.render_whole(
+                segment_sections, language=language, dossiers=dossiers, corrections=corrections
+            )
         html_blocks = [self._html[h] for h, _ in blocks]
         a, b, c, d = self._html_skeleton
         count = context["count_label"]
@@ -438,11 +480,13 @@ class DigestRenderer:
         *,
         language: str,
         dossiers: Sequence[DossierNews] = (),
+        corrections: Sequence[CorrectionNote] = (),
     ) -> RenderedDigest:
         """The reference: the whole document through Jinja2 and css-inline at once."""
         news = digest_dossiers(dossiers, self.base_url)
-        sections, found = self._view(segment_sections, language, news)
-        context = self._segment_context(sections, found, news)
+        fixes = digest_corrections(corrections, self.base_url)
+        sections, found = self._view(segment_sections, language, news, fixes)
+        context = self._segment_context(sections, found, news, fixes)
         env = environment()
         text = env.get_template("digest.text.j2").render(context)
         raw_html = env.get_template("digest.html.j2").render(context)
@@ -457,6 +501,7 @@ class DigestRenderer:
         segment_sections: Sequence[SectionInput],
         language: str,
         news: Sequence[DigestDossier] = (),
+        fixes: Sequence[DigestCorrection] = (),
     ) -> tuple[list[DigestSection], list[DigestDeadline]]:
         """The segment's sections as view models, and its Fristen (in date order)."""
         sections = []
@@ -472,7 +517,7 @@ class DigestRenderer:
                     found += upcoming
             if views:
                 sections.append(DigestSection(cut_at_word(title, MAX_HEADLINE), tuple(views)))
-        if not sections and not news:
+        if not sections and not news and not fixes:
             raise InvalidInput(
                 f"edition {self.edition.id}: this segment has no items; a digest without"
                 " content is never rendered (resolve_segments leaves such subscribers out)"
@@ -496,6 +541,7 @@ class DigestRenderer:
         sections: Sequence[DigestSection],
         found: Sequence[DigestDeadline],
         news: Sequence[DigestDossier] = (),
+        fixes: Sequence[DigestCorrection] = (),
     ) -> dict[str, Any]:
         headlines = [i.headline for s in sections for i in s.items]
         context = {
@@ -514,6 +560,13 @@ class DigestRenderer:
                 context["preheader"] = cut_at_word(
                     "Neues in Ihren Verfahren: " + " · ".join(d.title for d in news),
                     MAX_PREHEADER,
+                )
+        if fixes:  # readers without corrections: the context as before
+            context["corrections"] = fixes
+            if not headlines and not news:
+                context["subject_lead"] = _subject_lead(self.title, "Korrektur")
+                context["preheader"] = cut_at_word(
+                    "Korrektur: " + " · ".join(f.headline for f in fixes), MAX_PREHEADER
                 )
         return context
 
@@ -564,6 +617,7 @@ class DigestRenderer:
         order = [k for k in missing if k[0] in ("dossiers_block", "section_block", "item_block")]
         if rows or _OPEN in missing or _CLOSE in missing:
             order = [_OPEN, *rows, _CLOSE, *order]  # a Frist only inside its box
+        order = [k for k in missing if k[0] == "corrections_block"] + order
         cut = self._cut_html
         probe = self._raw_top + cut + cut.join(map(self._html_source, order)) + cut
         parts = _split(_inliner().inline(probe + self._raw_bottom), cut, len(order) + 2)

@@ -16,6 +16,10 @@ blocks, planned by the sender) is content too: the segment key then carries
 segments, each distinct block rendered once; a reader with news but no items gets a
 digest of the block alone. Readers without news keep the key they always had.
 
+Corrections a reader's digest carries ("Korrektur", `corrections`: subscriber id → the
+notes, frozen by the sender) are content the same way: the key then ends with the
+correction ids; a reader with a correction but nothing else gets the block alone.
+
 How: each item is a bit; a topic, an audience and the untagged items are bit
 masks, so a subscriber's content is one OR/AND over at most ~20 masks, cached
 per topic set. Grouping is a dict on (language, mask).
@@ -26,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from pipeline.model import (
+    CorrectionNote,
     DossierNews,
     Item,
     OrgType,
@@ -69,6 +74,7 @@ def resolve_segments(
     subscribers: Iterable[Subscriber],
     newsletter_id: str,
     news: Mapping[int, tuple[DossierNews, ...]] | None = None,
+    corrections: Mapping[int, tuple[CorrectionNote, ...]] | None = None,
 ) -> list[Segment]:
     """The segments of an edition, in the order their first subscriber came."""
     titles = [title for title, _ in edition_sections]
@@ -101,8 +107,11 @@ def resolve_segments(
     audience_mask = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
 
     topic_cache: dict[tuple[str, ...], int] = {}
-    groups: dict[tuple[str, int, tuple[tuple[int, ...], ...]], list[Subscriber]] = {}
+    groups: dict[
+        tuple[str, int, tuple[tuple[int, ...], ...], tuple[int, ...]], list[Subscriber]
+    ] = {}
     blocks: dict[tuple[tuple[int, ...], ...], tuple[DossierNews, ...]] = {}
+    notes: dict[tuple[int, ...], tuple[CorrectionNote, ...]] = {}
     done: set[int] = set()
     for subscriber in subscribers:
         if subscriber.id in done or not receives(subscriber, newsletter_id):
@@ -121,17 +130,24 @@ def resolve_segments(
         block = tuple((n.dossier_id, *n.event_ids) for n in mine if n.event_ids)
         if block:
             blocks.setdefault(block, tuple(n for n in mine if n.event_ids))
-        if mask or block:
-            groups.setdefault((subscriber.language, mask, block), []).append(subscriber)
+        mine_fixes = corrections.get(subscriber.id, ()) if corrections else ()
+        fixes = tuple(sorted(mine_fixes, key=lambda n: n.correction_id))
+        fixed = tuple(n.correction_id for n in fixes)
+        if fixed:
+            notes.setdefault(fixed, fixes)
+        if mask or block or fixed:
+            groups.setdefault((subscriber.language, mask, block, fixed), []).append(subscriber)
 
     segments = []
-    for (language, mask, block), members in groups.items():
+    for (language, mask, block, fixed), members in groups.items():
         per_section: list[list[Item]] = [[] for _ in titles]
         for bit, (index, item) in enumerate(placed):
             if mask >> bit & 1:
                 per_section[index].append(item)
         content = tuple(tuple(i.id for i in s) for s in per_section)
         key: SegmentKey = (language, content, block) if block else (language, content)
+        if fixed:
+            key = (language, content, block, fixed)
         segments.append(
             Segment(
                 newsletter_id=newsletter_id,
@@ -142,6 +158,7 @@ def resolve_segments(
                 subscribers=tuple(members),
                 key=key,
                 dossiers=blocks.get(block, ()),
+                corrections=notes.get(fixed, ()),
             )
         )
     return segments

@@ -11,7 +11,8 @@ Edition lifecycle:
       └──────reopen───────┘                      │
       └──────────────unschedule ("stop the presses")
 
-Structure (title, intro, sections, items, order) changes only in `draft`.
+Structure (title, intro, sections, items, order) changes only in `draft`. A `sent`
+edition's items are corrected through `curate.corrections` (ADR 0009).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@
       A live sender's rows are never touched.
     plan (subscriber, segment key) for everyone who receives something, once per
       edition: a resume (crash, staff "Erneut senden") sends only the ledger's rows;
-      each reader's news of followed dossiers is frozen just before (news_for)
+      each reader's news of followed dossiers and the corrections their digest carries
+      are frozen just before (news_for, corrections.notes_for); what each segment
+      contained is recorded with the plan (delivery_segments: corrections, ADR 0009)
     loop:
       claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
         ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
@@ -45,14 +47,17 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from pipeline.compose.render import RenderedDigest
 from pipeline.compose.segments import resolve_segments
+from pipeline.deliver.corrections import notes_for_segments
 from pipeline.deliver.lease import Renewal, known_dead, lease_until, live, this_process
 from pipeline.errors import DeliveryError, InvalidTransition, StoreError, StoreUnavailable
 from pipeline.logs import redact as redact_address
 from pipeline.model import (
     Batch,
+    Correction,
     Delivery,
     DeliveryState,
     Edition,
@@ -68,6 +73,7 @@ from pipeline.model import (
     Sender,
     SenderOutcome,
     Subscriber,
+    corrected,
 )
 from pipeline.store import Store
 
@@ -263,6 +269,7 @@ def send_edition(
     lease: Lease | None = None,
     process: ProcessRef | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    tz: ZoneInfo | None = None,
 ) -> SendReport:
     """Send (or resume sending) an edition; returns the ledger's counts for it.
 
@@ -303,6 +310,7 @@ def send_edition(
         batch_size=batch_size,
         poll_s=terms.poll_s,
         sleep=sleep,
+        tz=tz or ZoneInfo("UTC"),
     )
     failure: BaseException | None = None
     with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as renewal:
@@ -367,7 +375,9 @@ class _Run:
         batch_size: int,
         poll_s: float,
         sleep: Callable[[float], None],
+        tz: ZoneInfo,
     ) -> None:
+        self.tz = tz
         self.store = store
         self.mailer = mailer
         self.edition = edition
@@ -388,13 +398,14 @@ class _Run:
     def send(self) -> SendReport:
         store, edition_id = self.store, self.edition.id
         self.recover()
-        segments = _segments(store, self.edition, self.now().date())
+        segments = _segments(store, self.edition, self.tz, today=self.now().date())
         self.by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
         self.people = {s.id: s for seg in segments for s in seg.subscribers}
         planned = store.deliveries.plan(
             edition_id,
             [(sid, segment_key(seg.key)) for sid, seg in self.by_subscriber.items()],
             now=self.now(),
+            contents={segment_key(seg.key): seg.item_ids for seg in segments},
         )  # changes nothing when the edition was planned before: its ledger is the audience
         if planned:
             log.debug("edition %d: %d deliveries planned", edition_id, planned)
@@ -608,16 +619,38 @@ def _counts(store: Store, edition_id: int) -> dict[str, int]:
     return store.deliveries.counts(edition_id)
 
 
-def _segments(store: Store, edition: Edition, today: dt.date) -> list[Segment]:
+def _segments(
+    store: Store, edition: Edition, tz: ZoneInfo, *, today: dt.date | None = None
+) -> list[Segment]:
     recipients = store.subscribers.confirmed_for(edition.newsletter_id)
     items = store.items.get_many(edition.item_ids)
+    fixes: dict[int, list[Correction]] = {}
+    for c in store.corrections.for_items(items):  # corrected links and deadlines (ADR 0009)
+        fixes.setdefault(c.item_id, []).append(c)
+    items = {i: corrected(item, fixes[i]) if i in fixes else item for i, item in items.items()}
     sections = [
         (s.title, [items[i] for i in s.item_ids if i in items])
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
     # "Neues in Ihren Verfahren": frozen at the edition's first plan (see news_for)
     news = store.dossiers.news_for(edition.id, (r.id for r in recipients), today=today)
-    return resolve_segments(sections, recipients, edition.newsletter_id, news)
+    # "Korrektur": corrections of earlier editions the reader got, frozen the same way
+    notes = notes_for_segments(store, edition, [r.id for r in recipients], tz)
+    return resolve_segments(sections, recipients, edition.newsletter_id, news, notes)
+
+
+def recover_segments(store: Store, edition: Edition, tz: ZoneInfo | None = None) -> int:
+    """What the segments of an edition planned before their contents were recorded
+    (migration 0022) contained, where it can be proven: the segments are computed again
+    from today's readers, items and frozen dossier news, and a result counts only when
+    its key hashes to a segment key of the ledger (the key holds the item ids of every
+    section, so a match is exact). Readers who changed their topics since, or items
+    whose topics changed, match nothing: their deliveries stay unattributed. Returns
+    how many segments were recorded."""
+    segments = _segments(store, edition, tz or ZoneInfo("UTC"))
+    return store.corrections.record_segments(
+        edition.id, {segment_key(seg.key): seg.item_ids for seg in segments}
+    )
 
 
 def _outcome(delivery: Delivery, result: RecipientResult) -> Outcome:

@@ -10,6 +10,10 @@
       |                  → store.items.lookup → dedupe.decide (pure) → store.items.apply
       |                    (items, versions, and a sighting of every entry by this source)
       |                  → record success
+      |   OK, a list with follow-ups (adapter presscorner_documents): parse_list
+      |                  → adapter.follow_ups → drop keys the store has in the source's
+      |                  language → ≤ limit document requests (each may fail alone: a
+      |                  warning) → adapter.parse each → as OK above
       |   OK, a dossier source (adapter ep_procedures, oeil): adapter.dossiers → DossierBatch
       |                  → its follow-ups (one detail request per procedure; each may fail
       |                    alone: a warning, the others go on) → store.dossiers.upsert
@@ -37,11 +41,12 @@ from pipeline.ingest.classify import Classifier
 from pipeline.ingest.dedupe import Incoming, decide
 from pipeline.ingest.fetch import Fetcher, FetchRequest, next_try_after_failure
 from pipeline.ingest.normalize import normalize
-from pipeline.ingest.parse import parse
+from pipeline.ingest.parse import parse, parse_list
 from pipeline.model import (
     FetchResult,
     FetchStatus,
     IngestReport,
+    RawItem,
     Source,
     SourceHealth,
     SourceReport,
@@ -137,6 +142,9 @@ class _Worker:
 
     def request(self, h: SourceHealth) -> FetchRequest:
         spec = adapters.request_for(h.source)
+        # A list with follow-ups is fetched whole every time: an unchanged list may still
+        # name documents whose German version was missing or failed last time.
+        conditional = adapters.follow_ups_of(h.source) is None
         return FetchRequest(
             source_id=h.source.id,
             url=spec.url,
@@ -145,8 +153,8 @@ class _Worker:
             content=spec.content,
             data=spec.data,
             files=spec.files,
-            etag=h.etag,
-            last_modified=h.last_modified,
+            etag=h.etag if conditional else None,
+            last_modified=h.last_modified if conditional else None,
         )
 
     def handle(self, h: SourceHealth, result: FetchResult) -> SourceReport:
@@ -196,7 +204,11 @@ class _Worker:
         if reader is not None:
             self._ingest_dossiers(source, result, report, now, reader)
             return
-        raw_items = parse(source, result)
+        lister = adapters.follow_ups_of(source)
+        if lister is not None:
+            raw_items = self._follow_up_items(source, result, report, now, lister)
+        else:
+            raw_items = parse(source, result)
         incoming = []
         for raw in raw_items:
             item = normalize(raw, source, tz=self.options.tz, now=now)
@@ -212,6 +224,50 @@ class _Worker:
         report.entries = len(raw_items)
         report.new, report.updated = counts.new, counts.updated
         report.unchanged, report.suppressed = counts.unchanged, counts.suppressed
+
+    def _follow_up_items(
+        self,
+        source: Source,
+        result: FetchResult,
+        report: SourceReport,
+        now: dt.datetime,
+        lister: Callable[[Source, list[RawItem], dt.datetime], adapters.FollowUpBatch],
+    ) -> list[RawItem]:
+        """A list, then one document per entry the store lacks in the source's language
+        (at most the adapter's limit per run); each document may fail alone."""
+        if result.body.lstrip()[:1] == b"{":  # the source URL is one document
+            return parse(source, result)
+        batch = lister(source, parse_list(source, result), now)
+        report.warnings.extend(batch.problems)
+        families = {f.family for f in batch.follow_ups}
+        known = self.store.items.lookup(identities=(), urls=(), families=families)
+        have = {
+            family
+            for family, items in known.by_family.items()
+            if any(source.language in item.languages for item in items)
+        }
+        chosen = [f for f in batch.follow_ups if f.family not in have][: batch.limit]
+        if not chosen or self.fetcher is None:
+            return []
+        requests = [
+            FetchRequest(source_id=source.id, url=f.request.url, headers=dict(f.request.headers))
+            for f in chosen
+        ]
+        raw_items: list[RawItem] = []
+        failures: list[str] = []
+        for answer in self.fetcher.fetch_all_sync(requests):
+            try:
+                if answer.status is not FetchStatus.OK:
+                    raise SourceError(source.id, answer.error or "no content")
+                raw_items.extend(parse(source, answer))
+            except EudigestError as exc:
+                failures.append(f"{answer.url}: {exc}")
+        report.warnings.extend(failures)
+        if len(failures) == len(requests):
+            raise SourceError(
+                source.id, f"all {len(failures)} document requests failed; first: {failures[0]}"
+            )
+        return raw_items
 
     def _ingest_dossiers(
         self,

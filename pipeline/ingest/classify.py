@@ -55,6 +55,9 @@ from pipeline.model import (
     Taxonomy,
     TopicAssignment,
     TopicOrigin,
+    equivalents,
+    normalize_reference,
+    procedure_reference,
 )
 
 __all__ = [
@@ -671,8 +674,11 @@ def _act(m: re.Match[str]) -> str:
 def extract_references(text: str, url: str | None = None) -> list[str]:
     """References named in a text and a URL, deduplicated, in order of appearance.
 
-    COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD),
-    CELEX 32024R1689, press numbers IP/26/1692, call identifiers
+    COM(2026) 123, SWD(2026) 45 (also COM/2026/123, KOM), procedures 2025/0123(COD)
+    (also EUR-Lex's 2025/0123/COD),
+    CELEX 32024R1689 (a Commission document's also as its COM number), Council documents
+    ST 12345/25, European Parliament reports A10-0123/2025 (also from a doceo address),
+    press numbers IP/26/1692, call identifiers
     HORIZON-CL5-2027-D3-01-05, acts (EU) 2024/1689 or (EU) No 1303/2013, calls for
     tenders SMART 2014/1074 or CNECT/2024/OP/0012.
     """
@@ -684,6 +690,11 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
     if _PROCEDURE_HINT.search(text):
         for m in _PROCEDURE_FIND_RE.finditer(text):
             found.extend((m.start(), p) for p in procedures_in(m.group()))
+    if _EURLEX_PROCEDURE_HINT.search(text):  # EUR-Lex writes 2024/0258/COD
+        for m in _EURLEX_PROCEDURE_RE.finditer(text):
+            procedure = procedure_reference(m.group())
+            if procedure is not None:
+                found.append((m.start(), procedure))
     if _CELEX_HINT.search(text):
         found.extend((m.start(), m.group()) for m in _CELEX_RE.finditer(text))
     if _PRESS_HINT.search(text):
@@ -691,6 +702,16 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
             found.extend((m.start(), p) for p in press_numbers_in(m.group()))
     if any(h in text for h in _ACT_HINTS):
         found.extend((m.start(), _act(m)) for m in _ACT_RE.finditer(text))
+    if _COUNCIL_HINT.search(text):
+        for m in _COUNCIL_FIND_RE.finditer(text):
+            council = normalize_reference(m.group())
+            if council is not None:
+                found.append((m.start(), council))
+    if _EP_REPORT_HINT.search(text):
+        for m in _EP_REPORT_FIND_RE.finditer(text):
+            report = normalize_reference(m.group())
+            if report is not None:
+                found.append((m.start(), report))
     if _CALL_IDENTIFIER_HINT.search(text):
         found.extend((m.start(), m.group()) for m in _CALL_IDENTIFIER_RE.finditer(text))
     if any(h in text for h in _TENDER_HINTS):
@@ -702,7 +723,37 @@ def extract_references(text: str, url: str | None = None) -> list[str]:
             refs.append(press)
         for m in _CELEX_IN_URL_RE.finditer(url):
             refs.append(m.group(1).upper().replace("%28", "(").replace("%29", ")"))
+        doceo = _EP_REPORT_IN_URL_RE.search(url)
+        if doceo is not None:
+            refs.append(normalize_reference(doceo.group(1)) or doceo.group(1))
+    # A Commission document's CELEX number (52026PC0123) names its COM number too, the
+    # spelling press items use: both become references of the item.
+    refs = [alias for ref in refs for alias in _with_com(ref)]
     return list(dict.fromkeys(refs))
+
+
+def _with_com(ref: str) -> tuple[str, ...]:
+    if _CELEX_COM_RE.match(ref) is None:
+        return (ref,)
+    return equivalents(ref)
+
+
+_EURLEX_PROCEDURE_HINT = re.compile(r"/(?:COD|CNS|APP|NLE|BUD|DEC|INI|INL|RSP|RPS|DEA|SYN|AVC)\b")
+_EURLEX_PROCEDURE_RE = re.compile(r"(?<![\w/])(?:19|20)\d{2}/\d{1,4}/[A-Z]{3}(?![\w/(])")
+_CELEX_COM_RE = re.compile(r"^5(?:19|20)\d{2}(?:PC|DC|SC|JC)\d{4}$")
+# Council documents: "ST 12345/25", "ST 12345 2025 INIT", "ST-12345-2025-REV 1" (only with
+# the ST prefix: a bare "12345/25" could be anything).
+_COUNCIL_HINT = re.compile(r"ST[\s-]?\d{3}")  # no \b: a literal start is found fast
+_COUNCIL_FIND_RE = re.compile(
+    r"(?<![\w/-])ST[\s-]?\d{3,5}[\s/-](?:19|20)?\d{2}(?!\d)"
+    r"(?:[\s-]+(?:INIT|REV[\s-]?\d+|ADD[\s-]?\d+|COR[\s-]?\d+)(?![\w]))*"
+)
+# European Parliament reports: "A10-0123/2025", "A-10-2025-0123" (also in doceo addresses).
+_EP_REPORT_HINT = re.compile(r"A-?\d{1,2}-\d")
+_EP_REPORT_FIND_RE = re.compile(
+    r"(?<![\w/-])A-?\d{1,2}-(?:\d{1,4}/(?:19|20)?\d{2}|(?:19|20)\d{2}-\d{4})(?![\w/-])"
+)
+_EP_REPORT_IN_URL_RE = re.compile(r"/doceo/document/(A-\d{1,2}-(?:19|20)\d{2}-\d{4})_")
 
 
 # Calls for tenders: DG CNECT's "SMART 2014/1074", the Commission's "ENER/2024/OP/0012".

@@ -10,9 +10,12 @@ Identity, in this order:
    Within one source the publisher's own ids decide: two entries with different
    guids are two items even when they share a link (some feeds give every entry
    the same placeholder link), and entries without guids share the link identity;
-3. its family key (press release number "IP/26/1692", or a procedure reference
-   "2025/0123(COD)") on an item that lacks this language → ADD_VERSION.
-   A press number is one document: the same language again is a DUPLICATE.
+3. its family key (a cross-language key from its link by normalize.TWIN_RULES: the press
+   corner number "IP/26/1692", the EP's "EP:20260713IPR46512", "CELEX:32024R1234"…; or a
+   press number or procedure reference "2025/0123(COD)" in its text) on an item that lacks
+   this language → ADD_VERSION. Such a key names one document: the same language again is
+   a DUPLICATE. Both are merges: the decision names the rule (`merged_by`), and the store
+   records which entry joined which item, by which key and rule.
    A procedure reference names a file with many documents, so it only merges
    another language version from the same institution published within
    `PROCEDURE_WINDOW`; anything else is a NEW item.
@@ -69,7 +72,7 @@ def decide(incoming: Sequence[Incoming], known: Known, *, institution: str) -> l
             match = _family_match(it, batch_family.get(it.family, ()), institution)
             if match is not None:
                 target, kind = match
-                change = ItemChange(kind, it, cl, join=-target.item_id - 1)
+                change = ItemChange(kind, it, cl, join=-target.item_id - 1, merged_by=_rule_of(it))
             else:
                 batch_family.setdefault(it.family, []).append(
                     KnownItem(
@@ -107,9 +110,13 @@ def _decide_one(
         if match is not None:
             target, kind = match
             if target.status is ItemStatus.DELETED:
-                kind = ChangeKind.SUPPRESSED
-            return ItemChange(kind, it, cl, item_id=target.item_id)
+                return ItemChange(ChangeKind.SUPPRESSED, it, cl, item_id=target.item_id)
+            return ItemChange(kind, it, cl, item_id=target.item_id, merged_by=_rule_of(it))
     return ItemChange(ChangeKind.NEW, it, cl)
+
+
+def _rule_of(it: NormalizedItem) -> str:
+    return it.family_rule or "family"
 
 
 def is_procedure(family: str) -> bool:

@@ -8,7 +8,10 @@
     published    → aware (naive means `tz`), missing means `now`, never in the future
     identity     → guid:{source}:{guid} | url:{canonical} | hash:{source}:{sha256}
     content_hash → sha256 over what the source published (title, text, url, its date)
-    family       → "IP/26/1692" (press corner) or "2025/0123(COD)" (procedure) or None
+    family       → twin_of(): a cross-language key from the link (TWIN_RULES, one per
+                   publisher URL pattern: "IP/26/1692", "EP:20260713IPR46512", "CELEX:…")
+                   or the text ("IP/26/1692", "2025/0123(COD)"), or None; family_rule names
+                   the rule (the "why" of a merge)
 
 Future dates: EU feeds sometimes put an event's date into pubDate. A published
 time more than FUTURE_EVENT_AFTER ahead of `now` is kept as a Deadline of kind
@@ -24,7 +27,8 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -41,9 +45,12 @@ from pipeline.text import (
 __all__ = [
     "MAX_SUMMARY_CHARS",
     "MAX_TITLE_CHARS",
+    "TWIN_RULES",
+    "Twin",
     "canonical_url",
     "family_key",
     "normalize",
+    "twin_of",
 ]
 
 MAX_TITLE_CHARS = 500
@@ -256,22 +263,145 @@ def procedures_in(text: str) -> list[str]:
     return [f"{y}/{int(n):04d}({t.upper()})" for y, n, t in _PROCEDURE_RE.findall(text)]
 
 
-def family_key(url: str | None, text: str) -> str | None:
-    """The cross-language key of an item, or None.
+# Cross-language keys from links: one rule per publisher URL pattern whose match names the
+# same document in every language. Rules are looked up by host (one dict lookup per entry:
+# links of other hosts cost nothing more); the first rule that matches gives the key. A link
+# that almost fits gives no key: a wrong merge is worse than none. The rule's name is the
+# "why" of a merge (pipeline.model.merge_reason turns it into German for staff).
+# New keys are "<prefix>:<reference>", so keys of two rules can never be equal.
 
-    1. the press corner number of the URL ("IP/26/1692"; en and de versions agree),
+_MAX_KEY_CHARS = 200  # items.family
+
+
+@dataclass(frozen=True, slots=True)
+class Twin:
+    """A cross-language key and the name of the rule that found it."""
+
+    key: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class TwinRule:
+    name: str
+    hosts: tuple[str, ...]
+    pattern: re.Pattern[str]  # searched in the path and query of the canonical URL
+    key: Callable[[re.Match[str]], str]
+
+
+def _press_key(m: re.Match[str]) -> str:
+    kind, year, number = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
+    return f"{kind.upper()}/{year}/{int(number)}"
+
+
+_CELEX = r"[0-9CE]\d{4}[A-Z]{1,2}\d{4}(?:\(\d{2}\))?(?:R\(\d{2}\))?(?:-\d{8})?"
+
+TWIN_RULES: tuple[TwinRule, ...] = (
+    # https://ec.europa.eu/commission/presscorner/detail/de/ip_26_1692 (and the old RAPID links)
+    TwinRule("presscorner_number", ("ec.europa.eu", "europa.eu"), _PRESSCORNER_URL_RE, _press_key),
+    # https://www.europarl.europa.eu/news/de/press-room/20260713IPR46512/slug-in-german
+    TwinRule(
+        "ep_news_reference",
+        ("www.europarl.europa.eu", "europarl.europa.eu"),
+        re.compile(
+            r"^/news/[a-z]{2}/(?:[a-z0-9-]+/){1,3}(\d{8}[A-Z]{3}\d{5})(?:/[^/?]*)?/?(?:\?|$)"
+        ),
+        lambda m: f"EP:{m.group(1)}",
+    ),
+    # https://www.consilium.europa.eu/de/press/press-releases/2026/07/15/english-slug/
+    TwinRule(
+        "council_press_release",
+        ("www.consilium.europa.eu", "consilium.europa.eu"),
+        re.compile(
+            r"^/[a-z]{2}/press/press-releases/((?:19|20)\d\d/[01]\d/[0-3]\d/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)/?(?:\?|$)"
+        ),
+        lambda m: f"Rat:{m.group(1)}",
+    ),
+    # https://ec.europa.eu/newsroom/cnect/items/812345/de, …/items/812345?lang=de, and the
+    # older …/information_society/newsroom/cf/dae/itemdetail.cfm?item_id=17561&lang=de
+    TwinRule(
+        "ec_newsroom_item",
+        ("ec.europa.eu",),
+        re.compile(
+            r"^/newsroom/([a-z0-9_]+)/items/(\d{1,9})(?:/[a-z]{2})?/?(?:\?|$)"
+            r"|^/information_society/newsroom/cf/([a-z0-9_]+)/itemdetail\.cfm\?(?:[^#]*&)?item_id=(\d{1,9})(?:&|$)"
+        ),
+        lambda m: f"Newsroom:{m.group(1) or m.group(3)}/{m.group(2) or m.group(4)}",
+    ),
+    # https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32024R1234 (any language path,
+    # AUTO, ALL, the old LexUriServ.do)
+    TwinRule(
+        "eurlex_celex",
+        ("eur-lex.europa.eu",),
+        re.compile(
+            rf"^/(?:\./)?(?:legal-content/(?:[A-Z]{{2}}|AUTO)/(?:[A-Z]{{2,4}}/){{0,2}}|LexUriServ/LexUriServ\.do)"
+            rf"\?(?:[^#]*&)?uri=CELEX(?::|%3A)({_CELEX})(?::[A-Z]{{2}}:[A-Z]{{3,4}})?(?:&|$)"
+        ),
+        lambda m: f"CELEX:{m.group(1)}",
+    ),
+    # https://www.ecb.europa.eu/press/pr/date/2026/html/ecb.pr260730~3b3bfbb565.de.html
+    TwinRule(
+        "ecb_document",
+        ("www.ecb.europa.eu", "ecb.europa.eu"),
+        re.compile(
+            r"^/+press/[a-z0-9/_-]*?/html/ecb\.([a-z]{2,8}\d{6}(?:_\d{1,2})?~[0-9a-f]{6,16})"
+            r"\.[a-z]{2}\.(?:html|pdf)$"
+        ),
+        lambda m: f"EZB:{m.group(1)}",
+    ),
+)
+_RULES_BY_HOST: dict[str, tuple[TwinRule, ...]] = {}
+for _rule in TWIN_RULES:
+    for _host in _rule.hosts:
+        _RULES_BY_HOST[_host] = (*_RULES_BY_HOST.get(_host, ()), _rule)
+
+
+def twin_from_url(url: str | None) -> Twin | None:
+    """The cross-language key a canonical http(s) URL carries, by its host's rules."""
+    if not url:
+        return None
+    start = url.find("://")
+    if start < 0:
+        return None
+    end = url.find("/", start + 3)
+    if end < 0:
+        return None
+    rules = _RULES_BY_HOST.get(url[start + 3 : end])
+    if rules is None:
+        return None
+    rest = url[end:]
+    for rule in rules:
+        m = rule.pattern.search(rest)
+        if m is not None:
+            key = rule.key(m)
+            return Twin(key, rule.name) if len(key) <= _MAX_KEY_CHARS else None
+    return None
+
+
+def twin_of(url: str | None, text: str) -> Twin | None:
+    """The cross-language key of an item and the rule that found it, or None.
+
+    1. the key its link carries (TWIN_RULES: the press corner number, the EP's press
+       reference, the Council's release path, the newsroom item, the CELEX number, the
+       ECB document; en and de versions agree),
     2. else a press number in the text, if the text names exactly one,
     3. else an interinstitutional procedure ("2025/0123(COD)"), if the text names exactly one.
     Texts naming several are ambiguous and give no key (a wrong merge is worse than none).
     """
-    press = press_number_from_url(url)
-    if press:
-        return press
-    for found in (press_numbers_in(text), procedures_in(text)):
-        distinct = set(found)
-        if len(distinct) == 1:
-            return found[0]
+    twin = twin_from_url(url)
+    if twin is not None:
+        return twin
+    for found, rule in ((press_numbers_in(text), "press_number_text"),
+                        (procedures_in(text), "procedure_text")):  # fmt: skip
+        if found and len(set(found)) == 1:
+            return Twin(found[0], rule)
     return None
+
+
+def family_key(url: str | None, text: str) -> str | None:
+    """The cross-language key of an item (see twin_of), or None."""
+    twin = twin_of(url, text)
+    return twin.key if twin is not None else None
 
 
 # ---------------------------------------------------------------- normalize
@@ -299,6 +429,7 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
     if updated is not None and updated > now:
         updated = now
     extra_text = clean_text(raw.extra_text[:MAX_RAW_HTML_CHARS])[:MAX_EXTRA_TEXT_CHARS]
+    twin = twin_of(url, f"{title}\n{summary_text}")
     return NormalizedItem(
         source_id=source.id,
         identity=_identity(raw, source, url, title, summary_text),
@@ -310,7 +441,8 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
         published=published,
         updated=updated,
         content_hash=_content_hash(title, summary_text, url, source_published),
-        family=family_key(url, f"{title}\n{summary_text}"),
+        family=twin.key if twin is not None else None,
+        family_rule=twin.rule if twin is not None else "",
         categories=_categories(raw.categories),
         deadlines=tuple(deadlines),
         references=_unique(clean_text(r) for r in raw.references)[:MAX_REFERENCES],

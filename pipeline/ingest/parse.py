@@ -45,7 +45,7 @@ from feedparser.mixin import _FeedParserMixin
 
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
-from pipeline.ingest.adapters._base import check_feed_options
+from pipeline.ingest.adapters._base import check_feed_options, is_challenge
 from pipeline.ingest.adapters._text import (
     collapse,
     first_words,
@@ -59,7 +59,7 @@ from pipeline.text import html_to_line
 
 log = logging.getLogger(__name__)
 
-__all__ = ["parse"]
+__all__ = ["parse", "parse_list"]
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _SINGLE_BYTE = re.compile(r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$")
@@ -81,6 +81,18 @@ def parse(source: Source, result: FetchResult) -> list[RawItem]:
     if not source.adapter:
         raise ParseError(source.id, "an api source needs an adapter name in sources.yaml")
     return adapters.get(source.adapter).parse(source, result)
+
+
+def parse_list(source: Source, result: FetchResult) -> list[RawItem]:
+    """The list an item adapter follows up (the press corner's RSS), read as a feed."""
+    if not result.body.strip():
+        raise ParseError(source.id, "empty body: the server sent no content")
+    if is_challenge(result.body):
+        ctype = (result.content_type or "unknown").split(";")[0].strip() or "unknown"
+        raise ParseError(
+            source.id, f"got an anti-bot JavaScript challenge, not a feed (Content-Type {ctype})"
+        )
+    return _parse_feed(source, result)
 
 
 # ---------------------------------------------------------------- feeds

@@ -5,7 +5,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
 
     sources      Source, SourceKind, SourceHealth, FetchResult
     topics       Topic, Taxonomy, TopicAssignment
-    items        Item, ItemVersion, DocType, ItemStatus, Deadline (+ German labels)
+    items        Item, ItemVersion, ItemMerge, DocType, ItemStatus, Deadline (+ German labels)
     ingest       RawItem → NormalizedItem → Classification; Known, ItemChange; reports
     relevance    RelevanceFacts → Relevance (score and German reasons), reasons_as_of
     desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
@@ -17,6 +17,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     runs         JobRun
     dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
+    corrections  Correction, CorrectionChange, CorrectionNote, NoticeState; corrected()
     learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
 
 `from pipeline.model import Item` works for every name; it imports only the module
@@ -30,6 +31,51 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.model._common import EMPTY as EMPTY
+    from pipeline.model.corrections import (
+        DELIVERY_LABELS as DELIVERY_LABELS,
+    )
+    from pipeline.model.corrections import (
+        FIELD_LABELS as FIELD_LABELS,
+    )
+    from pipeline.model.corrections import (
+        MAX_FIELD as MAX_FIELD,
+    )
+    from pipeline.model.corrections import (
+        MAX_REASON as MAX_REASON,
+    )
+    from pipeline.model.corrections import (
+        Correction as Correction,
+    )
+    from pipeline.model.corrections import (
+        CorrectionChange as CorrectionChange,
+    )
+    from pipeline.model.corrections import (
+        CorrectionDelivery as CorrectionDelivery,
+    )
+    from pipeline.model.corrections import (
+        CorrectionField as CorrectionField,
+    )
+    from pipeline.model.corrections import (
+        CorrectionNote as CorrectionNote,
+    )
+    from pipeline.model.corrections import (
+        CorrectionNotice as CorrectionNotice,
+    )
+    from pipeline.model.corrections import (
+        NoticeState as NoticeState,
+    )
+    from pipeline.model.corrections import (
+        corrected as corrected,
+    )
+    from pipeline.model.corrections import (
+        deadline_value as deadline_value,
+    )
+    from pipeline.model.corrections import (
+        parse_deadline as parse_deadline,
+    )
+    from pipeline.model.corrections import (
+        sequence_of as sequence_of,
+    )
     from pipeline.model.deliveries import (
         PENDING_DELIVERY_STATES as PENDING_DELIVERY_STATES,
     )
@@ -112,6 +158,9 @@ if TYPE_CHECKING:
         DossierRecord as DossierRecord,
     )
     from pipeline.model.dossiers import (
+        DossierRelation as DossierRelation,
+    )
+    from pipeline.model.dossiers import (
         DossierUpsert as DossierUpsert,
     )
     from pipeline.model.dossiers import (
@@ -121,10 +170,16 @@ if TYPE_CHECKING:
         ProcedureType as ProcedureType,
     )
     from pipeline.model.dossiers import (
+        Relation as Relation,
+    )
+    from pipeline.model.dossiers import (
         Stage as Stage,
     )
     from pipeline.model.dossiers import (
         UnseenEvents as UnseenEvents,
+    )
+    from pipeline.model.dossiers import (
+        document_events as document_events,
     )
     from pipeline.model.dossiers import (
         dossier_public_url as dossier_public_url,
@@ -208,6 +263,9 @@ if TYPE_CHECKING:
         DOC_TYPE_LABELS as DOC_TYPE_LABELS,
     )
     from pipeline.model.items import (
+        MERGE_REASONS as MERGE_REASONS,
+    )
+    from pipeline.model.items import (
         Deadline as Deadline,
     )
     from pipeline.model.items import (
@@ -220,10 +278,16 @@ if TYPE_CHECKING:
         Item as Item,
     )
     from pipeline.model.items import (
+        ItemMerge as ItemMerge,
+    )
+    from pipeline.model.items import (
         ItemStatus as ItemStatus,
     )
     from pipeline.model.items import (
         ItemVersion as ItemVersion,
+    )
+    from pipeline.model.items import (
+        merge_reason as merge_reason,
     )
     from pipeline.model.learning import (
         OUTPUT_LABELS as OUTPUT_LABELS,
@@ -323,6 +387,9 @@ if TYPE_CHECKING:
     )
     from pipeline.model.references import (
         celex as celex,
+    )
+    from pipeline.model.references import (
+        celex_in_url as celex_in_url,
     )
     from pipeline.model.references import (
         com_reference as com_reference,
@@ -446,6 +513,9 @@ _HOME: dict[str, str] = {
     "DEADLINE_LABELS": "items",
     "Deadline": "items",
     "ItemVersion": "items",
+    "ItemMerge": "items",
+    "MERGE_REASONS": "items",
+    "merge_reason": "items",
     "Item": "items",
     "RawItem": "ingest",
     "NormalizedItem": "ingest",
@@ -531,6 +601,9 @@ _HOME: dict[str, str] = {
     "DossierNote": "dossiers",
     "DossierUpsert": "dossiers",
     "stage_of": "dossiers",
+    "DossierRelation": "dossiers",
+    "Relation": "dossiers",
+    "document_events": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
     "DossierNews": "dossiers",
@@ -550,8 +623,24 @@ _HOME: dict[str, str] = {
     "procedure_reference": "references",
     "com_reference": "references",
     "celex": "references",
+    "celex_in_url": "references",
     "council_reference": "references",
     "ep_report": "references",
+    "Correction": "corrections",
+    "MAX_REASON": "corrections",
+    "MAX_FIELD": "corrections",
+    "CorrectionChange": "corrections",
+    "CorrectionField": "corrections",
+    "CorrectionDelivery": "corrections",
+    "CorrectionNote": "corrections",
+    "CorrectionNotice": "corrections",
+    "NoticeState": "corrections",
+    "FIELD_LABELS": "corrections",
+    "DELIVERY_LABELS": "corrections",
+    "corrected": "corrections",
+    "sequence_of": "corrections",
+    "deadline_value": "corrections",
+    "parse_deadline": "corrections",
     "Label": "learning",
     "Evaluation": "learning",
     "LearnedModel": "learning",

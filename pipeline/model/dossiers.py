@@ -18,7 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.model.references import ReferenceKind, reference_kind
+from pipeline.model.references import (
+    ReferenceKind,
+    celex,
+    equivalents,
+    normalize_reference,
+    reference_kind,
+)
 
 
 class Stage(StrEnum):
@@ -123,7 +129,11 @@ class EventKind(StrEnum):
     COUNCIL_ADOPTION = "COUNCIL_ADOPTION"
     SIGNED = "SIGNED"
     OJ_PUBLICATION = "OJ_PUBLICATION"
+    CORRIGENDUM = "CORRIGENDUM"  # a corrigendum of the act in the Official Journal
     WITHDRAWN = "WITHDRAWN"
+    SPLIT = "SPLIT"  # the procedure was split; `document` names the other part
+    SPLIT_FROM = "SPLIT_FROM"  # this procedure came out of the one `document` names
+    MERGED = "MERGED"  # joined with the procedure `document` names
     OTHER = "OTHER"
 
     @classmethod
@@ -157,7 +167,11 @@ EVENT_LABELS = {
     EventKind.COUNCIL_ADOPTION: "Rat nimmt den Rechtsakt an",
     EventKind.SIGNED: "Rechtsakt unterzeichnet",
     EventKind.OJ_PUBLICATION: "Im Amtsblatt veröffentlicht",
+    EventKind.CORRIGENDUM: "Berichtigung im Amtsblatt veröffentlicht",
     EventKind.WITHDRAWN: "Vorschlag zurückgezogen",
+    EventKind.SPLIT: "Verfahren aufgeteilt in",
+    EventKind.SPLIT_FROM: "Hervorgegangen aus der Aufteilung von",
+    EventKind.MERGED: "Zusammengeführt mit",
     EventKind.OTHER: "Sonstiger Verfahrensschritt",
 }
 
@@ -202,7 +216,56 @@ class DossierEvent:
     @property
     def label_de(self) -> str:
         label = EVENT_LABELS[self.kind]
+        if self.kind in _NAMES_ITS_DOCUMENT and self.document:
+            label = f"{label} {self.document}"
+        elif self.kind is EventKind.CORRIGENDUM and self.document:
+            label = f"{label} ({self.document})"
         return f"Voraussichtlich: {label}" if self.forecast else label
+
+
+# Events whose German label ends with the other procedure: "Verfahren aufgeteilt in
+# 2025/0261(COD)"; a corrigendum's names its CELEX number in brackets.
+_NAMES_ITS_DOCUMENT = frozenset({EventKind.SPLIT, EventKind.SPLIT_FROM, EventKind.MERGED})
+
+
+class Relation(StrEnum):
+    """How a procedure is tied to another one, as the EP's data say (split, merged)."""
+
+    SPLIT_INTO = "split_into"  # this file was split; the other is one of its parts
+    SPLIT_FROM = "split_from"  # this file is a part of the other, split one
+    MERGED_WITH = "merged_with"  # the two were joined (either way round)
+
+
+_RELATION_EVENTS = {
+    Relation.SPLIT_INTO: EventKind.SPLIT,
+    Relation.SPLIT_FROM: EventKind.SPLIT_FROM,
+    Relation.MERGED_WITH: EventKind.MERGED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRelation:
+    """One tie to another procedure; `date` when the source gives one."""
+
+    relation: Relation
+    reference: str  # canonical procedure reference of the other file
+    date: dt.date | None = None
+
+    @property
+    def shares_items(self) -> bool:
+        """Items naming the other file join this one too: a part of a split file is
+        still about what the whole was; merged files are one. The whole of a split file
+        does not take the items of each part (they name the part, not the whole)."""
+        return self.relation is not Relation.SPLIT_INTO
+
+    def event(self, source: str, fallback: dt.date) -> DossierEvent:
+        return DossierEvent(
+            date=self.date or fallback,
+            kind=_RELATION_EVENTS[self.relation],
+            source=source,
+            key=f"{self.relation.value}:{self.reference}",
+            document=self.reference,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +284,10 @@ class DossierRecord:
     aliases: tuple[str, ...] = ()  # canonical references of the same file
     events: tuple[DossierEvent, ...] = ()
     problems: tuple[str, ...] = ()  # what the parser had to leave out, in English
+    relations: tuple[DossierRelation, ...] = ()  # split into / from, merged with
+    title_other: str = ""  # a title in another language, when neither de nor en exists
+    title_other_language: str = ""  # its language code (fr, it …)
+    train_url: str = ""  # the EP's Legislative Train page, where the source names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +312,9 @@ class Dossier:
     event_count: int = 0
     next_step: str = ""
     published: bool = False  # offered to subscribers (preference page, digest block)
+    title_other: str = ""  # a title in another language, when neither de nor en exists
+    title_other_language: str = ""
+    train_url: str = ""  # the EP's Legislative Train page, only where a source names it
 
     @property
     def stage_label(self) -> str:
@@ -252,8 +322,17 @@ class Dossier:
 
     @property
     def title(self) -> str:
-        """German first."""
-        return self.title_de or self.title_en or self.reference
+        """German first, then English, then any language a source had."""
+        return self.title_de or self.title_en or self.title_other or self.reference
+
+    @property
+    def title_language(self) -> str:
+        """The language of `title`: de, en, the other title's, or "" (the reference)."""
+        if self.title_de:
+            return "de"
+        if self.title_en:
+            return "en"
+        return self.title_other_language if self.title_other else ""
 
     @property
     def main_celex(self) -> str | None:
@@ -440,3 +519,54 @@ def dossier_public_url(base_url: str | None, reference: str) -> str:
     if base_url:
         return f"{base_url.rstrip('/')}/archiv/verfahren/{dossier_slug(reference)}"
     return oeil_url(reference)
+
+
+def document_events(
+    document: str,
+    references: tuple[str, ...] | list[str],
+    dossier_reference: str,
+    aliases: set[str] | frozenset[str],
+    day: dt.date,
+    source: str,
+) -> tuple[tuple[str, ...], tuple[DossierEvent, ...]]:
+    """What an item that is an EUR-Lex document (its link names CELEX `document`) and
+    is threaded to a dossier adds to it: (new aliases, events). Pure.
+
+    - a corrigendum (32026R1398R(01)) of the dossier's act → an event "Berichtigung";
+    - an act (sector 3: 3YYYYR/L/D…) that is the dossier's act already (an alias) → the
+      event "Im Amtsblatt veröffentlicht" (the stage becomes "im Amtsblatt");
+    - an act that is no alias yet, in an entry that names the procedure or the proposal
+      (COM number, or its CELEX 5…PC) → it becomes an alias, and the same event;
+    - anything else (a proposal, an act the entry only mentions beside the procedure
+      through another reference) → nothing: an OJ entry that names the file only by,
+      say, an act it amends is no publication of the file's act.
+    """
+    canonical = celex(document)
+    if canonical is None or not canonical.startswith("3"):
+        return (), ()
+    known = set(aliases) | {dossier_reference}
+    key = f"celex:{canonical}"
+    if "(" in canonical:  # a corrigendum: R(nn)
+        act = equivalents(canonical)[-1]
+        if act in known:
+            event = DossierEvent(day, EventKind.CORRIGENDUM, source, key, document=canonical)
+            return (), (event,)
+        return (), ()
+    if canonical[5] not in "RLD":
+        return (), ()
+    publication = DossierEvent(day, EventKind.OJ_PUBLICATION, source, key, document=canonical)
+    if canonical in known:
+        return (), (publication,)
+    names_the_file = False
+    for ref in references:
+        norm = normalize_reference(ref) or ref
+        kind = reference_kind(norm)
+        if norm == dossier_reference or (
+            norm in known
+            and (kind is ReferenceKind.COM or (kind is ReferenceKind.CELEX and norm[0] == "5"))
+        ):
+            names_the_file = True
+            break
+    if not names_the_file:
+        return (), ()
+    return equivalents(canonical), (publication,)

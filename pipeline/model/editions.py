@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pipeline.model.corrections import CorrectionNote
     from pipeline.model.dossiers import DossierNews
     from pipeline.model.items import Item
     from pipeline.model.subscribers import Subscriber
@@ -64,10 +65,12 @@ class Edition:
 
 # language, item ids per section; and, for readers with news of followed dossiers,
 # (dossier id, event ids…) per dossier: the third part only then, so the keys of
-# readers without it stay as they were
+# readers without it stay as they were; and for readers whose digest carries
+# corrections, the correction ids as a fourth part (the third then possibly empty)
 SegmentKey = (
     tuple[str, tuple[tuple[int, ...], ...]]
     | tuple[str, tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]
+    | tuple[str, tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...], tuple[int, ...]]
 )
 
 
@@ -81,6 +84,7 @@ class Segment:
     subscribers: tuple[Subscriber, ...]
     key: SegmentKey
     dossiers: tuple[DossierNews, ...] = ()  # "Neues in Ihren Verfahren"; same for all
+    corrections: tuple[CorrectionNote, ...] = ()  # the block "Korrektur"; same for all
 
     @property
     def item_ids(self) -> tuple[int, ...]:

@@ -58,6 +58,7 @@ class NormalizedItem:
     doc_type: DocType | None = None
     extra_text: str = ""
     source_type: str = ""
+    family_rule: str = ""  # the rule that found `family` (normalize.TWIN_RULES, or a text rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +157,6 @@ class ItemChange:
     classification: Classification | None = None
     item_id: int | None = None  # the known item, for everything but NEW
     join: int | None = None  # ADD_VERSION to the item made by decision number `join` of a batch
+    # A merge by the family key (another language, or the same document from elsewhere):
+    # the rule that found the key (item.family_rule); the store records the merge.
+    merged_by: str = ""

@@ -88,6 +88,49 @@ class ItemVersion:
     content_hash: str
 
 
+# Why two entries became one item: the rule that found their shared key (normalize.TWIN_RULES
+# for links, or a key named in the text), in German for staff. `{ref}` is the key without
+# its "Prefix:" (keys of link rules are "EP:20260713IPR46512", "CELEX:32024R1234", …).
+MERGE_REASONS: dict[str, str] = {
+    "presscorner_number": "gleiche Pressemitteilungsnummer {ref} im Link",
+    "ep_news_reference": "gleiche Referenz {ref} des Europäischen Parlaments im Link",
+    "council_press_release": "gleiche Pressemitteilung des Rates ({ref}) im Link",
+    "ec_newsroom_item": "gleiche Newsroom-Meldung {ref} der Kommission im Link",
+    "eurlex_celex": "gleiche CELEX-Nummer {ref} im Link",
+    "ecb_document": "gleiches EZB-Dokument {ref} im Link",
+    "press_number_text": "gleiche Pressemitteilungsnummer {ref} im Text",
+    "procedure_text": (
+        "gleiches Verfahren {ref} im Text, gleiche Institution, höchstens drei Tage auseinander"
+    ),
+}
+
+
+def merge_reason(rule: str, key: str) -> str:
+    """The German "why" of a merge: 'gleiche Pressemitteilungsnummer IP/26/1692 im Link'."""
+    ref = key.split(":", 1)[1] if ":" in key else key
+    return MERGE_REASONS.get(rule, "gleicher Schlüssel {ref}").format(ref=ref)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMerge:
+    """An entry that joined an item by a shared key: another language version of it
+    (`added_version`), or the same document from another channel (not stored again)."""
+
+    item_id: int
+    source_id: str
+    identity: str
+    language: str
+    url: str | None
+    key: str
+    rule: str
+    added_version: bool
+    merged_at: dt.datetime
+
+    @property
+    def reason_de(self) -> str:
+        return merge_reason(self.rule, self.key)
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     id: int

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 __all__ = [
     "ReferenceKind",
     "celex",
+    "celex_in_url",
     "com_reference",
     "council_reference",
     "ep_report",
@@ -49,7 +50,7 @@ _PROCEDURE_TYPES = (
     "COD|CNS|APP|NLE|BUD|DEC|INI|INL|RSP|RPS|DEA|IMM|REG|SYN|AVC|COS|ACI|DCE|ITS|RSO|INS|CON"
 )
 _PROCEDURE_RE = re.compile(
-    rf"^\s*((?:19|20)\d{{2}})\s*[/-]\s*(\d{{1,4}})\s*[(\s]?\s*({_PROCEDURE_TYPES})\s*\)?\s*$",
+    rf"^\s*((?:19|20)\d{{2}})\s*[/-]\s*(\d{{1,4}})\s*[(\s/]?\s*({_PROCEDURE_TYPES})\s*\)?\s*$",
     re.IGNORECASE,
 )
 _COM_RE = re.compile(
@@ -80,7 +81,8 @@ _COM_CELEX_TYPES = {"COM": ("PC", "DC"), "SWD": ("SC",), "JOIN": ("JC",)}
 
 
 def procedure_reference(text: str) -> str | None:
-    """'2025/260(COD)', '2025/0260 (cod)', '2025-0260 COD' → '2025/0260(COD)'; else None."""
+    """'2025/260(COD)', '2025/0260 (cod)', '2025-0260 COD', EUR-Lex's '2025/0260/COD'
+    → '2025/0260(COD)'; else None."""
     m = _PROCEDURE_RE.match(text)
     if m is None:
         return None
@@ -200,6 +202,26 @@ def equivalents(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+_CELEX_IN_URL_RE = re.compile(
+    r"CELEX(?::|%3A)([0-9CE]\d{4}[A-Z]{1,2}\d{4}(?:R?(?:\(|%28)\d{2}(?:\)|%29))?)", re.IGNORECASE
+)
+
+
+def celex_in_url(url: str | None) -> str | None:
+    """The CELEX number of the EUR-Lex document a link leads to (`…?uri=CELEX:32026R1398`,
+    also `/./legal-content/AUTO/` of EUR-Lex's RSS), canonical; None for other links."""
+    if not url:
+        return None
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return None
+    if host != _EURLEX_HOST:
+        return None
+    m = _CELEX_IN_URL_RE.search(unquote(url))
+    return celex(m.group(1)) if m is not None else None
+
+
 def eurlex_url(celex_number: str, language: str = "DE") -> str:
     """The EUR-Lex page of a document in one language (German by default)."""
     return (
@@ -211,7 +233,8 @@ def eurlex_url(celex_number: str, language: str = "DE") -> str:
 
 _EURLEX_HOST = "eur-lex.europa.eu"
 _PRESSCORNER_DE = "https://ec.europa.eu/commission/presscorner/detail/de/{kind}_{year}_{number}"
-_LEGAL_CONTENT_RE = re.compile(r"^/legal-content/[A-Za-z]{2}/", re.IGNORECASE)
+_LEGAL_CONTENT_RE = re.compile(r"^/legal-content/(?:[A-Za-z]{2}|AUTO)/", re.IGNORECASE)
+_EURLEX_PROCEDURE_RE = re.compile(r"^/procedure/[A-Za-z]{2}/(.+)$")
 _SMARTAPI_LANG_RE = re.compile(r"([?&!]lg=)[A-Za-z]{2}(?=&|$)")
 _ELI_LANG_RE = re.compile(r"^(/eli/.+/oj)/[a-z]{3}/?$")
 _URI_CELEX_RE = re.compile(r"(?:^|[?&])uri=CELEX:([0-9CE]\d{4}[A-Z]{1,2}\d{4})", re.IGNORECASE)
@@ -229,14 +252,43 @@ _PRESS_KINDS_IN_GERMAN = frozenset({"ip"})
 _CELEX_ENGLISH_ONLY = re.compile(r"^5\d{4}SC", re.IGNORECASE)
 
 
+# European Parliament pages published in every official language, by their first path
+# segment: /news/en/…, /committees/en/…, /meps/en/… (the language follows the segment).
+_EP_MULTILINGUAL = frozenset(
+    {
+        "news",
+        "committees",
+        "meps",
+        "plenary",
+        "topics",
+        "delegations",
+        "about-parliament",
+        "at-your-service",
+        "portal",
+        "elections",
+    }
+)
+_EP_SECTION_LANG_RE = re.compile(r"^/([a-z-]+)/([a-z]{2})(/.*)?$")
+# Plenary and committee documents (reports A10-…, texts adopted, minutes, agendas):
+# /doceo/document/A-10-2026-0070_EN.html (.pdf, .docx) exist in every official language.
+_DOCEO_RE = re.compile(r"^(/doceo/document/[A-Za-z0-9-]+)_[A-Z]{2}(\.[a-z]{3,4})$", re.IGNORECASE)
+_COUNCIL_LANG_RE = re.compile(r"^/([a-z]{2})(/.*)?$")
+
+
 def german_link(url: str | None) -> str | None:
     """The address of the German version of the EU document `url` leads to, or None.
 
-    EUR-Lex (legal-content, the old smartapi, ELI with a language) → the same
-    document in German; Commission press corner press releases (detail, documents API,
-    old RAPID addresses) → `…/presscorner/detail/de/ip_26_1900`. None for anything else
-    and where no German version exists as a rule (staff working documents, speeches,
-    Q&As): there, the reader keeps the note that the link leads to an English page."""
+    EUR-Lex (legal-content, also `/./legal-content/AUTO/` of its RSS, the old smartapi,
+    ELI with a language, procedure pages) → the same document in German; Commission
+    press corner press releases (detail, documents API, old RAPID addresses) →
+    `…/presscorner/detail/de/ip_26_1900`; the European Parliament's multilingual pages
+    (`/news/en/…` → `/news/de/…`; plenary documents `…/doceo/document/A-10-2025-0123_EN.html`
+    → `…_DE.html`) and the Council's pages (`consilium.europa.eu/en/…` → `/de/…`).
+
+    None for anything else and where no German version exists as a rule (staff working
+    documents, speeches, Q&As; the Legislative Observatory OEIL, whose pages exist in
+    English and French only; the Legislative Train, English only): there, the reader
+    keeps the note that the link leads to an English page."""
     if not url:
         return None
     try:
@@ -256,10 +308,41 @@ def german_link(url: str | None) -> str | None:
         if kind.lower() not in _PRESS_KINDS_IN_GERMAN:
             return None
         return _PRESSCORNER_DE.format(kind=kind.lower(), year=year, number=int(number))
+    if host in ("www.europarl.europa.eu", "europarl.europa.eu"):
+        return _europarl_german(parts.path, parts.query, parts.fragment)
+    if host in ("www.consilium.europa.eu", "consilium.europa.eu"):
+        m = _COUNCIL_LANG_RE.match(parts.path)
+        if m is None:
+            return None
+        return _rebuild("www.consilium.europa.eu", f"/de{m.group(2) or '/'}", parts.query, "")
     return None
 
 
+def _rebuild(host: str, path: str, query: str, fragment: str) -> str:
+    return (
+        f"https://{host}{path}"
+        + (f"?{query}" if query else "")
+        + (f"#{fragment}" if fragment else "")
+    )
+
+
+def _europarl_german(path: str, query: str, fragment: str) -> str | None:
+    m = _DOCEO_RE.match(path)
+    if m is not None:
+        return _rebuild("www.europarl.europa.eu", f"{m.group(1)}_DE{m.group(2).lower()}", "", "")
+    m = _EP_SECTION_LANG_RE.match(path)
+    if m is None or m.group(1) not in _EP_MULTILINGUAL:
+        return None  # the Legislative Train, OEIL, RSS files …: no German page
+    return _rebuild(
+        "www.europarl.europa.eu", f"/{m.group(1)}/de{m.group(3) or ''}", query, fragment
+    )
+
+
 def _eurlex_german(path: str, query: str) -> str | None:
+    path = re.sub(r"/(?:\./)+", "/", path)  # EUR-Lex's RSS links /./legal-content/…
+    m = _EURLEX_PROCEDURE_RE.match(path)
+    if m is not None:
+        return f"https://{_EURLEX_HOST}/procedure/DE/{m.group(1)}"
     found = _URI_CELEX_RE.search(query) or _NUMDOC_RE.search(query)
     if found is not None and _CELEX_ENGLISH_ONLY.match(found.group(1)):
         return None
@@ -267,7 +350,7 @@ def _eurlex_german(path: str, query: str) -> str | None:
         if found is not None:
             suffix = query[found.end(1) :].split("&", 1)[0]  # a consolidated version's date
             return eurlex_url(found.group(1).upper() + suffix)
-        new_path = "/legal-content/DE/" + path[len("/legal-content/xx/") :]
+        new_path = _LEGAL_CONTENT_RE.sub("/legal-content/DE/", path, count=1)
         return f"https://{_EURLEX_HOST}{new_path}" + (f"?{query}" if query else "")
     if "smartapi" in path and _SMARTAPI_LANG_RE.search(query):
         if found is not None:

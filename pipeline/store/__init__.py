@@ -21,6 +21,7 @@ from pipeline.store.base import wrap_errors
 
 if TYPE_CHECKING:
     from pipeline.store.backup import BackupReport
+    from pipeline.store.corrections import CorrectionsStore
     from pipeline.store.deliveries import DeliveriesStore
     from pipeline.store.dossiers import DossiersStore
     from pipeline.store.editions import EditionsStore
@@ -95,6 +96,13 @@ class Store:
         from pipeline.store.deliveries import DeliveriesStore
 
         return DeliveriesStore(self.engine)
+
+    @cached_property
+    def corrections(self) -> CorrectionsStore:
+        """Corrections of sent items and their readers' notices (a ledger of its own)."""
+        from pipeline.store.corrections import CorrectionsStore
+
+        return CorrectionsStore(self.engine)
 
     @cached_property
     def senders(self) -> SendersStore:

@@ -1,7 +1,8 @@
 """The delivery ledger: exactly one row per (edition, subscriber), and who may send it.
 
 plan      insert the rows as queued, once per edition       (marks the edition planned in
-          the same transaction: a resumed send never widens the audience)
+          the same transaction: a resumed send never widens the audience), and what
+          each segment contained (delivery_segments: who got which item, ADR 0009)
 recover   only rows of senders that are gone (lease expired, ended, process known dead;
           rows claimed before senders existed): never a live sender's rows
           claimed → queued (the request never left)
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 
@@ -40,6 +41,7 @@ from pipeline.store.audit import write_audit
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
     deliveries,
+    delivery_segments,
     editions,
     senders,
     subscribers,
@@ -52,8 +54,18 @@ class DeliveriesStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def plan(self, edition_id: int, rows: Sequence[tuple[int, str]], *, now: dt.datetime) -> int:
+    def plan(
+        self,
+        edition_id: int,
+        rows: Sequence[tuple[int, str]],
+        *,
+        now: dt.datetime,
+        contents: Mapping[str, Sequence[int]] | None = None,
+    ) -> int:
         """Queue (subscriber id, segment key) pairs, once per edition; returns how many.
+
+        `contents` (segment key → item ids) is recorded in the same transaction
+        (delivery_segments): which items a delivery had, for corrections (ADR 0009).
 
         The first plan of an edition inserts its rows and marks the edition planned in the
         same transaction (a crash while planning leaves neither, so the next run plans it
@@ -94,6 +106,14 @@ class DeliveriesStore:
             ]
             for start in range(0, len(fresh), 1000):
                 conn.execute(insert(deliveries), fresh[start : start + 1000])
+            used = {key for _, key in rows}
+            segments = [
+                {"edition_id": edition_id, "segment_key": key, "item_ids": list(ids)}
+                for key, ids in (contents or {}).items()
+                if key in used
+            ]
+            for start in range(0, len(segments), 1000):
+                conn.execute(insert(delivery_segments), segments[start : start + 1000])
             return len(fresh)
 
     def planned(self, edition_id: int) -> bool:

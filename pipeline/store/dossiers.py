@@ -3,7 +3,9 @@
 upsert(records)      merge what one source says (non-empty fields win, aliases add up,
                      the source's events replace its earlier ones); stage recomputed
 thread()             every item whose references name an alias joins its dossier
-                     (one join over item_references; corrigenda by their act)
+                     (one join over item_references; corrigenda by their act); a
+                     newly joined EUR-Lex document adds its events (Berichtigung, im
+                     Amtsblatt) and, named with the procedure, the act as an alias
 attach / detach      staff, by hand, audited; a detached item never comes back by itself
 follow / unfollow    staff, audited
 mark_seen / unseen   which events of followed dossiers a staff member has not seen yet
@@ -23,9 +25,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
@@ -41,6 +44,8 @@ from pipeline.model import (
     ProcedureType,
     Stage,
     UnseenEvents,
+    celex_in_url,
+    document_events,
     equivalents,
     main_celex,
     next_step,
@@ -64,7 +69,15 @@ from pipeline.store.schema import (
     subscriber_dossiers,
 )
 
-_MERGED_FIELDS = ("title_de", "title_en", "lead_committee", "rapporteur")
+_MERGED_FIELDS = (
+    "title_de",
+    "title_en",
+    "title_other",
+    "title_other_language",
+    "lead_committee",
+    "rapporteur",
+    "train_url",
+)
 
 
 class DossiersStore:
@@ -94,71 +107,24 @@ class DossiersStore:
 
         Runs at the end of every ingest, over all items, so items that arrived before
         their dossier was known join it too. Cheap: nothing when there are no dossiers,
-        else one indexed join and a look at corrigenda (references ending in R(nn))."""
+        else one indexed join and a look at corrigenda (references ending in R(nn)).
+
+        A newly linked item that is an EUR-Lex document (its link names a CELEX number)
+        adds what it says to the dossier (`model.document_events`): a corrigendum an
+        event "Berichtigung", the act's publication the event "Im Amtsblatt
+        veröffentlicht" (stage "im Amtsblatt"), and an act whose entry names the
+        procedure or the proposal becomes an alias — then threading runs once more, so
+        items naming only the act join in the same run."""
         with wrap_errors("threading items to dossiers"), self._engine.begin() as conn:
             if conn.execute(select(dossiers.c.id).limit(1)).first() is None:
                 return 0
-            linked = (
-                select(dossier_items.c.item_id)
-                .where(
-                    dossier_items.c.item_id == item_references.c.item_id,
-                    dossier_items.c.dossier_id == dossier_aliases.c.dossier_id,
-                )
-                .exists()
-            )
-            pairs: set[tuple[int, int]] = {
-                (int(i), int(d))
-                for i, d in conn.execute(
-                    select(item_references.c.item_id, dossier_aliases.c.dossier_id)
-                    .join(dossier_aliases, dossier_aliases.c.alias == item_references.c.reference)
-                    .where(~linked)
-                    .distinct()
-                )
-            }
-            corrigenda = conn.execute(
-                select(item_references.c.item_id, item_references.c.reference).where(
-                    item_references.c.reference.like("%R(__)")
-                )
-            ).all()
-            if corrigenda:
-                by_alias: dict[str, set[int]] = {}
-                for dossier_id, alias in conn.execute(
-                    select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias)
-                ):
-                    by_alias.setdefault(alias, set()).add(dossier_id)
-                found = {
-                    (int(item_id), d)
-                    for item_id, reference in corrigenda
-                    for key in equivalents(reference)
-                    for d in by_alias.get(key, ())
-                }
-                if found:
-                    known = {
-                        (int(i), int(d))
-                        for i, d in conn.execute(
-                            select(dossier_items.c.item_id, dossier_items.c.dossier_id).where(
-                                dossier_items.c.item_id.in_({i for i, _ in found})
-                            )
-                        )
-                    }
-                    pairs |= found - known
-            fresh = sorted(pairs)
-            if fresh:
-                conn.execute(
-                    insert(dossier_items),
-                    [
-                        {
-                            "dossier_id": d,
-                            "item_id": i,
-                            "origin": "auto",
-                            "detached": False,
-                            "at": now,
-                            "by": "",
-                        }
-                        for i, d in fresh
-                    ],
-                )
-            return len(fresh)
+            total = 0
+            for _ in range(2):
+                fresh = _thread_once(conn, now)
+                total += len(fresh)
+                if not _document_events(conn, fresh, now):
+                    break
+            return total
 
     # ------------------------------------------------------------ staff
 
@@ -284,6 +250,7 @@ class DossiersStore:
                 dossiers.c.reference,
                 dossiers.c.title_de,
                 dossiers.c.title_en,
+                dossiers.c.title_other,
                 dossiers.c.stage,
                 dossier_events,
             )
@@ -303,7 +270,7 @@ class DossiersStore:
         found = [
             UnseenEvents(
                 reference=reference,
-                title=rows[-1].title_de or rows[-1].title_en or reference,
+                title=rows[-1].title_de or rows[-1].title_en or rows[-1].title_other or reference,
                 stage=Stage(rows[-1].stage),
                 count=len(rows),
                 latest=_event(rows[-1]._mapping),
@@ -357,12 +324,17 @@ class DossiersStore:
         follows, published or not."""
         with wrap_errors("reading a subscriber's dossiers"), self._engine.connect() as conn:
             return [
-                (r.reference, r.title_de or r.title_en or r.reference, r.followed_at)
+                (
+                    r.reference,
+                    r.title_de or r.title_en or r.title_other or r.reference,
+                    r.followed_at,
+                )
                 for r in conn.execute(
                     select(
                         dossiers.c.reference,
                         dossiers.c.title_de,
                         dossiers.c.title_en,
+                        dossiers.c.title_other,
                         subscriber_dossiers.c.followed_at,
                     )
                     .join(subscriber_dossiers, subscriber_dossiers.c.dossier_id == dossiers.c.id)
@@ -806,7 +778,8 @@ def _news(
         r.id: r
         for r in conn.execute(
             select(dossiers.c.id, dossiers.c.reference, dossiers.c.title_de, dossiers.c.title_en)
-            .add_columns(dossiers.c.stage, dossiers.c.procedure_type, dossiers.c.withdrawn)
+            .add_columns(dossiers.c.title_other, dossiers.c.stage)
+            .add_columns(dossiers.c.procedure_type, dossiers.c.withdrawn)
             .where(dossiers.c.id.in_(dossier_ids))
         )
     }
@@ -842,7 +815,7 @@ def _news(
             DossierNews(
                 dossier_id=did,
                 reference=row.reference,
-                title=row.title_de or row.title_en or row.reference,
+                title=row.title_de or row.title_en or row.title_other or row.reference,
                 stage=stage,
                 events=tuple(mine),
                 event_ids=tuple(e.id for e in mine),
@@ -863,6 +836,187 @@ def _newest_event(conn: Connection, dossier_id: int) -> int:
         )
     ).scalar()
     return int(newest or 0)
+
+
+def _thread_once(conn: Connection, now: dt.datetime) -> builtins.list[tuple[int, int]]:
+    """Link the items whose references name an alias (or, for a corrigendum, its act's);
+    the new (item, dossier) pairs."""
+    linked = (
+        select(dossier_items.c.item_id)
+        .where(
+            dossier_items.c.item_id == item_references.c.item_id,
+            dossier_items.c.dossier_id == dossier_aliases.c.dossier_id,
+        )
+        .exists()
+    )
+    pairs: set[tuple[int, int]] = {
+        (int(i), int(d))
+        for i, d in conn.execute(
+            select(item_references.c.item_id, dossier_aliases.c.dossier_id)
+            .join(dossier_aliases, dossier_aliases.c.alias == item_references.c.reference)
+            .where(~linked)
+            .distinct()
+        )
+    }
+    corrigenda = conn.execute(
+        select(item_references.c.item_id, item_references.c.reference).where(
+            item_references.c.reference.like("%R(__)")
+        )
+    ).all()
+    if corrigenda:
+        by_alias: dict[str, set[int]] = {}
+        for dossier_id, alias in conn.execute(
+            select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias)
+        ):
+            by_alias.setdefault(alias, set()).add(dossier_id)
+        found = {
+            (int(item_id), d)
+            for item_id, reference in corrigenda
+            for key in equivalents(reference)
+            for d in by_alias.get(key, ())
+        }
+        if found:
+            known = {
+                (int(i), int(d))
+                for i, d in conn.execute(
+                    select(dossier_items.c.item_id, dossier_items.c.dossier_id).where(
+                        dossier_items.c.item_id.in_({i for i, _ in found})
+                    )
+                )
+            }
+            pairs |= found - known
+    fresh = sorted(pairs)
+    if fresh:
+        conn.execute(
+            insert(dossier_items),
+            [
+                {
+                    "dossier_id": d,
+                    "item_id": i,
+                    "origin": "auto",
+                    "detached": False,
+                    "at": now,
+                    "by": "",
+                }
+                for i, d in fresh
+            ],
+        )
+    return fresh
+
+
+_BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def _document_events(conn: Connection, pairs: Sequence[tuple[int, int]], now: dt.datetime) -> bool:
+    """Events and aliases that newly linked EUR-Lex documents add to their dossiers
+    (`model.document_events`); True when an alias was added."""
+    if not pairs:
+        return False
+    item_ids = sorted({i for i, _ in pairs})
+    documents: dict[int, tuple[str, dt.date, str]] = {}
+    for chunk in _chunks(item_ids):
+        for r in conn.execute(
+            select(items.c.id, items.c.url, items.c.published, items.c.source_id).where(
+                items.c.id.in_(chunk), items.c.url.like("%eur-lex.europa.eu%")
+            )
+        ):
+            celex = celex_in_url(r.url)
+            if celex is not None and celex.startswith("3"):
+                day = _aware(r.published).astimezone(_BRUSSELS).date()
+                documents[int(r.id)] = (celex, day, str(r.source_id))
+    if not documents:
+        return False
+    wanted = [(i, d) for i, d in pairs if i in documents]
+    refs: dict[int, builtins.list[str]] = {}
+    for i, ref in conn.execute(
+        select(item_references.c.item_id, item_references.c.reference).where(
+            item_references.c.item_id.in_(sorted(documents))
+        )
+    ):
+        refs.setdefault(int(i), []).append(ref)
+    dossier_ids = sorted({d for _, d in wanted})
+    known: dict[int, set[str]] = {}
+    for d, alias in conn.execute(
+        select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias).where(
+            dossier_aliases.c.dossier_id.in_(dossier_ids)
+        )
+    ):
+        known.setdefault(int(d), set()).add(alias)
+    references = dict(
+        conn.execute(
+            select(dossiers.c.id, dossiers.c.reference).where(dossiers.c.id.in_(dossier_ids))
+        ).all()
+    )
+    added_alias = False
+    touched: set[int] = set()
+    for item_id, dossier_id in wanted:
+        celex, day, source = documents[item_id]
+        aliases = known.setdefault(dossier_id, set())
+        new_aliases, events = document_events(
+            celex, refs.get(item_id, []), references[dossier_id], aliases, day, source
+        )
+        missing = sorted(a for a in new_aliases if a not in aliases)
+        if missing:
+            conn.execute(
+                insert(dossier_aliases),
+                [{"dossier_id": dossier_id, "alias": a, "source": source} for a in missing],
+            )
+            aliases.update(missing)
+            added_alias = True
+            touched.add(dossier_id)
+        for event in events:
+            # one event per document and dossier, whichever EUR-Lex feed brought it; a
+            # publication only when no source reported one (OEIL's "Final act published")
+            same = [
+                dossier_events.c.dossier_id == dossier_id,
+                dossier_events.c.kind == event.kind.value,
+                dossier_events.c.forecast.is_(False),
+            ]
+            if event.kind is not EventKind.OJ_PUBLICATION:
+                same.append(dossier_events.c.document == event.document)
+            seen = conn.execute(select(dossier_events.c.id).where(*same)).first()
+            if seen is None:
+                conn.execute(
+                    insert(dossier_events).values(
+                        dossier_id=dossier_id,
+                        source=event.source,
+                        key=_event_key(event),
+                        date=event.date,
+                        kind=event.kind.value,
+                        label_en="",
+                        document=event.document,
+                        forecast=False,
+                    )
+                )
+                touched.add(dossier_id)
+    for dossier_id in sorted(touched):
+        _restage(conn, dossier_id, now)
+    return added_alias
+
+
+def _restage(conn: Connection, dossier_id: int, now: dt.datetime) -> None:
+    """The dossier's stage from its events now; updated_at moves (something happened)."""
+    row = conn.execute(select(dossiers.c.withdrawn).where(dossiers.c.id == dossier_id)).one()
+    events = [
+        _event(e._mapping)
+        for e in conn.execute(
+            select(dossier_events).where(dossier_events.c.dossier_id == dossier_id)
+        )
+    ]
+    conn.execute(
+        update(dossiers)
+        .where(dossiers.c.id == dossier_id)
+        .values(stage=stage_of(events, bool(row.withdrawn)).value, updated_at=now)
+    )
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _resolve(conn: Connection, reference: str) -> tuple[int, str]:
@@ -919,6 +1073,11 @@ def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> st
     aliases = {record.reference}
     for alias in record.aliases:
         aliases.update(equivalents(alias))
+    # A part of a split file, and merged files, also answer to the other reference:
+    # items naming it join both (docs/adr/0008-dossiers.md, "Splits and mergers").
+    for relation in record.relations:
+        if relation.shares_items:
+            aliases.add(relation.reference)
     have = {
         a
         for (a,) in conn.execute(
@@ -933,8 +1092,30 @@ def _upsert_one(conn: Connection, record: DossierRecord, now: dt.datetime) -> st
         )
         changed = True
 
-    if record.events:  # a record without events (an entry of a procedure list) never erases
-        changed |= _replace_events(conn, dossier_id, record.source, record.events)
+    events = list(record.events)
+    # A relation's event: on the day the source gives, else on the record's newest step
+    # (a stable day, so refetching does not move it).
+    past = [e.date for e in record.events if not e.forecast]
+    for relation in record.relations:
+        day = relation.date or (max(past) if past else None)
+        if day is not None:
+            events.append(relation.event(record.source, day))
+    if any(e.kind is EventKind.OJ_PUBLICATION and not e.forecast for e in events):
+        # EUR-Lex reported the publication first (thread, _document_events): one event
+        # "Im Amtsblatt veröffentlicht" per dossier, the first source's
+        reported = conn.execute(
+            select(dossier_events.c.id).where(
+                dossier_events.c.dossier_id == dossier_id,
+                dossier_events.c.kind == EventKind.OJ_PUBLICATION.value,
+                dossier_events.c.forecast.is_(False),
+                dossier_events.c.source != record.source,
+                dossier_events.c.key.like("celex:%"),
+            )
+        ).first()
+        if reported is not None:
+            events = [e for e in events if e.kind is not EventKind.OJ_PUBLICATION or e.forecast]
+    if events:  # a record without events (an entry of a procedure list) never erases
+        changed |= _replace_events(conn, dossier_id, record.source, events)
     all_events = [
         _event(e._mapping)
         for e in conn.execute(
@@ -1074,5 +1255,8 @@ def _dossier(m: Any, **extra: Any) -> Dossier:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         published=bool(m["published"]),
+        title_other=m["title_other"],
+        title_other_language=m["title_other_language"],
+        train_url=m["train_url"],
         **extra,
     )

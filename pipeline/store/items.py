@@ -10,6 +10,11 @@ first and last seen), whatever dedupe decided: a new item, an update, an unchang
 entry, a duplicate of another source's item, or a match with a tombstone (which
 stays deleted). `items.source_id` is the first source; filters by source match
 any sighting.
+
+Every entry that joined an item by a shared cross-language key (dedupe's `merged_by`:
+another language version, or the same document from another channel) leaves a merge
+row (item_merges: the entry's source, identity, language and link, the key and the
+rule that found it); `merges(item_id)` reads them for the desk.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pipeline.model import (
     Deadline,
     Item,
     ItemChange,
+    ItemMerge,
     ItemStatus,
     Known,
     KnownItem,
@@ -36,7 +42,7 @@ from pipeline.model import (
     NormalizedItem,
     TopicOrigin,
 )
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.item_rows import (
     chunks,
     hydrate,
@@ -47,6 +53,7 @@ from pipeline.store.item_rows import (
 from pipeline.store.items_desk import Facets, InboxQuery, ItemDeskMixin, ItemPage
 from pipeline.store.schema import (
     item_deadlines,
+    item_merges,
     item_references,
     item_topics,
     item_versions,
@@ -159,6 +166,7 @@ class ItemsStore(ItemDeskMixin):
             created = _insert_new(conn, fresh, now)
             counts.new = len(created)
             record_sightings(conn, _sightings(changes, created), now)
+            _record_merges(conn, changes, created, now)
             for change in changes:
                 kind = change.kind
                 if kind is ChangeKind.ADD_VERSION:
@@ -245,6 +253,29 @@ class ItemsStore(ItemDeskMixin):
             stmt = stmt.where(items.c.status != ItemStatus.DELETED.value)
         with wrap_errors("counting items"), self._engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def merges(self, item_id: int) -> tuple[ItemMerge, ...]:
+        """The entries merged into an item by a shared key, oldest first, with the rule."""
+        stmt = (
+            select(item_merges)
+            .where(item_merges.c.item_id == item_id)
+            .order_by(item_merges.c.merged_at, item_merges.c.id)
+        )
+        with wrap_errors(f"reading the merges of item {item_id}"), self._engine.connect() as conn:
+            return tuple(
+                ItemMerge(
+                    item_id=r.item_id,
+                    source_id=r.source_id,
+                    identity=r.identity,
+                    language=r.language,
+                    url=r.url,
+                    key=r.key,
+                    rule=r.rule,
+                    added_version=bool(r.added_version),
+                    merged_at=r.merged_at,
+                )
+                for r in conn.execute(stmt)
+            )
 
     def count_versions(self) -> int:
         with wrap_errors("counting item versions"), self._engine.connect() as conn:
@@ -333,6 +364,42 @@ def _sightings(changes: Sequence[ItemChange], created: dict[int, int]) -> list[t
         if item_id is not None:
             pairs.append((item_id, change.item.source_id))
     return pairs
+
+
+def _record_merges(
+    conn: Connection, changes: Sequence[ItemChange], created: dict[int, int], now: dt.datetime
+) -> None:
+    """One row per entry that joined an item by its family key (dedupe's `merged_by`):
+    which item, which entry, the key and the rule. An entry seen again adds nothing."""
+    rows = []
+    for change in changes:
+        if not change.merged_by or change.kind not in (
+            ChangeKind.ADD_VERSION,
+            ChangeKind.DUPLICATE,
+        ):
+            continue
+        item_id = created[change.join] if change.join is not None else change.item_id
+        it = change.item
+        if item_id is None or it.family is None:
+            continue
+        rows.append(
+            {
+                "item_id": item_id,
+                "identity": it.identity,
+                "source_id": it.source_id,
+                "language": it.language,
+                "url": it.url,
+                "key": it.family,
+                "rule": change.merged_by[:64],
+                "added_version": change.kind is ChangeKind.ADD_VERSION,
+                "merged_at": now,
+            }
+        )
+    if rows:
+        stmt = upsert(conn, item_merges).on_conflict_do_nothing(
+            index_elements=[item_merges.c.item_id, item_merges.c.identity]
+        )
+        conn.execute(stmt, rows)
 
 
 def _version_row(item_id: int, it: NormalizedItem, now: dt.datetime) -> dict[str, Any]:

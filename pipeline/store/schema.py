@@ -164,6 +164,26 @@ item_sightings = Table(
     Index("ix_item_sightings_source_id", "source_id"),
 )
 
+# Which entries joined an item by a shared cross-language key, and why (migration 0016): one
+# row per item and incoming entry; `added_version` false is the same document from another
+# channel (not stored as a version). `rule` names the rule that found `key`
+# (ingest/normalize.py TWIN_RULES); pipeline.model.merge_reason says it in German.
+item_merges = Table(
+    "item_merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(700), nullable=False),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("url", String(2000)),
+    Column("key", String(200), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("added_version", Boolean, nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+    UniqueConstraint("item_id", "identity"),
+)
+
 item_topics = Table(
     "item_topics",
     metadata,
@@ -462,6 +482,11 @@ dossiers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # the office offers it to subscribers (migration 0015)
     Column("published", Boolean, nullable=False, default=False, server_default=false()),
+    # a title in neither German nor English, and its language; the Legislative Train
+    # page where a source names one (migration 0017)
+    Column("title_other", Text, nullable=False, default="", server_default=""),
+    Column("title_other_language", String(8), nullable=False, default="", server_default=""),
+    Column("train_url", String(500), nullable=False, default="", server_default=""),
     UniqueConstraint("reference", name="uq_dossiers_reference"),
     Index("ix_dossiers_stage", "stage"),
 )
@@ -588,4 +613,82 @@ learned_models = Table(
     Column("active", Boolean, nullable=False),
     Column("body", Text, nullable=False),
     Index("ix_learned_models_output_id", "output", "id"),
+)
+
+# ---------------------------------------------------------------- corrections (migration 0022)
+
+# What each segment of an edition contained, written in the transaction that plans the
+# edition's ledger: a delivery's items are those of its segment_key. This is how a
+# correction finds exactly the readers who got an item (the key itself is a hash).
+delivery_segments = Table(
+    "delivery_segments",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("segment_key", String(64), primary_key=True),
+    Column("item_ids", JSON, nullable=False, default=list),
+)
+
+# Staff correct an item of a sent edition: what changed (old → new per field, or
+# withdrawn), why (German), who, when, and how its readers hear of it (mail | next).
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("changes", JSON, nullable=False, default=list),  # [{field, old, new}]
+    Column("withdrawn", Boolean, nullable=False, default=False),
+    Column("reason", Text, nullable=False),
+    Column("delivery", String(8), nullable=False),  # mail | next
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Index("ix_corrections_edition_id", "edition_id"),
+    Index("ix_corrections_item_id", "item_id"),
+)
+
+# One row per correction and reader who got the item: the notice's own ledger (queued →
+# claimed → sending → sent | failed | unknown; skipped), or `waiting` for the reader's
+# next digest. The claim carries the claiming process and its lease (recovery touches
+# only the rows of a process that is gone). No FK to subscribers: the ledger outlives
+# an erasure.
+correction_notices = Table(
+    "correction_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "correction_id", Integer, ForeignKey("corrections.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("subscriber_id", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("claim_token", String(64)),
+    Column("claimed_at", UTCDateTime),
+    Column("sender_host", String(200)),
+    Column("sender_pid", Integer),
+    Column("sender_key", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", UTCDateTime),
+    Column("message_id", String(200)),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("correction_id", "subscriber_id", name="uq_correction_notices_correction_id"),
+    Index("ix_correction_notices_state", "state", "correction_id"),
+    Index("ix_correction_notices_subscriber_id", "subscriber_id"),
+)
+
+# Which digest carries a `next` notice: frozen when that edition is planned (like
+# dossier_reports); counts as reported unless that delivery ended failed or skipped.
+correction_reports = Table(
+    "correction_reports",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("subscriber_id", Integer, primary_key=True),
+    Column(
+        "correction_id",
+        Integer,
+        ForeignKey("corrections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_correction_reports_correction_id", "correction_id", "subscriber_id"),
 )

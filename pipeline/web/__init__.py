@@ -25,6 +25,7 @@ from pipeline.model.dossiers import german_date
 from pipeline.web import (
     archive,
     auth,
+    corrections,
     dossiers,
     editions,
     errors,
@@ -87,6 +88,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(editions.bp)
+    app.register_blueprint(corrections.bp)  # /desk/editions/<id>/korrektur/<item>
     app.register_blueprint(subscribers_desk.bp)
     app.register_blueprint(dossiers.bp)  # /desk/verfahren
     app.register_blueprint(webhooks.webhooks_blueprint())  # exempts itself from CSRF

@@ -44,7 +44,7 @@ from pipeline.compose import archive, dossier_archive
 from pipeline.compose.archive import ArchivedEdition
 from pipeline.compose.dossier_archive import PublicDossier
 from pipeline.errors import DossierNotFound, EditionNotFound
-from pipeline.model import Edition, EditionState, Item, Newsletter, Source
+from pipeline.model import Correction, Edition, EditionState, Item, Newsletter, Source
 from pipeline.web.context import Desk, desk
 
 bp = Blueprint("archive", __name__)
@@ -197,6 +197,9 @@ def _calendar(topic_id: str | None) -> ResponseReturnValue:
     placed = d.store.editions.sent_items_with_deadlines(since)
     items = d.store.items.get_many(placed)
     pairs = [(items[i], e) for i, e in placed.items() if i in items]
+    fixes: dict[int, list[Correction]] = {}
+    for c in d.store.corrections.for_items(items):
+        fixes.setdefault(c.item_id, []).append(c)
     events = archive.deadline_events(
         pairs,
         since=since,
@@ -206,6 +209,7 @@ def _calendar(topic_id: str | None) -> ResponseReturnValue:
         ),
         topic_labels=d.topic_labels,
         sources=_sources(d, [item for item, _ in pairs]),
+        corrections=fixes,
     )
     if topic_id is None:
         name = f"Fristen – {d.office.name}"
@@ -371,6 +375,7 @@ def _archived(d: Desk, edition: Edition) -> ArchivedEdition:
         topic_labels=d.topic_labels,
         tz=d.tz,
         sources=_sources(d, list(items.values())),
+        corrections=d.store.corrections.for_items(items),
     )
 
 

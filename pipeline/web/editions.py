@@ -15,6 +15,7 @@ from pipeline.curate import deliveries
 from pipeline.errors import Forbidden, InvalidInput, StaleEdit
 from pipeline.model import (
     ORG_TYPE_LABELS,
+    Correction,
     DeliveryState,
     Dossier,
     Edition,
@@ -148,9 +149,28 @@ def _edition_page(
             delivery_total=sum(counts.values()),
             problems=d.store.deliveries.problems(found.id, limit=PROBLEMS_SHOWN),
             may_decide=deliveries.may_decide(staff_user()),
+            corrections=_corrections(found),
+            correction_counts=_correction_counts(found),
         ),
         status,
     )
+
+
+def _corrections(found: Edition) -> dict[int, list[Correction]]:
+    """The corrections of a sent edition's items ("Korrigieren", ADR 0009)."""
+    if found.state is not EditionState.SENT:
+        return {}
+    by_item: dict[int, list[Correction]] = {}
+    for c in desk().store.corrections.for_edition(found.id):
+        by_item.setdefault(c.item_id, []).append(c)
+    return by_item
+
+
+def _correction_counts(found: Edition) -> dict[int, dict[str, int]]:
+    if found.state is not EditionState.SENT:
+        return {}
+    store = desk().store.corrections
+    return {c.id: store.counts(c.id) for c in store.for_edition(found.id)}
 
 
 def _back(edition_id: int) -> str:

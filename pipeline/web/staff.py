@@ -301,6 +301,7 @@ def _item_page(
             audit=d.store.items.audit(found.id),
             source_names=sources,
             dossiers=d.store.dossiers.of_item(found.id),
+            merges=d.store.items.merges(found.id),
             relevance_reasons=reasons_as_of(
                 found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
             ),

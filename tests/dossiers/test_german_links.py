@@ -74,6 +74,58 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
         # EUR-Lex pages that are no document
         ("https://eur-lex.europa.eu/en/index.htm", None),
         ("https://eur-lex.europa.eu/oj/daily-view/L-series/default.html?&ojDate=21032025", None),
+        # EUR-Lex's RSS links its documents as /./legal-content/AUTO/ (written fixtures)
+        (
+            "https://eur-lex.europa.eu/./legal-content/AUTO/?uri=CELEX:32026R1412",
+            "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32026R1412",
+        ),
+        (  # a corrigendum keeps its suffix
+            "https://eur-lex.europa.eu/./legal-content/AUTO/?uri=CELEX:32026R1377R(01)",
+            "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32026R1377R(01)",
+        ),
+        (
+            "https://eur-lex.europa.eu/legal-content/AUTO/TXT/HTML/?qid=1",
+            "https://eur-lex.europa.eu/legal-content/DE/TXT/HTML/?qid=1",
+        ),
+        (  # EUR-Lex's procedure page
+            "https://eur-lex.europa.eu/procedure/EN/2025_260",
+            "https://eur-lex.europa.eu/procedure/DE/2025_260",
+        ),
+        # European Parliament: news, plenary documents, committee pages
+        (
+            "https://www.europarl.europa.eu/news/en/press-room/20260316IPR38101/tariffs-deal",
+            "https://www.europarl.europa.eu/news/de/press-room/20260316IPR38101/tariffs-deal",
+        ),
+        (
+            "https://www.europarl.europa.eu/doceo/document/A-10-2025-0123_EN.html",
+            "https://www.europarl.europa.eu/doceo/document/A-10-2025-0123_DE.html",
+        ),
+        (
+            "https://www.europarl.europa.eu/doceo/document/TA-10-2026-0097_FR.pdf",
+            "https://www.europarl.europa.eu/doceo/document/TA-10-2026-0097_DE.pdf",
+        ),
+        (
+            "https://europarl.europa.eu/committees/en/inta/home/highlights",
+            "https://www.europarl.europa.eu/committees/de/inta/home/highlights",
+        ),
+        # OEIL exists in English and French only (its language menu in the corpus page),
+        # the Legislative Train in English only: no German version, the note stays
+        (
+            "https://oeil.secure.europarl.europa.eu/oeil/en/procedure-file?reference=2024/0258(COD)",
+            None,
+        ),
+        ("https://www.europarl.europa.eu/legislative-train/carriage/tariffs/report?sid=1", None),
+        ("https://www.europarl.europa.eu/rss/doc/press-releases/en.xml", None),
+        # the Council
+        (
+            "https://www.consilium.europa.eu/en/press/press-releases/2026/03/16/tariffs/",
+            "https://www.consilium.europa.eu/de/press/press-releases/2026/03/16/tariffs/",
+        ),
+        (
+            "https://consilium.europa.eu/fr/council-eu/configurations/gac/?lang=FR",
+            "https://www.consilium.europa.eu/de/council-eu/configurations/gac/?lang=FR",
+        ),
+        ("https://www.consilium.europa.eu/media/12345/st12345-en25.pdf", None),
         # anything else
         ("https://www.interregeurope.eu/news-and-events/news/fourth-call", None),
         ("javascript:alert(1)", None),
@@ -97,3 +149,53 @@ def test_every_press_release_of_the_corpus_has_a_german_link() -> None:
             assert found == url.replace("/detail/en/", "/detail/de/")
         else:
             assert found is None, url
+
+
+def test_oeil_offers_no_german_page_so_none_is_made_up() -> None:
+    """The real OEIL page's language menu: French and English, nothing else."""
+    page = (CORPUS / "pages" / "oeil-procedure-file-2024-0258-cod-en.html").read_text("utf-8")
+    menu = page.split('id="languageSelectorDropdownContent"', 1)[1].split("</ul>", 1)[0]
+    assert sorted(re.findall(r'lang="([a-z]{2})"', menu)) == ["en", "fr"]
+    oeil = re.search(r'href="(https://oeil[^"]+/oeil/en/procedure-file[^"]+)"', menu)
+    assert oeil is not None and german_link(oeil.group(1)) is None
+
+
+def test_a_dossiers_links_carry_the_english_note_only_without_a_german_version() -> None:
+    """The public dossier page: EUR-Lex in German (no note); OEIL and the Legislative
+    Train (English only) with the note; the train only where a source named it."""
+    import datetime as dt
+
+    from pipeline.compose.dossier_archive import public_dossier
+    from pipeline.model import Dossier, ProcedureType, Stage
+
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    train = "https://www.europarl.europa.eu/legislative-train/carriage/moldova/report?sid=1"
+    base = Dossier(
+        1,
+        "2024/0258(COD)",
+        "Reform- und Wachstumsfazilität für die Republik Moldau",
+        "",
+        ProcedureType.COD,
+        Stage.PUBLISHED,
+        "",
+        "",
+        now,
+        now,
+        aliases=("32025R0535", "COM(2024) 469"),
+    )
+    note = "Link führt zu einer englischsprachigen Seite"
+    links = public_dossier(base, now.date()).links
+    assert [(url, n) for _, url, n in links] == [
+        ("https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32025R0535", ""),
+        (
+            "https://oeil.secure.europarl.europa.eu/oeil/en/procedure-file?reference=2024/0258(COD)",
+            note,
+        ),
+    ]
+    with_train = Dossier(
+        **{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "train_url": train}
+    )
+    links = public_dossier(with_train, now.date()).links
+    assert links[-1][1:] == (train, note)
+    assert all(german_link(url) is None for _, url, n in links if n)  # no German version
+    assert all(german_link(url) or "/DE/" in url for _, url, n in links if not n)

@@ -21,6 +21,7 @@ from pipeline.model import (
         ("2025/0260 (COD)", "2025/0260(COD)"),
         (" 2025 / 260 ( cod ) ", "2025/0260(COD)"),
         ("2025-0260 COD", "2025/0260(COD)"),
+        ("2025/0260/COD", "2025/0260(COD)"),  # EUR-Lex's spelling
         ("2024/2005(INI)", "2024/2005(INI)"),
         ("COM/2025/123", "COM(2025) 123"),
         ("COM(2025)123 final", "COM(2025) 123"),
@@ -35,6 +36,8 @@ from pipeline.model import (
         ("52025PC0123", "52025PC0123"),
         ("ST 12345/25 INIT", "ST 12345/25"),
         ("ST-12345-2025-INIT", "ST 12345/25"),
+        ("ST 12345 2025 INIT", "ST 12345/25"),
+        ("ST 12345/25", "ST 12345/25"),
         ("12345/2025", "ST 12345/25"),
         ("ST 9135/24 REV 1", "ST 9135/24"),
         ("A10-0070/2026", "A10-0070/2026"),
@@ -85,3 +88,19 @@ def test_eurlex_links_in_german_and_english() -> None:
         "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32024R1689"
     )
     assert eurlex_url("32024R1689", "en").startswith("https://eur-lex.europa.eu/legal-content/EN/")
+
+
+def test_odd_spellings_in_an_items_text_are_extracted_canonical() -> None:
+    """What classify stores for an item is what dossiers' aliases are compared with."""
+    from pipeline.ingest.classify import extract_references
+
+    text = (
+        "Verfahren 2025/260(COD) bzw. 2025/0260 (COD), Vorschlag COM/2025/123 und "
+        "COM(2025)123 final, Ratsdokument ST 12345 2025 INIT, Bericht A10-0123/2025."
+    )
+    assert extract_references(text) == [
+        "2025/0260(COD)",
+        "COM(2025) 123",
+        "ST 12345/25",
+        "A10-0123/2025",
+    ]

@@ -108,6 +108,7 @@ class _Content:
     last_modified: str
     mtime: float
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
 
 def _etag(data: bytes) -> str:
@@ -235,6 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_fault/"):
                 self._fault(path[len("/_fault/") :], query)
                 return
+            fault = feed._fault_at(path)
+            if fault is not None:
+                route, _, fault_query = fault.partition("?")
+                self._fault(route, {k: v[-1] for k, v in parse_qs(fault_query).items()})
+                return
             content = feed._content(path)
             if content is None:
                 self._simple(404, b"not found\n")
@@ -279,6 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
         feed = self.server.feed
         validators = {"ETag": content.etag, "Last-Modified": content.last_modified}
         extra = {k: v for k, v in content.headers.items() if k.lower() not in ("etag",)}
+        if content.status != 200:  # put(..., status=503): that answer, every time
+            self._simple(content.status, content.body, content.content_type, dict(content.headers))
+            return
         if self._not_modified(content):
             self._simple(304, headers=validators if feed.validators_on_304 else {})
             return
@@ -469,6 +478,7 @@ class FeedServer:
         self._gates: dict[str, threading.Event] = {}
         self._barriers: dict[int, threading.Barrier] = {}
         self._dynamic: dict[str, _Content] = {}
+        self._faults: dict[str, str] = {}  # path → fault route (fault_at)
         self._content_types: dict[str, str] = {}
         self._gzip_cache: dict[str, bytes] = {}
         self._hits: Counter[str] = Counter()
@@ -556,8 +566,12 @@ class FeedServer:
         body: bytes,
         content_type: str = "application/xml",
         headers: dict[str, str] | None = None,
+        status: int = 200,
     ) -> None:
         """Serve `body` at `path` (GET, HEAD and POST) until changed or removed.
+
+        `status` other than 200 answers with that status and `body` (one failing
+        path among good ones, where a fault route cannot be put in its place).
 
         ETag is a hash of the body, Last-Modified the time of this call, unless
         `headers` gives ETag or Last-Modified itself. With a Content-Encoding
@@ -573,12 +587,23 @@ class FeedServer:
             last_modified=lower.get("last-modified", formatdate(now, usegmt=True)),
             mtime=now,
             headers={k: v for k, v in extra.items() if k.lower() not in ("etag", "last-modified")},
+            status=status,
         )
         if "last-modified" in lower:
             with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
                 content.mtime = parsedate_to_datetime(lower["last-modified"]).timestamp()
         with self._lock:
             self._dynamic["/" + path.lstrip("/")] = content
+
+    def fault_at(self, path: str, route: str) -> None:
+        """Answer requests of `path` as the fault route `route` does ('held?gate=g',
+        'status/503'): one address of many (one procedure of a list) can fail alone."""
+        with self._lock:
+            self._faults["/" + path.lstrip("/")] = route
+
+    def _fault_at(self, path: str) -> str | None:
+        with self._lock:
+            return self._faults.get(path)
 
     def remove(self, path: str) -> None:
         with self._lock:

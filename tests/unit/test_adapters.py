@@ -64,6 +64,7 @@ def test_known_adapters() -> None:
         "sanctionsmap",
         "ep_procedures",
         "oeil",
+        "presscorner_documents",
     } == adapters.ADAPTER_NAMES
 
 
@@ -71,7 +72,10 @@ def test_unknown_adapter_names_the_known_ones() -> None:
     with pytest.raises(ConfigError) as err:
         adapters.get("rss_magic")
     assert "'rss_magic'" in str(err.value)
-    assert "ep_procedures, ft_search, have_your_say, html, oeil, sanctionsmap" in str(err.value)
+    known = (
+        "ep_procedures, ft_search, have_your_say, html, oeil, presscorner_documents, sanctionsmap"
+    )
+    assert known in str(err.value)
 
 
 def test_a_feed_is_a_plain_get() -> None:

@@ -505,6 +505,34 @@ def test_celex_numbers_in_eurlex_titles() -> None:
     ) == ["32026R1377R(01)", "(EU) 2026/1377"]
 
 
+def test_council_documents_and_parliament_reports() -> None:
+    text = (
+        "Der Rat (ST 12345/25 INIT, auch ST 12345 2025 INIT und ST-9876-2026-REV 1) und der "
+        "Bericht A10-0123/2025 (A-10-2026-0070). Keine: SAFEST 123/25, FIRST 2345/25, "
+        "12345/25, A10-0123/2025x, BA10-0123/2025."
+    )
+    assert extract_references(text) == [
+        "ST 12345/25",
+        "ST 9876/26",
+        "A10-0123/2025",
+        "A10-0070/2026",
+    ]
+    assert extract_references(
+        "Bericht", "https://www.europarl.europa.eu/doceo/document/A-10-2025-0123_EN.html"
+    ) == ["A10-0123/2025"]
+
+
+def test_a_commission_documents_celex_names_its_com_number() -> None:
+    assert extract_references("CELEX:52026PC0123: Vorschlag für eine Verordnung") == [
+        "52026PC0123",
+        "COM(2026) 123",
+    ]
+    assert extract_references(
+        "", "https://eur-lex.europa.eu/./legal-content/AUTO/?uri=CELEX:52026SC0045"
+    ) == ["52026SC0045", "SWD(2026) 45"]
+    assert extract_references("CELEX:32026R1412: Verordnung") == ["32026R1412"]
+
+
 def test_call_identifiers_stop_before_german_words() -> None:
     assert extract_references("Die LIFE-2026-SAP-ENV-Projekte starten.") == ["LIFE-2026-SAP-ENV"]
 

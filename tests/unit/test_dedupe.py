@@ -176,3 +176,34 @@ def test_every_decision_names_its_item_so_the_source_is_recorded_as_carrying_it(
         (ChangeKind.DUPLICATE, None, 6),
     ]
     assert kinds([item("url:a", h="changed")], k) == [ChangeKind.UPDATE]
+
+
+def test_a_merge_names_the_rule_that_found_its_key() -> None:
+    # The store records every merge with its key and rule: the decision carries the rule.
+    fam = KnownItem(7, "EP:20260713IPR46512", ItemStatus.NEW, frozenset({"en"}), T0, EP)
+    de = replace(
+        item("url:de", family="EP:20260713IPR46512", lang="de"), family_rule="ep_news_reference"
+    )
+    en_again = replace(de, identity="url:en2", language="en")
+    plain = item("url:plain")
+    changes = decide(
+        [Incoming(i, CL) for i in (de, en_again, plain)], known(families=(fam,)), institution=EP
+    )
+    assert [(c.kind, c.item_id, c.merged_by) for c in changes] == [
+        (ChangeKind.ADD_VERSION, 7, "ep_news_reference"),
+        (ChangeKind.DUPLICATE, 7, "ep_news_reference"),
+        (ChangeKind.NEW, None, ""),
+    ]
+
+
+def test_a_merge_within_one_batch_names_its_rule_and_a_tombstone_is_no_merge() -> None:
+    en = replace(item("url:en", family="CELEX:32024R1234"), family_rule="eurlex_celex")
+    de = replace(en, identity="url:de", language="de")
+    changes = decide([Incoming(en, CL), Incoming(de, CL)], known(), institution=EP)
+    assert [(c.kind, c.join, c.merged_by) for c in changes] == [
+        (ChangeKind.NEW, None, ""),
+        (ChangeKind.ADD_VERSION, 0, "eurlex_celex"),
+    ]
+    gone = KnownItem(3, "CELEX:32024R1234", ItemStatus.DELETED, frozenset({"en"}), T0, EP)
+    (change,) = decide([Incoming(de, CL)], known(families=(gone,)), institution=EP)
+    assert (change.kind, change.merged_by) == (ChangeKind.SUPPRESSED, "")

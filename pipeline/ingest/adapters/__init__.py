@@ -6,13 +6,16 @@
 
 Known adapters: `html` (CSS selectors from options), `ft_search` (Funding &
 Tenders SEDIA search API), `have_your_say` (Better Regulation initiatives),
-`sanctionsmap` (EU Sanctions Map regimes); dossier adapters (procedures, not
+`sanctionsmap` (EU Sanctions Map regimes), `presscorner_documents` (the German
+version of press items from the press corner's documents API: a list, then one
+request per item, `follow_ups_of(source)`); dossier adapters (procedures, not
 items: `dossiers_of(source)` is their reader): `ep_procedures` (EP Open Data
 API v2), `oeil` (Legislative Observatory procedure files).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,24 +26,30 @@ from pipeline.ingest.adapters import (
     have_your_say,
     html,
     oeil,
+    presscorner_documents,
     sanctionsmap,
 )
 from pipeline.ingest.adapters._base import (
     Adapter,
     DossierBatch,
+    FollowUpBatch,
+    ItemFollowUp,
     RequestSpec,
     check_feed_options,
     default_request,
 )
-from pipeline.model import FetchResult, Source, SourceKind
+from pipeline.model import FetchResult, RawItem, Source, SourceKind
 
 __all__ = [
     "ADAPTER_NAMES",
     "Adapter",
     "DossierBatch",
+    "FollowUpBatch",
+    "ItemFollowUp",
     "RequestSpec",
     "check_options",
     "dossiers_of",
+    "follow_ups_of",
     "get",
     "request_for",
 ]
@@ -52,8 +61,17 @@ _ADAPTERS: dict[str, Adapter] = {
         request=module.request,
         check_options=getattr(module, "check_options", lambda options: []),
         dossiers=getattr(module, "dossiers", None),
+        follow_ups=getattr(module, "follow_ups", None),
     )
-    for module in (html, ft_search, have_your_say, sanctionsmap, ep_procedures, oeil)
+    for module in (
+        html,
+        ft_search,
+        have_your_say,
+        sanctionsmap,
+        ep_procedures,
+        oeil,
+        presscorner_documents,
+    )
 }
 
 ADAPTER_NAMES: frozenset[str] = frozenset(_ADAPTERS)
@@ -80,6 +98,15 @@ def dossiers_of(source: Source) -> Callable[[Source, FetchResult], DossierBatch]
     """The dossier reader of `source`'s adapter, or None for sources of items."""
     adapter = _adapter_for(source)
     return adapter.dossiers if adapter is not None else None
+
+
+def follow_ups_of(
+    source: Source,
+) -> Callable[[Source, list[RawItem], dt.datetime], FollowUpBatch] | None:
+    """The follow-up reader of an item adapter that reads a list, then one document per
+    entry (`presscorner_documents`), or None."""
+    adapter = _adapter_for(source)
+    return adapter.follow_ups if adapter is not None else None
 
 
 def request_for(source: Source) -> RequestSpec:

@@ -2,10 +2,13 @@
 
 A dossier adapter (`ep_procedures`, `oeil`) reads procedures, not items: its
 `dossiers(source, result)` gives a DossierBatch, and `follow_ups` names the
-detail requests a procedure list needs (one per procedure; each may fail alone)."""
+detail requests a procedure list needs (one per procedure; each may fail alone).
+An item adapter with `follow_ups` (`presscorner_documents`) reads a list the same way:
+one document request per entry, each may fail alone, and `parse` reads each document."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -45,6 +48,24 @@ class DossierBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFollowUp:
+    """One more request for an item adapter: the answer will carry the family key `family`
+    (ingest skips it when the store holds that key in the source's language already)."""
+
+    family: str
+    request: RequestSpec
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpBatch:
+    """What an item adapter wants fetched after reading its list (`presscorner_documents`)."""
+
+    follow_ups: tuple[ItemFollowUp, ...] = ()
+    limit: int = 10  # requests per run, after dropping what the store has
+    problems: tuple[str, ...] = ()  # what had to be left out, in English
+
+
+@dataclass(frozen=True, slots=True)
 class Adapter:
     """A named reader for one kind of non-feed source."""
 
@@ -53,6 +74,9 @@ class Adapter:
     request: Callable[[Source], RequestSpec]
     check_options: Callable[[Mapping[str, Any]], list[str]] = lambda options: []
     dossiers: Callable[[Source, FetchResult], DossierBatch] | None = None
+    # An item adapter that reads a list (parsed as a feed) and asks for one document per
+    # entry; `parse` then reads each document.
+    follow_ups: Callable[[Source, list[RawItem], dt.datetime], FollowUpBatch] | None = None
 
 
 def default_request(source: Source) -> RequestSpec:

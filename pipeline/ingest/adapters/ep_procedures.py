@@ -21,8 +21,10 @@ problem is named; a record without a readable reference is left out (named too).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,10 +38,12 @@ from pipeline.ingest.adapters._text import collapse
 from pipeline.model import (
     DossierEvent,
     DossierRecord,
+    DossierRelation,
     EventKind,
     FetchResult,
     ProcedureType,
     RawItem,
+    Relation,
     Source,
     normalize_reference,
     procedure_reference,
@@ -142,12 +146,13 @@ def _detail(
     if not isinstance(titles, dict):
         problems.append("no process_title")
         titles = {}
-    title_de = collapse(str(titles.get("de") or ""))
-    title_en = collapse(str(titles.get("en") or ""))
+    title_de, title_en, other, other_language = _titles(titles)
     if not title_de:
         problems.append("no German title (process_title.de)")
     if not title_en:
         problems.append("no English title (process_title.en)")
+    if other:
+        problems.append(f"title only in other languages: {other_language} used")
 
     aliases: list[str] = []
     events: list[DossierEvent] = []
@@ -189,7 +194,93 @@ def _detail(
         aliases=tuple(dict.fromkeys(a for a in aliases if a != reference)),
         events=tuple(events),
         problems=tuple(problems),
+        relations=_relations(process, reference, kind),
+        title_other=other,
+        title_other_language=other_language,
+        train_url=train_url_in(process),
     )
+
+
+def _titles(titles: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """(German, English, other, its language): the other only when neither German nor
+    English is there, French first, then the first language in alphabetical order."""
+    found = {
+        str(k).lower()[:8]: collapse(str(v))
+        for k, v in titles.items()
+        if isinstance(v, str) and collapse(v)
+    }
+    de, en = found.get("de", ""), found.get("en", "")
+    if de or en:
+        return de, en, "", ""
+    for language in ("fr", *sorted(found)):
+        if language in found:
+            return "", "", found[language], language
+    return "", "", "", ""
+
+
+# Fields that tie a procedure to another one. The API's documentation names none we could
+# check against a real answer, so any field whose name says split, merge or join is read;
+# its values are procedures (eli/dl/proc/2025-0261, or a label 2025/0261(COD)).
+_RELATION_FIELD = re.compile(r"split|merg|join", re.IGNORECASE)
+_FROM_FIELD = re.compile(r"from|origin|derived|result", re.IGNORECASE)
+
+
+def _relations(
+    process: Mapping[str, Any], reference: str, kind: ProcedureType
+) -> tuple[DossierRelation, ...]:
+    found: list[DossierRelation] = []
+    for key, value in process.items():
+        if not _RELATION_FIELD.search(str(key)):
+            continue
+        if re.search(r"split", str(key), re.IGNORECASE):
+            relation = Relation.SPLIT_FROM if _FROM_FIELD.search(key) else Relation.SPLIT_INTO
+        else:
+            relation = Relation.MERGED_WITH
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            date = None
+            if isinstance(v, dict):
+                with contextlib.suppress(ValueError):
+                    date = dt.date.fromisoformat(str(v.get("activity_date"))[:10])
+                v = v.get("label") or v.get("process_id") or v.get("id")
+            other = _procedure_of(v, kind)
+            if other and other != reference:
+                found.append(DossierRelation(relation, other, date))
+    return tuple(dict.fromkeys(found))
+
+
+def _procedure_of(value: object, kind: ProcedureType) -> str | None:
+    if not isinstance(value, str):
+        return None
+    found = procedure_reference(value)
+    if found is None and kind is not ProcedureType.OTHER:
+        found = procedure_reference(f"{_last(value)} {kind.value}")
+    return found
+
+
+_TRAIN_URL = re.compile(
+    r"https?://(?:www\.)?europarl\.europa\.eu/legislative-train/[^\s\"'<>]{1,400}"
+)
+
+
+def train_url_in(value: object, depth: int = 0) -> str:
+    """The first Legislative Train address anywhere in a JSON value (the API names it, if
+    at all, in a field we do not know); "" when there is none. Never made up."""
+    if isinstance(value, str):
+        m = _TRAIN_URL.search(value)
+        return m.group().replace("http://", "https://", 1) if m else ""
+    if depth > 4:
+        return ""
+    children: list[object] = []
+    if isinstance(value, dict):
+        children = list(value.values())
+    elif isinstance(value, list):
+        children = value
+    for child in children:
+        found = train_url_in(child, depth + 1)
+        if found:
+            return found
+    return ""
 
 
 def _event(source: Source, value: object, forecast: bool) -> DossierEvent | None:

@@ -11,6 +11,9 @@ prefixes (the site moved from `erpl_` to `es_` once already):
     table "Key events": date · event · ref     → events (COM, A10-…, T10-… as aliases)
     table "Forecasts" (when the file has one)  → forecast events
     "Final act": CELEX in the EUR-Lex link     → alias
+    a key event or technical row saying split / merged, with procedure references
+                                               → relations (split into / from, merged with)
+    a link to the Legislative Train            → train_url (only when the page has one)
 
 An anti-bot page, or a page without a procedure reference, is a ParseError.
 """
@@ -29,10 +32,12 @@ from pipeline.ingest.adapters._text import collapse
 from pipeline.model import (
     DossierEvent,
     DossierRecord,
+    DossierRelation,
     EventKind,
     FetchResult,
     ProcedureType,
     RawItem,
+    Relation,
     Source,
     normalize_reference,
     procedure_reference,
@@ -122,6 +127,15 @@ def dossiers(source: Source, result: FetchResult) -> DossierBatch:
 
     aliases: list[str] = []
     events: list[DossierEvent] = []
+    relations: list[DossierRelation] = []
+    for header, value in technical.items():
+        relation = _relation(header)
+        if relation is not None:
+            relations.extend(
+                DossierRelation(relation, other)
+                for other in _procedures(value)
+                if other != reference
+            )
     for heading, forecast in (("Key events", False), ("Forecasts", True)):
         section = _section(main, heading)
         if section is None:
@@ -142,6 +156,12 @@ def dossiers(source: Source, result: FetchResult) -> DossierBatch:
                     if found and not document:
                         document = found
                         aliases.append(found)
+            relation = _relation(words)
+            others = [p for p in _procedures(tr.get_text(" ", strip=True)) if p != reference]
+            if relation is not None and others and not forecast:
+                # the relation becomes the event ("Verfahren aufgeteilt in …"): not twice
+                relations.extend(DossierRelation(relation, other, date) for other in others)
+                continue
             events.append(
                 DossierEvent(
                     date=date,
@@ -177,8 +197,44 @@ def dossiers(source: Source, result: FetchResult) -> DossierBatch:
         aliases=tuple(dict.fromkeys(a for a in aliases if a != reference)),
         events=tuple(events),
         problems=tuple(problems),
+        relations=tuple(dict.fromkeys(relations)),
+        train_url=_train_url(main),
     )
     return DossierBatch((record,), (), tuple(f"{reference}: {p}" for p in problems))
+
+
+# A split or a merger, in a key event's words ("Procedure split into 2025/0261(COD)",
+# "Procedure resulting from the split of …", "Merged with …") or a technical row's
+# header. No real page of ours shows one: the words are OEIL's usual English.
+_SPLIT_FROM_WORDS = re.compile(r"split (?:from|of)|resulting from|result of the split|former")
+_SPLIT_WORDS = re.compile(r"\bsplit")
+_MERGE_WORDS = re.compile(r"\bmerg|\bjoined with|\bjoint procedure with")
+_PROCEDURE_IN_TEXT = re.compile(r"(?:19|20)\d{2}\s*/\s*\d{1,4}\s*[(/]\s*[A-Za-z]{3}\s*\)?")
+
+
+def _relation(words: str) -> Relation | None:
+    text = words.lower()
+    if _SPLIT_FROM_WORDS.search(text):
+        return Relation.SPLIT_FROM
+    if _SPLIT_WORDS.search(text):
+        return Relation.SPLIT_INTO
+    if _MERGE_WORDS.search(text):
+        return Relation.MERGED_WITH
+    return None
+
+
+def _procedures(text: str) -> list[str]:
+    found = (procedure_reference(m.group()) for m in _PROCEDURE_IN_TEXT.finditer(text))
+    return list(dict.fromkeys(p for p in found if p))
+
+
+def _train_url(main: Any) -> str:
+    """The Legislative Train page the procedure file links to, if it links one."""
+    for a in main.find_all("a", href=True):
+        href = str(a["href"]).strip()
+        if re.match(r"https?://(?:www\.)?europarl\.europa\.eu/legislative-train/", href):
+            return href.replace("http://", "https://", 1)[:500]
+    return ""
 
 
 def _section(main: Any, heading: str) -> Any:

@@ -7,7 +7,7 @@
   upgrade marks nothing new.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0022
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
