@@ -58,6 +58,7 @@ from pipeline.model import (  # noqa: E402
 from pipeline.store.items import InboxQuery  # noqa: E402
 from tests.support.corpus import sources_yaml  # noqa: E402
 from tests.support.feedserver import FeedServer  # noqa: E402
+from tests.support.fetching import allow_server  # noqa: E402
 
 NOW = dt.datetime.now(dt.UTC)
 PASSWORD = "Brüssel-Stuttgart-2026"
@@ -231,6 +232,7 @@ def prepare(services: Services, corpus: Path, total: int) -> dict[str, int]:
     started = time.perf_counter()
     store.upgrade()
     with FeedServer(corpus) as server:
+        allow_server(services, server)
         path = Path(services.settings.data_dir) / "corpus-sources.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sources_yaml(server.base_url), encoding="utf-8")

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,7 +84,8 @@ def scenario_ingest(corpus: Path, warm: bool) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as tmp:
             sources = Path(tmp) / "sources.yaml"
             sources.write_text(sources_yaml(base_url), encoding="utf-8")
-            services = build(Settings.from_env({"EUDIGEST_DATA_DIR": tmp}, cwd=Path(tmp)))
+            environ = {"EUDIGEST_DATA_DIR": tmp, "EUDIGEST_FETCH_ALLOW": urlsplit(base_url).netloc}
+            services = build(Settings.from_env(environ, cwd=Path(tmp)))
             try:
                 jobs.init(services)
                 if warm:

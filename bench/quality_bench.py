@@ -71,6 +71,7 @@ def child_dump(out: Path) -> None:
                 # the method's own taxonomy (run_method sets the cwd to its code)
                 "EUDIGEST_TAXONOMY": str(Path.cwd() / "taxonomy.yaml"),
                 "EUDIGEST_LOG_LEVEL": "WARNING",
+                "EUDIGEST_FETCH_ALLOW": server.fetch_allow,
             },
             cwd=folder,
         )

@@ -116,6 +116,7 @@ def build_fetcher(settings: Settings) -> Fetcher:
         timeout_s=settings.fetch_timeout_s,
         max_bytes=settings.fetch_max_bytes,
         max_redirects=settings.fetch_max_redirects,
+        allow=settings.fetch_allow,
         concurrency=settings.fetch_concurrency,
         per_host=settings.fetch_per_host,
     )

@@ -8,7 +8,9 @@ loaded first by `load_dotenv_into()`; real environment variables win.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,8 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_FETCH_TIMEOUT": "Seconds before a fetch gives up (connect, read). Default 30",
     "EUDIGEST_FETCH_MAX_BYTES": "Size cap of one body after decompression. Default 20000000",
     "EUDIGEST_FETCH_MAX_REDIRECTS": "Redirects followed per fetch. Default 5",
+    "EUDIGEST_FETCH_ALLOW": "Hosts, host:port pairs or CIDR ranges the fetcher may reach "
+    "although loopback or private (comma-separated). Default empty",
     "EUDIGEST_BACKOFF_MAX_MINUTES": "Longest backoff of a failing source. Default 360",
     "EUDIGEST_MAIL_BACKEND": "outbox (files, the default) or sendgrid (v3 Mail Send)",
     "EUDIGEST_OUTBOX_DIR": "Directory of the outbox backend. Default $EUDIGEST_DATA_DIR/outbox",
@@ -79,6 +83,7 @@ class Settings:
     fetch_timeout_s: float = 30.0
     fetch_max_bytes: int = 20_000_000
     fetch_max_redirects: int = 5
+    fetch_allow: tuple[FetchAllow, ...] = ()
     backoff_max_minutes: int = 360
     mail_backend: str = "outbox"
     outbox_dir: Path | None = None  # None: <data_dir>/outbox
@@ -139,10 +144,91 @@ class Settings:
                 "EUDIGEST_FETCH_MAX_BYTES", 20_000_000, int, 1024, 1_000_000_000
             ),
             fetch_max_redirects=env.number("EUDIGEST_FETCH_MAX_REDIRECTS", 5, int, 0, 20),
+            fetch_allow=fetch_allow_list(env.get("EUDIGEST_FETCH_ALLOW", "")),
             backoff_max_minutes=env.number("EUDIGEST_BACKOFF_MAX_MINUTES", 360, int, 1, 10080),
             **mail,
             **_ops_settings(env),
         )
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchAllow:
+    """One entry of EUDIGEST_FETCH_ALLOW: a host name or an address range, maybe one port.
+
+    `host` matches the name in the URL (any address it resolves to); `network` matches
+    the address the name resolves to. `port` None: any port.
+    """
+
+    text: str
+    host: str | None = None
+    network: IPNetwork | None = None
+    port: int | None = None
+
+    def allows(
+        self, host: str, port: int, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> bool:
+        if self.port is not None and self.port != port:
+            return False
+        if self.host is not None:
+            return self.host == host.lower().rstrip(".")
+        assert self.network is not None
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return address.version == self.network.version and address in self.network
+
+
+def parse_fetch_allow(entry: str) -> FetchAllow:
+    """'10.0.0.0/8', 'intranet.example', 'localhost:8080', '[::1]:8080' → FetchAllow.
+
+    Raises ValueError with a readable reason for anything else.
+    """
+    text = entry.strip()
+    low = text.lower()
+    if not low:
+        raise ValueError("an empty entry")
+    if "/" in low:
+        try:
+            return FetchAllow(text, network=ipaddress.ip_network(low, strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a CIDR range") from None
+    port: int | None = None
+    host = low
+    if low.startswith("["):  # [v6]:port or [v6]
+        close = low.find("]")
+        rest = low[close + 1 :] if close > 0 else "?"
+        if close < 0 or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r} is not a host, host:port or CIDR range")
+        host, port_text = low[1:close], rest[1:]
+        port = _port(port_text, text) if rest else None
+    elif low.count(":") == 1:
+        host, port_text = low.split(":")
+        port = _port(port_text, text)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(host.rstrip(".")):
+            raise ValueError(f"{text!r} is not a host, host:port or CIDR range") from None
+        return FetchAllow(text, host=host.rstrip("."), port=port)
+    return FetchAllow(text, network=ipaddress.ip_network(address), port=port)
+
+
+def _port(value: str, text: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError(f"{text!r} has no port between 1 and 65535")
+    return int(value)
+
+
+def fetch_allow_list(value: str) -> tuple[FetchAllow, ...]:
+    """The entries of EUDIGEST_FETCH_ALLOW (comma-separated); ConfigError names the variable."""
+    entries = [part for part in value.split(",") if part.strip()]
+    try:
+        return tuple(parse_fetch_allow(part) for part in entries)
+    except ValueError as exc:
+        raise ConfigError(f"EUDIGEST_FETCH_ALLOW: {exc}") from None
 
 
 LOG_FORMATS = ("auto", "json", "text")

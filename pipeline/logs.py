@@ -7,7 +7,13 @@ when stderr is not a terminal, readable text on a terminal.
 
 Whatever a log line carries is passed through `redact()` first: an email address
 anywhere in a message, an argument, an extra field or a traceback becomes
-`[email]`. Code should log subscriber ids, never addresses; this is the net under it.
+`[email]`, and the token of a subscriber link (`/abo/einstellungen/<token>`, also
+`/abo/bestaetigen/` and `/abo/abmelden/`, or anywhere else in the shape of a signed
+token) becomes `[token]`: a token is the key to a subscription. Code should log
+subscriber ids, never addresses or tokens; this is the net under it. Every handler
+eudigest installs (the CLI's, the scheduler's, gunicorn's via `gunicorn_config`) formats
+through it, and so do the loggers that propagate to the root: werkzeug's access log of
+`eudigest serve`, Flask's and flask-wtf's.
 """
 
 from __future__ import annotations
@@ -21,6 +27,14 @@ from typing import Any, TextIO
 REDACTED_EMAIL = "[email]"
 # Deliberately wide: better a redacted "a@b" in a log than an address.
 EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+REDACTED_TOKEN = "[token]"  # noqa: S105 (a placeholder, not a secret)
+# The paths of tokens.CONFIRM_PATH, MANAGE_PATH and UNSUBSCRIBE_PATH (tests/subscribers/
+# test_log_tokens.py checks that they agree), followed by the token: anything up to the
+# next slash, query or space.
+TOKEN_RE = re.compile(r"(/abo/(?:bestaetigen|einstellungen|abmelden)/)[^/\s?#\"'<>]+")
+# A signed token wherever else it turns up (a query, a Referer): payload.timestamp.signature
+# in URL-safe base64, as subscribers.tokens makes them.
+SIGNED_RE = re.compile(r"\.?[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,12}\.[A-Za-z0-9_-]{20,}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_eudigest_handler"
 # Libraries that log every request or every schema check at INFO (readyz reads the revision).
@@ -29,8 +43,14 @@ NOISY = ("httpx", "httpcore", "urllib3", "alembic", "apscheduler")
 
 
 def redact(text: str) -> str:
-    """The text with every email address replaced by [email]."""
-    return EMAIL_RE.sub(REDACTED_EMAIL, text) if "@" in text else text
+    """The text with every email address replaced by [email], every link token by [token]."""
+    if "@" in text:
+        text = EMAIL_RE.sub(REDACTED_EMAIL, text)
+    if "/abo/" in text:
+        text = TOKEN_RE.sub(rf"\1{REDACTED_TOKEN}", text)
+    if "." in text:
+        text = SIGNED_RE.sub(REDACTED_TOKEN, text)
+    return text
 
 
 def _redact_value(value: Any) -> Any:

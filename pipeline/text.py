@@ -199,7 +199,7 @@ def _repair_double_escapes(clean_html: str) -> str:
 def bound_html(clean_html: str, limit: int) -> str:
     """Sanitised HTML of at most `limit` characters: cut outside a tag or an entity, near
     a word, with " …", and its open tags closed again; if that cannot fit, the escaped
-    plain text of half the limit."""
+    plain text of at most half the limit, shortened until it fits escaped."""
     if len(clean_html) <= limit:
         return clean_html
     reserve = 200
@@ -218,7 +218,14 @@ def bound_html(clean_html: str, limit: int) -> str:
         if len(result) <= limit:
             return result
         reserve *= 2
-    return html.escape(cut_text(html_to_line(clean_html), limit // 2), quote=False)
+    # Escaping lengthens text ("<" is "&lt;"): shorten until the escaped text fits.
+    plain, keep = html_to_line(clean_html), limit // 2
+    while keep > 0:
+        escaped = html.escape(cut_text(plain, keep), quote=False)
+        if len(escaped) <= limit:
+            return escaped
+        keep -= len(escaped) - limit
+    return ""
 
 
 # ---------------------------------------------------------------- HTML to text

@@ -31,14 +31,13 @@ from pipeline.model import (
     OutgoingEmail,
     Profile,
     Subscriber,
-    SubscriberStatus,
     Taxonomy,
 )
 from pipeline.store import Store
 from subscribers import mails
 from subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from subscribers.profiles import InvalidForm, ProfileForm, parse_profile
-from subscribers.tokens import Links, TokenInvalid, TokenProblem, check_claim, confirmed_mark
+from subscribers.tokens import Links, TokenInvalid, TokenProblem, confirmed_mark
 
 log = logging.getLogger("eudigest.subscribers")
 
@@ -185,35 +184,32 @@ def send(mailer: Mailer, message: OutgoingEmail) -> None:
 @dataclass(frozen=True, slots=True)
 class Confirmation:
     subscriber: Subscriber
-    already: bool  # the link had been used before: nothing changed now
 
 
-def open_confirmation(
-    store: Store, links: Links, token: str, *, now: dt.datetime
-) -> tuple[Subscriber, bool]:
-    """Check a confirm link without using it: (subscriber, already confirmed by this link)."""
+def open_confirmation(store: Store, links: Links, token: str, *, now: dt.datetime) -> Subscriber:
+    """Check a confirm link without using it: its subscriber, or TokenInvalid.
+
+    A link is used once: after its confirmation (a new `confirmed_at`) it is USED, also
+    a first sign-up's link clicked again, so it never hands out a preference link twice.
+    """
     claim = links.tokens.read_confirm(token, now=now)
     try:
         subscriber = store.subscribers.get(claim.subscriber_id)
     except SubscriberNotFound:
         raise TokenInvalid(TokenProblem.GONE) from None
-    check_claim(claim, subscriber)
+    links.tokens.check_claim(claim, subscriber)
     if claim.confirmed_mark != confirmed_mark(subscriber):
-        if claim.profile is None and subscriber.status is not SubscriberStatus.PENDING:
-            return subscriber, True  # a first sign-up's link, clicked again: harmless
         raise TokenInvalid(TokenProblem.USED)
-    return subscriber, False
+    return subscriber
 
 
 def confirm(store: Store, links: Links, token: str, *, now: dt.datetime) -> Confirmation:
     """Use a confirm link: confirmed, the carried profile applied, suppression lifted."""
-    subscriber, already = open_confirmation(store, links, token, now=now)
-    if already:
-        return Confirmation(subscriber, already=True)
+    subscriber = open_confirmation(store, links, token, now=now)
     claim = links.tokens.read_confirm(token, now=now)
     profile = claim.profile
     if profile is not None:  # name and organisation stay as stored (never in a link)
         profile = replace(profile, name=subscriber.name, organisation=subscriber.organisation)
     confirmed = store.subscribers.confirm(subscriber.id, now=now, profile=profile)
     log.info("subscriber %d confirmed", subscriber.id)
-    return Confirmation(confirmed, already=False)
+    return Confirmation(confirmed)

@@ -9,13 +9,20 @@ Two purposes, each with its own salt (a token of one is worthless as the other):
     manage   /abo/einstellungen/<token> no expiry (unsubscribing from an old mail must work);
              /abo/abmelden/<token>      id, token_version, address tag
 
-Every token carries a tag of the address hash, so a link never opens another
+Every token carries a tag of the address, so a link never opens another
 subscriber's data when an id is reused after an erasure (SQLite may reuse ids).
+The tag is keyed with EUDIGEST_SECRET_KEY (an HMAC of the address hash): nothing in
+a link lets anyone who sees it test a guessed address offline. Links mailed before
+carried the first 16 hex digits of the address's plain SHA-256; they are still
+accepted (`legacy_address_tag`), because refusing them would hide nothing (the tag
+is in the link already) and would break the unsubscribe link of every mail sent.
 `store.subscribers.bump_token_version(id)` revokes every link sent so far.
 
 A confirm token also carries the subscriber's `confirmed_at` at the time it was
-made: once confirmed (which sets a new `confirmed_at`) it cannot apply its profile
-a second time. The clock is passed in, so expiry is testable with a frozen clock.
+made: it is used once. After the confirmation (which sets a new `confirmed_at`)
+it neither applies its profile again nor hands out a link to the preferences: the
+page says it was used and offers to mail a new link. The clock is passed in, so
+expiry is testable with a frozen clock.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ UNSUBSCRIBE_PATH = "/abo/abmelden/"
 
 _SALT_CONFIRM = "eudigest.subscriber.confirm"
 _SALT_MANAGE = "eudigest.subscriber.manage"
+_TAG_KEY = b"eudigest.subscriber.address-tag\0"
 _TAG_CHARS = 16
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -71,7 +79,8 @@ TOKEN_MESSAGES = {
     ),
     TokenProblem.USED: (
         "Dieser Bestätigungslink wurde bereits verwendet. Ihre Einstellungen können Sie "
-        "über den Link in jeder E-Mail des Newsletters ändern."
+        "über den Link in jeder E-Mail des Newsletters ändern, oder Sie lassen sich hier "
+        "einen neuen Link per E-Mail schicken."
     ),
     TokenProblem.GONE: (
         "Zu diesem Link gibt es keine Anmeldung mehr (zum Beispiel, weil die Daten "
@@ -115,8 +124,9 @@ class _ClockSigner(TimestampSigner):
         return self._now
 
 
-def address_tag(subscriber: Subscriber) -> str:
-    """A short tag of the address hash: binds a token to the address, not only the id."""
+def legacy_address_tag(subscriber: Subscriber) -> str:
+    """The tag of links mailed before keyed tags: the address hash's first 16 hex digits.
+    Only read, never made (see the module docstring)."""
     return email_hash(subscriber.email)[:_TAG_CHARS]
 
 
@@ -137,6 +147,21 @@ class Tokens:
                 "(at least 32 random characters, the same for the web app and the CLI)"
             )
         self._secret = secret
+
+    def address_tag(self, subscriber: Subscriber) -> str:
+        """A short keyed tag of the address: binds a token to the address, not only the id,
+        and tells nothing about the address to anyone without the key."""
+        key = _TAG_KEY + self._secret.encode("utf-8")
+        digest = hmac.new(key, email_hash(subscriber.email).encode("ascii"), hashlib.sha256)
+        return digest.hexdigest()[:_TAG_CHARS]
+
+    def check_claim(self, claim: ConfirmClaim | ManageClaim, subscriber: Subscriber) -> None:
+        """The link belongs to this subscriber and is the current one; TokenInvalid otherwise."""
+        tags = (self.address_tag(subscriber), legacy_address_tag(subscriber))
+        if not any(hmac.compare_digest(claim.tag, tag) for tag in tags):
+            raise TokenInvalid(TokenProblem.GONE)  # the id now belongs to someone else
+        if claim.token_version != subscriber.token_version:
+            raise TokenInvalid(TokenProblem.REVOKED)
 
     def keyed_hash(self, value: str) -> str:
         """HMAC of a value (an IP address for rate limits): not reversible without the key."""
@@ -163,7 +188,7 @@ class Tokens:
         payload: list[Any] = [
             subscriber.id,
             subscriber.token_version,
-            address_tag(subscriber),
+            self.address_tag(subscriber),
             confirmed_mark(subscriber),
         ]
         if profile is not None:
@@ -182,7 +207,7 @@ class Tokens:
     # ------------------------------------------------------------ manage
 
     def manage_token(self, subscriber: Subscriber, *, now: dt.datetime) -> str:
-        payload = [subscriber.id, subscriber.token_version, address_tag(subscriber)]
+        payload = [subscriber.id, subscriber.token_version, self.address_tag(subscriber)]
         return str(self._serializer(_SALT_MANAGE, now).dumps(payload))
 
     def read_manage(self, token: str, *, now: dt.datetime) -> ManageClaim:
@@ -211,14 +236,6 @@ class Tokens:
         if not isinstance(data, list):
             raise TokenInvalid(TokenProblem.FORGED)
         return data
-
-
-def check_claim(claim: ConfirmClaim | ManageClaim, subscriber: Subscriber) -> None:
-    """The link belongs to this subscriber and is the current one; TokenInvalid otherwise."""
-    if claim.tag != address_tag(subscriber):
-        raise TokenInvalid(TokenProblem.GONE)  # the id now belongs to someone else
-    if claim.token_version != subscriber.token_version:
-        raise TokenInvalid(TokenProblem.REVOKED)
 
 
 def _profile_to_list(p: Profile) -> list[Any]:
@@ -288,5 +305,5 @@ def subscriber_for(store: Store, tokens: Tokens, token: str, *, now: dt.datetime
         subscriber = store.subscribers.get(claim.subscriber_id)
     except SubscriberNotFound:
         raise TokenInvalid(TokenProblem.GONE) from None
-    check_claim(claim, subscriber)
+    tokens.check_claim(claim, subscriber)
     return subscriber

@@ -57,7 +57,10 @@ def cmd_users_password(
     if user is None:
         raise NotFound(args.name)
     staff.set_password(services.store, user.id, read_password(err, confirm=True))
-    out.print(f"password of {user.name} changed; the account is unlocked.", highlight=False)
+    out.print(
+        f"password of {user.name} changed; every session signed in before has ended.",
+        highlight=False,
+    )
     return 0
 
 
@@ -65,7 +68,7 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
     from rich.table import Table
 
     table = Table(title="Staff", title_justify="left")
-    for col in ("name", "role", "active", "last login", "locked until", "test email"):
+    for col in ("name", "role", "active", "last login", "test email"):
         table.add_column(col, no_wrap=True)
     tz = services.settings.tz
     for u in services.store.users.list():
@@ -74,7 +77,6 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
             u.role.value,
             "yes" if u.active else "no",
             local_time(u.last_login, tz) if u.last_login else "never",
-            local_time(u.locked_until, tz) if u.locked_until else "",
             u.email or "",
         )
     out.print(table)

@@ -1,9 +1,22 @@
-"""Staff accounts: adding them, checking passwords (argon2), locking after failed logins."""
+"""Staff accounts: adding them, checking passwords (argon2), throttling failed logins.
+
+Failed logins are counted per client and per (client, name typed), never per account
+alone: a stranger cannot lock a colleague out, and an unknown name is counted, answered
+and timed like a known one (a dummy hash is verified for it).
+
+    per (client, name)  5 failures in 15 minutes block that pair for 1 minute, doubling
+                        with every further failure up to 15 minutes
+    per client          30 failures in 15 minutes block the client for 15 minutes
+
+A blocked attempt is refused before any password is checked, for every name alike; a
+correct password from a client that is not blocked always gets in.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 
 from argon2 import PasswordHasher
@@ -16,18 +29,43 @@ from pipeline.store import Store
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-LOCK_AFTER = 5  # failed logins in a row
-LOCK_MINUTES = 15
+PAIR_LIMIT = 5  # failures of one client with one name before it is slowed down
+CLIENT_LIMIT = 30  # failures of one client, whatever names, before it is blocked
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+MAX_BLOCK = dt.timedelta(minutes=15)
+FORGET_AFTER = dt.timedelta(days=1)  # rows past their window are deleted at a success
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
 class LoginFailed(EudigestError):
-    """Wrong name or password, inactive or locked: the message never says which."""
+    """Wrong name or password, inactive or throttled: the message never says which name.
+
+    `locked_until`: this client (with this name) is throttled until then, whether the
+    name exists or not."""
 
     def __init__(self, locked_until: dt.datetime | None = None) -> None:
         super().__init__("login failed")
         self.locked_until = locked_until
+
+
+def pair_block(failures: int) -> dt.timedelta | None:
+    """How long one client with one name is blocked after its n-th failure in the window."""
+    if failures < PAIR_LIMIT:
+        return None
+    return min(dt.timedelta(minutes=2 ** min(failures - PAIR_LIMIT, 10)), MAX_BLOCK)
+
+
+def client_block(failures: int) -> dt.timedelta | None:
+    """How long a client is blocked after its n-th failure in the window, whatever names."""
+    return MAX_BLOCK if failures >= CLIENT_LIMIT else None
+
+
+def throttle_keys(client: str, name: str) -> tuple[str, str]:
+    """(client key, pair key): SHA-256 hex digests, so no address or name is stored."""
+    client_key = hashlib.sha256(f"client\0{client}".encode()).hexdigest()
+    pair_key = hashlib.sha256(f"pair\0{client}\0{name}".encode()).hexdigest()
+    return client_key, pair_key
 
 
 def hash_password(password: str) -> str:
@@ -60,27 +98,35 @@ def set_password(store: Store, user_id: int, password: str) -> None:
     store.users.set_password(user_id, hash_password(password))
 
 
-def authenticate(store: Store, name: str, password: str, *, now: dt.datetime) -> StaffUser:
-    """The user, if name and password match and the account is active and not locked.
+def authenticate(
+    store: Store, name: str, password: str, *, now: dt.datetime, client: str = "local"
+) -> StaffUser:
+    """The user, if name and password match, the account is active and `client` (an IP
+    address; "local" for the command line) is not throttled for this name.
 
-    Raises LoginFailed otherwise; `locked_until` tells a locked account (also the one
-    this failure just locked). Unknown names cost a hash too, so timing reveals nothing.
+    Raises LoginFailed otherwise, with `locked_until` when the attempt was throttled (also
+    the failure that starts throttling). Unknown names take exactly the path of known
+    ones: counted, a hash verified, the same exception.
     """
-    user = store.users.by_name(name.strip().lower()) if len(password) <= MAX_PASSWORD else None
-    if user is None:
-        _verify(_dummy_hash(), password)
-        raise LoginFailed()
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed(user.locked_until)
-    if not _verify(user.password_hash, password) or not user.active:
-        after = store.users.record_failure(
-            user.id, now=now, lock_after=LOCK_AFTER, lock_minutes=LOCK_MINUTES
+    name = name.strip().lower()
+    client_key, pair_key = throttle_keys(client, name)
+    blocked = store.users.login_blocked_until([client_key, pair_key], now=now)
+    if blocked is not None:
+        raise LoginFailed(blocked)
+    user = store.users.by_name(name) if len(password) <= MAX_PASSWORD else None
+    matches = _verify(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is None or not matches or not user.active:
+        store.users.count_login_failure(
+            client_key, now=now, window=THROTTLE_WINDOW, block_for=client_block
         )
-        locked = after.locked_until if after.locked_until and after.locked_until > now else None
-        raise LoginFailed(locked)
+        store.users.count_login_failure(
+            pair_key, now=now, window=THROTTLE_WINDOW, block_for=pair_block
+        )
+        raise LoginFailed(store.users.login_blocked_until([client_key, pair_key], now=now))
     if _hasher.check_needs_rehash(user.password_hash):
         store.users.set_password(user.id, _hasher.hash(password))
     store.users.record_login(user.id, now=now)
+    store.users.clear_login_failures(pair_key, now=now, older_than=FORGET_AFTER)
     return user
 
 

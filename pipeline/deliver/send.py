@@ -641,7 +641,7 @@ def _segments(
 
 def recover_segments(store: Store, edition: Edition, tz: ZoneInfo | None = None) -> int:
     """What the segments of an edition planned before their contents were recorded
-    (migration 0022) contained, where it can be proven: the segments are computed again
+    (migration 0018) contained, where it can be proven: the segments are computed again
     from today's readers, items and frozen dossier news, and a result counts only when
     its key hashes to a segment key of the ledger (the key holds the item ids of every
     section, so a match is exact). Readers who changed their topics since, or items

@@ -6,12 +6,21 @@ FAILED and a one-line English `error` an operator understands.
 
     requests ─► per-host semaphore ─► global semaphore ─► overall deadline
              ─► send (manual redirect loop, scheme checked on every hop)
+             ─► connect: resolve the name, refuse special addresses, connect to the
+                 checked address (every hop, every new connection; see _GuardedBackend)
              ─► 304 → NOT_MODIFIED | 4xx/5xx → FAILED (+Retry-After)
              ─► stream raw body ─► bounded gzip/deflate decoding ─► size cap ─► OK
 
 Decompression is done here, not by httpx, so that no more than the size cap
 (plus one network chunk) is ever decoded into memory: a gzip bomb stops at the
 cap without inflating a whole chunk first.
+
+No fetch reaches loopback, private, link-local, multicast, reserved or other
+addresses that are not globally routable (IPv4, IPv6, IPv4-mapped), unless
+EUDIGEST_FETCH_ALLOW names them: the check runs after DNS resolution, on the
+addresses the socket then connects to, so a name that resolves differently a
+second time (DNS rebinding) cannot slip past it. A refused address is a failed
+fetch whose error names the address and the setting.
 """
 
 from __future__ import annotations
@@ -20,18 +29,22 @@ import asyncio
 import datetime as dt
 import errno
 import http
+import ipaddress
 import re
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
+from pipeline.config import FetchAllow
 from pipeline.model import EMPTY, FetchResult, FetchStatus
 
 ACCEPT = (
@@ -210,6 +223,160 @@ def _status_line(code: int, reason: str) -> str:
     return f"HTTP {code} {phrase}".rstrip()
 
 
+# ---------------------------------------------------------------- addresses
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def special_address(address: IPAddress) -> str | None:
+    """Why an address must not be fetched ('loopback', 'private', …), or None if global.
+
+    An IPv4-mapped IPv6 address is judged as its IPv4 address; one that carries an
+    IPv4 address otherwise (6to4, NAT64) by that address too; Teredo is refused.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the socket reaches the IPv4 address
+            return special_address(address.ipv4_mapped)
+        if address.sixtofour is not None and (reason := special_address(address.sixtofour)):
+            return reason
+        if address.teredo is not None:
+            return "Teredo tunnel"
+        if address in _NAT64:
+            inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            if (reason := special_address(inner)) is not None:
+                return reason
+    if address.is_loopback:
+        return "loopback"
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if address.is_private:
+        return "private"
+    if address.is_reserved:
+        return "reserved"
+    if not address.is_global:
+        return "special-purpose"
+    return None
+
+
+class AddressRefused(Exception):
+    """Internal: a connection to a special address that EUDIGEST_FETCH_ALLOW does not name."""
+
+    def __init__(self, host: str, port: int, address: IPAddress, reason: str) -> None:
+        shown = address if address.version == 4 else f"[{address}]"
+        super().__init__(
+            f"refused to connect to {shown}:{port} ({reason} address) for host {host!r}; "
+            f"add {_allow_hint(host, port)} to EUDIGEST_FETCH_ALLOW if this source is meant "
+            "to be fetched"
+        )
+
+
+def _allow_hint(host: str, port: int) -> str:
+    return f"'[{host}]:{port}'" if ":" in host else f"'{host}:{port}'"
+
+
+def check_address(host: str, port: int, address: IPAddress, allow: Sequence[FetchAllow]) -> None:
+    """Raise AddressRefused unless the address is global or `allow` names it."""
+    reason = special_address(address)
+    if reason is not None and not any(entry.allows(host, port, address) for entry in allow):
+        raise AddressRefused(host, port, address, reason)
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses of a host name (or the literal address itself), as the OS resolves it."""
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return [str(sockaddr[0]) for *_, sockaddr in infos]
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend that resolves, checks, then connects to the checked address.
+
+    TLS (SNI, certificate) still uses the host name: httpcore calls start_tls on the
+    stream with the URL's host, whatever address the socket was opened to.
+    """
+
+    def __init__(self, allow: Sequence[FetchAllow], resolve: Resolver | None = None) -> None:
+        self._allow = tuple(allow)
+        self._resolve = resolve or _resolve
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                resolved = await self._resolve(host.strip("[]"), port)
+        except TimeoutError as exc:  # as httpcore's own backends report them
+            raise httpcore.ConnectTimeout(f"resolving {host!r} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        addresses: list[IPAddress] = []
+        for text in resolved:
+            address = ipaddress.ip_address(text.split("%")[0])
+            if address not in addresses:
+                addresses.append(address)
+        for address in addresses:  # all of them: one bad answer refuses the name
+            check_address(host, port, address, self._allow)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        if last is None:
+            raise httpcore.ConnectError(f"no address for {host!r}")
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose every connection is checked.
+
+    Environment proxies are not used (an HTTPS_PROXY would resolve names itself);
+    SSL_CERT_FILE and SSL_CERT_DIR are, as before.
+    """
+
+    def __init__(
+        self, allow: Sequence[FetchAllow], limits: httpx.Limits, resolve: Resolver | None = None
+    ) -> None:
+        super().__init__(http1=True, http2=False, limits=limits)  # sets a pool, replaced here
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=True),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=_GuardedBackend(allow, resolve),
+        )
+
+
 # ---------------------------------------------------------------- decoding
 
 
@@ -309,6 +476,8 @@ class Fetcher:
         concurrency: int,
         per_host: int,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow: Sequence[FetchAllow] = (),
+        resolve: Resolver | None = None,  # tests: a fake DNS; default the system's
         total_timeout_s: float | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
@@ -321,25 +490,28 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.concurrency = max(1, concurrency)
         self.per_host = max(1, per_host)
-        self.transport = transport
+        self.transport = transport  # a test's transport replaces the guarded one
+        self.allow = tuple(allow)
+        self.resolve = resolve
         self.clock = clock
 
     def _client(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=self.concurrency,
+            max_keepalive_connections=self.concurrency,
+        )
         return httpx.AsyncClient(
             http1=True,
             http2=False,
             follow_redirects=False,  # followed by hand in _send: scheme check, no body reads
             timeout=httpx.Timeout(self.timeout_s),
-            limits=httpx.Limits(
-                max_connections=self.concurrency,
-                max_keepalive_connections=self.concurrency,
-            ),
+            limits=limits,
             headers={
                 "User-Agent": self.user_agent,
                 "Accept": ACCEPT,
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
-            transport=self.transport,
+            transport=self.transport or _GuardedTransport(self.allow, limits, self.resolve),
         )
 
     async def fetch_all(
@@ -461,7 +633,10 @@ class Fetcher:
         """Send, following at most max_redirects redirects (bodies of redirects are not read)."""
         redirects = 0
         while True:
-            response = await client.send(outgoing, stream=True)
+            try:
+                response = await client.send(outgoing, stream=True)
+            except AddressRefused as refused:  # this hop's address; the body never read
+                raise _Failed(str(refused), None, str(outgoing.url)) from None
             next_request = response.next_request
             if next_request is None:
                 return response

@@ -53,6 +53,7 @@ class StaffUser:
     locked_until: dt.datetime | None = None
     last_login: dt.datetime | None = None
     email: str | None = None  # optional; the desk sends test digests here
+    session_version: int = 0  # raised by logout and a new password: ends older sessions
 
     @property
     def is_admin(self) -> bool:

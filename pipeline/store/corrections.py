@@ -66,7 +66,7 @@ class CorrectionsStore:
     def receivers(self, edition_id: int, item_id: int) -> tuple[builtins.list[int], bool]:
         """Subscriber ids whose delivery of the edition contained the item and was sent,
         and whether the edition's segments were recorded at all (editions planned before
-        migration 0022 were not: nobody can be named for sure)."""
+        migration 0018 were not: nobody can be named for sure)."""
         with wrap_errors("reading who got an item"), self._engine.connect() as conn:
             keys = [
                 r.segment_key
@@ -525,7 +525,7 @@ class CorrectionsStore:
 
     def record_segments(self, edition_id: int, contents: dict[str, Sequence[int]]) -> int:
         """Add what segments of an edition contained where nothing is recorded for that
-        key (editions planned before migration 0022); returns how many were added."""
+        key (editions planned before migration 0018); returns how many were added."""
         with wrap_errors("recording segments"), self._engine.begin() as conn:
             known = set(
                 conn.execute(

@@ -228,7 +228,22 @@ users = Table(
     Column("last_login", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("email", String(254)),  # optional; where the desk's test sends go
+    # Part of every session id (migration 0019): logout and a new password raise it, which
+    # ends the sessions signed in before, whatever their cookies say.
+    Column("session_version", Integer, nullable=False, default=0, server_default=text("0")),
     UniqueConstraint("name", name="uq_users_name"),
+)
+
+# Failed logins (migration 0019), counted per client and per (client, name typed): the key
+# is a SHA-256 of those, so neither addresses nor names are stored. Nothing here depends on
+# whether the name exists, and no row blocks another client.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime),
 )
 
 item_annotations = Table(
@@ -539,7 +554,7 @@ dossier_follows = Table(
     Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
     Column("user_name", String(100), primary_key=True),
     Column("followed_at", UTCDateTime, nullable=False),
-    # the newest event id when they last opened the dossier's page (migration 0018)
+    # the newest event id when they last opened the dossier's page (migration 0020)
     Column("seen_event_id", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_dossier_follows_user_name", "user_name"),
 )
@@ -615,7 +630,7 @@ learned_models = Table(
     Index("ix_learned_models_output_id", "output", "id"),
 )
 
-# ---------------------------------------------------------------- corrections (migration 0022)
+# ---------------------------------------------------------------- corrections (migration 0018)
 
 # What each segment of an edition contained, written in the transaction that plans the
 # edition's ledger: a delivery's items are those of its segment_key. This is how a

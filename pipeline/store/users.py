@@ -1,17 +1,20 @@
-"""Staff accounts of the desk: names, roles, password hashes, failed logins."""
+"""Staff accounts of the desk: names, roles, password hashes, sessions; login throttling."""
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, case, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from pipeline.errors import UserNotFound
 from pipeline.model import Role, StaffUser
-from pipeline.store.base import wrap_errors
-from pipeline.store.schema import users
+from pipeline.store.base import upsert, wrap_errors
+from pipeline.store.schema import login_throttle, users
+
+_DAY = dt.timedelta(days=1)  # throttle rows this far past their window are deleted
 
 
 class UsersStore:
@@ -51,30 +54,91 @@ class UsersStore:
         with wrap_errors("listing users"), self._engine.connect() as conn:
             return [_user(r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
 
-    def record_failure(
-        self, user_id: int, *, now: dt.datetime, lock_after: int, lock_minutes: int
-    ) -> StaffUser:
-        """Count a failed login; the `lock_after`-th failure in a row locks the account."""
-        locks = users.c.failed_logins + 1 >= lock_after
+    def login_blocked_until(
+        self, keys: builtins.list[str], *, now: dt.datetime
+    ) -> dt.datetime | None:
+        """The latest time one of these throttle keys is blocked until, if later than now."""
+        with wrap_errors("reading login throttling"), self._engine.connect() as conn:
+            until = conn.execute(
+                select(func.max(login_throttle.c.blocked_until)).where(
+                    login_throttle.c.key.in_(keys), login_throttle.c.blocked_until > now
+                )
+            ).scalar_one_or_none()
+        return until
+
+    def count_login_failure(
+        self,
+        key: str,
+        *,
+        now: dt.datetime,
+        window: dt.timedelta,
+        block_for: Callable[[int], dt.timedelta | None],
+    ) -> int:
+        """One more failed login under `key`, in one transaction; the failures in the window.
+
+        A key whose window has passed and that is not blocked starts again at one; keys
+        a day past their window go (no table of addresses that only grows).
+        `block_for(failures)` says how long the key is blocked from now (None: not).
+        """
         with wrap_errors("recording a failed login"), self._engine.begin() as conn:
-            conn.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(
-                    failed_logins=case((locks, 0), else_=users.c.failed_logins + 1),
-                    locked_until=case(
-                        (locks, now + dt.timedelta(minutes=lock_minutes)),
-                        else_=users.c.locked_until,
-                    ),
+            conn.execute(  # this key, if its window has passed; every key a day past it
+                delete(login_throttle).where(
+                    (login_throttle.c.key == key) | (login_throttle.c.window_start <= now - _DAY),
+                    login_throttle.c.window_start <= now - window,
+                    (login_throttle.c.blocked_until.is_(None))
+                    | (login_throttle.c.blocked_until <= now),
                 )
             )
-        return self.get(user_id)
+            conn.execute(
+                upsert(conn, login_throttle)
+                .values(key=key, failures=0, window_start=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            failures = int(
+                conn.execute(
+                    update(login_throttle)
+                    .where(login_throttle.c.key == key)
+                    .values(failures=login_throttle.c.failures + 1)
+                    .returning(login_throttle.c.failures)
+                ).scalar_one()
+            )
+            block = block_for(failures)
+            if block is not None:
+                conn.execute(
+                    update(login_throttle)
+                    .where(login_throttle.c.key == key)
+                    .values(blocked_until=now + block)
+                )
+        return failures
+
+    def clear_login_failures(self, key: str, *, now: dt.datetime, older_than: dt.timedelta) -> None:
+        """Forget one key (a login that worked), and every key long past its window."""
+        with wrap_errors("clearing login throttling"), self._engine.begin() as conn:
+            conn.execute(delete(login_throttle).where(login_throttle.c.key == key))
+            conn.execute(
+                delete(login_throttle).where(
+                    login_throttle.c.window_start <= now - older_than,
+                    (login_throttle.c.blocked_until.is_(None))
+                    | (login_throttle.c.blocked_until <= now),
+                )
+            )
+
+    def end_sessions(self, user_id: int) -> None:
+        """Every session of this account signed in so far stops working (logout)."""
+        self._update(user_id, session_version=users.c.session_version + 1)
 
     def record_login(self, user_id: int, *, now: dt.datetime) -> None:
         self._update(user_id, failed_logins=0, locked_until=None, last_login=now)
 
     def set_password(self, user_id: int, password_hash: str) -> None:
-        self._update(user_id, password_hash=password_hash, failed_logins=0, locked_until=None)
+        """A new password hash; every session signed in before ends (session_version)."""
+        self._update(
+            user_id,
+            password_hash=password_hash,
+            failed_logins=0,
+            locked_until=None,
+            session_version=users.c.session_version + 1,
+        )
 
     def set_email(self, user_id: int, email: str | None) -> None:
         """The address test sends go to (already validated by the caller), or None."""
@@ -106,4 +170,5 @@ def _user(m: Any) -> StaffUser:
         locked_until=m["locked_until"],
         last_login=m["last_login"],
         email=m["email"],
+        session_version=int(m["session_version"]),
     )

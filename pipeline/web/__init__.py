@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
 
 from pipeline import text
 from pipeline.bootstrap import Services, build
@@ -36,7 +37,7 @@ from pipeline.web import (
     subscribers_desk,
     webhooks,
 )
-from pipeline.web.context import EXTENSION, Desk
+from pipeline.web.context import EXTENSION, MAX_ID, Desk
 
 log = logging.getLogger("eudigest.web")
 
@@ -55,6 +56,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id past what the store holds matches no route (404),
+    instead of reaching the database and failing there (500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Flask:
@@ -84,6 +94,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
         tz=settings.tz,
     )
     CSRFProtect(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     auth.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)

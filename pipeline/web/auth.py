@@ -1,4 +1,9 @@
-"""Login, logout and the session's user (Flask-Login), with lockout after failed attempts."""
+"""Login, logout and the session's user (Flask-Login), with throttling of failed attempts.
+
+Throttling is per client and per (client, name) (curate.staff): an unknown name and a
+known one get the same answer. The session id names the account's session_version:
+logout and a new password raise it, so a copied session cookie stops working at once.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import LoginForm
 
 FAILED = "Anmeldung fehlgeschlagen"
-LOCKED = "Zu viele Fehlversuche – bitte in 15 Minuten erneut versuchen"
+LOCKED = "Zu viele Fehlversuche – bitte in einigen Minuten erneut versuchen"
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,15 +44,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 class DeskUser(UserMixin):  # type: ignore[misc]
     """A staff member as Flask-Login sees them.
 
-    The session id carries a fingerprint of the password hash: a new password
-    (or a deactivation) ends every session of that account.
+    The session id carries the account's session_version and a fingerprint of the
+    password hash: logout, a new password (or a deactivation) ends every session of
+    that account signed in before, checked on every request.
     """
 
     def __init__(self, staff: StaffUser) -> None:
         self.staff = staff
 
     def get_id(self) -> str:
-        return f"{self.staff.id}:{_fingerprint(self.staff.password_hash)}"
+        staff = self.staff
+        return f"{staff.id}:{staff.session_version}:{_fingerprint(staff.password_hash)}"
 
     @property
     def is_active(self) -> bool:
@@ -77,12 +84,15 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(session_id: str) -> DeskUser | None:
-    user_id, _, fingerprint = session_id.partition(":")
+    user_id, _, rest = session_id.partition(":")
+    version, _, fingerprint = rest.partition(":")
     try:
         staff = desk().store.users.get(int(user_id))
     except (UserNotFound, ValueError):
         return None
-    if not staff.active or not hmac.compare_digest(fingerprint, _fingerprint(staff.password_hash)):
+    if not staff.active or version != str(staff.session_version):
+        return None
+    if not hmac.compare_digest(fingerprint, _fingerprint(staff.password_hash)):
         return None
     return DeskUser(staff)
 
@@ -154,14 +164,21 @@ def attempt_login(name: str, password: str) -> tuple[StaffUser | None, str | Non
     """(the user, None) when name and password match, else (None, the German message)."""
     d = desk()
     try:
-        staff = accounts.authenticate(d.store, name, password, now=d.now())
+        staff = accounts.authenticate(d.store, name, password, now=d.now(), client=client())
     except accounts.LoginFailed as exc:
         return None, LOCKED if exc.locked_until is not None else FAILED
     return d.store.users.get(staff.id), None  # re-read: a rehash changes the fingerprint
 
 
+def client() -> str:
+    """The client's address for throttling (the one trusted proxy has set it)."""
+    return request.remote_addr or "unknown"
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        desk().store.users.end_sessions(current_user.staff.id)  # a copied cookie dies too
     logout_user()
     session.clear()
     flash("Sie sind abgemeldet.", "info")

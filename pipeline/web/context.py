@@ -14,6 +14,16 @@ from pipeline.model import Office, StaffUser, Taxonomy
 from pipeline.store import Store
 
 EXTENSION = "eudigest"
+MAX_ID = 2**31 - 1  # the largest id a table holds (INTEGER on PostgreSQL)
+
+
+def as_id(raw: str) -> int:
+    """A form field's id; ValueError when it is no number or past any id the store holds
+    (so that it never reaches the database, which would fail with a 500)."""
+    value = int(raw)
+    if not 0 <= value <= MAX_ID:
+        raise ValueError(f"id out of range: {raw[:30]}")
+    return value
 
 
 @dataclass

@@ -27,7 +27,7 @@ from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
 from pipeline.model.dossiers import eurlex_procedure_url, new_events_label, oeil_url
 from pipeline.model.references import eurlex_url
 from pipeline.web.auth import desk_blueprint
-from pipeline.web.context import desk, staff_user
+from pipeline.web.context import as_id, desk, staff_user
 
 bp = desk_blueprint("dossiers", "/desk/verfahren")
 
@@ -145,7 +145,7 @@ def attach(reference: str) -> ResponseReturnValue:
     back = _back(reference)
     raw = (request.form.get("item_id") or "").strip().lstrip("#")
     try:
-        item_id = int(raw)
+        item_id = as_id(raw)
     except ValueError:
         raise InvalidInput(f"„{raw[:50]}“ ist keine Meldungsnummer.") from None
     try:

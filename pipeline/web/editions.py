@@ -24,7 +24,7 @@ from pipeline.model import (
 )
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
-from pipeline.web.context import desk, staff_user
+from pipeline.web.context import as_id, desk, staff_user
 from pipeline.web.errors import error_page
 from pipeline.web.formatting import parse_datetime_local
 from pipeline.web.forms import EditionCreateForm, EditionForm, choices
@@ -184,8 +184,11 @@ def _done(edition_id: int, message: str) -> ResponseReturnValue:
 
 
 def _int(name: str) -> int:
+    """A form field's number (an id, or a step such as -1); none past what the store holds."""
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
+        as_id(str(abs(value)))  # ValueError past the largest id
+        return value
     except ValueError:
         raise InvalidInput(f"Feld {name} fehlt oder ist keine Zahl.") from None
 
@@ -391,7 +394,7 @@ def _confirm_page(
 
 def _delivery_ids() -> list[int]:
     try:
-        ids = sorted({int(v) for v in request.form.getlist("delivery_id")})
+        ids = sorted({as_id(v) for v in request.form.getlist("delivery_id")})
     except ValueError:
         raise InvalidInput("Ungültige Zustellungsnummer.") from None
     if not ids:

@@ -93,7 +93,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf(exc: CSRFError) -> ResponseReturnValue:
-        log.info("CSRF check failed on %s %s: %s", request.method, request.path, exc.description)
+        where = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        log.info("CSRF check failed on %s %s: %s", request.method, where, exc.description)
         return error_page(
             400,
             "Das Formular ist abgelaufen oder ungültig (Sicherheitsprüfung). "

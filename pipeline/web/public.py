@@ -81,7 +81,8 @@ def _message(title: str, message: str, status: int = 200, **context: object) -> 
 @bp.errorhandler(TokenInvalid)
 def _token_invalid(exc: TokenInvalid) -> ResponseReturnValue:
     status = 400 if exc.problem is TokenProblem.FORGED else 410
-    return _message("Link nicht gültig", str(exc), status, signup_link=True)
+    new_link = exc.problem in (TokenProblem.USED, TokenProblem.REVOKED, TokenProblem.FORGED)
+    return _message("Link nicht gültig", str(exc), status, signup_link=True, new_link=new_link)
 
 
 @bp.errorhandler(InvalidInput)
@@ -172,13 +173,7 @@ def signed_up() -> ResponseReturnValue:
 def confirm_page(token: str) -> ResponseReturnValue:
     d = desk()
     links = _links()
-    subscriber, already = signup.open_confirmation(d.store, links, token, now=d.now())
-    if already:
-        return _message(
-            "Bereits bestätigt",
-            "Ihre Anmeldung ist bereits bestätigt.",
-            manage_url=links.manage(subscriber, now=d.now()),
-        )
+    signup.open_confirmation(d.store, links, token, now=d.now())  # a used link: 410
     return _page("confirm.html", token=token)
 
 
@@ -189,7 +184,7 @@ def confirm(token: str) -> ResponseReturnValue:
     done = signup.confirm(d.store, links, token, now=d.now())
     thanks = "Vielen Dank! Ihre Anmeldung ist bestätigt. Hier können Sie Ihre Einstellungen "
     thanks += "jederzeit ändern."
-    flash("Ihre Anmeldung ist bestätigt." if done.already else thanks, "success")
+    flash(thanks, "success")
     return redirect(links.manage(done.subscriber, now=d.now()), code=303)
 
 

@@ -24,7 +24,7 @@ from pipeline.curate import staff as accounts
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
 from pipeline.store.items import InboxQuery, ItemPage
-from pipeline.web.auth import DeskUser, admin_required, desk_blueprint
+from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
     AnnotationForm,
@@ -521,7 +521,9 @@ def password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.authenticate(d.store, me.name, form.current.data or "", now=d.now())
+            accounts.authenticate(
+                d.store, me.name, form.current.data or "", now=d.now(), client=client()
+            )
         except accounts.LoginFailed:
             form.current.errors = [*form.current.errors, "Das bisherige Passwort stimmt nicht."]
         else:

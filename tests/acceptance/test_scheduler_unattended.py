@@ -69,6 +69,7 @@ def env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
             EUDIGEST_BASE_URL="https://newsletter.example",
             EUDIGEST_LOG_FORMAT="json",
             EUDIGEST_FETCH_TIMEOUT="5",
+            EUDIGEST_FETCH_ALLOW=server.fetch_allow,  # this server only
         )
         yield environ
 

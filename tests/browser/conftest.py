@@ -41,6 +41,7 @@ from pipeline.store.items import InboxQuery
 from pipeline.web import create_app
 from tests.support.corpus import sources_yaml
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -129,6 +130,7 @@ def _ingest_corpus(folder: Path) -> list[str]:
     services = build(settings_for(folder))
     try:
         with FeedServer(CORPUS) as server:
+            allow_server(services, server)
             sources = folder / "corpus-sources.yaml"
             sources.write_text(sources_yaml(server.base_url), encoding="utf-8")
             services.store.upgrade()

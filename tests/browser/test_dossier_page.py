@@ -16,6 +16,7 @@ from pipeline import jobs
 from pipeline.bootstrap import build
 from tests.browser.conftest import CORPUS, LiveDesk, flash, login, serve_copy, settings_for
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 
 PROCEDURE = "api/ep-opendata-procedure-2025-0260-cod.json"
 TITLE_DE = "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren"
@@ -30,6 +31,7 @@ def _ingest_procedure(folder: Path, corpus_db: Path) -> list[str]:
     services = build(settings)
     try:
         with FeedServer(CORPUS) as server:
+            allow_server(services, server)
             sources = folder / "dossier-sources.yaml"
             sources.write_text(
                 "sources:\n"

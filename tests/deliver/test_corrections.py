@@ -177,14 +177,14 @@ def test_a_failed_delivery_of_the_edition_gets_no_correction(
 def test_an_edition_sent_before_segments_were_recorded_is_proven_where_it_can_be(
     services: Services, outbox: Outbox
 ) -> None:
-    """Editions planned before migration 0022 have no delivery_segments: the segments are
+    """Editions planned before migration 0018 have no delivery_segments: the segments are
     computed again, and only those whose key hashes to the ledger's are trusted."""
     from pipeline.store.schema import delivery_segments
 
     three_profiles(services)
     edition_id, ids = sent_edition(services)
     with services.store.engine.begin() as conn:
-        conn.execute(sa.delete(delivery_segments))  # as if planned before 0022
+        conn.execute(sa.delete(delivery_segments))  # as if planned before 0018
     moved = services.store.subscribers.by_hash(_hash("foerderung@uni-stuttgart.de"))
     assert moved is not None
     services.store.subscribers.update_profile(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pipeline.config import fetch_allow_list
 from pipeline.errors import ParseError
 from pipeline.ingest import adapters
 from pipeline.ingest.fetch import Fetcher, FetchRequest
@@ -49,6 +51,7 @@ def fetch(url: str) -> FetchResult:
         max_redirects=3,
         concurrency=2,
         per_host=2,
+        allow=fetch_allow_list(os.environ.get("EUDIGEST_FETCH_ALLOW", "")),  # the FeedServer
     )
     (result,) = fetcher.fetch_all_sync([FetchRequest(source_id="s", url=url)])
     assert result.status is FetchStatus.OK, result.error

@@ -27,6 +27,7 @@ from subscribers.addresses import hash_of
 from subscribers.gdpr import subscriber_data
 from tests.subscribers.conftest import Outbox, Visitor, make_settings
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 from tests.web.conftest import NOW, add_item, checked, visible
 
 PROCEDURE = "api/ep-opendata-procedure-2025-0260-cod.json"
@@ -197,6 +198,7 @@ def test_staff_and_a_reader_follow_a_procedure_from_ingest_to_digests(
 
     services = backend
     store = services.store
+    allow_server(services, server)  # built before the server: its fetcher may reach it now
     app = create_app(settings, services)
     app.config["TESTING"] = True
     visitor = Visitor(app.test_client())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
+import os
 import random
 import socket
 import threading
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pipeline.config import fetch_allow_list
 from pipeline.ingest.fetch import Fetcher, FetchRequest, describe_error
 from pipeline.model import FetchResult, FetchStatus
 from tests.support.feedserver import GENERATED_FEED, FeedServer
@@ -46,6 +48,8 @@ def fetcher(**overrides: Any) -> Fetcher:
         "concurrency": 8,
         "per_host": 4,
         "clock": lambda: NOW,
+        # the running FeedServers only (each adds itself while it runs)
+        "allow": fetch_allow_list(os.environ.get("EUDIGEST_FETCH_ALLOW", "")),
     }
     options.update(overrides)
     return Fetcher(**options)
@@ -398,7 +402,10 @@ def test_connection_closed_without_answer(srv: FeedServer) -> None:
 
 def test_connection_refused() -> None:
     with refusing_port() as port:
-        assert failed(fetch(f"http://127.0.0.1:{port}/feed.xml")) == "connection refused"
+        allow = fetch_allow_list(f"127.0.0.1:{port}")
+        assert failed(fetch(f"http://127.0.0.1:{port}/feed.xml", allow=allow)) == (
+            "connection refused"
+        )
 
 
 @pytest.mark.parametrize(
@@ -568,3 +575,69 @@ def test_feed_server_stops_with_an_idle_keep_alive_connection_open(corpus_dir: P
         conn.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("feedserver:")]
     assert not [t for t in threading.enumerate() if "process_request_thread" in t.name]
+
+
+# ---------------------------------------------------------------- special addresses
+
+
+def test_a_redirect_to_an_internal_address_is_refused_and_never_reached(
+    srv: FeedServer,
+) -> None:
+    with FeedServer() as internal:
+        internal.put("/secret", b"<rss><channel><title>internal</title></channel></rss>")
+        for host in ("127.0.0.1", "localhost"):
+            target = internal.url("/secret", host=host)
+            url = srv.url(f"/_fault/redirect/1?to={target}")
+            # only the public-facing server is allowed, as in production only public ones are
+            result = fetch(url, allow=fetch_allow_list(srv.fetch_allow))
+            error = failed(result)
+            assert f"127.0.0.1:{internal.port} (loopback address)" in error
+            assert "EUDIGEST_FETCH_ALLOW" in error
+            assert result.url == target
+        assert internal.hits["/secret"] == 0
+        assert srv.hits["/_fault/redirect/1"] == 2
+
+
+def test_without_an_allow_list_a_loopback_source_is_refused(srv: FeedServer) -> None:
+    result = fetch(srv.url("/_fault/feed"), allow=())
+    assert failed(result) == (
+        f"refused to connect to 127.0.0.1:{srv.port} (loopback address) for host '127.0.0.1'; "
+        f"add '127.0.0.1:{srv.port}' to EUDIGEST_FETCH_ALLOW if this source is meant to be "
+        "fetched"
+    )
+    assert srv.hits["/_fault/feed"] == 0
+
+
+def test_the_socket_connects_to_the_checked_address_not_to_a_second_lookup(
+    srv: FeedServer,
+) -> None:
+    """DNS rebinding: the name is resolved once, checked, and that address is connected to.
+
+    The fake DNS answers the allowed loopback address first and a private one after it;
+    a fetcher that looked the name up again to connect would meet the second answer.
+    No address outside this machine is ever connected to.
+    """
+    answers = [["10.9.9.9"], ["127.0.0.1"]]  # popped from the end: loopback first
+    looked_up: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return answers.pop()
+
+    url = f"http://feeds.example:{srv.port}/_fault/feed"  # a name no real DNS knows
+    result = fetch(url, allow=fetch_allow_list(f"127.0.0.1:{srv.port}"), resolve=resolve)
+    assert result.status is FetchStatus.OK, result
+    assert result.body == GENERATED_FEED
+    assert looked_up == ["feeds.example"]
+    # the next connection resolves anew, meets the private answer and is refused
+    again = fetch(url, allow=fetch_allow_list(f"127.0.0.1:{srv.port}"), resolve=resolve)
+    assert f"refused to connect to 10.9.9.9:{srv.port} (private address)" in failed(again)
+    assert srv.hits["/_fault/feed"] == 1
+
+
+def test_one_special_answer_among_several_refuses_the_name(srv: FeedServer) -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["147.67.34.30", "10.0.0.7"]
+
+    result = fetch(f"http://mixed.example:{srv.port}/_fault/feed", allow=(), resolve=resolve)
+    assert f"refused to connect to 10.0.0.7:{srv.port} (private address)" in failed(result)

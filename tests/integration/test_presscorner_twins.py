@@ -18,6 +18,7 @@ from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.model import IngestReport, SourceReport
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 from tests.web.conftest import Clock, make_services, make_settings
 
 NOW = dt.datetime(2026, 9, 18, 12, 0, tzinfo=dt.UTC)
@@ -62,8 +63,9 @@ def server(written_dir: Path) -> Iterator[FeedServer]:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
+def services(tmp_path: Path, server: FeedServer) -> Iterator[Services]:
     services = make_services(make_settings(tmp_path), Clock(NOW))
+    allow_server(services, server)
     yield services
     services.close()
 
@@ -197,6 +199,7 @@ def test_the_real_english_answer_is_read_when_the_source_names_one_document(
     services: Services, corpus_dir: Path, tmp_path: Path
 ) -> None:
     with FeedServer(corpus_dir) as srv:
+        allow_server(services, srv)
         path = tmp_path / "sources.yaml"
         path.write_text(
             "sources:\n"

@@ -70,7 +70,7 @@ def ingest_corpus(folder: Path, corpus: Path = CORPUS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with FeedServer(corpus) as server:
         (folder / "sources.yaml").write_text(sources_yaml(server.base_url), encoding="utf-8")
-        services = build(settings_for(folder))
+        services = build(settings_for(folder, EUDIGEST_FETCH_ALLOW=server.fetch_allow))
         try:
             jobs.init(services)
             jobs.fetch(services)

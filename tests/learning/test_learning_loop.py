@@ -21,6 +21,7 @@ from pipeline.store.items_desk import InboxQuery
 from tests.learning.conftest import NOW
 from tests.learning.corpus_desk import ANNA, decide, label_judgement, staff_judgement
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import allow_server
 
 
 def inbox_ids(services: Services, n: int = 50) -> list[int]:
@@ -163,6 +164,7 @@ def test_items_fetched_while_a_model_is_in_use_get_its_suggestion_at_once(
         "</channel></rss>"
     )
     with FeedServer() as server:
+        allow_server(services, server)
         server.put("/live.xml", feed.encode())
         sources = folder / "live-sources.yaml"
         sources.write_text(

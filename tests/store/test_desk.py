@@ -97,18 +97,58 @@ def ben(store: Store):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- accounts
 
 
-def test_login_checks_password_and_locks_after_five_failures(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+def test_login_throttles_the_client_and_name_never_the_account(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
     assert staff.authenticate(store, "Anna", "ein langes Passwort", now=NOW).name == "anna"
     for n in range(5):
         with pytest.raises(staff.LoginFailed) as failed:
-            staff.authenticate(store, "anna", "falsch", now=NOW + dt.timedelta(seconds=n))
-    assert failed.value.locked_until == NOW + dt.timedelta(seconds=4, minutes=15)
-    # Locked: even the right password fails until the time is up.
-    with pytest.raises(staff.LoginFailed):
-        staff.authenticate(store, "anna", "ein langes Passwort", now=NOW + dt.timedelta(minutes=5))
-    later = NOW + dt.timedelta(minutes=20)
-    assert staff.authenticate(store, "anna", "ein langes Passwort", now=later).name == "anna"
-    assert store.users.by_name("anna").failed_logins == 0  # type: ignore[union-attr]
+            staff.authenticate(
+                store, "anna", "falsch", now=NOW + dt.timedelta(seconds=n), client="203.0.113.9"
+            )
+    # the fifth failure slows this client down for this name: 1 minute, then doubling
+    assert failed.value.locked_until == NOW + dt.timedelta(seconds=4, minutes=1)
+    with pytest.raises(staff.LoginFailed) as blocked:
+        staff.authenticate(
+            store, "anna", "ein langes Passwort", now=NOW + dt.timedelta(seconds=30),
+            client="203.0.113.9",
+        )  # fmt: skip
+    assert blocked.value.locked_until is not None
+    # anna herself, from her own client, is not locked out
+    assert staff.authenticate(store, "anna", "ein langes Passwort", now=NOW).name == "anna"
+    # after the minute the stranger's client may try again; a sixth failure blocks 2 minutes
+    later = NOW + dt.timedelta(minutes=2)
+    with pytest.raises(staff.LoginFailed) as sixth:
+        staff.authenticate(store, "anna", "falsch", now=later, client="203.0.113.9")
+    assert sixth.value.locked_until == later + dt.timedelta(minutes=2)
+
+
+def test_unknown_names_are_counted_and_answered_like_known_ones(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    outcomes = {}
+    for name in ("anna", "niemand"):
+        untils = []
+        for n in range(6):
+            with pytest.raises(staff.LoginFailed) as failed:
+                staff.authenticate(
+                    store, name, "falsch", now=NOW + dt.timedelta(seconds=n), client="198.51.100.7"
+                )
+            untils.append(failed.value.locked_until)
+        outcomes[name] = untils
+    assert outcomes["anna"] == outcomes["niemand"]
+    assert outcomes["anna"][:4] == [None] * 4
+
+
+def test_one_client_trying_many_names_is_blocked_as_a_whole(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    for n in range(staff.CLIENT_LIMIT):
+        with pytest.raises(staff.LoginFailed):
+            staff.authenticate(
+                store, f"name{n}", "falsch", now=NOW + dt.timedelta(seconds=n), client="192.0.2.1"
+            )
+    with pytest.raises(staff.LoginFailed) as blocked:
+        staff.authenticate(
+            store, "anna", "ein langes Passwort", now=NOW + dt.timedelta(minutes=1),
+            client="192.0.2.1",
+        )  # fmt: skip
+    assert blocked.value.locked_until is not None
+    assert staff.authenticate(store, "anna", "ein langes Passwort", now=NOW).name == "anna"
 
 
 def test_a_test_send_address_is_set_only_in_its_normal_form_and_removed(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
@@ -398,3 +438,71 @@ def test_propose_draft_takes_accepted_items_since_the_last_edition(desk, anna) -
     assert [s.title for s in again.sections] == ["Im Fokus", "Termine"]
     with pytest.raises(InvalidInput, match="Unbekannter Newsletter"):
         curate.propose_draft(store, OFFICE, "monthly", actor=anna, now=NOW)
+
+
+def test_schema_py_matches_migration_0019_which_goes_down_and_up(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from pipeline.store.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    mine = [d for d in diff if "login_throttle" in repr(d) or "session_version" in repr(d)]
+    assert mine == []
+    store.downgrade("0015")
+    store.upgrade()
+    assert store.is_current()
+
+
+def test_logout_raises_the_session_version(store: Store, anna) -> None:  # type: ignore[no-untyped-def]
+    assert store.users.get(anna.id).session_version == 0
+    store.users.end_sessions(anna.id)
+    assert store.users.get(anna.id).session_version == 1
+    staff.set_password(store, anna.id, "ein neues langes Passwort")
+    assert store.users.get(anna.id).session_version == 2
+
+
+def test_throttle_rows_go_a_day_after_their_window(store: Store) -> None:
+    from sqlalchemy import select
+
+    from pipeline.store.schema import login_throttle
+
+    def keys() -> set[str]:
+        with store.engine.connect() as conn:
+            return set(conn.execute(select(login_throttle.c.key)).scalars())
+
+    window = dt.timedelta(minutes=15)
+    store.users.count_login_failure("old", now=NOW, window=window, block_for=lambda n: None)
+    store.users.count_login_failure("x" * 64, now=NOW, window=window, block_for=lambda n: None)
+    assert keys() == {"old", "x" * 64}
+    later = NOW + dt.timedelta(days=1, minutes=16)
+    assert (
+        store.users.count_login_failure("new", now=later, window=window, block_for=lambda n: None)
+        == 1
+    )
+    assert keys() == {"new"}
+
+
+def test_known_and_unknown_names_take_the_same_path(
+    store: Store, anna, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """One password hash verified per attempt for every name, none once throttled."""
+    verified: list[str] = []
+    real = staff._verify
+
+    def counting(password_hash: str, password: str) -> bool:
+        verified.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(staff, "_verify", counting)
+    for name in ("anna", "niemand"):
+        counts = []
+        for n in range(6):
+            before = len(verified)
+            with pytest.raises(staff.LoginFailed):
+                staff.authenticate(
+                    store, name, "falsch", now=NOW + dt.timedelta(seconds=n), client=name
+                )
+            counts.append(len(verified) - before)
+        assert counts == [1, 1, 1, 1, 1, 0], name

@@ -239,3 +239,23 @@ def test_request_link_with_a_bad_address(visitor: Visitor, outbox: Outbox) -> No
     assert response.status_code == 400
     assert "gültige E-Mail-Adresse" in visible(response.text)
     assert outbox.count() == 0
+
+
+def test_a_link_mailed_before_keyed_tags_still_opens_the_page_and_unsubscribes(
+    app: Flask, visitor: Visitor, services: Services, outbox: Outbox
+) -> None:
+    """Issue 14: links carried the plain SHA-256 of the address; the links mailed since carry
+    a keyed tag, and the ones in mails already sent go on working (unsubscribing above all)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from subscribers.tokens import legacy_address_tag
+
+    _confirmed(visitor, outbox)
+    s = _get(services)
+    old = URLSafeTimedSerializer(app.secret_key, salt="eudigest.subscriber.manage").dumps(
+        [s.id, s.token_version, legacy_address_tag(s)]
+    )
+    stranger = new_visitor(app, "203.0.113.8")
+    assert stranger.get(f"/abo/einstellungen/{old}").status_code == 200
+    assert stranger.client.post(f"/abo/abmelden/{old}").status_code == 200
+    assert _get(services).status is SubscriberStatus.UNSUBSCRIBED

@@ -94,17 +94,27 @@ def test_sign_up_mail_confirm_and_only_then_a_recipient(
     )
 
 
-def test_the_confirm_link_clicked_again_changes_nothing(
-    visitor: Visitor, services: Services, outbox: Outbox, clock: Clock
+def test_the_confirm_link_clicked_again_changes_nothing_and_hands_out_no_link(
+    app: Flask, visitor: Visitor, services: Services, outbox: Outbox, clock: Clock
 ) -> None:
+    """Issue 14: a used confirm link handed out a fresh preference link for 7 days."""
     visitor.sign_up(BERND)
     link = outbox.last(BERND).link("/abo/bestaetigen/")
-    assert visitor.confirm(link).status_code == 303
+    page = visitor.get(link)
+    assert visitor.post_from(page, link).status_code == 303
     first = _subscriber(services)
     clock.advance(days=1)
-    again = visitor.get(link)
-    assert again.status_code == 200
-    assert "Ihre Anmeldung ist bereits bestätigt." in visible(again.text)
+    for stranger in (visitor, new_visitor(app, "203.0.113.77")):
+        again = stranger.get(link)
+        assert again.status_code == 410
+        text = visible(again.text)
+        assert "Dieser Bestätigungslink wurde bereits verwendet." in text
+        assert "/abo/einstellungen/" not in again.text
+        assert 'href="/abo/link"' in again.text  # a new link by mail, to the address only
+    pressed_again = visitor.post_from(page, link)  # the form of before, sent once more
+    assert pressed_again.status_code == 410
+    assert "/abo/einstellungen/" not in pressed_again.text
+    assert "Location" not in pressed_again.headers
     assert _subscriber(services) == first
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from pipeline.errors import ConfigError
 from pipeline.model import OrgType, Profile, Subscriber, SubscriberStatus
@@ -13,7 +17,7 @@ from subscribers.tokens import (
     TokenInvalid,
     TokenProblem,
     Tokens,
-    check_claim,
+    legacy_address_tag,
 )
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
@@ -41,7 +45,7 @@ def test_a_confirm_token_carries_id_version_and_the_requested_profile() -> None:
     assert claim.profile == PROFILE
     plain = tokens.read_confirm(tokens.confirm_token(BERND, now=NOW), now=NOW)
     assert plain.profile is None
-    check_claim(claim, BERND)
+    Tokens(SECRET).check_claim(claim, BERND)
 
 
 def test_a_confirm_token_lasts_seven_days() -> None:
@@ -58,12 +62,12 @@ def test_a_manage_token_does_not_expire_but_is_revoked_by_a_new_version() -> Non
     tokens = Tokens(SECRET)
     token = tokens.manage_token(BERND, now=NOW)
     claim = tokens.read_manage(token, now=NOW + dt.timedelta(days=3 * 365))
-    check_claim(claim, BERND)
+    Tokens(SECRET).check_claim(claim, BERND)
     newer = Subscriber(
         id=7, email=BERND.email, status=BERND.status, created_at=NOW, token_version=2
     )
     with pytest.raises(TokenInvalid) as info:
-        check_claim(claim, newer)
+        Tokens(SECRET).check_claim(claim, newer)
     assert info.value.problem is TokenProblem.REVOKED
 
 
@@ -74,7 +78,7 @@ def test_a_token_of_a_reused_id_does_not_open_another_subscriber() -> None:
         id=7, email="anna@stadt-esslingen.de", status=BERND.status, created_at=NOW
     )
     with pytest.raises(TokenInvalid) as info:
-        check_claim(claim, someone_else)
+        Tokens(SECRET).check_claim(claim, someone_else)
     assert info.value.problem is TokenProblem.GONE
 
 
@@ -139,3 +143,40 @@ def test_the_keyed_hash_of_an_ip_address_depends_on_the_secret() -> None:
     assert a.keyed_hash("192.0.2.10") == a.keyed_hash("192.0.2.10")
     assert a.keyed_hash("192.0.2.10") != b.keyed_hash("192.0.2.10")
     assert "192" not in a.keyed_hash("192.0.2.10")
+
+
+def _payload(token: str) -> list[object]:
+    head = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))  # type: ignore[no-any-return]
+
+
+def test_a_token_tells_nothing_about_the_address() -> None:
+    """Issue 14: a link once held the plain SHA-256 of the address (offline guessing)."""
+    plain = hashlib.sha256(BERND.email.encode()).hexdigest()
+    for token in (
+        Tokens(SECRET).manage_token(BERND, now=NOW),
+        Tokens(SECRET).confirm_token(BERND, now=NOW),
+    ):
+        payload = _payload(token)
+        assert payload[:2] == [BERND.id, BERND.token_version]
+        tag = str(payload[2])
+        assert tag not in plain and legacy_address_tag(BERND) not in token
+        # guessing the address does not give the tag without the key
+        other_key = Tokens("another-secret-0123456789abcdefghijklmnopq")
+        assert other_key.address_tag(BERND) != tag
+        assert Tokens(SECRET).address_tag(BERND) == tag
+
+
+def test_a_link_mailed_before_keyed_tags_still_opens_its_subscriber() -> None:
+    """Old mails keep working (their unsubscribe link above all): the old tag is accepted."""
+    old = URLSafeTimedSerializer(SECRET, salt="eudigest.subscriber.manage").dumps(
+        [BERND.id, BERND.token_version, legacy_address_tag(BERND)]
+    )
+    tokens = Tokens(SECRET)
+    tokens.check_claim(tokens.read_manage(old, now=NOW), BERND)
+    someone_else = Subscriber(
+        id=7, email="anna@stadt-esslingen.de", status=BERND.status, created_at=NOW
+    )
+    with pytest.raises(TokenInvalid) as info:
+        tokens.check_claim(tokens.read_manage(old, now=NOW), someone_else)
+    assert info.value.problem is TokenProblem.GONE

@@ -6,7 +6,11 @@
         srv.url("/_fault/status/503?retry_after=120")   # fault routes, see FAULT_ROUTES
         srv.hits["/feeds/live.xml"], srv.requests, srv.max_concurrent("127.0.0.1")
 
-Binds 127.0.0.1 only, on a free port, HTTP/1.1 with keep-alive. Files are gzipped
+Binds 127.0.0.1 only, on a free port, HTTP/1.1 with keep-alive. While it runs, its own
+address (`srv.fetch_allow`: 127.0.0.1:PORT and localhost:PORT, nothing else) is added to
+EUDIGEST_FETCH_ALLOW in os.environ, so that eudigest's fetcher, which refuses loopback
+addresses, fetches from it in this process and in the commands it starts; stop() takes
+the entries out again. Files are gzipped
 when the client accepts gzip. A request whose path is registered with put()
 gets that content; otherwise the file under `root`; otherwise 404.
 
@@ -23,6 +27,7 @@ import contextlib
 import functools
 import hashlib
 import http
+import os
 import random
 import socket
 import struct
@@ -466,6 +471,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
+ALLOW_VARIABLE = "EUDIGEST_FETCH_ALLOW"
+
+
+def _allow_env(*, add: list[str] | None = None, remove: list[str] | None = None) -> None:
+    """Add or take out entries of EUDIGEST_FETCH_ALLOW, leaving the others as they were."""
+    entries = [e.strip() for e in os.environ.get(ALLOW_VARIABLE, "").split(",") if e.strip()]
+    entries += [e for e in add or [] if e not in entries]
+    entries = [e for e in entries if e not in (remove or [])]
+    if entries:
+        os.environ[ALLOW_VARIABLE] = ",".join(entries)
+    else:
+        os.environ.pop(ALLOW_VARIABLE, None)
+
+
 class FeedServer:
     """Context manager around a threaded loopback HTTP server (see the module docstring)."""
 
@@ -513,12 +532,14 @@ class FeedServer:
             daemon=True,
         )
         self._thread.start()
+        _allow_env(add=self.fetch_allow.split(","))
         return self
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        _allow_env(remove=self.fetch_allow.split(","))
         self._stopping.set()
         with self._lock:
             barriers = list(self._barriers.values())
@@ -553,6 +574,11 @@ class FeedServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def fetch_allow(self) -> str:
+        """This server for EUDIGEST_FETCH_ALLOW: by address and by the name localhost."""
+        return f"127.0.0.1:{self.port},localhost:{self.port}"
 
     def url(self, path: str, *, host: str = "127.0.0.1") -> str:
         """Absolute URL of `path` ('/feeds/x.xml' or 'feeds/x.xml'); host may be 'localhost'."""

@@ -123,23 +123,41 @@ def test_login_with_wrong_password_or_unknown_name_says_the_same(anon: Desk) -> 
     assert anon.client.get("/desk/").status_code == 302
 
 
-def test_five_failures_lock_the_account_for_15_minutes(
-    anon: Desk, store: Store, clock: Clock
-) -> None:
+def from_address(app: Flask, address: str) -> Desk:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Desk(client)
+
+
+def test_failures_throttle_the_client_not_the_account(app: Flask, clock: Clock) -> None:
+    stranger = from_address(app, "203.0.113.66")
     for _ in range(4):
-        assert "Anmeldung fehlgeschlagen" in anon.login("anna", "falsch-falsch-falsch").text
-    fifth = anon.login("anna", "falsch-falsch-falsch")
-    locked = "Zu viele Fehlversuche – bitte in 15 Minuten erneut versuchen"
-    assert fifth.status_code == 429 and locked in fifth.text
-    # even the right password does not get in now
-    right = anon.login("anna", PASSWORD)
-    assert right.status_code == 429 and locked in right.text
-    user = store.users.by_name("anna")
-    assert user is not None and user.locked_until is not None
-    clock.advance(minutes=15, seconds=1)
-    assert anon.login("anna", PASSWORD).status_code == 303
-    after = store.users.by_name("anna")
-    assert after is not None and after.failed_logins == 0 and after.last_login == clock.now
+        assert "Anmeldung fehlgeschlagen" in stranger.login("anna", "falsch-falsch-falsch").text
+    fifth = stranger.login("anna", "falsch-falsch-falsch")
+    throttled = "Zu viele Fehlversuche – bitte in einigen Minuten erneut versuchen"
+    assert fifth.status_code == 429 and throttled in fifth.text
+    right = stranger.login("anna", PASSWORD)  # the throttled client does not get in
+    assert right.status_code == 429 and throttled in right.text
+    # anna, from another client, still logs in: nobody can lock her out
+    anna = from_address(app, "198.51.100.20")
+    assert anna.login("anna", PASSWORD).status_code == 303
+    clock.advance(minutes=1, seconds=1)
+    assert stranger.login("anna", PASSWORD).status_code == 303
+
+
+def test_unknown_and_known_names_get_the_same_answers(app: Flask) -> None:
+    """No response tells an anonymous client whether a staff name exists."""
+    answers: dict[str, list[tuple[int, str]]] = {}
+    for name, address in (("anna", "203.0.113.1"), ("niemand", "203.0.113.2")):
+        desk = from_address(app, address)
+        seen = []
+        for _ in range(7):
+            response = desk.login(name, "falsch-falsch-falsch")
+            message = "Zu viele" if "Zu viele" in response.text else "fehlgeschlagen"
+            seen.append((response.status_code, message))
+        answers[name] = seen
+    assert answers["anna"] == answers["niemand"]
+    assert (429, "Zu viele") in answers["anna"]
 
 
 def test_inactive_user_cannot_log_in(anon: Desk, store: Store) -> None:
@@ -165,6 +183,38 @@ def test_logout_needs_post_with_csrf_and_ends_the_session(anna: Desk) -> None:
     response = anna.post("/logout")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert anna.client.get("/desk/").status_code == 302
+
+
+def copy_session(app: Flask, desk: Desk) -> Desk:
+    """Another client holding a copy of the desk's session cookie (as a thief would)."""
+    cookie = desk.client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie(cookie.key, cookie.value)
+    return Desk(thief)
+
+
+def test_a_session_cookie_copied_before_logout_is_dead_after_it(app: Flask, anna: Desk) -> None:
+    thief = copy_session(app, anna)
+    assert thief.client.get("/desk/").status_code == 200
+    assert anna.post("/logout").status_code == 303
+    assert thief.client.get("/desk/").status_code == 302  # checked on the server, not the cookie
+    assert anna.login("anna").status_code == 303  # a new login works
+    assert thief.client.get("/desk/").status_code == 302
+
+
+def test_a_password_change_ends_the_other_sessions(app: Flask, anna: Desk) -> None:
+    elsewhere = Desk(app.test_client())
+    assert elsewhere.login("anna").status_code == 303
+    thief = copy_session(app, anna)
+    ok = anna.post(
+        "/desk/password",
+        data={"current": PASSWORD, "new": "Neues-Passwort-2026", "repeat": "Neues-Passwort-2026"},
+    )
+    assert ok.status_code == 303
+    assert anna.client.get("/desk/").status_code == 200  # this session goes on
+    assert elsewhere.client.get("/desk/").status_code == 302
+    assert thief.client.get("/desk/").status_code == 302
 
 
 def test_logged_in_user_at_login_page_goes_to_the_inbox(anna: Desk) -> None:

@@ -9,7 +9,7 @@
   for the reader's next digest.
 - `correction_reports`: which digest carries a waiting notice (frozen at planning).
 
-Revision ID: 0022
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06
 """
@@ -17,7 +17,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
