@@ -429,7 +429,7 @@ def load_office(path: Path) -> Office:
         imprint=_string(doc, office.get("imprint"), "office.imprint", required=False),
         privacy_url=_string(doc, office.get("privacy_url"), "office.privacy_url", required=False),
         newsletters=tuple(newsletters),
-        four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, False),
+        four_eyes=_typed(doc, desk.get("four_eyes"), "desk.four_eyes", bool, True),
         inbox_threshold=_threshold(doc, desk.get("inbox_threshold")),
         default_sections=_strings(doc, desk.get("default_sections"), "desk.default_sections")
         or ("Meldungen",),

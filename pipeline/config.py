@@ -58,6 +58,8 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_LOG_FORMAT": "json, text or auto (default: JSON when stderr is not a terminal)",
     "EUDIGEST_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO (WARNING on a terminal)",
     "EUDIGEST_METRICS_TOKEN": "Bearer token that /metrics requires when set (16+ characters)",
+    "EUDIGEST_API_TOKEN": "A staff member's personal API token (desk, Mein Konto): "
+    "`eudigest edition approve ID --as NAME` approves as that account without its password",
     "EUDIGEST_HEARTBEAT_MAX_AGE": "Seconds a scheduler heartbeat stays fresh for /readyz and "
     "status; 0 switches the check off. Default 300",
 }
@@ -95,6 +97,7 @@ class Settings:
     log_level: str | None = None  # None: INFO, or WARNING on a terminal
     metrics_token: str | None = field(default=None, repr=False)
     heartbeat_max_age_s: int = 300  # 0: no heartbeat check
+    api_token: str | None = field(default=None, repr=False)  # never logged
 
     @property
     def outbox_path(self) -> Path:
@@ -255,6 +258,7 @@ def _ops_settings(env: _Env) -> dict[str, Any]:
         "log_level": log_level,
         "metrics_token": token,
         "heartbeat_max_age_s": env.number("EUDIGEST_HEARTBEAT_MAX_AGE", 300, int, 0, 86400),
+        "api_token": env.get("EUDIGEST_API_TOKEN", "") or None,
     }
 
 

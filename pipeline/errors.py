@@ -15,6 +15,7 @@ EudigestError
 │   └── SubscriberNotFound
 ├── InvalidInput (ValueError)   something a person sent us is wrong
 │   ├── StaleEdit               someone else changed it since the form was opened
+│   ├── PreflightBlocked        approval refused: the preflight has blocking findings
 │   ├── InvalidEmail            subscribers.addresses: not an address we can mail
 │   ├── InvalidForm             subscribers.profiles: a sign-up or preferences form
 │   ├── RateLimited             subscribers.signup: too many sign-ups from one place
@@ -39,6 +40,9 @@ EudigestError
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class EudigestError(Exception):
@@ -107,6 +111,19 @@ class InvalidInput(EudigestError, ValueError):
 
 class StaleEdit(InvalidInput):
     """An edit started from an old version; nothing was changed."""
+
+
+class PreflightBlocked(InvalidInput):
+    """Approval refused while the preflight finds something blocking (`findings`)."""
+
+    def __init__(self, edition_id: int, findings: Sequence[Any]) -> None:
+        lines = "; ".join(str(getattr(f, "message", f)) for f in findings)
+        super().__init__(
+            f"Die Ausgabe kann noch nicht freigegeben werden ({len(findings)} "
+            f"{'Punkt blockiert' if len(findings) == 1 else 'Punkte blockieren'}): {lines}"
+        )
+        self.edition_id = edition_id
+        self.findings = tuple(findings)
 
 
 class Forbidden(EudigestError):

@@ -46,6 +46,14 @@ def date_arg(text: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
+def ask_password(prompt: str) -> str | None:
+    """A password typed at the terminal (not echoed); None without a terminal. Tests
+    replace this function (`pipeline.cli.common.ask_password`)."""
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(prompt)
+
+
 def read_password(err: Console, *, confirm: bool) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")

@@ -8,10 +8,10 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, operator
+from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, operator
 from pipeline.cli.output import iso, local_time, short_time
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
-from pipeline.model import Edition, StaffUser
+from pipeline.model import Edition, Preflight, StaffUser
 
 if TYPE_CHECKING:
     from pipeline.bootstrap import Services
@@ -152,23 +152,44 @@ def print_edition(data: dict[str, Any], out: Console) -> None:
 def cmd_edition_approve(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
-    """With four eyes on, a named staff account (not the last editor) must approve."""
+    """Approve a draft. Without four eyes the local operator may (recorded as the system
+    user); `--as NAME` (required with four eyes) needs that account's credential: its
+    personal API token in EUDIGEST_API_TOKEN, or its password typed at the terminal."""
     from pipeline import curate
+    from pipeline.errors import PreflightBlocked
 
     office = services.office()
     if args.as_user is not None:
-        actor = _staff_account(services, args.as_user)
+        actor = _authenticated(services, args.as_user)
     elif office.four_eyes:  # the command line's operator is nobody in particular
         raise Forbidden(
-            "four-eyes rule (office.yaml desk.four_eyes): name the approving staff account "
-            "with --as NAME, someone other than the last editor"
+            "four-eyes rule (office.yaml desk.four_eyes): approve as a staff account other "
+            "than the last editor, with --as NAME and that account's credential (its "
+            "password at the prompt, or its API token in EUDIGEST_API_TOKEN)"
         )
     else:
         actor = operator()
-    with _explained(services, args.edition_id):
-        edition = curate.approve(
-            services.store, office, args.edition_id, actor=actor, now=services.clock()
+    try:
+        with _explained(services, args.edition_id):
+            edition = curate.approve(
+                services.store,
+                office,
+                args.edition_id,
+                actor=actor,
+                now=services.clock(),
+                settings=services.settings,
+            )
+    except PreflightBlocked as exc:
+        err.print(
+            f"error: edition {args.edition_id} cannot be approved while the preflight finds "
+            f"{len(exc.findings)} blocking problem(s) (`eudigest edition check "
+            f"{args.edition_id}`):",
+            highlight=False,
+            markup=False,
         )
+        for f in exc.findings:
+            err.print(f"  ✗ [{f.code.value}] {f.message}", highlight=False, markup=False)
+        return EXIT_USAGE
     out.print(
         f"edition {edition.id} approved by {edition.approved_by}. Send it with "
         f"`eudigest send {edition.id}`, or schedule it with "
@@ -179,6 +200,38 @@ def cmd_edition_approve(
     return 0
 
 
+def _authenticated(services: Services, name: str) -> StaffUser:
+    """The staff account `name`, proven by its API token (EUDIGEST_API_TOKEN) or by its
+    password typed at the terminal; never by the name alone."""
+    from pipeline.cli import common
+    from pipeline.curate import staff, tokens
+
+    user = _staff_account(services, name)
+    now = services.clock()
+    token = services.settings.api_token
+    if token:
+        found = tokens.account_for(services.store, user.name, token, now=now)
+        if found is None:
+            raise Forbidden(
+                f"--as {user.name}: EUDIGEST_API_TOKEN is not an active API token of "
+                f"{user.name} (tokens are made and revoked in the desk under „Mein Konto“)"
+            )
+        return found
+    password = common.ask_password(f"Passwort von {user.name}: ")
+    if password is None:
+        raise Forbidden(
+            f"--as {user.name} needs {user.name}'s credential: set EUDIGEST_API_TOKEN to a "
+            "personal API token of that account (desk, „Mein Konto“), or run this in a "
+            "terminal to type its password"
+        )
+    try:
+        return staff.authenticate(services.store, user.name, password, now=now)
+    except staff.LoginFailed:
+        raise Forbidden(
+            f"--as {user.name}: wrong password, or the account is locked or deactivated"
+        ) from None
+
+
 def _staff_account(services: Services, name: str) -> StaffUser:
     user = services.store.users.by_name(name.strip().lower())
     if user is None:
@@ -186,6 +239,47 @@ def _staff_account(services: Services, name: str) -> StaffUser:
     if not user.active:
         raise InvalidInput(f"--as {name}: the account is deactivated")
     return user
+
+
+def cmd_edition_check(
+    services: Services, args: argparse.Namespace, out: Console, err: Console
+) -> int:
+    """The preflight: exit 1 while anything blocks (approval is refused then), else 0."""
+    from pipeline.compose import preflight
+
+    edition = _edition(services, args.edition_id)
+    result = preflight.run(
+        services.store,
+        services.office(),
+        services.settings,
+        edition.id,
+        now=services.clock(),
+        tz=services.settings.tz,
+        check_links=not args.no_links,
+    )
+    if args.json:
+        out.json(result.as_json())
+    else:
+        print_preflight(edition, result, out)
+    return EXIT_ATTENTION if result.blocked else EXIT_OK
+
+
+def print_preflight(edition: Edition, result: Preflight, out: Console) -> None:
+    def line(text: str) -> None:
+        out.print(text, highlight=False, markup=False)
+
+    line(
+        f"edition {edition.id} “{edition.title}”: {len(result.blocking)} blocking, "
+        f"{len(result.warnings)} warnings, {len(result.acknowledged)} acknowledged"
+    )
+    for f in result.blocking:
+        line(f"  ✗ [{f.code.value}] {f.message}")
+    for f in result.warnings:
+        line(f"  ! [{f.code.value}] {f.message}")
+    for f, a in result.acknowledged:
+        line(f"  ✓ [{f.code.value}] {f.message} (acknowledged by {a.actor})")
+    if result.blocked:
+        line("approval is refused until the blocking problems are fixed")
 
 
 def cmd_edition_schedule(

@@ -295,13 +295,19 @@ def _edition_parsers(ed_sub: Any) -> None:
     d.add_argument("edition_id", type=int, metavar="ID")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func="editions:cmd_edition_show")
+    d = ed_sub.add_parser("check", help="the preflight: what blocks approval, what to look at")
+    d.add_argument("edition_id", type=int, metavar="ID")
+    d.add_argument("--json", action="store_true", help='{"blocking": [...], "warnings": [...]}')
+    d.add_argument("--no-links", action="store_true", help="do not check the links (offline)")
+    d.set_defaults(func="editions:cmd_edition_check")
     d = ed_sub.add_parser("approve", help="approve a draft (four eyes: --as another account)")
     d.add_argument("edition_id", type=int, metavar="ID")
     d.add_argument(
         "--as",
         dest="as_user",
         metavar="NAME",
-        help="the staff account that approves (required when office.yaml has four_eyes)",
+        help="the staff account that approves (required when office.yaml has four_eyes); "
+        "its password is asked at the terminal, or its API token read from EUDIGEST_API_TOKEN",
     )
     d.set_defaults(func="editions:cmd_edition_approve")
     d = ed_sub.add_parser("schedule", help="schedule an approved edition for sending")

@@ -20,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from pipeline.errors import Forbidden, InvalidInput, InvalidTransition
+from pipeline.config import Settings
+from pipeline.errors import Forbidden, InvalidInput, InvalidTransition, PreflightBlocked
 from pipeline.model import (
     EDITION_STATE_LABELS,
+    Acknowledgement,
     Annotation,
     Audience,
     Deadline,
@@ -34,7 +36,9 @@ from pipeline.model import (
     ItemStatus,
     Newsletter,
     Office,
+    Preflight,
     Priority,
+    ReviewRequest,
     StaffUser,
 )
 from pipeline.store import Store
@@ -43,6 +47,7 @@ from pipeline.text import render_markdown
 
 __all__ = [
     "accept",
+    "acknowledge",
     "add_section",
     "annotate",
     "approve",
@@ -59,6 +64,7 @@ __all__ = [
     "remove_section",
     "rename_section",
     "reopen",
+    "request_review",
     "schedule",
     "set_topics",
     "transition_message",
@@ -380,19 +386,40 @@ def remove_item(
 
 
 def approve(
-    store: Store, office: Office, edition_id: int, *, actor: StaffUser, now: dt.datetime
+    store: Store,
+    office: Office,
+    edition_id: int,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    settings: Settings,
+    waive: Collection[str] = (),
 ) -> Edition:
-    """Draft → approved. With four eyes on, not by whoever made the last change."""
+    """Draft → approved, unless the preflight finds something blocking (PreflightBlocked,
+    with the findings). With four eyes on, not by whoever made the last change. The audit
+    entry names both people: who last edited it and who approved it.
+
+    `waive`: blocking codes to let pass, for the demo only (office placeholders; it mails
+    nobody but its own demo subscriber through the outbox)."""
+    from pipeline.curate import preflight
+
     edition = store.editions.get(edition_id)
     if edition.state is not EditionState.DRAFT:
         raise InvalidTransition(edition_id, edition.state.value, EditionState.APPROVED.value)
-    if not edition.item_ids:
-        raise InvalidInput("Eine leere Ausgabe kann nicht freigegeben werden.")
+    items = store.items.get_many(list(edition.item_ids))
+    blocking = [
+        f
+        for f in preflight.blocking_findings(edition, items, office, settings)
+        if f.code.value not in waive
+    ]
+    if blocking:
+        raise PreflightBlocked(edition_id, blocking)
     editor = edition.last_editor or edition.created_by  # unchanged since: its author
     if office.four_eyes and editor == actor.name:
         raise Forbidden(
             "Vier-Augen-Prinzip: Die Freigabe muss eine andere Person erteilen als die, "
-            f"die zuletzt geändert hat ({actor.name})."
+            f"die zuletzt geändert hat ({actor.name}). Bitte „Freigabe anfordern“: "
+            "eine Kollegin oder ein Kollege gibt dann frei."
         )
     # The conditional update also checks that nobody changed it since it was read.
     return store.editions.transition(
@@ -401,9 +428,58 @@ def approve(
         to_state=EditionState.APPROVED,
         actor=actor.name,
         now=now,
+        detail=f"zuletzt bearbeitet von {editor}, freigegeben von {actor.name}",
         approved_by=actor.name,
         approved_at=now,
         expected_version=edition.version,
+    )
+
+
+def request_review(
+    store: Store,
+    office: Office,
+    edition_id: int,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+    settings: Settings,
+) -> ReviewRequest:
+    """Four eyes: the author asks a colleague to approve (shown in the desk); not while
+    the preflight blocks (nobody could approve it)."""
+    from pipeline.curate import preflight
+
+    if not office.four_eyes:
+        raise InvalidInput("Ohne Vier-Augen-Prinzip kann jede Person selbst freigeben.")
+    edition = store.editions.get(edition_id)
+    items = store.items.get_many(list(edition.item_ids))
+    blocking = preflight.blocking_findings(edition, items, office, settings)
+    if blocking:
+        raise PreflightBlocked(edition_id, blocking)
+    return store.approvals.request_review(edition_id, actor=actor.name, now=now)
+
+
+def acknowledge(
+    store: Store,
+    check: Preflight,
+    key: str,
+    *,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Acknowledgement:
+    """Staff let a warning of the preflight stand (audited); blocking ones cannot be."""
+    finding = next((f for f in check.warnings if f.key == key), None)
+    if finding is None:
+        if any(f.key == key for f in check.blocking):
+            raise InvalidInput("Blockierende Punkte lassen sich nicht bestätigen, nur beheben.")
+        if any(f.key == key for f, _ in check.acknowledged):
+            raise InvalidInput("Dieser Hinweis ist schon bestätigt.")
+        raise InvalidInput("Diesen Hinweis gibt es (nicht mehr); bitte die Seite neu laden.")
+    return store.approvals.acknowledge(
+        check.edition_id,
+        key,
+        message=f"Hinweis bestätigt: {finding.message}",
+        actor=actor.name,
+        now=now,
     )
 
 

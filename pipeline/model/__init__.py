@@ -19,6 +19,7 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
     corrections  Correction, CorrectionChange, CorrectionNote, NoticeState; corrected()
     learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
+    preflight    Finding, Preflight, PreflightCode, Reach, LinkStatus, Acknowledgement, ApiToken
 
 `from pipeline.model import Item` works for every name; it imports only the module
 that defines it (a command that never touches subscribers never loads them).
@@ -382,6 +383,16 @@ if TYPE_CHECKING:
     from pipeline.model.office import (
         relative_luminance as relative_luminance,
     )
+    from pipeline.model.preflight import MAX_SUBJECT as MAX_SUBJECT
+    from pipeline.model.preflight import OFFICE_CODES as OFFICE_CODES
+    from pipeline.model.preflight import Acknowledgement as Acknowledgement
+    from pipeline.model.preflight import ApiToken as ApiToken
+    from pipeline.model.preflight import Finding as Finding
+    from pipeline.model.preflight import LinkStatus as LinkStatus
+    from pipeline.model.preflight import Preflight as Preflight
+    from pipeline.model.preflight import PreflightCode as PreflightCode
+    from pipeline.model.preflight import Reach as Reach
+    from pipeline.model.preflight import ReviewRequest as ReviewRequest
     from pipeline.model.references import (
         ReferenceKind as ReferenceKind,
     )
@@ -650,6 +661,16 @@ _HOME: dict[str, str] = {
     "Verdict": "learning",
     "SUGGESTED_BY_LABELS": "learning",
     "OUTPUT_LABELS": "learning",
+    "PreflightCode": "preflight",
+    "OFFICE_CODES": "preflight",
+    "MAX_SUBJECT": "preflight",
+    "Finding": "preflight",
+    "Acknowledgement": "preflight",
+    "Reach": "preflight",
+    "LinkStatus": "preflight",
+    "Preflight": "preflight",
+    "ApiToken": "preflight",
+    "ReviewRequest": "preflight",
 }
 
 __all__ = sorted(_HOME)

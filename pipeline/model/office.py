@@ -61,7 +61,7 @@ class Office:
 
     name: str
     newsletters: tuple[Newsletter, ...]
-    four_eyes: bool = False  # approval needs a second person
+    four_eyes: bool = True  # approval needs a second person (the default, issue 14)
     # Inbox "Vorschläge": new items below this relevance are folded into "Wahrscheinlich
     # nicht relevant" (never hidden from search or filters).
     inbox_threshold: float = 0.2

@@ -20,6 +20,7 @@ from pipeline.errors import ConfigError, StoreError
 from pipeline.store.base import wrap_errors
 
 if TYPE_CHECKING:
+    from pipeline.store.approvals import ApprovalsStore
     from pipeline.store.backup import BackupReport
     from pipeline.store.corrections import CorrectionsStore
     from pipeline.store.deliveries import DeliveriesStore
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from pipeline.store.sources import SourcesStore
     from pipeline.store.stats import StatsStore
     from pipeline.store.subscribers import SubscribersStore
+    from pipeline.store.tokens import TokensStore
     from pipeline.store.topics import TopicsStore
     from pipeline.store.users import UsersStore
 
@@ -130,6 +132,20 @@ class Store:
         from pipeline.store.dossiers import DossiersStore
 
         return DossiersStore(self.engine)
+
+    @cached_property
+    def approvals(self) -> ApprovalsStore:
+        """Acknowledged preflight warnings and four-eyes requests (issue 14)."""
+        from pipeline.store.approvals import ApprovalsStore
+
+        return ApprovalsStore(self.engine)
+
+    @cached_property
+    def tokens(self) -> TokensStore:
+        """Personal API tokens of staff (hashes only)."""
+        from pipeline.store.tokens import TokensStore
+
+        return TokensStore(self.engine)
 
     @property
     def dialect(self) -> str:

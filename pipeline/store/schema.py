@@ -554,7 +554,7 @@ dossier_follows = Table(
     Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
     Column("user_name", String(100), primary_key=True),
     Column("followed_at", UTCDateTime, nullable=False),
-    # the newest event id when they last opened the dossier's page (migration 0020)
+    # the newest event id when they last opened the dossier's page (migration 0021)
     Column("seen_event_id", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_dossier_follows_user_name", "user_name"),
 )
@@ -628,6 +628,35 @@ learned_models = Table(
     Column("active", Boolean, nullable=False),
     Column("body", Text, nullable=False),
     Index("ix_learned_models_output_id", "output", "id"),
+)
+
+# ------------------------------------------------ preflight, four eyes (migration 0020)
+
+# A warning of an edition's preflight that staff saw and let stand: `key` names the
+# finding (code and what it is about). The audit trail has the same entry.
+preflight_acknowledgements = Table(
+    "preflight_acknowledgements",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(600), primary_key=True),
+    Column("actor", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# Personal API tokens of staff (approval from the command line with four eyes on).
+# Only the SHA-256 of a token is stored; the token itself is shown once.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    Index("ix_api_tokens_user_id", "user_id"),
 )
 
 # ---------------------------------------------------------------- corrections (migration 0018)

@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
+from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
-from pipeline.errors import Forbidden, InvalidInput, StaleEdit
+from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit
 from pipeline.model import (
     ORG_TYPE_LABELS,
     Correction,
@@ -21,6 +22,7 @@ from pipeline.model import (
     Edition,
     EditionState,
     ItemStatus,
+    Preflight,
 )
 from pipeline.store.items import InboxQuery
 from pipeline.web.auth import desk_blueprint
@@ -62,7 +64,18 @@ def _index_page(form: EditionCreateForm, status: int = 200) -> ResponseReturnVal
     by_newsletter = [
         (n, d.store.editions.list(newsletter_id=n.id, limit=20)) for n in d.office.newsletters
     ]
-    return render_template("web/editions.html", by_newsletter=by_newsletter, form=form), status
+    requests = d.store.approvals.open_requests()
+    waiting = [(r, d.store.editions.get(r.edition_id)) for r in requests]
+    return (
+        render_template(
+            "web/editions.html",
+            by_newsletter=by_newsletter,
+            form=form,
+            waiting=waiting,
+            me=staff_user(),
+        ),
+        status,
+    )
 
 
 @bp.post("/")
@@ -110,7 +123,20 @@ def propose() -> ResponseReturnValue:
 def edition(edition_id: int) -> ResponseReturnValue:
     found = desk().store.editions.get(edition_id)
     form = EditionForm(formdata=None, data={"title": found.title, "intro": found.intro})
-    return _edition_page(found, form)
+    return _edition_page(found, form, check_links=request.args.get("links") == "1")
+
+
+def _preflight(found: Edition, *, check_links: bool = False) -> Preflight:
+    d = desk()
+    return preflight.run(
+        d.store,
+        d.office,
+        d.services.settings,
+        found.id,
+        now=d.now(),
+        tz=d.tz,
+        check_links=check_links,
+    )
 
 
 def _edition_page(
@@ -120,9 +146,12 @@ def _edition_page(
     status: int = 200,
     version: int | None = None,
     conflict: Edition | None = None,
+    check_links: bool = False,
 ) -> ResponseReturnValue:
-    d = desk()
+    d, me = desk(), staff_user()
     counts = d.store.deliveries.counts(found.id)
+    editor = found.last_editor or found.created_by
+    checked = found.state in (EditionState.DRAFT, EditionState.APPROVED, EditionState.SCHEDULED)
     items = d.store.items.get_many(list(found.item_ids))
     accepted = d.store.items.search(
         InboxQuery(
@@ -144,6 +173,11 @@ def _edition_page(
             newsletter=d.office.newsletter(found.newsletter_id),
             draft=found.state is EditionState.DRAFT,
             four_eyes=d.office.four_eyes,
+            editor=editor,
+            own_edit=d.office.four_eyes and editor == me.name,
+            review=next(iter(d.store.approvals.open_requests(found.id)), None),
+            check=_preflight(found, check_links=check_links) if checked else None,
+            links_checked=check_links,
             audit=d.store.editions.audit(found.id),
             delivery_counts=counts,
             delivery_total=sum(counts.values()),
@@ -299,10 +333,66 @@ def _section_title() -> str:
 
 @bp.post("/<int:edition_id>/approve")
 def approve(edition_id: int) -> ResponseReturnValue:
+    """Refused (with the reason, on the edition page) while the preflight blocks, and
+    for the last editor when four eyes are on: they get "Freigabe anfordern" instead."""
     d = desk()
     _back(edition_id)
-    curate.approve(d.store, d.office, edition_id, actor=staff_user(), now=d.now())
+    try:
+        curate.approve(
+            d.store,
+            d.office,
+            edition_id,
+            actor=staff_user(),
+            now=d.now(),
+            settings=d.services.settings,
+        )
+    except PreflightBlocked as exc:
+        count = len(exc.findings)
+        flash(
+            f"Nicht freigegeben: {count} {'Punkt' if count == 1 else 'Punkte'} der Prüfliste "
+            f"{'blockiert' if count == 1 else 'blockieren'} die Freigabe (siehe unten).",
+            "error",
+        )
+        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
+    except Forbidden as exc:
+        flash(f"Nicht freigegeben. {exc}", "error")
+        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
     return _done(edition_id, "Ausgabe freigegeben.")
+
+
+@bp.post("/<int:edition_id>/request-review")
+def request_review(edition_id: int) -> ResponseReturnValue:
+    """Four eyes: the author asks a colleague; the request shows under "Ausgaben"."""
+    d = desk()
+    _back(edition_id)
+    try:
+        curate.request_review(
+            d.store,
+            d.office,
+            edition_id,
+            actor=staff_user(),
+            now=d.now(),
+            settings=d.services.settings,
+        )
+    except PreflightBlocked:
+        flash("Erst die blockierenden Punkte der Prüfliste beheben (siehe unten).", "error")
+        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
+    return _done(
+        edition_id,
+        "Freigabe angefordert: Die Kolleginnen und Kollegen sehen die Anfrage unter "
+        "„Ausgaben“; freigeben kann, wer die Ausgabe nicht zuletzt bearbeitet hat.",
+    )
+
+
+@bp.post("/<int:edition_id>/acknowledge")
+def acknowledge(edition_id: int) -> ResponseReturnValue:
+    """Staff let a warning of the checklist stand (audited)."""
+    d = desk()
+    _back(edition_id)
+    found = d.store.editions.get(edition_id)
+    key = (request.form.get("key") or "")[:600]
+    curate.acknowledge(d.store, _preflight(found), key, actor=staff_user(), now=d.now())
+    return _done(edition_id, "Hinweis als gesehen bestätigt.")
 
 
 @bp.post("/<int:edition_id>/reopen")

@@ -107,6 +107,8 @@ AUDIT_ACTIONS = {
     "edition.sending": "Versand begonnen",
     "edition.sent": "Versandt",
     "edition.test_send": "Testversand",
+    "edition.review_requested": "Freigabe angefordert",
+    "edition.acknowledge": "Prüfliste",
     "deliveries.sent": "Ungeklärte Zustellungen als zugestellt gewertet",
     "deliveries.resend": "Ungeklärte Zustellungen erneut in die Warteschlange",
     "dossier.attach": "Einem Verfahren zugeordnet",

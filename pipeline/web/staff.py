@@ -13,7 +13,7 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from werkzeug.datastructures import MultiDict
@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from pipeline import curate
 from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
+from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
 from pipeline.store.items import InboxQuery, ItemPage
@@ -505,8 +506,45 @@ def account() -> ResponseReturnValue:
                 "E-Mail-Adresse gespeichert." if address else "E-Mail-Adresse entfernt.", "success"
             )
             return redirect(url_for("staff.account"), code=303)
-    status = 400 if error else 200
-    return render_template("web/account.html", me=me, value=value, error=error), status
+    return _account_page(value=value, error=error)
+
+
+def _account_page(
+    *, value: str | None = None, error: str | None = None, new_token: str | None = None
+) -> ResponseReturnValue:
+    d, me = desk(), staff_user()
+    return (
+        render_template(
+            "web/account.html",
+            me=me,
+            value=me.email or "" if value is None else value,
+            error=error,
+            tokens=d.store.tokens.list(me.id),
+            new_token=new_token,
+        ),
+        400 if error else 200,
+    )
+
+
+@bp.post("/konto/tokens")
+def create_token() -> ResponseReturnValue:
+    """A personal API token, shown once on this page (never in a redirect or a cookie)."""
+    d = desk()
+    _, token = api_tokens.create(
+        d.store, staff_user(), (request.form.get("label") or "")[:1000], now=d.now()
+    )
+    response = make_response(_account_page(new_token=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/konto/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = url_for("staff.account")
+    api_tokens.revoke(d.store, staff_user(), token_id, now=d.now())
+    flash("Token widerrufen: Er gilt ab sofort nicht mehr.", "success")
+    return redirect(url_for("staff.account"), code=303)
 
 
 def _staff_email(raw: str) -> str | None:

@@ -38,6 +38,7 @@ from pipeline.store import Store
 from tests.conftest import _pg_store
 from tests.integration.test_cli_editions import TITLES, rss, sources_file
 from tests.support.feedserver import FeedServer
+from tests.support.office import office_yaml
 
 EUDIGEST = str(Path(sys.executable).with_name("eudigest"))
 READERS = {
@@ -61,7 +62,10 @@ def env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
         entries = [(f"sched-{k}", f"{TITLES[k % len(TITLES)]} (Nr. {k})") for k in range(6)]
         server.put("/feed.xml", rss(entries))
         environ = {k: v for k, v in os.environ.items() if not k.startswith("EUDIGEST_")}
+        office = tmp_path / "office.yaml"  # the shipped one, filled in; one operator approves
+        office.write_text(office_yaml(four_eyes=False), encoding="utf-8")
         environ.update(
+            EUDIGEST_OFFICE=str(office),
             EUDIGEST_DATA_DIR=str(tmp_path / "var"),
             EUDIGEST_DATABASE_URL=database_url,
             EUDIGEST_SOURCES=str(sources_file(tmp_path, server.url("/feed.xml"))),

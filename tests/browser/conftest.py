@@ -68,6 +68,11 @@ STAFF = {"anna": Role.EDITOR, "bernd": Role.EDITOR, "carla": Role.EDITOR, "admin
 OFFICE_YAML = """\
 office:
   name: Europabüro der Region Stuttgart
+  sender_email: europabuero@region-stuttgart.de
+  privacy_url: https://wrs.region-stuttgart.de/datenschutz
+  imprint: |
+    Wirtschaftsförderung Region Stuttgart GmbH – Europabüro Brüssel
+    Friedrichstraße 10, 70174 Stuttgart · Amtsgericht Stuttgart HRB 12345
 desk:
   four_eyes: false
   default_sections:

@@ -187,13 +187,35 @@ def test_staff_member_curates_and_approves_an_edition(
     expect(section_links(page, "Im Fokus")).to_have_text([STATE_AID_GUIDANCE, HEADLINE])
     page.screenshot(path=artifacts / "edition-draft.png", full_page=True)
 
+    # The checklist: the two default sections left empty block the approval.
+    checklist = page.get_by_role("region", name="Prüfliste vor dem Versand")
+    expect(checklist.locator(".check-blocking li")).to_have_text(
+        [
+            "✗ Der Abschnitt „Politik & Gesetzgebung“ ist leer: Meldungen hinzufügen oder den "
+            "Abschnitt entfernen.",
+            "✗ Der Abschnitt „Termine“ ist leer: Meldungen hinzufügen oder den Abschnitt "
+            "entfernen.",
+        ]
+    )
+    expect(page.get_by_role("button", name="Freigeben")).to_be_disabled()
+    watch.accept_dialogs = True
+    for empty in ("Politik & Gesetzgebung", "Termine"):
+        section(page, empty).get_by_role("button", name="Abschnitt entfernen").click()
+        expect(section(page, empty)).to_have_count(0)
+        flash(page, "Abschnitt entfernt.")
+    expect(checklist).not_to_contain_text("Blockiert die Freigabe")
+
     page.get_by_role("button", name="Freigeben").click()
     flash(page, "Ausgabe freigegeben.")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{EDITION_TITLE} Freigegeben")
     expect(page.get_by_role("button", name="nach oben")).to_have_count(0)  # no edits now
     page.screenshot(path=artifacts / "edition.png", full_page=True)
 
-    assert watch.dialogs == []  # no confirm on this way
+    assert watch.dialogs == [  # only the two removals asked first
+        f"confirm: Abschnitt „{title}“ entfernen? Seine Meldungen kommen in den ersten "
+        "anderen Abschnitt."
+        for title in ("Politik & Gesetzgebung", "Termine")
+    ]
 
     # What the database holds.
     store = live.store
@@ -217,6 +239,4 @@ def test_staff_member_curates_and_approves_an_edition(
     ] == [
         ("Im Fokus", [ids[STATE_AID_GUIDANCE], ids[BELGIUM_RRF]]),
         ("Förderung & Ausschreibungen", [ids[SWEDEN_RRF], ids[RESCUE_GUIDELINES]]),
-        ("Politik & Gesetzgebung", []),
-        ("Termine", []),
     ]

@@ -19,12 +19,14 @@ import pytest
 
 from pipeline import curate, jobs
 from pipeline.bootstrap import Services, build
+from pipeline.cli import common
 from pipeline.config import Settings
-from pipeline.curate import staff
+from pipeline.curate import staff, tokens
 from pipeline.model import Audience, Priority, Role, StaffUser
 from pipeline.store import Store
 from tests.integration.test_ingest_corpus import Cli
 from tests.support.feedserver import FeedServer
+from tests.support.office import office_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -67,13 +69,9 @@ def sources_file(folder: Path, url: str) -> Path:
 
 
 def office_file(folder: Path, *, four_eyes: bool) -> Path:
-    text = (ROOT / "office.yaml").read_text(encoding="utf-8")
-    assert "four_eyes: false" in text
+    """The shipped office.yaml with a real imprint (the placeholder blocks approval)."""
     path = folder / "office.yaml"
-    path.write_text(
-        text.replace("four_eyes: false", f"four_eyes: {'true' if four_eyes else 'false'}"),
-        encoding="utf-8",
-    )
+    path.write_text(office_yaml(four_eyes=four_eyes), encoding="utf-8")
     return path
 
 
@@ -285,9 +283,10 @@ def test_schedule_with_an_offset_keeps_the_instant(desk: Desk) -> None:
 
 def test_approve_errors(desk: Desk) -> None:
     empty = desk.draft("daily")
-    assert "Eine leere Ausgabe kann nicht freigegeben werden" in desk.fails(
-        "edition", "approve", str(empty)
-    )
+    code, _, err = desk("edition", "approve", str(empty))
+    assert code == 2 and "Traceback" not in err
+    assert "cannot be approved while the preflight finds 1 blocking problem" in err
+    assert "✗ [edition_empty] Eine leere Ausgabe kann nicht freigegeben werden" in err
     assert "edition 999 does not exist" in desk.fails("edition", "approve", "999")
     desk.fetch_and_accept(entries(1))
     edition_id = desk.draft()
@@ -349,7 +348,9 @@ def four_eyes(
     d.store.close()
 
 
-def test_four_eyes_needs_a_named_second_person(four_eyes: Desk) -> None:
+def test_four_eyes_needs_a_named_second_person_with_a_credential(
+    four_eyes: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
     desk = four_eyes
     desk.fetch_and_accept(entries(1))
     edition_id = desk.draft()
@@ -364,13 +365,83 @@ def test_four_eyes_needs_a_named_second_person(four_eyes: Desk) -> None:
         desk.store, edition_id, title="KW 48", intro="Die Themen der Woche.",
         expected_version=edition.version, actor=anna, now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
+    typed: list[str] = []
+
+    def prompt(answer: str | None) -> None:
+        def ask(text: str) -> str | None:
+            typed.append(text)
+            return answer
+
+        monkeypatch.setattr(common, "ask_password", ask)
+
+    # a bare --as (no terminal to type a password, no token) approves nobody
+    prompt(None)
+    error = desk.fails("edition", "approve", str(edition_id), "--as", "berta")
+    assert "needs berta's credential" in error and "EUDIGEST_API_TOKEN" in error
+    prompt("falsches-passwort-1")
+    assert "wrong password" in desk.fails("edition", "approve", str(edition_id), "--as", "berta")
+    prompt("anna-passwort-123")
     error = desk.fails("edition", "approve", str(edition_id), "--as", "anna")
     assert "Vier-Augen-Prinzip" in error and "zuletzt geändert hat (anna)" in error
     assert desk.store.editions.get(edition_id).state.value == "draft"
 
+    prompt("berta-passwort-123")
     desk.ok("edition", "approve", str(edition_id), "--as", "berta")
+    assert typed[-1] == "Passwort von berta: "
     shown = desk.json("edition", "show", str(edition_id))
     assert (shown["state"], shown["approved_by"]) == ("approved", "berta")
+    approval = next(
+        a for a in desk.store.editions.audit(edition_id) if a.action == "edition.approved"
+    )
+    assert (approval.actor, approval.detail) == (
+        "berta",
+        "zuletzt bearbeitet von anna, freigegeben von berta",
+    )
+
+
+def test_four_eyes_approval_with_a_personal_api_token(
+    four_eyes: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = four_eyes
+    desk.fetch_and_accept(entries(2))
+    first, second = desk.draft("weekly"), desk.draft("daily")
+    berta = desk.store.users.by_name("berta")
+    anna = desk.store.users.by_name("anna")
+    assert berta is not None and anna is not None
+    now = dt.datetime.now(dt.UTC)
+    token_record, token = tokens.create(desk.store, berta, "Laptop", now=now)
+    _, annas = tokens.create(desk.store, anna, "Skript", now=now)
+    # only the hash is stored
+    assert token not in str(desk.store.tokens.list(berta.id))
+
+    def no_prompt(text: str) -> str | None:
+        raise AssertionError("a token in the environment is used without asking")
+
+    monkeypatch.setattr(common, "ask_password", no_prompt)
+    monkeypatch.setenv("EUDIGEST_API_TOKEN", annas)
+    error = desk.fails("edition", "approve", str(first), "--as", "berta")
+    assert "not an active API token of berta" in error
+    monkeypatch.setenv("EUDIGEST_API_TOKEN", token)
+    desk.ok("edition", "approve", str(first), "--as", "berta")
+    assert desk.store.editions.get(first).approved_by == "berta"
+    assert desk.store.tokens.list(berta.id)[0].last_used_at is not None
+    tokens.revoke(desk.store, berta, token_record.id, now=now)
+    error = desk.fails("edition", "approve", str(second), "--as", "berta")
+    assert "not an active API token of berta" in error
+    assert desk.store.editions.get(second).state.value == "draft"
+
+
+def test_without_four_eyes_the_operator_approves_as_the_system_user(desk: Desk) -> None:
+    desk.fetch_and_accept(entries(1))
+    edition_id = desk.draft()
+    desk.ok("edition", "approve", str(edition_id))
+    approved_by = desk.store.editions.get(edition_id).approved_by or ""
+    assert approved_by.startswith("cli:")
+    approval = next(
+        a for a in desk.store.editions.audit(edition_id) if a.action == "edition.approved"
+    )
+    # drafted and approved by the same operator: allowed without four eyes, and named
+    assert approval.detail == f"zuletzt bearbeitet von {approved_by}, freigegeben von {approved_by}"
 
 
 def test_four_eyes_refuses_a_deactivated_account(four_eyes: Desk) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from pipeline import curate, text
+from pipeline.config import Settings
 from pipeline.curate import staff
 from pipeline.errors import (
     Forbidden,
     InvalidInput,
     InvalidTransition,
     ItemNotFound,
+    PreflightBlocked,
     StaleEdit,
 )
 from pipeline.ingest.dedupe import Incoming, decide
@@ -24,7 +27,6 @@ from pipeline.model import (
     ItemStatus,
     Newsletter,
     NormalizedItem,
-    Office,
     Priority,
     Role,
     Source,
@@ -33,15 +35,17 @@ from pipeline.model import (
 )
 from pipeline.store import Store
 from pipeline.store.items import InboxQuery
+from tests.support.office import office as filled_office
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 TOPICS = {"energy_climate", "funding", "mobility"}
-OFFICE = Office(
-    name="Europabüro",
+OFFICE = filled_office(
     newsletters=(Newsletter("weekly", "EU-Wochenbrief"), Newsletter("daily", "EU-Tagesüberblick")),
     default_sections=("Im Fokus", "Termine"),
 )
-FOUR_EYES = Office(name="Europabüro", newsletters=OFFICE.newsletters, four_eyes=True)
+FOUR_EYES = filled_office(newsletters=OFFICE.newsletters, four_eyes=True)
+# outbox, no base URL: nothing leaves the machine, so the preflight only warns about it
+SETTINGS = Settings(Path("/nonexistent"), "sqlite://", Path("sources.yaml"), Path("taxonomy.yaml"))
 SRC = Source(
     "pc-de", "Pressecorner", "Europäische Kommission", "https://x.test", "de", SourceKind.FEED
 )
@@ -352,7 +356,10 @@ def test_edition_is_built_reordered_and_approved(desk, anna, ben) -> None:  # ty
     assert [s.title for s in e.sections] == ["Im Fokus", "Förderung"]
     assert set(e.item_ids) == set(ids)  # the removed section's items were kept
     e = curate.remove_item(store, e.id, ids[0], actor=anna, now=NOW)
-    e = curate.approve(store, OFFICE, e.id, actor=anna, now=NOW)
+    with pytest.raises(PreflightBlocked, match="„Förderung“ ist leer"):
+        curate.approve(store, OFFICE, e.id, actor=anna, now=NOW, settings=SETTINGS)
+    e = curate.place_item(store, e.id, ids[0], section_id=e.sections[1].id, actor=anna, now=NOW)
+    e = curate.approve(store, OFFICE, e.id, actor=anna, now=NOW, settings=SETTINGS)
     assert (e.state, e.approved_by) == (EditionState.APPROVED, "anna")
     assert next(a.action for a in store.editions.audit(e.id)) == "edition.approved"
 
@@ -370,12 +377,12 @@ def test_lifecycle_and_illegal_transitions_change_nothing(desk, anna, ben) -> No
     e = curate.create_edition(store, FOUR_EYES, "daily", title="T", intro="", actor=anna, now=NOW)
     e = curate.place_item(store, e.id, ids[0], section_id=None, actor=anna, now=NOW)
     with pytest.raises(Forbidden, match="Vier-Augen"):
-        curate.approve(store, FOUR_EYES, e.id, actor=anna, now=NOW)
-    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+        curate.approve(store, FOUR_EYES, e.id, actor=anna, now=NOW, settings=SETTINGS)
+    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW, settings=SETTINGS)
     with pytest.raises(InvalidTransition):
         curate.place_item(store, e.id, ids[1], section_id=None, actor=anna, now=NOW)
     with pytest.raises(InvalidTransition):
-        curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+        curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW, settings=SETTINGS)
     with pytest.raises(InvalidInput, match="Zukunft"):
         curate.schedule(store, e.id, send_at=NOW - dt.timedelta(hours=1), actor=ben, now=NOW)
     send_at = NOW + dt.timedelta(days=1)
@@ -384,7 +391,7 @@ def test_lifecycle_and_illegal_transitions_change_nothing(desk, anna, ben) -> No
     e = curate.unschedule(store, e.id, actor=anna, now=NOW)  # stop the presses
     assert (e.state, e.scheduled_at, e.approved_by) == (EditionState.DRAFT, None, None)
     # Sending has begun: no way back, no more changes.
-    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW)
+    e = curate.approve(store, FOUR_EYES, e.id, actor=ben, now=NOW, settings=SETTINGS)
     e = curate.schedule(store, e.id, send_at=send_at, actor=ben, now=NOW)
     e = store.editions.transition(
         e.id,

@@ -53,6 +53,11 @@ EP_EN = Source(
 OFFICE_YAML = """\
 office:
   name: Europabüro der Region Stuttgart
+  sender_email: europabuero@region-stuttgart.de
+  privacy_url: https://wrs.region-stuttgart.de/datenschutz
+  imprint: |
+    Wirtschaftsförderung Region Stuttgart GmbH – Europabüro Brüssel
+    Friedrichstraße 10, 70174 Stuttgart · Amtsgericht Stuttgart HRB 12345
 desk:
   four_eyes: {four_eyes}
   default_sections:

@@ -48,6 +48,14 @@ def section_ids(store: Store, edition_id: int) -> list[int]:
     return [s.id for s in sorted(store.editions.get(edition_id).sections, key=lambda s: s.position)]
 
 
+def ready(desk: Desk, store: Store, edition_id: int) -> None:
+    """Remove the edition's empty sections: the preflight blocks approval while one stands."""
+    for section in store.editions.get(edition_id).sections:
+        if not section.item_ids:
+            url = f"/desk/editions/{edition_id}/sections/{section.id}/remove"
+            assert desk.post(url).status_code == 303
+
+
 def layout(store: Store, edition_id: int) -> list[tuple[str, tuple[int, ...]]]:
     edition = store.editions.get(edition_id)
     return [(s.title, s.item_ids) for s in sorted(edition.sections, key=lambda s: s.position)]
@@ -186,6 +194,7 @@ def test_lifecycle_approve_schedule_unschedule_reopen(
     edition_id = new_edition(anna)
     url = f"/desk/editions/{edition_id}"
     anna.post(f"{url}/items", data={"item_id": accepted["hydrogen"]})
+    ready(anna, store, edition_id)
     assert bernd.post(f"{url}/approve").status_code == 303
     edition = store.editions.get(edition_id)
     assert edition.state is EditionState.APPROVED and edition.approved_by == "bernd"
@@ -214,6 +223,7 @@ def test_schedule_needs_a_future_time(anna: Desk, accepted: Seeded, store: Store
     edition_id = new_edition(anna)
     url = f"/desk/editions/{edition_id}"
     anna.post(f"{url}/items", data={"item_id": accepted["hydrogen"]})
+    ready(anna, store, edition_id)
     anna.post(f"{url}/approve")
     past = anna.post(f"{url}/schedule", data={"send_at": "2026-11-24T09:00"})
     assert past.status_code == 400 and "in der Zukunft" in visible(past.text)
@@ -225,8 +235,10 @@ def test_schedule_needs_a_future_time(anna: Desk, accepted: Seeded, store: Store
 def test_empty_edition_cannot_be_approved(anna: Desk, store: Store) -> None:
     edition_id = new_edition(anna)
     response = anna.post(f"/desk/editions/{edition_id}/approve")
-    assert response.status_code == 400
-    assert "leere Ausgabe" in visible(response.text)
+    assert response.status_code == 303  # back to the edition, its checklist says why
+    page = visible(anna.text(f"/desk/editions/{edition_id}"))
+    assert "Nicht freigegeben: 1 Punkt der Prüfliste blockiert die Freigabe" in page
+    assert "leere Ausgabe" in page.split("Blockiert die Freigabe")[1]
     assert store.editions.get(edition_id).state is EditionState.DRAFT
 
 
@@ -242,6 +254,7 @@ def test_illegal_transitions_are_409_and_change_nothing(
         response = anna.post(f"{url}/{action}")
         assert response.status_code == 409
         assert "im Zustand „Entwurf“" in visible(response.text)
+    ready(anna, store, edition_id)
     anna.post(f"{url}/approve")
     before = store.editions.get(edition_id)
     again = anna.post(f"{url}/approve")
@@ -269,6 +282,7 @@ def test_a_sent_edition_cannot_change(
     url = f"/desk/editions/{edition_id}"
     anna.post(f"{url}/items", data={"item_id": accepted["hydrogen"]})
     anna.post(f"{url}/items", data={"item_id": accepted["call"]})
+    ready(anna, store, edition_id)
     anna.post(f"{url}/approve")
     anna.post(f"{url}/schedule", data={"send_at": "2026-11-27T09:00"})
     for state in (EditionState.SENDING, EditionState.SENT):
@@ -301,7 +315,7 @@ def four_eyes_app(tmp_path: Path, clock: Clock, template_db: Path) -> Iterator[F
     services.close()
 
 
-def test_four_eyes_the_last_editor_cannot_approve(four_eyes_app: Flask) -> None:
+def test_four_eyes_the_author_requests_and_a_colleague_approves(four_eyes_app: Flask) -> None:
     from tests.web.conftest import seed_items
 
     store = four_eyes_app.extensions["eudigest"].store
@@ -313,14 +327,32 @@ def test_four_eyes_the_last_editor_cannot_approve(four_eyes_app: Flask) -> None:
     edition_id = new_edition(anna)
     url = f"/desk/editions/{edition_id}"
     anna.post(f"{url}/items", data={"item_id": items["hydrogen"]})
-    assert "Vier-Augen-Prinzip" in visible(anna.text(url))
+    # an empty section blocks: no request either (nobody could approve it)
+    assert anna.post(f"{url}/request-review").status_code == 303
+    assert "Erst die blockierenden Punkte" in visible(anna.text(url))
+    assert store.approvals.open_requests() == []
+    ready(anna, store, edition_id)
+    mine = anna.text(url)
+    assert "Freigabe anfordern" in mine and ">Freigeben</button>" not in mine
+    assert "Vier-Augen-Prinzip" in visible(mine)
+    # a stale page's "Freigeben" from the author: no bare 403, the page says why
     response = anna.post(f"{url}/approve")
-    assert response.status_code == 403
-    assert "Vier-Augen-Prinzip" in visible(response.text)
+    assert response.status_code == 303
+    assert "Vier-Augen-Prinzip" in visible(anna.text(url))
     assert store.editions.get(edition_id).state is EditionState.DRAFT
+    assert "Zur Freigabe angefordert" not in visible(bernd.text("/desk/editions/"))
+    assert anna.post(f"{url}/request-review").status_code == 303
+    waiting = visible(bernd.text("/desk/editions/"))
+    assert "Zur Freigabe angefordert (1)" in waiting and "angefordert von anna" in waiting
+    theirs = bernd.text(url)
+    assert ">Freigeben</button>" in theirs and "Freigabe angefordert von anna" in visible(theirs)
     assert bernd.post(f"{url}/approve").status_code == 303
     edition = store.editions.get(edition_id)
     assert edition.state is EditionState.APPROVED and edition.approved_by == "bernd"
+    approval = next(a for a in store.editions.audit(edition_id) if a.action == "edition.approved")
+    assert approval.actor == "bernd"
+    assert approval.detail == "zuletzt bearbeitet von anna, freigegeben von bernd"
+    assert "Zur Freigabe angefordert" not in visible(bernd.text("/desk/editions/"))
 
 
 # ---------------------------------------------------------------- preview
