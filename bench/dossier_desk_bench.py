@@ -29,7 +29,7 @@ from dossiers_bench import NOW, dossier_records, fill_items, procedure  # noqa: 
 from pipeline.bootstrap import build  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.curate import staff  # noqa: E402
-from pipeline.model import Role  # noqa: E402
+from pipeline.model import DossierEvent, DossierRecord, EventKind, Role  # noqa: E402
 
 
 def run(settings: Settings, args: argparse.Namespace, backend: str) -> None:
@@ -71,6 +71,29 @@ def run(settings: Settings, args: argparse.Namespace, backend: str) -> None:
         marks = measure(lambda: store.dossiers.followed_of_items("anna", ids), args.requests)
         label = "  of which the inbox markers"
         print(f"{label:<36}{statistics.median(marks):8.1f}{p95(marks):8.1f}")
+        unseen = measure(lambda: store.dossiers.unseen("anna"), args.requests)
+        label = "  of which new events (none)"
+        print(f"{label:<36}{statistics.median(unseen):8.1f}{p95(unseen):8.1f}")
+        # a new step in every followed dossier: the inbox's box "Neues in Ihren Verfahren"
+        step = DossierEvent(NOW.date(), EventKind.COUNCIL_ADOPTION, "bench-new", key="new")
+        store.dossiers.upsert(
+            [
+                DossierRecord(reference=procedure(d), source="bench-new", events=(step,))
+                for d in range(0, args.dossiers, 10)
+            ],
+            now=NOW,
+        )
+        assert len(store.dossiers.unseen("anna")) == len(range(0, args.dossiers, 10))
+
+        def inbox() -> None:
+            assert client.get("/desk/?status=all").status_code == 200
+
+        values = measure(inbox, args.requests)
+        label = f"inbox, {len(range(0, args.dossiers, 10))} dossiers with news"
+        print(f"{label:<36}{statistics.median(values):8.1f}{p95(values):8.1f}")
+        unseen = measure(lambda: store.dossiers.unseen("anna"), args.requests)
+        label = "  of which new events"
+        print(f"{label:<36}{statistics.median(unseen):8.1f}{p95(unseen):8.1f}")
     finally:
         services.close()
 

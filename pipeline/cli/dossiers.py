@@ -9,12 +9,14 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.output import iso
+from pipeline.errors import InvalidInput
 from pipeline.model import (
     PROCEDURE_TYPE_LABELS,
     Dossier,
     Stage,
     eurlex_url,
     german_date,
+    new_events_label,
     oeil_url,
 )
 
@@ -25,10 +27,17 @@ if TYPE_CHECKING:
 
 def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     followed_by = None
-    if args.followed:
+    unseen: dict[str, int] = {}
+    if args.followed is not None:
         from pipeline.curate.dossiers import staff_account
 
-        followed_by = staff_account(services.store, args.followed).name
+        name = args.followed or args.as_user
+        if not name:
+            raise InvalidInput(
+                "--followed: wessen Verfahren? Bitte das Konto mit --as USER nennen."
+            )
+        followed_by = staff_account(services.store, name).name
+        unseen = {u.reference: u.count for u in services.store.dossiers.unseen(followed_by)}
     found = services.store.dossiers.list(
         today=services.clock().astimezone(services.settings.tz).date(),
         stage=Stage(args.stage) if args.stage else None,
@@ -36,7 +45,10 @@ def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err
         published=True if getattr(args, "published", False) else None,
     )
     if args.json:
-        out.json([dossier_summary_json(d) for d in found])
+        rows = [dossier_summary_json(d) for d in found]
+        if followed_by is not None:  # what they have not seen since they last looked
+            rows = [{**r, "new_events": unseen.get(r["reference"], 0)} for r in rows]
+        out.json(rows)
         return 0
     if not found:
         out.print("Keine Verfahrensakten.", highlight=False)
@@ -44,17 +56,24 @@ def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err
     from rich.table import Table
 
     table = Table(title="Verfahrensakten", title_justify="left")
-    for col in ("Verfahren", "Titel", "Stand", "Nächster Schritt", "Meldungen", "Ereignisse"):
+    columns = ["Verfahren", "Titel", "Stand", "Nächster Schritt", "Meldungen", "Ereignisse"]
+    if followed_by is not None:
+        columns.append("Neu")
+    for col in columns:
         table.add_column(col, overflow="fold")
     for d in found:
-        table.add_row(
+        cells = [
             d.reference,
             d.title,
             d.stage_label,
             d.next_step,
             str(d.item_count),
             str(d.event_count),
-        )
+        ]
+        if followed_by is not None:
+            count = unseen.get(d.reference, 0)
+            cells.append(new_events_label(count) if count else "–")
+        table.add_row(*cells)
     out.print(table)
     return 0
 
@@ -64,6 +83,12 @@ def cmd_dossier_show(
 ) -> int:
     today = services.clock().astimezone(services.settings.tz).date()
     d = services.store.dossiers.get(args.reference, today=today)
+    if getattr(args, "as_user", None):  # a follower looks, as on the desk's page
+        from pipeline.curate.dossiers import staff_account
+
+        services.store.dossiers.mark_seen(
+            d.reference, staff_account(services.store, args.as_user).name
+        )
     if args.json:
         out.json(dossier_json(d))
         return 0

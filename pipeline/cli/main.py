@@ -249,7 +249,11 @@ def _dossier_parsers(sub: Any) -> None:
     s = sub.add_parser("dossiers", help="legislative files (Verfahrensakten): a list")
     s.add_argument("--json", action="store_true")
     s.add_argument("--stage", choices=[x.value for x in Stage], metavar="STAGE")
-    s.add_argument("--followed", metavar="USER", help="only those this staff account follows")
+    s.add_argument(
+        "--followed", nargs="?", const="", metavar="USER",
+        help="only those the staff account of --as (or USER) follows, with their new events",
+    )  # fmt: skip
+    s.add_argument("--as", dest="as_user", metavar="USER", help="the staff account (--followed)")
     s.add_argument("--published", action="store_true", help="only those offered to subscribers")
     s.set_defaults(func="dossiers:cmd_dossiers")
     s = sub.add_parser("dossier", help="one legislative file: show, follow, attach items")
@@ -257,6 +261,10 @@ def _dossier_parsers(sub: Any) -> None:
     d = d_sub.add_parser("show", help="stage, next step, timeline, items, links")
     d.add_argument("reference", metavar="REFERENCE", help="2025/0260(COD), COM(2025) 123 …")
     d.add_argument("--json", action="store_true")
+    d.add_argument(
+        "--as", dest="as_user", metavar="USER",
+        help="a follower looks: its events are no longer new to them (as on the desk page)",
+    )  # fmt: skip
     d.set_defaults(func="dossiers:cmd_dossier_show")
     for action, text in (("follow", "follow a dossier"), ("unfollow", "stop following it")):
         d = d_sub.add_parser(action, help=text)

@@ -16,7 +16,9 @@ With `corrections` (the corrections a segment's readers are told of, ADR 0009) a
 "Korrektur" comes first, before the Fristen.
 With `dossiers` (a segment's news of followed dossiers) a block "Neues in Ihren
 Verfahren" comes after the Fristen; it is one block per distinct set of news, rendered
-and inlined once per edition; links go to the public dossier page (`base_url`) or OEIL.
+and inlined once per edition: per dossier its stage (and whether it moved), the new
+steps with German dates, the next step, and German links first (the public dossier page
+with `base_url`, else EUR-Lex's procedure page; the act or proposal on EUR-Lex in German).
 
 What differs per reader is left as a placeholder that the mailer substitutes:
 
@@ -61,6 +63,7 @@ from pipeline.model import (
     CorrectionNote,
     DossierNews,
     Edition,
+    EventKind,
     Item,
     Newsletter,
     Office,
@@ -68,8 +71,11 @@ from pipeline.model import (
     Source,
     contrast_ratio,
     dossier_public_url,
+    eurlex_procedure_url,
+    eurlex_url,
     german_date,
     german_link,
+    oeil_url,
 )
 from pipeline.text import (
     TEXT_WIDTH,
@@ -132,33 +138,113 @@ class DigestItem:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestLink:
+    label: str  # "Zum Verfahren", "Kommissionsvorschlag auf Deutsch (EUR-Lex)"
+    url: str
+    note: str = ""  # "englischsprachige Seite" where no German page exists
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStep:
+    text: str  # "26. März 2026: Abstimmung im Ausschuss (A10-0070/2026)"; "(2×)" when repeated
+    milestone: bool  # a step that moves a file (committee vote, Parliament's position …)
+
+
+@dataclass(frozen=True, slots=True)
 class DigestDossier:
-    """A followed dossier's news in "Neues in Ihren Verfahren"."""
+    """A followed dossier's news in "Neues in Ihren Verfahren": what a reader needs to
+    brief someone in a minute — where the file stands (and whether that moved), what
+    happened with its dates, what comes next, and a German link first."""
 
     reference: str
     title: str
+    meta: str  # "2025/0260(COD) · Ordentliches Gesetzgebungsverfahren"
     stage_label: str  # where it stands now
-    url: str  # its public page with a base URL, else OEIL
-    lines: tuple[str, ...]  # "26. März 2026: Abstimmung im Ausschuss", newest last
+    stage_before: str  # where it stood before these events, "" when they did not move it
+    url: str  # the first link: its public page with a base URL, else EUR-Lex in German
+    steps: tuple[DigestStep, ...]  # newest last
     more: int  # earlier steps left out
+    next_step: str  # "Annahme durch den Rat (voraussichtlich 12. Januar 2027)", or ""
+    links: tuple[DigestLink, ...]  # German first
+
+    @property
+    def stage_text(self) -> str:
+        """'Stand jetzt: Rat (bisher: Trilog)' or 'Stand: Trilog (unverändert)'."""
+        if self.stage_before:
+            return f"Stand jetzt: {self.stage_label} (bisher: {self.stage_before})"
+        return f"Stand: {self.stage_label} (unverändert)"
 
 
 MAX_DOSSIER_LINES = 8  # per dossier; a first fetch of a long history says "… und N weitere"
 
 
+def dossier_links(news: DossierNews, base_url: str | None) -> tuple[DigestLink, ...]:
+    """German first: the office's public page of the dossier (with a base URL) or EUR-Lex's
+    procedure page in German; then the act's (else the proposal's) German text on EUR-Lex.
+    OEIL (English) only when neither exists."""
+    found: list[DigestLink] = []
+    if base_url:
+        found.append(DigestLink("Zum Verfahren", dossier_public_url(base_url, news.reference)))
+    elif procedure := eurlex_procedure_url(news.reference):
+        found.append(DigestLink("Zum Verfahren (EUR-Lex)", procedure))
+    if news.celex:
+        what = {"3": "Rechtsakt", "5": "Kommissionsvorschlag"}.get(news.celex[0], "Dokument")
+        found.append(DigestLink(f"{what} auf Deutsch (EUR-Lex)", eurlex_url(news.celex, "DE")))
+    if not found:
+        found.append(
+            DigestLink("Zum Verfahren", oeil_url(news.reference), "englischsprachige Seite")
+        )
+    return tuple(found)
+
+
+MILESTONES = frozenset(
+    {
+        EventKind.PROPOSAL,
+        EventKind.COMMITTEE_ADOPTING_REPORT,
+        EventKind.NEGOTIATIONS_OPENED,
+        EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT,
+        EventKind.PLENARY_ADOPT_POSITION,
+        EventKind.COUNCIL_POSITION,
+        EventKind.COUNCIL_ADOPTION,
+        EventKind.SIGNED,
+        EventKind.OJ_PUBLICATION,
+        EventKind.WITHDRAWN,
+    }
+)
+
+
+def dossier_steps(news: DossierNews) -> tuple[DigestStep, ...]:
+    """The new steps in the order of time; the same step twice on a day is one line
+    "(2×)" (the EP lists each tabled document as a step of its own)."""
+    counts: dict[str, int] = {}
+    kinds: dict[str, bool] = {}
+    for e in news.events:
+        text = f"{german_date(e.date)}: {e.label_de}" + (f" ({e.document})" if e.document else "")
+        counts[text] = counts.get(text, 0) + 1
+        kinds[text] = kinds.get(text, False) or e.kind in MILESTONES
+    return tuple(
+        DigestStep(f"{text} ({n}×)" if n > 1 else text, kinds[text]) for text, n in counts.items()
+    )
+
+
 def digest_dossiers(news: Sequence[DossierNews], base_url: str | None) -> tuple[DigestDossier, ...]:
     views = []
     for n in news:
-        lines = tuple(f"{german_date(e.date)}: {e.label_de}" for e in n.events)
-        shown = lines[-MAX_DOSSIER_LINES:]
+        steps = dossier_steps(n)
+        shown = steps[-MAX_DOSSIER_LINES:]
+        links = dossier_links(n, base_url)
         views.append(
             DigestDossier(
                 reference=n.reference,
                 title=cut_at_word(" ".join(n.title.split()), MAX_HEADLINE),
+                meta=" · ".join(x for x in (n.reference, n.type_label) if x),
                 stage_label=n.stage_label,
-                url=dossier_public_url(base_url, n.reference),
-                lines=shown,
-                more=len(lines) - len(shown),
+                stage_before=n.stage_before_label,
+                url=links[0].url,
+                steps=shown,
+                more=len(steps) - len(shown),
+                next_step=n.next_step,
+                links=links,
             )
         )
     return tuple(views)
@@ -232,11 +318,15 @@ def render_digest(
     today: dt.date,
     sources: Mapping[str, Source] = EMPTY,
     web_url: str | None = None,
+    dossiers: Sequence[DossierNews] = (),
+    base_url: str | None = None,
 ) -> RenderedDigest:
     """Render one segment's digest (sections in order; empty ones are left out).
 
     `sources` (source id → Source) names each item's institution and source. `web_url`
     (the edition's public archive page) adds the "Im Browser lesen" link at the top.
+    `dossiers`: the segment's news of followed dossiers; `base_url` links them to the
+    public archive (as jobs.send does).
     Raises InvalidInput when no section has an item. For many segments of one edition,
     make one DigestRenderer and call its render() per segment: that is much faster.
     """
@@ -250,8 +340,9 @@ def render_digest(
         today=today,
         sources=sources,
         web_url=web_url,
+        base_url=base_url,
     )
-    return renderer.render(segment_sections, language=language)
+    return renderer.render(segment_sections, language=language, dossiers=dossiers)
 
 
 # a block of digest.html.j2 / digest.text.j2: (macro name, arguments…)

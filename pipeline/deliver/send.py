@@ -469,7 +469,7 @@ class _Run:
     def send(self) -> SendReport:
         store, edition_id = self.store, self.edition.id
         self.recover()
-        segments = _segments(store, self.edition, self.tz)
+        segments = _segments(store, self.edition, self.tz, today=self.now().date())
         self.by_subscriber = {s.id: seg for seg in segments for s in seg.subscribers}
         self.people = {s.id: s for seg in segments for s in seg.subscribers}
         planned = store.deliveries.plan(
@@ -690,7 +690,9 @@ def _counts(store: Store, edition_id: int) -> dict[str, int]:
     return store.deliveries.counts(edition_id)
 
 
-def _segments(store: Store, edition: Edition, tz: ZoneInfo) -> list[Segment]:
+def _segments(
+    store: Store, edition: Edition, tz: ZoneInfo, *, today: dt.date | None = None
+) -> list[Segment]:
     recipients = store.subscribers.confirmed_for(edition.newsletter_id)
     items = store.items.get_many(edition.item_ids)
     fixes: dict[int, list[Correction]] = {}
@@ -702,7 +704,7 @@ def _segments(store: Store, edition: Edition, tz: ZoneInfo) -> list[Segment]:
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
     # "Neues in Ihren Verfahren": frozen at the edition's first plan (see news_for)
-    news = store.dossiers.news_for(edition.id, (r.id for r in recipients))
+    news = store.dossiers.news_for(edition.id, (r.id for r in recipients), today=today)
     # "Korrektur": corrections of earlier editions the reader got, frozen the same way
     notes = notes_for_segments(store, edition, [r.id for r in recipients], tz)
     return resolve_segments(sections, recipients, edition.newsletter_id, news, notes)

@@ -177,6 +177,9 @@ if TYPE_CHECKING:
         Stage as Stage,
     )
     from pipeline.model.dossiers import (
+        UnseenEvents as UnseenEvents,
+    )
+    from pipeline.model.dossiers import (
         document_events as document_events,
     )
     from pipeline.model.dossiers import (
@@ -186,7 +189,16 @@ if TYPE_CHECKING:
         dossier_slug as dossier_slug,
     )
     from pipeline.model.dossiers import (
+        eurlex_procedure_url as eurlex_procedure_url,
+    )
+    from pipeline.model.dossiers import (
         german_date as german_date,
+    )
+    from pipeline.model.dossiers import (
+        main_celex as main_celex,
+    )
+    from pipeline.model.dossiers import (
+        new_events_label as new_events_label,
     )
     from pipeline.model.dossiers import (
         next_step as next_step,
@@ -629,6 +641,10 @@ _HOME: dict[str, str] = {
     "dossier_public_url": "dossiers",
     "dossier_slug": "dossiers",
     "german_date": "dossiers",
+    "main_celex": "dossiers",
+    "eurlex_procedure_url": "dossiers",
+    "UnseenEvents": "dossiers",
+    "new_events_label": "dossiers",
     "ReferenceKind": "references",
     "normalize_reference": "references",
     "reference_kind": "references",

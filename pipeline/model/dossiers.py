@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -209,6 +210,8 @@ class DossierEvent:
     label_en: str = ""  # the publisher's own words, if any
     document: str = ""  # a reference of the document it is about (A10-0070/2026 …)
     forecast: bool = False
+    # the store's id (0 before storing); higher ids arrived later. Not part of equality.
+    id: int = field(default=0, compare=False)
 
     @property
     def label_de(self) -> str:
@@ -335,11 +338,26 @@ class Dossier:
     def main_celex(self) -> str | None:
         """The CELEX number the file's links name: the adopted act's (3…) before the
         proposal's (5…); None when no alias is a CELEX number."""
-        celex = sorted(
-            (a for a in self.aliases if reference_kind(a) is ReferenceKind.CELEX),
-            key=lambda a: (not a.startswith("3"), a),
-        )
-        return celex[0] if celex else None
+        return main_celex(self.aliases)
+
+
+def main_celex(aliases: Iterable[str]) -> str | None:
+    """Of a dossier's aliases, the CELEX number its links name: the adopted act's (3…)
+    before the proposal's (5…); None when none is a CELEX number."""
+    celex = sorted(
+        (a for a in aliases if reference_kind(a) is ReferenceKind.CELEX),
+        key=lambda a: (not a.startswith("3"), a),
+    )
+    return celex[0] if celex else None
+
+
+def eurlex_procedure_url(reference: str, language: str = "DE") -> str | None:
+    """EUR-Lex's page of the procedure (2025/0260(COD) → …/procedure/DE/2025_260);
+    None for a reference that is not a procedure number."""
+    m = re.fullmatch(r"((?:19|20)\d{2})/(\d{4})\([A-Z]{3}\)", reference)
+    if m is None:
+        return None
+    return f"https://eur-lex.europa.eu/procedure/{language}/{m.group(1)}_{int(m.group(2))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,10 +445,36 @@ def oeil_url(reference: str, language: str = "en") -> str:
     return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
 
 
+def new_events_label(count: int) -> str:
+    """'1 neues Ereignis', '2 neue Ereignisse'."""
+    return "1 neues Ereignis" if count == 1 else f"{count} neue Ereignisse"
+
+
+@dataclass(frozen=True, slots=True)
+class UnseenEvents:
+    """A dossier a staff member follows, with the events that arrived since they last
+    opened its page (or began to follow it): what their inbox and list mark "neu"."""
+
+    reference: str
+    title: str  # German first
+    stage: Stage
+    count: int
+    latest: DossierEvent  # the newest of them (by date)
+
+    @property
+    def label(self) -> str:
+        return new_events_label(self.count)
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+
 @dataclass(frozen=True, slots=True)
 class DossierNews:
     """What one followed dossier's block in one reader's digest reports: the events that
-    arrived since that reader's previous digest reported it (never a forecast)."""
+    arrived since that reader's previous digest reported it (never a forecast), where
+    the file stands now and stood before them, and what comes next."""
 
     dossier_id: int
     reference: str
@@ -438,10 +482,26 @@ class DossierNews:
     stage: Stage
     events: tuple[DossierEvent, ...]
     event_ids: tuple[int, ...]  # the store's ids of `events`: what makes two blocks equal
+    procedure_type: ProcedureType = ProcedureType.OTHER
+    stage_before: Stage | None = None  # the stage before these events, if they changed it
+    next_step: str = ""  # German, as of the edition's planning day
+    celex: str | None = None  # the act's (else the proposal's) CELEX number: German text
 
     @property
     def stage_label(self) -> str:
         return STAGE_LABELS[self.stage]
+
+    @property
+    def stage_before_label(self) -> str:
+        return STAGE_LABELS[self.stage_before] if self.stage_before else ""
+
+    @property
+    def type_label(self) -> str:
+        return (
+            ""
+            if self.procedure_type is ProcedureType.OTHER
+            else PROCEDURE_TYPE_LABELS[self.procedure_type]
+        )
 
 
 def dossier_slug(reference: str) -> str:

@@ -8,6 +8,8 @@ thread()             every item whose references name an alias joins its dossier
                      Amtsblatt) and, named with the procedure, the act as an alias
 attach / detach      staff, by hand, audited; a detached item never comes back by itself
 follow / unfollow    staff, audited
+mark_seen / unseen   which events of followed dossiers a staff member has not seen yet
+                     (new since they last opened the dossier's page)
 note / set_note      the office's note on a dossier (Markdown), audited
 followed_of_items    which followed dossiers the items of an inbox page belong to
 publish              staff offer a dossier to subscribers (audited)
@@ -41,9 +43,11 @@ from pipeline.model import (
     EventKind,
     ProcedureType,
     Stage,
+    UnseenEvents,
     celex_in_url,
     document_events,
     equivalents,
+    main_celex,
     next_step,
     stage_of,
 )
@@ -190,7 +194,12 @@ class DossiersStore:
             dossier_id, canonical = _resolve(conn, reference)
             stmt = (
                 upsert_stmt(conn, dossier_follows)
-                .values(dossier_id=dossier_id, user_name=user, followed_at=now)
+                .values(
+                    dossier_id=dossier_id,
+                    user_name=user,
+                    followed_at=now,
+                    seen_event_id=_newest_event(conn, dossier_id),
+                )
                 .on_conflict_do_nothing()
                 .returning(dossier_follows.c.dossier_id)
             )
@@ -214,6 +223,61 @@ class DossiersStore:
             if removed:
                 write_audit(conn, now, user, "dossier.unfollow", detail=canonical)
             return removed
+
+    def mark_seen(self, reference: str, user: str) -> int | None:
+        """`user` opened the dossier's page: its events so far are no longer new to them.
+
+        Returns the newest event id they had seen before (what the page may mark "neu"
+        above it), or None when they do not follow the dossier (nothing is stored)."""
+        with wrap_errors("marking a dossier seen"), self._engine.begin() as conn:
+            dossier_id, _ = _resolve(conn, reference)
+            where = and_(
+                dossier_follows.c.dossier_id == dossier_id, dossier_follows.c.user_name == user
+            )
+            before = conn.execute(select(dossier_follows.c.seen_event_id).where(where)).scalar()
+            if before is None:
+                return None
+            newest = _newest_event(conn, dossier_id)
+            if newest > before:
+                conn.execute(update(dossier_follows).where(where).values(seen_event_id=newest))
+            return int(before)
+
+    def unseen(self, user: str) -> builtins.list[UnseenEvents]:
+        """The dossiers `user` follows that have events they have not seen (arrived since
+        they last opened the page), the most recent news first. Forecasts do not count."""
+        query = (
+            select(
+                dossiers.c.reference,
+                dossiers.c.title_de,
+                dossiers.c.title_en,
+                dossiers.c.title_other,
+                dossiers.c.stage,
+                dossier_events,
+            )
+            .join(dossier_follows, dossier_follows.c.dossier_id == dossiers.c.id)
+            .join(dossier_events, dossier_events.c.dossier_id == dossiers.c.id)
+            .where(
+                dossier_follows.c.user_name == user,
+                dossier_events.c.forecast.is_(False),
+                dossier_events.c.id > dossier_follows.c.seen_event_id,
+            )
+            .order_by(dossiers.c.reference, dossier_events.c.date, dossier_events.c.id)
+        )
+        by: dict[str, builtins.list[Any]] = {}
+        with wrap_errors("reading unseen dossier events"), self._engine.connect() as conn:
+            for row in conn.execute(query):
+                by.setdefault(row.reference, []).append(row)
+        found = [
+            UnseenEvents(
+                reference=reference,
+                title=rows[-1].title_de or rows[-1].title_en or rows[-1].title_other or reference,
+                stage=Stage(rows[-1].stage),
+                count=len(rows),
+                latest=_event(rows[-1]._mapping),
+            )
+            for reference, rows in by.items()
+        ]
+        return sorted(found, key=lambda u: (u.latest.date, u.latest.id), reverse=True)
 
     def set_note(self, reference: str, note_md: str, *, actor: str, now: dt.datetime) -> bool:
         """The office's note on the dossier becomes `note_md`; False when it was that."""
@@ -331,7 +395,7 @@ class DossiersStore:
             return len(add), len(drop)
 
     def news_for(
-        self, edition_id: int, subscriber_ids: Iterable[int]
+        self, edition_id: int, subscriber_ids: Iterable[int], *, today: dt.date | None = None
     ) -> dict[int, tuple[DossierNews, ...]]:
         """Per subscriber, the news of the published dossiers they follow that their
         digest of this edition reports ("Neues in Ihren Verfahren").
@@ -342,13 +406,19 @@ class DossiersStore:
         every later call (a resumed send) reads the same windows, so a reader's block
         never changes within an edition. A window counts as reported unless that
         reader's delivery of its edition ended failed or skipped: then its events come
-        again in the next digest. Forecasts are never news."""
+        again in the next digest. Forecasts are never news.
+
+        The stage is the one the window's events reached; the next step is the earliest
+        forecast from the day the edition was planned (`today` before that; no next
+        step without either), so a resumed send tells the same."""
         wanted = set(subscriber_ids)
         with wrap_errors("planning dossier news"), self._engine.begin() as conn:
             windows = _frozen_windows(conn, edition_id)
             planned = conn.execute(
                 select(editions.c.planned_at).where(editions.c.id == edition_id)
             ).scalar()
+            if planned is not None:
+                today = planned.date()
             if not windows and planned is None:
                 windows = _new_windows(conn, wanted)
                 if windows:
@@ -365,7 +435,70 @@ class DossiersStore:
                             for (sid, did), (after, through) in windows.items()
                         ],
                     )
-            return _news(conn, {k: v for k, v in windows.items() if k[0] in wanted})
+            return _news(conn, {k: v for k, v in windows.items() if k[0] in wanted}, today)
+
+    def preview_news(
+        self, newsletter_id: str, edition_id: int, references: Iterable[str], *, today: dt.date
+    ) -> tuple[DossierNews, ...]:
+        """The block a reader following `references` (published dossiers only) would get
+        in this edition, for the desk's preview: the events after those the previous
+        editions of the newsletter reported to anyone, through the newest (the whole
+        history when none did; the digest shows its newest steps). Reads only: a
+        preview never freezes a window or marks anything reported."""
+        wanted = {r.strip() for r in references if r.strip()}
+        if not wanted:
+            return ()
+        with wrap_errors("previewing dossier news"), self._engine.connect() as conn:
+            chosen = {
+                int(r.id)
+                for r in conn.execute(
+                    select(dossiers.c.id).where(
+                        dossiers.c.reference.in_(wanted), dossiers.c.published.is_(True)
+                    )
+                )
+            }
+            if not chosen:
+                return ()
+            planned = conn.execute(
+                select(editions.c.planned_at).where(editions.c.id == edition_id)
+            ).scalar()
+            if planned is not None:  # as its digests tell the next step
+                today = planned.date()
+            earlier = {
+                int(did): int(through)
+                for did, through in conn.execute(
+                    select(
+                        dossier_reports.c.dossier_id, func.max(dossier_reports.c.through_event_id)
+                    )
+                    .join(editions, editions.c.id == dossier_reports.c.edition_id)
+                    .where(
+                        dossier_reports.c.dossier_id.in_(chosen),
+                        editions.c.newsletter_id == newsletter_id,
+                        editions.c.id < edition_id,
+                    )
+                    .group_by(dossier_reports.c.dossier_id)
+                )
+            }
+            frozen = {
+                int(did): int(through)
+                for did, through in conn.execute(
+                    select(
+                        dossier_reports.c.dossier_id, func.max(dossier_reports.c.through_event_id)
+                    )
+                    .where(
+                        dossier_reports.c.dossier_id.in_(chosen),
+                        dossier_reports.c.edition_id == edition_id,
+                    )
+                    .group_by(dossier_reports.c.dossier_id)
+                )
+            }
+            windows: _Windows = {}
+            for did in chosen:
+                through = frozen.get(did) or _newest_event(conn, did)
+                after = earlier.get(did, 0)
+                if through > after:
+                    windows[(0, did)] = (after, through)
+            return _news(conn, windows, today).get(0, ())
 
     # ------------------------------------------------------------ reading
 
@@ -635,7 +768,9 @@ def _new_windows(conn: Connection, subscriber_ids: set[int]) -> _Windows:
     return found
 
 
-def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, ...]]:
+def _news(
+    conn: Connection, windows: _Windows, today: dt.date | None
+) -> dict[int, tuple[DossierNews, ...]]:
     if not windows:
         return {}
     dossier_ids = {did for _, did in windows}
@@ -644,38 +779,63 @@ def _news(conn: Connection, windows: _Windows) -> dict[int, tuple[DossierNews, .
         for r in conn.execute(
             select(dossiers.c.id, dossiers.c.reference, dossiers.c.title_de, dossiers.c.title_en)
             .add_columns(dossiers.c.title_other, dossiers.c.stage)
+            .add_columns(dossiers.c.procedure_type, dossiers.c.withdrawn)
             .where(dossiers.c.id.in_(dossier_ids))
         )
     }
-    low = min(a for a, _ in windows.values())
-    events: dict[int, builtins.list[tuple[int, DossierEvent]]] = {}
+    aliases: dict[int, builtins.list[str]] = {}
+    for did, alias in conn.execute(
+        select(dossier_aliases.c.dossier_id, dossier_aliases.c.alias).where(
+            dossier_aliases.c.dossier_id.in_(dossier_ids)
+        )
+    ):
+        aliases.setdefault(did, []).append(alias)
+    # every event of these dossiers: the window's, the ones before it (the stage it
+    # began from) and the forecasts (the next step)
+    events: dict[int, builtins.list[DossierEvent]] = {}
     for e in conn.execute(
         select(dossier_events)
-        .where(
-            dossier_events.c.dossier_id.in_(dossier_ids),
-            dossier_events.c.forecast.is_(False),
-            dossier_events.c.id > low,
-        )
+        .where(dossier_events.c.dossier_id.in_(dossier_ids))
         .order_by(dossier_events.c.date, dossier_events.c.id)
     ):
-        events.setdefault(e.dossier_id, []).append((e.id, _event(e._mapping)))
+        events.setdefault(e.dossier_id, []).append(_event(e._mapping))
     found: dict[int, builtins.list[DossierNews]] = {}
     for (sid, did), (after, through) in sorted(windows.items()):
-        mine = [(i, e) for i, e in events.get(did, []) if after < i <= through]
+        every = events.get(did, [])
+        mine = [e for e in every if not e.forecast and after < e.id <= through]
         row = rows.get(did)
         if not mine or row is None:
             continue
+        past = [e for e in every if not e.forecast and e.id <= through]
+        withdrawn = bool(row.withdrawn)
+        stage = stage_of(past, withdrawn)
+        before = stage_of([e for e in past if e.id <= after], withdrawn)
+        forecasts = tuple(e for e in every if e.forecast)
         found.setdefault(sid, []).append(
             DossierNews(
                 dossier_id=did,
                 reference=row.reference,
                 title=row.title_de or row.title_en or row.title_other or row.reference,
-                stage=Stage(row.stage),
-                events=tuple(e for _, e in mine),
-                event_ids=tuple(i for i, _ in mine),
+                stage=stage,
+                events=tuple(mine),
+                event_ids=tuple(e.id for e in mine),
+                procedure_type=ProcedureType.of(row.procedure_type),
+                stage_before=before if before is not stage else None,
+                next_step=next_step(stage, forecasts, today) if today is not None else "",
+                celex=main_celex(aliases.get(did, ())),
             )
         )
     return {sid: tuple(n) for sid, n in found.items()}
+
+
+def _newest_event(conn: Connection, dossier_id: int) -> int:
+    """The id of the dossier's newest event that is not a forecast; 0 when none."""
+    newest = conn.execute(
+        select(func.max(dossier_events.c.id)).where(
+            dossier_events.c.dossier_id == dossier_id, dossier_events.c.forecast.is_(False)
+        )
+    ).scalar()
+    return int(newest or 0)
 
 
 def _thread_once(conn: Connection, now: dt.datetime) -> builtins.list[tuple[int, int]]:
@@ -1078,6 +1238,7 @@ def _event(m: Any) -> DossierEvent:
         label_en=m["label_en"],
         document=m["document"],
         forecast=bool(m["forecast"]),
+        id=int(m["id"]),
     )
 
 

@@ -2,7 +2,8 @@
 
 GET  /desk/verfahren/                               the list (stage filter, "nur gefolgte")
 GET  /desk/verfahren/<reference>                    one procedure: stage, next step,
-                                                    timeline, items, note, followers
+                                                    timeline, items, note, followers;
+                                                    a follower's visit marks its events seen
 POST /desk/verfahren/<reference>/folgen             follow / unfollow (action=follow|unfollow)
 POST /desk/verfahren/<reference>/einordnung         the office's note (Markdown)
 POST /desk/verfahren/<reference>/meldungen          attach an item by its number
@@ -23,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from pipeline.curate import dossiers as curate_dossiers
 from pipeline.errors import InvalidInput, ItemNotFound
 from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
-from pipeline.model.dossiers import oeil_url
+from pipeline.model.dossiers import eurlex_procedure_url, new_events_label, oeil_url
 from pipeline.model.references import eurlex_url
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import as_id, desk, staff_user
@@ -60,6 +61,7 @@ def index() -> ResponseReturnValue:
 
     return render_template(
         "web/dossiers.html",
+        unseen={u.reference: u for u in d.store.dossiers.unseen(me.name)},
         dossiers=found[(page - 1) * PER_PAGE : page * PER_PAGE],
         total=len(found),
         page=page,
@@ -85,6 +87,9 @@ def show(reference: str) -> ResponseReturnValue:
         reverse=True,
     )
     sources = dict(d.store.items.facets().sources)
+    # Opening the page is looking: what arrived since the last look is "neu" this once.
+    seen = d.store.dossiers.mark_seen(dossier.reference, me.name)
+    new_ids = {e.id for e in dossier.events if not e.forecast and seen is not None and e.id > seen}
     return render_template(
         "web/dossier.html",
         dossier=dossier,
@@ -96,6 +101,8 @@ def show(reference: str) -> ResponseReturnValue:
         source_names=sources,
         note=d.store.dossiers.note(dossier.reference),
         following=me.name in dossier.followers,
+        new_ids=new_ids,
+        new_label=new_events_label(len(new_ids)),
         note_max=curate_dossiers.NOTE_MAX,
     )
 
@@ -166,19 +173,12 @@ def detach(reference: str, item_id: int) -> ResponseReturnValue:
 def links(d: Dossier) -> list[tuple[str, str]]:
     """German first: EUR-Lex's procedure page and the act (or proposal) in German, then
     English, then OEIL (English only). The Legislative Train has no source yet."""
-    year, _, rest = d.reference.partition("/")
-    number = rest.split("(", 1)[0].lstrip("0")
     found: list[tuple[str, str]] = []
     celex = d.main_celex
     if celex:
         found.append((f"EUR-Lex: {celex} (deutsch)", eurlex_url(celex, "DE")))
-    if year.isdigit() and number.isdigit():
-        found.append(
-            (
-                "EUR-Lex: Verfahren (deutsch)",
-                f"https://eur-lex.europa.eu/procedure/DE/{year}_{number}",
-            )
-        )
+    if procedure := eurlex_procedure_url(d.reference):
+        found.append(("EUR-Lex: Verfahren (deutsch)", procedure))
     if celex:
         found.append((f"EUR-Lex: {celex} (englisch)", eurlex_url(celex, "EN")))
     found.append(("Legislative Observatory des Parlaments (englisch)", oeil_url(d.reference)))

@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
 from pipeline.compose import preflight
@@ -17,6 +18,7 @@ from pipeline.model import (
     ORG_TYPE_LABELS,
     Correction,
     DeliveryState,
+    Dossier,
     Edition,
     EditionState,
     ItemStatus,
@@ -522,8 +524,23 @@ TEST_SEND_LIMIT = 5  # test sends per staff member …
 TEST_SEND_WINDOW = dt.timedelta(minutes=10)  # … in this window
 
 
+def _offered() -> list[Dossier]:
+    """The dossiers subscribers can follow (published), for the preview's choice."""
+    d = desk()
+    return d.store.dossiers.list(today=d.now().astimezone(d.tz).date(), published=True)
+
+
+def _profile(values: MultiDict[str, str], offered: list[Dossier] | None = None) -> PreviewProfile:
+    refs = [x.reference for x in (_offered() if offered is None else offered)]
+    return parse_profile(values, desk().topic_ids, refs)
+
+
 def _render(found: Edition, profile: PreviewProfile) -> RenderedDigest | None:
     d = desk()
+    base_url = d.services.settings.base_url
+    news = d.store.dossiers.preview_news(
+        found.newsletter_id, found.id, profile.dossiers, today=d.now().date()
+    )  # reads only: a preview never marks news as reported
     return render_for_profile(
         found,
         d.store.items.get_many(list(found.item_ids)),
@@ -533,7 +550,9 @@ def _render(found: Edition, profile: PreviewProfile) -> RenderedDigest | None:
         sources={h.source.id: h.source for h in d.store.sources.health()},
         tz=d.tz,
         now=d.now(),
-        web_url=f"{base}/archiv/{found.id}" if (base := d.services.settings.base_url) else None,
+        web_url=f"{base_url}/archiv/{found.id}" if base_url else None,
+        news=news,
+        base_url=base_url,
     )
 
 
@@ -541,7 +560,8 @@ def _render(found: Edition, profile: PreviewProfile) -> RenderedDigest | None:
 def preview_page(edition_id: int) -> ResponseReturnValue:
     d = desk()
     found = d.store.editions.get(edition_id)
-    profile = parse_profile(request.args, d.topic_ids)
+    offered = _offered()
+    profile = _profile(request.args, offered)
     part = "text" if request.args.get("part") == "text" else "html"
     return render_template(
         "web/preview.html",
@@ -553,6 +573,7 @@ def preview_page(edition_id: int) -> ResponseReturnValue:
         org_types=ORG_TYPE_LABELS,
         languages=LANGUAGES,
         presets=PRESETS,
+        offered=offered,
         newsletter=d.office.newsletter(found.newsletter_id),
         me=staff_user(),
         test_limit=TEST_SEND_LIMIT,
@@ -564,7 +585,7 @@ def preview_page(edition_id: int) -> ResponseReturnValue:
 def preview_mail(edition_id: int) -> ResponseReturnValue:
     """The mail's HTML alone, for the preview's sandboxed iframe (its own strict CSP)."""
     d = desk()
-    digest = _render(d.store.editions.get(edition_id), parse_profile(request.args, d.topic_ids))
+    digest = _render(d.store.editions.get(edition_id), _profile(request.args))
     if digest is None:
         return error_page(404, NOTHING)
     response = make_response(framed_html(digest.html))
@@ -577,7 +598,7 @@ def preview_mail(edition_id: int) -> ResponseReturnValue:
 @bp.get("/<int:edition_id>/preview/mail.txt")
 def preview_text(edition_id: int) -> ResponseReturnValue:
     d = desk()
-    digest = _render(d.store.editions.get(edition_id), parse_profile(request.args, d.topic_ids))
+    digest = _render(d.store.editions.get(edition_id), _profile(request.args))
     if digest is None:
         return error_page(404, NOTHING)
     response = make_response(digest.text)
@@ -592,7 +613,7 @@ def test_send(edition_id: int) -> ResponseReturnValue:
     Not in the delivery ledger; audit-logged; at most TEST_SEND_LIMIT per window."""
     d, me = desk(), staff_user()
     found = d.store.editions.get(edition_id)
-    profile = parse_profile(request.form, d.topic_ids)
+    profile = _profile(request.form)
     back = g.back = url_for("editions.preview_page", edition_id=edition_id, **profile.args())
     if not me.email:
         flash(NO_ADDRESS, "warning")

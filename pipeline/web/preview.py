@@ -1,7 +1,10 @@
 """The desk's preview: the real digest (compose.render) as one kind of subscriber gets it.
 
-    profile (organisation type, topics or "alle Themen", language) from the query/form
+    profile (organisation type, topics or "alle Themen", language, followed dossiers)
+      from the query/form
       → a sample Subscriber with that profile
+      → the news of the dossiers it follows (store.dossiers.preview_news: read only, so
+        a preview never freezes a window nor marks anything reported)
       → compose.segments.resolve_segments (the sender's rule of who gets what)
       → compose.render.render_digest (the sender's renderer, same arguments as jobs.send)
       → personalize() with sample values ("Guten Tag," and "#" links), never a real reader's
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +31,7 @@ from pipeline.compose.render import RenderedDigest, greeting, personalize, rende
 from pipeline.compose.segments import resolve_segments
 from pipeline.model import (
     ORG_TYPE_LABELS,
+    DossierNews,
     Edition,
     Item,
     Office,
@@ -75,6 +79,7 @@ class PreviewProfile:
     org_type: OrgType = DEFAULT_ORG_TYPE
     topics: tuple[str, ...] = ()  # empty: all topics
     language: str = "de"
+    dossiers: tuple[str, ...] = ()  # references of published dossiers it follows
 
     @property
     def preset(self) -> str:
@@ -89,6 +94,8 @@ class PreviewProfile:
         }
         if self.topics:
             out["topics"] = list(self.topics)
+        if self.dossiers:
+            out["dossiers"] = list(self.dossiers)
         return out
 
     def describe(self, topic_labels: Mapping[str, str]) -> str:
@@ -98,11 +105,15 @@ class PreviewProfile:
             if self.topics
             else "alle Themen"
         )
-        return f"{ORG_TYPE_LABELS[self.org_type]}, {topics}, {LANGUAGES[self.language]}"
+        follows = f", folgt {', '.join(self.dossiers)}" if self.dossiers else ""
+        return f"{ORG_TYPE_LABELS[self.org_type]}, {topics}, {LANGUAGES[self.language]}{follows}"
 
 
-def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> PreviewProfile:
-    """The profile of a query string or form; unknown values fall back to the defaults."""
+def parse_profile(
+    values: MultiDict[str, str], topic_ids: Collection[str], dossier_refs: Collection[str] = ()
+) -> PreviewProfile:
+    """The profile of a query string or form; unknown values fall back to the defaults,
+    dossiers not in `dossier_refs` (the published ones) are dropped."""
     raw_org = values.get("org_type") or ""
     org_type = OrgType(raw_org) if raw_org in {o.value for o in OrgType} else DEFAULT_ORG_TYPE
     language = values.get("language") or "de"
@@ -112,7 +123,8 @@ def parse_profile(values: MultiDict[str, str], topic_ids: Collection[str]) -> Pr
     if values.get("preset") != PRESET_ALL:
         chosen = values.getlist("topics")[:200]
         topics = tuple(sorted({t for t in chosen if t in topic_ids}))
-    return PreviewProfile(org_type=org_type, topics=topics, language=language)
+    followed = tuple(sorted({r for r in values.getlist("dossiers")[:200] if r in dossier_refs}))
+    return PreviewProfile(org_type=org_type, topics=topics, language=language, dossiers=followed)
 
 
 def sample_subscriber(profile: PreviewProfile, newsletter_id: str, now: dt.datetime) -> Subscriber:
@@ -140,10 +152,14 @@ def render_for_profile(
     tz: ZoneInfo,
     now: dt.datetime,
     web_url: str | None = None,
+    news: Sequence[DossierNews] = (),
+    base_url: str | None = None,
 ) -> RenderedDigest | None:
     """The digest this profile would get, with sample values; None when it gets nothing.
 
-    `web_url` is the edition's archive page ("Im Browser lesen"), as the sender links it."""
+    `web_url` is the edition's archive page ("Im Browser lesen"), as the sender links it;
+    `news` the block "Neues in Ihren Verfahren" of the dossiers the profile follows,
+    linked with `base_url` as the sender does."""
     newsletter = office.newsletter(edition.newsletter_id)
     if newsletter is None:
         return None
@@ -152,7 +168,7 @@ def render_for_profile(
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
     reader = sample_subscriber(profile, edition.newsletter_id, now)
-    segments = resolve_segments(sections, [reader], edition.newsletter_id)
+    segments = resolve_segments(sections, [reader], edition.newsletter_id, {reader.id: tuple(news)})
     if not segments:
         return None
     digest = render_digest(
@@ -167,6 +183,8 @@ def render_for_profile(
         today=now.astimezone(tz).date(),
         sources=sources,
         web_url=web_url,
+        dossiers=segments[0].dossiers,
+        base_url=base_url,
     )
     return personalize(
         digest, greeting=greeting(""), preferences_url=SAMPLE_URL, unsubscribe_url=SAMPLE_URL

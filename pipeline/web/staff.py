@@ -154,6 +154,8 @@ def inbox() -> ResponseReturnValue:
         args = [(k, v) for k, v in filters.items() if v] + [("page", str(n))]
         return f"{url_for('staff.inbox')}?{urlencode(args)}"
 
+    unseen = d.store.dossiers.unseen(staff_user().name)  # followed dossiers' new events
+
     return render_template(
         "web/inbox.html",
         page=page,
@@ -174,6 +176,8 @@ def inbox() -> ResponseReturnValue:
         unfold_url=f"{url_for('staff.inbox')}?{urlencode({'order': 'suggested', 'fold': '0'})}",
         reasons=reasons,
         followed_dossiers=_followed_dossiers(page, folded),
+        unseen=unseen,
+        unseen_by={u.reference: u for u in unseen},
     )
 
 

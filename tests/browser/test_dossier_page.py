@@ -107,3 +107,29 @@ def test_open_follow_and_annotate_a_dossier(page: Page, live: LiveDesk, artifact
     assert live.store.dossiers.get(
         "2025/0260(COD)", today=live.services.clock().date()
     ).followers == ("anna",)
+
+    # a new step arrives (made up here: the Official Journal, from another source): the
+    # inbox tells her, the page marks it once, then nothing is new any more
+    import datetime as dt
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind
+
+    step = DossierEvent(dt.date(2026, 7, 20), EventKind.OJ_PUBLICATION, "eurlex-oj", key="oj")
+    live.store.dossiers.upsert(
+        [DossierRecord(reference="2025/0260(COD)", source="eurlex-oj", events=(step,))],
+        now=live.services.clock(),
+    )
+    page.get_by_role("navigation", name="Redaktion").get_by_role("link", name="Eingang").click()
+    news = page.get_by_role("region", name="Neues in Ihren Verfahren")
+    expect(news).to_contain_text("2025/0260(COD)")
+    expect(news).to_contain_text("1 neues Ereignis")
+    expect(news).to_contain_text("20. Juli 2026: Im Amtsblatt veröffentlicht")
+    page.screenshot(path=str(artifacts / "dossier-inbox-news.png"), full_page=False)
+    news.get_by_role("link", name="2025/0260(COD)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE_DE)
+    expect(page.get_by_text("1 neues Ereignis seit Ihrem letzten Besuch")).to_be_visible()
+    expect(page.locator("table.timeline tbody tr.new")).to_have_count(1)
+    expect(page.locator("table.timeline tbody tr.new")).to_contain_text("Im Amtsblatt")
+    page.get_by_role("navigation", name="Redaktion").get_by_role("link", name="Eingang").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eingang")
+    expect(page.get_by_role("region", name="Neues in Ihren Verfahren")).to_have_count(0)

@@ -198,3 +198,76 @@ def test_one_click_unsubscribe_page_in_the_browser(page: Page, live: Live) -> No
     page.get_by_role("button", name="Von allen Newslettern abmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Abgemeldet")
     assert store.confirmed_for("weekly") == []
+
+
+def test_a_subscriber_follows_a_published_dossier_on_the_preference_page(
+    page: Page, live: Live
+) -> None:
+    """ "Verfahren verfolgen": the published dossier is offered, ticked, saved and kept;
+    an unpublished one is not offered at all."""
+    import datetime as dt
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind, ProcedureType
+
+    dossiers = live.services.store.dossiers
+    now = live.services.clock()
+    step = DossierEvent(dt.date(2026, 6, 16), EventKind.PLENARY_ADOPT_POSITION, "ep", key="p")
+    dossiers.upsert(
+        [
+            DossierRecord(
+                reference="2025/0260(COD)",
+                source="ep",
+                title_de="Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren",
+                procedure_type=ProcedureType.COD,
+                events=(step,),
+            ),
+            DossierRecord(
+                reference="2026/0010(COD)",
+                source="ep",
+                title_de="Ein noch nicht veröffentlichtes Verfahren",
+                procedure_type=ProcedureType.COD,
+            ),
+        ],
+        now=now,
+    )
+    dossiers.publish("2025/0260(COD)", True, actor="anna", now=now)
+
+    page.goto("/abo/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(ADDRESS)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(live.outbox.last(STORED).link("/abo/bestaetigen/"))
+    page.get_by_role("button", name="Anmeldung bestätigen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihre Newsletter-Einstellungen")
+    preferences_url = page.url
+
+    group = page.get_by_role("group", name="Verfahren verfolgen")
+    expect(group).to_be_visible()
+    offered = group.get_by_label("Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren")
+    expect(offered).not_to_be_checked()
+    expect(group).to_contain_text("2025/0260(COD) · Stufe: 1. Lesung Parlament")
+    expect(page.get_by_text("Ein noch nicht veröffentlichtes Verfahren")).to_have_count(0)
+    expect(page.get_by_text("2026/0010(COD)")).to_have_count(0)
+
+    offered.check()
+    _shot(page, "4-dossiers")
+    page.get_by_role("button", name="Einstellungen speichern").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Ihre Einstellungen sind gespeichert.")
+    ).to_be_visible()
+    subscriber = live.services.store.subscribers.by_hash(hash_of(STORED))
+    assert subscriber is not None
+    assert [r for r, _, _ in dossiers.reader_follows(subscriber.id)] == ["2025/0260(COD)"]
+
+    page.goto(preferences_url)  # a fresh load: kept
+    expect(
+        page.get_by_role("group", name="Verfahren verfolgen").get_by_label(
+            "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren"
+        )
+    ).to_be_checked()
+
+    page.get_by_label("Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren").uncheck()
+    page.get_by_role("button", name="Einstellungen speichern").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Ihre Einstellungen sind gespeichert.")
+    ).to_be_visible()
+    assert dossiers.reader_follows(subscriber.id) == []

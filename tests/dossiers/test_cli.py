@@ -211,6 +211,46 @@ def test_items_that_came_before_their_dossier_join_it(
     assert cli.json("dossier", "show", "2025/0260(COD)")["items"] == [item_id]
 
 
+def test_followed_dossiers_count_new_events_until_the_follower_looks(
+    cli: Cli, server: FeedServer, tmp_path: Path
+) -> None:
+    """`dossiers --followed` takes the account from --as (or names it); a follow sees
+    what is there; a later event is new until `dossier show --as` (or the desk page)."""
+    import datetime as dt
+    import os
+
+    from pipeline.bootstrap import build
+    from pipeline.config import Settings
+    from pipeline.model import DossierEvent, DossierRecord, EventKind
+
+    assert cli.json("fetch", "--sources-file", str(write_sources(tmp_path, server)))
+    assert cli_users_add(cli, "anna") == 0
+    assert cli("dossier", "follow", "2025/260(COD)", "--as", "anna")[0] == 0
+    code, _, err = cli("dossiers", "--followed")
+    assert code == 2 and "--as" in err
+    [row] = cli.json("dossiers", "--followed", "--as", "anna")
+    assert (row["reference"], row["new_events"]) == ("2025/0260(COD)", 0)
+    assert [r["reference"] for r in cli.json("dossiers", "--followed", "anna")] == [
+        "2025/0260(COD)"
+    ]
+    assert "new_events" not in cli.json("dossiers")[0]  # no account, no "new"
+
+    services = build(Settings.from_env(dict(os.environ), cwd=tmp_path))
+    try:  # the Official Journal publishes the act: an event from another source
+        event = DossierEvent(dt.date(2026, 7, 20), EventKind.OJ_PUBLICATION, "eurlex", key="oj")
+        record = DossierRecord(reference="2025/0260(COD)", source="eurlex", events=(event,))
+        services.store.dossiers.upsert([record], now=services.clock())
+    finally:
+        services.close()
+    [row] = cli.json("dossiers", "--followed", "--as", "anna")
+    assert row["new_events"] == 1 and row["stage_de"] == "im Amtsblatt"
+    code, out, _ = cli("dossiers", "--followed", "--as", "anna")
+    assert code == 0 and "1 neues Ereignis" in out and "Neu" in out
+
+    assert cli("dossier", "show", "2025/0260(COD)", "--as", "anna")[0] == 0  # looked
+    assert cli.json("dossiers", "--followed", "--as", "anna")[0]["new_events"] == 0
+
+
 def cli_users_add(cli: Cli, name: str) -> int:
     import io
     import sys

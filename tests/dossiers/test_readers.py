@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,16 +49,27 @@ def server(corpus_dir: Path) -> Iterator[FeedServer]:
         yield srv
 
 
-def _serve(server: FeedServer, corpus_dir: Path, *, before: str | None) -> None:
-    """The procedure as the EP API answers it; with `before`, only its events before then.
-    The list changes too (its `meta`): an unchanged list answers 304 and ingest then
-    asks for no procedure."""
-    _list(server, version=before or "all")
+def _serve(
+    server: FeedServer,
+    corpus_dir: Path,
+    *,
+    before: str | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The procedure as the EP API answers it; with `before`, only its events before then;
+    with `extra`, one more event. The list changes too (its `meta`): an unchanged list
+    answers 304 and ingest then asks for no procedure."""
+    _list(server, version=f"{before or 'all'}:{extra['id'] if extra else ''}")
     body: dict[str, Any] = json.loads((corpus_dir / PROCEDURE).read_text(encoding="utf-8"))
-    if before is not None:
+    if before is not None or extra is not None:
         body = copy.deepcopy(body)
         process = body["data"][0]
-        process["consists_of"] = [e for e in process["consists_of"] if e["activity_date"] < before]
+        if before is not None:
+            process["consists_of"] = [
+                e for e in process["consists_of"] if e["activity_date"] < before
+            ]
+        if extra is not None:
+            process["consists_of"].append(extra)
     server.put("/ep/procedures/2025-0260", json.dumps(body).encode(), "application/ld+json")
 
 
@@ -129,34 +142,92 @@ def _send(services: Services, title: str, n: int) -> Edition:
     return edition
 
 
-def test_a_follower_reads_what_changed_once_and_others_nothing(
-    services: Services,
-    visitor: Visitor,
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, settings: Settings, clock: Any) -> Iterator[Services]:
+    """The services on the SQLite template, or on a fresh PostgreSQL schema with the same
+    taxonomy, sources and staff accounts."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("services")
+        return
+    from pipeline.bootstrap import build
+    from pipeline.catalog import load_taxonomy
+    from pipeline.curate import staff as accounts
+    from pipeline.model import Role
+    from tests.conftest import _pg_store
+    from tests.web.conftest import EC_DE, EP_EN, PASSWORD
+
+    pg = _pg_store()
+    services = build(settings)
+    services.store.close()
+    services.store = next(pg)
+    services.clock = clock
+    services.store.topics.sync(load_taxonomy(settings.taxonomy_path))
+    services.store.sources.register([EC_DE, EP_EN], now=NOW)
+    accounts.add_user(services.store, "anna", Role.EDITOR, PASSWORD, now=NOW)
+    try:
+        yield services
+    finally:
+        with pytest.raises(StopIteration):
+            next(pg)  # drops the schema
+
+
+# Made up for this test: a step the EP would add after June (the Council adopts the act).
+COUNCIL_ADOPTS = {
+    "id": "eli/dl/event/2025-0260-COUNCIL-2026-07-13",
+    "type": "Activity",
+    "activity_date": "2026-07-13",
+    "activity_id": "2025-0260-COUNCIL-2026-07-13",
+    "had_activity_type": "def/ep-activities/COUNCIL_ADOPTION",
+}
+
+
+def test_staff_and_a_reader_follow_a_procedure_from_ingest_to_digests(
+    backend: Services,
+    settings: Settings,
     outbox: Outbox,
     server: FeedServer,
     corpus_dir: Path,
     tmp_path: Path,
     clock: Any,
 ) -> None:
+    """Ingest (the EP API from the loopback server) → the dossier → staff follow it at
+    the desk → a reader follows it on the preference page → the next digest says once
+    what happened, the one after says nothing, and a new step is all the next one says."""
+    from pipeline.web import create_app
+    from tests.web.conftest import Desk
+
+    services = backend
     store = services.store
     allow_server(services, server)  # built before the server: its fetcher may reach it now
+    app = create_app(settings, services)
+    app.config["TESTING"] = True
+    visitor = Visitor(app.test_client())
     sources = _sources(tmp_path, server)
     _serve(server, corpus_dir, before="2026-06-01")
     _fetch(services, sources)
+    assert store.dossiers.get(REFERENCE, today=clock().date()).stage_label == "Trilog"
 
+    # staff: Anna follows the file at the desk; nothing is new to her yet
+    desk = Desk(app.test_client())
+    assert desk.login("anna").status_code == 303
+    page = "/desk/verfahren/2025/0260(COD)"
+    assert desk.post(f"{page}/folgen", {"action": "follow"}).status_code == 303
+    assert "Neues in Ihren Verfahren" not in visible(desk.text("/desk/"))
+
+    # a reader: follows it on the preference page opened from the confirmation mail
     prefs = _confirmed(visitor, outbox, ANNA)
-    page = visitor.get(prefs)
-    assert "Verfahren verfolgen" not in visible(page.text)  # nothing published yet
+    form = visitor.get(prefs)
+    assert "Verfahren verfolgen" not in visible(form.text)  # nothing published yet
     assert store.dossiers.publish(REFERENCE, True, actor="anna", now=clock())
 
-    page = visitor.get(prefs)
-    shown = visible(page.text)
+    form = visitor.get(prefs)
+    shown = visible(form.text)
     assert "Verfahren verfolgen" in shown
     assert "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren" in shown
     assert f"{REFERENCE} · Stufe: Trilog" in shown
-    assert checked(page.text, "dossiers") == set()
+    assert checked(form.text, "dossiers") == set()
     response = visitor.post_from(
-        page,
+        form,
         prefs,
         {
             "language": "de",
@@ -180,24 +251,49 @@ def test_a_follower_reads_what_changed_once_and_others_nothing(
     clock.advance(days=1)
     _serve(server, corpus_dir, before=None)
     _fetch(services, sources)
+    inbox = visible(desk.text("/desk/"))
+    assert "Neues in Ihren Verfahren 2025/0260(COD) 7 neue Ereignisse" in inbox
+    assert "7 neue Ereignisse seit Ihrem letzten Besuch" in visible(desk.text(page))
+    assert "neue Ereignisse" not in visible(desk.text("/desk/"))  # she looked
+
     _send(services, "Wochenbrief 2", 32)
     mail = outbox.last(ANNA)
     text = mail.text
-    assert text.count(BLOCK.upper()) == 1 and BLOCK in mail.html
-    assert "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren" in text
-    assert f"{REFERENCE} · Stand: Rat" in text
-    assert "- 2. Juni 2026: Ausschuss billigt vorläufige Einigung" in text
-    assert "- 16. Juni 2026: Parlament legt Standpunkt fest" in text
-    assert "13. April 2026" not in text  # reported before she followed: not news
+    assert text.count(BLOCK.upper()) == 1 and mail.html.count(BLOCK) == 1
+    block = text[text.index(BLOCK.upper()) : text.index("MELDUNGEN")]
+    assert "Nichtanwendung von Zöllen auf die Einfuhren bestimmter Waren" in block
+    assert f"{REFERENCE} · Ordentliches Gesetzgebungsverfahren" in block
+    assert "Stand jetzt: Rat (bisher: Trilog)" in block
+    assert "Stand jetzt: <strong>Rat</strong> (bisher: Trilog)" in mail.html
+    assert "- 2. Juni 2026: Ausschuss billigt vorläufige Einigung" in block
+    assert "- 16. Juni 2026: Parlament legt Standpunkt fest" in block
+    assert "<strong>16. Juni 2026: Parlament legt Standpunkt fest</strong>" in mail.html
+    assert "eingereicht (2×)" in block  # the two tabled documents of one day: one line
+    assert "13. April 2026" not in block  # happened before she followed: not news
+    assert "Als Nächstes: Annahme durch den Rat" in block
     url = f"{BASE}/archiv/verfahren/2025-0260-cod"
-    assert f"Zum Verfahren: {url}" in text and f'href="{url}"' in mail.html
+    assert f"Zum Verfahren: {url}" in block and f'href="{url}"' in mail.html
     assert BLOCK not in outbox.last(BERND).text  # follows nothing: no block
 
     # the next digest does not repeat it
     clock.advance(days=1)
     _send(services, "Wochenbrief 3", 33)
     assert "Wochenbrief 3" in outbox.last(ANNA).subject
-    assert BLOCK not in outbox.last(ANNA).text
+    assert BLOCK not in outbox.last(ANNA).text and BLOCK not in outbox.last(ANNA).html
+
+    # a new step arrives: the next digest reports that step alone
+    clock.advance(days=1)
+    _serve(server, corpus_dir, before=None, extra=COUNCIL_ADOPTS)
+    _fetch(services, sources)
+    assert "2025/0260(COD) 1 neues Ereignis" in visible(desk.text("/desk/"))
+    _send(services, "Wochenbrief 4", 34)
+    mail = outbox.last(ANNA)
+    block = mail.text[mail.text.index(BLOCK.upper()) : mail.text.index("MELDUNGEN")]
+    steps = [line for line in block.splitlines() if line.startswith("- ")]
+    assert steps == ["- 13. Juli 2026: Rat nimmt den Rechtsakt an"]
+    assert "Stand jetzt: angenommen (bisher: Rat)" in block
+    assert "Als Nächstes: Veröffentlichung im Amtsblatt" in block
+    assert BLOCK not in outbox.last(BERND).text
 
     # the GDPR export names what she follows
     anna = store.subscribers.by_hash(hash_of(ANNA))
@@ -385,5 +481,132 @@ def test_segments_and_rendering_of_news() -> None:
     assert "16. Juni 2026: Parlament legt Standpunkt fest" in alone.text
     assert "Neues in Ihren Verfahren" in alone.subject + alone.html
     assert "0 Meldungen" in alone.text
-    oeil = make_renderer().render((), language="de", dossiers=(news,))
-    assert "oeil.secure.europarl.europa.eu" in oeil.text  # no base URL: OEIL
+    # no base URL: EUR-Lex's procedure page in German; OEIL (English) only as the last resort
+    plain = make_renderer().render((), language="de", dossiers=(news,)).text
+    assert "Zum Verfahren (EUR-Lex): https://eur-lex.europa.eu/procedure/DE/2025_260" in plain
+    assert "oeil.secure" not in plain
+    odd = replace(news, reference="2025/ABC")
+    assert "Zum Verfahren (englischsprachige Seite): https://oeil.secure" in (
+        make_renderer().render((), language="de", dossiers=(odd,)).text
+    )
+
+
+def test_the_block_tells_stage_steps_next_step_and_german_links() -> None:
+    """What a district's EU officer needs to brief the Landrat: did the file move, what
+    happened when, what comes next (with its date when forecast), the German text."""
+    from pipeline.compose.render import digest_dossiers
+    from pipeline.model import DossierEvent, DossierNews, EventKind, ProcedureType, Stage
+    from tests.compose.test_renderer import make_renderer
+
+    def step(day: int, kind: EventKind, document: str = "") -> DossierEvent:
+        return DossierEvent(dt.date(2026, 6, day), kind, "ep", document=document)
+
+    news = DossierNews(
+        1,
+        REFERENCE,
+        "Zölle",
+        Stage.COUNCIL,
+        (
+            step(10, EventKind.TABLING_PLENARY),
+            step(10, EventKind.TABLING_PLENARY),
+            step(16, EventKind.PLENARY_ADOPT_POSITION, "A10-0070/2026"),
+        ),
+        (5, 6, 7),
+        procedure_type=ProcedureType.COD,
+        stage_before=Stage.TRILOGUE,
+        next_step="Annahme durch den Rat (voraussichtlich 12. Januar 2027)",
+        celex="52025PC0123",
+    )
+    [view] = digest_dossiers([news], BASE)
+    assert view.meta == f"{REFERENCE} · Ordentliches Gesetzgebungsverfahren"
+    assert view.stage_text == "Stand jetzt: Rat (bisher: Trilog)"
+    assert [(s.text, s.milestone) for s in view.steps] == [
+        ("10. Juni 2026: Bericht oder Änderungsanträge für das Plenum eingereicht (2×)", False),
+        ("16. Juni 2026: Parlament legt Standpunkt fest (A10-0070/2026)", True),
+    ]
+    assert [(link.label, link.url) for link in view.links] == [
+        ("Zum Verfahren", f"{BASE}/archiv/verfahren/2025-0260-cod"),
+        (
+            "Kommissionsvorschlag auf Deutsch (EUR-Lex)",
+            "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:52025PC0123",
+        ),
+    ]
+    [act] = digest_dossiers([replace(news, celex="32026R0101", stage_before=None)], None)
+    assert act.stage_text == "Stand: Rat (unverändert)"
+    assert act.links[0].url == "https://eur-lex.europa.eu/procedure/DE/2025_260" == act.url
+    assert act.links[1].label == "Rechtsakt auf Deutsch (EUR-Lex)"
+    many = replace(news, events=tuple(step(d, EventKind.PLENARY_DEBATE) for d in range(1, 13)))
+    [long] = digest_dossiers([many], BASE)
+    assert long.more == 4 and long.steps[0].text.startswith("5. Juni 2026")  # the newest 8
+
+    text = make_renderer(base_url=BASE).render((), language="de", dossiers=(news,)).text
+    golden = Path(__file__).parent / "golden" / "dossier-block.txt"
+    lines = text.splitlines()
+    first = lines.index(BLOCK.upper()) - 1
+    last = next(n for n, line in enumerate(lines) if line.startswith("Sie erhalten")) - 1
+    block = "\n".join(lines[first:last]).strip() + "\n"
+    if os.environ.get("UPDATE_GOLDEN", "") not in ("", "0"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(block, encoding="utf-8")
+    assert block == golden.read_text(encoding="utf-8"), "UPDATE_GOLDEN=1 after reviewing"
+
+
+def test_preview_news_starts_after_what_earlier_editions_reported(store: Store) -> None:
+    """The preview's block: after the newest event an earlier edition of the newsletter
+    reported, through the newest; the whole history before any; it writes nothing."""
+    from sqlalchemy import func, select
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind, NewSubscriber, Profile
+    from pipeline.store.schema import dossier_reports
+
+    def record(*days: int) -> DossierRecord:
+        return DossierRecord(
+            reference=REFERENCE,
+            source="ep",
+            title_de="Zölle",
+            events=tuple(
+                DossierEvent(dt.date(2026, 6, d), EventKind.PLENARY_VOTE, "ep", key=f"e{d}")
+                for d in days
+            ),
+        )
+
+    def edition() -> int:
+        return store.editions.create(
+            "weekly", title="W", intro="", sections=[("M", [])], actor="a", now=NOW
+        ).id
+
+    def reports() -> int:
+        with store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(dossier_reports)).scalar())
+
+    store.dossiers.upsert([record(1, 2)], now=NOW)
+    first = edition()
+    day = NOW.date()
+    assert store.dossiers.preview_news("weekly", first, [REFERENCE], today=day) == ()  # unpublished
+    store.dossiers.publish(REFERENCE, True, actor="anna", now=NOW)
+    [news] = store.dossiers.preview_news("weekly", first, [REFERENCE, "x"], today=day)
+    assert [e.date.day for e in news.events] == [1, 2]  # no edition reported any: all
+    assert reports() == 0
+
+    sub = store.subscribers.add(
+        NewSubscriber(
+            email=ANNA,
+            email_hash=hash_of(ANNA),
+            profile=Profile(newsletters=("weekly",)),
+            consent_text="v1",
+            consent_at=NOW,
+        ),
+        now=NOW,
+    )
+    store.dossiers.set_reader_follows(sub.id, [REFERENCE], now=NOW)
+    store.dossiers.upsert([record(1, 2, 3)], now=NOW)
+    assert store.dossiers.news_for(first, [sub.id], today=day)  # first reports day 3
+    store.dossiers.upsert([record(1, 2, 3, 4)], now=NOW)
+    second = edition()
+    [news] = store.dossiers.preview_news("weekly", second, [REFERENCE], today=day)
+    assert [e.date.day for e in news.events] == [4]
+    assert (
+        store.dossiers.preview_news("daily", second, [REFERENCE], today=day)[0].events[0].date.day
+        == 1
+    )
+    assert reports() == 1  # the first edition's window only

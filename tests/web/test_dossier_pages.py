@@ -236,3 +236,55 @@ def test_the_list_has_pages_of_fifty(anna: Desk, store: Store, items: Seeded) ->
     second = anna.text("/desk/verfahren/?page=2")
     assert second.count('href="/desk/verfahren/2026/') == 5
     assert "Seite 2 von 2" in visible(anna.text("/desk/verfahren/?page=99"))  # the last one
+
+
+def test_the_inbox_and_the_list_mark_events_new_since_the_last_look(
+    anna: Desk, bernd: Desk, dossiers: dict[str, int], store: Store
+) -> None:
+    """Following marks nothing new; events that arrive later are "neu" for the follower
+    until they open the dossier's page, which marks them once."""
+    assert anna.post(f"{PAGE}/folgen", {"action": "follow"}).status_code == 303
+    inbox = visible(anna.text("/desk/?status=all"))
+    assert "Verfahren: 2025/0260(COD)" in inbox
+    assert "Neues in Ihren Verfahren" not in inbox and "neue" not in inbox
+
+    more = _events(
+        ("2025-08-21", EventKind.PROPOSAL),
+        ("2026-03-18", EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT),
+        ("2026-06-16", EventKind.PLENARY_ADOPT_POSITION),
+        ("2026-07-10", EventKind.COUNCIL_ADOPTION),
+        ("2026-07-20", EventKind.SIGNED),
+    )
+    store.dossiers.upsert(
+        [DossierRecord(reference=REF, source="ep-procedures", events=more)], now=NOW
+    )
+
+    html = anna.text("/desk/?status=all")
+    inbox = visible(html)
+    assert "Neues in Ihren Verfahren 2025/0260(COD) 2 neue Ereignisse" in inbox
+    assert "zuletzt 20. Juli 2026: Rechtsakt unterzeichnet · Stufe: angenommen" in inbox
+    assert inbox.count("Verfahren: 2025/0260(COD) · 2 neue Ereignisse") == 2  # both its items
+    assert "neue Ereignisse" not in visible(bernd.text("/desk/?status=all"))  # not his
+    listing = visible(anna.text("/desk/verfahren/"))
+    assert "2025/0260(COD) 2 neue Ereignisse Nichtanwendung" in listing
+    assert "neue Ereignisse" not in visible(bernd.text("/desk/verfahren/"))
+    assert "neue Ereignisse" not in visible(bernd.text(PAGE))  # his look stores nothing
+
+    page = anna.text(PAGE)
+    shown = visible(page)
+    assert "2 neue Ereignisse seit Ihrem letzten Besuch" in shown
+    assert "20. Juli 2026 neu Rechtsakt unterzeichnet" in shown
+    assert "10. Juli 2026 neu Rat nimmt den Rechtsakt an" in shown
+    assert "16. Juni 2026 neu" not in shown  # seen before
+    assert page.count('class="new"') == 2
+
+    # looked: nothing is new any more, anywhere
+    assert "seit Ihrem letzten Besuch" not in visible(anna.text(PAGE))
+    assert "neue Ereignis" not in visible(anna.text("/desk/?status=all"))
+    assert "neue Ereignis" not in visible(anna.text("/desk/verfahren/"))
+    # and one more event is "1 neues Ereignis"
+    published = DossierEvent(dt.date(2026, 8, 1), EventKind.OJ_PUBLICATION, "eurlex", key="oj")
+    store.dossiers.upsert(
+        [DossierRecord(reference=REF, source="eurlex", events=(published,))], now=NOW
+    )
+    assert "Verfahren: 2025/0260(COD) · 1 neues Ereignis" in visible(anna.text("/desk/?status=all"))

@@ -13,6 +13,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
+from pipeline.bootstrap import Services
 from pipeline.compose.render import greeting, personalize
 from pipeline.model import (
     Item,
@@ -271,3 +272,109 @@ def test_anonymous_gets_no_mail_html(anon: Desk, edition_id: int) -> None:
     response = anon.get(f"/desk/editions/{edition_id}/preview/mail.html")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_preview_of_a_reader_who_follows_a_dossier_marks_nothing_reported(
+    anna: Desk,
+    edition_id: int,
+    store: Store,
+    clock: Clock,
+    staff: dict[str, StaffUser],
+    services: Services,
+) -> None:
+    """The block "Neues in Ihren Verfahren" for a chosen variant that follows a published
+    dossier; only published dossiers are offered; nothing is frozen or reported."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from pipeline.model import DossierEvent, DossierRecord, EventKind, ProcedureType
+    from pipeline.store.schema import dossier_reports
+
+    def record(reference: str, title: str) -> DossierRecord:
+        return DossierRecord(
+            reference=reference,
+            source="ep-procedures",
+            title_de=title,
+            procedure_type=ProcedureType.COD,
+            events=(
+                DossierEvent(
+                    dt.date(2026, 6, 2),
+                    EventKind.COMMITTEE_APPROVE_PROVISIONAL_AGREEMENT,
+                    "ep-procedures",
+                    key="a",
+                ),
+                DossierEvent(
+                    dt.date(2026, 6, 16), EventKind.PLENARY_ADOPT_POSITION, "ep-procedures", key="b"
+                ),
+            ),
+        )
+
+    store.dossiers.upsert(
+        [record("2025/0260(COD)", "Zölle auf Waren"), record("2026/0010(COD)", "Nur intern")],
+        now=clock(),
+    )
+    store.dossiers.publish("2025/0260(COD)", True, actor="anna", now=clock())
+    base = f"/desk/editions/{edition_id}/preview"
+
+    page = anna.text(base)
+    assert "Verfahren, denen diese Leserin folgt" in visible(page)
+    assert 'name="dossiers" value="2025/0260(COD)"' in page
+    assert "2026/0010(COD)" not in page  # not published: not offered
+    assert "Neues in Ihren Verfahren" not in anna.text(f"{base}/mail.txt")  # follows none
+
+    query = "?dossiers=2025/0260(COD)&dossiers=2026/0010(COD)"
+    text = anna.text(f"{base}/mail.txt{query}")
+    assert text.count("NEUES IN IHREN VERFAHREN") == 1
+    assert "Zölle auf Waren" in text and "Nur intern" not in text  # unpublished: dropped
+    assert "- 16. Juni 2026: Parlament legt Standpunkt fest" in text
+    assert "Stand jetzt: Rat" in text and "Als Nächstes: Annahme durch den Rat" in text
+    html = anna.text(f"{base}/mail.html{query}")
+    assert "Neues in Ihren Verfahren" in html and "Parlament legt Standpunkt fest" in html
+    shown = visible(anna.text(f"{base}{query}"))
+    assert "folgt 2025/0260(COD)" in shown  # "Mail für: …"
+    store.users.set_email(staff["anna"].id, "anna.schmid@region-stuttgart.de")
+    assert 'type="hidden" name="dossiers" value="2025/0260(COD)"' in anna.text(f"{base}{query}")
+    sent = anna.post(f"{base}/test", {"dossiers": "2025/0260(COD)", "preset": "alle"})
+    assert sent.status_code == 303 and "dossiers=2025" in sent.headers["Location"]
+    from tests.subscribers.conftest import Outbox
+
+    [mail] = Outbox(services.settings.data_dir / "outbox").all()
+    assert mail.subject.startswith("[TEST]") and "NEUES IN IHREN VERFAHREN" in mail.text
+
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(dossier_reports)).scalar() == 0
+    # a real follower's digest of this edition still has the news the preview showed
+    from pipeline.model import NewSubscriber, Profile
+
+    sub = store.subscribers.add(
+        NewSubscriber(
+            email="leserin@example.org",
+            email_hash="h-leserin",
+            profile=Profile(newsletters=("weekly",)),
+            consent_text="v1",
+            consent_at=clock(),
+        ),
+        now=clock(),
+    )
+    store.dossiers.set_reader_follows(sub.id, ["2025/0260(COD)"], now=clock())
+    store.dossiers.upsert(
+        [
+            DossierRecord(
+                reference="2025/0260(COD)",
+                source="council",
+                events=(
+                    DossierEvent(
+                        dt.date(2026, 7, 13), EventKind.COUNCIL_ADOPTION, "council", key="c"
+                    ),
+                ),
+            )
+        ],
+        now=clock(),
+    )
+    preview = anna.text(f"{base}/mail.txt{query}")
+    assert "13. Juli 2026: Rat nimmt den Rechtsakt an" in preview
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(dossier_reports)).scalar() == 0
+    [news] = store.dossiers.news_for(edition_id, [sub.id], today=clock().date())[sub.id]
+    assert [e.kind for e in news.events] == [EventKind.COUNCIL_ADOPTION]
