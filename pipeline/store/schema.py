@@ -557,7 +557,7 @@ dossier_follows = Table(
     Column("dossier_id", Integer, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
     Column("user_name", String(100), primary_key=True),
     Column("followed_at", UTCDateTime, nullable=False),
-    # the newest event id when they last opened the dossier's page (migration 0021)
+    # the newest event id when they last opened the dossier's page (migration 0022)
     Column("seen_event_id", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_dossier_follows_user_name", "user_name"),
 )

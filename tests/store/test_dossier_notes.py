@@ -96,7 +96,7 @@ def test_unseen_events_count_from_the_follow_and_the_last_look(store: Store) -> 
         store.dossiers.mark_seen("2099/0001(COD)", "anna")
 
 
-def test_schema_py_matches_migration_0021_which_goes_down_and_up(store: Store) -> None:
+def test_schema_py_matches_migration_0022_which_goes_down_and_up(store: Store) -> None:
     """Going up from the revision before it, an existing follow has seen every event."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -112,10 +112,10 @@ def test_schema_py_matches_migration_0021_which_goes_down_and_up(store: Store) -
 
     import pipeline.store
 
-    script = Path(pipeline.store.__file__).parent / "migrations/versions/0021_dossier_seen.py"
+    script = Path(pipeline.store.__file__).parent / "migrations/versions/0022_dossier_seen.py"
     match = re.search(r'^down_revision = "(\w+)"', script.read_text(encoding="utf-8"), re.M)
     assert match is not None
-    before = match.group(1)  # the revision 0021 follows (merges re-chain it)
+    before = match.group(1)  # the revision 0022 follows (merges re-chain it)
     store.downgrade(before)
     assert store.revision() == before
     from sqlalchemy import text
