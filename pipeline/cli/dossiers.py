@@ -14,10 +14,9 @@ from pipeline.model import (
     PROCEDURE_TYPE_LABELS,
     Dossier,
     Stage,
-    eurlex_url,
+    dossier_links,
     german_date,
     new_events_label,
-    oeil_url,
 )
 
 if TYPE_CHECKING:
@@ -233,12 +232,6 @@ def dossier_json(d: Dossier) -> dict[str, Any]:
 
 
 def links(d: Dossier) -> dict[str, str]:
-    """OEIL; EUR-Lex in German and English for every CELEX alias (the adopted act
-    first); the Legislative Train only where a source (EP API, OEIL) named its page."""
-    found = {"oeil": oeil_url(d.reference)}
-    if celex := d.main_celex:
-        found["eurlex_de"] = eurlex_url(celex, "DE")
-        found["eurlex_en"] = eurlex_url(celex, "EN")
-    if d.train_url:
-        found["legislative_train"] = d.train_url
-    return found
+    """The dossier's links by name (`model.dossier_links`: German first; the
+    Legislative Train only where a source named its page)."""
+    return {link.key: link.url for link in dossier_links(d)}

@@ -15,7 +15,8 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
     runs         JobRun
-    dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels)
+    dossiers     Dossier, DossierEvent, DossierRecord, Stage, ProcedureType, EventKind (+ labels),
+                 DossierPageLink, dossier_links
     references   normalize_reference, equivalents: one spelling per EU reference (pure)
     corrections  Correction, CorrectionChange, CorrectionNote, NoticeState; corrected()
     learning     Label, Evaluation, LearnedModel, ModelState, SuggestedBy, ModelOutput, Verdict
@@ -181,6 +182,9 @@ if TYPE_CHECKING:
     )
     from pipeline.model.dossiers import (
         document_events as document_events,
+    )
+    from pipeline.model.dossiers import (
+        dossier_links as dossier_links,
     )
     from pipeline.model.dossiers import (
         dossier_public_url as dossier_public_url,
@@ -637,6 +641,8 @@ _HOME: dict[str, str] = {
     "document_events": "dossiers",
     "next_step": "dossiers",
     "oeil_url": "dossiers",
+    "DossierPageLink": "dossiers",
+    "dossier_links": "dossiers",
     "DossierNews": "dossiers",
     "dossier_public_url": "dossiers",
     "dossier_slug": "dossiers",

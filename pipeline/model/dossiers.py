@@ -22,6 +22,7 @@ from pipeline.model.references import (
     ReferenceKind,
     celex,
     equivalents,
+    eurlex_url,
     normalize_reference,
     reference_kind,
 )
@@ -443,6 +444,53 @@ def german_date(day: dt.date) -> str:
 
 def oeil_url(reference: str, language: str = "en") -> str:
     return f"https://oeil.secure.europarl.europa.eu/oeil/{language}/procedure-file?reference={reference}"
+
+
+@dataclass(frozen=True, slots=True)
+class DossierPageLink:
+    """One link of a dossier: `key` names it in JSON, `label_de` in the desk;
+    `english_only` where no German version of the page exists (OEIL, the train)."""
+
+    key: str
+    label_de: str
+    url: str
+    english_only: bool = False
+
+
+def dossier_links(d: Dossier) -> tuple[DossierPageLink, ...]:
+    """German first: the act (or proposal) and the procedure on EUR-Lex in German, then
+    the act in English, then OEIL and the Legislative Train (English only; the train
+    only where a source, the EP API or OEIL, named its page)."""
+    found: list[DossierPageLink] = []
+    main = d.main_celex
+    if main:
+        found.append(DossierPageLink("eurlex_de", f"EUR-Lex: {main} (deutsch)", eurlex_url(main)))
+    if procedure := eurlex_procedure_url(d.reference):
+        found.append(
+            DossierPageLink("eurlex_procedure_de", "EUR-Lex: Verfahren (deutsch)", procedure)
+        )
+    if main:
+        found.append(
+            DossierPageLink("eurlex_en", f"EUR-Lex: {main} (englisch)", eurlex_url(main, "EN"))
+        )
+    found.append(
+        DossierPageLink(
+            "oeil",
+            "Legislative Observatory des Parlaments (englisch)",
+            oeil_url(d.reference),
+            english_only=True,
+        )
+    )
+    if d.train_url:
+        found.append(
+            DossierPageLink(
+                "legislative_train",
+                "Legislative Train des Parlaments (englisch)",
+                d.train_url,
+                english_only=True,
+            )
+        )
+    return tuple(found)
 
 
 def new_events_label(count: int) -> str:

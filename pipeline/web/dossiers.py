@@ -24,8 +24,7 @@ from flask.typing import ResponseReturnValue
 from pipeline.curate import dossiers as curate_dossiers
 from pipeline.errors import InvalidInput, ItemNotFound
 from pipeline.model import PROCEDURE_TYPE_LABELS, STAGE_LABELS, Dossier, Stage
-from pipeline.model.dossiers import eurlex_procedure_url, new_events_label, oeil_url
-from pipeline.model.references import eurlex_url
+from pipeline.model.dossiers import dossier_links, new_events_label
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import as_id, desk, staff_user
 
@@ -171,18 +170,8 @@ def detach(reference: str, item_id: int) -> ResponseReturnValue:
 
 
 def links(d: Dossier) -> list[tuple[str, str]]:
-    """German first: EUR-Lex's procedure page and the act (or proposal) in German, then
-    English, then OEIL (English only). The Legislative Train has no source yet."""
-    found: list[tuple[str, str]] = []
-    celex = d.main_celex
-    if celex:
-        found.append((f"EUR-Lex: {celex} (deutsch)", eurlex_url(celex, "DE")))
-    if procedure := eurlex_procedure_url(d.reference):
-        found.append(("EUR-Lex: Verfahren (deutsch)", procedure))
-    if celex:
-        found.append((f"EUR-Lex: {celex} (englisch)", eurlex_url(celex, "EN")))
-    found.append(("Legislative Observatory des Parlaments (englisch)", oeil_url(d.reference)))
-    return found
+    """The dossier's links as the desk lists them (`model.dossier_links`: German first)."""
+    return [(link.label_de, link.url) for link in dossier_links(d)]
 
 
 _KEY_KINDS = {

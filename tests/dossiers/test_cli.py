@@ -160,7 +160,9 @@ def test_ingest_then_dossiers_show_and_follow(cli: Cli, server: FeedServer, tmp_
         "oeil": "https://oeil.secure.europarl.europa.eu/oeil/en/procedure-file?reference=2024/0258(COD)",
         "eurlex_de": "https://eur-lex.europa.eu/legal-content/DE/TXT/?uri=CELEX:32025R0535",
         "eurlex_en": "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32025R0535",
+        "eurlex_procedure_de": "https://eur-lex.europa.eu/procedure/DE/2024_258",
     }
+    assert next(iter(shown["links"])) == "eurlex_de"  # German first, as in the desk
     assert len(shown["items"]) == 1
     assert shown["events"][-1] == {
         "date": "2025-03-21",

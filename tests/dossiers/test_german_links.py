@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -199,3 +201,40 @@ def test_a_dossiers_links_carry_the_english_note_only_without_a_german_version()
     assert links[-1][1:] == (train, note)
     assert all(german_link(url) is None for _, url, n in links if n)  # no German version
     assert all(german_link(url) or "/DE/" in url for _, url, n in links if not n)
+
+
+def test_the_desk_and_the_command_line_name_the_same_links_german_first() -> None:
+    from pipeline.cli.dossiers import links as cli_links
+    from pipeline.model import Dossier, ProcedureType, Stage, dossier_links
+    from pipeline.web.dossiers import links as desk_links
+
+    when = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
+    dossier = Dossier(
+        id=1,
+        reference="2024/0258(COD)",
+        title_de="Fazilität für Reformen und Wachstum für die Republik Moldau",
+        title_en="Reform and Growth Facility for Moldova",
+        procedure_type=ProcedureType.COD,
+        stage=Stage.ADOPTED,
+        lead_committee="AFET",
+        rapporteur="",
+        created_at=when,
+        updated_at=when,
+        aliases=("52024PC0469", "32025R0535"),
+        train_url="https://www.europarl.europa.eu/legislative-train/carriage/moldova/report",
+    )
+    found = dossier_links(dossier)
+    assert [link.key for link in found] == [
+        "eurlex_de",
+        "eurlex_procedure_de",
+        "eurlex_en",
+        "oeil",
+        "legislative_train",
+    ]
+    assert found[0].url.endswith("/DE/TXT/?uri=CELEX:32025R0535")  # the act before the proposal
+    assert [link.english_only for link in found] == [False, False, False, True, True]
+    assert list(cli_links(dossier)) == [link.key for link in found]
+    assert [url for _, url in desk_links(dossier)] == [link.url for link in found]
+    # never an invented train page: only where a source (EP API, OEIL) named one
+    plain = dataclasses.replace(dossier, train_url="")
+    assert "legislative_train" not in [link.key for link in dossier_links(plain)]
