@@ -559,12 +559,13 @@ def demo(
     approver = DEMO_REVIEWER if office.four_eyes else DEMO_ACTOR
     # The demo mails nobody but its demo subscriber, through the outbox: the sample
     # imprint of a fresh checkout does not stop it (it does stop every real edition).
+    # The preflight checks the settings the demo sends with (outbox, its own link key).
+    demo_services = _demo_services(services)
     curate.approve(
         store, office, edition.id, actor=approver, now=services.clock(),
-        settings=dataclasses.replace(services.settings, mail_backend="outbox"),
-        waive=OFFICE_CODES,
+        settings=demo_services.settings, waive=OFFICE_CODES,
     )  # fmt: skip
-    sent = send(_demo_services(services), edition.id)
+    sent = send(demo_services, edition.id)
     html, eml = _digest_files(services, edition.id)
     return dataclasses.replace(
         report, edition=store.editions.get(edition.id), send=sent, html=html, eml=eml
@@ -633,6 +634,7 @@ def _demo_services(services: Services) -> Services:
         s,
         secret_key=s.secret_key or secrets.token_urlsafe(48),
         base_url=s.base_url or DEMO_BASE_URL,
+        mail_backend="outbox",
     )
     return services.derive(settings=settings, mailer=_demo_outbox(services))
 

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.deliver.lease import live
 from pipeline.errors import ConfigError, EudigestError
-from pipeline.model import DeliveryState, EditionState, JobRun, Sender, SenderOutcome, SourceHealth
+from pipeline.model import (
+    DeliveryState,
+    EditionState,
+    JobRun,
+    Office,
+    Sender,
+    SenderOutcome,
+    SourceHealth,
+)
 from pipeline.model.learning import ModelState, state_text
 from pipeline.store import Store
 from pipeline.store.stats import DeliveryIssue, EditionDue
@@ -88,7 +96,7 @@ class Problem:
     check: str  # job_failed, job_overdue, source_failing, edition_due, edition_interrupted,
     #             edition_stuck, edition_halted,
     #             deliveries_unknown, scheduler_missing, scheduler_stale, schedule_invalid,
-    #             schema_outdated, database_unavailable, model_refused
+    #             schema_outdated, database_unavailable, model_refused, office_incomplete
     subject: str  # job id, source id, edition id, instance or ""
     message: str  # English, for the CLI and logs
     message_de: str  # German, for the desk
@@ -348,15 +356,42 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
 
 
 def collect(
-    store: Store, cron_path: Path, now: dt.datetime, *, heartbeat_max_age_s: int = 300
+    store: Store,
+    cron_path: Path,
+    now: dt.datetime,
+    *,
+    heartbeat_max_age_s: int = 300,
+    office: Office | None = None,
 ) -> StatusReport:
-    """gather + assess; a database that cannot be read is itself the problem reported."""
+    """gather + assess; a database that cannot be read is itself the problem reported.
+    With `office`, its settings that are still a sample value or empty (the imprint
+    placeholder of the shipped office.yaml) are problems too: every confirmation mail,
+    digest footer and archive page shows them."""
     schedule = load_schedule(cron_path)
     try:
         inputs = gather(store, schedule, now)
     except EudigestError as exc:
         return _unreadable(store, schedule, now, heartbeat_max_age_s, exc)
-    return assess(inputs, now, heartbeat_max_age_s=heartbeat_max_age_s)
+    report = assess(inputs, now, heartbeat_max_age_s=heartbeat_max_age_s)
+    if office is None:
+        return report
+    return replace(report, problems=report.problems + office_problems(office))
+
+
+def office_problems(office: Office) -> tuple[Problem, ...]:
+    """office.yaml settings still a sample value or empty, as the preflight finds them."""
+    from pipeline.curate.preflight import office_findings
+
+    return tuple(
+        Problem(
+            "office_incomplete",
+            f.subject,
+            f"office.yaml: {f.subject} is still a sample value or empty; every mail and "
+            "the public archive show it (approval is refused until it is filled in)",
+            f.message,
+        )
+        for f in office_findings(office)
+    )
 
 
 def _unreadable(

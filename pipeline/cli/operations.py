@@ -25,13 +25,20 @@ log = logging.getLogger("eudigest")
 
 def cmd_status(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline import status as ops_status
+    from pipeline.errors import ConfigError
 
     settings = services.settings
+    try:
+        office = services.office()
+    except ConfigError as exc:  # the status still reports; the office's own error says why
+        err.print(f"[red]attention:[/] office.yaml: {exc}", highlight=False)
+        office = None
     report = ops_status.collect(
         services.store,
         settings.cron_path,
         services.clock(),
         heartbeat_max_age_s=settings.heartbeat_max_age_s,
+        office=office,
     )
     if args.json:
         out.json(report.as_json())

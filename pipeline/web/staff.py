@@ -416,6 +416,7 @@ def status() -> ResponseReturnValue:
             settings.cron_path,
             d.now(),
             heartbeat_max_age_s=settings.heartbeat_max_age_s,
+            office=d.office,
         ),
         outcome_labels=ops_status.OUTCOME_LABELS,
         health=d.store.sources.health(),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipeline import status
+from pipeline.catalog import load_office
 from pipeline.cli import main
 from pipeline.model import (
     DeliveryState,
@@ -26,6 +27,7 @@ from pipeline.model import (
 )
 from pipeline.store import Store
 from pipeline.store.stats import EditionDue
+from tests.support.office import ROOT, office_yaml
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)  # 09:30 in Brussels
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -320,6 +322,9 @@ def _cli(monkeypatch: pytest.MonkeyPatch, store: Store, tmp_path: Path) -> None:
     monkeypatch.setenv("EUDIGEST_DATABASE_URL", store.url)
     monkeypatch.setenv("EUDIGEST_CRON", str(write_cron(tmp_path)))
     monkeypatch.setenv("EUDIGEST_LOG_FORMAT", "json")
+    office = tmp_path / "office.yaml"  # filled in: the shipped imprint is a placeholder
+    office.write_text(office_yaml(four_eyes=True), encoding="utf-8")
+    monkeypatch.setenv("EUDIGEST_OFFICE", str(office))
 
 
 def test_status_command_json_shape_and_exit_code(
@@ -371,3 +376,26 @@ def test_status_command_when_the_database_is_down(
     out, err = capsys.readouterr()
     assert [p["check"] for p in json.loads(out)["problems"]] == ["database_unavailable"]
     assert "attention: database_unavailable" in err
+
+
+def test_the_shipped_imprint_placeholder_needs_attention(
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fresh office.yaml's imprint is a placeholder that every confirmation mail, digest
+    footer and archive page would show: the status says so before any approval does."""
+    _cli(monkeypatch, store, tmp_path)
+    monkeypatch.setenv("EUDIGEST_OFFICE", str(ROOT / "office.yaml"))  # as shipped
+    seed_healthy(store, dt.datetime.now(dt.UTC))
+    assert main(["status", "--json"]) == 1
+    out, err = capsys.readouterr()
+    problems = json.loads(out)["problems"]
+    assert [(p["check"], p["subject"]) for p in problems] == [
+        ("office_incomplete", "office.imprint")
+    ]
+    assert "still a sample value" in problems[0]["message"]
+    assert "attention: office_incomplete: office.yaml: office.imprint" in err
+    (problem,) = status.office_problems(load_office(ROOT / "office.yaml"))
+    assert "hier eintragen" in problem.message_de  # what the desk's status page shows
