@@ -89,6 +89,8 @@ class Inputs:
     last_senders: Mapping[int, Sender] = field(default_factory=dict)  # per sending edition
     sending_now: Mapping[int, str] = field(default_factory=dict)  # edition → live instance
     models: Sequence[ModelState] = ()  # learning from the desk, per output
+    # correction mails of unknown outcome: (edition id, title, count)
+    corrections_unknown: Sequence[tuple[int, str, int]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,8 @@ class Problem:
     check: str  # job_failed, job_overdue, source_failing, edition_due, edition_interrupted,
     #             edition_stuck, edition_halted,
     #             deliveries_unknown, scheduler_missing, scheduler_stale, schedule_invalid,
-    #             schema_outdated, database_unavailable, model_refused, office_incomplete
+    #             schema_outdated, database_unavailable, model_refused, office_incomplete,
+    #             corrections_unknown
     subject: str  # job id, source id, edition id, instance or ""
     message: str  # English, for the CLI and logs
     message_de: str  # German, for the desk
@@ -241,7 +244,13 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
         last_senders=store.senders.latest(sending),
         sending_now=sending_now,
         models=_models(store),
+        corrections_unknown=_corrections_unknown(store),
     )
+
+
+def _corrections_unknown(store: Store) -> list[tuple[int, str, int]]:
+    """Correction mails of unknown outcome; none before the schema has their table."""
+    return store.corrections.unknown_per_edition() if store.is_current() else []
 
 
 def _models(store: Store) -> list[ModelState]:
@@ -323,6 +332,17 @@ def assess(inputs: Inputs, now: dt.datetime, *, heartbeat_max_age_s: int = 300) 
                     f"Ausgabe „{d.title}“: {d.count} Zustellungen mit unbekanntem Ausgang",
                 )
             )
+    for edition_id, title, count in inputs.corrections_unknown:
+        mails = "Korrekturmail" if count == 1 else "Korrekturmails"
+        problems.append(
+            Problem(
+                "corrections_unknown",
+                str(edition_id),
+                f"edition {edition_id}: {count} correction mails in an unknown state "
+                "(staff decide in the edition: count as sent or send again)",
+                f"Ausgabe „{title}“: {count} {mails} mit unbekanntem Ausgang",
+            )
+        )
     if inputs.revision != inputs.head:
         problems.append(
             Problem(

@@ -207,6 +207,23 @@ class CorrectionsStore:
                 )
             ]
 
+    def unknown_per_edition(self) -> builtins.list[tuple[int, str, int]]:
+        """Correction mails whose outcome is unknown (the sender died after the request
+        left), per edition: (edition id, its title, how many). Staff decide about them."""
+        stmt = (
+            select(editions.c.id, editions.c.title, func.count())
+            .select_from(
+                correction_notices.join(
+                    corrections, corrections.c.id == correction_notices.c.correction_id
+                ).join(editions, editions.c.id == corrections.c.edition_id)
+            )
+            .where(correction_notices.c.state == NoticeState.UNKNOWN.value)
+            .group_by(editions.c.id, editions.c.title)
+            .order_by(editions.c.id.desc())
+        )
+        with wrap_errors("reading unknown correction mails"), self._engine.connect() as conn:
+            return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(stmt)]
+
     # ------------------------------------------------------------ the mail ledger
 
     def pending(self) -> builtins.list[int]:

@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from pipeline import jobs
+from pipeline import jobs, status
 from pipeline.bootstrap import Services
 from pipeline.config import Settings
 from pipeline.curate.corrections import CorrectionRequest, correct_item, resolve_unknown
@@ -347,6 +347,12 @@ def test_staff_queue_unknown_correction_mails_again(
     crash(settings, tmp_path, database_url, "started", 2)
     [report] = jobs.send_corrections(services, batch_size=1)
     assert (report.sent, report.unknown) == (3, 1)
+    # the status page and `eudigest status` say so until staff decide
+    unknown = status.collect(services.store, settings.cron_path, NOW).problems
+    assert [(p.check, p.subject) for p in unknown if p.check.startswith("corr")] == [
+        ("corrections_unknown", str(edition_id))
+    ]
+    assert any("1 Korrekturmail mit unbekanntem Ausgang" in p.message_de for p in unknown)
 
     with pytest.raises(Forbidden):
         resolve_unknown(services.store, cid, resend=True, actor=VIEWER, now=NOW)
@@ -355,6 +361,8 @@ def test_staff_queue_unknown_correction_mails_again(
 
     assert (report.sent, report.unknown) == (4, 0)
     assert correction_mails(outbox) == Counter({a: 1 for a in readers})
+    after = status.collect(services.store, settings.cron_path, NOW).problems
+    assert all(p.check != "corrections_unknown" for p in after)
     actions = [e.action for e in services.store.editions.audit(edition_id)]
     assert "correction.resend" in actions
 
