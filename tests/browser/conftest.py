@@ -108,6 +108,9 @@ def settings_for(folder: Path) -> Settings:
     environ = {
         "EUDIGEST_DATA_DIR": str(folder / "var"),
         "EUDIGEST_SECRET_KEY": SECRET,
+        # the address mailed links carry (https, or the preflight blocks approval);
+        # modules that follow those links in the browser replace it with the server's
+        "EUDIGEST_BASE_URL": "https://eudigest.example.de",
         "EUDIGEST_OFFICE": str(office),
         "EUDIGEST_TAXONOMY": str(ROOT / "taxonomy.yaml"),
     }
