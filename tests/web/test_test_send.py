@@ -165,6 +165,16 @@ def test_a_failed_send_is_shown_and_audited(
 # ---------------------------------------------------------------- the address
 
 
+def test_mein_konto_has_a_plain_title_and_its_sections_once(anna: Desk) -> None:
+    """The page's <title> once held the whole token section (markup in the tab's name)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(anna.text("/desk/konto"), "html.parser")
+    assert soup.title is not None and soup.title.get_text().startswith("Mein Konto")
+    assert "API-Tokens" not in soup.title.get_text() and "<" not in soup.title.get_text()
+    assert len(soup.find_all(id="tokens-title")) == 1
+
+
 def test_mein_konto_sets_checks_and_clears_my_address(
     anna: Desk, store: Store, staff: dict[str, StaffUser]
 ) -> None:
