@@ -61,6 +61,7 @@ from pipeline.model.learning import LearnedModel, ModelOutput
 
 if TYPE_CHECKING:
     from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
+    from subscribers.tokens import Links
 from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
@@ -165,7 +166,6 @@ def cleanup(services: Services, *, keep_days: int = 90) -> int:
 def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> SendReport:
     """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once."""
     from subscribers.tokens import Links
-    from subscribers.unsubscribe import list_unsubscribe_headers
 
     _require_schema(services)
     store, settings = services.store, services.settings
@@ -205,16 +205,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         )
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
-        return Recipient(
-            subscriber.email,
-            substitutions={
-                GREETING: greeting(subscriber.name),
-                PREFERENCES_URL: manage,
-                UNSUBSCRIBE_URL: unsubscribe,
-            },
-            headers=list_unsubscribe_headers(settings, office, subscriber, url=unsubscribe),
-        )
+        return _recipient(subscriber, services, links, office)
 
     return send_edition(
         store,
@@ -266,7 +257,6 @@ def send_corrections(
     got the item (ADR 0009); `send-due` runs it after the editions."""
     from pipeline.compose.corrections import correction_note, render_correction_mail
     from subscribers.tokens import Links
-    from subscribers.unsubscribe import list_unsubscribe_headers
 
     _require_schema(services)
     store, settings = services.store, services.settings
@@ -289,16 +279,7 @@ def send_corrections(
         return mail, newsletter.id
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
-        return Recipient(
-            subscriber.email,
-            substitutions={
-                GREETING: greeting(subscriber.name),
-                PREFERENCES_URL: manage,
-                UNSUBSCRIBE_URL: unsubscribe,
-            },
-            headers=list_unsubscribe_headers(settings, office, subscriber, url=unsubscribe),
-        )
+        return _recipient(subscriber, services, links, office)
 
     def envelope(newsletter_id: str) -> tuple[str, str, str, tuple[str, ...]]:
         return (
@@ -648,3 +629,22 @@ def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Pat
             html = emls[-1].with_suffix(".html")
             return (html if html.is_file() else None), emls[-1]
     return None, None
+
+
+def _recipient(
+    subscriber: Subscriber, services: Services, links: Links, office: Office
+) -> Recipient:
+    """A reader of a digest or a correction mail: greeting, signed preference and
+    unsubscribe links, and the List-Unsubscribe headers."""
+    from subscribers.unsubscribe import list_unsubscribe_headers
+
+    manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
+    return Recipient(
+        subscriber.email,
+        substitutions={
+            GREETING: greeting(subscriber.name),
+            PREFERENCES_URL: manage,
+            UNSUBSCRIBE_URL: unsubscribe,
+        },
+        headers=list_unsubscribe_headers(services.settings, office, subscriber, url=unsubscribe),
+    )
