@@ -99,6 +99,9 @@ class Desk(Cli):
         self.server = server
         monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, server.url(self.feed))))
         monkeypatch.setenv("EUDIGEST_OFFICE", str(office_file(tmp_path, four_eyes=four_eyes)))
+        # what every mailed link needs: without them the preflight blocks approval
+        monkeypatch.setenv("EUDIGEST_BASE_URL", "https://eudigest.example.de")
+        monkeypatch.setenv("EUDIGEST_SECRET_KEY", "cli-editions-test-key-0123456789abcdef")
         self.store = Store(f"sqlite:///{tmp_path / 'var' / 'eudigest.db'}")
 
     def publish(self, entries: list[tuple[str, str]]) -> None:

@@ -45,7 +45,14 @@ OFFICE = filled_office(
 )
 FOUR_EYES = filled_office(newsletters=OFFICE.newsletters, four_eyes=True)
 # outbox, no base URL: nothing leaves the machine, so the preflight only warns about it
-SETTINGS = Settings(Path("/nonexistent"), "sqlite://", Path("sources.yaml"), Path("taxonomy.yaml"))
+SETTINGS = Settings(
+    Path("/nonexistent"),
+    "sqlite://",
+    Path("sources.yaml"),
+    Path("taxonomy.yaml"),
+    base_url="https://eudigest.example.de",  # what mailed links need, or approval is refused
+    secret_key="store-desk-test-key-0123456789abcdef",
+)
 SRC = Source(
     "pc-de", "Pressecorner", "Europäische Kommission", "https://x.test", "de", SourceKind.FEED
 )

@@ -104,6 +104,8 @@ def make_settings(tmp_path: Path, *, four_eyes: bool = False, **env: str) -> Set
     environ = {
         "EUDIGEST_DATA_DIR": str(tmp_path / "var"),
         "EUDIGEST_SECRET_KEY": SECRET,
+        # mailed links need it (https): without it the preflight blocks every approval
+        "EUDIGEST_BASE_URL": "https://eudigest.example.de",
         "EUDIGEST_OFFICE": str(office),
         "EUDIGEST_TAXONOMY": str(ROOT / "taxonomy.yaml"),
         **env,

@@ -644,7 +644,7 @@ def test_a_signed_in_staff_member_gets_private_answers(anna: Desk, store: Store)
 def test_links_use_the_request_host_without_base_url(
     tmp_path: Path, clock: Clock, template_db: Path
 ) -> None:
-    settings: Settings = make_settings(tmp_path)  # no EUDIGEST_BASE_URL
+    settings: Settings = make_settings(tmp_path, EUDIGEST_BASE_URL="")  # none set
     services = services_from_template(settings, clock, template_db)
     try:
         populate(services.store)

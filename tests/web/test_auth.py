@@ -279,7 +279,16 @@ def test_session_cookie_is_httponly_and_lax(anon: Desk) -> None:
     response = anon.login("anna")
     cookie = response.headers["Set-Cookie"]
     assert "eudigest_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Secure" not in cookie
+    assert "Secure" in cookie  # the desk's base URL is https
+
+
+def test_session_cookie_is_not_secure_on_plain_http(tmp_path: Path, clock: Clock) -> None:
+    settings = make_settings(tmp_path, EUDIGEST_BASE_URL="http://localhost:8000")
+    services = make_services(settings, clock)
+    try:
+        assert create_app(settings, services).config["SESSION_COOKIE_SECURE"] is False
+    finally:
+        services.close()
 
 
 def test_session_cookie_is_secure_behind_https(tmp_path: Path, clock: Clock) -> None:
