@@ -12,7 +12,8 @@
     export_rows()       every subscriber, streamed in id order (iter_all)
 
 Import columns: email (required), name, organisation, organisation_type, newsletters
-and topics (ids separated by ';'), language, consent_at (ISO date); an export adds
+and topics (ids separated by ';', ',' or '|'; in a ';' file quote the cell or use ',' or
+'|'), language, consent_at (ISO date); an export adds
 status and confirmed_at, and an import of an export gives the same subscribers back
 (rows with status "unsubscribed" are not imported).
 """
@@ -291,6 +292,10 @@ def read_csv(
         if report.rows > MAX_IMPORT_ROWS:
             report.problem(line, f"mehr als {MAX_IMPORT_ROWS:,} Zeilen: der Rest wurde ignoriert")
             break
+        extra = [v.strip() for v in record[len(header) :] if v.strip()]
+        if extra:  # an unquoted list split into cells: every later column is shifted
+            report.problem(line, _extra_cells(extra, report.delimiter, columns, taxonomy))
+            continue
         values = {name: record[i].strip() if i < len(record) else "" for name, i in columns.items()}
         try:
             row = _row(line, values, office, taxonomy, default_newsletters, tz, now)
@@ -401,8 +406,29 @@ def _row(
     return _Row(line, email, profile, consent_at)
 
 
+def _extra_cells(
+    extra: list[str], delimiter: str, columns: dict[str, int], taxonomy: Taxonomy
+) -> str:
+    """Why a row with more cells than the header is refused, in German."""
+    n = len(extra)
+    shown = ", ".join(f"„{v[:40]}“" for v in extra[:3]) + (" …" if n > 3 else "")
+    cells = "1 Zelle" if n == 1 else f"{n} Zellen"
+    named = {"\t": "Tabulator", ";": "„;“", ",": "„,“"}.get(delimiter, delimiter)
+    lists = [c for c in ("topics", "newsletters") if c in columns]
+    known = taxonomy.topic_ids()
+    hint = ""
+    if any(v in known for v in extra) or lists:
+        hint = (
+            f" Vermutlich eine Liste ({' oder '.join(lists) or 'topics'}) mit {named} "
+            "ohne Anführungszeichen: die Liste in Anführungszeichen setzen oder ihre "
+            "Einträge mit „|“ trennen (in einer Semikolon-Datei auch mit „,“)."
+        )
+    return f"{cells} mehr als die Kopfzeile Spalten hat ({shown}); nicht übernommen.{hint}"
+
+
 def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.replace(",", ";").split(";") if v.strip()]
+    """A list cell: ids separated by ';', ',' or '|'."""
+    return [v.strip() for v in value.replace(",", ";").replace("|", ";").split(";") if v.strip()]
 
 
 def _consent_date(value: str, tz: ZoneInfo, now: dt.datetime) -> dt.datetime | None:

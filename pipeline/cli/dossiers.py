@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from pipeline.cli.output import iso
+from pipeline.cli.output import Column, RankedTable, iso
 from pipeline.errors import InvalidInput
 from pipeline.model import (
     PROCEDURE_TYPE_LABELS,
@@ -52,20 +52,25 @@ def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err
     if not found:
         out.print("Keine Verfahrensakten.", highlight=False)
         return 0
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title="Verfahrensakten", title_justify="left")
-    columns = ["Verfahren", "Titel", "Stand", "Nächster Schritt", "Meldungen", "Ereignisse"]
+    columns = [
+        Column("Verfahren"),
+        Column("Titel", flex=True, min_width=20),
+        Column("Stand", rank=1),
+        Column("Nächster Schritt", rank=3, flex=True, min_width=16),
+        Column("Meldungen", rank=2),
+        Column("Ereignisse", rank=4),
+    ]
     if followed_by is not None:
-        columns.append("Neu")
-    for col in columns:
-        table.add_column(col, overflow="fold")
+        columns.append(Column("Neu", rank=1))
+    table = RankedTable("Verfahrensakten", columns)
     for d in found:
         cells = [
-            d.reference,
-            d.title,
-            d.stage_label,
-            d.next_step,
+            escape(d.reference),
+            escape(d.title),
+            escape(d.stage_label),
+            escape(d.next_step),
             str(d.item_count),
             str(d.event_count),
         ]
@@ -73,7 +78,7 @@ def cmd_dossiers(services: Services, args: argparse.Namespace, out: Console, err
             count = unseen.get(d.reference, 0)
             cells.append(new_events_label(count) if count else "–")
         table.add_row(*cells)
-    out.print(table)
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 

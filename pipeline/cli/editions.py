@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, operator
-from pipeline.cli.output import iso, local_time, short_time
+from pipeline.cli.output import Column, RankedTable, iso, local_time, short_time
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
 from pipeline.model import (
     Edition,
@@ -87,14 +87,23 @@ def cmd_edition_list(
             ]
         )
         return 0
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title="Editions", title_justify="left")
-    for col in ("id", "newsletter", "state", "items", "title"):
-        table.add_column(col)
+    table = RankedTable(
+        "Editions",
+        [
+            Column("id"),
+            Column("newsletter", rank=2),
+            Column("state"),
+            Column("items", rank=1),
+            Column("title", flex=True, min_width=20),
+        ],
+    )
     for e in found:
-        table.add_row(str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), e.title)
-    out.print(table)
+        table.add_row(
+            str(e.id), e.newsletter_id, e.state.value, str(len(e.item_ids)), escape(e.title)
+        )
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 

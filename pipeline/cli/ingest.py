@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.cli.common import operator
-from pipeline.cli.output import health_json, item_json, local_time, source_report_json
+from pipeline.cli.output import (
+    Column,
+    RankedTable,
+    health_json,
+    item_json,
+    local_time,
+    source_report_json,
+)
+from pipeline.errors import InvalidInput
 from pipeline.model import IngestReport, ItemStatus, SourceReport
 
 if TYPE_CHECKING:
@@ -146,29 +154,47 @@ def cmd_sources(services: Services, args: argparse.Namespace, out: Console, err:
     if args.json:
         out.json([health_json(h) for h in healths])
         return 0
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title="Sources", title_justify="left")
-    for col in ("id", "institution", "items", "last success", "failures", "next try"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("last error", overflow="ellipsis", no_wrap=True, max_width=60)
+    table = RankedTable(
+        "Sources",
+        [
+            Column("id"),
+            Column("failures"),
+            Column("last success", rank=1),
+            Column("next try", rank=3),
+            Column("items", rank=2),
+            Column("institution", rank=4),
+            Column("last error", flex=True, min_width=24),
+        ],
+    )
     for h in healths:
         table.add_row(
             h.source.id + ("" if h.source.enabled else " (disabled)"),
-            h.source.institution,
-            str(h.items),
-            local_time(h.last_success, tz) if h.last_success else "never",
             f"[red]{h.consecutive_failures}[/]" if h.consecutive_failures else "0",
+            local_time(h.last_success, tz) if h.last_success else "never",
             local_time(h.next_try, tz) if h.next_try else "now",
-            (h.last_error or "")[:80] if h.consecutive_failures else "",
+            str(h.items),
+            h.source.institution,
+            escape((h.last_error or "")[:200]) if h.consecutive_failures else "",
         )
-    out.print(table)
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 
 def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline.store.items import ItemQuery
 
+    if args.topic is not None:
+        known = services.taxonomy().topic_ids()
+        if args.topic not in known:
+            raise InvalidInput(
+                f"unknown topic {args.topic!r}; the topics are: {', '.join(sorted(known))}"
+            )
+    if args.source is not None and args.source not in {
+        h.source.id for h in services.store.sources.health()
+    }:
+        raise InvalidInput(f"unknown source {args.source!r}; `eudigest sources` lists them")
     query = ItemQuery(
         topic=args.topic,
         source_id=args.source,
@@ -182,12 +208,20 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
         today = services.clock().astimezone(tz).date()
         out.json([item_json(i, tz, today) for i in found])
         return 0
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title=f"Items ({len(found)})", title_justify="left")
-    for col in ("id", "published", "source", "type", "topics", "rel."):
-        table.add_column(col, no_wrap=True)
-    table.add_column("title")
+    table = RankedTable(
+        f"Items ({len(found)})",
+        [
+            Column("id"),
+            Column("published", rank=2),
+            Column("source", rank=3),
+            Column("type", rank=4),
+            Column("topics", rank=1),
+            Column("rel.", rank=5),
+            Column("title", flex=True, min_width=24),
+        ],
+    )
     for i in found:
         table.add_row(
             str(i.id),
@@ -196,9 +230,9 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
             i.doc_type.value,
             ", ".join(t.topic_id for t in i.topics[:3]),
             f"{i.relevance:.2f}",
-            i.title[:90],
+            escape(i.title),
         )
-    out.print(table)
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 

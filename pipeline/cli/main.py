@@ -28,6 +28,7 @@ from typing import Any
 from pipeline import logs
 from pipeline.cli.common import (
     EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
     EXIT_STORE,
     EXIT_USAGE,
     date_arg,
@@ -39,6 +40,10 @@ from pipeline.model import ItemStatus, Role, Stage
 
 log = logging.getLogger("eudigest")
 
+JSON_HELP = "print JSON instead of a table"
+WIDE_HELP = "every column, however narrow the terminal"
+AS_HELP = "the staff account doing it (audit trail)"
+
 Command = Callable[..., int]
 
 
@@ -47,6 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.setup(verbose=args.verbose)  # until the settings are read
     out, err = Console(), Console(stderr=True)
+    try:
+        return _run(args, out, err)
+    except KeyboardInterrupt:  # Ctrl-C anywhere, Ctrl-D at a prompt: no traceback
+        err.print("\ninterrupted.", highlight=False)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         load_dotenv_into(os.environ, Path.cwd() / ".env")
         settings = Settings.from_env(os.environ)
@@ -83,12 +96,36 @@ def _command(spec: str) -> Command:
     return fn
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; every option's help ends with its default, when it has
+    one worth saying (not for flags, not for None or an empty list)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or not action.option_strings
+            or default in (None, False, [], "", argparse.SUPPRESS)
+            or action.nargs == 0
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every parser and sub-parser of `eudigest` prints its defaults in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["formatter_class"] = _HelpFormatter
+        super().__init__(*args, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="eudigest",
         description="EU policy digest pipeline.",
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"eudigest {VERSION}")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -106,16 +143,21 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func="ingest:cmd_fetch")
 
     s = sub.add_parser("sources", help="list sources and their health")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument("--wide", action="store_true", help=WIDE_HELP)
     s.set_defaults(func="ingest:cmd_sources")
 
     s = sub.add_parser("items", help="list items, or change their status")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--topic", metavar="ID")
-    s.add_argument("--source", metavar="ID")
-    s.add_argument("--since", type=date_arg, metavar="YYYY-MM-DD")
-    s.add_argument("--status", choices=[x.value for x in ItemStatus], action="append")
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument("--topic", metavar="ID", help="only items of this topic (taxonomy id)")
+    s.add_argument("--source", metavar="ID", help="only items of this source")
+    s.add_argument("--since", type=date_arg, metavar="YYYY-MM-DD", help="published since")
+    s.add_argument(
+        "--status", choices=[x.value for x in ItemStatus], action="append",
+        help="only items in this status (repeatable)",
+    )  # fmt: skip
+    s.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
+    s.add_argument("--wide", action="store_true", help=WIDE_HELP)
     s.set_defaults(func="ingest:cmd_items")
     items_sub = s.add_subparsers(dest="action", metavar="ACTION")
     d = items_sub.add_parser("delete", help="delete items; they never come back from a feed")
@@ -135,7 +177,10 @@ def _parser() -> argparse.ArgumentParser:
     users_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
     d = users_sub.add_parser("add", help="add an account (password from stdin or prompted)")
     d.add_argument("name")
-    d.add_argument("--role", choices=[r.value for r in Role], default=Role.EDITOR.value)
+    d.add_argument(
+        "--role", choices=[r.value for r in Role], default=Role.EDITOR.value,
+        help="what the account may do",
+    )  # fmt: skip
     d.add_argument("--email", help="where the desk's test sends go (optional)")
     d.set_defaults(func="desk:cmd_users_add")
     d = users_sub.add_parser("email", help="set (or with --clear remove) a test-send address")
@@ -156,7 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the new edition as JSON")
     d.set_defaults(func="editions:cmd_edition_draft")
     d = ed_sub.add_parser("list", help="list editions")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
+    d.add_argument("--wide", action="store_true", help=WIDE_HELP)
     d.set_defaults(func="editions:cmd_edition_list")
     _edition_parsers(ed_sub)
 
@@ -165,8 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "serve", help="run the web desk (development server; gunicorn in production)"
     )
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on")
     s.set_defaults(func="desk:cmd_serve")
 
     s = sub.add_parser(
@@ -175,10 +221,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Send an approved or scheduled edition, or resume one being sent. Beside "
         "another process sending the same edition, both share the rest; nobody gets it twice.",
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("edition_id", type=int, metavar="EDITION_ID")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.set_defaults(func="editions:cmd_send")
 
     s = sub.add_parser(
@@ -187,9 +232,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Send every scheduled edition whose time has come and resume interrupted "
         "sends; an edition another process is sending right now is left to it.",
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.set_defaults(func="editions:cmd_send_due")
 
     _scheduler_parsers(sub)
@@ -199,16 +243,16 @@ def _parser() -> argparse.ArgumentParser:
     d = model_sub.add_parser(
         "train", help="train on the desk's decisions; in use only where it beats the rules"
     )
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.set_defaults(func="model:cmd_model_train")
     d = model_sub.add_parser("status", help="decisions, last training, AUC beside the rules")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.set_defaults(func="model:cmd_model_status")
 
     s = sub.add_parser(
         "status", help="jobs, sources, editions, deliveries: exit 1 if any needs attention"
     )
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.set_defaults(func="operations:cmd_status")
 
     s = sub.add_parser("backup", help="online copy of the SQLite database (PostgreSQL: pg_dump)")
@@ -236,31 +280,35 @@ def _scheduler_parsers(sub: Any) -> None:
     s.add_argument("job_id", metavar="JOB_ID")
     s.add_argument("--config", type=Path, metavar="PATH", help="default: EUDIGEST_CRON")
     s.add_argument("--force", action="store_true", help="run even if the due run already ran")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.set_defaults(func="operations:cmd_run")
     s = sub.add_parser("runs", help="the history of job runs")
-    s.add_argument("--job", metavar="ID")
-    s.add_argument("--limit", type=int, default=50)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--job", metavar="ID", help="only runs of this job (cron.yaml id)")
+    s.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.set_defaults(func="operations:cmd_runs")
 
 
 def _dossier_parsers(sub: Any) -> None:
     s = sub.add_parser("dossiers", help="legislative files (Verfahrensakten): a list")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--stage", choices=[x.value for x in Stage], metavar="STAGE")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument(
+        "--stage", choices=[x.value for x in Stage], metavar="STAGE",
+        help="only dossiers at this stage: " + ", ".join(x.value for x in Stage),
+    )  # fmt: skip
     s.add_argument(
         "--followed", nargs="?", const="", metavar="USER",
         help="only those the staff account of --as (or USER) follows, with their new events",
     )  # fmt: skip
     s.add_argument("--as", dest="as_user", metavar="USER", help="the staff account (--followed)")
     s.add_argument("--published", action="store_true", help="only those offered to subscribers")
+    s.add_argument("--wide", action="store_true", help=WIDE_HELP)
     s.set_defaults(func="dossiers:cmd_dossiers")
     s = sub.add_parser("dossier", help="one legislative file: show, follow, attach items")
     d_sub = s.add_subparsers(dest="action", required=True, metavar="ACTION")
     d = d_sub.add_parser("show", help="stage, next step, timeline, items, links")
     d.add_argument("reference", metavar="REFERENCE", help="2025/0260(COD), COM(2025) 123 …")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.add_argument(
         "--as", dest="as_user", metavar="USER",
         help="a follower looks: its events are no longer new to them (as on the desk page)",
@@ -269,7 +317,7 @@ def _dossier_parsers(sub: Any) -> None:
     for action, text in (("follow", "follow a dossier"), ("unfollow", "stop following it")):
         d = d_sub.add_parser(action, help=text)
         d.add_argument("reference", metavar="REFERENCE")
-        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER", help=AS_HELP)
         d.set_defaults(func="dossiers:cmd_dossier_follow")
     for action, text in (
         ("publish", "offer a dossier to subscribers (preference page, digest block)"),
@@ -277,7 +325,7 @@ def _dossier_parsers(sub: Any) -> None:
     ):
         d = d_sub.add_parser(action, help=text)
         d.add_argument("reference", metavar="REFERENCE")
-        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER", help=AS_HELP)
         d.set_defaults(func="dossiers:cmd_dossier_publish")
     for action, text in (
         ("attach", "thread an item to a dossier by hand (audited)"),
@@ -286,14 +334,14 @@ def _dossier_parsers(sub: Any) -> None:
         d = d_sub.add_parser(action, help=text)
         d.add_argument("reference", metavar="REFERENCE")
         d.add_argument("item_id", type=int, metavar="ITEM_ID")
-        d.add_argument("--as", dest="as_user", required=True, metavar="USER")
+        d.add_argument("--as", dest="as_user", required=True, metavar="USER", help=AS_HELP)
         d.set_defaults(func="dossiers:cmd_dossier_link")
 
 
 def _edition_parsers(ed_sub: Any) -> None:
     d = ed_sub.add_parser("show", help="one edition: state, sections, items, deliveries")
     d.add_argument("edition_id", type=int, metavar="ID")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.set_defaults(func="editions:cmd_edition_show")
     d = ed_sub.add_parser("check", help="the preflight: what blocks approval, what to look at")
     d.add_argument("edition_id", type=int, metavar="ID")
@@ -330,7 +378,7 @@ def _edition_parsers(ed_sub: Any) -> None:
         help="correct an item of a sent edition; who got it hears of it (mail or next digest)",
     )
     d.add_argument("edition_id", type=int, metavar="ID")
-    d.add_argument("--item", type=int, required=True, metavar="ITEM")
+    d.add_argument("--item", type=int, required=True, metavar="ITEM", help="the item's id")
     d.add_argument("--headline", metavar="TEXT", help="the corrected headline")
     d.add_argument("--comment", metavar="MARKDOWN", help="the corrected comment")
     d.add_argument("--link", metavar="URL", help="the correct link (https://…)")
@@ -344,7 +392,7 @@ def _edition_parsers(ed_sub: Any) -> None:
         default="next",
         help="mail: a short mail now (next send-due); next: on top of the next digest",
     )
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.set_defaults(func="corrections:cmd_edition_correct")
 
 
@@ -353,10 +401,10 @@ def _subscribers_parser(sub: Any) -> None:
     subs = s.add_subparsers(dest="action", required=True, metavar="ACTION")
     d = subs.add_parser("add", help="add an address and send it the confirmation mail")
     d.add_argument("email", metavar="EMAIL")
-    d.add_argument("--name", default="")
-    d.add_argument("--organisation", default="")
+    d.add_argument("--name", default="", help="the reader's name (optional)")
+    d.add_argument("--organisation", default="", help="their organisation (optional)")
     d.add_argument("--org-type", default="", metavar="TYPE", help="kommune, landkreis, …")
-    d.add_argument("--language", default="de", choices=["de", "en"])
+    d.add_argument("--language", default="de", choices=["de", "en"], help="of their mails")
     d.add_argument("--topics", nargs="+", default=[], metavar="TOPIC", help="default: all")
     d.add_argument(
         "--newsletters", nargs="+", default=[], metavar="ID", help="default: the first one"
@@ -366,7 +414,7 @@ def _subscribers_parser(sub: Any) -> None:
     d.add_argument("file", type=Path, metavar="FILE.csv")
     d.set_defaults(func="subscribers:cmd_subscribers_import")
     d = subs.add_parser("export", help="all subscribers as CSV (or JSON) to stdout")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help=JSON_HELP)
     d.add_argument("--output", "-o", type=Path, metavar="PATH", help="write to a file")
     d.set_defaults(func="subscribers:cmd_subscribers_export")
     d = subs.add_parser("data", help="everything stored about one address, as JSON (GDPR)")
@@ -376,5 +424,5 @@ def _subscribers_parser(sub: Any) -> None:
     d.add_argument("email", metavar="EMAIL")
     d.set_defaults(func="subscribers:cmd_subscribers_erase")
     d = subs.add_parser("purge", help="delete sign-ups not confirmed within 30 days")
-    d.add_argument("--days", type=int, default=30)
+    d.add_argument("--days", type=int, default=30, help="unconfirmed for longer than this")
     d.set_defaults(func="subscribers:cmd_subscribers_purge")

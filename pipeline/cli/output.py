@@ -3,6 +3,9 @@
 Console(stderr=False)   rich's Console, created on first use (importing rich costs a
                         tenth of the start-up); `json(data)` writes JSON straight to
                         a pipe and through rich (colours) only on a terminal
+RankedTable             a table fitted to the terminal: the flexible column (a title)
+                        wraps, low-ranked columns are left out with a note naming
+                        them and `--wide`/`--json`; never a column dropped silently
 item_json, health_json, source_report_json, run_json   the JSON shapes
 iso, local_time, short_time                            times as commands print them
 """
@@ -13,6 +16,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.model import reasons_as_of
@@ -61,6 +65,86 @@ class Console:
             return
         self.stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         self.stream.flush()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a RankedTable. rank 0 is never left out; higher ranks go first.
+    `flex`: wraps to fit (at least `min_width`), like a title; others stay on one line."""
+
+    name: str
+    rank: int = 0
+    flex: bool = False
+    min_width: int = 20
+
+
+@dataclass
+class RankedTable:
+    """Rows fitted into the console's width. Too narrow: the highest-ranked columns are
+    left out, and `print` says which and how to see them (`--wide`, `--json`)."""
+
+    title: str
+    columns: list[Column]
+    rows: list[list[str]] = field(default_factory=list)
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append(list(cells))
+
+    def _widest(self, i: int) -> int:
+        from rich.text import Text
+
+        cells = [Text.from_markup(r[i]).cell_len for r in self.rows]
+        return max([len(self.columns[i].name), *cells])
+
+    def _width(self, i: int) -> int:
+        """What column i needs: all of it on one line, or `min_width` when it wraps."""
+        col = self.columns[i]
+        return min(self._widest(i), col.min_width) if col.flex else self._widest(i)
+
+    def _needed(self, keep: list[int]) -> int:
+        # rich's box: a border, one space each side of a cell, a line between cells
+        return 1 + 3 * len(keep) + sum(self._width(i) for i in keep)
+
+    def fit(self, width: int) -> list[int]:
+        """The columns kept at `width`: drop the highest rank until the rest fits."""
+        keep = list(range(len(self.columns)))
+        while self._needed(keep) > width:
+            droppable = [i for i in keep if self.columns[i].rank > 0]
+            if not droppable:
+                break
+            worst = max(droppable, key=lambda i: (self.columns[i].rank, i))
+            keep.remove(worst)
+        return keep
+
+    def print(self, out: Console, *, wide: bool = False, hint: str = "--wide or --json") -> None:
+        from rich.table import Table
+
+        console = out.rich()
+        keep = list(range(len(self.columns)))
+        width = None
+        if wide:
+            width = max(console.width, self._needed(keep) + 40)
+        else:
+            keep = self.fit(console.width)
+        table = Table(title=self.title, title_justify="left")
+        for i in keep:
+            col = self.columns[i]
+            if col.flex:
+                table.add_column(col.name, overflow="fold", min_width=self._width(i), ratio=1)
+            else:
+                table.add_column(col.name, no_wrap=True)
+        for row in self.rows:
+            table.add_row(*(row[i] for i in keep))
+        out.print(table, width=width)
+        hidden = [c.name for i, c in enumerate(self.columns) if i not in keep]
+        if hidden:
+            out.print(
+                f"{', '.join(hidden)}: left out at {console.width} columns; {hint} shows "
+                f"{'it' if len(hidden) == 1 else 'them'}.",
+                highlight=False,
+                markup=False,
+                soft_wrap=False,
+            )
 
 
 def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str, Any]:
