@@ -286,6 +286,7 @@ def _scheduler_parsers(sub: Any) -> None:
     s.add_argument("--job", metavar="ID", help="only runs of this job (cron.yaml id)")
     s.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
     s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument("--wide", action="store_true", help=WIDE_HELP)
     s.set_defaults(func="operations:cmd_runs")
 
 

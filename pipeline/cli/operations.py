@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK
 from pipeline.cli.editions import edition_json, print_edition
 from pipeline.cli.ingest import print_fetch_report
-from pipeline.cli.output import iso, local_time, run_json
+from pipeline.cli.output import Column, RankedTable, iso, local_time, run_json
 from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -174,16 +174,28 @@ def cmd_run(services: Services, args: argparse.Namespace, out: Console, err: Con
 
 def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     found = services.store.runs.list(job=args.job, limit=args.limit)
+    if args.job and not found:  # a typo, or a job of cron.yaml that never ran
+        from pipeline.scheduler.cronfile import check_job_id, load_cron
+
+        check_job_id(load_cron(services.settings.cron_path), args.job)
     if args.json:
         out.json([run_json(r) for r in found])
         return 0
     tz = services.settings.tz
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title="Job runs", title_justify="left")
-    for col in ("job", "scheduled", "started", "seconds", "outcome", "instance"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("detail", overflow="ellipsis", no_wrap=True, max_width=60)
+    table = RankedTable(
+        "Job runs",
+        [
+            Column("job"),
+            Column("scheduled", rank=3),
+            Column("started"),
+            Column("seconds", rank=2),
+            Column("outcome"),
+            Column("instance", rank=4),
+            Column("detail", rank=1, flex=True, min_width=16),
+        ],
+    )
     for r in found:
         color = {"ok": "green", "running": "blue", "missed": "yellow", "skipped": "yellow"}.get(
             r.outcome, "red"
@@ -194,10 +206,10 @@ def cmd_runs(services: Services, args: argparse.Namespace, out: Console, err: Co
             local_time(r.started_at, tz) if r.started_at else "",
             f"{r.duration_s:.1f}" if r.duration_s is not None else "",
             f"[{color}]{r.outcome}[/]",
-            r.instance,
-            (r.detail or "").splitlines()[0][:120] if r.detail else "",
+            escape(r.instance),
+            escape((r.detail or "").splitlines()[0][:120]) if r.detail else "",
         )
-    out.print(table)
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 

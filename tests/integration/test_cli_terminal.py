@@ -8,6 +8,7 @@ column left out must be named in a note with the way to see it (--wide, --json).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,23 @@ def test_dossiers_at_80_columns(
     )
 
 
+def test_runs_at_80_columns(desk: Desk) -> None:
+    when = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
+    desk.store.runs.record(
+        "fetch",
+        when.isoformat(),
+        when,
+        "failed",
+        instance="a-rather-long-host-name.example.org:12345",
+        now=when,
+        detail="connection refused by the database server at db.internal:5432 " * 2,
+    )
+    out = desk.ok("runs")
+    fits(out)
+    assert "fetch" in out and "failed" in out
+    shown_or_named(out, ["job", "scheduled", "started", "seconds", "outcome", "instance"])
+
+
 # ---------------------------------------------------------------- unknown ids
 
 
@@ -124,6 +142,11 @@ def test_an_unknown_topic_is_an_error_not_an_empty_list(desk: Desk) -> None:
 def test_an_unknown_source_is_an_error(desk: Desk) -> None:
     line = desk.fails("items", "--source", "nosuchsource")
     assert "nosuchsource" in line
+
+
+def test_an_unknown_job_is_an_error(desk: Desk) -> None:
+    line = desk.fails("runs", "--job", "nosuchjob")
+    assert "nosuchjob" in line and "fetch" in line
 
 
 def test_an_unknown_edition_id_is_an_error(desk: Desk) -> None:
