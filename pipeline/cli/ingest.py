@@ -236,11 +236,18 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
     return 0
 
 
+def _check_items(services: Services, ids: Sequence[int]) -> None:
+    """Every id names an item, or nothing changes: `error: not found: ID` (exit 2)."""
+    for item_id in dict.fromkeys(ids):
+        services.store.items.get(item_id)
+
+
 def cmd_items_delete(
     services: Services, args: argparse.Namespace, out: Console, err: Console
 ) -> int:
     from pipeline import curate
 
+    _check_items(services, args.ids)
     n = curate.delete(services.store, args.ids, actor=operator(), now=services.clock())
     out.print(f"{n} items deleted; they will not come back from their feeds.")
     return 0
@@ -251,6 +258,7 @@ def cmd_items_accept(
 ) -> int:
     from pipeline import curate
 
+    _check_items(services, args.ids)
     topic_ids = services.taxonomy().topic_ids()
     n = curate.accept(
         services.store,
@@ -269,6 +277,7 @@ def cmd_items_reject(
 ) -> int:
     from pipeline import curate
 
+    _check_items(services, args.ids)
     n = curate.reject(services.store, args.ids, actor=operator(), now=services.clock())
     out.print(f"{n} items rejected.")
     return 0

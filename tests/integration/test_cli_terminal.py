@@ -144,6 +144,16 @@ def test_an_unknown_source_is_an_error(desk: Desk) -> None:
     assert "nosuchsource" in line
 
 
+@pytest.mark.parametrize("action", ["accept", "reject", "delete"])
+def test_an_unknown_item_id_is_an_error_and_nothing_changes(desk: Desk, action: str) -> None:
+    desk.publish([("a", "Eine Meldung")])
+    assert desk("fetch")[0] == 0
+    (item,) = desk.json("items")
+    line = desk.fails("items", action, str(item["id"]), "99999")
+    assert "99999" in line
+    assert desk.json("items")[0]["status"] == "new"
+
+
 def test_an_unknown_job_is_an_error(desk: Desk) -> None:
     line = desk.fails("runs", "--job", "nosuchjob")
     assert "nosuchjob" in line and "fetch" in line
