@@ -183,6 +183,26 @@ def test_ctrl_c_and_ctrl_d_at_the_password_prompt_end_cleanly(
     assert desk.store.users.by_name("anna") is None
 
 
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, EOFError])
+def test_ctrl_c_and_ctrl_d_at_the_approval_prompt_end_cleanly(
+    raised: type[BaseException], desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common.getpass, "getpass", lambda prompt="": "ein-langes-passwort-1")
+    monkeypatch.setattr(common.sys.stdin, "isatty", lambda: True)
+    assert desk("users", "add", "anna")[0] == 0
+    desk.fetch_and_accept([("a", "Eine Meldung")])
+    edition_id = desk.draft()
+
+    def getpass(prompt: str = "") -> str:
+        raise raised
+
+    monkeypatch.setattr(common.getpass, "getpass", getpass)
+    code, out, err = desk("edition", "approve", str(edition_id), "--as", "anna")
+    assert code == 130
+    assert "Traceback" not in out + err
+    assert desk.json("edition", "show", str(edition_id))["state"] == "draft"
+
+
 def test_a_typed_password_still_adds_the_user(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(common.getpass, "getpass", lambda prompt="": "ein-langes-passwort-1")
     monkeypatch.setattr(common.sys.stdin, "isatty", lambda: True)
