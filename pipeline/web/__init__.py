@@ -137,6 +137,7 @@ def _register_filters(app: Flask) -> None:
         de_date=lambda v: text.de_date(v, tz=tz),
         long_date=german_date,  # 16. Juni 2026 (dossier timelines)
         de_number=text.de_number,
+        de_count=text.de_count,
         label=formatting.label,
         doc_type=formatting.doc_type_label,
         language_name=text.language_name,
@@ -146,6 +147,7 @@ def _register_filters(app: Flask) -> None:
         markdown=markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,
+        audit_detail=lambda e: formatting.audit_detail(e.action, e.detail, tz, desk.topic_labels),
         learning_de=formatting.learning_de,
     )
 
