@@ -142,3 +142,26 @@ def test_status_shows_a_stopped_send_at_once(
         "vorübergehende Störung beim Versand" in text
     )
     assert "der nächste Lauf setzt fort" in text
+
+
+def test_admin_sees_a_throttled_name_and_lifts_it(
+    app: Flask, anna: Desk, admin: Desk, store: Store
+) -> None:
+    stranger = Desk(app.test_client())
+    stranger.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(5):
+        stranger.login("bernd", "falsch-falsch-falsch")
+    assert stranger.login("bernd").status_code == 429  # the right password, still blocked
+    text = visible(admin.text("/desk/users"))
+    assert "Anmeldung gesperrt bis 25.11.2026, 09:31" in text
+    assert text.count("Anmeldung gesperrt") == 1  # bernd only
+    bernd = store.users.by_name("bernd")
+    assert bernd is not None
+    refused = anna.post(f"/desk/users/{bernd.id}/sperre")
+    assert refused.status_code == 403
+    response = admin.post(f"/desk/users/{bernd.id}/sperre")
+    assert response.status_code == 303
+    text = visible(admin.text("/desk/users"))
+    assert "Anmeldesperre für „bernd“ aufgehoben." in text
+    assert "Anmeldung gesperrt" not in text
+    assert stranger.login("bernd").status_code == 303

@@ -1,0 +1,61 @@
+"""German where staff and subscribers read: plurals, history lines, source labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.model import deadline_label_de
+from pipeline.text import de_count
+from pipeline.web.formatting import audit_action, audit_detail
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TOPICS = {"funding": "Förderung", "industry": "Industrie"}
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, "0 Zeilen"), (1, "1 Zeile"), (2, "2 Zeilen"), (1234, "1.234 Zeilen"), (-1, "-1 Zeile")],
+)
+def test_de_count_picks_the_german_plural(n: int, expected: str) -> None:
+    assert de_count(n, "Zeile", "Zeilen") == expected
+
+
+def test_history_shows_topic_names_not_ids() -> None:
+    detail = audit_detail("topics", "funding, industry", BERLIN, TOPICS)
+    assert detail == "Förderung, Industrie"
+    assert audit_detail("topics", "keine", BERLIN, TOPICS) == "keine"
+    assert audit_detail("topics", "gone_topic", BERLIN, TOPICS) == "gone_topic"
+
+
+def test_history_shows_german_times_in_the_office_zone() -> None:
+    stored = dt.datetime(2026, 12, 6, 2, 34, tzinfo=dt.UTC).isoformat()
+    assert stored == "2026-12-06T02:34:00+00:00"  # as curate writes it
+    assert audit_detail("edition.scheduled", stored, BERLIN, TOPICS) == "06.12.2026, 03:34"
+    summer = "2026-07-01T10:00:00+00:00"
+    assert audit_detail("edition.scheduled", summer, BERLIN, TOPICS) == "01.07.2026, 12:00"
+
+
+def test_other_details_stay_as_written() -> None:
+    for detail in ("Versand gestoppt", "3 Meldungen", "Priorität: Wichtig; Überschrift: „T“"):
+        assert audit_detail("edition.unscheduled", detail, BERLIN, TOPICS) == detail
+    assert audit_action("user.unthrottled") == "Anmeldesperre aufgehoben"
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Opening", ""),
+        ("Deadline", ""),
+        ("closing  date", ""),
+        ("Event", ""),
+        ("Feedback period ends", ""),
+        ("Stage 2 deadline", "Frist der 2. Stufe"),
+        ("Frist", "Frist"),
+        ("Anmeldeschluss Workshop", "Anmeldeschluss Workshop"),
+    ],
+)
+def test_deadline_labels_from_sources_in_german(label: str, expected: str) -> None:
+    assert deadline_label_de(label) == expected
