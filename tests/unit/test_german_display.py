@@ -41,8 +41,13 @@ def test_history_shows_german_times_in_the_office_zone() -> None:
     assert audit_detail("edition.scheduled", summer, BERLIN, TOPICS) == "01.07.2026, 12:00"
 
 
+def test_history_counts_items_in_german() -> None:
+    assert audit_detail("edition.create", "1 Meldungen", BERLIN, TOPICS) == "1 Meldung"
+    assert audit_detail("edition.create", "1234 Meldungen", BERLIN, TOPICS) == "1.234 Meldungen"
+
+
 def test_other_details_stay_as_written() -> None:
-    for detail in ("Versand gestoppt", "3 Meldungen", "Priorität: Wichtig; Überschrift: „T“"):
+    for detail in ("Versand gestoppt", "3 Meldungen neu", "Priorität: Wichtig; Überschrift: „T“"):
         assert audit_detail("edition.unscheduled", detail, BERLIN, TOPICS) == detail
     assert audit_action("user.unthrottled") == "Anmeldesperre aufgehoben"
 
