@@ -688,6 +688,7 @@ def _job_json(j: JobStatus) -> dict[str, Any]:
     return {
         "id": j.id,
         "description": j.description,
+        "label_de": j.label_de,
         "schedule": j.schedule,
         "in_schedule": j.in_schedule,
         "next_run": _iso(j.next_run),
