@@ -13,6 +13,7 @@ Nothing here names a person: subscribers appear only as counts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,8 @@ class ScheduledJob(Protocol):
     def id(self) -> str: ...
     @property
     def description(self) -> str: ...
+    @property
+    def label_de(self) -> str: ...
     @property
     def schedule(self) -> str: ...
     def next_fire(self, after: dt.datetime) -> dt.datetime | None: ...
@@ -113,6 +116,7 @@ class JobStatus:
     last_run: JobRun | None
     next_run: dt.datetime | None
     in_schedule: bool = True  # False: runs are stored but cron.yaml no longer names it
+    label_de: str = ""  # German, for the desk (cron.yaml's label_de)
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,6 +461,66 @@ def _unreadable(
     )
 
 
+# ---------------------------------------------------------------- source errors in German
+
+# (pattern in the stored English error, German explanation) — first match wins. The raw
+# error (pipeline.ingest.fetch.describe_error, parse errors) stays stored in English.
+_SOURCE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), german)
+    for pattern, german in (
+        (
+            r"refused to connect to",
+            "Abruf verweigert: die Adresse liegt in einem geschützten Netzbereich "
+            "(freigeben nur mit EUDIGEST_FETCH_ALLOW).",
+        ),
+        (r"timed out", "Zeitüberschreitung: die Quelle hat nicht rechtzeitig geantwortet."),
+        (
+            r"name or service not known|name resolution|resolving .* timed out",
+            "Der Servername ließ sich nicht auflösen (DNS): Adresse geändert oder kein Netz?",
+        ),
+        (
+            r"network is unreachable|no route to host",
+            "Keine Netzverbindung zum Server der Quelle.",
+        ),
+        (r"connection refused", "Der Server der Quelle hat die Verbindung abgelehnt."),
+        (r"\bTLS error", "Die verschlüsselte Verbindung ist fehlgeschlagen (Zertifikat/TLS)."),
+        (
+            r"anti-bot|challenge",
+            "Die Quelle zeigt eine Anti-Bot-Prüfung statt ihres Inhalts: "
+            "automatisch gerade nicht abrufbar.",
+        ),
+        (
+            r"\bHTTP (404|410)\b",
+            "Die Adresse gibt es nicht (mehr): den Link in sources.yaml prüfen.",
+        ),
+        (r"\bHTTP (401|403)\b", "Die Quelle verweigert den Zugriff."),
+        (r"\bHTTP 429\b", "Zu viele Anfragen: die Quelle bremst den Abruf."),
+        (r"\bHTTP 5\d\d\b", "Störung beim Server der Quelle; meist vorübergehend."),
+        (
+            r"connection (reset|closed)|closed the connection|without an answer",
+            "Der Server hat die Verbindung abgebrochen.",
+        ),
+        (r"empty body|no content", "Die Quelle hat eine leere Antwort geschickt."),
+        (
+            r"not a feed|not an RSS|not JSON|invalid JSON|no title|could not parse|parse",
+            "Die Antwort ließ sich nicht lesen: das Format der Quelle hat sich wohl geändert.",
+        ),
+        (r"\bHTTP \d{3}\b", "Die Quelle hat mit einem Fehler geantwortet."),
+    )
+)
+
+
+def source_error_de(error: str | None) -> str:
+    """A German explanation of a source's stored (English) error for the desk; the raw
+    text is shown beside it, folded. "" for no error."""
+    if not error:
+        return ""
+    for pattern, german in _SOURCE_ERRORS:
+        if pattern.search(error):
+            return german
+    return "Abruf fehlgeschlagen."
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -464,7 +528,16 @@ def _jobs(inputs: Inputs, now: dt.datetime, problems: list[Problem]) -> tuple[Jo
     out: list[JobStatus] = []
     for job in inputs.schedule.jobs:
         last = inputs.latest_runs.get(job.id)
-        out.append(JobStatus(job.id, job.description, job.schedule, last, job.next_fire(now)))
+        out.append(
+            JobStatus(
+                job.id,
+                job.description,
+                job.schedule,
+                last,
+                job.next_fire(now),
+                label_de=job.label_de,
+            )
+        )
         if last is not None and last.outcome in FAILED_OUTCOMES:
             problems.append(
                 Problem(
@@ -615,6 +688,7 @@ def _job_json(j: JobStatus) -> dict[str, Any]:
     return {
         "id": j.id,
         "description": j.description,
+        "label_de": j.label_de,
         "schedule": j.schedule,
         "in_schedule": j.in_schedule,
         "next_run": _iso(j.next_run),

@@ -458,6 +458,13 @@ def de_number(value: float | int, digits: int = 2) -> str:
     return str(format_decimal(value, pattern, locale=LOCALE))
 
 
+def de_count(n: int, one: str, other: str) -> str:
+    """A count with the noun in the right number: (1, "Zeile", "Zeilen") → "1 Zeile",
+    (1234, …) → "1.234 Zeilen". The form is chosen by the CLDR plural rule for German."""
+    form = one if _german().plural_form(abs(n)) == "one" else other
+    return f"{de_number(n, 0)} {form}"
+
+
 @functools.cache
 def _german() -> Locale:
     from babel import Locale

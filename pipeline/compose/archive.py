@@ -54,6 +54,7 @@ from pipeline.model import (
     Office,
     Source,
     corrected,
+    deadline_label_de,
     parse_deadline,
     sequence_of,
 )
@@ -432,7 +433,7 @@ def deadline_events(
             day = first_date.get((deadline.date, deadline.kind), deadline.date)
             uid = f"frist-{item.id}-{day:%Y%m%d}-{deadline.kind.value}@{uid_domain}"
             what = DEADLINE_LABELS[deadline.kind]
-            label = _one_line(deadline.label)
+            label = deadline_label_de(_one_line(deadline.label))
             first = f"{what}: {de_date(deadline.date, 'EEEE, d. MMMM yyyy')}"
             if label and label.lower() != what.lower():
                 first += f" ({label})"

@@ -62,10 +62,33 @@ def client_block(failures: int) -> dt.timedelta | None:
 
 
 def throttle_keys(client: str, name: str) -> tuple[str, str]:
-    """(client key, pair key): SHA-256 hex digests, so no address or name is stored."""
+    """(client key, pair key): SHA-256 hex digests, so no address or name is stored.
+
+    The pair key starts with the name's tag (see name_tag), so an admin can find and lift
+    the throttling of one name without knowing from where it was tried."""
     client_key = hashlib.sha256(f"client\0{client}".encode()).hexdigest()
-    pair_key = hashlib.sha256(f"pair\0{client}\0{name}".encode()).hexdigest()
-    return client_key, pair_key
+    pair_hash = hashlib.sha256(f"pair\0{client}\0{name}".encode()).hexdigest()
+    return client_key, name_tag(name) + pair_hash[: 64 - len(name_tag(name))]
+
+
+def name_tag(name: str) -> str:
+    """ "p" and 32 bits of a SHA-256 of the name: enough to pick out a staff name's rows,
+    too few to tell what else was typed into the name field (many names share a tag).
+    Client keys are plain hex and never start with "p"."""
+    return "p" + hashlib.sha256(f"name\0{name}".encode()).hexdigest()[:8]
+
+
+def throttled_until(store: Store, names: list[str], *, now: dt.datetime) -> dict[str, dt.datetime]:
+    """The names (of these) whose logins are blocked now from some client, and until when."""
+    tags = {name_tag(n.strip().lower()): n for n in names}
+    blocked = store.users.blocked_prefixes(list(tags), now=now)
+    return {tags[tag]: until for tag, until in blocked.items()}
+
+
+def lift_throttle(store: Store, actor: str, name: str, *, now: dt.datetime) -> int:
+    """Forget every failed login counted for this name from any client ("Sperre aufheben");
+    audited. The throttling of a client as a whole (every name) stays. Returns rows cleared."""
+    return store.users.clear_prefix(name_tag(name.strip().lower()), actor=actor, name=name, now=now)
 
 
 def hash_password(password: str) -> str:

@@ -307,6 +307,9 @@ if TYPE_CHECKING:
         ItemVersion as ItemVersion,
     )
     from pipeline.model.items import (
+        deadline_label_de as deadline_label_de,
+    )
+    from pipeline.model.items import (
         merge_reason as merge_reason,
     )
     from pipeline.model.learning import (
@@ -541,6 +544,7 @@ _HOME: dict[str, str] = {
     "DeadlineKind": "items",
     "DOC_TYPE_LABELS": "items",
     "DEADLINE_LABELS": "items",
+    "deadline_label_de": "items",
     "Deadline": "items",
     "ItemVersion": "items",
     "ItemMerge": "items",

@@ -4,6 +4,7 @@ language versions, document type, deadlines and the office's annotation."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -66,6 +67,28 @@ DEADLINE_LABELS = {
     DeadlineKind.DEADLINE: "Frist",
     DeadlineKind.EXPIRY: "Läuft aus",
 }
+
+
+# Labels the sources give in English (stored as fetched), in German. An empty word: the
+# label only repeats its kind (DEADLINE_LABELS says it already).
+_SOURCE_DEADLINE_WORDS = {
+    "opening": "",
+    "deadline": "",
+    "closing date": "",
+    "event": "",
+    "feedback period ends": "",
+}
+_STAGE = re.compile(r"stage (\d+) deadline", re.IGNORECASE)
+
+
+def deadline_label_de(label: str) -> str:
+    """The German form of a deadline's own label: "Stage 2 deadline" → "Frist der 2. Stufe",
+    "Opening"/"Deadline" → "" (nothing beyond the kind's name); German labels stay."""
+    plain = " ".join(label.split())
+    stage = _STAGE.fullmatch(plain)
+    if stage:
+        return f"Frist der {stage.group(1)}. Stufe"
+    return _SOURCE_DEADLINE_WORDS.get(plain.lower(), plain)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ JOB_FIELDS = frozenset(
     {
         "id",
         "description",
+        "label_de",
         "job",
         "schedule",
         "timezone",
@@ -87,6 +88,7 @@ class CronJob:
     overlap: bool = False  # a run may start while an earlier run of this job still runs
     line: int = 0
     trigger: CronTrigger = field(default=None, compare=False, repr=False)
+    label_de: str = ""  # what the job does, in German, for the desk's status page
 
     def next_fire(self, after: dt.datetime) -> dt.datetime | None:
         """The first fire time strictly after `after`, UTC-aware."""
@@ -220,6 +222,7 @@ def _job(
         overlap=_typed(doc, f.get("overlap"), f"{at}.overlap", bool, False),
         line=node.start_mark.line + 1,
         trigger=trigger,
+        label_de=_string(doc, f.get("label_de"), f"{at}.label_de", required=False),
     )
 
 

@@ -235,8 +235,10 @@ users = Table(
 )
 
 # Failed logins (migration 0019), counted per client and per (client, name typed): the key
-# is a SHA-256 of those, so neither addresses nor names are stored. Nothing here depends on
-# whether the name exists, and no row blocks another client.
+# is a SHA-256 of those, so neither addresses nor names are stored; a pair key starts with
+# "p" and a 32-bit tag of the name, so an admin can lift one name's throttling (see
+# pipeline.curate.staff.name_tag). Nothing here depends on whether the name exists, and no
+# row blocks another client.
 login_throttle = Table(
     "login_throttle",
     metadata,

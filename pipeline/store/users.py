@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
 from pipeline.errors import UserNotFound
 from pipeline.model import Role, StaffUser
+from pipeline.store.audit import write_audit
 from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.schema import login_throttle, users
 
@@ -122,6 +123,38 @@ class UsersStore:
                     | (login_throttle.c.blocked_until <= now),
                 )
             )
+
+    def blocked_prefixes(
+        self, prefixes: builtins.list[str], *, now: dt.datetime
+    ) -> dict[str, dt.datetime]:
+        """prefix → the latest time a throttle key starting with it is blocked until, for
+        the prefixes with a key blocked beyond now."""
+        if not prefixes:
+            return {}
+        found: dict[str, dt.datetime] = {}
+        with wrap_errors("reading login throttling"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(login_throttle.c.key, login_throttle.c.blocked_until).where(
+                    or_(*(login_throttle.c.key.startswith(p, autoescape=True) for p in prefixes)),
+                    login_throttle.c.blocked_until > now,
+                )
+            )
+            for key, until in rows:
+                prefix = next(p for p in prefixes if key.startswith(p))
+                found[prefix] = max(until, found.get(prefix, until))
+        return found
+
+    def clear_prefix(self, prefix: str, *, actor: str, name: str, now: dt.datetime) -> int:
+        """Delete the throttle keys starting with `prefix`, audited as `actor` lifting the
+        throttling of `name`; the number of rows deleted."""
+        with wrap_errors("lifting login throttling"), self._engine.begin() as conn:
+            cleared = conn.execute(
+                delete(login_throttle).where(
+                    login_throttle.c.key.startswith(prefix, autoescape=True)
+                )
+            ).rowcount
+            write_audit(conn, now, actor, "user.unthrottled", detail=name)
+        return int(cleared or 0)
 
     def end_sessions(self, user_id: int) -> None:
         """Every session of this account signed in so far stops working (logout)."""

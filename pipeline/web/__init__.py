@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
+from pipeline import status as ops_status
 from pipeline import text
 from pipeline.bootstrap import Services, build
 from pipeline.config import PROJECT_ROOT, Settings
@@ -137,6 +138,8 @@ def _register_filters(app: Flask) -> None:
         de_date=lambda v: text.de_date(v, tz=tz),
         long_date=german_date,  # 16. Juni 2026 (dossier timelines)
         de_number=text.de_number,
+        de_count=text.de_count,
+        source_error_de=ops_status.source_error_de,
         label=formatting.label,
         doc_type=formatting.doc_type_label,
         language_name=text.language_name,
@@ -146,6 +149,7 @@ def _register_filters(app: Flask) -> None:
         markdown=markdown,
         datetime_local=lambda v: formatting.datetime_local_value(v, tz),
         audit_action=formatting.audit_action,
+        audit_detail=lambda e: formatting.audit_detail(e.action, e.detail, tz, desk.topic_labels),
         learning_de=formatting.learning_de,
     )
 

@@ -45,6 +45,7 @@ from pipeline.compose.archive import ArchivedEdition
 from pipeline.compose.dossier_archive import PublicDossier
 from pipeline.errors import DossierNotFound, EditionNotFound
 from pipeline.model import Correction, Edition, EditionState, Item, Newsletter, Source
+from pipeline.text import de_count
 from pipeline.web.context import Desk, desk
 
 bp = Blueprint("archive", __name__)
@@ -90,7 +91,9 @@ def index() -> ResponseReturnValue:
     total = d.store.editions.count_sent(newsletter_id)
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
-        _not_found(f"Seite {page} gibt es nicht; das Archiv hat {pages} Seite(n).")
+        _not_found(
+            f"Seite {page} gibt es nicht; das Archiv hat {de_count(pages, 'Seite', 'Seiten')}."
+        )
     editions = d.store.editions.sent(newsletter_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     entries = [
         archive.archive_entry(e, d.office.newsletter(e.newsletter_id), d.tz) for e in editions

@@ -5,10 +5,12 @@ from pipeline.text."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline import text
 from pipeline.errors import InvalidInput
 from pipeline.model import (
     AUDIENCE_LABELS,
@@ -131,9 +133,43 @@ AUDIT_ACTIONS = {
     "dossier.follow": "Verfahren gefolgt",
     "dossier.unfollow": "Verfahren nicht mehr gefolgt",
     "dossier.note": "Einordnung des Verfahrens gespeichert",
+    "user.unthrottled": "Anmeldesperre aufgehoben",
 }
 
 
 def audit_action(action: str) -> str:
     """German words for the audit trail's action names; unknown names stay as they are."""
     return AUDIT_ACTIONS.get(action, action)
+
+
+def audit_detail(action: str, detail: str, tz: ZoneInfo, topic_labels: Mapping[str, str]) -> str:
+    """The audit trail's detail as staff read it, rendered from what was stored (which stays
+    as written: the learning loop reads the topic ids): topic ids become their names, an
+    ISO instant ("2026-12-06T02:34:00+00:00") a German time in the office's zone, a count
+    of items its German plural ("1 Meldung")."""
+    if action == "topics":
+        ids = [t.strip() for t in detail.split(",") if t.strip()]
+        if not ids or ids == ["keine"]:
+            return "keine"
+        return ", ".join(topic_labels.get(t, t) for t in ids)
+    count = _COUNT.fullmatch(detail.strip())
+    if count is not None:  # "1 Meldungen" as written by edition.create
+        return text.de_count(int(count.group(1)), "Meldung", "Meldungen")
+    instant = _iso_instant(detail)
+    if instant is not None:
+        return text.de_datetime(instant, tz)
+    return detail
+
+
+_COUNT = re.compile(r"(\d+) Meldungen")
+
+
+def _iso_instant(value: str) -> dt.datetime | None:
+    """A datetime when the whole detail is one ISO 8601 instant with a time, else None."""
+    candidate = value.strip()
+    if "T" not in candidate or len(candidate) > 40:
+        return None
+    try:
+        return dt.datetime.fromisoformat(candidate)
+    except ValueError:
+        return None

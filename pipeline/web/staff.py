@@ -25,6 +25,7 @@ from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
 from pipeline.store.items import InboxQuery, ItemPage
+from pipeline.text import de_count
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
@@ -229,7 +230,7 @@ def bulk() -> ResponseReturnValue:
 
 
 def _count(n: int) -> str:
-    return "1 Meldung" if n == 1 else f"{n} Meldungen"
+    return de_count(n, "Meldung", "Meldungen")
 
 
 def _item_ids(values: Iterable[str]) -> list[int]:
@@ -438,8 +439,13 @@ def users() -> ResponseReturnValue:
 
 
 def _users_page(form: UserForm, status: int = 200) -> ResponseReturnValue:
-    users_ = sorted(desk().store.users.list(), key=lambda u: (not u.active, u.name.lower()))
-    return render_template("web/users.html", users=users_, form=form, now_utc=desk().now()), status
+    d = desk()
+    users_ = sorted(d.store.users.list(), key=lambda u: (not u.active, u.name.lower()))
+    throttled = accounts.throttled_until(d.store, [u.name for u in users_], now=d.now())
+    page = render_template(
+        "web/users.html", users=users_, form=form, now_utc=d.now(), throttled=throttled
+    )
+    return page, status
 
 
 @bp.post("/users")
@@ -475,6 +481,18 @@ def set_active(user_id: int) -> ResponseReturnValue:
         raise InvalidInput("Das eigene Konto lässt sich nicht deaktivieren.")
     d.store.users.set_active(user_id, active)
     flash(f"Konto „{user.name}“ {'aktiviert' if active else 'deaktiviert'}.", "success")
+    return redirect(g.back, code=303)
+
+
+@bp.post("/users/<int:user_id>/sperre")
+@admin_required
+def lift_throttle(user_id: int) -> ResponseReturnValue:
+    """Sperre aufheben: the failed logins counted for this name, from any client, go."""
+    d = desk()
+    g.back = url_for("staff.users")
+    user = d.store.users.get(user_id)
+    accounts.lift_throttle(d.store, staff_user().name, user.name, now=d.now())
+    flash(f"Anmeldesperre für „{user.name}“ aufgehoben.", "success")
     return redirect(g.back, code=303)
 
 

@@ -657,3 +657,29 @@ def test_links_use_the_request_host_without_base_url(
         assert all(str(e["UID"]).endswith("@eu.test") for e in cal.walk("VEVENT"))
     finally:
         services.close()
+
+
+def test_calendar_speaks_german_where_the_source_labelled_in_english(world: World) -> None:
+    """Labels stored as the source gave them ("Opening", "Deadline", "Stage 2 deadline")
+    never reach a subscriber's calendar in English."""
+    call = add_item(
+        world.store, 31, title="Aufruf: Zweistufige Förderung", topics=(("cohesion", 0.9),),
+        deadlines=(
+            Deadline(NOW.date() + 10 * DAY, DeadlineKind.CALL_OPENING, "Opening"),
+            Deadline(NOW.date() + 40 * DAY, DeadlineKind.CALL_CLOSING, "Stage 1 deadline"),
+            Deadline(NOW.date() + 90 * DAY, DeadlineKind.CALL_CLOSING, "Deadline"),
+        ),
+    )  # fmt: skip
+    make_edition(
+        world.store, "weekly", "EU-Wochenbrief 49/2026", [("Meldungen", [call])], sent_at=NOW
+    )
+    _, events = events_of(world.get("/fristen.ics").data)
+    mine = [e for e in events.values() if f"frist-{call}-" in str(e["UID"])]
+    firsts = sorted(str(e["DESCRIPTION"]).splitlines()[0] for e in mine)
+    assert firsts == [
+        "Einreichungsschluss: Dienstag, 23. Februar 2027",
+        "Einreichungsschluss: Montag, 4. Januar 2027 (Frist der 1. Stufe)",
+        "Öffnung: Samstag, 5. Dezember 2026",
+    ]
+    text = " ".join(str(e["DESCRIPTION"]) + str(e["SUMMARY"]) for e in mine)
+    assert "Opening" not in text and "Deadline" not in text and "Stage" not in text

@@ -65,6 +65,7 @@ DESK_URLS = [
     ("POST", "/desk/konto/tokens"),
     ("POST", "/desk/konto/tokens/1/revoke"),
     ("POST", "/desk/users/1/email"),
+    ("POST", "/desk/users/1/sperre"),
     ("GET", "/desk/verfahren/"),
     ("GET", "/desk/verfahren/2025/0260(COD)"),
     ("POST", "/desk/verfahren/2025/0260(COD)/folgen"),

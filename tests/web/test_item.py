@@ -94,6 +94,9 @@ def test_confirm_topics(anna: Desk, items: Seeded, store: Store) -> None:
     html = anna.text(url)
     assert checked(html, "topics") == {"energy_climate", "municipalities"}
     assert "Themen gespeichert." in visible(html) and "Energie & Klima ✓" in visible(html)
+    # the history names the topics in German (the stored detail keeps the ids)
+    assert "Themen gesetzt: Energie & Klima, Kommunen" in visible(html)
+    assert "energy_climate, municipalities" not in visible(html)
     assert anna.post(f"{url}/topics", data={"topics": ["astrology"]}).status_code == 400
 
 

@@ -35,12 +35,16 @@ def test_status_shows_source_health_counts_and_editions(
     assert html.count("Lernen am Desk") == 1  # once, in the page, never in its title
     text = visible(html)
     assert "HTTP 503 Service Unavailable" in text
-    assert (
-        "EP press releases European Parliament – HTTP 503 Service Unavailable "
-        "25.11.2026, 09:30 1 25.11.2026, 11:30" in text
+    assert (  # German first, the raw English error folded beside it
+        "EP press releases European Parliament – Störung beim Server der Quelle; meist "
+        "vorübergehend. 25.11.2026, 09:30 Technische Meldung HTTP 503 Service Unavailable "
+        "1 25.11.2026, 11:30" in text
     )
     assert "Presseraum EU-Kommission European Commission 25.11.2026, 09:30 – 0" in text
     assert "Neue Meldungen pro Tag (14 Tage)" in text
+    # jobs by their German label (cron.yaml's label_de), the id beside it
+    assert "Quellen abrufen: werktags tagsüber alle 20 Minuten fetch-workday" in text
+    assert "Fetch the sources every 20 minutes" not in text
     assert "25.11.2026 3" in text  # three items fetched today
     assert "12.11.2026 0" in text and "11.11.2026" not in text  # 14 days
     assert "EU-Wochenbrief 48/2026 EU-Wochenbrief Entwurf" in text
@@ -142,3 +146,26 @@ def test_status_shows_a_stopped_send_at_once(
         "vorübergehende Störung beim Versand" in text
     )
     assert "der nächste Lauf setzt fort" in text
+
+
+def test_admin_sees_a_throttled_name_and_lifts_it(
+    app: Flask, anna: Desk, admin: Desk, store: Store
+) -> None:
+    stranger = Desk(app.test_client())
+    stranger.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(5):
+        stranger.login("bernd", "falsch-falsch-falsch")
+    assert stranger.login("bernd").status_code == 429  # the right password, still blocked
+    text = visible(admin.text("/desk/users"))
+    assert "Anmeldung gesperrt bis 25.11.2026, 09:31" in text
+    assert text.count("Anmeldung gesperrt") == 1  # bernd only
+    bernd = store.users.by_name("bernd")
+    assert bernd is not None
+    refused = anna.post(f"/desk/users/{bernd.id}/sperre")
+    assert refused.status_code == 403
+    response = admin.post(f"/desk/users/{bernd.id}/sperre")
+    assert response.status_code == 303
+    text = visible(admin.text("/desk/users"))
+    assert "Anmeldesperre für „bernd“ aufgehoben." in text
+    assert "Anmeldung gesperrt" not in text
+    assert stranger.login("bernd").status_code == 303
