@@ -23,7 +23,17 @@ from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
 from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
-from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
+from pipeline.model import (
+    Annotation,
+    Audience,
+    Edition,
+    EditionState,
+    Item,
+    ItemStatus,
+    Priority,
+    Role,
+    reasons_as_of,
+)
 from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
@@ -178,6 +188,7 @@ def inbox() -> ResponseReturnValue:
         followed_dossiers=_followed_dossiers(page, folded),
         unseen=unseen,
         unseen_by={u.reference: u for u in unseen},
+        draft=current_draft(),
     )
 
 
@@ -302,6 +313,32 @@ def undo() -> ResponseReturnValue:
     if _wants_json():
         return {"restored": restored, "message": message}
     flash(message, "success" if restored else "warning")
+    return redirect(back, code=303)
+
+
+def current_draft() -> Edition | None:
+    """The edition "e" adds to: the newest draft."""
+    drafts = desk().store.editions.list(states=[EditionState.DRAFT], limit=1)
+    return drafts[0] if drafts else None
+
+
+@bp.post("/items/<int:item_id>/edition")
+def to_edition(item_id: int) -> ResponseReturnValue:
+    """Put one item into the current draft, accepting it first if it is new."""
+    d, actor = desk(), staff_user()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    draft = current_draft()
+    if draft is None:
+        raise InvalidInput("Es gibt keinen Entwurf; bitte zuerst eine Ausgabe anlegen.")
+    found = d.store.items.get(item_id)
+    if found.status is not ItemStatus.ACCEPTED:
+        curate.accept(d.store, [item_id], actor=actor, now=d.now())
+    curate.place_item(d.store, draft.id, item_id, section_id=None, actor=actor, now=d.now())
+    session.pop("inbox_undo", None)  # an item in an edition is not put back by "u"
+    message = f"„{_short(found.title)}“ übernommen und in „{draft.title}“ eingefügt."
+    if _wants_json():
+        return {"id": item_id, "status": ItemStatus.ACCEPTED.value, "message": message}
+    flash(message, "success")
     return redirect(back, code=303)
 
 

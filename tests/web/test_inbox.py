@@ -7,10 +7,18 @@ import re
 
 import pytest
 
+from pipeline import curate
 from pipeline.ingest.dedupe import Incoming, decide
-from pipeline.model import Classification, DocType, ItemStatus, NormalizedItem, TopicOrigin
+from pipeline.model import (
+    Classification,
+    DocType,
+    ItemStatus,
+    NormalizedItem,
+    StaffUser,
+    TopicOrigin,
+)
 from pipeline.store import Store
-from tests.web.conftest import EP_EN, NOW, Desk, Seeded, add_item, visible
+from tests.web.conftest import EP_EN, NOW, Clock, Desk, Seeded, add_item, visible
 
 
 def titles(html: str) -> list[str]:
@@ -301,6 +309,28 @@ def test_undo_restores_the_last_action_once(anna: Desk, items: Seeded, store: St
     assert response.headers["Location"] == "/desk/?status=all"
     assert "Nichts rückgängig zu machen." in anna.text("/desk/")
     assert store.items.get(items["call"]).status is ItemStatus.REJECTED
+
+
+def test_e_puts_an_item_into_the_newest_draft(
+    anna: Desk, items: Seeded, store: Store, staff: dict[str, StaffUser], clock: Clock
+) -> None:
+    url = f"/desk/items/{items['call']}/edition"
+    assert anna.post(url).status_code == 400  # no draft yet
+    assert 'class="row-edition"' not in anna.text("/desk/")
+    office = anna.client.application.extensions["eudigest"].office
+    edition = curate.create_edition(
+        store, office, "weekly", title="KW 48", intro="", actor=staff["anna"], now=clock()
+    )
+    assert "in den Entwurf „KW 48“ einfügen" in anna.text("/desk/")
+    response = anna.post(url, headers={"Accept": "application/json"})
+    assert response.get_json()["message"] == (
+        "„Call for proposals: urban mobility pilots“ übernommen und in „KW 48“ eingefügt."
+    )
+    assert store.items.get(items["call"]).status is ItemStatus.ACCEPTED
+    assert store.editions.get(edition.id).item_ids == (items["call"],)
+    response = anna.post(f"/desk/items/{items['hydrogen']}/edition", data={"back": "q=x"})
+    assert response.headers["Location"] == "/desk/?q=x"  # without script
+    assert store.editions.get(edition.id).item_ids == (items["call"], items["hydrogen"])
 
 
 def test_inbox_page_offers_row_actions_and_folds_filters(anna: Desk, items: Seeded) -> None:

@@ -21,7 +21,8 @@
 })();
 
 // The inbox at the speed of triage: per-row actions without a reload, the keyboard
-// (j/k move, a accept, r reject, s later, x select, o/Enter open, u undo, ? keys),
+// (j/k move, a accept, r reject, e into the newest draft, s later, x select, o/Enter open,
+// u undo, ? keys),
 // a bulk bar that counts, and the filters folded on a phone. Without this script every
 // button is an ordinary form submit.
 (function () {
@@ -83,7 +84,8 @@
     tr.classList.add("triaged");
   }
   function triage(tr, action) {
-    var url = tr.querySelector("button.row-accept, button.row-reject");
+    var url = tr.querySelector(action === "edition" ? "button.row-edition"
+      : "button.row-accept, button.row-reject");
     url = url ? url.getAttribute("formaction") : null;
     if (!url) return;
     var next = rows()[rows().indexOf(tr) + 1];
@@ -122,7 +124,8 @@
     var button = event.target.closest("button");
     if (!button) return;
     var tr = button.closest("tr[data-item]");
-    if (tr && (button.classList.contains("row-accept") || button.classList.contains("row-reject"))) {
+    if (tr && (button.classList.contains("row-accept") || button.classList.contains("row-reject") ||
+               button.classList.contains("row-edition"))) {
       event.preventDefault();
       focusRow(tr);
       triage(tr, button.value);
@@ -145,7 +148,7 @@
         !(target.type === "checkbox" && event.key !== "Enter")) return;
     if (target.closest("button, a") && event.key === "Enter") return;
     var key = event.key;
-    if (!current && ["a", "r", "s", "x", "o"].indexOf(key) >= 0) move(0);
+    if (!current && ["a", "r", "e", "s", "x", "o"].indexOf(key) >= 0) move(0);
     if (key === "?") {
       if (help) help.showModal();
     } else if (key === "j") {
@@ -160,6 +163,8 @@
       triage(current, "accept");
     } else if (key === "r") {
       triage(current, "reject");
+    } else if (key === "e") {
+      triage(current, "edition");
     } else if (key === "s") {
       later(current);
     } else if (key === "x") {
