@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from pipeline import curate
 from pipeline.model import ItemStatus
 from tests.browser.conftest import LiveDesk, Watch, flash, login, new_context, watched_page
 
@@ -121,3 +122,24 @@ def test_filters_are_folded_on_a_phone(page: Page, live: LiveDesk) -> None:
     assert first is not None and first["y"] < 844  # the first item on the first screen
     filters.locator("summary").click()
     expect(page.get_by_label("Volltextsuche")).to_be_visible()
+
+
+def test_e_puts_the_current_row_into_the_newest_draft(page: Page, live: LiveDesk) -> None:
+    anna = live.store.users.by_name("anna")
+    assert anna is not None
+    edition = curate.create_edition(
+        live.store,
+        live.services.office(),
+        "weekly",
+        title="EU-Wochenbrief 50/2026",
+        intro="",
+        actor=anna,
+        now=live.services.clock(),
+    )
+    login(page, "anna")
+    first = row_ids(page)[0]
+    page.keyboard.press("e")  # no row yet: the first one
+    expect(row(page, first)).to_have_attribute("data-status", "accepted")
+    expect(page.locator("p.summary")).to_contain_text("in „EU-Wochenbrief 50/2026“ eingefügt.")
+    assert status(live, first) is ItemStatus.ACCEPTED
+    assert live.store.editions.get(edition.id).item_ids == (first,)
