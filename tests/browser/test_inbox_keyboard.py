@@ -4,6 +4,7 @@ that stays on screen, the keys' help, and the same row buttons without JavaScrip
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -26,7 +27,9 @@ def row(page: Page, item_id: int):  # type: ignore[no-untyped-def]
     return page.locator(f'tr[data-item="{item_id}"]')
 
 
-def test_keyboard_triage_changes_the_store_without_a_reload(page: Page, live: LiveDesk) -> None:
+def test_keyboard_triage_changes_the_store_without_a_reload(
+    page: Page, live: LiveDesk, artifacts: Path
+) -> None:
     login(page, "anna")
     first, second, third = row_ids(page)[:3]
     page.evaluate("window.noReload = true")  # gone if the page reloads
@@ -61,6 +64,7 @@ def test_keyboard_triage_changes_the_store_without_a_reload(page: Page, live: Li
     # the bulk bar stays on screen at the top of a long page
     box = bar.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 900
+    page.screenshot(path=artifacts / "inbox-keyboard.png")
     assert page.evaluate("window.noReload") is True
 
     page.keyboard.press("?")
@@ -112,7 +116,7 @@ def test_row_buttons_and_undo_work_without_javascript(plain_page: Page, live: Li
     assert status(live, target) is ItemStatus.NEW
 
 
-def test_filters_are_folded_on_a_phone(page: Page, live: LiveDesk) -> None:
+def test_filters_are_folded_on_a_phone(page: Page, live: LiveDesk, artifacts: Path) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, "anna")
     filters = page.locator("details#filters")
@@ -120,6 +124,7 @@ def test_filters_are_folded_on_a_phone(page: Page, live: LiveDesk) -> None:
     expect(page.get_by_label("Volltextsuche")).to_be_hidden()
     first = page.locator("tbody tr[data-item]").first.bounding_box()
     assert first is not None and first["y"] < 844  # the first item on the first screen
+    page.screenshot(path=artifacts / "inbox-phone.png")
     filters.locator("summary").click()
     expect(page.get_by_label("Volltextsuche")).to_be_visible()
 
