@@ -40,6 +40,7 @@ from pipeline.model import (
     Priority,
     ReviewRequest,
     StaffUser,
+    TopicOrigin,
 )
 from pipeline.store import Store
 from pipeline.store.items_desk import InboxQuery
@@ -51,6 +52,7 @@ __all__ = [
     "add_section",
     "annotate",
     "approve",
+    "change_topics",
     "create_edition",
     "create_own_item",
     "delete",
@@ -65,6 +67,7 @@ __all__ = [
     "rename_section",
     "reopen",
     "request_review",
+    "restore_status",
     "schedule",
     "set_topics",
     "transition_message",
@@ -104,6 +107,15 @@ def reject(store: Store, item_ids: Sequence[int], *, actor: StaffUser, now: dt.d
     return store.items.set_status(_ids(item_ids), ItemStatus.REJECTED, now=now, actor=actor.name)
 
 
+def restore_status(
+    store: Store, item_ids: Sequence[int], status: ItemStatus, *, actor: StaffUser, now: dt.datetime
+) -> int:
+    """Undo a triage step: put items back to the status they had (audited like any change)."""
+    if status is ItemStatus.DELETED:
+        raise InvalidInput("Gelöschte Meldungen lassen sich hier nicht wiederherstellen.")
+    return store.items.set_status(_ids(item_ids), status, now=now, actor=actor.name)
+
+
 def delete(store: Store, item_ids: Sequence[int], *, actor: StaffUser, now: dt.datetime) -> int:
     """Delete items: they stay as tombstones and never come back from their feeds."""
     return store.items.set_status(_ids(item_ids), ItemStatus.DELETED, now=now, actor=actor.name)
@@ -123,6 +135,36 @@ def set_topics(
     if unknown:
         raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
     store.items.set_topics(_ids(item_ids), list(topics), now=now, actor=actor.name)
+
+
+def change_topics(
+    store: Store,
+    item_ids: Sequence[int],
+    *,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    actor: StaffUser,
+    now: dt.datetime,
+    topic_ids: Collection[str],
+) -> int:
+    """Add and remove topics item by item, keeping every other topic an item has: the
+    staff-confirmed ones if there are any, else the automatic ones (which become confirmed).
+    Never a silent replace. Returns how many items changed."""
+    unknown = [t for t in (*add, *remove) if t not in topic_ids]
+    if unknown:
+        raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
+    if not add and not remove:
+        raise InvalidInput("Bitte ein Thema zum Hinzufügen oder Entfernen wählen.")
+    changed = 0
+    for item_id in _ids(item_ids):
+        item = store.items.get(item_id)
+        staff = [t.topic_id for t in item.topics if t.origin is TopicOrigin.STAFF]
+        current = staff or [t.topic_id for t in item.topics]
+        wanted = [t for t in dict.fromkeys((*current, *add)) if t not in remove]
+        if wanted != current or not staff:
+            store.items.set_topics([item_id], wanted, now=now, actor=actor.name)
+            changed += 1
+    return changed
 
 
 def annotate(

@@ -23,7 +23,17 @@ from pipeline import status as ops_status
 from pipeline.curate import staff as accounts
 from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
-from pipeline.model import Annotation, Audience, Item, ItemStatus, Priority, Role, reasons_as_of
+from pipeline.model import (
+    Annotation,
+    Audience,
+    Edition,
+    EditionState,
+    Item,
+    ItemStatus,
+    Priority,
+    Role,
+    reasons_as_of,
+)
 from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.text import de_count
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
@@ -179,6 +189,7 @@ def inbox() -> ResponseReturnValue:
         followed_dossiers=_followed_dossiers(page, folded),
         unseen=unseen,
         unseen_by={u.reference: u for u in unseen},
+        draft=current_draft(),
     )
 
 
@@ -214,19 +225,126 @@ def bulk() -> ResponseReturnValue:
     if not ids:
         flash("Bitte zuerst Meldungen auswählen.", "warning")
     elif action == "accept":
-        n = curate.accept(
-            d.store, ids, actor=actor, now=d.now(), topics=topics or None, topic_ids=d.topic_ids
-        )
+        if topics:  # chosen topics are added, never replace the confirmed ones
+            curate.change_topics(
+                d.store, ids, add=topics, actor=actor, now=d.now(), topic_ids=d.topic_ids
+            )
+        _remember_undo(ids, "accept")
+        n = curate.accept(d.store, ids, actor=actor, now=d.now())
         flash(f"{_count(n)} übernommen.", "success")
     elif action == "reject":
+        _remember_undo(ids, "reject")
         n = curate.reject(d.store, ids, actor=actor, now=d.now())
         flash(f"{_count(n)} abgelehnt.", "success")
-    elif action == "topics":
-        curate.set_topics(d.store, ids, topics, actor=actor, now=d.now(), topic_ids=d.topic_ids)
-        flash(f"Themen für {_count(len(ids))} gesetzt.", "success")
+    elif action in ("topics", "topics_add", "topics_remove"):
+        if not topics:
+            raise InvalidInput("Bitte mindestens ein Thema wählen.")
+        remove = action == "topics_remove"
+        curate.change_topics(
+            d.store,
+            ids,
+            add=() if remove else topics,
+            remove=topics if remove else (),
+            actor=actor,
+            now=d.now(),
+            topic_ids=d.topic_ids,
+        )
+        verb = "entfernt" if remove else "hinzugefügt"
+        flash(f"Themen für {_count(len(ids))} {verb}.", "success")
     else:
         raise InvalidInput("Unbekannte Aktion.")
     return redirect(back, code=303)
+
+
+# Per-row triage: one item's status without a reload (JSON for the script, a redirect
+# without it), and undo of the last status change in this session.
+ROW_STATUSES = {
+    "accept": (ItemStatus.ACCEPTED, "übernommen"),
+    "reject": (ItemStatus.REJECTED, "abgelehnt"),
+}
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _remember_undo(ids: list[int], action: str) -> None:
+    """Keep the statuses before a change so "Rückgängig" can restore them."""
+    items = desk().store.items
+    before: dict[str, list[int]] = {}
+    for i in ids:
+        before.setdefault(items.get(i).status.value, []).append(i)
+    session["inbox_undo"] = {"action": action, "before": before}
+
+
+@bp.post("/items/<int:item_id>/triage")
+def triage(item_id: int) -> ResponseReturnValue:
+    d, actor = desk(), staff_user()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    action = request.form.get("action", "")
+    if action not in ROW_STATUSES:
+        raise InvalidInput("Unbekannte Aktion.")
+    status, verb = ROW_STATUSES[action]
+    found = d.store.items.get(item_id)
+    session["inbox_undo"] = {"action": action, "before": {found.status.value: [item_id]}}
+    if status is ItemStatus.ACCEPTED:
+        curate.accept(d.store, [item_id], actor=actor, now=d.now())
+    else:
+        curate.reject(d.store, [item_id], actor=actor, now=d.now())
+    message = f"„{_short(found.title)}“ {verb}."
+    if _wants_json():
+        return {"id": item_id, "status": status.value, "message": message}
+    flash(message, "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/items/undo")
+def undo() -> ResponseReturnValue:
+    d, actor = desk(), staff_user()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    last = session.pop("inbox_undo", None)
+    restored: dict[str, str] = {}
+    if not last:
+        message = "Nichts rückgängig zu machen."
+    else:
+        for value, ids in sorted(last["before"].items()):
+            curate.restore_status(d.store, ids, ItemStatus(value), actor=actor, now=d.now())
+            restored.update({str(i): value for i in ids})
+        message = f"Rückgängig: {_count(len(restored))} wieder wie vorher."
+    if _wants_json():
+        return {"restored": restored, "message": message}
+    flash(message, "success" if restored else "warning")
+    return redirect(back, code=303)
+
+
+def current_draft() -> Edition | None:
+    """The edition "e" adds to: the newest draft."""
+    drafts = desk().store.editions.list(states=[EditionState.DRAFT], limit=1)
+    return drafts[0] if drafts else None
+
+
+@bp.post("/items/<int:item_id>/edition")
+def to_edition(item_id: int) -> ResponseReturnValue:
+    """Put one item into the current draft, accepting it first if it is new."""
+    d, actor = desk(), staff_user()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    draft = current_draft()
+    if draft is None:
+        raise InvalidInput("Es gibt keinen Entwurf; bitte zuerst eine Ausgabe anlegen.")
+    found = d.store.items.get(item_id)
+    if found.status is not ItemStatus.ACCEPTED:
+        curate.accept(d.store, [item_id], actor=actor, now=d.now())
+    curate.place_item(d.store, draft.id, item_id, section_id=None, actor=actor, now=d.now())
+    session.pop("inbox_undo", None)  # an item in an edition is not put back by "u"
+    message = f"„{_short(found.title)}“ übernommen und in „{draft.title}“ eingefügt."
+    if _wants_json():
+        return {"id": item_id, "status": ItemStatus.ACCEPTED.value, "message": message}
+    flash(message, "success")
+    return redirect(back, code=303)
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= 60 else title[:59] + "…"
 
 
 def _count(n: int) -> str:

@@ -7,10 +7,18 @@ import re
 
 import pytest
 
+from pipeline import curate
 from pipeline.ingest.dedupe import Incoming, decide
-from pipeline.model import Classification, DocType, ItemStatus, NormalizedItem, TopicOrigin
+from pipeline.model import (
+    Classification,
+    DocType,
+    ItemStatus,
+    NormalizedItem,
+    StaffUser,
+    TopicOrigin,
+)
 from pipeline.store import Store
-from tests.web.conftest import EP_EN, NOW, Desk, Seeded, add_item, visible
+from tests.web.conftest import EP_EN, NOW, Clock, Desk, Seeded, add_item, visible
 
 
 def titles(html: str) -> list[str]:
@@ -178,36 +186,159 @@ def test_bulk_reject(anna: Desk, items: Seeded, store: Store) -> None:
     assert "1 Meldung abgelehnt." in anna.text("/desk/")
 
 
-def test_bulk_set_topics_replaces_them_with_staff_topics(
-    anna: Desk, items: Seeded, store: Store
-) -> None:
+def staff_topics(store: Store, item_id: int) -> set[str]:
+    return {t.topic_id for t in store.items.get(item_id).topics if t.origin is TopicOrigin.STAFF}
+
+
+def test_bulk_add_topics_keeps_the_confirmed_ones(anna: Desk, items: Seeded, store: Store) -> None:
+    """The old "Themen setzen" replaced confirmed topics; adding never drops one."""
+    store.items.set_topics([items["hydrogen"]], ["energy_climate"], now=NOW, actor="anna")
+    auto_call = {t.topic_id for t in store.items.get(items["call"]).topics}
     response = anna.post(
         "/desk/items/bulk",
         data={
             "item_id": [items["hydrogen"], items["call"]],
             "topic": ["funding", "municipalities"],
-            "action": "topics",
+            "action": "topics_add",
         },
     )
     assert response.status_code == 303
-    for name in ("hydrogen", "call"):
-        item = store.items.get(items[name])
-        staff = {t.topic_id for t in item.topics if t.origin is TopicOrigin.STAFF}
-        assert staff == {"funding", "municipalities"}
-        assert item.status is ItemStatus.NEW  # setting topics does not accept
-    assert "Themen für 2 Meldungen gesetzt." in anna.text("/desk/")
+    assert staff_topics(store, items["hydrogen"]) == {"energy_climate", "funding", "municipalities"}
+    # an item without confirmed topics keeps what it showed, now confirmed, plus the new ones
+    assert staff_topics(store, items["call"]) == auto_call | {"funding", "municipalities"}
+    assert store.items.get(items["call"]).status is ItemStatus.NEW  # topics do not accept
+    assert "Themen für 2 Meldungen hinzugefügt." in anna.text("/desk/")
+    audit = store.items.audit(items["hydrogen"])
+    assert audit[0].actor == "anna" and audit[0].action == "topics"
 
 
-def test_bulk_accept_with_topics_sets_both(anna: Desk, items: Seeded, store: Store) -> None:
+def test_old_topics_action_adds_too(anna: Desk, items: Seeded, store: Store) -> None:
+    store.items.set_topics([items["hydrogen"]], ["energy_climate"], now=NOW, actor="anna")
+    anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["hydrogen"]], "topic": ["funding"], "action": "topics"},
+    )
+    assert staff_topics(store, items["hydrogen"]) == {"energy_climate", "funding"}
+
+
+def test_bulk_remove_topics_removes_only_those(anna: Desk, items: Seeded, store: Store) -> None:
+    store.items.set_topics(
+        [items["hydrogen"]], ["energy_climate", "funding", "mobility"], now=NOW, actor="anna"
+    )
+    response = anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["hydrogen"]], "topic": ["funding"], "action": "topics_remove"},
+    )
+    assert response.status_code == 303
+    assert staff_topics(store, items["hydrogen"]) == {"energy_climate", "mobility"}
+    assert "Themen für 1 Meldung entfernt." in anna.text("/desk/")
+
+
+def test_bulk_topics_without_a_topic_is_a_400(anna: Desk, items: Seeded, store: Store) -> None:
+    response = anna.post(
+        "/desk/items/bulk", data={"item_id": [items["hydrogen"]], "action": "topics_add"}
+    )
+    assert response.status_code == 400
+    assert staff_topics(store, items["hydrogen"]) == set()
+
+
+def test_bulk_accept_with_topics_adds_them(anna: Desk, items: Seeded, store: Store) -> None:
+    store.items.set_topics([items["cohesion"]], ["funding"], now=NOW, actor="anna")
     anna.post(
         "/desk/items/bulk",
         data={"item_id": [items["cohesion"]], "topic": ["cohesion"], "action": "accept"},
     )
-    item = store.items.get(items["cohesion"])
-    assert item.status is ItemStatus.ACCEPTED
-    assert [(t.topic_id, t.origin) for t in item.topics if t.origin is TopicOrigin.STAFF] == [
-        ("cohesion", TopicOrigin.STAFF)
-    ]
+    assert store.items.get(items["cohesion"]).status is ItemStatus.ACCEPTED
+    assert staff_topics(store, items["cohesion"]) == {"funding", "cohesion"}
+
+
+# ---------------------------------------------------------------- one row, undo
+
+
+def test_row_accept_without_script_redirects_back(anna: Desk, items: Seeded, store: Store) -> None:
+    response = anna.post(
+        f"/desk/items/{items['call']}/triage",
+        data={"action": "accept", "back": "q=mobility", "item_id": [items["hydrogen"]]},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/desk/?q=mobility"
+    assert store.items.get(items["call"]).status is ItemStatus.ACCEPTED
+    assert store.items.get(items["hydrogen"]).status is ItemStatus.NEW  # only the row
+    assert "„Call for proposals: urban mobility pilots“ übernommen." in anna.text("/desk/")
+    assert store.items.audit(items["call"])[0].action == "status.accepted"
+
+
+def test_row_reject_answers_json_to_the_script(anna: Desk, items: Seeded, store: Store) -> None:
+    response = anna.post(
+        f"/desk/items/{items['cohesion']}/triage",
+        data={"action": "reject"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "id": items["cohesion"],
+        "status": "rejected",
+        "message": "„Konsultation zur Zukunft der Kohäsionspolitik“ abgelehnt.",
+    }
+    assert store.items.get(items["cohesion"]).status is ItemStatus.REJECTED
+
+
+def test_row_triage_needs_csrf_and_a_known_action(anna: Desk, items: Seeded, store: Store) -> None:
+    url = f"/desk/items/{items['call']}/triage"
+    assert anna.post(url, data={"action": "accept", "csrf_token": "forged"}).status_code == 400
+    assert anna.post(url, data={"action": "delete"}).status_code == 400
+    assert anna.post("/desk/items/999999/triage", data={"action": "accept"}).status_code == 404
+    assert store.items.get(items["call"]).status is ItemStatus.NEW
+
+
+def test_undo_restores_the_last_action_once(anna: Desk, items: Seeded, store: Store) -> None:
+    anna.post(f"/desk/items/{items['call']}/triage", data={"action": "reject"})
+    anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["hydrogen"], items["call"]], "action": "accept"},
+    )
+    response = anna.post("/desk/items/undo", headers={"Accept": "application/json"})
+    assert response.get_json() == {
+        "restored": {str(items["hydrogen"]): "new", str(items["call"]): "rejected"},
+        "message": "Rückgängig: 2 Meldungen wieder wie vorher.",
+    }
+    assert store.items.get(items["hydrogen"]).status is ItemStatus.NEW
+    assert store.items.get(items["call"]).status is ItemStatus.REJECTED
+    assert store.items.audit(items["hydrogen"])[0].action == "status.new"
+    response = anna.post("/desk/items/undo", data={"back": "status=all"})  # without script
+    assert response.headers["Location"] == "/desk/?status=all"
+    assert "Nichts rückgängig zu machen." in anna.text("/desk/")
+    assert store.items.get(items["call"]).status is ItemStatus.REJECTED
+
+
+def test_e_puts_an_item_into_the_newest_draft(
+    anna: Desk, items: Seeded, store: Store, staff: dict[str, StaffUser], clock: Clock
+) -> None:
+    url = f"/desk/items/{items['call']}/edition"
+    assert anna.post(url).status_code == 400  # no draft yet
+    assert 'class="row-edition"' not in anna.text("/desk/")
+    office = anna.client.application.extensions["eudigest"].office
+    edition = curate.create_edition(
+        store, office, "weekly", title="KW 48", intro="", actor=staff["anna"], now=clock()
+    )
+    assert "in den Entwurf „KW 48“ einfügen" in anna.text("/desk/")
+    response = anna.post(url, headers={"Accept": "application/json"})
+    assert response.get_json()["message"] == (
+        "„Call for proposals: urban mobility pilots“ übernommen und in „KW 48“ eingefügt."
+    )
+    assert store.items.get(items["call"]).status is ItemStatus.ACCEPTED
+    assert store.editions.get(edition.id).item_ids == (items["call"],)
+    response = anna.post(f"/desk/items/{items['hydrogen']}/edition", data={"back": "q=x"})
+    assert response.headers["Location"] == "/desk/?q=x"  # without script
+    assert store.editions.get(edition.id).item_ids == (items["call"], items["hydrogen"])
+
+
+def test_inbox_page_offers_row_actions_and_folds_filters(anna: Desk, items: Seeded) -> None:
+    html = anna.text("/desk/")
+    assert f'formaction="/desk/items/{items["call"]}/triage"' in html
+    assert '<details class="filter-fold" id="filters" open>' in html
+    assert 'formaction="/desk/items/undo"' in html
+    assert "Themen setzen" not in html
 
 
 def test_bulk_without_selection_changes_nothing(anna: Desk, items: Seeded, store: Store) -> None:
@@ -225,6 +356,7 @@ def test_bulk_without_selection_changes_nothing(anna: Desk, items: Seeded, store
         {"item_id": ["abc"], "action": "accept"},
         {"item_id": ["1"], "action": "explode"},
         {"item_id": ["1"], "topic": ["astrology"], "action": "topics"},
+        {"item_id": ["1"], "topic": ["astrology"], "action": "topics_remove"},
     ],
 )
 def test_bulk_bad_input_is_a_400_and_changes_nothing(
