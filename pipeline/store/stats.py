@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
 from pipeline.model import PENDING_DELIVERY_STATES as PENDING
 from pipeline.model import DeliveryState, EditionState, SubscriberStatus
 from pipeline.store.base import wrap_errors
-from pipeline.store.schema import deliveries, editions, items, job_runs, subscribers
+from pipeline.store.schema import (
+    deliveries,
+    editions,
+    items,
+    job_runs,
+    subscribers,
+    webhook_events,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,56 @@ class DeliveryIssue:
     title: str
     state: DeliveryState
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyActivity:
+    """Per local day, oldest first: what the status page draws. Every series has one
+    number per day in `days`."""
+
+    days: tuple[dt.date, ...]
+    items_by_source: dict[str, tuple[int, ...]]  # items first fetched, per source id
+    failed_runs: tuple[int, ...]  # job runs failed, timed out, interrupted or missed
+    sent: tuple[int, ...]  # deliveries sent
+    bounces: tuple[int, ...]  # bounce and dropped events
+    complaints: tuple[int, ...]  # spam reports
+
+
+@dataclass(frozen=True, slots=True)
+class LastSent:
+    """The newest edition that went out, with its deliveries by state."""
+
+    id: int
+    title: str
+    newsletter_id: str
+    sent_at: dt.datetime
+    counts: dict[str, int]
+
+
+BOUNCE_EVENTS = ("bounce", "dropped")
+COMPLAINT_EVENTS = ("spamreport",)
+FAILED_RUN_OUTCOMES = ("failed", "timeout", "interrupted", "missed")
+
+
+def local_days(now: dt.datetime, tz: ZoneInfo, days: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The last `days` local days up to today, as [start, end) instants, oldest first."""
+    today = now.astimezone(tz).date()
+    first = today - dt.timedelta(days=days - 1)
+    starts = [
+        dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), tzinfo=tz)
+        for n in range(days + 1)
+    ]
+    return [(starts[n], starts[n + 1]) for n in range(days)]
+
+
+def _per_day(
+    column: ColumnElement[dt.datetime], bounds: list[tuple[dt.datetime, dt.datetime]]
+) -> list[ColumnElement[int]]:
+    """One SUM per day: a single scan counts every day, in any database, by local day."""
+    return [
+        func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0)
+        for lo, hi in bounds
+    ]
 
 
 class StatsStore:
@@ -161,6 +219,90 @@ class StatsStore:
             JobRunStats(job, outcome, int(t[0]), int(t[1]), t[2])
             for (job, outcome), t in sorted(totals.items())
         ]
+
+    def daily_activity(self, *, now: dt.datetime, tz: ZoneInfo, days: int = 14) -> DailyActivity:
+        """Counts per local day over the last `days` days (today included). Each query
+        reads only rows of the window (a WHERE on its time column) and is one scan."""
+        bounds = local_days(now, tz, days)
+        start, end = bounds[0][0], bounds[-1][1]
+        n = len(bounds)
+
+        def row(r: object) -> tuple[int, ...]:
+            return tuple(int(v) for v in r)  # type: ignore[attr-defined]
+
+        with wrap_errors("counting activity per day"), self._engine.connect() as conn:
+            by_source = {
+                str(r[0]): row(r[1:])
+                for r in conn.execute(
+                    select(items.c.source_id, *_per_day(items.c.fetched_at, bounds))
+                    .where(items.c.fetched_at >= start, items.c.fetched_at < end)
+                    .group_by(items.c.source_id)
+                )
+            }
+            failed = conn.execute(
+                select(*_per_day(job_runs.c.scheduled_for, bounds)).where(
+                    job_runs.c.scheduled_for >= start,
+                    job_runs.c.scheduled_for < end,
+                    job_runs.c.outcome.in_(FAILED_RUN_OUTCOMES),
+                )
+            ).one()
+            sent = conn.execute(
+                select(*_per_day(deliveries.c.sent_at, bounds)).where(
+                    deliveries.c.sent_at >= start,
+                    deliveries.c.sent_at < end,
+                    deliveries.c.state == DeliveryState.SENT.value,
+                )
+            ).one()
+            events = {
+                str(r[0]): row(r[1:])
+                for r in conn.execute(
+                    select(webhook_events.c.event, *_per_day(webhook_events.c.occurred_at, bounds))
+                    .where(
+                        webhook_events.c.occurred_at >= start,
+                        webhook_events.c.occurred_at < end,
+                        webhook_events.c.event.in_(BOUNCE_EVENTS + COMPLAINT_EVENTS),
+                    )
+                    .group_by(webhook_events.c.event)
+                )
+            }
+
+        def total(names: tuple[str, ...]) -> tuple[int, ...]:
+            return tuple(sum(events.get(e, (0,) * n)[i] for e in names) for i in range(n))
+
+        return DailyActivity(
+            days=tuple(lo.date() for lo, _ in bounds),
+            items_by_source=by_source,
+            failed_runs=row(failed),
+            sent=row(sent),
+            bounces=total(BOUNCE_EVENTS),
+            complaints=total(COMPLAINT_EVENTS),
+        )
+
+    def last_sent(self) -> LastSent | None:
+        """The edition sent most recently, with its deliveries counted by state."""
+        with wrap_errors("reading the last edition sent"), self._engine.connect() as conn:
+            e = conn.execute(
+                select(
+                    editions.c.id, editions.c.title, editions.c.newsletter_id, editions.c.sent_at
+                )
+                .where(editions.c.sent_at.is_not(None))
+                .order_by(editions.c.sent_at.desc(), editions.c.id.desc())
+                .limit(1)
+            ).first()
+            if e is None:
+                return None
+            counts = dict.fromkeys([s.value for s in DeliveryState], 0)
+            counts.update(
+                {
+                    str(r[0]): int(r[1])
+                    for r in conn.execute(
+                        select(deliveries.c.state, func.count())
+                        .where(deliveries.c.edition_id == e.id)
+                        .group_by(deliveries.c.state)
+                    )
+                }
+            )
+            return LastSent(e.id, e.title, e.newsletter_id, e.sent_at, counts)
 
     def _count_by(self, column: object, known: list[str]) -> dict[str, int]:
         with wrap_errors("counting rows"), self._engine.connect() as conn:
