@@ -131,7 +131,7 @@ def daily_bars(
     bars: list[Bar] = []
     for i in range(n):
         x = LEFT + i * slot + (slot - width) / 2
-        y = baseline
+        y: float = baseline
         for s in series:
             v = s.values[i]
             if v <= 0:
