@@ -8,6 +8,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from pipeline import curate
+from pipeline.model import ItemStatus
+from pipeline.store.items import InboxQuery
 from tests.browser.conftest import LiveDesk, login
 
 PHONE = {"width": 390, "height": 844}
@@ -47,18 +49,20 @@ def test_status_page_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -
 def test_edition_editor_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -> None:
     bernd = live.store.users.by_name("bernd")
     assert bernd is not None
-    edition = curate.create_edition(
-        live.store,
-        live.services.office(),
-        "weekly",
-        title="EU-Wochenbrief 50/2026",
-        intro="",
-        actor=bernd,
-        now=live.services.clock(),
+    now = live.services.clock()
+    found = live.store.items.search(InboxQuery(statuses=(ItemStatus.NEW,), per_page=12))
+    live.store.items.set_status(
+        [i.id for i in found.items], ItemStatus.ACCEPTED, now=now, actor="bernd"
     )
+    edition = curate.propose_draft(
+        live.store, live.services.office(), "weekly", actor=bernd, now=now
+    )
+    assert len(edition.item_ids) > 0
     page.set_viewport_size(PHONE)
     login(page, "anna")
     page.goto(f"/desk/editions/{edition.id}")
-    expect(page.get_by_role("heading", name="EU-Wochenbrief 50/2026")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(edition.title)
+    _no_sideways_scroll(page)
+    _open_every_fold(page)
     _no_sideways_scroll(page)
     page.screenshot(path=str(artifacts / "edition-390.png"), full_page=True)
