@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-WIDTH = 640  # viewBox units; the SVG scales to its container
-HEIGHT = 180
-LEFT = 36  # room for the scale's numbers
-BOTTOM = 22  # room for the day labels
+WIDTH = 480  # viewBox units; the SVG scales to its container
+HEIGHT = 200
+LEFT = 40  # room for the scale's numbers
+BOTTOM = 24  # room for the day labels
 TOP = 8
 PALETTE = ("c1", "c2", "c3", "c4", "c5", "c6")  # CSS classes, colours in desk.css
 MAX_SERIES = 6  # more sources than this: the rest are drawn as one "Weitere"

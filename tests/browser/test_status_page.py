@@ -40,6 +40,11 @@ def test_status_page_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -
     expect(page.get_by_role("heading", name="Handlungsbedarf")).to_be_visible()
     expect(page.get_by_role("img", name="Neue Meldungen pro Tag (14 Tage)")).to_be_visible()
     _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / "status-390-folded.png"), full_page=True)
+    page.screenshot(
+        path=str(artifacts / "status-390-top.png"),
+        clip={"x": 0, "y": 0, "width": 390, "height": 1500},
+    )
     _open_every_fold(page)
     expect(page.get_by_role("heading", name="Lernen am Desk")).to_be_visible()
     _no_sideways_scroll(page)
