@@ -16,6 +16,7 @@ HEIGHT = 200
 LEFT = 40  # room for the scale's numbers
 BOTTOM = 24  # room for the day labels
 TOP = 8
+RIGHT = 20  # room for today's label
 PALETTE = ("c1", "c2", "c3", "c4", "c5", "c6")  # CSS classes, colours in desk.css
 MAX_SERIES = 6  # more sources than this: the rest are drawn as one "Weitere"
 
@@ -68,6 +69,7 @@ class Chart:
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
+    right: int = WIDTH - RIGHT
     baseline: float = HEIGHT - BOTTOM
 
     @property
@@ -126,7 +128,7 @@ def daily_bars(
     top = nice_top(max(totals, default=0))
     baseline = HEIGHT - BOTTOM
     plot_h = baseline - TOP
-    slot = (WIDTH - LEFT) / max(n, 1)
+    slot = (WIDTH - LEFT - RIGHT) / max(n, 1)
     width = slot * 0.72
     bars: list[Bar] = []
     for i in range(n):

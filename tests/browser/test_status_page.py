@@ -43,7 +43,8 @@ def test_status_page_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -
     page.screenshot(path=str(artifacts / "status-390-folded.png"), full_page=True)
     page.screenshot(
         path=str(artifacts / "status-390-top.png"),
-        clip={"x": 0, "y": 0, "width": 390, "height": 1500},
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 390, "height": 2000},
     )
     _open_every_fold(page)
     expect(page.get_by_role("heading", name="Lernen am Desk")).to_be_visible()
