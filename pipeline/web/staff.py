@@ -474,7 +474,7 @@ def _status_charts(activity: DailyActivity, names: dict[str, str]) -> list[chart
             "chart-failures",
             "Fehlgeschlagene Aufgabenläufe pro Tag (14 Tage)",
             f"Säulen je Tag; {n(failed.total)} fehlgeschlagene, abgebrochene oder verpasste Läufe "
-            "in 14 Tagen (auch Abrufe aller Quellen). Die Zahlen stehen in der Tabelle darunter.",
+            "in 14 Tagen. Die Zahlen stehen in der Tabelle darunter.",
             days14,
             [failed],
         ),
