@@ -6,10 +6,12 @@ Aggregates only: no addresses, no names. Every method is one read transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, case, func, literal, or_, select
 
 from pipeline.model import PENDING_DELIVERY_STATES as PENDING
 from pipeline.model import DeliveryState, EditionState, SubscriberStatus
@@ -102,14 +104,12 @@ def local_days(now: dt.datetime, tz: ZoneInfo, days: int) -> list[tuple[dt.datet
     return [(starts[n], starts[n + 1]) for n in range(days)]
 
 
-def _per_day(
+def _day_index(
     column: ColumnElement[dt.datetime], bounds: list[tuple[dt.datetime, dt.datetime]]
-) -> list[ColumnElement[int]]:
-    """One SUM per day: a single scan counts every day, in any database, by local day."""
-    return [
-        func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0)
-        for lo, hi in bounds
-    ]
+) -> ColumnElement[int]:
+    """The row's local day as an index into `bounds` (rows before the window: 0, so
+    filter them out): one CASE, so one GROUP BY counts every day in any database."""
+    return case(*[(column < hi, n) for n, (_, hi) in enumerate(bounds)], else_=len(bounds))
 
 
 class StatsStore:
@@ -227,53 +227,63 @@ class StatsStore:
         start, end = bounds[0][0], bounds[-1][1]
         n = len(bounds)
 
-        def row(r: object) -> tuple[int, ...]:
-            return tuple(int(v) for v in r)  # type: ignore[attr-defined]
+        def series(rows: Iterable[Row[Any]]) -> dict[str, tuple[int, ...]]:
+            """(key, day index, count) rows → per key, one count per day."""
+            out: dict[str, list[int]] = {}
+            for key, day, count in rows:
+                if 0 <= int(day) < n:
+                    out.setdefault(str(key), [0] * n)[int(day)] += int(count)
+            return {k: tuple(v) for k, v in out.items()}
 
+        def counted(
+            column: ColumnElement[Any], time: ColumnElement[dt.datetime], *where: Any
+        ) -> Any:
+            day = _day_index(time, bounds).label("day")
+            return (
+                select(column, day, func.count())
+                .where(time >= start, time < end, *where)
+                .group_by(column, day)
+            )
+
+        zero = (0,) * n
         with wrap_errors("counting activity per day"), self._engine.connect() as conn:
-            by_source = {
-                str(r[0]): row(r[1:])
-                for r in conn.execute(
-                    select(items.c.source_id, *_per_day(items.c.fetched_at, bounds))
-                    .where(items.c.fetched_at >= start, items.c.fetched_at < end)
-                    .group_by(items.c.source_id)
+            by_source = series(conn.execute(counted(items.c.source_id, items.c.fetched_at)))
+            failed = series(
+                conn.execute(
+                    counted(
+                        literal("failed"),
+                        job_runs.c.scheduled_for,
+                        job_runs.c.outcome.in_(FAILED_RUN_OUTCOMES),
+                    )
                 )
-            }
-            failed = conn.execute(
-                select(*_per_day(job_runs.c.scheduled_for, bounds)).where(
-                    job_runs.c.scheduled_for >= start,
-                    job_runs.c.scheduled_for < end,
-                    job_runs.c.outcome.in_(FAILED_RUN_OUTCOMES),
+            )
+            sent = series(
+                conn.execute(
+                    counted(
+                        literal("sent"),
+                        deliveries.c.sent_at,
+                        deliveries.c.state == DeliveryState.SENT.value,
+                    )
                 )
-            ).one()
-            sent = conn.execute(
-                select(*_per_day(deliveries.c.sent_at, bounds)).where(
-                    deliveries.c.sent_at >= start,
-                    deliveries.c.sent_at < end,
-                    deliveries.c.state == DeliveryState.SENT.value,
-                )
-            ).one()
-            events = {
-                str(r[0]): row(r[1:])
-                for r in conn.execute(
-                    select(webhook_events.c.event, *_per_day(webhook_events.c.occurred_at, bounds))
-                    .where(
-                        webhook_events.c.occurred_at >= start,
-                        webhook_events.c.occurred_at < end,
+            )
+            events = series(
+                conn.execute(
+                    counted(
+                        webhook_events.c.event,
+                        webhook_events.c.occurred_at,
                         webhook_events.c.event.in_(BOUNCE_EVENTS + COMPLAINT_EVENTS),
                     )
-                    .group_by(webhook_events.c.event)
                 )
-            }
+            )
 
         def total(names: tuple[str, ...]) -> tuple[int, ...]:
-            return tuple(sum(events.get(e, (0,) * n)[i] for e in names) for i in range(n))
+            return tuple(sum(events.get(e, zero)[i] for e in names) for i in range(n))
 
         return DailyActivity(
             days=tuple(lo.date() for lo, _ in bounds),
             items_by_source=by_source,
-            failed_runs=row(failed),
-            sent=row(sent),
+            failed_runs=failed.get("failed", zero),
+            sent=sent.get("sent", zero),
             bounces=total(BOUNCE_EVENTS),
             complaints=total(COMPLAINT_EVENTS),
         )
