@@ -6,12 +6,12 @@ Aggregates only: no addresses, no names. Every method is one read transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Row, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, literal, or_, select
 
 from pipeline.model import PENDING_DELIVERY_STATES as PENDING
 from pipeline.model import DeliveryState, EditionState, SubscriberStatus
@@ -227,7 +227,7 @@ class StatsStore:
         start, end = bounds[0][0], bounds[-1][1]
         n = len(bounds)
 
-        def series(rows: Iterable[Row[Any]]) -> dict[str, tuple[int, ...]]:
+        def series(rows: Iterable[Sequence[Any]]) -> dict[str, tuple[int, ...]]:
             """(key, day index, count) rows → per key, one count per day."""
             out: dict[str, list[int]] = {}
             for key, day, count in rows:
