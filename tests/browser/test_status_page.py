@@ -50,6 +50,13 @@ def test_status_page_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -
     expect(page.get_by_role("heading", name="Lernen am Desk")).to_be_visible()
     _no_sideways_scroll(page)
     page.screenshot(path=str(artifacts / "status-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    page.evaluate("window.scrollTo(0, 0)")
+    _no_sideways_scroll(page)
+    page.screenshot(
+        path=str(artifacts / "status-1280.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 900}
+    )
 
 
 def test_edition_editor_fits_a_phone(page: Page, live: LiveDesk, artifacts: Path) -> None:
