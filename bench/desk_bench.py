@@ -367,7 +367,8 @@ def pages_to_time(services: Services, facts: dict[str, int]) -> dict[str, Page]:
 
     def status_reads() -> None:
         store.sources.health()
-        store.items.counts_per_day(14, now=NOW, tz=tz)
+        store.stats.daily_activity(now=NOW, tz=tz, days=30)
+        store.stats.last_sent()
         store.editions.list(limit=50)
 
     pages["item page"] = Page(f"/desk/items/{item_id}", item_reads)

@@ -6,14 +6,24 @@ Aggregates only: no addresses, no names. Every method is one read transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, literal, or_, select
 
 from pipeline.model import PENDING_DELIVERY_STATES as PENDING
 from pipeline.model import DeliveryState, EditionState, SubscriberStatus
 from pipeline.store.base import wrap_errors
-from pipeline.store.schema import deliveries, editions, items, job_runs, subscribers
+from pipeline.store.schema import (
+    deliveries,
+    editions,
+    items,
+    job_runs,
+    subscribers,
+    webhook_events,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,54 @@ class DeliveryIssue:
     title: str
     state: DeliveryState
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyActivity:
+    """Per local day, oldest first: what the status page draws. Every series has one
+    number per day in `days`."""
+
+    days: tuple[dt.date, ...]
+    items_by_source: dict[str, tuple[int, ...]]  # items first fetched, per source id
+    failed_runs: tuple[int, ...]  # job runs failed, timed out, interrupted or missed
+    sent: tuple[int, ...]  # deliveries sent
+    bounces: tuple[int, ...]  # bounce and dropped events
+    complaints: tuple[int, ...]  # spam reports
+
+
+@dataclass(frozen=True, slots=True)
+class LastSent:
+    """The newest edition that went out, with its deliveries by state."""
+
+    id: int
+    title: str
+    newsletter_id: str
+    sent_at: dt.datetime
+    counts: dict[str, int]
+
+
+BOUNCE_EVENTS = ("bounce", "dropped")
+COMPLAINT_EVENTS = ("spamreport",)
+FAILED_RUN_OUTCOMES = ("failed", "timeout", "interrupted", "missed")
+
+
+def local_days(now: dt.datetime, tz: ZoneInfo, days: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The last `days` local days up to today, as [start, end) instants, oldest first."""
+    today = now.astimezone(tz).date()
+    first = today - dt.timedelta(days=days - 1)
+    starts = [
+        dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), tzinfo=tz)
+        for n in range(days + 1)
+    ]
+    return [(starts[n], starts[n + 1]) for n in range(days)]
+
+
+def _day_index(
+    column: ColumnElement[dt.datetime], bounds: list[tuple[dt.datetime, dt.datetime]]
+) -> ColumnElement[int]:
+    """The row's local day as an index into `bounds` (rows before the window: 0, so
+    filter them out): one CASE, so one GROUP BY counts every day in any database."""
+    return case(*[(column < hi, n) for n, (_, hi) in enumerate(bounds)], else_=len(bounds))
 
 
 class StatsStore:
@@ -161,6 +219,100 @@ class StatsStore:
             JobRunStats(job, outcome, int(t[0]), int(t[1]), t[2])
             for (job, outcome), t in sorted(totals.items())
         ]
+
+    def daily_activity(self, *, now: dt.datetime, tz: ZoneInfo, days: int = 14) -> DailyActivity:
+        """Counts per local day over the last `days` days (today included). Each query
+        reads only rows of the window (a WHERE on its time column) and is one scan."""
+        bounds = local_days(now, tz, days)
+        start, end = bounds[0][0], bounds[-1][1]
+        n = len(bounds)
+
+        def series(rows: Iterable[Sequence[Any]]) -> dict[str, tuple[int, ...]]:
+            """(key, day index, count) rows → per key, one count per day."""
+            out: dict[str, list[int]] = {}
+            for key, day, count in rows:
+                if 0 <= int(day) < n:
+                    out.setdefault(str(key), [0] * n)[int(day)] += int(count)
+            return {k: tuple(v) for k, v in out.items()}
+
+        def counted(
+            column: ColumnElement[Any], time: ColumnElement[dt.datetime], *where: Any
+        ) -> Any:
+            day = _day_index(time, bounds).label("day")
+            return (
+                select(column, day, func.count())
+                .where(time >= start, time < end, *where)
+                .group_by(column, day)
+            )
+
+        zero = (0,) * n
+        with wrap_errors("counting activity per day"), self._engine.connect() as conn:
+            by_source = series(conn.execute(counted(items.c.source_id, items.c.fetched_at)))
+            failed = series(
+                conn.execute(
+                    counted(
+                        literal("failed"),
+                        job_runs.c.scheduled_for,
+                        job_runs.c.outcome.in_(FAILED_RUN_OUTCOMES),
+                    )
+                )
+            )
+            sent = series(
+                conn.execute(
+                    counted(
+                        literal("sent"),
+                        deliveries.c.sent_at,
+                        deliveries.c.state == DeliveryState.SENT.value,
+                    )
+                )
+            )
+            events = series(
+                conn.execute(
+                    counted(
+                        webhook_events.c.event,
+                        webhook_events.c.occurred_at,
+                        webhook_events.c.event.in_(BOUNCE_EVENTS + COMPLAINT_EVENTS),
+                    )
+                )
+            )
+
+        def total(names: tuple[str, ...]) -> tuple[int, ...]:
+            return tuple(sum(events.get(e, zero)[i] for e in names) for i in range(n))
+
+        return DailyActivity(
+            days=tuple(lo.date() for lo, _ in bounds),
+            items_by_source=by_source,
+            failed_runs=failed.get("failed", zero),
+            sent=sent.get("sent", zero),
+            bounces=total(BOUNCE_EVENTS),
+            complaints=total(COMPLAINT_EVENTS),
+        )
+
+    def last_sent(self) -> LastSent | None:
+        """The edition sent most recently, with its deliveries counted by state."""
+        with wrap_errors("reading the last edition sent"), self._engine.connect() as conn:
+            e = conn.execute(
+                select(
+                    editions.c.id, editions.c.title, editions.c.newsletter_id, editions.c.sent_at
+                )
+                .where(editions.c.sent_at.is_not(None))
+                .order_by(editions.c.sent_at.desc(), editions.c.id.desc())
+                .limit(1)
+            ).first()
+            if e is None:
+                return None
+            counts = dict.fromkeys([s.value for s in DeliveryState], 0)
+            counts.update(
+                {
+                    str(r[0]): int(r[1])
+                    for r in conn.execute(
+                        select(deliveries.c.state, func.count())
+                        .where(deliveries.c.edition_id == e.id)
+                        .group_by(deliveries.c.state)
+                    )
+                }
+            )
+            return LastSent(e.id, e.title, e.newsletter_id, e.sent_at, counts)
 
     def _count_by(self, column: object, known: list[str]) -> dict[str, int]:
         with wrap_errors("counting rows"), self._engine.connect() as conn:

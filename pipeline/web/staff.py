@@ -32,10 +32,13 @@ from pipeline.model import (
     ItemStatus,
     Priority,
     Role,
+    SourceHealth,
     reasons_as_of,
 )
 from pipeline.store.items import InboxQuery, ItemPage
-from pipeline.text import de_count
+from pipeline.store.stats import DailyActivity
+from pipeline.text import de_count, de_number
+from pipeline.web import charts
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
 from pipeline.web.forms import (
@@ -526,25 +529,96 @@ def new_item() -> ResponseReturnValue:
 @bp.get("/status")
 def status() -> ResponseReturnValue:
     d = desk()
-    counts = d.store.items.counts_per_day(14, now=d.now(), tz=d.tz)
     settings = d.services.settings
+    health = d.store.sources.health()
+    activity = d.store.stats.daily_activity(now=d.now(), tz=d.tz, days=STATUS_MAIL_DAYS)
+    report = ops_status.collect(
+        d.store,
+        settings.cron_path,
+        d.now(),
+        heartbeat_max_age_s=settings.heartbeat_max_age_s,
+        office=d.office,
+    )
     return render_template(
         "web/status.html",
-        report=ops_status.collect(
-            d.store,
-            settings.cron_path,
-            d.now(),
-            heartbeat_max_age_s=settings.heartbeat_max_age_s,
-            office=d.office,
-        ),
+        report=report,
         outcome_labels=ops_status.OUTCOME_LABELS,
-        health=d.store.sources.health(),
-        counts=counts,
-        most=max((n for _, n in counts), default=0),
+        health=health,
+        charts=_status_charts(activity, {h.source.id: h.source.name for h in health}),
+        figures=_status_figures(activity, health),
+        last_sent=d.store.stats.last_sent(),
         editions=d.store.editions.list(limit=50),
         newsletters={n.id: n.name for n in d.office.newsletters},
         now=d.now(),
     )
+
+
+STATUS_ITEM_DAYS = 14
+STATUS_MAIL_DAYS = 30
+
+
+def _status_charts(activity: DailyActivity, names: dict[str, str]) -> list[charts.Chart]:
+    """The status page's charts: items and failures over 14 days, mail over 30."""
+    k = STATUS_ITEM_DAYS
+
+    def n(value: int) -> str:
+        return de_number(value, 0)
+
+    days14 = activity.days[-k:]
+    by_source = {names.get(sid, sid): v[-k:] for sid, v in activity.items_by_source.items()}
+    items_series = charts.top_series(by_source) or (charts.Series("Meldungen", (0,) * k),)
+    sent = charts.Series("Zugestellt", activity.sent, "c1")
+    bounces = charts.Series("Bounces", activity.bounces, "c4")
+    complaints = charts.Series("Beschwerden", activity.complaints, "c6")
+    failed = charts.Series("Fehlgeschlagene Läufe", activity.failed_runs[-k:], "c4")
+    return [
+        charts.daily_bars(
+            "chart-items",
+            "Neue Meldungen pro Tag (14 Tage)",
+            f"Gestapelte Säulen je Tag, nach Quelle; {n(sum(s.total for s in items_series))} "
+            "Meldungen in 14 Tagen. Die Zahlen stehen in der Tabelle darunter.",
+            days14,
+            items_series,
+        ),
+        charts.daily_bars(
+            "chart-failures",
+            "Fehlgeschlagene Aufgabenläufe pro Tag (14 Tage)",
+            f"Säulen je Tag; {n(failed.total)} fehlgeschlagene, abgebrochene oder verpasste Läufe "
+            "in 14 Tagen. Die Zahlen stehen in der Tabelle darunter.",
+            days14,
+            [failed],
+        ),
+        charts.daily_bars(
+            "chart-sent",
+            "Zustellungen pro Tag (30 Tage)",
+            f"Säulen je Tag; {n(sent.total)} zugestellte E-Mails in 30 Tagen. "
+            "Die Zahlen stehen in der Tabelle darunter.",
+            activity.days,
+            [sent],
+        ),
+        charts.daily_bars(
+            "chart-bounces",
+            "Bounces und Beschwerden pro Tag (30 Tage)",
+            f"Gestapelte Säulen je Tag; {n(bounces.total)} Bounces und {n(complaints.total)} "
+            "Beschwerden in 30 Tagen. Die Zahlen stehen in der Tabelle darunter.",
+            activity.days,
+            [bounces, complaints],
+        ),
+    ]
+
+
+def _status_figures(activity: DailyActivity, health: list[SourceHealth]) -> dict[str, int]:
+    per_day = [
+        sum(v[i] for v in activity.items_by_source.values()) for i in range(len(activity.days))
+    ]
+    return {
+        "items_today": per_day[-1] if per_day else 0,
+        "items_week": sum(per_day[-7:]),
+        "sources_failing": sum(1 for h in health if h.consecutive_failures and h.source.enabled),
+        "sources": sum(1 for h in health if h.source.enabled),
+        "bounces": sum(activity.bounces),
+        "complaints": sum(activity.complaints),
+    }
 
 
 # ---------------------------------------------------------------- staff accounts
