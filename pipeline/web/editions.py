@@ -73,6 +73,8 @@ def _index_page(form: EditionCreateForm, status: int = 200) -> ResponseReturnVal
             form=form,
             waiting=waiting,
             me=staff_user(),
+            default_days={n.id: _default_days(n.id) for n in d.office.newsletters},
+            max_days=curate.MAX_DRAFT_DAYS,
         ),
         status,
     )
@@ -104,16 +106,43 @@ def propose() -> ResponseReturnValue:
     newsletter_id = request.form.get("newsletter", "")
     if d.office.newsletter(newsletter_id) is None:
         raise InvalidInput("Unbekannter Newsletter.")
+    days = _days()
+    now = d.now()
+    since = curate.draft_from(d.store, newsletter_id, now=now, days=days)
     edition = curate.propose_draft(
         d.store,
         d.office,
         newsletter_id,
         actor=staff_user(),
-        now=d.now(),
+        now=now,
         topic_labels=d.topic_labels,
+        days=days,
     )
-    flash(f"Entwurf mit {len(edition.item_ids)} Meldungen vorgeschlagen.", "success")
+    window = f"veröffentlicht seit dem {since:%d.%m.%Y} ({(now.date() - since).days} Tage)"
+    flash(
+        f"Entwurf mit {len(edition.item_ids)} Meldungen vorgeschlagen, aus den übernommenen "
+        f"Meldungen {window}. Mehr Tage unter „Ausgaben“ wählen, um weiter zurückzugehen.",
+        "success",
+    )
     return redirect(url_for("editions.edition", edition_id=edition.id), code=303)
+
+
+def _days() -> int | None:
+    """The proposal's window in days ("Zeitraum"); empty: since the last edition."""
+    raw = request.form.get("days", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput("Der Zeitraum ist keine Zahl von Tagen.") from None
+
+
+def _default_days(newsletter_id: str) -> int:
+    """What "Entwurf vorschlagen" takes by default, in days back from today."""
+    d = desk()
+    now = d.now()
+    return (now.date() - curate.draft_from(d.store, newsletter_id, now=now)).days
 
 
 # ---------------------------------------------------------------- the editor
@@ -213,9 +242,11 @@ def _back(edition_id: int) -> str:
     return str(g.back)
 
 
-def _done(edition_id: int, message: str) -> ResponseReturnValue:
+def _done(edition_id: int, message: str, anchor: str | None = None) -> ResponseReturnValue:
+    """Back to the editor, at the place acted on (`#section-3`, `#item-42`), not the top."""
     flash(message, "success")
-    return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
+    url = url_for("editions.edition", edition_id=edition_id)
+    return redirect(f"{url}#{anchor}" if anchor else url, code=303)
 
 
 def _int(name: str) -> int:
@@ -249,24 +280,40 @@ def update(edition_id: int) -> ResponseReturnValue:
     except StaleEdit:
         current = d.store.editions.get(edition_id)
         return _edition_page(current, form, status=409, version=current.version, conflict=current)
-    return _done(edition_id, "Titel und Einleitung gespeichert.")
+    return _done(edition_id, "Titel und Einleitung gespeichert.", "meta-title")
 
 
 @bp.post("/<int:edition_id>/items")
 def add_item(edition_id: int) -> ResponseReturnValue:
+    """One item (its row's button `one`, or `item_id`) or many (ticked `item_id` boxes, one
+    submit), each into
+    the section chosen for it (`section_<id>`), else `section_id`, else the first."""
     d = desk()
     _back(edition_id)
-    section_id = _int("section_id") if request.form.get("section_id") else None
-    curate.place_item(
-        d.store,
-        edition_id,
-        _int("item_id"),
-        section_id=section_id,
-        position=None,
-        actor=staff_user(),
-        now=d.now(),
-    )
-    return _done(edition_id, "Meldung hinzugefügt.")
+    try:
+        one = request.form.get("one")  # a row's own button: only that row
+        picked = [one] if one else request.form.getlist("item_id")
+        ids = list(dict.fromkeys(as_id(v) for v in picked))
+    except ValueError:
+        raise InvalidInput("Ungültige Meldungsnummer.") from None
+    if not ids:
+        raise InvalidInput("Bitte zuerst Meldungen auswählen.")
+    default = _int("section_id") if request.form.get("section_id") else None
+    for item_id in ids:
+        own = request.form.get(f"section_{item_id}")
+        section_id = _int(f"section_{item_id}") if own else default
+        curate.place_item(
+            d.store,
+            edition_id,
+            item_id,
+            section_id=section_id,
+            position=None,
+            actor=staff_user(),
+            now=d.now(),
+        )
+    if len(ids) == 1:
+        return _done(edition_id, "Meldung hinzugefügt.", f"item-{ids[0]}")
+    return _done(edition_id, f"{len(ids)} Meldungen hinzugefügt.", "sections-title")
 
 
 @bp.post("/<int:edition_id>/items/<int:item_id>/move")
@@ -283,12 +330,12 @@ def move_item(edition_id: int, item_id: int) -> ResponseReturnValue:
             actor=staff_user(),
             now=d.now(),
         )
-        return _done(edition_id, "Meldung verschoben.")
+        return _done(edition_id, "Meldung verschoben.", f"item-{item_id}")
     delta = _int("delta")
     if delta not in (-1, 1):
         raise InvalidInput("delta muss -1 oder 1 sein.")
     curate.move_item(d.store, edition_id, item_id, delta=delta, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Reihenfolge geändert.")
+    return _done(edition_id, "Reihenfolge geändert.", f"item-{item_id}")
 
 
 @bp.post("/<int:edition_id>/items/<int:item_id>/remove")
@@ -296,7 +343,7 @@ def remove_item(edition_id: int, item_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     curate.remove_item(d.store, edition_id, item_id, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Meldung aus der Ausgabe entfernt.")
+    return _done(edition_id, "Meldung aus der Ausgabe entfernt.", "sections-title")
 
 
 @bp.post("/<int:edition_id>/sections")
@@ -305,7 +352,21 @@ def add_section(edition_id: int) -> ResponseReturnValue:
     _back(edition_id)
     title = _section_title()
     curate.add_section(d.store, edition_id, title, actor=staff_user(), now=d.now())
-    return _done(edition_id, f"Abschnitt „{title}“ angelegt.")
+    return _done(edition_id, f"Abschnitt „{title}“ angelegt.", "sections-title")
+
+
+@bp.post("/<int:edition_id>/sections/<int:section_id>/move")
+def move_section(edition_id: int, section_id: int) -> ResponseReturnValue:
+    """ "nach oben"/"nach unten" for a whole section (audited like every edit)."""
+    d = desk()
+    _back(edition_id)
+    delta = _int("delta")
+    if delta not in (-1, 1):
+        raise InvalidInput("delta muss -1 oder 1 sein.")
+    curate.move_section(
+        d.store, edition_id, section_id, delta=delta, actor=staff_user(), now=d.now()
+    )
+    return _done(edition_id, "Reihenfolge der Abschnitte geändert.", f"section-{section_id}")
 
 
 @bp.post("/<int:edition_id>/sections/<int:section_id>/rename")
@@ -314,7 +375,7 @@ def rename_section(edition_id: int, section_id: int) -> ResponseReturnValue:
     _back(edition_id)
     title = _section_title()
     curate.rename_section(d.store, edition_id, section_id, title, actor=staff_user(), now=d.now())
-    return _done(edition_id, f"Abschnitt in „{title}“ umbenannt.")
+    return _done(edition_id, f"Abschnitt in „{title}“ umbenannt.", f"section-{section_id}")
 
 
 @bp.post("/<int:edition_id>/sections/<int:section_id>/remove")
@@ -322,7 +383,7 @@ def remove_section(edition_id: int, section_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     curate.remove_section(d.store, edition_id, section_id, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Abschnitt entfernt.")
+    return _done(edition_id, "Abschnitt entfernt.", "sections-title")
 
 
 def _section_title() -> str:
