@@ -67,6 +67,7 @@ __all__ = [
     "reopen",
     "request_review",
     "schedule",
+    "send_now",
     "set_topics",
     "transition_message",
     "unschedule",
@@ -559,6 +560,34 @@ def schedule(
         now=now,
         detail=send_at.isoformat(),
         scheduled_at=send_at,
+    )
+
+
+def send_now(
+    store: Store,
+    edition_id: int,
+    *,
+    check: Preflight,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    """ "Jetzt senden": approved → scheduled for `now`, so whoever sends next (the desk's
+    own sender, `send-due`, `eudigest send`) takes it; the senders' claims keep it exactly
+    once. Refused while the preflight `check`, run just before, finds something blocking;
+    only from APPROVED, so a second click finds it scheduled already (InvalidTransition)."""
+    if check.edition_id != edition_id:
+        raise InvalidInput("check is of another edition")
+    if check.blocked:
+        lines = "; ".join(f.message for f in check.blocking)
+        raise InvalidInput(f"Nicht gesendet: Die Prüfliste blockiert den Versand ({lines}).")
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.APPROVED],
+        to_state=EditionState.SCHEDULED,
+        actor=actor.name,
+        now=now,
+        detail="Jetzt senden",
+        scheduled_at=now,
     )
 
 

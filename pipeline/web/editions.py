@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
+from pipeline.bootstrap import Services
 from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
@@ -23,8 +26,10 @@ from pipeline.model import (
     EditionState,
     ItemStatus,
     Preflight,
+    Reach,
 )
 from pipeline.store.items import InboxQuery
+from pipeline.text import de_number
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import as_id, desk, staff_user
 from pipeline.web.errors import error_page
@@ -41,6 +46,7 @@ from pipeline.web.preview import (
     render_for_profile,
 )
 
+log = logging.getLogger(__name__)
 bp = desk_blueprint("editions", "/desk/editions")
 
 CANDIDATES = 50  # recently accepted items offered for adding
@@ -479,6 +485,76 @@ def schedule(edition_id: int) -> ResponseReturnValue:
         raise InvalidInput("Bitte Datum und Uhrzeit des Versands angeben.") from None
     curate.schedule(d.store, edition_id, send_at=send_at, actor=staff_user(), now=d.now())
     return _done(edition_id, "Versand geplant.")
+
+
+SEND_THREAD = "send-now-{}"  # the name of the desk's sender thread of an edition
+
+
+@bp.post("/<int:edition_id>/send-now")
+def send_now(edition_id: int) -> ResponseReturnValue:
+    """ "Jetzt senden" on an approved edition: first a confirmation naming the audience,
+    then (confirm=1) the preflight again, the edition scheduled for now and a sender
+    started in this process (`_start_sending`). Refused while anything blocks."""
+    d, me = desk(), staff_user()
+    _back(edition_id)
+    found = d.store.editions.get(edition_id)
+    if found.state is not EditionState.APPROVED:
+        raise InvalidInput("„Jetzt senden“ gibt es nur für eine freigegebene Ausgabe.")
+    blockers = d.services.settings.send_blockers()
+    if blockers:
+        lines = "; ".join(b.message_de for b in blockers)
+        raise InvalidInput(f"Nicht gesendet: So kann die Ausgabe nicht versandt werden ({lines}).")
+    check = _preflight(found)
+    if request.form.get("confirm") != "1":
+        if check.blocked:  # the same refusal as below, before anyone confirms
+            curate.send_now(d.store, edition_id, check=check, actor=me, now=d.now())
+        items = d.store.items.get_many(list(found.item_ids))
+        return render_template(
+            "web/send_confirm.html",
+            edition=found,
+            audience=audience_words(preflight.reach(d.store, found, items)),
+            newsletter=d.office.newsletter(found.newsletter_id),
+        )
+    curate.send_now(d.store, edition_id, check=check, actor=me, now=d.now())
+    _start_sending(d.services, edition_id)
+    return _done(
+        edition_id,
+        "Versand gestartet. Der Stand steht unten unter „Zustellungen“; "
+        "bricht der Versand ab, setzt der nächste Versandlauf (send-due) ihn fort.",
+        "state-title",
+    )
+
+
+def audience_words(reach: Reach) -> str:
+    """ "geht an 1.234 Leserinnen und Leser in 312 Varianten; 56 bekommen nichts" """
+    if not reach.readers:
+        return "geht an niemanden: Der Newsletter hat keine bestätigten Leserinnen und Leser"
+    readers = (
+        "1 Leserin oder Leser"
+        if reach.readers == 1
+        else f"{de_number(reach.readers, 0)} Leserinnen und Leser"
+    )
+    variants = "1 Variante" if reach.variants == 1 else f"{de_number(reach.variants, 0)} Varianten"
+    words = f"geht an {readers} in {variants}"
+    if reach.nothing:
+        verb = "bekommt" if reach.nothing == 1 else "bekommen"
+        words += f"; {de_number(reach.nothing, 0)} {verb} nichts"
+    return words
+
+
+def _start_sending(services: Services, edition_id: int) -> None:
+    """Send in a thread of the web process, as `eudigest send ID` would: the sender joins
+    with a lease, so a `send-due` run at the same time shares the rows and nobody gets
+    the edition twice; if this process dies, the lease runs out and send-due finishes."""
+    from pipeline import jobs  # the sending side, loaded only when an edition is sent
+
+    def run() -> None:
+        try:
+            jobs.send(services, edition_id)
+        except Exception:  # the edition stays scheduled/sending/halted: send-due goes on
+            log.exception("send-now: edition %d stopped; send-due continues it", edition_id)
+
+    threading.Thread(target=run, name=SEND_THREAD.format(edition_id), daemon=False).start()
 
 
 @bp.post("/<int:edition_id>/resume")
