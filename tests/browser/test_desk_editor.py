@@ -1,17 +1,34 @@
 """The edition editor and the item page at the speed of triage (issue 15): sections
-reordered by buttons (back at the section, not the top), and the warning before unsaved
-work on the item page is left."""
+reordered by buttons (back at the section, not the top), an edition built, approved and
+sent with "Jetzt senden" from the desk alone, and the warning before unsaved work on the
+item page is left."""
 
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from pipeline import curate
-from tests.browser.conftest import LiveDesk, Watch, flash, item_id, login
+from pipeline.model import EditionState, ItemStatus, NewSubscriber, Profile
+from pipeline.store.items import InboxQuery
+from pipeline.web.editions import SEND_THREAD
+from subscribers.addresses import hash_of
+from tests.browser.conftest import LiveDesk, Watch, flash, item_id, login, serve_copy
+from tests.subscribers.conftest import Outbox
 
 ECB_LANE = "Philip R. Lane: Outlook for the euro area economy"
+BASE = "https://newsletter.region-stuttgart.example"  # mailed links need https
+READER = "leserin@kommune-esslingen.example"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, corpus_db: Path) -> Iterator[LiveDesk]:
+    yield from serve_copy(tmp_path_factory.mktemp("live-editor"), corpus_db, base_url=BASE)
 
 
 def test_sections_reordered_by_buttons_come_back_at_the_section(page: Page, live: LiveDesk) -> None:
@@ -68,3 +85,56 @@ def test_leaving_unsaved_work_on_the_item_page_asks_first(
     assert [d.split(":")[0] for d in watch.dialogs] == ["beforeunload"]
     saved = live.store.items.get(item).annotation
     assert saved is not None and saved.comment_md == "Wichtig für Stadtwerke."
+
+
+def test_reorder_by_buttons_approve_and_send_now_from_the_desk(page: Page, live: LiveDesk) -> None:
+    store, now = live.store, live.services.clock()
+    anna = store.users.by_name("anna")
+    assert anna is not None
+    new = store.items.search(InboxQuery(statuses=(ItemStatus.NEW,), per_page=2)).items
+    ids = [i.id for i in new]
+    curate.accept(store, ids, actor=anna, now=now)
+    store.subscribers.add(
+        NewSubscriber(
+            email=READER,
+            email_hash=hash_of(READER),
+            profile=Profile(newsletters=("weekly",)),
+            consent_text="v1",
+            consent_at=now,
+        ),
+        now=now,
+    )
+    edition = store.editions.create(
+        "weekly",
+        title="EU-Wochenbrief 51/2026",
+        intro="",
+        sections=[("Erst", ids[:1]), ("Zweit", ids[1:])],
+        actor="bernd",
+        now=now,
+    )
+    outbox = Outbox(live.services.settings.outbox_path)
+    login(page, "anna")
+    page.goto(f"/desk/editions/{edition.id}")
+    page.get_by_role("button", name="Abschnitt Zweit nach oben").click()
+    flash(page, "Reihenfolge der Abschnitte geändert.")
+    after = store.editions.get(edition.id)
+    assert [s.title for s in sorted(after.sections, key=lambda s: s.position)] == [
+        "Zweit",
+        "Erst",
+    ]
+
+    page.get_by_role("button", name="Freigeben").click()
+    expect(page.get_by_role("button", name="Jetzt senden …")).to_be_enabled()
+    page.get_by_role("button", name="Jetzt senden …").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jetzt senden?")
+    expect(page.get_by_text("geht an 1 Leserin oder Leser in 1 Variante")).to_be_visible()
+    assert store.editions.get(edition.id).state is EditionState.APPROVED  # nothing yet
+    page.get_by_role("button", name="Ja, jetzt senden").click()
+    flash(page, "Versand gestartet.")
+    for thread in threading.enumerate():  # the desk's sender: joined, never slept on
+        if thread.name == SEND_THREAD.format(edition.id):
+            thread.join()
+    assert store.editions.get(edition.id).state is EditionState.SENT
+    assert len(outbox.to(READER)) == 1
+    page.reload()
+    expect(page.get_by_text("Die Ausgabe ist versandt.")).to_be_visible()
