@@ -57,6 +57,7 @@ __all__ = [
     "create_own_item",
     "delete",
     "draft_candidates",
+    "draft_from",
     "draft_with",
     "move_item",
     "place_item",
@@ -69,6 +70,7 @@ __all__ = [
     "request_review",
     "restore_status",
     "schedule",
+    "send_now",
     "set_topics",
     "transition_message",
     "unschedule",
@@ -277,8 +279,10 @@ def propose_draft(
     limit: int = 40,
     topic_labels: dict[str, str] | None = None,
     tz: dt.tzinfo | None = None,
+    days: int | None = None,
 ) -> Edition:
-    """A draft from items accepted since the newsletter's last edition.
+    """A draft from items accepted since the newsletter's last edition (or published in
+    the last `days` days, when given: `draft_from()`).
 
     The items are `draft_candidates()`, grouped into one section per main topic (the
     item's most confident topic), the sections in the order of their best item; the
@@ -286,28 +290,47 @@ def propose_draft(
     there. With no candidates the draft has the office's default sections, empty.
     """
     _newsletter(office, newsletter_id)
-    chosen = draft_candidates(store, newsletter_id, now=now, limit=limit)
+    chosen = draft_candidates(store, newsletter_id, now=now, limit=limit, days=days)
     return draft_with(
         store, office, newsletter_id, chosen, actor=actor, now=now, topic_labels=topic_labels, tz=tz
     )
 
 
+MAX_DRAFT_DAYS = 366  # the widest window staff may ask a proposal for
+
+
+def draft_from(
+    store: Store, newsletter_id: str, *, now: dt.datetime, days: int | None = None
+) -> dt.date:
+    """The first publication day a new draft takes items from: `days` back from `now`
+    when given, else a day before the last edition was made (a day of overlap: items
+    published just before it; for a newsletter's first draft, before 14 days ago)."""
+    if days is not None:
+        if not 1 <= days <= MAX_DRAFT_DAYS:
+            raise InvalidInput(f"Der Zeitraum muss zwischen 1 und {MAX_DRAFT_DAYS} Tagen liegen.")
+        return (now - dt.timedelta(days=days)).date()
+    since = store.editions.latest_created(newsletter_id) or now - FIRST_DRAFT_WINDOW
+    return (since - dt.timedelta(days=1)).date()
+
+
 def draft_candidates(
-    store: Store, newsletter_id: str, *, now: dt.datetime, limit: int = 40
+    store: Store,
+    newsletter_id: str,
+    *,
+    now: dt.datetime,
+    limit: int = 40,
+    days: int | None = None,
 ) -> list[Item]:
     """What a new draft of this newsletter would hold; nothing is changed.
 
-    Accepted items published since a day before the last edition was made (or in the
-    last 14 days for a first one), not yet in any edition of this newsletter, most
-    relevant first, at most `limit`.
+    Accepted items published since `draft_from()`, not yet in any edition of this
+    newsletter, most relevant first, at most `limit`.
     """
-    since = store.editions.latest_created(newsletter_id) or now - FIRST_DRAFT_WINDOW
     used = store.editions.item_ids_used(newsletter_id)
     page = store.items.search(
         InboxQuery(
             statuses=(ItemStatus.ACCEPTED,),
-            # a day of overlap: items published just before the last edition was made
-            date_from=(since - dt.timedelta(days=1)).date(),
+            date_from=draft_from(store, newsletter_id, now=now, days=days),
             order="relevance",
             per_page=200,
         )
@@ -392,6 +415,22 @@ def remove_section(
     store: Store, edition_id: int, section_id: int, *, actor: StaffUser, now: dt.datetime
 ) -> Edition:
     return store.editions.remove_section(edition_id, section_id, actor=actor.name, now=now)
+
+
+def move_section(
+    store: Store,
+    edition_id: int,
+    section_id: int,
+    *,
+    delta: int,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    if delta not in (-1, 1):
+        raise InvalidInput("delta must be -1 or 1")
+    return store.editions.move_section(
+        edition_id, section_id, delta=delta, actor=actor.name, now=now
+    )
 
 
 def place_item(
@@ -563,6 +602,34 @@ def schedule(
         now=now,
         detail=send_at.isoformat(),
         scheduled_at=send_at,
+    )
+
+
+def send_now(
+    store: Store,
+    edition_id: int,
+    *,
+    check: Preflight,
+    actor: StaffUser,
+    now: dt.datetime,
+) -> Edition:
+    """ "Jetzt senden": approved → scheduled for `now`, so whoever sends next (the desk's
+    own sender, `send-due`, `eudigest send`) takes it; the senders' claims keep it exactly
+    once. Refused while the preflight `check`, run just before, finds something blocking;
+    only from APPROVED, so a second click finds it scheduled already (InvalidTransition)."""
+    if check.edition_id != edition_id:
+        raise InvalidInput("check is of another edition")
+    if check.blocked:
+        lines = "; ".join(f.message for f in check.blocking)
+        raise InvalidInput(f"Nicht gesendet: Die Prüfliste blockiert den Versand ({lines}).")
+    return store.editions.transition(
+        edition_id,
+        from_states=[EditionState.APPROVED],
+        to_state=EditionState.SCHEDULED,
+        actor=actor.name,
+        now=now,
+        detail="Jetzt senden",
+        scheduled_at=now,
     )
 
 

@@ -273,6 +273,23 @@ class EditionsStore:
 
         return self._edit(edition_id, actor, now, "edition.section", change)
 
+    def move_section(
+        self, edition_id: int, section_id: int, *, delta: int, actor: str, now: dt.datetime
+    ) -> Edition:
+        """Move a section up (delta < 0) or down one place; at the edge nothing changes."""
+
+        def change(conn: Connection, layout: Layout) -> tuple[Layout, str]:
+            index = _section_index(layout, section_id)
+            new_index = index + delta
+            if 0 <= new_index < len(layout):
+                layout.insert(new_index, layout.pop(index))
+            title = conn.execute(
+                select(edition_sections.c.title).where(edition_sections.c.id == section_id)
+            ).scalar_one()
+            return layout, f"Rubrik „{title}“ ({'nach oben' if delta < 0 else 'nach unten'})"
+
+        return self._edit(edition_id, actor, now, "edition.section", change)
+
     def place_item(
         self,
         edition_id: int,

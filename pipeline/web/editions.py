@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
+from pipeline.bootstrap import Services
 from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
@@ -23,8 +26,10 @@ from pipeline.model import (
     EditionState,
     ItemStatus,
     Preflight,
+    Reach,
 )
 from pipeline.store.items import InboxQuery
+from pipeline.text import de_number
 from pipeline.web.auth import desk_blueprint
 from pipeline.web.context import as_id, desk, staff_user
 from pipeline.web.errors import error_page
@@ -41,6 +46,7 @@ from pipeline.web.preview import (
     render_for_profile,
 )
 
+log = logging.getLogger(__name__)
 bp = desk_blueprint("editions", "/desk/editions")
 
 CANDIDATES = 50  # recently accepted items offered for adding
@@ -73,6 +79,8 @@ def _index_page(form: EditionCreateForm, status: int = 200) -> ResponseReturnVal
             form=form,
             waiting=waiting,
             me=staff_user(),
+            default_days={n.id: _default_days(n.id) for n in d.office.newsletters},
+            max_days=curate.MAX_DRAFT_DAYS,
         ),
         status,
     )
@@ -104,16 +112,43 @@ def propose() -> ResponseReturnValue:
     newsletter_id = request.form.get("newsletter", "")
     if d.office.newsletter(newsletter_id) is None:
         raise InvalidInput("Unbekannter Newsletter.")
+    days = _days()
+    now = d.now()
+    since = curate.draft_from(d.store, newsletter_id, now=now, days=days)
     edition = curate.propose_draft(
         d.store,
         d.office,
         newsletter_id,
         actor=staff_user(),
-        now=d.now(),
+        now=now,
         topic_labels=d.topic_labels,
+        days=days,
     )
-    flash(f"Entwurf mit {len(edition.item_ids)} Meldungen vorgeschlagen.", "success")
+    window = f"veröffentlicht seit dem {since:%d.%m.%Y} ({(now.date() - since).days} Tage)"
+    flash(
+        f"Entwurf mit {len(edition.item_ids)} Meldungen vorgeschlagen, aus den übernommenen "
+        f"Meldungen {window}. Mehr Tage unter „Ausgaben“ wählen, um weiter zurückzugehen.",
+        "success",
+    )
     return redirect(url_for("editions.edition", edition_id=edition.id), code=303)
+
+
+def _days() -> int | None:
+    """The proposal's window in days ("Zeitraum"); empty: since the last edition."""
+    raw = request.form.get("days", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput("Der Zeitraum ist keine Zahl von Tagen.") from None
+
+
+def _default_days(newsletter_id: str) -> int:
+    """What "Entwurf vorschlagen" takes by default, in days back from today."""
+    d = desk()
+    now = d.now()
+    return (now.date() - curate.draft_from(d.store, newsletter_id, now=now)).days
 
 
 # ---------------------------------------------------------------- the editor
@@ -213,9 +248,11 @@ def _back(edition_id: int) -> str:
     return str(g.back)
 
 
-def _done(edition_id: int, message: str) -> ResponseReturnValue:
+def _done(edition_id: int, message: str, anchor: str | None = None) -> ResponseReturnValue:
+    """Back to the editor, at the place acted on (`#section-3`, `#item-42`), not the top."""
     flash(message, "success")
-    return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
+    url = url_for("editions.edition", edition_id=edition_id)
+    return redirect(f"{url}#{anchor}" if anchor else url, code=303)
 
 
 def _int(name: str) -> int:
@@ -249,24 +286,40 @@ def update(edition_id: int) -> ResponseReturnValue:
     except StaleEdit:
         current = d.store.editions.get(edition_id)
         return _edition_page(current, form, status=409, version=current.version, conflict=current)
-    return _done(edition_id, "Titel und Einleitung gespeichert.")
+    return _done(edition_id, "Titel und Einleitung gespeichert.", "meta-title")
 
 
 @bp.post("/<int:edition_id>/items")
 def add_item(edition_id: int) -> ResponseReturnValue:
+    """One item (its row's button `one`, or `item_id`) or many (ticked `item_id` boxes, one
+    submit), each into
+    the section chosen for it (`section_<id>`), else `section_id`, else the first."""
     d = desk()
     _back(edition_id)
-    section_id = _int("section_id") if request.form.get("section_id") else None
-    curate.place_item(
-        d.store,
-        edition_id,
-        _int("item_id"),
-        section_id=section_id,
-        position=None,
-        actor=staff_user(),
-        now=d.now(),
-    )
-    return _done(edition_id, "Meldung hinzugefügt.")
+    try:
+        one = request.form.get("one")  # a row's own button: only that row
+        picked = [one] if one else request.form.getlist("item_id")
+        ids = list(dict.fromkeys(as_id(v) for v in picked))
+    except ValueError:
+        raise InvalidInput("Ungültige Meldungsnummer.") from None
+    if not ids:
+        raise InvalidInput("Bitte zuerst Meldungen auswählen.")
+    default = _int("section_id") if request.form.get("section_id") else None
+    for item_id in ids:
+        own = request.form.get(f"section_{item_id}")
+        section_id = _int(f"section_{item_id}") if own else default
+        curate.place_item(
+            d.store,
+            edition_id,
+            item_id,
+            section_id=section_id,
+            position=None,
+            actor=staff_user(),
+            now=d.now(),
+        )
+    if len(ids) == 1:
+        return _done(edition_id, "Meldung hinzugefügt.", f"item-{ids[0]}")
+    return _done(edition_id, f"{len(ids)} Meldungen hinzugefügt.", "sections-title")
 
 
 @bp.post("/<int:edition_id>/items/<int:item_id>/move")
@@ -283,12 +336,12 @@ def move_item(edition_id: int, item_id: int) -> ResponseReturnValue:
             actor=staff_user(),
             now=d.now(),
         )
-        return _done(edition_id, "Meldung verschoben.")
+        return _done(edition_id, "Meldung verschoben.", f"item-{item_id}")
     delta = _int("delta")
     if delta not in (-1, 1):
         raise InvalidInput("delta muss -1 oder 1 sein.")
     curate.move_item(d.store, edition_id, item_id, delta=delta, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Reihenfolge geändert.")
+    return _done(edition_id, "Reihenfolge geändert.", f"item-{item_id}")
 
 
 @bp.post("/<int:edition_id>/items/<int:item_id>/remove")
@@ -296,7 +349,7 @@ def remove_item(edition_id: int, item_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     curate.remove_item(d.store, edition_id, item_id, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Meldung aus der Ausgabe entfernt.")
+    return _done(edition_id, "Meldung aus der Ausgabe entfernt.", "sections-title")
 
 
 @bp.post("/<int:edition_id>/sections")
@@ -305,7 +358,21 @@ def add_section(edition_id: int) -> ResponseReturnValue:
     _back(edition_id)
     title = _section_title()
     curate.add_section(d.store, edition_id, title, actor=staff_user(), now=d.now())
-    return _done(edition_id, f"Abschnitt „{title}“ angelegt.")
+    return _done(edition_id, f"Abschnitt „{title}“ angelegt.", "sections-title")
+
+
+@bp.post("/<int:edition_id>/sections/<int:section_id>/move")
+def move_section(edition_id: int, section_id: int) -> ResponseReturnValue:
+    """ "nach oben"/"nach unten" for a whole section (audited like every edit)."""
+    d = desk()
+    _back(edition_id)
+    delta = _int("delta")
+    if delta not in (-1, 1):
+        raise InvalidInput("delta muss -1 oder 1 sein.")
+    curate.move_section(
+        d.store, edition_id, section_id, delta=delta, actor=staff_user(), now=d.now()
+    )
+    return _done(edition_id, "Reihenfolge der Abschnitte geändert.", f"section-{section_id}")
 
 
 @bp.post("/<int:edition_id>/sections/<int:section_id>/rename")
@@ -314,7 +381,7 @@ def rename_section(edition_id: int, section_id: int) -> ResponseReturnValue:
     _back(edition_id)
     title = _section_title()
     curate.rename_section(d.store, edition_id, section_id, title, actor=staff_user(), now=d.now())
-    return _done(edition_id, f"Abschnitt in „{title}“ umbenannt.")
+    return _done(edition_id, f"Abschnitt in „{title}“ umbenannt.", f"section-{section_id}")
 
 
 @bp.post("/<int:edition_id>/sections/<int:section_id>/remove")
@@ -322,7 +389,7 @@ def remove_section(edition_id: int, section_id: int) -> ResponseReturnValue:
     d = desk()
     _back(edition_id)
     curate.remove_section(d.store, edition_id, section_id, actor=staff_user(), now=d.now())
-    return _done(edition_id, "Abschnitt entfernt.")
+    return _done(edition_id, "Abschnitt entfernt.", "sections-title")
 
 
 def _section_title() -> str:
@@ -418,6 +485,76 @@ def schedule(edition_id: int) -> ResponseReturnValue:
         raise InvalidInput("Bitte Datum und Uhrzeit des Versands angeben.") from None
     curate.schedule(d.store, edition_id, send_at=send_at, actor=staff_user(), now=d.now())
     return _done(edition_id, "Versand geplant.")
+
+
+SEND_THREAD = "send-now-{}"  # the name of the desk's sender thread of an edition
+
+
+@bp.post("/<int:edition_id>/send-now")
+def send_now(edition_id: int) -> ResponseReturnValue:
+    """ "Jetzt senden" on an approved edition: first a confirmation naming the audience,
+    then (confirm=1) the preflight again, the edition scheduled for now and a sender
+    started in this process (`_start_sending`). Refused while anything blocks."""
+    d, me = desk(), staff_user()
+    _back(edition_id)
+    found = d.store.editions.get(edition_id)
+    if found.state is not EditionState.APPROVED:
+        raise InvalidInput("„Jetzt senden“ gibt es nur für eine freigegebene Ausgabe.")
+    blockers = d.services.settings.send_blockers()
+    if blockers:
+        lines = "; ".join(b.message_de for b in blockers)
+        raise InvalidInput(f"Nicht gesendet: So kann die Ausgabe nicht versandt werden ({lines}).")
+    check = _preflight(found)
+    if request.form.get("confirm") != "1":
+        if check.blocked:  # the same refusal as below, before anyone confirms
+            curate.send_now(d.store, edition_id, check=check, actor=me, now=d.now())
+        items = d.store.items.get_many(list(found.item_ids))
+        return render_template(
+            "web/send_confirm.html",
+            edition=found,
+            audience=audience_words(preflight.reach(d.store, found, items)),
+            newsletter=d.office.newsletter(found.newsletter_id),
+        )
+    curate.send_now(d.store, edition_id, check=check, actor=me, now=d.now())
+    _start_sending(d.services, edition_id)
+    return _done(
+        edition_id,
+        "Versand gestartet. Der Stand steht unten unter „Zustellungen“; "
+        "bricht der Versand ab, setzt der nächste Versandlauf (send-due) ihn fort.",
+        "state-title",
+    )
+
+
+def audience_words(reach: Reach) -> str:
+    """ "geht an 1.234 Leserinnen und Leser in 312 Varianten; 56 bekommen nichts" """
+    if not reach.readers:
+        return "geht an niemanden: Der Newsletter hat keine bestätigten Leserinnen und Leser"
+    readers = (
+        "1 Leserin oder Leser"
+        if reach.readers == 1
+        else f"{de_number(reach.readers, 0)} Leserinnen und Leser"
+    )
+    variants = "1 Variante" if reach.variants == 1 else f"{de_number(reach.variants, 0)} Varianten"
+    words = f"geht an {readers} in {variants}"
+    if reach.nothing:
+        verb = "bekommt" if reach.nothing == 1 else "bekommen"
+        words += f"; {de_number(reach.nothing, 0)} {verb} nichts"
+    return words
+
+
+def _start_sending(services: Services, edition_id: int) -> None:
+    """Send in a thread of the web process, as `eudigest send ID` would: the sender joins
+    with a lease, so a `send-due` run at the same time shares the rows and nobody gets
+    the edition twice; if this process dies, the lease runs out and send-due finishes."""
+    from pipeline import jobs  # the sending side, loaded only when an edition is sent
+
+    def run() -> None:
+        try:
+            jobs.send(services, edition_id)
+        except Exception:  # the edition stays scheduled/sending/halted: send-due goes on
+            log.exception("send-now: edition %d stopped; send-due continues it", edition_id)
+
+    threading.Thread(target=run, name=SEND_THREAD.format(edition_id), daemon=False).start()
 
 
 @bp.post("/<int:edition_id>/resume")

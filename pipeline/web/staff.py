@@ -404,10 +404,13 @@ def _item_page(
     conflict: Annotation | None = None,
     preview: str | None = None,
     error: str | None = None,
+    topics: list[str] | None = None,
 ) -> ResponseReturnValue:
+    """`topics`: the ticks to show again (a preview or a refused save keeps them)."""
     d = desk()
     g.back = url_for("staff.item", item_id=found.id)
-    topics_form = TopicsForm(formdata=None, data={"topics": list(item_topics(found))})
+    ticked = list(item_topics(found)) if topics is None else topics
+    topics_form = TopicsForm(formdata=None, data={"topics": ticked})
     topics_form.topics.choices = choices((t.id, t.label_de) for t in d.taxonomy.topics)
     sources = dict(d.store.items.facets().sources)
     saved = found.annotation
@@ -435,14 +438,21 @@ def _item_page(
 
 @bp.post("/items/<int:item_id>/annotation")
 def annotate(item_id: int) -> ResponseReturnValue:
+    """The item page's one form: topics (when the form carries them, `topics_shown`) and
+    the annotation, saved together; topics only when the ticks differ from what was shown,
+    and not at all when the annotation is refused (the page comes back with the ticks)."""
     d = desk()
     found = d.store.items.get(item_id)
     form = AnnotationForm()
     version = form.version.data if isinstance(form.version.data, int) else 0
+    ticked = (
+        _topic_ids(request.form.getlist("topics")) if request.form.get("topics_shown") else None
+    )
     if not form.validate():
-        return _item_page(found, form, status=400, version=version)
+        return _item_page(found, form, status=400, version=version, topics=ticked)
     if form.preview.data:
-        return _item_page(found, form, version=version, preview=form.comment.data or "")
+        preview = form.comment.data or ""
+        return _item_page(found, form, version=version, preview=preview, topics=ticked)
     try:
         curate.annotate(
             d.store,
@@ -458,10 +468,18 @@ def annotate(item_id: int) -> ResponseReturnValue:
     except StaleEdit:
         current = d.store.items.get(item_id)
         saved = current.annotation or Annotation(item_id)
-        return _item_page(current, form, status=409, version=saved.version, conflict=saved)
+        return _item_page(
+            current, form, status=409, version=saved.version, conflict=saved, topics=ticked
+        )
     except InvalidInput as exc:
-        return _item_page(found, form, status=400, version=version, error=str(exc))
-    flash("Einordnung gespeichert.", "success")
+        return _item_page(found, form, status=400, version=version, error=str(exc), topics=ticked)
+    if ticked is not None and set(ticked) != set(item_topics(found)):
+        curate.set_topics(
+            d.store, [item_id], ticked, actor=staff_user(), now=d.now(), topic_ids=d.topic_ids
+        )
+        flash("Themen und Einordnung gespeichert.", "success")
+    else:
+        flash("Einordnung gespeichert.", "success")
     return redirect(url_for("staff.item", item_id=item_id), code=303)
 
 

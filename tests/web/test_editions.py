@@ -93,7 +93,7 @@ def test_propose_draft_from_accepted_items(anna: Desk, accepted: Seeded, store: 
     titles = [t for t, _ in layout(store, edition_id)]
     assert "Energie & Klima" in titles  # sections by topic, with German labels
     page = visible(anna.text(response.headers["Location"]))
-    assert "Entwurf mit 3 Meldungen vorgeschlagen." in page
+    assert "Entwurf mit 3 Meldungen vorgeschlagen, aus den übernommenen Meldungen" in page
     assert "Kommission fördert Wasserstoffprojekte" in page
     unknown = anna.post("/desk/editions/propose", data={"newsletter": "nope"})
     assert unknown.status_code == 400 and len(store.editions.list()) == 1
@@ -110,7 +110,8 @@ def test_build_an_edition_add_move_reorder_remove(
     assert f'name="item_id" value="{accepted["call"]}"' in page
     for name in ("hydrogen", "call", "cohesion"):
         response = anna.post(f"{url}/items", data={"item_id": accepted[name], "section_id": focus})
-        assert response.status_code == 303 and response.headers["Location"] == url
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"{url}#item-{accepted[name]}"
     h, c, k = accepted["hydrogen"], accepted["call"], accepted["cohesion"]
     assert layout(store, edition_id)[0] == ("Im Fokus", (h, c, k))
     # an item in the edition is no longer offered

@@ -179,3 +179,23 @@
     event.preventDefault();
   });
 })();
+
+// Unsaved work: forms marked data-unsaved-warning ask before the page is left with
+// changes not yet saved (the browser's own "Seite verlassen?" dialog). Submitting the
+// form itself is not leaving it.
+(function () {
+  "use strict";
+  var dirty = false;
+  document.querySelectorAll("form[data-unsaved-warning]").forEach(function (form) {
+    var mark = function () { dirty = true; };
+    form.addEventListener("input", mark);
+    form.addEventListener("change", mark);
+    form.addEventListener("submit", function () { dirty = false; });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();
