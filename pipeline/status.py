@@ -234,6 +234,8 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
     for edition_id in sending:
         if at_work := live(store.senders.active(edition_id), now):
             sending_now[edition_id] = at_work[0].instance
+    revision, head = store.revision(), store.head_revision()
+    current = revision == head  # tables of later migrations are read only when there
     return Inputs(
         schedule=schedule,
         latest_runs=latest,
@@ -243,26 +245,19 @@ def gather(store: Store, schedule: Schedule, now: dt.datetime) -> Inputs:
         editions_due=due,
         delivery_issues=store.stats.delivery_issues(),
         deliveries_by_state=store.stats.deliveries_by_state(),
-        revision=store.revision(),
-        head=store.head_revision(),
+        revision=revision,
+        head=head,
         last_senders=store.senders.latest(sending),
         sending_now=sending_now,
-        models=_models(store),
-        corrections_unknown=_corrections_unknown(store),
+        models=_models(store) if current else [],
+        corrections_unknown=store.corrections.unknown_per_edition() if current else [],
     )
 
 
-def _corrections_unknown(store: Store) -> list[tuple[int, str, int]]:
-    """Correction mails of unknown outcome; none before the schema has their table."""
-    return store.corrections.unknown_per_edition() if store.is_current() else []
-
-
 def _models(store: Store) -> list[ModelState]:
-    """Learned models per output; none before the schema has their table (0012)."""
+    """Learned models per output (the caller checks the schema has their table, 0012)."""
     from pipeline.curate import learning  # stdlib checks only: scikit-learn is not loaded
 
-    if not store.is_current():
-        return []
     return learning.states(store)
 
 

@@ -8,6 +8,7 @@ become `StoreError` (with `__cause__`), never leak as SQLAlchemy types.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,12 +175,7 @@ class Store:
 
     def head_revision(self) -> str:
         """The newest migration this code ships (what `upgrade` brings the schema to)."""
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        return str(ScriptDirectory.from_config(cfg).get_current_head())
+        return _head_revision(str(MIGRATIONS))
 
     def is_current(self) -> bool:
         """True when the schema is at the newest migration (`eudigest init` applies it)."""
@@ -238,3 +234,15 @@ def _engine(url: str, *, echo: bool) -> Engine:
         return create_engine(url, echo=echo, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot open database {parsed.render_as_string()}: {exc}") from exc
+
+
+@functools.cache
+def _head_revision(script_location: str) -> str:
+    """Read once per process: the shipped migrations do not change while it runs (the
+    status page asked for every request, reading every migration file each time)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", script_location)
+    return str(ScriptDirectory.from_config(cfg).get_current_head())
