@@ -139,6 +139,7 @@ def _sign_in(actions: Actions, page: Page, name: str) -> None:
     actions.fill(page.get_by_label("Passwort", exact=True), PASSWORD, "Passwort")
     actions.click(page.get_by_role("button", name="Anmelden"), "Anmelden")
     expect(page.get_by_role("heading", level=1, name="Eingang")).to_be_visible()
+    page.wait_for_load_state("load")  # desk.js (deferred) listens for the keys from then on
 
 
 def _accepts(n: int) -> bool:
