@@ -16,7 +16,7 @@ from pipeline.bootstrap import Services
 from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
-from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit
+from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit, StoreError
 from pipeline.model import (
     ORG_TYPE_LABELS,
     Correction,
@@ -551,10 +551,14 @@ def _review_banner() -> dict[str, object]:
 def _reviews_for_me() -> list[tuple[ReviewRequest, Edition]]:
     d, me = desk(), staff_user()
     found = []
-    for r in d.store.approvals.open_requests():
-        edition = d.store.editions.get(r.edition_id)
-        if (edition.last_editor or edition.created_by) != me.name:
-            found.append((r, edition))
+    try:
+        for r in d.store.approvals.open_requests():
+            edition = d.store.editions.get(r.edition_id)
+            if (edition.last_editor or edition.created_by) != me.name:
+                found.append((r, edition))
+    except StoreError:  # the error page of a failing store renders all the same
+        log.warning("review notice left out: the store failed", exc_info=True)
+        return []
     return found
 
 
