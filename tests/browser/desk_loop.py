@@ -102,6 +102,7 @@ class LoopResult:
     accepted: list[int]
     rejected: list[int]
     seconds: dict[str, float]  # triage, loop (until the mail is in the outbox)
+    placed: int  # items in the edition sent (the accepted ones in the draft's window)
 
     def summary(self) -> str:
         a = self.actions
@@ -110,7 +111,8 @@ class LoopResult:
             f"core loop ({self.path}): triage {a.count('triage')} actions for {TRIAGED} items "
             f"({dict(a.kinds('triage'))}), {self.seconds['triage']:.1f} s; "
             f"loop {a.count('loop')} actions, {self.seconds['loop']:.1f} s "
-            f"(sign-in, not counted: {a.count('sign-in')})",
+            f"(sign-in, not counted: {a.count('sign-in')}); "
+            f"{len(self.accepted)} accepted, {self.placed} in the edition sent",
             *(f"  {n}. {s}" for n, s in enumerate(loop, 1)),
         ]
         return "\n".join(lines)
@@ -240,4 +242,5 @@ def walk(browser: Browser, live: LiveDesk, watch: Watch, path: Path_ = "short") 
         accepted,
         rejected,
         {"triage": triage_seconds, "loop": loop_seconds},
+        len(edition.item_ids),
     )
