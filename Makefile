@@ -40,6 +40,7 @@ typing: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/desk_bench.py
+	$(BIN)/python bench/desk_loop_bench.py
 	$(BIN)/python bench/subscribers_bench.py
 	$(BIN)/python bench/deliver_bench.py
 	$(BIN)/python bench/dossiers_bench.py

@@ -16,7 +16,7 @@ from pipeline.bootstrap import Services
 from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
-from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit
+from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit, StoreError
 from pipeline.model import (
     ORG_TYPE_LABELS,
     Correction,
@@ -27,6 +27,7 @@ from pipeline.model import (
     ItemStatus,
     Preflight,
     Reach,
+    ReviewRequest,
 )
 from pipeline.store.items import InboxQuery
 from pipeline.text import de_number
@@ -403,8 +404,15 @@ def _section_title() -> str:
 def approve(edition_id: int) -> ResponseReturnValue:
     """Refused (with the reason, on the edition page) while the preflight blocks, and
     for the last editor when four eyes are on: they get "Freigabe anfordern" instead."""
-    d = desk()
     _back(edition_id)
+    refused = _approve(edition_id)
+    return refused or _done(edition_id, "Ausgabe freigegeben.")
+
+
+def _approve(edition_id: int) -> ResponseReturnValue | None:
+    """Approve as the signed-in person; the way back to the editor with the reason when
+    the preflight or the four eyes refuse, else None."""
+    d = desk()
     try:
         curate.approve(
             d.store,
@@ -421,11 +429,11 @@ def approve(edition_id: int) -> ResponseReturnValue:
             f"{'blockiert' if count == 1 else 'blockieren'} die Freigabe (siehe unten).",
             "error",
         )
-        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
     except Forbidden as exc:
         flash(f"Nicht freigegeben. {exc}", "error")
-        return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
-    return _done(edition_id, "Ausgabe freigegeben.")
+    else:
+        return None
+    return redirect(url_for("editions.edition", edition_id=edition_id), code=303)
 
 
 @bp.post("/<int:edition_id>/request-review")
@@ -494,11 +502,16 @@ SEND_THREAD = "send-now-{}"  # the name of the desk's sender thread of an editio
 def send_now(edition_id: int) -> ResponseReturnValue:
     """ "Jetzt senden" on an approved edition: first a confirmation naming the audience,
     then (confirm=1) the preflight again, the edition scheduled for now and a sender
-    started in this process (`_start_sending`). Refused while anything blocks."""
+    started in this process (`_start_sending`). Refused while anything blocks.
+
+    With approve=1 on a draft ("Freigeben und senden …" in the preview): the same
+    confirmation, then the approval (four eyes and preflight as for "Freigeben") and the
+    send in one step."""
     d, me = desk(), staff_user()
     _back(edition_id)
     found = d.store.editions.get(edition_id)
-    if found.state is not EditionState.APPROVED:
+    approving = request.form.get("approve") == "1" and found.state is EditionState.DRAFT
+    if found.state is not EditionState.APPROVED and not approving:
         raise InvalidInput("„Jetzt senden“ gibt es nur für eine freigegebene Ausgabe.")
     blockers = d.services.settings.send_blockers()
     if blockers:
@@ -514,7 +527,10 @@ def send_now(edition_id: int) -> ResponseReturnValue:
             edition=found,
             audience=audience_words(preflight.reach(d.store, found, items)),
             newsletter=d.office.newsletter(found.newsletter_id),
+            approving=approving,
         )
+    if approving and (refused := _approve(edition_id)):
+        return refused
     curate.send_now(d.store, edition_id, check=check, actor=me, now=d.now())
     _start_sending(d.services, edition_id)
     return _done(
@@ -523,6 +539,27 @@ def send_now(edition_id: int) -> ResponseReturnValue:
         "bricht der Versand ab, setzt der nächste Versandlauf (send-due) ihn fort.",
         "state-title",
     )
+
+
+@bp.app_context_processor
+def _review_banner() -> dict[str, object]:
+    """Every desk page: the open requests for approval the signed-in person may grant
+    (`reviews_for_me()`, called by base.html only for staff)."""
+    return {"reviews_for_me": _reviews_for_me}
+
+
+def _reviews_for_me() -> list[tuple[ReviewRequest, Edition]]:
+    d, me = desk(), staff_user()
+    found = []
+    try:
+        for r in d.store.approvals.open_requests():
+            edition = d.store.editions.get(r.edition_id)
+            if (edition.last_editor or edition.created_by) != me.name:
+                found.append((r, edition))
+    except StoreError:  # the error page of a failing store renders all the same
+        log.warning("review notice left out: the store failed", exc_info=True)
+        return []
+    return found
 
 
 def audience_words(reach: Reach) -> str:
@@ -713,9 +750,27 @@ def preview_page(edition_id: int) -> ResponseReturnValue:
         offered=offered,
         newsletter=d.office.newsletter(found.newsletter_id),
         me=staff_user(),
+        **_decisions(found),
         test_limit=TEST_SEND_LIMIT,
         test_minutes=int(TEST_SEND_WINDOW.total_seconds() // 60),
     )
+
+
+def _decisions(found: Edition) -> dict[str, object]:
+    """What the preview offers besides reading: request approval, approve (and send),
+    send now. The core loop of issue 15: the colleague asked for approval reads the
+    mail and decides on the same page."""
+    d, me = desk(), staff_user()
+    if found.state not in (EditionState.DRAFT, EditionState.APPROVED):
+        return {"decide": None}
+    editor = found.last_editor or found.created_by
+    return {
+        "decide": found.state.value,
+        "own_edit": d.office.four_eyes and editor == me.name,
+        "editor": editor,
+        "review": next(iter(d.store.approvals.open_requests(found.id)), None),
+        "blocked": _preflight(found).blocked or bool(d.services.settings.send_blockers()),
+    }
 
 
 @bp.get("/<int:edition_id>/preview/mail.html")

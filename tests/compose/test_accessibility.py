@@ -61,6 +61,7 @@ def test_structure_lang_headings_links(profile: str) -> None:
     soup = soup_for(profile)
     assert soup.html is not None and soup.html.get("lang") == "de"
     assert len(soup.find_all("h1")) == 1
+    assert len(soup.find_all("main")) == 1  # one main landmark (axe: tests/browser)
     levels = [int(h.name[1]) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
     assert levels[0] == 1
     for before, after in itertools.pairwise(levels):
