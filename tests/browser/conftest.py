@@ -301,4 +301,7 @@ def login(page: Page, name: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Passwort", exact=True).fill(password)
-    page.get_by_role("button", name="Anmelden").click()
+    # Wait for the page the form leads to, scripts included: keys pressed before desk.js
+    # has loaded would be lost.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Anmelden").click()
