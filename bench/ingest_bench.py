@@ -196,7 +196,9 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
 class Round:
     """Fresh stores for every peer; `command(peer)` is the same for cold and warm."""
 
-    def __init__(self, tmp: Path, base_url: str, sources: Path, urls: list[str]) -> None:
+    def __init__(
+        self, tmp: Path, base_url: str, sources: Path, urls: list[str], before: Path | None
+    ) -> None:
         self.tmp, self.sources, self.urls = tmp, sources, urls
         self.env = {
             **os.environ,
@@ -206,6 +208,7 @@ class Round:
             "EUDIGEST_LOG_LEVEL": "WARNING",
         }
         (tmp / "eudigest").mkdir()
+        (tmp / "before").mkdir()
         (tmp / "urls.txt").write_text("\n".join(urls), encoding="utf-8")
         eudigest = [sys.executable, "-c", EUDIGEST]
         self.commands = {
@@ -216,7 +219,12 @@ class Round:
                 *(str(tmp / "bare.json"), str(tmp / "urls.txt")),
             ],
         }
-        subprocess.run([*eudigest, "init"], env=self.env, cwd=tmp, check=True, capture_output=True)
+        self.envs = {"before": {**self.env, "EUDIGEST_DATA_DIR": str(tmp / "before")}}
+        if before is not None:  # the same command on another source tree (before/after)
+            self.envs["before"]["PYTHONPATH"] = str(before)
+            self.commands["before"] = self.commands["eudigest"]
+        for env in (self.env, self.envs["before"]):
+            subprocess.run([*eudigest, "init"], env=env, cwd=tmp, check=True, capture_output=True)
         subprocess.run(
             [sys.executable, __file__, "--peer", "reader-add", str(tmp / "reader.sqlite"), *urls],
             env=self.env,
@@ -226,7 +234,7 @@ class Round:
         )
 
     def run(self, peer: str) -> Run:
-        run = measure(self.commands[peer], self.env, self.tmp)
+        run = measure(self.commands[peer], self.envs.get(peer, self.env), self.tmp)
         if run.exit not in (0,):
             raise SystemExit(f"{peer} exited {run.exit}:\n{run.output[-2000:]}")
         return run
@@ -237,13 +245,15 @@ def entries_of(peer: str, run: Run) -> int:
     lines = [ln for ln in run.output.splitlines() if ln.startswith(("{", "["))]
     if not lines:
         return 0
-    if peer == "eudigest":
+    if peer in ("eudigest", "before"):
         text = run.output[run.output.index("[") :]
         return sum(int(r.get("entries") or 0) for r in json.loads(text))
     return int(json.loads(lines[-1]).get("entries", 0))
 
 
-def compare(corpus: Path, runs: int, peers: tuple[str, ...]) -> dict[str, dict[str, object]]:
+def compare(
+    corpus: Path, runs: int, peers: tuple[str, ...], before: Path | None = None
+) -> dict[str, dict[str, object]]:
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--corpus", str(corpus)],
         stdout=subprocess.PIPE,
@@ -262,7 +272,7 @@ def compare(corpus: Path, runs: int, peers: tuple[str, ...]) -> dict[str, dict[s
             try:
                 sources = tmp / "sources.yaml"
                 sources.write_text(sources_yaml(base_url), encoding="utf-8")
-                rnd = Round(tmp, base_url, sources, urls)
+                rnd = Round(tmp, base_url, sources, urls, before)
                 for phase in ("cold", "warm"):
                     for peer in peers:
                         run = rnd.run(peer)
@@ -415,6 +425,13 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--only", default=",".join(PEERS), help="peers, comma-separated")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        metavar="TREE",
+        help="also run eudigest from this source tree (peer 'before'; e.g. a `git worktree` "
+        "of the previous release)",
+    )
     ap.add_argument("--child", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
     ap.add_argument("--peer", choices=["reader", "reader-add", "bare"], help=argparse.SUPPRESS)
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -439,7 +456,9 @@ def main() -> None:
         print(json.dumps(fn()))
         return
     peers = tuple(p for p in args.only.split(",") if p)
-    table = compare(args.corpus, args.runs, peers)
+    if args.before is not None and "before" not in peers:
+        peers = ("before", *peers)
+    table = compare(args.corpus, args.runs, peers, args.before)
     if args.json:
         print(json.dumps(list(table.values()), indent=1))
     else:

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from pipeline.deliver.outbox import OutboxMailer
     from pipeline.deliver.send import SendReport, SendStopped
     from subscribers.tokens import Links
-from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
 
@@ -571,6 +570,8 @@ def _last_demo_edition(services: Services, newsletter_id: str) -> Edition | None
 
 def _demo_candidates(services: Services, previous: Edition | None, *, limit: int) -> list[Item]:
     """New items with topics, fetched since the last demo edition; most relevant, newest."""
+    from pipeline.store.items import ItemQuery
+
     since = previous.created_at if previous is not None else None
     found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
     fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]

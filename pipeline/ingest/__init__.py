@@ -39,8 +39,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -150,7 +149,7 @@ async def _consume(
                 prepared = await asyncio.wrap_future(preparer.submit(h.source, result, now))
             except EudigestError as exc:  # as parse() raises it, pickled back
                 prepared = exc
-            except BrokenProcessPool:
+            except BrokenExecutor:  # BrokenProcessPool: a worker died
                 log.warning("a parsing process died; parsing %s here", h.source.id)
                 prepared = None
         r, outcome = await loop.run_in_executor(

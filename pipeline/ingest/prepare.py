@@ -9,22 +9,26 @@
                                      (a ParseError, pickled back, as from parse())
 
 The work is pure (bytes in, values out), so it may run anywhere; the store is written by
-the caller only. Workers are forked where the platform can (they start in milliseconds,
-and share the parent's imported modules); each imports the parsers and builds the
-classifier once. A worker that dies (out of memory on a hostile feed) breaks the pool:
-the caller then prepares the remaining bodies itself.
+the caller only. The caller imports the parsers and builds the classifier once, freezes
+its objects out of the garbage collector's reach (gc.freeze), then forks the workers where
+the platform can: they start in milliseconds and share those pages instead of copying
+them (elsewhere each worker builds its own). A worker that dies (out of memory on a
+hostile feed) breaks the pool: the caller then prepares the remaining bodies itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from types import TracebackType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from pipeline.ingest.classify import Classifier
     from pipeline.ingest.dedupe import Incoming
     from pipeline.model import FetchResult, Source, Taxonomy
@@ -49,9 +53,10 @@ def prepare(
 
 def _start(taxonomy: Taxonomy, tz: ZoneInfo) -> None:
     global _worker
-    from pipeline.ingest.classify import Classifier
+    if _worker is None:  # forked: inherited from the parent
+        from pipeline.ingest.classify import Classifier
 
-    _worker = (Classifier(taxonomy), tz)
+        _worker = (Classifier(taxonomy), tz)
 
 
 def _prepare_here(source: Source, result: FetchResult, now: dt.datetime) -> list[Incoming]:
@@ -68,6 +73,7 @@ class Preparer:
         self.workers = max(0, workers)
         self._pool: ProcessPoolExecutor | None = None
         self._classifier: Classifier | None = None
+        self._frozen = False
 
     @property
     def parallel(self) -> bool:
@@ -78,8 +84,19 @@ class Preparer:
     ) -> Future[list[Incoming]]:
         """Prepare in a worker process (started on first use)."""
         if self._pool is None:
+            global _worker
+            from concurrent.futures import ProcessPoolExecutor
+
+            import pipeline.ingest.normalize
+            import pipeline.ingest.parse  # noqa: F401  (loaded once, shared by forked workers)
+
             methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            fork = "fork" in methods
+            context = multiprocessing.get_context("fork" if fork else None)
+            if fork:
+                _worker = (self._classifier_here(), self.tz)
+                gc.freeze()  # the parent's objects: shared, never copied by a child's collector
+                self._frozen = True
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
@@ -90,16 +107,24 @@ class Preparer:
 
     def here(self, source: Source, result: FetchResult, now: dt.datetime) -> list[Incoming]:
         """Prepare in this process (no pool, or the pool broke)."""
+        return prepare(source, result, now, self._classifier_here(), self.tz)
+
+    def _classifier_here(self) -> Classifier:
         if self._classifier is None:
             from pipeline.ingest.classify import Classifier
 
             self._classifier = Classifier(self.taxonomy)
-        return prepare(source, result, now, self._classifier, self.tz)
+        return self._classifier
 
     def close(self) -> None:
+        global _worker
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
+            _worker = None
 
     def __enter__(self) -> Preparer:
         return self
