@@ -32,6 +32,7 @@ start-up) and prints one JSON object: used for quick looks at one stage.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -456,6 +457,9 @@ def main() -> None:
         print(json.dumps(fn()))
         return
     peers = tuple(p for p in args.only.split(",") if p)
+    if "reader" in peers and importlib.util.find_spec("reader") is None:
+        print("reader is not installed (pip install -e '.[bench]'): left out", file=sys.stderr)
+        peers = tuple(p for p in peers if p != "reader")
     if args.before is not None and "before" not in peers:
         peers = ("before", *peers)
     table = compare(args.corpus, args.runs, peers, args.before)
