@@ -95,7 +95,7 @@ def run_ingest(
     now = clock()
     report = IngestReport()
     selected: list[SourceHealth] = []
-    for h in store.sources.health(options.only):
+    for h in store.sources.health(options.only, counts=False):
         if not h.source.enabled and not options.explicit:
             continue
         if _deferred(h, options, now):

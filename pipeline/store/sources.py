@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, func, literal, select, update
 
 from pipeline.errors import SourceNotFound
 from pipeline.model import Source, SourceHealth, SourceKind
@@ -59,17 +59,24 @@ class SourcesStore:
             if new:
                 conn.execute(sources.insert(), new)
 
-    def health(self, ids: Sequence[str] | None = None) -> list[SourceHealth]:
-        counts = (
-            select(items.c.source_id, func.count().label("n"))
-            .group_by(items.c.source_id)
-            .subquery()
-        )
-        query = (
-            select(sources, func.coalesce(counts.c.n, 0).label("item_count"))
-            .outerjoin(counts, counts.c.source_id == sources.c.id)
-            .order_by(sources.c.id)
-        )
+    def health(
+        self, ids: Sequence[str] | None = None, *, counts: bool = True
+    ) -> list[SourceHealth]:
+        """Configuration and health of the sources (`ids`, or all); `counts=False` leaves
+        `items` at 0 and reads no item (an ingest run needs no count)."""
+        if counts:
+            per_source = (
+                select(items.c.source_id, func.count().label("n"))
+                .group_by(items.c.source_id)
+                .subquery()
+            )
+            query = (
+                select(sources, func.coalesce(per_source.c.n, 0).label("item_count"))
+                .outerjoin(per_source, per_source.c.source_id == sources.c.id)
+                .order_by(sources.c.id)
+            )
+        else:
+            query = select(sources, literal(0).label("item_count")).order_by(sources.c.id)
         if ids is not None:
             query = query.where(sources.c.id.in_(list(ids)))
         with wrap_errors("reading source health"), self._engine.connect() as conn:
