@@ -38,6 +38,7 @@ typing: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'  # the peers of the ingest benchmark
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/desk_bench.py
 	$(BIN)/python bench/desk_loop_bench.py

@@ -1,29 +1,49 @@
-"""Ingest benchmark: the whole corpus from a loopback server, against bare feedparser.
+"""Ingest benchmark: `eudigest fetch` beside its peers, each as a whole process.
 
-    python bench/ingest_bench.py [--repeat 3] [--corpus ../shared/corpus]
+    pip install -e '.[bench]'          # lemon24/reader, the peer
+    python bench/ingest_bench.py [--runs 5] [--corpus ../shared/corpus] [--json]
 
-Scenarios, each run in a fresh subprocess so peak memory (max RSS) is its own:
-- baseline: feedparser.parse() on every feed file's bytes, json.loads() on the API
-  files; no network, no store. This is the floor the issue compares against.
-- cold:     `eudigest fetch` logic on an empty SQLite store: loopback HTTP (gzip),
-  parse, normalise, classify, dedupe, store.
-- warm:     the same again right after a cold run: every source answers 304.
-Figures are medians over --repeat runs. Wall time only counts the work named,
-not interpreter start-up or schema creation. The loopback server runs in a process
-of its own, as a real site would, so its work is not charged to the ingest.
+One loopback server (a process of its own, as a real site would be) serves the shared
+corpus (28 files; gzip, ETag, Last-Modified). Three programs ingest it, each started as
+a new process, so that interpreter start-up and imports are counted as a user waits
+for them:
+
+- eudigest: `eudigest fetch --sources-file …` into a SQLite store that `eudigest init`
+  made (schema and sources, never fetched; init is not timed).
+- reader:   lemon24/reader's `update_feeds()` into a SQLite file to which the same URLs
+  were added (`add_feed`, not timed). reader is the best-kept Python feed reader: one
+  process, one feed after the other, parse with its own feedparser, store in SQLite.
+- bare:     a sequential loop of httpx GETs and `feedparser.parse` (json.loads for the
+  two API files), storing nothing but the validators in a JSON file: the floor.
+
+Each round prepares a fresh store for every program, then runs them in turn, cold
+(nothing fetched before) and then warm (the same command again: every source answers
+304). Figures per run: wall time, CPU time (user + system, the process and the
+children it waited for, from wait4), peak memory of the largest single process (max
+RSS, as /usr/bin/time -v reports it) and the peak of the whole process tree (sum of
+PSS, sampled every 10 ms from /proc: counts a worker pool fairly, shared pages once).
+The table gives medians over the rounds; the ratios to reader are the medians of the
+ratios of each round, so they hold when the shared machine's speed drifts.
+
+`--child baseline|cold|warm` runs the older in-process scenarios (work only, no
+start-up) and prints one JSON object: used for quick looks at one stage.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +51,297 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.corpus import ADAPTERS, CORPUS_FILES  # noqa: E402
+
+PEERS = ("eudigest", "reader", "bare")
+# The `eudigest` console script, run by this interpreter (PYTHONPATH may point at another tree).
+EUDIGEST = "import sys; from pipeline.cli import main; sys.exit(main())"
+
+
+# ---------------------------------------------------------------- peers (child processes)
+
+
+def peer_reader(db: str, urls: list[str]) -> None:
+    """`--peer reader-add DB URL…` adds the feeds; `--peer reader DB` updates them all."""
+    from reader import make_reader
+
+    r = make_reader(db)
+    try:
+        if urls:
+            for url in urls:
+                r.add_feed(url, exist_ok=True)
+            return
+        r.update_feeds()
+        print(json.dumps({"entries": r.get_entry_counts().total}))
+    finally:
+        r.close()
+
+
+def peer_bare(state: str, urls: list[str]) -> None:
+    """One GET after the other (conditional when a validator is known), then parse."""
+    import feedparser
+    import httpx
+
+    path = Path(state)
+    validators: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    entries = not_modified = 0
+    with httpx.Client(timeout=30) as client:
+        for url in urls:
+            headers = {}
+            known = validators.get(url, {})
+            if "etag" in known:
+                headers["If-None-Match"] = known["etag"]
+            if "last_modified" in known:
+                headers["If-Modified-Since"] = known["last_modified"]
+            response = client.get(url, headers=headers)
+            if response.status_code == 304:
+                not_modified += 1
+                continue
+            if url.endswith(".json"):
+                data = json.loads(response.content)
+                entries += len(data.get("results") or data.get("data") or [])
+            else:
+                parsed = feedparser.parse(
+                    response.content,
+                    response_headers={"content-type": response.headers.get("content-type", "")},
+                )
+                entries += len(parsed.entries)
+            validators[url] = {
+                k: v
+                for k, v in (
+                    ("etag", response.headers.get("etag")),
+                    ("last_modified", response.headers.get("last-modified")),
+                )
+                if v
+            }
+    path.write_text(json.dumps(validators))
+    print(json.dumps({"entries": entries, "not_modified": not_modified}))
+
+
+# ---------------------------------------------------------------- measuring one process
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float  # the largest single process (the process or a waited-for child)
+    tree_pss_mb: float  # the peak of the sum over the process and its descendants
+    exit: int
+    output: str
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [pid], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                children = Path(f"/proc/{current}/task/{tid}/children").read_text().split()
+            except OSError:
+                continue
+            for child in children:
+                found.append(int(child))
+                todo.append(int(child))
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
+    """Run `cmd` to its end; wall, CPU and memory of it and its children."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.01):
+            peak = max(peak, sum(_pss_kb(p) for p in _descendants(proc.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert proc.stdout is not None
+    output = proc.stdout.read()  # until the process closes it (it ends)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        max_rss_mb=usage.ru_maxrss / 1024,
+        tree_pss_mb=peak / 1024,
+        exit=proc.returncode,
+        output=output.decode("utf-8", "replace"),
+    )
+
+
+# ---------------------------------------------------------------- the rounds
+
+
+class Round:
+    """Fresh stores for every peer; `command(peer)` is the same for cold and warm."""
+
+    def __init__(
+        self, tmp: Path, base_url: str, sources: Path, urls: list[str], before: Path | None
+    ) -> None:
+        self.tmp, self.sources, self.urls = tmp, sources, urls
+        self.env = {
+            **os.environ,
+            "PYTHONWARNINGS": "ignore",
+            "EUDIGEST_DATA_DIR": str(tmp / "eudigest"),
+            "EUDIGEST_FETCH_ALLOW": urlsplit(base_url).netloc,
+            "EUDIGEST_LOG_LEVEL": "WARNING",
+        }
+        (tmp / "eudigest").mkdir()
+        (tmp / "before").mkdir()
+        (tmp / "urls.txt").write_text("\n".join(urls), encoding="utf-8")
+        eudigest = [sys.executable, "-c", EUDIGEST]
+        self.commands = {
+            "eudigest": [*eudigest, "fetch", "--json", "--sources-file", str(sources)],
+            "reader": [sys.executable, __file__, "--peer", "reader", str(tmp / "reader.sqlite")],
+            "bare": [
+                *(sys.executable, __file__, "--peer", "bare"),
+                *(str(tmp / "bare.json"), str(tmp / "urls.txt")),
+            ],
+        }
+        self.envs = {"before": {**self.env, "EUDIGEST_DATA_DIR": str(tmp / "before")}}
+        if before is not None:  # the same command on another source tree (before/after)
+            self.envs["before"]["PYTHONPATH"] = str(before)
+            self.commands["before"] = self.commands["eudigest"]
+        for env in (self.env, self.envs["before"]):
+            subprocess.run([*eudigest, "init"], env=env, cwd=tmp, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, __file__, "--peer", "reader-add", str(tmp / "reader.sqlite"), *urls],
+            env=self.env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+        )
+
+    def run(self, peer: str) -> Run:
+        run = measure(self.commands[peer], self.envs.get(peer, self.env), self.tmp)
+        if run.exit not in (0,):
+            raise SystemExit(f"{peer} exited {run.exit}:\n{run.output[-2000:]}")
+        return run
+
+
+def entries_of(peer: str, run: Run) -> int:
+    """Entries the program read (eudigest: from its JSON report)."""
+    lines = [ln for ln in run.output.splitlines() if ln.startswith(("{", "["))]
+    if not lines:
+        return 0
+    if peer in ("eudigest", "before"):
+        text = run.output[run.output.index("[") :]
+        return sum(int(r.get("entries") or 0) for r in json.loads(text))
+    return int(json.loads(lines[-1]).get("entries", 0))
+
+
+def compare(
+    corpus: Path, runs: int, peers: tuple[str, ...], before: Path | None = None
+) -> dict[str, dict[str, object]]:
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--corpus", str(corpus)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    results: dict[str, dict[str, list[Run]]] = {p: {"cold": [], "warm": []} for p in peers}
+    entries: dict[str, int] = {}
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        from tests.support.corpus import sources_yaml
+
+        urls = [f"{base_url}/{path}" for path in CORPUS_FILES]
+        for i in range(runs + 1):  # the first round warms the machine's caches: not counted
+            tmp = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+            try:
+                sources = tmp / "sources.yaml"
+                sources.write_text(sources_yaml(base_url), encoding="utf-8")
+                rnd = Round(tmp, base_url, sources, urls, before)
+                for phase in ("cold", "warm"):
+                    for peer in peers:
+                        run = rnd.run(peer)
+                        if i:
+                            results[peer][phase].append(run)
+                        if phase == "cold":
+                            entries[peer] = entries_of(peer, run)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            print(f"round {i}/{runs} done", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    table: dict[str, dict[str, object]] = {}
+    for peer in peers:
+        for phase in ("cold", "warm"):
+            rs = results[peer][phase]
+            row: dict[str, object] = {
+                "peer": peer,
+                "phase": phase,
+                "runs": len(rs),
+                "entries": entries.get(peer, 0) if phase == "cold" else 0,
+                "wall_s": statistics.median(r.wall_s for r in rs),
+                "cpu_s": statistics.median(r.cpu_s for r in rs),
+                "max_rss_mb": statistics.median(r.max_rss_mb for r in rs),
+                "tree_pss_mb": statistics.median(r.tree_pss_mb for r in rs),
+                "wall_min_s": min(r.wall_s for r in rs),
+                "wall_max_s": max(r.wall_s for r in rs),
+            }
+            if "reader" in peers:
+                ref = results["reader"][phase]
+                for key in ("wall_s", "cpu_s", "max_rss_mb", "tree_pss_mb"):
+                    row[f"{key}_vs_reader"] = statistics.median(
+                        getattr(a, key) / getattr(b, key) for a, b in zip(rs, ref, strict=True)
+                    )
+            table[f"{peer} {phase}"] = row
+    return table
+
+
+def print_table(table: dict[str, dict[str, object]], corpus: Path, runs: int) -> None:
+    size = sum((corpus / p).stat().st_size for p in CORPUS_FILES)
+    print(
+        f"corpus: {len(CORPUS_FILES)} files, {size / 1e6:.2f} MB, loopback; "
+        f"whole processes, median of {runs} rounds (peers in turn)"
+    )
+    print(
+        f"{'program':<15} {'entries':>7} {'wall s':>7} {'(min–max)':>13} {'cpu s':>6} "
+        f"{'max RSS MB':>10} {'tree PSS MB':>11} {'wall×':>6} {'cpu×':>5} {'RSS×':>5} {'PSS×':>5}"
+    )
+    for name, r in table.items():
+        ratios = "".join(
+            f" {r[k]:>5.2f}" if k in r else "     -"
+            for k in (
+                "wall_s_vs_reader",
+                "cpu_s_vs_reader",
+                "max_rss_mb_vs_reader",
+                "tree_pss_mb_vs_reader",
+            )
+        )
+        spread = f"{r['wall_min_s']:.2f}–{r['wall_max_s']:.2f}"
+        print(
+            f"{name:<15} {int(r['entries']) or '':>7} {r['wall_s']:>7.3f} {spread:>13} "  # type: ignore[call-overload]
+            f"{r['cpu_s']:>6.2f} {r['max_rss_mb']:>10.1f} {r['tree_pss_mb']:>11.1f}{ratios}"
+        )
+    print("ratios (×) are against reader in the same phase: the median of the ratios per round")
+
+
+# ---------------------------------------------------------------- in-process scenarios
 
 
 def _max_rss_mb() -> float:
@@ -56,7 +367,6 @@ def scenario_baseline(corpus: Path) -> dict[str, float]:
 def serve(corpus: Path) -> None:
     """Child process: serve the corpus, print the base URL, run until killed."""
     import signal
-    import threading
 
     from tests.support.feedserver import FeedServer
 
@@ -110,26 +420,33 @@ def scenario_ingest(corpus: Path, warm: bool) -> dict[str, float]:
     }
 
 
-def run_child(name: str, corpus: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", name, "--corpus", str(corpus)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="counted rounds (one more warms up)")
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    ap.add_argument("--child", choices=["baseline", "cold", "warm"])
+    ap.add_argument("--only", default=",".join(PEERS), help="peers, comma-separated")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        metavar="TREE",
+        help="also run eudigest from this source tree (peer 'before'; e.g. a `git worktree` "
+        "of the previous release)",
+    )
+    ap.add_argument("--child", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
+    ap.add_argument("--peer", choices=["reader", "reader-add", "bare"], help=argparse.SUPPRESS)
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.corpus)
+        return
+    if args.peer:
+        store, urls = args.rest[0], args.rest[1:]
+        if args.peer == "bare":
+            peer_bare(store, Path(urls[0]).read_text().split())
+        else:
+            peer_reader(store, urls)
         return
     if args.child:
         fn = {
@@ -139,28 +456,17 @@ def main() -> None:
         }[args.child]
         print(json.dumps(fn()))
         return
-
-    size = sum((args.corpus / p).stat().st_size for p in CORPUS_FILES)
-    print(f"corpus: {len(CORPUS_FILES)} files, {size / 1e6:.2f} MB; median of {args.repeat} runs")
-    rows = {}
-    for name in ("baseline", "cold", "warm"):
-        runs = [run_child(name, args.corpus) for _ in range(args.repeat)]
-        rows[name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    base = rows["baseline"]["wall_s"]
-    print(
-        f"{'scenario':<10} {'wall s':>8} {'entries':>8} {'entries/s':>10} "
-        f"{'peak MB':>8} {'× baseline':>11}"
-    )
-    for name, r in rows.items():
-        rate = r["entries"] / r["wall_s"] if r["entries"] else 0.0
-        print(
-            f"{name:<10} {r['wall_s']:>8.3f} {int(r['entries']):>8} {rate:>10.0f} "
-            f"{r['max_rss_mb']:>8.1f} {r['wall_s'] / base:>10.2f}×"
-        )
-    print(
-        f"cold: {int(rows['cold']['new'])} new items; "
-        f"warm: {int(rows['warm']['not_modified'])} of {len(CORPUS_FILES)} sources answered 304"
-    )
+    peers = tuple(p for p in args.only.split(",") if p)
+    if "reader" in peers and importlib.util.find_spec("reader") is None:
+        print("reader is not installed (pip install -e '.[bench]'): left out", file=sys.stderr)
+        peers = tuple(p for p in peers if p != "reader")
+    if args.before is not None and "before" not in peers:
+        peers = ("before", *peers)
+    table = compare(args.corpus, args.runs, peers, args.before)
+    if args.json:
+        print(json.dumps(list(table.values()), indent=1))
+    else:
+        print_table(table, args.corpus, args.runs)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_FETCH_TIMEOUT": "Seconds before a fetch gives up (connect, read). Default 30",
     "EUDIGEST_FETCH_MAX_BYTES": "Size cap of one body after decompression. Default 20000000",
     "EUDIGEST_FETCH_MAX_REDIRECTS": "Redirects followed per fetch. Default 5",
+    "EUDIGEST_FETCH_WORKERS": "Processes that parse, sanitise and classify fetched feeds while "
+    "others download; 0 does it in the fetching process. Default: the CPUs, at most 4",
     "EUDIGEST_FETCH_ALLOW": "Hosts, host:port pairs or CIDR ranges the fetcher may reach "
     "although loopback or private (comma-separated). Default empty",
     "EUDIGEST_BACKOFF_MAX_MINUTES": "Longest backoff of a failing source. Default 360",
@@ -88,6 +90,7 @@ class Settings:
     fetch_timeout_s: float = 30.0
     fetch_max_bytes: int = 20_000_000
     fetch_max_redirects: int = 5
+    fetch_workers: int = 0  # from_env: the CPUs this process may use, at most 4
     fetch_allow: tuple[FetchAllow, ...] = ()
     backoff_max_minutes: int = 360
     mail_backend: str = "outbox"
@@ -167,6 +170,7 @@ class Settings:
                 "EUDIGEST_FETCH_MAX_BYTES", 20_000_000, int, 1024, 1_000_000_000
             ),
             fetch_max_redirects=env.number("EUDIGEST_FETCH_MAX_REDIRECTS", 5, int, 0, 20),
+            fetch_workers=env.number("EUDIGEST_FETCH_WORKERS", default_fetch_workers(), int, 0, 32),
             fetch_allow=fetch_allow_list(env.get("EUDIGEST_FETCH_ALLOW", "")),
             backoff_max_minutes=env.number("EUDIGEST_BACKOFF_MAX_MINUTES", 360, int, 1, 10080),
             **mail,
@@ -176,6 +180,16 @@ class Settings:
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def default_fetch_workers() -> int:
+    """Parsing processes when EUDIGEST_FETCH_WORKERS is not set: one per CPU this process
+    may run on, at most 4 (a fetch of a few dozen sources gains nothing from more)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
 
 
 @dataclass(frozen=True, slots=True)

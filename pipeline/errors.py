@@ -63,6 +63,10 @@ class SourceError(EudigestError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        # pickled from a parsing process (ingest): rebuilt with both arguments
+        return (type(self), (self.source_id, self.message))
+
 
 class FetchError(SourceError):
     pass

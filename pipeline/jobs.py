@@ -12,32 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import curate
 from pipeline.bootstrap import Services
-from pipeline.compose.render import (
-    GREETING,
-    PREFERENCES_URL,
-    UNSUBSCRIBE_URL,
-    DigestRenderer,
-    RenderedDigest,
-    greeting,
-)
-from pipeline.deliver.corrections import CorrectionReport
-from pipeline.deliver.corrections import send_corrections as send_corrections_now
-from pipeline.deliver.outbox import OutboxMailer
-from pipeline.deliver.send import (
-    Envelope,
-    Lease,
-    NotSendable,
-    SendDueStopped,
-    SendReport,
-    SendStopped,
-    SendUnfinished,
-    halt,
-    halt_blocked,
-    live_senders,
-    send_edition,
-)
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
 from pipeline.model import (
@@ -60,9 +35,14 @@ from pipeline.model import (
 from pipeline.model.learning import LearnedModel, ModelOutput
 
 if TYPE_CHECKING:
+    # Imported where used: `eudigest fetch` (and the scheduler's fetch) loads no
+    # templates, mail backend or desk rules.
+    from pipeline.compose.render import RenderedDigest
     from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
+    from pipeline.deliver.corrections import CorrectionReport
+    from pipeline.deliver.outbox import OutboxMailer
+    from pipeline.deliver.send import SendReport, SendStopped
     from subscribers.tokens import Links
-from pipeline.store.items import ItemQuery
 
 log = logging.getLogger("eudigest.jobs")
 
@@ -117,6 +97,7 @@ def fetch(
         due_only=due_only,
         tz=services.settings.tz,
         backoff_max_minutes=services.settings.backoff_max_minutes,
+        workers=services.settings.fetch_workers,
     )
     report = run_ingest(
         services.store,
@@ -165,6 +146,8 @@ def cleanup(services: Services, *, keep_days: int = 90) -> int:
 
 def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> SendReport:
     """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once."""
+    from pipeline.compose.render import DigestRenderer
+    from pipeline.deliver.send import Envelope, Lease, halt_blocked, send_edition
     from subscribers.tokens import Links
 
     _require_schema(services)
@@ -256,6 +239,7 @@ def send_corrections(
     """Correction notices chosen as "sofort als kurze Mail", exactly once per reader who
     got the item (ADR 0009); `send-due` runs it after the editions."""
     from pipeline.compose.corrections import correction_note, render_correction_mail
+    from pipeline.deliver.corrections import send_corrections as send_corrections_now
     from subscribers.tokens import Links
 
     _require_schema(services)
@@ -315,6 +299,15 @@ def send_due(services: Services) -> list[SendReport]:
     HALTED editions (a person must fix something first) are left alone until staff
     resume them; a refused key or a blocker halts the due editions not tried, too.
     """
+    from pipeline.deliver.send import (
+        NotSendable,
+        SendDueStopped,
+        SendStopped,
+        SendUnfinished,
+        halt,
+        live_senders,
+    )
+
     _require_schema(services)
     store = services.store
     now = services.clock()
@@ -368,6 +361,8 @@ def _halt_reason(services: Services, exc: SendStopped) -> str:
 
 
 def _elsewhere(services: Services, edition_id: int, instance: str) -> SendReport:
+    from pipeline.deliver.send import SendReport
+
     counts = services.store.deliveries.counts(edition_id)
     return SendReport.of(edition_id, counts, elsewhere=instance)
 
@@ -431,6 +426,8 @@ def draft_newsletter(
     Nothing is made when an edition of that newsletter was already created today (in
     the office's time zone), or when no accepted item waits for it.
     """
+    from pipeline import curate
+
     _require_schema(services)
     store, tz = services.store, services.settings.tz
     office = services.office()
@@ -498,6 +495,8 @@ def demo(
     subscriber, and only through the outbox: when the newsletter has other confirmed
     subscribers it stops before changing anything.
     """
+    from pipeline import curate
+
     init_report = init(services)
     fetched = fetch(services, progress=progress)
     store, tz = services.store, services.settings.tz
@@ -571,6 +570,8 @@ def _last_demo_edition(services: Services, newsletter_id: str) -> Edition | None
 
 def _demo_candidates(services: Services, previous: Edition | None, *, limit: int) -> list[Item]:
     """New items with topics, fetched since the last demo edition; most relevant, newest."""
+    from pipeline.store.items import ItemQuery
+
     since = previous.created_at if previous is not None else None
     found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
     fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]
@@ -602,6 +603,8 @@ def _demo_subscriber(
 
 
 def _demo_outbox(services: Services) -> OutboxMailer:
+    from pipeline.deliver.outbox import OutboxMailer
+
     mailer = services.mailer
     return (
         mailer if isinstance(mailer, OutboxMailer) else OutboxMailer(services.settings.outbox_path)
@@ -636,6 +639,7 @@ def _recipient(
 ) -> Recipient:
     """A reader of a digest or a correction mail: greeting, signed preference and
     unsubscribe links, and the List-Unsubscribe headers."""
+    from pipeline.compose.render import GREETING, PREFERENCES_URL, UNSUBSCRIBE_URL, greeting
     from subscribers.unsubscribe import list_unsubscribe_headers
 
     manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())

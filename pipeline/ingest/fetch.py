@@ -365,9 +365,12 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(
         self, allow: Sequence[FetchAllow], limits: httpx.Limits, resolve: Resolver | None = None
     ) -> None:
-        super().__init__(http1=True, http2=False, limits=limits)  # sets a pool, replaced here
+        # One SSL context (loading the CA bundle costs tens of milliseconds), given to
+        # httpx's own pool, which is replaced here, and to ours.
+        ssl_context = httpx.create_ssl_context(trust_env=True)
+        super().__init__(verify=ssl_context, http1=True, http2=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=True),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -61,6 +61,19 @@ class SourceHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """How one source's fetch ended in an ingest run: what the run writes to its health,
+    all sources in one write at the end."""
+
+    source_id: str
+    at: dt.datetime
+    next_try: dt.datetime
+    error: str | None = None  # None: a success (a body, or 304 Not Modified)
+    etag: str | None = None  # a success's validators (kept from before when none came)
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     """What one HTTP fetch of a source gave. Never raises: failures are data."""
 

@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, literal, select, update
 
 from pipeline.errors import SourceNotFound
 from pipeline.model import Source, SourceHealth, SourceKind
+from pipeline.model.sources import FetchOutcome
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import items, sources
 
@@ -27,39 +28,55 @@ class SourcesStore:
         belonged to the old URL.
         """
         with wrap_errors("registering sources"), self._engine.begin() as conn:
-            known = {r.id: r for r in conn.execute(select(sources.c.id, sources.c.url))}
+            known = {
+                r.id: r._mapping
+                for r in conn.execute(select(sources.c.id, *(sources.c[k] for k in _CONFIG)))
+            }
+            new = []
             for source in configured:
                 values = _config_values(source)
                 if source.id not in known:
-                    conn.execute(
-                        sources.insert().values(
-                            id=source.id,
-                            consecutive_failures=0,
-                            created_at=now,
-                            updated_at=now,
+                    new.append(
+                        {
+                            "id": source.id,
+                            "consecutive_failures": 0,
+                            "created_at": now,
+                            "updated_at": now,
                             **values,
-                        )
+                        }
                     )
                     continue
-                if known[source.id].url != source.url:
+                row = known[source.id]
+                if all(row[k] == v for k, v in values.items()):
+                    continue  # unchanged: no write (a warm fetch writes only health)
+                if row["url"] != source.url:
                     values.update(etag=None, last_modified=None)
                 conn.execute(
                     update(sources)
                     .where(sources.c.id == source.id)
                     .values(updated_at=now, **values)
                 )
+            if new:
+                conn.execute(sources.insert(), new)
 
-    def health(self, ids: Sequence[str] | None = None) -> list[SourceHealth]:
-        counts = (
-            select(items.c.source_id, func.count().label("n"))
-            .group_by(items.c.source_id)
-            .subquery()
-        )
-        query = (
-            select(sources, func.coalesce(counts.c.n, 0).label("item_count"))
-            .outerjoin(counts, counts.c.source_id == sources.c.id)
-            .order_by(sources.c.id)
-        )
+    def health(
+        self, ids: Sequence[str] | None = None, *, counts: bool = True
+    ) -> list[SourceHealth]:
+        """Configuration and health of the sources (`ids`, or all); `counts=False` leaves
+        `items` at 0 and reads no item (an ingest run needs no count)."""
+        if counts:
+            per_source = (
+                select(items.c.source_id, func.count().label("n"))
+                .group_by(items.c.source_id)
+                .subquery()
+            )
+            query = (
+                select(sources, func.coalesce(per_source.c.n, 0).label("item_count"))
+                .outerjoin(per_source, per_source.c.source_id == sources.c.id)
+                .order_by(sources.c.id)
+            )
+        else:
+            query = select(sources, literal(0).label("item_count")).order_by(sources.c.id)
         if ids is not None:
             query = query.where(sources.c.id.in_(list(ids)))
         with wrap_errors("reading source health"), self._engine.connect() as conn:
@@ -113,11 +130,80 @@ class SourcesStore:
                 raise SourceNotFound(source_id)
             return int(row[0])
 
+    def record(self, outcomes: Sequence[FetchOutcome]) -> None:
+        """The health of every source an ingest run fetched, in one transaction: as
+        record_success and record_failure, one statement each for all successes and all
+        failures. Ids that are not registered are ignored."""
+        ok = [o for o in outcomes if o.error is None]
+        failed = [o for o in outcomes if o.error is not None]
+        if not outcomes:
+            return
+        where = sources.c.id == bindparam("b_id")
+        with wrap_errors("recording the sources' health"), self._engine.begin() as conn:
+            if ok:
+                conn.execute(
+                    update(sources)
+                    .where(where)
+                    .values(
+                        last_attempt=bindparam("b_at"),
+                        last_success=bindparam("b_at"),
+                        consecutive_failures=0,
+                        next_try=bindparam("b_next"),
+                        etag=bindparam("b_etag"),
+                        last_modified=bindparam("b_lm"),
+                    ),
+                    [
+                        {
+                            "b_id": o.source_id,
+                            "b_at": o.at,
+                            "b_next": o.next_try,
+                            "b_etag": o.etag,
+                            "b_lm": o.last_modified,
+                        }
+                        for o in ok
+                    ],
+                )
+            if failed:
+                conn.execute(
+                    update(sources)
+                    .where(where)
+                    .values(
+                        last_attempt=bindparam("b_at"),
+                        last_error=bindparam("b_error"),
+                        last_error_at=bindparam("b_at"),
+                        consecutive_failures=sources.c.consecutive_failures + 1,
+                        next_try=bindparam("b_next"),
+                    ),
+                    [
+                        {
+                            "b_id": o.source_id,
+                            "b_at": o.at,
+                            "b_next": o.next_try,
+                            "b_error": (o.error or "")[:MAX_ERROR_CHARS],
+                        }
+                        for o in failed
+                    ],
+                )
+
     def _update(self, source_id: str, **values: Any) -> None:
         with wrap_errors(f"updating source {source_id}"), self._engine.begin() as conn:
             result = conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
             if result.rowcount != 1:
                 raise SourceNotFound(source_id)
+
+
+_CONFIG = (
+    "name",
+    "institution",
+    "url",
+    "language",
+    "kind",
+    "adapter",
+    "topics",
+    "options",
+    "enabled",
+    "interval_minutes",
+)
 
 
 def _config_values(source: Source) -> dict[str, Any]:

@@ -24,6 +24,16 @@ class TopicsStore:
             for i, t in enumerate(taxonomy.topics)
         ]
         with wrap_errors("loading the taxonomy"), self._engine.begin() as conn:
+            have = [
+                {"id": r.id, "label_de": r.label_de, "label_en": r.label_en, "position": r.position}
+                for r in conn.execute(
+                    select(
+                        topics.c.id, topics.c.label_de, topics.c.label_en, topics.c.position
+                    ).order_by(topics.c.position)
+                )
+            ]
+            if have == rows:
+                return  # unchanged: no write (a warm fetch writes only the sources' health)
             conn.execute(delete(topics))
             if rows:
                 conn.execute(topics.insert(), rows)

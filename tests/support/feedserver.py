@@ -50,6 +50,8 @@ FAULT_ROUTES = {
     "/_fault/slow": "sleep ?seconds=S (max 60), then the feed at ?file= or /_fault/feed",
     "/_fault/trickle": "headers, then one byte every ?interval=0.1 s until the client leaves",
     "/_fault/big": "?mb=N of padding, streamed; ?length=0 sends no Content-Length",
+    "/_fault/drip": "the tiny feed sent slowly: ?kb=64 of padding every ?interval=0.05 s up "
+    "to ?mb=20 in all, or until release(?gate=NAME), then its item",
     "/_fault/gzip-bomb": "about 1 MB of gzip that inflates to ?gb=1 GiB of zeros",
     "/_fault/empty": "200 with an empty body",
     "/_fault/html": "an HTML page served as text/html",
@@ -402,6 +404,40 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if self._sleep(interval):
                 return
+
+    def _fault_drip(self, arg: str, query: dict[str, str]) -> None:
+        """A big feed from a slow site: the head of the generated feed, XML comments of
+        padding at a steady pace, then its item and end (a well-formed feed of one item)."""
+        feed = self.server.feed
+        piece = max(1, int(query.get("kb", "64"))) * 1024
+        interval = float(query.get("interval", "0.05"))
+        total = int(float(query.get("mb", "20")) * 1_000_000)
+        gate = feed._gate(query["gate"]) if "gate" in query else None
+        head, _, rest = GENERATED_FEED.partition(b"<item>")
+        tail = b"<item>" + rest
+        padding = b"<!--" + b"." * (piece - 8) + b"-->\n"  # `piece` bytes
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        started = time.monotonic()
+        sent = 0
+        try:
+            self.wfile.write(head)
+            sent += len(head)
+            while sent + len(padding) + len(tail) <= total:
+                if gate is not None and gate.is_set():
+                    break
+                if time.monotonic() - started > _MAX_SLEEP_S:
+                    return
+                self.wfile.write(padding)
+                sent += len(padding)
+                if self._sleep(interval):
+                    return
+            self.wfile.write(tail)
+        except OSError:
+            return
 
     def _fault_big(self, arg: str, query: dict[str, str]) -> None:
         total = int(float(query.get("mb", "1")) * 1_000_000)

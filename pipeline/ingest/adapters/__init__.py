@@ -16,19 +16,11 @@ API v2), `oeil` (Legislative Observatory procedure files).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.ingest.adapters import (
-    ep_procedures,
-    ft_search,
-    have_your_say,
-    html,
-    oeil,
-    presscorner_documents,
-    sanctionsmap,
-)
 from pipeline.ingest.adapters._base import (
     Adapter,
     DossierBatch,
@@ -54,43 +46,50 @@ __all__ = [
     "request_for",
 ]
 
-_ADAPTERS: dict[str, Adapter] = {
-    module.NAME: Adapter(
-        name=module.NAME,
-        parse=module.parse,
-        request=module.request,
-        check_options=getattr(module, "check_options", lambda options: []),
-        dossiers=getattr(module, "dossiers", None),
-        follow_ups=getattr(module, "follow_ups", None),
-    )
-    for module in (
-        html,
-        ft_search,
-        have_your_say,
-        sanctionsmap,
-        ep_procedures,
-        oeil,
-        presscorner_documents,
-    )
-}
+# Each adapter's module is imported when a source first needs it: a fetch of feeds only
+# never loads BeautifulSoup (the html adapter).
+_MODULES = (
+    "html",
+    "ft_search",
+    "have_your_say",
+    "sanctionsmap",
+    "ep_procedures",
+    "oeil",
+    "presscorner_documents",
+)
+_ADAPTERS: dict[str, Adapter] = {}
 
-ADAPTER_NAMES: frozenset[str] = frozenset(_ADAPTERS)
+ADAPTER_NAMES: frozenset[str] = frozenset(_MODULES)  # each module's NAME (a test checks)
+
+
+def _load(name: str) -> Adapter:
+    adapter = _ADAPTERS.get(name)
+    if adapter is None:
+        module = importlib.import_module(f"pipeline.ingest.adapters.{name}")
+        adapter = _ADAPTERS[name] = Adapter(
+            name=module.NAME,
+            parse=module.parse,
+            request=module.request,
+            check_options=getattr(module, "check_options", lambda options: []),
+            dossiers=getattr(module, "dossiers", None),
+            follow_ups=getattr(module, "follow_ups", None),
+        )
+    return adapter
 
 
 def get(name: str) -> Adapter:
     """The adapter called `name`; ConfigError naming the known ones if there is none."""
-    try:
-        return _ADAPTERS[name]
-    except KeyError:
+    if name not in ADAPTER_NAMES:
         known = ", ".join(sorted(ADAPTER_NAMES))
-        raise ConfigError(f"unknown adapter {name!r} (known adapters: {known})") from None
+        raise ConfigError(f"unknown adapter {name!r} (known adapters: {known})")
+    return _load(name)
 
 
 def _adapter_for(source: Source) -> Adapter | None:
     if source.adapter:
         return get(source.adapter)
     if source.kind == SourceKind.HTML:
-        return _ADAPTERS[html.NAME]
+        return _load("html")
     return None
 
 
