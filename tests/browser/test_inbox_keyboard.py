@@ -130,7 +130,7 @@ def test_bulk_bar_without_a_reload_and_a_saved_view(page: Page, live: LiveDesk) 
     page.get_by_role("navigation", name="Meine Ansichten").get_by_role(
         "link", name="Abgelehnt, neueste"
     ).click()
-    expect(page).to_have_url(f"{live.base_url}/desk/?order=published&status=rejected")
+    expect(page).to_have_url(f"{live.base_url}/desk/?status=rejected&order=published")
     expect(page.locator("#f-status")).to_have_value("rejected")
 
 
