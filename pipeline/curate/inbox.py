@@ -15,11 +15,10 @@ from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from pipeline.errors import InvalidInput
+from pipeline.errors import DuplicateItem, InvalidInput
 from pipeline.model import StaffUser
 from pipeline.model.desk import SavedView
 from pipeline.store import Store
-from pipeline.store.views import ViewNameTaken
 
 MAX_VIEW_NAME = 80
 MAX_VIEWS = 50
@@ -56,7 +55,7 @@ def save_view(
         raise InvalidInput(f"Höchstens {MAX_VIEWS} Ansichten; bitte zuerst eine löschen.")
     try:
         return store.views.add(actor.id, clean, view_query(query, allowed), now=now)
-    except ViewNameTaken:
+    except DuplicateItem:
         raise InvalidInput(
             f"Es gibt schon eine Ansicht „{clean}“; bitte einen anderen Namen wählen."
         ) from None
@@ -66,7 +65,7 @@ def rename_view(store: Store, actor: StaffUser, view_id: int, name: str) -> Save
     clean = view_name(name)
     try:
         return store.views.rename(actor.id, view_id, clean)
-    except ViewNameTaken:
+    except DuplicateItem:
         raise InvalidInput(
             f"Es gibt schon eine Ansicht „{clean}“; bitte einen anderen Namen wählen."
         ) from None

@@ -14,10 +14,6 @@ from pipeline.store.base import wrap_errors
 from pipeline.store.schema import saved_views
 
 
-class ViewNameTaken(DuplicateItem):
-    """The staff member already has a view of this name."""
-
-
 class ViewsStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -69,13 +65,14 @@ class ViewsStore:
 
 
 def _refuse_taken(conn: Any, user_id: int, name: str, other_than: int | None) -> None:
-    """Names are unique per user regardless of case ("Energie" and "energie" clash)."""
+    """Names are unique per user regardless of case ("Energie" and "energie" clash):
+    DuplicateItem (as the unique constraint would raise when two saves race)."""
     v = saved_views
     where = [v.c.user_id == user_id, func.lower(v.c.name) == name.lower()]
     if other_than is not None:
         where.append(v.c.id != other_than)
     if conn.execute(select(v.c.id).where(*where)).first() is not None:
-        raise ViewNameTaken(name)
+        raise DuplicateItem(f"saved view {name!r} exists")
 
 
 def _view(m: Any) -> SavedView:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 import pipeline.store
-from pipeline.errors import NotFound
+from pipeline.errors import DuplicateItem, NotFound
 from pipeline.model import Role
 from pipeline.store import Store
-from pipeline.store.views import ViewNameTaken
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 
@@ -22,7 +21,7 @@ def test_views_belong_to_one_user_and_names_are_unique_per_user(store: Store) ->
     bernd = store.users.add("bernd", Role.EDITOR, "x" * 20, now=NOW)
     view = store.views.add(anna.id, "Energie", "topic=energy_climate", now=NOW)
     store.views.add(bernd.id, "Energie", "q=Wasserstoff", now=NOW)
-    with pytest.raises(ViewNameTaken):
+    with pytest.raises(DuplicateItem):
         store.views.add(anna.id, "ENERGIE", "", now=NOW)
     with pytest.raises(NotFound):
         store.views.get(bernd.id, view.id)
