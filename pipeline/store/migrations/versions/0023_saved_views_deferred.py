@@ -36,11 +36,13 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),
     )
-    with op.batch_alter_table("items") as batch:
-        batch.add_column(sa.Column("deferred_until", TS, nullable=True))
+    # in place, not a batch copy of `items` (which would drop the FTS triggers on SQLite)
+    op.add_column("items", sa.Column("deferred_until", TS, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("items") as batch:
-        batch.drop_column("deferred_until")
+    if op.get_bind().dialect.name == "sqlite":  # SQLite ≥ 3.35; keeps the FTS triggers
+        op.execute("ALTER TABLE items DROP COLUMN deferred_until")
+    else:
+        op.drop_column("items", "deferred_until")
     op.drop_table("saved_views")
