@@ -65,11 +65,18 @@ def cmd_users_password(
 
 
 def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.table import Table
+    from pipeline.cli.output import Column, RankedTable
 
-    table = Table(title="Staff", title_justify="left")
-    for col in ("name", "role", "active", "last login", "test email"):
-        table.add_column(col, no_wrap=True)
+    table = RankedTable(
+        "Staff",
+        [
+            Column("name"),
+            Column("role", rank=1),
+            Column("active"),
+            Column("last login", rank=2),
+            Column("test email", rank=3, flex=True, min_width=16),
+        ],
+    )
     tz = services.settings.tz
     for u in services.store.users.list():
         table.add_row(
@@ -79,7 +86,7 @@ def cmd_users_list(services: Services, args: argparse.Namespace, out: Console, e
             local_time(u.last_login, tz) if u.last_login else "never",
             u.email or "",
         )
-    out.print(table)
+    table.print(out, wide=getattr(args, "wide", False))
     return 0
 
 

@@ -121,7 +121,9 @@ def cmd_dossier_show(
         doc = f" ({e.document})" if e.document else ""
         out.print(f"  {german_date(e.date)}: {e.label_de}{doc}{note} – {e.source}", highlight=False)
     count = len(d.item_ids)
-    out.print(f"\n{count} {'Meldung' if count == 1 else 'Meldungen'}:", highlight=False)
+    from pipeline.text import de_count
+
+    out.print(f"\n{de_count(count, 'Meldung', 'Meldungen')}:", highlight=False)
     found = services.store.items.get_many(d.item_ids)
     for item in sorted(found.values(), key=lambda i: i.published, reverse=True):
         day = german_date(item.published.astimezone(services.settings.tz).date())

@@ -189,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--clear", action="store_true", help="remove the address")
     d.set_defaults(func="desk:cmd_users_email")
     d = users_sub.add_parser("list", help="list accounts")
+    d.add_argument("--wide", action="store_true", help=WIDE_HELP)
     d.set_defaults(func="desk:cmd_users_list")
     d = users_sub.add_parser("password", help="set a new password (from stdin or prompted)")
     d.add_argument("name")
@@ -247,12 +248,14 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(func="model:cmd_model_train")
     d = model_sub.add_parser("status", help="decisions, last training, AUC beside the rules")
     d.add_argument("--json", action="store_true", help=JSON_HELP)
+    d.add_argument("--wide", action="store_true", help=WIDE_HELP)
     d.set_defaults(func="model:cmd_model_status")
 
     s = sub.add_parser(
         "status", help="jobs, sources, editions, deliveries: exit 1 if any needs attention"
     )
     s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument("--wide", action="store_true", help=WIDE_HELP)
     s.set_defaults(func="operations:cmd_status")
 
     s = sub.add_parser("backup", help="online copy of the SQLite database (PostgreSQL: pg_dump)")

@@ -38,7 +38,7 @@ def cmd_model_train(
             f"{model.output.value}: {verdict_text(e, german=False)} ({e.seconds:.1f} s)",
             highlight=False,
         )
-        _table(states, out, services.settings.tz)
+        _table(states, out, services.settings.tz, wide=getattr(args, "wide", False))
     return _exit(states, err)
 
 
@@ -51,7 +51,7 @@ def cmd_model_status(
     if args.json:
         out.json(_json(states))
     else:
-        _table(states, out, services.settings.tz)
+        _table(states, out, services.settings.tz, wide=getattr(args, "wide", False))
     return _exit(states, err)
 
 
@@ -94,12 +94,22 @@ def _json(states: list[ModelState]) -> dict[str, Any]:
     }
 
 
-def _table(states: list[ModelState], out: Console, tz: dt.tzinfo) -> None:
-    from rich.table import Table
-
+def _table(states: list[ModelState], out: Console, tz: dt.tzinfo, *, wide: bool = False) -> None:
+    """One row per output, fitted to the terminal; then what each means, wrapped."""
+    from pipeline.cli.output import Column, RankedTable
     from pipeline.model.learning import state_text
 
-    table = Table("output", "labels", "trained", "AUC model", "AUC rules", "in use", box=None)
+    table = RankedTable(
+        "Learning",
+        [
+            Column("output"),
+            Column("labels", rank=1),
+            Column("trained", rank=2),
+            Column("AUC model", rank=3),
+            Column("AUC rules", rank=4),
+            Column("in use"),
+        ],
+    )
     for s in states:
         e = s.evaluation
         table.add_row(
@@ -110,6 +120,11 @@ def _table(states: list[ModelState], out: Console, tz: dt.tzinfo) -> None:
             f"{e.auc_rules:.3f}" if e and e.auc_rules is not None else "-",
             "model" if s.active else "rules",
         )
-    out.print(table)
+    table.print(out, wide=wide)
     for s in states:
-        out.print(f"{s.output.value}: {state_text(s, german=False)}", highlight=False)
+        out.print(
+            f"{s.output.value}: {state_text(s, german=False)}",
+            highlight=False,
+            markup=False,
+            soft_wrap=False,
+        )

@@ -43,45 +43,57 @@ def cmd_status(services: Services, args: argparse.Namespace, out: Console, err: 
     if args.json:
         out.json(report.as_json())
     else:
-        _print_status(report, out, settings.tz)
+        _print_status(report, out, settings.tz, wide=getattr(args, "wide", False))
     for p in report.problems:
         err.print(f"[red]attention:[/] {p.check}: {p.message}", highlight=False)
     return 0 if report.ok else 1
 
 
-def _print_status(report: ops_status.StatusReport, out: Console, tz: dt.tzinfo) -> None:
-    from rich.table import Table
+def _print_status(
+    report: ops_status.StatusReport, out: Console, tz: dt.tzinfo, *, wide: bool = False
+) -> None:
+    """The jobs as a table fitted to the terminal (the outcome wraps), then one line per
+    finding, wrapped at the terminal's width rather than cut."""
+    from rich.markup import escape
 
-    table = Table("job", "last run", "outcome", "duration", "next run", box=None)
+    table = RankedTable(
+        "Jobs",
+        [
+            Column("job"),
+            Column("last run", rank=1),
+            Column("outcome", flex=True, min_width=16),
+            Column("duration", rank=3),
+            Column("next run", rank=2),
+        ],
+    )
     for j in report.jobs:
         run = j.last_run
         table.add_row(
             j.id,
             local_time(run.scheduled_for, tz) if run else "-",
-            (run.outcome + (f": {run.detail}" if run.detail else "")) if run else "-",
+            escape(run.outcome + (f": {run.detail}" if run.detail else "")) if run else "-",
             f"{run.duration_s:.1f} s" if run and run.duration_s is not None else "-",
             local_time(j.next_run, tz) if j.next_run else "-",
         )
-    out.print(table)
+    table.print(out, wide=wide)
+
+    def line(text: str) -> None:  # wrapped at the terminal's width, never cut
+        out.print(text, highlight=False, markup=False, soft_wrap=False)
+
     age = report.newest_heartbeat_age_s
-    out.print(
-        "scheduler: "
-        + (f"last heartbeat {age:.0f} s ago" if age is not None else "never reported"),
-        highlight=False,
+    line(
+        "scheduler: " + (f"last heartbeat {age:.0f} s ago" if age is not None else "never reported")
     )
     for h in report.failing_sources:
-        out.print(
-            f"source {h.source.id}: {h.consecutive_failures} failures in a row: {h.last_error}",
-            highlight=False,
-        )
+        line(f"source {h.source.id}: {h.consecutive_failures} failures in a row: {h.last_error}")
     for e in report.editions_due:
         if e.halt_reason:
-            out.print(f"edition {e.id} halted: {e.title}: {e.halt_reason}", highlight=False)
+            line(f"edition {e.id} halted: {e.title}: {e.halt_reason}")
         else:
-            out.print(f"edition {e.id} ({e.state.value}) due: {e.title}", highlight=False)
+            line(f"edition {e.id} ({e.state.value}) due: {e.title}")
     for d in report.delivery_issues:
-        out.print(f"edition {d.edition_id}: {d.count} deliveries {d.state.value}", highlight=False)
-    out.print("status: ok" if report.ok else f"status: {len(report.problems)} need attention")
+        line(f"edition {d.edition_id}: {d.count} deliveries {d.state.value}")
+    line("status: ok" if report.ok else f"status: {len(report.problems)} need attention")
 
 
 def cmd_backup(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:

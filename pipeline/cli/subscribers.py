@@ -89,6 +89,11 @@ def cmd_subscribers_import(
 
 
 def _print_import_report(path: Path, r: portability.ImportReport, out: Console) -> None:
+    from pipeline.text import de_count, de_number
+
+    def n(value: int) -> str:
+        return de_number(value, 0)
+
     delimiter = {",": "Komma", ";": "Semikolon", "\t": "Tabulator"}.get(r.delimiter, r.delimiter)
     out.print(
         f"Datei {path.name}: Kodierung {r.encoding}, Trennzeichen {delimiter}.", highlight=False
@@ -101,16 +106,17 @@ def _print_import_report(path: Path, r: portability.ImportReport, out: Console) 
             highlight=False,
         )
     out.print(
-        f"{r.rows} Zeilen gelesen, {r.imported} importiert: {r.confirmed} bestätigt "
-        f"(mit consent_at), {r.pending} unbestätigt ({r.mailed} Bestätigungsmails verschickt).",
+        f"{de_count(r.rows, 'Zeile', 'Zeilen')} gelesen, {n(r.imported)} importiert: "
+        f"{n(r.confirmed)} bestätigt (mit consent_at), {n(r.pending)} unbestätigt "
+        f"({de_count(r.mailed, 'Bestätigungsmail', 'Bestätigungsmails')} verschickt).",
         highlight=False,
     )
     if r.problem_count:
-        out.print(f"{r.problem_count} Zeilen mit Problemen:", highlight=False)
+        out.print(f"{de_count(r.problem_count, 'Zeile', 'Zeilen')} mit Problemen:", highlight=False)
         for p in r.problems:
             out.print(f"  Zeile {p.line}: {p.reason}", highlight=False, markup=False)
         if r.problem_count > len(r.problems):
-            out.print(f"  … und {r.problem_count - len(r.problems)} weitere", highlight=False)
+            out.print(f"  … und {n(r.problem_count - len(r.problems))} weitere", highlight=False)
     if not r.imported:
         out.print("Es wurde keine Zeile importiert.", highlight=False)
 
@@ -124,7 +130,12 @@ def cmd_subscribers_export(
     if args.output:
         with args.output.open("w", encoding="utf-8", newline="") as f:
             n = write(services.store, f)
-        err.print(f"{n} Abonnenten nach {args.output} exportiert.", highlight=False)
+        from pipeline.text import de_count
+
+        err.print(
+            f"{de_count(n, 'Abonnent', 'Abonnenten')} nach {args.output} exportiert.",
+            highlight=False,
+        )
     else:
         n = write(services.store, sys.stdout)
         sys.stdout.flush()
@@ -184,5 +195,11 @@ def cmd_subscribers_purge(
     n = gdpr.purge_pending(
         services.store, now=services.clock(), older_than=dt.timedelta(days=args.days)
     )
-    out.print(f"{n} unbestätigte Anmeldungen (älter als {args.days} Tage) gelöscht.")
+    from pipeline.text import de_count
+
+    out.print(
+        f"{de_count(n, 'unbestätigte Anmeldung', 'unbestätigte Anmeldungen')} "
+        f"(älter als {de_count(args.days, 'Tag', 'Tage')}) gelöscht.",
+        highlight=False,
+    )
     return 0

@@ -422,14 +422,18 @@ def move_section(
     edition_id: int,
     section_id: int,
     *,
-    delta: int,
+    delta: int = 0,
+    position: int | None = None,
     actor: StaffUser,
     now: dt.datetime,
 ) -> Edition:
-    if delta not in (-1, 1):
+    """One place up or down (`delta`), or to `position` (0 first), e.g. by drag and drop."""
+    if position is None and delta not in (-1, 1):
         raise InvalidInput("delta must be -1 or 1")
+    if position is not None and position < 0:
+        raise InvalidInput("position must be ≥ 0")
     return store.editions.move_section(
-        edition_id, section_id, delta=delta, actor=actor.name, now=now
+        edition_id, section_id, delta=delta, position=position, actor=actor.name, now=now
     )
 
 

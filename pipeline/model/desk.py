@@ -83,3 +83,14 @@ class AuditEntry:
     item_id: int | None = None
     edition_id: int | None = None
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedView:
+    """ "Meine Ansichten": a staff member's named inbox filters (the inbox's query string)."""
+
+    id: int
+    user_id: int
+    name: str
+    query: str
+    created_at: dt.datetime

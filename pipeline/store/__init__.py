@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pipeline.store.tokens import TokensStore
     from pipeline.store.topics import TopicsStore
     from pipeline.store.users import UsersStore
+    from pipeline.store.views import ViewsStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -147,6 +148,13 @@ class Store:
         from pipeline.store.tokens import TokensStore
 
         return TokensStore(self.engine)
+
+    @cached_property
+    def views(self) -> ViewsStore:
+        """Saved inbox views of staff ("Meine Ansichten")."""
+        from pipeline.store.views import ViewsStore
+
+        return ViewsStore(self.engine)
 
     @property
     def dialect(self) -> str:

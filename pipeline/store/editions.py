@@ -274,18 +274,31 @@ class EditionsStore:
         return self._edit(edition_id, actor, now, "edition.section", change)
 
     def move_section(
-        self, edition_id: int, section_id: int, *, delta: int, actor: str, now: dt.datetime
+        self,
+        edition_id: int,
+        section_id: int,
+        *,
+        delta: int = 0,
+        position: int | None = None,
+        actor: str,
+        now: dt.datetime,
     ) -> Edition:
-        """Move a section up (delta < 0) or down one place; at the edge nothing changes."""
+        """Move a section up (delta < 0) or down one place; at the edge nothing changes.
+        With `position`, it goes to that place (0 first; past the end: last), e.g. after
+        a drag and drop."""
 
         def change(conn: Connection, layout: Layout) -> tuple[Layout, str]:
             index = _section_index(layout, section_id)
-            new_index = index + delta
+            new_index = (
+                index + delta if position is None else max(0, min(position, len(layout) - 1))
+            )
             if 0 <= new_index < len(layout):
                 layout.insert(new_index, layout.pop(index))
             title = conn.execute(
                 select(edition_sections.c.title).where(edition_sections.c.id == section_id)
             ).scalar_one()
+            if position is not None:
+                return layout, f"Rubrik „{title}“ (an Stelle {new_index + 1})"
             return layout, f"Rubrik „{title}“ ({'nach oben' if delta < 0 else 'nach unten'})"
 
         return self._edit(edition_id, actor, now, "edition.section", change)

@@ -90,6 +90,10 @@ class InboxQuery:
     min_relevance: float | None = None
     below_relevance: float | None = None
     exclude_ids: tuple[int, ...] = ()  # e.g. the items already in an edition
+    # "Später": "hide" leaves out items put off beyond `deferred_at`, "only" shows just
+    # those, "any" ignores it (migration 0023)
+    deferred: str = "any"
+    deferred_at: dt.datetime | None = None
     page: int = 1
     per_page: int = 50
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Brussels"))
@@ -201,6 +205,43 @@ class ItemDeskMixin:
             )
             write_audit_many(conn, now, actor, f"status.{status.value}", ids, "")
             return int(result.rowcount)
+
+    def defer(
+        self,
+        item_ids: Iterable[int],
+        until: dt.datetime | None,
+        *,
+        now: dt.datetime,
+        actor: str,
+    ) -> dict[int, dt.datetime | None]:
+        """Put items off until `until` ("Später"; None: back now); returns each item's
+        previous value, so the desk can undo it."""
+        ids = list(dict.fromkeys(item_ids))
+        with wrap_errors("putting items off"), self._engine.begin() as conn:
+            _require_items(conn, ids)
+            before = {
+                int(r.id): r.deferred_until
+                for r in conn.execute(
+                    select(items.c.id, items.c.deferred_until).where(items.c.id.in_(ids))
+                )
+            }
+            conn.execute(update(items).where(items.c.id.in_(ids)).values(deferred_until=until))
+            detail = until.isoformat() if until else ""
+            write_audit_many(conn, now, actor, "deferred" if until else "undeferred", ids, detail)
+            return before
+
+    def restore_deferred(
+        self, previous: dict[int, dt.datetime | None], *, now: dt.datetime, actor: str
+    ) -> int:
+        """Put back what `defer` returned (undo); returns how many items."""
+        with wrap_errors("restoring put-off items"), self._engine.begin() as conn:
+            _require_items(conn, list(previous))
+            for item_id, until in previous.items():
+                conn.execute(
+                    update(items).where(items.c.id == item_id).values(deferred_until=until)
+                )
+            write_audit_many(conn, now, actor, "undeferred", list(previous), "Rückgängig")
+            return len(previous)
 
     def set_topics(
         self, item_ids: Iterable[int], topic_ids: Sequence[str], *, now: dt.datetime, actor: str
@@ -403,6 +444,10 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(items.c.published < end)
     if q.exclude_ids:
         where.append(items.c.id.not_in(list(q.exclude_ids)))
+    if q.deferred != "any" and q.deferred_at is not None:
+        put_off = items.c.deferred_until > q.deferred_at
+        where.append(put_off if q.deferred == "only" else or_(
+            items.c.deferred_until.is_(None), not_(put_off)))  # fmt: skip
     # Items stored before migration 0011 (no reasons) were scored by older rules: they are
     # never folded away as unlikely, they count as suggestions.
     unjudged = cast(items.c.relevance_reasons, Text) == "[]"

@@ -126,6 +126,8 @@ items = Table(
     # a model is active (NULL: the rules' relevance), and who suggested it (rules | model)
     Column("suggestion", Float),
     Column("suggested_by", String(8), nullable=False, default="rules", server_default="rules"),
+    # "Später" (migration 0023): a new item put off leaves the default inbox until then
+    Column("deferred_until", UTCDateTime),
     Index("ix_items_published", "published"),
     Index("ix_items_status_published", "status", "published"),
     Index("ix_items_family", "family"),
@@ -662,6 +664,19 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
     UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
     Index("ix_api_tokens_user_id", "user_id"),
+)
+
+# "Meine Ansichten" (migration 0023): a staff member's named inbox filters, stored as the
+# inbox's query string (its known filters only).
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),
 )
 
 # ---------------------------------------------------------------- corrections (migration 0018)

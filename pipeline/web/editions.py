@@ -250,7 +250,10 @@ def _back(edition_id: int) -> str:
 
 
 def _done(edition_id: int, message: str, anchor: str | None = None) -> ResponseReturnValue:
-    """Back to the editor, at the place acted on (`#section-3`, `#item-42`), not the top."""
+    """Back to the editor, at the place acted on (`#section-3`, `#item-42`), not the top;
+    JSON for the editor's script (drag and drop), which changes the page in place."""
+    if request.accept_mimetypes.best == "application/json":
+        return {"message": message, "anchor": anchor}
     flash(message, "success")
     url = url_for("editions.edition", edition_id=edition_id)
     return redirect(f"{url}#{anchor}" if anchor else url, code=303)
@@ -325,15 +328,20 @@ def add_item(edition_id: int) -> ResponseReturnValue:
 
 @bp.post("/<int:edition_id>/items/<int:item_id>/move")
 def move_item(edition_id: int, item_id: int) -> ResponseReturnValue:
+    """One place up or down (`delta`), or into `section_id`: at its end, or at `position`
+    (0 first; the drag and drop of the editor sends both)."""
     d = desk()
     _back(edition_id)
     if request.form.get("section_id"):
+        position = _int("position") if request.form.get("position") else None
+        if position is not None and position < 0:
+            raise InvalidInput("position muss ≥ 0 sein.")
         curate.place_item(
             d.store,
             edition_id,
             item_id,
             section_id=_int("section_id"),
-            position=None,
+            position=position,
             actor=staff_user(),
             now=d.now(),
         )
@@ -364,9 +372,18 @@ def add_section(edition_id: int) -> ResponseReturnValue:
 
 @bp.post("/<int:edition_id>/sections/<int:section_id>/move")
 def move_section(edition_id: int, section_id: int) -> ResponseReturnValue:
-    """ "nach oben"/"nach unten" for a whole section (audited like every edit)."""
+    """ "nach oben"/"nach unten" for a whole section (`delta`), or to `position` (0 first;
+    the editor's drag and drop), audited like every edit."""
     d = desk()
     _back(edition_id)
+    if request.form.get("position"):
+        position = _int("position")
+        if position < 0:
+            raise InvalidInput("position muss ≥ 0 sein.")
+        curate.move_section(
+            d.store, edition_id, section_id, position=position, actor=staff_user(), now=d.now()
+        )
+        return _done(edition_id, "Reihenfolge der Abschnitte geändert.", f"section-{section_id}")
     delta = _int("delta")
     if delta not in (-1, 1):
         raise InvalidInput("delta muss -1 oder 1 sein.")

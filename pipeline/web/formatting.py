@@ -108,6 +108,8 @@ AUDIT_ACTIONS = {
     "status.new": "Zurück in den Eingang",
     "status.deleted": "Gelöscht",
     "topics": "Themen gesetzt",
+    "deferred": "Auf später gelegt bis",
+    "undeferred": "Wieder im Eingang",
     "annotate": "Einordnung gespeichert",
     "create": "Angelegt",
     "edition.create": "Ausgabe angelegt",

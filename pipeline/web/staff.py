@@ -13,13 +13,24 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from werkzeug.datastructures import MultiDict
 
 from pipeline import curate
 from pipeline import status as ops_status
+from pipeline.curate import inbox as inbox_memory
 from pipeline.curate import staff as accounts
 from pipeline.curate import tokens as api_tokens
 from pipeline.errors import InvalidInput, StaleEdit
@@ -37,7 +48,7 @@ from pipeline.model import (
 )
 from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.store.stats import DailyActivity
-from pipeline.text import de_count, de_number
+from pipeline.text import de_count, de_date, de_number
 from pipeline.web import charts
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
@@ -76,14 +87,20 @@ INBOX_FILTERS = (
     "to",
     "order",
     "fold",
+    "later",
 )
+# What a saved view keeps: the filters, not the page or the unfolding.
+VIEW_FILTERS = tuple(k for k in INBOX_FILTERS if k != "fold")
 
 
 # ---------------------------------------------------------------- inbox
 
 
-def inbox_query(args: MultiDict[str, str], tz: ZoneInfo) -> tuple[InboxQuery, list[str]]:
-    """The inbox filters of a query string; unusable values are dropped and named."""
+def inbox_query(
+    args: MultiDict[str, str], tz: ZoneInfo, now: dt.datetime | None = None
+) -> tuple[InboxQuery, list[str]]:
+    """The inbox filters of a query string; unusable values are dropped and named. With
+    `now`, new items put off ("Später") are left out, or with later=1 only they are shown."""
     problems: list[str] = []
 
     def text(name: str) -> str | None:
@@ -130,6 +147,8 @@ def inbox_query(args: MultiDict[str, str], tz: ZoneInfo) -> tuple[InboxQuery, li
         date_from=date_from,
         date_to=date_to,
         order="relevance" if order == "suggested" else "published",
+        deferred="only" if args.get("later") == "1" else ("hide" if status == "new" else "any"),
+        deferred_at=now,
         page=page,
         per_page=PER_PAGE,
         tz=tz,
@@ -152,7 +171,7 @@ def inbox() -> ResponseReturnValue:
     source, topic, dates …) folds nothing: whoever looks for something sees every match, the
     unlikely ones marked. "Alle anzeigen" (fold=0) unfolds the default view too."""
     d = desk()
-    query, problems = inbox_query(request.args, d.tz)
+    query, problems = inbox_query(request.args, d.tz, d.now())
     filters = {k: request.args.get(k, "") for k in INBOX_FILTERS}
     filters["status"] = filters["status"] or "new"
     filtered = any(v for k, v in filters.items() if k not in ("status", "order", "fold"))
@@ -169,6 +188,10 @@ def inbox() -> ResponseReturnValue:
         return f"{url_for('staff.inbox')}?{urlencode(args)}"
 
     unseen = d.store.dossiers.unseen(staff_user().name)  # followed dossiers' new events
+    later_total = d.store.items.search(
+        InboxQuery(deferred="only", deferred_at=d.now(), per_page=1, tz=d.tz)
+    ).total
+    view_query = urlencode([(k, v) for k, v in filters.items() if v and k in VIEW_FILTERS])
 
     return render_template(
         "web/inbox.html",
@@ -193,6 +216,12 @@ def inbox() -> ResponseReturnValue:
         unseen=unseen,
         unseen_by={u.reference: u for u in unseen},
         draft=current_draft(),
+        later=filters["later"] == "1",
+        later_total=later_total,
+        later_url=f"{url_for('staff.inbox')}?later=1",
+        views=d.store.views.list(staff_user().id),
+        view_query=view_query,
+        view_name_max=inbox_memory.MAX_VIEW_NAME,
     )
 
 
@@ -220,25 +249,46 @@ def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPag
 
 @bp.post("/items/bulk")
 def bulk() -> ResponseReturnValue:
-    d, actor = desk(), staff_user()
+    """The bulk bar: a form without the script, JSON for it (the rows change in place)."""
     back = g.back = inbox_url(request.form.get("back", ""))
-    ids = _item_ids(request.form.getlist("item_id"))
-    topics = _topic_ids(request.form.getlist("topic"))
-    action = request.form.get("action")
+    try:
+        answer = _bulk(
+            _item_ids(request.form.getlist("item_id")),
+            _topic_ids(request.form.getlist("topic")),
+            request.form.get("action") or "",
+        )
+    except InvalidInput as exc:
+        if _wants_json():
+            return {"error": str(exc), "message": str(exc)}, 400
+        raise
+    if _wants_json():
+        return answer
+    flash(str(answer["message"]), "success" if answer["ids"] else "warning")
+    return redirect(back, code=303)
+
+
+def _bulk(ids: list[int], topics: list[str], action: str) -> dict[str, object]:
+    """One bulk action; the answer names the items, their new status and topic chips."""
+    d, actor = desk(), staff_user()
+    status: str | None = None
     if not ids:
-        flash("Bitte zuerst Meldungen auswählen.", "warning")
-    elif action == "accept":
+        return {"ids": [], "message": "Bitte zuerst Meldungen auswählen."}
+    if action == "accept":
         if topics:  # chosen topics are added, never replace the confirmed ones
             curate.change_topics(
                 d.store, ids, add=topics, actor=actor, now=d.now(), topic_ids=d.topic_ids
             )
         _remember_undo(ids, "accept")
         n = curate.accept(d.store, ids, actor=actor, now=d.now())
-        flash(f"{_count(n)} übernommen.", "success")
+        message, status = f"{_count(n)} übernommen.", ItemStatus.ACCEPTED.value
     elif action == "reject":
         _remember_undo(ids, "reject")
         n = curate.reject(d.store, ids, actor=actor, now=d.now())
-        flash(f"{_count(n)} abgelehnt.", "success")
+        message, status = f"{_count(n)} abgelehnt.", ItemStatus.REJECTED.value
+    elif action == "later":
+        message = f"{_count(len(ids))} auf später gelegt (bis {_put_off(ids)})."
+    elif action == "edition":
+        message, status = _into_draft(ids), ItemStatus.ACCEPTED.value
     elif action in ("topics", "topics_add", "topics_remove"):
         if not topics:
             raise InvalidInput("Bitte mindestens ein Thema wählen.")
@@ -252,11 +302,50 @@ def bulk() -> ResponseReturnValue:
             now=d.now(),
             topic_ids=d.topic_ids,
         )
-        verb = "entfernt" if remove else "hinzugefügt"
-        flash(f"Themen für {_count(len(ids))} {verb}.", "success")
+        message = f"Themen für {_count(len(ids))} {'entfernt' if remove else 'hinzugefügt'}."
     else:
         raise InvalidInput("Unbekannte Aktion.")
-    return redirect(back, code=303)
+    return {"ids": ids, "status": status, "message": message, "chips": _chips(ids)}
+
+
+def _chips(ids: list[int]) -> dict[str, str]:
+    """Each item's topic chips as the inbox row shows them (for the script)."""
+    if not _wants_json():
+        return {}
+    found = desk().store.items.get_many(ids)
+    return {str(i): render_template_string(CHIPS, item=item).strip() for i, item in found.items()}
+
+
+CHIPS = '{% from "web/_macros.html" import topic_chips %}{{ topic_chips(item) }}'
+
+
+def _into_draft(ids: list[int]) -> str:
+    """Accept what is new and put every item into the newest draft, in this order."""
+    d, actor = desk(), staff_user()
+    draft = current_draft()
+    if draft is None:
+        raise InvalidInput("Es gibt keinen Entwurf; bitte zuerst eine Ausgabe anlegen.")
+    found = d.store.items.get_many(ids)
+    new = [i for i in ids if found[i].status is not ItemStatus.ACCEPTED]
+    if new:
+        curate.accept(d.store, new, actor=actor, now=d.now())
+    for item_id in ids:
+        curate.place_item(d.store, draft.id, item_id, section_id=None, actor=actor, now=d.now())
+    session.pop("inbox_undo", None)  # an item in an edition is not put back by "u"
+    return f"{_count(len(ids))} übernommen und in „{draft.title}“ eingefügt."
+
+
+def _put_off(ids: list[int]) -> str:
+    """ "Später": the items leave the inbox until tomorrow (undo puts them back); returns
+    the German day they come back."""
+    d = desk()
+    before = inbox_memory.put_off(d.store, ids, actor=staff_user(), now=d.now(), tz=d.tz)
+    session["inbox_undo"] = {
+        "action": "later",
+        "deferred": {str(i): (v.isoformat() if v else None) for i, v in before.items()},
+    }
+    until = inbox_memory.later_until(d.now(), d.tz)
+    return de_date(until.astimezone(d.tz).date())
 
 
 # Per-row triage: one item's status without a reload (JSON for the script, a redirect
@@ -301,6 +390,27 @@ def triage(item_id: int) -> ResponseReturnValue:
     return redirect(back, code=303)
 
 
+@bp.post("/items/<int:item_id>/later")
+def later(item_id: int) -> ResponseReturnValue:
+    """ "Später" for one row (action=later), or back into the inbox now (action=back)."""
+    d = desk()
+    back = g.back = inbox_url(request.form.get("back", ""))
+    found = d.store.items.get(item_id)
+    if request.form.get("action") == "back":
+        before = inbox_memory.bring_back(d.store, [item_id], actor=staff_user(), now=d.now())
+        session["inbox_undo"] = {
+            "action": "back",
+            "deferred": {str(i): (v.isoformat() if v else None) for i, v in before.items()},
+        }
+        message = f"„{_short(found.title)}“ ist wieder im Eingang."
+    else:
+        message = f"„{_short(found.title)}“ auf später gelegt (bis {_put_off([item_id])})."
+    if _wants_json():
+        return {"id": item_id, "status": found.status.value, "message": message}
+    flash(message, "success")
+    return redirect(back, code=303)
+
+
 @bp.post("/items/undo")
 def undo() -> ResponseReturnValue:
     d, actor = desk(), staff_user()
@@ -309,6 +419,15 @@ def undo() -> ResponseReturnValue:
     restored: dict[str, str] = {}
     if not last:
         message = "Nichts rückgängig zu machen."
+    elif "deferred" in last:  # "Später" or "wieder in den Eingang"
+        previous = {
+            int(k): (dt.datetime.fromisoformat(v) if v else None)
+            for k, v in last["deferred"].items()
+        }
+        inbox_memory.restore_deferred(d.store, previous, actor=actor, now=d.now())
+        found = d.store.items.get_many(previous)
+        restored = {str(i): found[i].status.value for i in previous if i in found}
+        message = f"Rückgängig: {_count(len(restored))} wieder wie vorher."
     else:
         for value, ids in sorted(last["before"].items()):
             curate.restore_status(d.store, ids, ItemStatus(value), actor=actor, now=d.now())
@@ -371,6 +490,59 @@ def _topic_ids(values: Iterable[str]) -> list[str]:
     if unknown:
         raise InvalidInput(f"Unbekanntes Thema: {unknown[0]}")
     return chosen
+
+
+# ---------------------------------------------------------------- saved views
+
+
+@bp.post("/ansichten")
+def save_view() -> ResponseReturnValue:
+    """Save the inbox's current filters under a name ("Meine Ansichten")."""
+    d = desk()
+    query = request.form.get("query", "")[:4000]
+    g.back = inbox_url(query)
+    view = inbox_memory.save_view(
+        d.store,
+        staff_user(),
+        request.form.get("name", "")[:1000],
+        query,
+        allowed=VIEW_FILTERS,
+        now=d.now(),
+    )
+    flash(f"Ansicht „{view.name}“ gespeichert.", "success")
+    return redirect(inbox_url(view.query), code=303)
+
+
+@bp.get("/ansichten/<int:view_id>")
+def open_view(view_id: int) -> ResponseReturnValue:
+    """Open a saved view; filters that no longer fit (a removed topic) are left out."""
+    d = desk()
+    view = d.store.views.get(staff_user().id, view_id)
+    known = {"topic": d.topic_ids, "source": {sid for sid, _ in d.store.items.facets().sources}}
+    query, notes = inbox_memory.open_view(view, known)
+    for note in notes:
+        flash(f"Ansicht „{view.name}“: {note}", "warning")
+    return redirect(inbox_url(query), code=303)
+
+
+@bp.post("/ansichten/<int:view_id>/rename")
+def rename_view(view_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = inbox_url(request.form.get("back", ""))
+    view = inbox_memory.rename_view(
+        d.store, staff_user(), view_id, request.form.get("name", "")[:1000]
+    )
+    flash(f"Ansicht umbenannt in „{view.name}“.", "success")
+    return redirect(g.back, code=303)
+
+
+@bp.post("/ansichten/<int:view_id>/delete")
+def delete_view(view_id: int) -> ResponseReturnValue:
+    d = desk()
+    g.back = inbox_url(request.form.get("back", ""))
+    view = inbox_memory.delete_view(d.store, staff_user(), view_id)
+    flash(f"Ansicht „{view.name}“ gelöscht.", "success")
+    return redirect(g.back, code=303)
 
 
 # ---------------------------------------------------------------- one item

@@ -61,6 +61,49 @@ def test_sections_reordered_by_buttons_come_back_at_the_section(page: Page, live
     assert any(last in d and "nach oben" in d for d in audit)
 
 
+def test_drag_and_drop_reorders_sections_and_items_and_it_persists(
+    page: Page, live: LiveDesk
+) -> None:
+    """The browser's own drag and drop: a section dragged by its title onto the first one
+    goes first, an item dragged onto another takes its place; both survive a reload."""
+    anna = live.store.users.by_name("anna")
+    assert anna is not None
+    now = live.services.clock()
+    found = live.store.items.search(InboxQuery(per_page=3)).items
+    curate.accept(live.store, [i.id for i in found], actor=anna, now=now)
+    edition = curate.create_edition(
+        live.store, live.services.office(), "weekly", title="KW 51", intro="", actor=anna, now=now
+    )
+    for i in found:
+        curate.place_item(live.store, edition.id, i.id, section_id=None, actor=anna, now=now)
+    sections = [s.title for s in sorted(edition.sections, key=lambda s: s.position)]
+    page.set_viewport_size({"width": 1280, "height": 2400})  # no scrolling mid-drag
+    login(page, "anna")
+    page.goto(f"/desk/editions/{edition.id}")
+    page.evaluate("window.noReload = true")
+    heading = page.locator("section.edition-section h3")
+    heading.nth(len(sections) - 1).drag_to(heading.nth(0))
+    expect(heading.nth(0)).to_contain_text(sections[-1])
+    first, _, last = (i.id for i in found)
+    page.locator(f"#item-{last} .edition-item").drag_to(
+        page.locator(f"#item-{first} .edition-item")
+    )
+    expect(page.locator("li[data-item]").first).to_have_attribute("data-item", str(last))
+    assert page.evaluate("window.noReload") is True
+
+    def stored() -> tuple[list[str], tuple[int, ...]]:
+        e = live.store.editions.get(edition.id)
+        ordered = sorted(e.sections, key=lambda s: s.position)
+        return [s.title for s in ordered], next(s.item_ids for s in ordered if s.item_ids)
+
+    expected = ([sections[-1], *sections[:-1]], (last, first, found[1].id))
+    expect(page.locator("p[aria-live]").last).to_have_text("Meldung verschoben.")
+    assert stored() == expected
+    page.reload()
+    expect(heading.nth(0)).to_contain_text(sections[-1])
+    expect(page.locator("li[data-item]").first).to_have_attribute("data-item", str(last))
+
+
 def test_leaving_unsaved_work_on_the_item_page_asks_first(
     page: Page, live: LiveDesk, watch: Watch
 ) -> None:

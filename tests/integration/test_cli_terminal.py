@@ -131,6 +131,48 @@ def test_runs_at_80_columns(desk: Desk) -> None:
     shown_or_named(out, ["job", "scheduled", "started", "seconds", "outcome", "instance"])
 
 
+def test_users_list_at_80_columns(desk: Desk) -> None:
+    from pipeline.curate import staff
+    from pipeline.model import Role
+
+    now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    for name in ("anna", "bernd-mit-einem-recht-langen-namen"):
+        user = staff.add_user(desk.store, name, Role.EDITOR, "ein-langes-passwort-1", now=now)
+        address = f"{name}.beim-europabuero-der-region-stuttgart@region-stuttgart.example"
+        staff.set_email(desk.store, user.id, address)
+    out = desk.ok("users", "list")
+    fits(out)
+    assert "bernd-mit-einem-recht-langen-namen" in out and "yes" in out
+    shown_or_named(out, ["name", "role", "active", "last login", "test email"])
+    wide = desk.ok("users", "list", "--wide")
+    assert "test email" in wide and "left out" not in wide
+
+
+def test_status_at_80_columns(desk: Desk) -> None:
+    when = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
+    desk.store.runs.record(
+        "fetch",
+        when.isoformat(),
+        when,
+        "failed",
+        instance="host",
+        now=when,
+        detail="connection refused by the database server at db.internal:5432 " * 2,
+    )
+    code, out, _ = desk("status")
+    assert code in (0, 1)
+    fits(out)
+    shown_or_named(out, ["job", "last run", "outcome", "duration", "next run"])
+    assert words("connection refused by the database server at db.internal:5432") <= words(out)
+
+
+def test_model_status_at_80_columns(desk: Desk) -> None:
+    out = desk.ok("model", "status")
+    fits(out)
+    shown_or_named(out, ["output", "labels", "trained", "AUC model", "AUC rules", "in use"])
+    assert "relevance" in out and "never trained: the rules decide" in " ".join(out.split())
+
+
 # ---------------------------------------------------------------- unknown ids
 
 

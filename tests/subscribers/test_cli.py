@@ -90,7 +90,7 @@ def test_import_an_excel_list_in_each_encoding(
     assert f"Kodierung {label}, Trennzeichen Semikolon" in out
     assert (
         "9 Zeilen gelesen, 3 importiert: 2 bestätigt (mit consent_at), "
-        "1 unbestätigt (1 Bestätigungsmails verschickt)" in out
+        "1 unbestätigt (1 Bestätigungsmail verschickt)" in out
     )
     assert "Zeile 3: ungültige E-Mail-Adresse: Umlaute" in out
     assert "Zeile 6: doppelt in der Datei (zuerst in Zeile 2)" in out
@@ -335,8 +335,8 @@ def test_purge_deletes_old_unconfirmed_sign_ups(
     new_visitor(app).sign_up("neu@stadt-esslingen.de")
     code, out, _ = cli("subscribers", "purge")
     assert code == 0
-    assert "1 unbestätigte Anmeldungen (älter als 30 Tage) gelöscht." in out
+    assert "1 unbestätigte Anmeldung (älter als 30 Tage) gelöscht." in out
     assert [s.email for s in services.store.subscribers.iter_all()] == ["neu@stadt-esslingen.de"]
     code, out, _ = cli("subscribers", "purge", "--days", "28")
-    assert "1 unbestätigte Anmeldungen (älter als 28 Tage) gelöscht." in out
+    assert "1 unbestätigte Anmeldung (älter als 28 Tage) gelöscht." in out
     assert list(services.store.subscribers.iter_all()) == []

@@ -124,3 +124,40 @@ def test_propose_says_its_window_and_staff_widen_or_narrow_it(
         refused = anna.post("/desk/editions/propose", data={"newsletter": "weekly", "days": bad})
         assert refused.status_code == 400
     assert len(store.editions.list()) == 2
+
+
+def test_drag_and_drop_posts_a_position_to_the_same_endpoints(
+    anna: Desk, accepted: Seeded, store: Store
+) -> None:
+    """The editor's drag and drop sends `position` (0 first) to the move endpoints, with
+    JSON for the script; the place persists and is audited."""
+    edition_id = new_edition(anna)
+    url = f"/desk/editions/{edition_id}"
+    anna.post(f"{url}/sections", data={"title": "Kommunen"})
+    focus, funding, towns = section_ids(store, edition_id)
+    json = {"Accept": "application/json"}
+    answer = anna.post(f"{url}/sections/{towns}/move", data={"position": "0"}, headers=json)
+    assert answer.status_code == 200
+    assert answer.json == {
+        "message": "Reihenfolge der Abschnitte geändert.",
+        "anchor": f"section-{towns}",
+    }
+    assert section_ids(store, edition_id) == [towns, focus, funding]
+    anna.post(f"{url}/sections/{towns}/move", data={"position": "99"})  # past the end: last
+    assert section_ids(store, edition_id) == [focus, funding, towns]
+    assert anna.post(f"{url}/sections/{towns}/move", data={"position": "-1"}).status_code == 400
+    assert any("an Stelle 3" in e.detail for e in store.editions.audit(edition_id))
+
+    h, c, k = accepted["hydrogen"], accepted["call"], accepted["cohesion"]
+    anna.post(f"{url}/items", data={"item_id": [str(h), str(c), str(k)], "section_id": focus})
+    assert layout(store, edition_id)[0] == ("Im Fokus", (h, c, k))
+    anna.post(f"{url}/items/{k}/move", data={"section_id": focus, "position": "0"}, headers=json)
+    assert layout(store, edition_id)[0] == ("Im Fokus", (k, h, c))
+    anna.post(f"{url}/items/{h}/move", data={"section_id": towns, "position": "0"}, headers=json)
+    assert layout(store, edition_id) == [
+        ("Im Fokus", (k, c)),
+        ("Förderung & Ausschreibungen", ()),
+        ("Kommunen", (h,)),
+    ]
+    page = anna.text(url)
+    assert 'class="sortable-edition"' in page and f'data-item="{h}"' in page

@@ -430,3 +430,47 @@ def test_source_filter_finds_what_a_second_source_also_carried(
     ):
         html = anna.text(f"/desk/?{query}")
         assert titles(html) == [store.items.get(items[n]).title for n in expected], query
+
+
+def test_bulk_answers_json_to_the_script(anna: Desk, items: Seeded, store: Store) -> None:
+    """With the script the bulk bar posts with fetch: the answer names the rows, their new
+    status and topic chips, and a German message; errors come back as JSON too."""
+    json = {"Accept": "application/json"}
+    h, c = items["hydrogen"], items["call"]
+    answer = anna.post(
+        "/desk/items/bulk", data={"item_id": [h, c], "action": "accept"}, headers=json
+    )
+    assert answer.status_code == 200
+    assert answer.json["ids"] == sorted([h, c]) and answer.json["status"] == "accepted"
+    assert answer.json["message"] == "2 Meldungen übernommen."
+    topics = anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [c], "action": "topics_add", "topic": "cohesion"},
+        headers=json,
+    )
+    assert "Kohäsion" in topics.json["chips"][str(c)] and topics.json["status"] is None
+    missing = anna.post("/desk/items/bulk", data={"action": "topics_add"}, headers=json)
+    assert missing.json == {"ids": [], "message": "Bitte zuerst Meldungen auswählen."}
+    bad = anna.post("/desk/items/bulk", data={"item_id": [c], "action": "topics_add"}, headers=json)
+    assert bad.status_code == 400 and bad.json["message"] == "Bitte mindestens ein Thema wählen."
+    undone = anna.post("/desk/items/undo", headers=json)
+    assert undone.json["restored"] == {str(h): "new", str(c): "new"}
+
+
+def test_bulk_into_the_draft_accepts_and_adds_in_order(
+    anna: Desk, items: Seeded, store: Store
+) -> None:
+    refused = anna.post("/desk/items/bulk", data={"item_id": [items["call"]], "action": "edition"})
+    assert refused.status_code == 400  # no draft yet
+    anna.post("/desk/editions/", data={"newsletter": "weekly", "title": "KW 48", "intro": ""})
+    response = anna.post(
+        "/desk/items/bulk",
+        data={"item_id": [items["call"], items["cohesion"]], "action": "edition"},
+    )
+    assert response.status_code == 303
+    assert "2 Meldungen übernommen und in „KW 48“ eingefügt." in visible(anna.text("/desk/"))
+    assert store.items.get(items["call"]).status is ItemStatus.ACCEPTED
+    (draft,) = store.editions.list(limit=1)
+    assert [i for s in draft.sections for i in s.item_ids] == sorted(
+        [items["call"], items["cohesion"]]
+    )
