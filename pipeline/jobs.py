@@ -159,6 +159,7 @@ def purge(services: Services) -> int:
     _require_schema(services)
     now = services.clock()
     forgotten = services.store.feedback.forget_readers(now - dt.timedelta(days=DEDUP_DAYS + 1))
+    services.store.feedback.forget_rate_limits(now - dt.timedelta(days=1))
     if forgotten:
         log.info("purge: %d feedback answers no longer carry a reader hash", forgotten)
     return purge_pending(services.store, now=now)

@@ -15,10 +15,10 @@ from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
+from pipeline.curate import staff as accounts
 from pipeline.model import NewSubscriber, OrgType, Profile, Role
 from pipeline.store import Store
 from pipeline.web import create_app
-from pipeline.curate import staff as accounts
 from subscribers.addresses import hash_of
 from tests.deliver.test_send import BASE, make_edition
 from tests.subscribers.conftest import Mail, Outbox, make_settings

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import bootstrap, jobs
 from pipeline.cli import main
-from pipeline.store.schema import feedback_answers
+from pipeline.store.schema import feedback_answers, rate_limits
 from tests.feedback.conftest import KOMMUNE, UNI, Sent, links, path
 from tests.web.conftest import visible
 
@@ -128,6 +128,9 @@ def test_no_table_links_a_reader_and_hashes_go_after_30_days(sent: Sent) -> None
         assert all(r["reader_hash"] for r in conn.execute(feedback_answers.select()).mappings())
     sent.clock.advance(days=2)
     jobs.purge(sent.services)
+    with store.engine.connect() as conn:
+        keys = conn.execute(rate_limits.select()).mappings().all()
+    assert not [k for k in keys if k["key"].startswith("feedback:")]
     with store.engine.connect() as conn:
         after = conn.execute(feedback_answers.select()).mappings().all()
     assert len(after) == 2 and all(r["reader_hash"] is None for r in after)  # anonymous counts
