@@ -25,7 +25,7 @@ from pipeline.model.feedback import (
     Recorded,
     Suggestion,
 )
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.item_rows import chunks
 from pipeline.store.schema import feedback_answers as fa
 from pipeline.store.schema import feedback_suggestions as fs
@@ -76,8 +76,9 @@ class FeedbackStore:
                 )
             ).first()
             if row is None:
-                conn.execute(
-                    insert(fa).values(
+                added = conn.execute(
+                    upsert(conn, fa)
+                    .values(
                         edition_id=edition_id,
                         item_id=item_id,
                         question=question.value,
@@ -86,7 +87,10 @@ class FeedbackStore:
                         reader_hash=reader_hash,
                         answered_on=_day(now),
                     )
+                    .on_conflict_do_nothing(index_elements=["reader_hash", "item_id", "question"])
                 )
+                if added.rowcount == 0:  # the same reader's other request came first
+                    return Recorded.SAME
                 return Recorded.NEW
             if bool(row.value) == answer.value_bool:
                 return Recorded.SAME
