@@ -8,6 +8,7 @@ erase_suggestion(store, …)        staff erase a text (it was read, or it says 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pipeline.model import Edition, StaffUser
@@ -51,8 +52,14 @@ def edition_feedback(store: Store, edition: Edition) -> EditionFeedback:
 
 
 def erase_suggestion(
-    store: Store, edition_id: int, suggestion_id: int, *, actor: StaffUser
+    store: Store, edition_id: int, suggestion_id: int, *, actor: StaffUser, now: dt.datetime
 ) -> bool:
-    """Erase one "Was fehlt Ihnen?" text of an edition; False when it was gone already."""
-    del actor  # every staff member may; the text is gone, so nothing is audited about it
-    return store.feedback.erase_suggestion(edition_id, suggestion_id)
+    """Erase one "Was fehlt Ihnen?" text of an edition; False when it was gone already.
+    The edition's history notes who erased which one (never the text)."""
+    erased = store.feedback.erase_suggestion(edition_id, suggestion_id)
+    if erased:
+        store.editions.note(
+            edition_id, actor=actor.name, action="feedback.erased",
+            detail=f"Hinweis {suggestion_id}", now=now,
+        )  # fmt: skip
+    return erased

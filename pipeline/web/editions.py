@@ -249,8 +249,9 @@ def _feedback(found: Edition) -> EditionFeedback | None:
 @bp.post("/<int:edition_id>/rueckmeldungen/<int:suggestion_id>/loeschen")
 def erase_suggestion(edition_id: int, suggestion_id: int) -> ResponseReturnValue:
     """Erase one "Was fehlt Ihnen?" text (staff read it, or it says too much)."""
+    d = desk()
     erased = feedback_curate.erase_suggestion(
-        desk().store, edition_id, suggestion_id, actor=staff_user()
+        d.store, edition_id, suggestion_id, actor=staff_user(), now=d.now()
     )
     message = "Hinweis gelöscht." if erased else "Dieser Hinweis war schon gelöscht."
     return _done(edition_id, message, "feedback-title")

@@ -91,6 +91,8 @@ def test_a_reader_answers_changes_the_answer_and_staff_see_it(
     erased = staff.post(f"/desk/editions/{sent.edition_id}/rueckmeldungen/{suggestion.id}/loeschen")
     assert erased.status_code == 303
     assert sent.services.store.feedback.suggestions(sent.edition_id) == []
+    history = visible(staff.text(f"/desk/editions/{sent.edition_id}"))
+    assert "Leser-Hinweis gelöscht: Hinweis" in history and "Vereine" not in history
     no_token = staff.client.post(
         f"/desk/editions/{sent.edition_id}/rueckmeldungen/{suggestion.id}/loeschen"
     )
