@@ -154,11 +154,12 @@ class FeedbackTokens:
             reader = self._timed(now).loads(reader_token, max_age=int(MAX_AGE.total_seconds()))
             reader_edition, pseudonym, org = _list(reader, 3)
             claim = Claim(int(edition_id), int(item_id), Answer(answer), str(pseudonym), str(org))
+            same_edition = int(reader_edition) == claim.edition_id
         except SignatureExpired:
             raise FeedbackInvalid(FeedbackProblem.EXPIRED) from None
         except (BadSignature, ValueError, TypeError, UnicodeError):
             raise FeedbackInvalid(FeedbackProblem.FORGED) from None
-        if int(reader_edition) != claim.edition_id:
+        if not same_edition:
             raise FeedbackInvalid(FeedbackProblem.FORGED)
         if (claim.item_id == 0) != (claim.answer is Answer.WISH):
             raise FeedbackInvalid(FeedbackProblem.FORGED)
