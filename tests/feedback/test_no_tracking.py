@@ -11,11 +11,12 @@ import pytest
 
 from pipeline import jobs
 from pipeline.deliver.sendgrid import TRACKING_OFF, SendGridMailer
+from pipeline.logs import redact
 from pipeline.model import OrgType, OutgoingEmail
 from pipeline.model.feedback import READER_PLACEHOLDER
 from tests.deliver.conftest import Peer, _proxy, peer, prism_url  # noqa: F401 (fixtures)
 from tests.deliver.test_send import BASE, make_edition
-from tests.feedback.conftest import KOMMUNE, Sent, add_reader
+from tests.feedback.conftest import KOMMUNE, Sent, add_reader, links, path
 from tests.subscribers.conftest import Mail, Visitor
 
 TRACKING_PARAMS = re.compile(
@@ -105,3 +106,12 @@ def sent_via_prism(
     edition_id, _ = make_edition(services)
     assert jobs.send(services, edition_id).sent == 3
     return peer
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_logs_show_no_feedback_token(sent: Sent) -> None:
+    url = links(sent.outbox.to(KOMMUNE)[0])["Nein"][0]
+    line = redact(f'127.0.0.1 - - "POST {path(url)} HTTP/1.1" 303 -; next {url}/danke')
+    assert line == '127.0.0.1 - - "POST /feedback/[token] HTTP/1.1" 303 -; next ' + (
+        f"{BASE}/feedback/[token]"
+    )
