@@ -10,10 +10,10 @@ anywhere in a message, an argument, an extra field or a traceback becomes
 `[email]`, and the token of a subscriber link (`/abo/einstellungen/<token>`, also
 `/abo/bestaetigen/` and `/abo/abmelden/`; the tokens of a feedback link `/feedback/…`;
 or anywhere else in the shape of a signed token) becomes `[token]`: a token is the key
-to a subscription. Code should log subscriber ids, never addresses or tokens; this is the net under it. Every handler
-eudigest installs (the CLI's, the scheduler's, gunicorn's via `gunicorn_config`) formats
-through it, and so do the loggers that propagate to the root: werkzeug's access log of
-`eudigest serve`, Flask's and flask-wtf's.
+to a subscription. Code should log subscriber ids, never addresses or tokens; this is
+the net under it. Every handler eudigest installs (the CLI's, the scheduler's, gunicorn's
+via `gunicorn_config`) formats through it, and so do the loggers that propagate to the
+root: werkzeug's access log of `eudigest serve`, Flask's and flask-wtf's.
 """
 
 from __future__ import annotations
