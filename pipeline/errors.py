@@ -20,6 +20,8 @@ EudigestError
 │   ├── InvalidForm             subscribers.profiles: a sign-up or preferences form
 │   ├── RateLimited             subscribers.signup: too many sign-ups from one place
 │   ├── TokenInvalid            subscribers.tokens: a link expired, was altered or replaced
+│   ├── FeedbackInvalid         subscribers.feedback: a feedback link forged, expired, replayed
+│   ├── SuggestionInvalid       subscribers.feedback: "Was fehlt Ihnen?" empty or too long
 │   └── BatchTooLarge           subscribers.events: a webhook batch beyond the limit
 ├── Forbidden                   the role or the four-eyes rule does not allow it
 ├── InvalidTransition           an edition cannot go from one state to another

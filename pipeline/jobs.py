@@ -131,11 +131,19 @@ def train_model(services: Services) -> LearnedModel:
 
 
 def purge(services: Services) -> int:
-    """cron.yaml `purge`: retention: unconfirmed sign-ups older than 30 days go."""
+    """cron.yaml `purge`: retention: unconfirmed sign-ups older than 30 days go, and the
+    keyed reader hashes of feedback answers older than 30 days (the answers stay, as
+    anonymous counts; issue 17). Returns the sign-ups deleted."""
+    from pipeline.model.feedback import DEDUP_DAYS
     from subscribers.gdpr import purge_pending
 
     _require_schema(services)
-    return purge_pending(services.store, now=services.clock())
+    now = services.clock()
+    forgotten = services.store.feedback.forget_readers(now - dt.timedelta(days=DEDUP_DAYS + 1))
+    services.store.feedback.forget_rate_limits(now - dt.timedelta(days=1))
+    if forgotten:
+        log.info("purge: %d feedback answers no longer carry a reader hash", forgotten)
+    return purge_pending(services.store, now=now)
 
 
 def cleanup(services: Services, *, keep_days: int = 90) -> int:
@@ -145,9 +153,14 @@ def cleanup(services: Services, *, keep_days: int = 90) -> int:
 
 
 def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> SendReport:
-    """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once."""
+    """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once.
+
+    Each item carries feedback links (subscribers.feedback, issue 17): signed per edition,
+    item and answer; each recipient's part is the %%feedback%% substitution."""
     from pipeline.compose.render import DigestRenderer
     from pipeline.deliver.send import Envelope, Lease, halt_blocked, send_edition
+    from pipeline.model.feedback import READER_PLACEHOLDER
+    from subscribers.feedback import FeedbackLinks, FeedbackTokens
     from subscribers.tokens import Links
 
     _require_schema(services)
@@ -163,6 +176,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
     labels = {t.id: t.label_de for t in services.taxonomy().topics}
     sources = {h.source.id: h.source for h in store.sources.health()}
     links = Links.from_settings(settings)
+    feedback = FeedbackLinks(FeedbackTokens(settings.secret_key), links.base_url, edition.id)
     started = services.clock()
     today = started.astimezone(settings.tz).date()
 
@@ -177,6 +191,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         sources=sources,
         web_url=f"{links.base_url}/archiv/{edition.id}",  # "Im Browser lesen"
         base_url=settings.base_url,  # dossier links: the public page, else OEIL
+        feedback_url=feedback,  # "Hilfreich? Ja · Nein", "Mehr dazu bitte", "Was fehlt Ihnen?"
     )
 
     def render(segment: Segment) -> RenderedDigest:
@@ -188,7 +203,8 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         )
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        return _recipient(subscriber, services, links, office)
+        reader = feedback.reader(subscriber, now=services.clock())
+        return _recipient(subscriber, services, links, office, {READER_PLACEHOLDER: reader})
 
     return send_edition(
         store,
@@ -635,7 +651,11 @@ def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Pat
 
 
 def _recipient(
-    subscriber: Subscriber, services: Services, links: Links, office: Office
+    subscriber: Subscriber,
+    services: Services,
+    links: Links,
+    office: Office,
+    extra: dict[str, str] | None = None,
 ) -> Recipient:
     """A reader of a digest or a correction mail: greeting, signed preference and
     unsubscribe links, and the List-Unsubscribe headers."""
@@ -649,6 +669,7 @@ def _recipient(
             GREETING: greeting(subscriber.name),
             PREFERENCES_URL: manage,
             UNSUBSCRIBE_URL: unsubscribe,
+            **(extra or {}),
         },
         headers=list_unsubscribe_headers(services.settings, office, subscriber, url=unsubscribe),
     )

@@ -8,12 +8,12 @@ when stderr is not a terminal, readable text on a terminal.
 Whatever a log line carries is passed through `redact()` first: an email address
 anywhere in a message, an argument, an extra field or a traceback becomes
 `[email]`, and the token of a subscriber link (`/abo/einstellungen/<token>`, also
-`/abo/bestaetigen/` and `/abo/abmelden/`, or anywhere else in the shape of a signed
-token) becomes `[token]`: a token is the key to a subscription. Code should log
-subscriber ids, never addresses or tokens; this is the net under it. Every handler
-eudigest installs (the CLI's, the scheduler's, gunicorn's via `gunicorn_config`) formats
-through it, and so do the loggers that propagate to the root: werkzeug's access log of
-`eudigest serve`, Flask's and flask-wtf's.
+`/abo/bestaetigen/` and `/abo/abmelden/`; the tokens of a feedback link `/feedback/…`;
+or anywhere else in the shape of a signed token) becomes `[token]`: a token is the key
+to a subscription. Code should log subscriber ids, never addresses or tokens; this is
+the net under it. Every handler eudigest installs (the CLI's, the scheduler's, gunicorn's
+via `gunicorn_config`) formats through it, and so do the loggers that propagate to the
+root: werkzeug's access log of `eudigest serve`, Flask's and flask-wtf's.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ REDACTED_TOKEN = "[token]"  # noqa: S105 (a placeholder, not a secret)
 # test_log_tokens.py checks that they agree), followed by the token: anything up to the
 # next slash, query or space.
 TOKEN_RE = re.compile(r"(/abo/(?:bestaetigen|einstellungen|abmelden)/)[^/\s?#\"'<>]+")
+# Feedback links (subscribers.feedback): /feedback/<item token>/<reader token>[/danke]
+FEEDBACK_RE = re.compile(r"(/feedback/)[^\s?#\"'<>]+")
 # A signed token wherever else it turns up (a query, a Referer): payload.timestamp.signature
 # in URL-safe base64, as subscribers.tokens makes them.
 SIGNED_RE = re.compile(r"\.?[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,12}\.[A-Za-z0-9_-]{20,}")
@@ -48,6 +50,8 @@ def redact(text: str) -> str:
         text = EMAIL_RE.sub(REDACTED_EMAIL, text)
     if "/abo/" in text:
         text = TOKEN_RE.sub(rf"\1{REDACTED_TOKEN}", text)
+    if "/feedback/" in text:
+        text = FEEDBACK_RE.sub(rf"\1{REDACTED_TOKEN}", text)
     if "." in text:
         text = SIGNED_RE.sub(REDACTED_TOKEN, text)
     return text

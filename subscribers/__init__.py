@@ -10,6 +10,8 @@
     gdpr         data as JSON, erasure (only the hash stays, suppressed), retention
     portability  CSV import (UTF-8, BOM, Windows-1252; bad rows by line) and export
     events       SendGrid Event Webhook → suppression and subscriber state
+    feedback     readers' "Hilfreich? Ja · Nein", "Mehr dazu bitte", "Was fehlt Ihnen?":
+                 signed links, counted once per reader by a keyed hash, no reader stored
 
 Imports the kernel and pipeline.store only; the web app and the CLI call in here.
 """

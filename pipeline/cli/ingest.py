@@ -206,7 +206,8 @@ def cmd_items(services: Services, args: argparse.Namespace, out: Console, err: C
     tz = services.settings.tz
     if args.json:
         today = services.clock().astimezone(tz).date()
-        out.json([item_json(i, tz, today) for i in found])
+        answers = services.store.feedback.counts_by_item(i.id for i in found)
+        out.json([item_json(i, tz, today, answers.get(i.id)) for i in found])
         return 0
     from rich.markup import escape
 

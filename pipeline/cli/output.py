@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.model import reasons_as_of
+from pipeline.model.feedback import FeedbackCounts
 
 if TYPE_CHECKING:
     import rich.console
@@ -147,8 +148,14 @@ class RankedTable:
             )
 
 
-def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str, Any]:
-    """An item for `--json`; `today` words date-dependent reasons ("Frist in 3 Wochen")."""
+def item_json(
+    i: Item,
+    tz: dt.tzinfo,
+    today: dt.date | None = None,
+    feedback: FeedbackCounts | None = None,
+) -> dict[str, Any]:
+    """An item for `--json`; `today` words date-dependent reasons ("Frist in 3 Wochen");
+    `feedback`: readers' answers (useful, not_useful, more; issue 17)."""
     day = today or dt.datetime.now(tz).date()
     return {
         "id": i.id,
@@ -188,6 +195,7 @@ def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str,
             "updated_by": i.annotation.updated_by,
         },
         "family": i.family,
+        "feedback": (feedback or FeedbackCounts()).as_dict(),
     }
 
 

@@ -14,6 +14,10 @@ With a `web_url` (jobs.send: the edition's archive page) the digest starts with 
 "Im Browser lesen" link.
 With `corrections` (the corrections a segment's readers are told of, ADR 0009) a block
 "Korrektur" comes first, before the Fristen.
+With `feedback_url` (jobs.send: subscribers.feedback.FeedbackLinks) each item carries
+"Hilfreich? Ja · Nein · Mehr dazu bitte" and the end "Was fehlt Ihnen?" (issue 17): links
+to our own pages, signed per edition, item and answer, the reader's part the placeholder
+%%feedback%%. No pixel, no redirect, no tracking parameter.
 With `dossiers` (a segment's news of followed dossiers) a block "Neues in Ihren
 Verfahren" comes after the Fristen; it is one block per distinct set of news, rendered
 and inlined once per edition: per dossier its stage (and whether it moved), the new
@@ -25,6 +29,7 @@ What differs per reader is left as a placeholder that the mailer substitutes:
     %%greeting%%         "Guten Tag Anna Müller," (see greeting())
     %%preferences_url%%  the reader's preference page
     %%unsubscribe_url%%  the reader's one-click unsubscribe page
+    %%feedback%%         the reader's part of the feedback links (when there are any)
 
 SendGrid applies one substitution value to every part (subject, text, HTML), so the
 values must read the same in text and HTML: URLs, and a greeting made by greeting()
@@ -42,7 +47,7 @@ import functools
 import html
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,6 +140,15 @@ class DigestItem:
     deadlines: tuple[str, ...]  # "Einreichungsschluss: Mo., 15. März 2027"
     comment_html: str
     comment_text: str
+    # "Hilfreich? Ja · Nein" and "Mehr dazu bitte" (issue 17): signed per edition, item
+    # and answer, with the %%feedback%% placeholder for the reader; "" leaves them out
+    feedback_yes: str = ""
+    feedback_no: str = ""
+    feedback_more: str = ""
+
+
+# (item id, answer) → the link: item id 0 and "wunsch" is the edition's "Was fehlt Ihnen?"
+FeedbackUrl = Callable[[int, str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,13 +334,15 @@ def render_digest(
     web_url: str | None = None,
     dossiers: Sequence[DossierNews] = (),
     base_url: str | None = None,
+    feedback_url: FeedbackUrl | None = None,
 ) -> RenderedDigest:
     """Render one segment's digest (sections in order; empty ones are left out).
 
     `sources` (source id → Source) names each item's institution and source. `web_url`
     (the edition's public archive page) adds the "Im Browser lesen" link at the top.
     `dossiers`: the segment's news of followed dossiers; `base_url` links them to the
-    public archive (as jobs.send does).
+    public archive (as jobs.send does). `feedback_url` (item id, answer → link) adds the
+    feedback links to each item and "Was fehlt Ihnen?" to the end (jobs.send).
     Raises InvalidInput when no section has an item. For many segments of one edition,
     make one DigestRenderer and call its render() per segment: that is much faster.
     """
@@ -341,6 +357,7 @@ def render_digest(
         sources=sources,
         web_url=web_url,
         base_url=base_url,
+        feedback_url=feedback_url,
     )
     return renderer.render(segment_sections, language=language, dossiers=dossiers)
 
@@ -384,8 +401,10 @@ class DigestRenderer:
         sources: Mapping[str, Source] = EMPTY,
         web_url: str | None = None,
         base_url: str | None = None,
+        feedback_url: FeedbackUrl | None = None,
     ) -> None:
         self.edition = edition
+        self.feedback_url = feedback_url
         self.base_url = base_url  # dossier links: the public archive's page, else OEIL
         self.office = office
         self.topic_labels = topic_labels
@@ -415,6 +434,7 @@ class DigestRenderer:
             "web_url": safe_href(web_url),
             "dossiers": (),  # a segment's news of followed dossiers, if any
             "corrections": (),  # the corrections a segment's readers are told of, if any
+            "wish_url": feedback_url(0, "wunsch") if feedback_url else "",  # Was fehlt Ihnen?
         }
         self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
         self._html: dict[_BlockKey, str] = {}
@@ -532,6 +552,14 @@ class DigestRenderer:
         view = digest_item(
             item, language, self.tz, self.today, self.topic_labels, self.sources, self.office
         )
+        if self.feedback_url is not None:
+            link = self.feedback_url
+            view = replace(
+                view,
+                feedback_yes=link(item.id, "ja"),
+                feedback_no=link(item.id, "nein"),
+                feedback_more=link(item.id, "mehr"),
+            )
         upcoming = _item_deadlines(item, language, self.today)
         self._items[(item.id, language)] = (item, view, upcoming)
         return view, upcoming

@@ -2,7 +2,9 @@
 
     train(store, now)
       labels = store.learning.labels()          every accepted or rejected item (the
-                                                 last decision counts)
+                                                 last decision counts); an accepted item
+                                                 readers mostly answered "Nein" is a
+                                                 negative (with_reader_labels, issue 17)
       gate: ≥ MIN_LABELS, ≥ MIN_PER_CLASS of each, ≥ MIN_SOURCES sources, else the
             rules stay and the verdict says why (no model is fitted)
       evaluate: GroupKFold by source (whole sources held out) → out-of-fold
@@ -34,13 +36,14 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import VERSION
 from pipeline.errors import EudigestError
+from pipeline.model.feedback import FeedbackCounts
 from pipeline.model.learning import (
     BLEND_WEIGHT,
     MIN_LABELS,
@@ -69,6 +72,7 @@ __all__ = [
     "load",
     "states",
     "train",
+    "with_reader_labels",
 ]
 
 log = logging.getLogger("eudigest.learning")
@@ -217,10 +221,29 @@ def _gate(labels: Sequence[Label]) -> Evaluation:
     return replace(e, verdict=verdict)
 
 
+def with_reader_labels(
+    labels: Sequence[Label], answers: Mapping[int, Mapping[str, FeedbackCounts]]
+) -> list[Label]:
+    """Readers' "Hilfreich? Ja · Nein" as relevance labels (issue 17): an item the desk
+    accepted that more readers called not useful than useful is learnt as not relevant.
+    The answers are kept per organisation type (`answers[item][org_type]`); one model
+    serves every type today, so their sum decides. Items without answers keep the desk's
+    decision; "Ja" confirms an accepted item and never overrides a rejection."""
+    found = []
+    for label in labels:
+        by_type = answers.get(label.item_id)
+        if by_type and label.accepted:
+            total = sum(by_type.values(), FeedbackCounts())
+            if total.not_useful > total.useful:
+                label = replace(label, accepted=False)
+        found.append(label)
+    return found
+
+
 def train(store: Store, now: dt.datetime) -> LearnedModel:
     """Evaluate and (when it beats the rules) fit the relevance model; store it; apply it."""
     started = time.perf_counter()
-    labels = store.learning.labels()
+    labels = with_reader_labels(store.learning.labels(), store.feedback.reader_labels())
     evaluation, counted = _evaluate(labels)
     body: dict[str, Any] = {}
     if evaluation.active:

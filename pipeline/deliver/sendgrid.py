@@ -2,7 +2,8 @@
 
 Sending (v3 Mail Send): `SendGridMailer.send_batch(batch)` sends one segment's
 content to many recipients, at most 1,000 personalizations per request, each with
-its substitutions, one-click unsubscribe headers and opaque custom_args;
+its substitutions, one-click unsubscribe headers and opaque custom_args, and with open,
+click, subscription and Google Analytics tracking off (TRACKING_OFF, every request);
 `SendGridMailer.send(messages)` is the Mailer protocol for transactional mails
 (one request per message). Per request:
 
@@ -563,6 +564,22 @@ class Backoff:
         return max(0.0, min(self.ceiling(), self.jitter(self.ceiling())))
 
 
+# No tracking (issue 17): SendGrid would otherwise add an open-tracking pixel, rewrite
+# every link through its click-tracking host, append its own unsubscribe footer or add
+# Google Analytics utm_ parameters, depending on the account's settings. Every request
+# switches all four off, whatever the account says (docs/privacy.md).
+TRACKING_OFF: dict[str, Any] = {
+    "click_tracking": {"enable": False, "enable_text": False},
+    "open_tracking": {"enable": False},
+    "subscription_tracking": {"enable": False},
+    "ganalytics": {"enable": False},
+}
+
+
+def _tracking_off() -> dict[str, Any]:
+    return {k: dict(v) for k, v in TRACKING_OFF.items()}
+
+
 def batch_body(batch: Batch, recipients: Sequence[Recipient]) -> dict[str, Any]:
     """The Mail Send body for up to 1,000 recipients of one batch."""
     if not 1 <= len(recipients) <= MAX_PERSONALIZATIONS:
@@ -576,6 +593,7 @@ def batch_body(batch: Batch, recipients: Sequence[Recipient]) -> dict[str, Any]:
             {"type": "text/plain", "value": batch.text},
             {"type": "text/html", "value": batch.html},
         ],
+        "tracking_settings": _tracking_off(),
     }
     if batch.reply_to:
         body["reply_to"] = {"email": batch.reply_to}
@@ -625,6 +643,7 @@ def message_body(message: OutgoingEmail, *, default_from: str = "") -> dict[str,
             {"type": "text/plain", "value": message.text},
             {"type": "text/html", "value": message.html},
         ],
+        "tracking_settings": _tracking_off(),
     }
     if reply_to:
         reply_name, reply_email = _parse_address(reply_to)

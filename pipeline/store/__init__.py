@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pipeline.store.deliveries import DeliveriesStore
     from pipeline.store.dossiers import DossiersStore
     from pipeline.store.editions import EditionsStore
+    from pipeline.store.feedback import FeedbackStore
     from pipeline.store.items import ItemsStore
     from pipeline.store.learning import LearningStore
     from pipeline.store.runs import RunsStore
@@ -155,6 +156,13 @@ class Store:
         from pipeline.store.views import ViewsStore
 
         return ViewsStore(self.engine)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        """Reader feedback: answers without readers, suggestions (issue 17)."""
+        from pipeline.store.feedback import FeedbackStore
+
+        return FeedbackStore(self.engine)
 
     @property
     def dialect(self) -> str:

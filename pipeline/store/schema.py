@@ -756,3 +756,39 @@ correction_reports = Table(
     ),
     Index("ix_correction_reports_correction_id", "correction_id", "subscriber_id"),
 )
+
+# ---------------------------------------------------------------- reader feedback (migration 0024)
+
+# One row per answer that counts: an item's "Hilfreich? Ja · Nein" (question useful) or
+# "Mehr dazu bitte" (question more). `reader_hash` is an HMAC (EUDIGEST_SECRET_KEY) of the
+# reader and the item, kept only to count one answer per reader and item; housekeeping
+# (jobs.purge) sets it to NULL DEDUP_DAYS after the answer, when the link has expired.
+# Nothing here names a subscriber; `answered_on` is the day only.
+feedback_answers = Table(
+    "feedback_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("question", String(8), nullable=False),  # useful | more
+    Column("value", Boolean, nullable=False),
+    Column("org_type", String(20), nullable=False, default=""),
+    Column("reader_hash", String(64)),
+    Column("answered_on", UTCDateTime, nullable=False),
+    UniqueConstraint("reader_hash", "item_id", "question", name="uq_feedback_answers_reader"),
+    Index("ix_feedback_answers_edition_id", "edition_id"),
+    Index("ix_feedback_answers_item_id", "item_id"),
+)
+
+# "Was fehlt Ihnen?": free text per edition, stored as text (never HTML), read and erased
+# by staff. No reader, no hash.
+feedback_suggestions = Table(
+    "feedback_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("org_type", String(20), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_feedback_suggestions_edition_id", "edition_id"),
+)

@@ -31,6 +31,7 @@ from pipeline.web import (
     dossiers,
     editions,
     errors,
+    feedback,
     formatting,
     ops,
     public,
@@ -98,6 +99,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     auth.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(feedback.bp)  # /feedback/…: readers' answers, no CSRF cookie
     app.register_blueprint(staff.bp)
     app.register_blueprint(editions.bp)
     app.register_blueprint(corrections.bp)  # /desk/editions/<id>/korrektur/<item>

@@ -16,6 +16,8 @@ from pipeline.bootstrap import Services
 from pipeline.compose import preflight
 from pipeline.compose.render import RenderedDigest
 from pipeline.curate import deliveries
+from pipeline.curate import feedback as feedback_curate
+from pipeline.curate.feedback import EditionFeedback, edition_feedback
 from pipeline.errors import Forbidden, InvalidInput, PreflightBlocked, StaleEdit, StoreError
 from pipeline.model import (
     ORG_TYPE_LABELS,
@@ -221,6 +223,7 @@ def _edition_page(
             may_decide=deliveries.may_decide(staff_user()),
             corrections=_corrections(found),
             correction_counts=_correction_counts(found),
+            feedback=_feedback(found),
             send_blockers=d.services.settings.send_blockers(),
         ),
         status,
@@ -235,6 +238,24 @@ def _corrections(found: Edition) -> dict[int, list[Correction]]:
     for c in desk().store.corrections.for_edition(found.id):
         by_item.setdefault(c.item_id, []).append(c)
     return by_item
+
+
+def _feedback(found: Edition) -> EditionFeedback | None:
+    """Readers' answers to a sent edition's links (issue 17)."""
+    if found.state is not EditionState.SENT:
+        return None
+    return edition_feedback(desk().store, found)
+
+
+@bp.post("/<int:edition_id>/rueckmeldungen/<int:suggestion_id>/loeschen")
+def erase_suggestion(edition_id: int, suggestion_id: int) -> ResponseReturnValue:
+    """Erase one "Was fehlt Ihnen?" text (staff read it, or it says too much)."""
+    d = desk()
+    erased = feedback_curate.erase_suggestion(
+        d.store, edition_id, suggestion_id, actor=staff_user(), now=d.now()
+    )
+    message = "Hinweis gelöscht." if erased else "Dieser Hinweis war schon gelöscht."
+    return _done(edition_id, message, "feedback-title")
 
 
 def _correction_counts(found: Edition) -> dict[int, dict[str, int]]:

@@ -113,6 +113,7 @@ AUDIT_ACTIONS = {
     "annotate": "Einordnung gespeichert",
     "create": "Angelegt",
     "edition.create": "Ausgabe angelegt",
+    "feedback.erased": "Leser-Hinweis gelöscht",
     "edition.meta": "Titel/Einleitung geändert",
     "edition.section": "Abschnitte geändert",
     "edition.place": "In Ausgabe eingefügt/verschoben",

@@ -7,7 +7,8 @@
         a preview never freezes a window nor marks anything reported)
       → compose.segments.resolve_segments (the sender's rule of who gets what)
       → compose.render.render_digest (the sender's renderer, same arguments as jobs.send)
-      → personalize() with sample values ("Guten Tag," and "#" links), never a real reader's
+      → personalize() with sample values ("Guten Tag," and "#" links, the feedback links
+        too), never a real reader's
 
 The HTML carries inline styles, which the desk's CSP forbids: the web shell serves it
 from a route of its own with MAIL_CSP and shows it in a sandboxed iframe.
@@ -185,10 +186,16 @@ def render_for_profile(
         web_url=web_url,
         dossiers=segments[0].dossiers,
         base_url=base_url,
+        feedback_url=_sample_feedback,  # the lines readers see, with sample links
     )
     return personalize(
         digest, greeting=greeting(""), preferences_url=SAMPLE_URL, unsubscribe_url=SAMPLE_URL
     )
+
+
+def _sample_feedback(item_id: int, answer: str) -> str:
+    """Feedback links of a preview or test send: "#", never a link that could count."""
+    return SAMPLE_URL
 
 
 def framed_html(html: str) -> str:

@@ -600,6 +600,7 @@ def _item_page(
             source_names=sources,
             dossiers=d.store.dossiers.of_item(found.id),
             merges=d.store.items.merges(found.id),
+            feedback=d.store.feedback.counts_by_item([found.id]).get(found.id),
             relevance_reasons=reasons_as_of(
                 found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
             ),

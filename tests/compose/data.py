@@ -7,7 +7,7 @@ Titles and comments are written for these tests in the style of the office's des
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from pipeline.compose import Segment, resolve_segments
@@ -49,6 +49,15 @@ BRANDING = Branding(
 NEWSLETTER = Newsletter(id="weekly", name="EU-Wochenbrief")
 # The edition's public archive page ("Im Browser lesen"), as jobs.send builds it.
 WEB_URL = "https://newsletter.region-stuttgart.example/archiv/47"
+
+
+def feedback_url(item_id: int, answer: str) -> str:
+    """Stands for subscribers.feedback.FeedbackLinks (signed tokens in real mails)."""
+    return (
+        f"https://newsletter.region-stuttgart.example/feedback/t47-{item_id}-{answer}/%%feedback%%"
+    )
+
+
 OFFICE = Office(
     name="Europabüro der Region Stuttgart",
     newsletters=(NEWSLETTER,),
@@ -271,6 +280,7 @@ def render(
     office: Office = OFFICE,
     language: str = "de",
     web_url: str | None = None,
+    feedback_url: Callable[[int, str], str] | None = None,
 ) -> RenderedDigest:
     return render_digest(
         edition,
@@ -284,4 +294,5 @@ def render(
         today=TODAY,
         sources=SOURCES,
         web_url=web_url,
+        feedback_url=feedback_url,
     )

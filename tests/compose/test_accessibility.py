@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.compose.render import palette
 from pipeline.model import Branding
-from tests.compose.data import OFFICE, PROFILES, WEB_URL, render, segments
+from tests.compose.data import OFFICE, PROFILES, WEB_URL, feedback_url, render, segments
 
 
 def luminance(color: str) -> float:
@@ -51,8 +51,14 @@ def background_of(tag: Tag) -> str:
 
 
 def soup_for(profile: str, office: object = OFFICE) -> BeautifulSoup:
-    """The profile's digest with everything in it, the "Im Browser lesen" link too."""
-    digest = render(segments()[profile].sections, office=office, web_url=WEB_URL)  # type: ignore[arg-type]
+    """The profile's digest with everything in it, the "Im Browser lesen" link and the
+    feedback links too."""
+    digest = render(
+        segments()[profile].sections,
+        office=office,  # type: ignore[arg-type]
+        web_url=WEB_URL,
+        feedback_url=feedback_url,
+    )
     return BeautifulSoup(digest.html, "html.parser")
 
 

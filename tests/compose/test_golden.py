@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose.data import PROFILES, SECOND_KOMMUNE, WEB_URL, render, segments
+from tests.compose.data import (
+    PROFILES,
+    SECOND_KOMMUNE,
+    WEB_URL,
+    feedback_url,
+    render,
+    segments,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -29,9 +36,11 @@ UPDATE = os.environ.get("UPDATE_GOLDEN", "") not in ("", "0")
     ("part", "suffix"), [("subject", ".subject.txt"), ("text", ".txt"), ("html", ".html")]
 )
 def test_digest_matches_golden_file(profile: str, part: str, suffix: str) -> None:
-    # One profile with the "Im Browser lesen" link (jobs.send adds it when a base URL is set).
+    # One profile with the "Im Browser lesen" link (jobs.send adds it when a base URL is set)
+    # and the feedback links (issue 17; jobs.send adds them to every mail).
     web_url = WEB_URL if profile == "hochschule" else None
-    digest = render(segments()[profile].sections, web_url=web_url)
+    links = feedback_url if profile == "hochschule" else None
+    digest = render(segments()[profile].sections, web_url=web_url, feedback_url=links)
     actual = getattr(digest, part) + ("\n" if part == "subject" else "")
     path = GOLDEN / f"{profile}{suffix}"
     if UPDATE:

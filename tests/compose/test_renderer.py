@@ -39,6 +39,7 @@ from tests.compose.data import (
     TOPIC_LABELS,
     TZ,
     WEB_URL,
+    feedback_url,
     make_item,
     render,
     segments,
@@ -100,6 +101,7 @@ def random_segments(seed: int, count: int) -> Iterator[tuple[list[SectionInput],
     [
         {},
         {"web_url": WEB_URL},
+        {"feedback_url": feedback_url},
         {
             "branding": Branding(
                 primary_color="#7a1f3d",
@@ -108,7 +110,7 @@ def random_segments(seed: int, count: int) -> Iterator[tuple[list[SectionInput],
             )
         },
     ],
-    ids=["plain", "web-link", "logo"],
+    ids=["plain", "web-link", "feedback", "logo"],
 )
 def test_segments_match_the_whole_document_rendering(changes: dict[str, Any]) -> None:
     fast, reference = make_renderer(**changes), make_renderer(**changes)

@@ -51,6 +51,7 @@ DESK_URLS = [
     ("POST", "/desk/editions/1/items/2/move"),
     ("POST", "/desk/editions/1/items/2/remove"),
     ("POST", "/desk/editions/1/sections"),
+    ("POST", "/desk/editions/1/rueckmeldungen/1/loeschen"),
     ("POST", "/desk/editions/1/sections/1/rename"),
     ("POST", "/desk/editions/1/sections/1/move"),
     ("POST", "/desk/editions/1/sections/1/remove"),
