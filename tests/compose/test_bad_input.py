@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from bs4 import BeautifulSoup
 
+from pipeline.model.glossary import Glossary
 from pipeline.compose.render import (
     GREETING,
     PREFERENCES_URL,
@@ -76,7 +77,9 @@ def test_german_item_has_no_language_note() -> None:
 
 
 def test_empty_sections_are_left_out() -> None:
-    digest = render([("Leere Rubrik", []), ("Aus dem Büro", [OWN]), ("Termine", [])])
+    digest = render(
+        [("Leere Rubrik", []), ("Aus dem Büro", [OWN]), ("Termine", [])], glossary=Glossary()
+    )
     sections = re.findall(r"<h2[^>]*>([^<]*)</h2>", digest.html)
     assert sections == ["Fristen in den nächsten 6 Wochen", "Aus dem Büro"]
     assert "Leere Rubrik" not in digest.html

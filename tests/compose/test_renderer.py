@@ -24,6 +24,7 @@ from pipeline.compose import render as render_module
 from pipeline.compose.render import DigestRenderer, SectionInput, digest_deadlines
 from pipeline.model import Branding, Deadline, DeadlineKind, Item, Priority
 from tests.compose.data import (
+    GLOSSARY,
     CHIPS,
     COHESION,
     DNA,
@@ -78,6 +79,7 @@ def make_renderer(**changes: Any) -> DigestRenderer:
         "tz": TZ,
         "today": TODAY,
         "sources": SOURCES,
+        "glossary": GLOSSARY,
         **changes,
     }
     return DigestRenderer(EDITION, NEWSLETTER, **args)
@@ -148,7 +150,8 @@ def test_lost_markers_fall_back_to_rendering_the_whole_document(
     monkeypatch.setattr(render_module, "_inliner", lambda: Dropping())
     renderer = make_renderer()
     for _ in range(2):
-        digest = renderer.render(segments()["kommune"].sections, language="de")
+        kommune = segments()["kommune"]
+        digest = renderer.render(kommune.sections, language="de", applicant=kommune.applicant)
         assert digest.html == (GOLDEN / "kommune.html").read_text(encoding="utf-8")
         assert digest.text == (GOLDEN / "kommune.txt").read_text(encoding="utf-8")
 
