@@ -150,7 +150,7 @@ class RankedTable:
 def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str, Any]:
     """An item for `--json`; `today` words date-dependent reasons ("Frist in 3 Wochen")."""
     day = today or dt.datetime.now(tz).date()
-    return {
+    found: dict[str, Any] = {
         "id": i.id,
         "source": i.source_id,  # the first source to carry it
         "sources": list(i.sources or (i.source_id,)),  # every source that carried it
@@ -189,6 +189,9 @@ def item_json(i: Item, tz: dt.tzinfo, today: dt.date | None = None) -> dict[str,
         },
         "family": i.family,
     }
+    if i.doc_type.value == "funding_call":  # who may apply; null: "siehe Aufruf"
+        found["eligibility"] = i.eligibility.as_json() if i.eligibility else None
+    return found
 
 
 def health_json(h: SourceHealth) -> dict[str, Any]:

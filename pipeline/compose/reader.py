@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.model import DeadlineKind, DocType, Item
-from pipeline.model.eligibility import UNKNOWN_LINE, Applicant, facts_line
-from pipeline.text import de_date
+from pipeline.model.eligibility import UNKNOWN_LINE, Applicant, Eligibility
+from pipeline.text import de_date, de_number
 
 
 def is_call(item: Item) -> bool:
@@ -42,12 +42,31 @@ def call_deadlines(item: Item, today: dt.date) -> tuple[tuple[str, dt.date], ...
     return tuple(found)
 
 
+def euro(amount: int) -> str:
+    """German amounts: '24 Mio. €', '1,5 Mio. €', '750.000 €'."""
+    if amount >= 1_000_000 and amount % 100_000 == 0:
+        return de_number(amount / 1_000_000, 1).removesuffix(",0") + " Mio. €"
+    return de_number(amount, 0) + " €"
+
+
+def facts_line(e: Eligibility | None, deadlines: tuple[tuple[str, dt.date], ...]) -> str:
+    """'Budget 20 Mio. € · Förderquote 100 % · Frist 15. September 2026' (one line)."""
+    parts: list[str] = []
+    if e is not None and e.budget_eur is not None:
+        parts.append(f"Budget {euro(e.budget_eur)}")
+    if e is not None and e.funding_rate is not None:
+        note = f" ({e.rate_note})" if e.rate_note else ""
+        parts.append(f"Förderquote {e.funding_rate} %{note}")
+    parts += [f"{label} {_day(day)}" for label, day in deadlines]
+    return " · ".join(parts)
+
+
 def call_lines(item: Item, today: dt.date) -> tuple[str, str]:
     """(facts, eligibility) of a funding call; ("", "") for anything else."""
     if not is_call(item):
         return "", ""
     e = item.eligibility
-    facts = facts_line(e, call_deadlines(item, today), _day)
+    facts = facts_line(e, call_deadlines(item, today))
     if e is None or not e.applicants:
         who = UNKNOWN_LINE
     elif e.german_applicants is False:

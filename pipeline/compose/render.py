@@ -646,11 +646,13 @@ class DigestRenderer:
             return ()
         used: set[GlossaryEntry] = set()
         parts: list[DigestItem | DigestFolded | str] = [self._shared["intro_text"]]
-        parts += [x for s in sections for x in (*s.items, *s.folded)]
+        for s in sections:
+            parts += [*s.items, *s.folded]
         for part in parts:
             key = replace(part, for_you=False) if isinstance(part, DigestItem) else part
             terms = self._terms.get(key)
             if terms is None:
+                text: tuple[str, ...]
                 if isinstance(part, DigestItem):
                     text = (part.headline, part.comment_text, part.facts, part.eligibility)
                 elif isinstance(part, DigestFolded):

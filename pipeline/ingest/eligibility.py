@@ -101,7 +101,8 @@ def from_ft_metadata(meta: Mapping[str, Any]) -> Eligibility | None:
     identifier = next(iter(_strings(meta.get("identifier"))), "").strip()
     programme = programme_of(identifier)
     code, joint = _action_code(meta)
-    action_type, rate, note, applicants = "", None, "", ()
+    action_type, rate, note = "", None, ""
+    applicants: tuple[Applicant, ...] = ()
     german: bool | None = True if programme in EU_WIDE else None
     if programme == "Horizont Europa" and code:
         action_type, rate, note, applicants = HORIZON_ACTIONS[code]

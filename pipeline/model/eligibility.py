@@ -14,8 +14,6 @@ Forschung, Unternehmen → Unternehmen). Stdlib only.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -133,34 +131,3 @@ class Eligibility:
 def applicant_of(explicit: Applicant | None, org_type: OrgType) -> Applicant | None:
     """A subscriber's kind of applicant: their own answer, else their org type's."""
     return explicit if explicit is not None else ORG_TYPE_APPLICANT.get(org_type)
-
-
-def euro_de(amount: int) -> str:
-    """'24.000.000 €' / '1,5 Mio. €' → German form, whole euros: '24 Mio. €'."""
-    if amount >= 1_000_000 and amount % 100_000 == 0:
-        millions = amount / 1_000_000
-        text = f"{millions:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-        return text.removesuffix(",0") + " Mio. €"
-    return f"{amount:,}".replace(",", ".") + " €"
-
-
-def facts_line(
-    eligibility: Eligibility | None,
-    deadlines: tuple[tuple[str, dt.date], ...],
-    date_label: Callable[[dt.date], str],
-) -> str:
-    """'Budget 24 Mio. € · Förderquote 100 % · Frist 8. April 2027' (German, one line).
-
-    `deadlines`: (label, date) in order; `date_label` turns a date into German text.
-    """
-    parts: list[str] = []
-    if eligibility is not None and eligibility.budget_eur is not None:
-        parts.append(f"Budget {euro_de(eligibility.budget_eur)}")
-    if eligibility is not None and eligibility.funding_rate is not None:
-        rate = f"Förderquote {eligibility.funding_rate} %"
-        if eligibility.rate_note:
-            rate += f" ({eligibility.rate_note})"
-        parts.append(rate)
-    for label, day in deadlines:
-        parts.append(f"{label} {date_label(day)}")
-    return " · ".join(parts)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, delete, select
 
 from pipeline.errors import ItemNotFound
 from pipeline.model.eligibility import Eligibility, parse_applicants
+from pipeline.store.audit import write_audit
 from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.item_rows import chunks
 from pipeline.store.schema import item_eligibility, items
@@ -104,6 +105,10 @@ class EligibilityStore:
             if conn.execute(select(items.c.id).where(items.c.id == item_id)).first() is None:
                 raise ItemNotFound(item_id)
             conn.execute(delete(item_eligibility).where(item_eligibility.c.item_id == item_id))
+            detail = (
+                "gelöscht" if e is None or e.empty else ", ".join(a.value for a in e.applicants)
+            )
+            write_audit(conn, now, by, "eligibility", item_id=item_id, detail=detail[:200])
             if e is None or e.empty:
                 return None
             stored = replace(e, edited_by=by or "Redaktion")

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pipeline.catalog import load_glossary
 from pipeline.compose import Segment, resolve_segments
-from pipeline.config import PROJECT_ROOT
 from pipeline.compose.render import RenderedDigest, render_digest
+from pipeline.config import PROJECT_ROOT
 from pipeline.model import (
     OWN_SOURCE_ID,
     Annotation,

@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from bs4 import BeautifulSoup
 
-from pipeline.model.glossary import Glossary
 from pipeline.compose.render import (
     GREETING,
     PREFERENCES_URL,
@@ -19,6 +18,7 @@ from pipeline.compose.render import (
 )
 from pipeline.errors import InvalidInput
 from pipeline.model import Deadline, DeadlineKind, Priority
+from pipeline.model.glossary import Glossary
 from pipeline.text import html_to_paragraphs
 from tests.compose.data import CHIPS, DNA, EDITION, INTERREG, OWN, make_item, render
 

@@ -24,11 +24,11 @@ from pipeline.compose import render as render_module
 from pipeline.compose.render import DigestRenderer, SectionInput, digest_deadlines
 from pipeline.model import Branding, Deadline, DeadlineKind, Item, Priority
 from tests.compose.data import (
-    GLOSSARY,
     CHIPS,
     COHESION,
     DNA,
     EDITION,
+    GLOSSARY,
     HORIZON,
     INTERREG,
     NEWSLETTER,
