@@ -521,6 +521,7 @@ def _csv_row(row: dict[str, Any]) -> list[str]:
         _guard(row["name"]),
         _guard(row["organisation"]),
         row["organisation_type"],
+        row["applicant_type"],
         ";".join(row["newsletters"]),
         ";".join(row["topics"]),
         row["language"],
