@@ -469,6 +469,9 @@ def load_glossary(path: Path) -> Glossary:
     for i, node in enumerate(_sequence(doc, doc.top("terms"), "terms")):
         at = f"terms[{i}]"
         f = _mapping(doc, node, at)
+        for required in ("term", "explanation"):  # named with the entry's line
+            if required not in f:
+                raise doc.error(node, f"{at}.{required}", "is required")
         term = _string(doc, f.get("term"), f"{at}.term")
         at = f"terms[{i}] ({term})"
         _check_unknown(doc, f, GLOSSARY_FIELDS, at)
