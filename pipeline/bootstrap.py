@@ -20,6 +20,7 @@ from pipeline.errors import ConfigError
 if TYPE_CHECKING:
     from pipeline.ingest.fetch import Fetcher
     from pipeline.model import Mailer, Office, Source, Taxonomy
+    from pipeline.model.glossary import Glossary
     from pipeline.store import Store
 
 
@@ -85,6 +86,14 @@ class Services:
         from pipeline.catalog import load_taxonomy
 
         return load_taxonomy(self.settings.taxonomy_path)
+
+    def glossary(self) -> Glossary:
+        """glossary.yaml beside taxonomy.yaml (EUDIGEST_TAXONOMY's folder); none: empty."""
+        from pipeline.catalog import load_glossary
+        from pipeline.model.glossary import EMPTY_GLOSSARY
+
+        path = self.settings.taxonomy_path.parent / "glossary.yaml"
+        return load_glossary(path) if path.is_file() else EMPTY_GLOSSARY
 
     def sources(self, path: Path | None = None, taxonomy: Taxonomy | None = None) -> list[Source]:
         """The sources of sources.yaml (or another file), validated against the taxonomy."""

@@ -1,6 +1,6 @@
-"""Load and validate sources.yaml and taxonomy.yaml.
+"""Load and validate sources.yaml, taxonomy.yaml, office.yaml and glossary.yaml.
 
-Both files are edited by hand (by staff and ops), so every error names the
+Each file is edited by hand (by staff and ops), so every error names the
 file, the line and the field: ``sources.yaml:42: sources[3].url: must start
 with http:// or https://``. The YAML is composed into nodes first so that the
 line of each value is known, then turned into the frozen model types.
@@ -27,6 +27,7 @@ from pipeline.model import (
     Topic,
     contrast_ratio,
 )
+from pipeline.model.glossary import Glossary
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
@@ -448,3 +449,60 @@ def _archive_dossiers(doc: _Doc) -> str:
     if value not in ("public", "none"):
         raise doc.error(archive.get("dossiers"), "archive.dossiers", "must be public or none")
     return value
+
+
+# ---------------------------------------------------------------- glossary.yaml
+
+GLOSSARY_FIELDS = frozenset({"term", "explanation", "variants", "english"})
+
+
+def load_glossary(path: Path) -> Glossary:
+    """Read glossary.yaml: EU words explained in the digest, the archive and the desk.
+
+    `terms:` is a list of {term, explanation (at most 200 characters), variants, english};
+    a term or spelling given twice is an error (it would be explained twice)."""
+    from pipeline.model.glossary import MAX_EXPLANATION, Glossary, GlossaryEntry
+
+    doc = _Doc(path)
+    entries: list[GlossaryEntry] = []
+    owner: dict[str, str] = {}
+    for i, node in enumerate(_sequence(doc, doc.top("terms"), "terms")):
+        at = f"terms[{i}]"
+        f = _mapping(doc, node, at)
+        for required in ("term", "explanation"):  # named with the entry's line
+            if required not in f:
+                raise doc.error(node, f"{at}.{required}", "is required")
+        term = _string(doc, f.get("term"), f"{at}.term")
+        at = f"terms[{i}] ({term})"
+        _check_unknown(doc, f, GLOSSARY_FIELDS, at)
+        explanation = " ".join(_string(doc, f.get("explanation"), f"{at}.explanation").split())
+        if len(explanation) > MAX_EXPLANATION:
+            raise doc.error(
+                f["explanation"],
+                f"{at}.explanation",
+                f"{len(explanation)} characters; at most {MAX_EXPLANATION}",
+            )
+        variants = _strings(doc, f.get("variants"), f"{at}.variants")
+        english = _strings(doc, f.get("english"), f"{at}.english")
+        for field_name, spellings in (
+            ("term", (term,)),
+            ("variants", variants),
+            ("english", english),
+        ):
+            for spelling in spellings:
+                if any(c in spelling for c in '<>&"'):
+                    raise doc.error(
+                        f.get(field_name), f"{at}.{field_name}", 'must not contain < > & "'
+                    )
+                key = spelling.casefold()
+                if key in owner and owner[key] != term:
+                    raise doc.error(
+                        f.get(field_name),
+                        f"{at}.{field_name}",
+                        f"„{spelling}“ is already a spelling of „{owner[key]}“",
+                    )
+                if key in owner and field_name == "term":
+                    raise doc.error(f.get("term"), f"{at}.term", "duplicate term")
+                owner[key] = term
+        entries.append(GlossaryEntry(term, explanation, variants, english))
+    return Glossary(tuple(entries))

@@ -192,6 +192,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         web_url=f"{links.base_url}/archiv/{edition.id}",  # "Im Browser lesen"
         base_url=settings.base_url,  # dossier links: the public page, else OEIL
         feedback_url=feedback,  # "Hilfreich? Ja · Nein", "Mehr dazu bitte", "Was fehlt Ihnen?"
+        glossary=services.glossary(),  # "EU-Begriffe in dieser Ausgabe"
     )
 
     def render(segment: Segment) -> RenderedDigest:
@@ -200,6 +201,7 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
             language=segment.language,
             dossiers=segment.dossiers,
             corrections=segment.corrections,
+            applicant=segment.applicant,
         )
 
     def recipient_for(subscriber: Subscriber) -> Recipient:

@@ -58,6 +58,7 @@ def subscriber_data(
             "organisation": subscriber.organisation,
             "organisation_type": subscriber.org_type.value,
             "organisation_type_label": ORG_TYPE_LABELS[subscriber.org_type],
+            "applicant_type": subscriber.applicant.value if subscriber.applicant else None,
             "language": subscriber.language,
             "status": subscriber.status.value,
             "status_label": _STATUS_LABELS.get(subscriber.status.value, subscriber.status.value),

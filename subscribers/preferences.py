@@ -40,6 +40,7 @@ def profile_of(subscriber: Subscriber) -> Profile:
         language=subscriber.language,
         topics=subscriber.topics,
         newsletters=subscriber.newsletters,
+        applicant=subscriber.applicant,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pipeline.errors import InvalidInput
 from pipeline.model import ORG_TYPE_LABELS, Office, OrgType, Profile, Taxonomy
+from pipeline.model.eligibility import APPLICANT_LABELS, Applicant
 from subscribers.addresses import clean_text
 
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
@@ -34,6 +35,7 @@ class ProfileForm:
     name: str = ""
     organisation: str = ""
     org_type: str = ""
+    applicant: str = ""  # kind of applicant for funding calls; "" = not said
     language: str = "de"
     newsletters: Sequence[str] = field(default_factory=tuple)
     topics: Sequence[str] = field(default_factory=tuple)
@@ -55,6 +57,11 @@ def parse_profile(
         org_type = parse_org_type(form.org_type)
     except InvalidInput as exc:
         errors["org_type"] = str(exc)
+    applicant = None
+    try:
+        applicant = parse_applicant(form.applicant)
+    except InvalidInput as exc:
+        errors["applicant"] = str(exc)
     language = (form.language or "de").strip().lower()
     if language not in LANGUAGES:
         errors["language"] = "Bitte Deutsch oder Englisch wählen."
@@ -80,6 +87,7 @@ def parse_profile(
         language=language,
         topics=topics,
         newsletters=newsletters,
+        applicant=applicant,
     )
 
 
@@ -93,6 +101,18 @@ def parse_org_type(value: str | None) -> OrgType:
             return org_type
     allowed = ", ".join(ORG_TYPE_LABELS.values())
     raise InvalidInput(f"Unbekannte Art der Organisation „{_short(text)}“ (möglich: {allowed}).")
+
+
+def parse_applicant(value: str | None) -> Applicant | None:
+    """A kind of applicant by id ("kmu") or German label ("KMU"); empty: not said."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    for applicant, label in APPLICANT_LABELS.items():
+        if text in (applicant.value, label.lower()):
+            return applicant
+    allowed = ", ".join(APPLICANT_LABELS.values())
+    raise InvalidInput(f"Unbekannte Art des Antragstellers „{_short(text)}“ (möglich: {allowed}).")
 
 
 def parse_newsletters(values: Sequence[str], office: Office) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InvalidInput, SubscriberNotFound
 from pipeline.model import OrgType, Profile, Subscriber
+from pipeline.model.eligibility import Applicant
 from pipeline.store import Store
 from subscribers.addresses import email_hash
 
@@ -246,11 +247,13 @@ def _profile_to_list(p: Profile) -> list[Any]:
         p.language,
         list(p.topics),
         list(p.newsletters),
+        p.applicant.value if p.applicant else "",
     ]
 
 
 def _profile_from_list(data: Any) -> Profile:
-    name, organisation, org_type, language, topics, newsletters = data
+    name, organisation, org_type, language, topics, newsletters, *rest = data
+    applicant = str(rest[0]) if rest else ""  # tokens made before issue 17 have none
     return Profile(
         name=str(name),
         organisation=str(organisation),
@@ -258,6 +261,7 @@ def _profile_from_list(data: Any) -> Profile:
         language=str(language),
         topics=tuple(str(t) for t in topics),
         newsletters=tuple(str(n) for n in newsletters),
+        applicant=Applicant(applicant) if applicant in set(Applicant) else None,
     )
 
 

@@ -33,6 +33,10 @@ def cmd_status(services: Services, args: argparse.Namespace, out: Console, err: 
     except ConfigError as exc:  # the status still reports; the office's own error says why
         err.print(f"[red]attention:[/] office.yaml: {exc}", highlight=False)
         office = None
+    try:
+        services.glossary()
+    except ConfigError as exc:  # the digest and the desk would refuse it: say so here too
+        err.print(f"[red]attention:[/] {exc}", highlight=False)
     report = ops_status.collect(
         services.store,
         settings.cron_path,

@@ -157,7 +157,7 @@ def item_json(
     """An item for `--json`; `today` words date-dependent reasons ("Frist in 3 Wochen");
     `feedback`: readers' answers (useful, not_useful, more; issue 17)."""
     day = today or dt.datetime.now(tz).date()
-    return {
+    found: dict[str, Any] = {
         "id": i.id,
         "source": i.source_id,  # the first source to carry it
         "sources": list(i.sources or (i.source_id,)),  # every source that carried it
@@ -197,6 +197,9 @@ def item_json(
         "family": i.family,
         "feedback": (feedback or FeedbackCounts()).as_dict(),
     }
+    if i.doc_type.value == "funding_call":  # who may apply; null: "siehe Aufruf"
+        found["eligibility"] = i.eligibility.as_json() if i.eligibility else None
+    return found
 
 
 def health_json(h: SourceHealth) -> dict[str, Any]:

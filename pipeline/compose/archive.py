@@ -24,7 +24,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -58,6 +58,7 @@ from pipeline.model import (
     parse_deadline,
     sequence_of,
 )
+from pipeline.model.glossary import EMPTY_GLOSSARY, Glossary
 from pipeline.text import de_date, html_to_paragraphs, render_markdown
 
 MAX_SLUG = 60
@@ -182,11 +183,14 @@ def archived_edition(
     tz: ZoneInfo,
     sources: Mapping[str, Source] = EMPTY,
     corrections: Sequence[Correction] = (),
+    glossary: Glossary = EMPTY_GLOSSARY,
 ) -> ArchivedEdition:
     """The whole edition in German, as of the day it was sent (its Fristen block, the
     items' upcoming deadlines). Items missing from `items` or deleted since are left out,
     each item appears once (its first place), empty sections are left out.
-    `corrections` of its items are applied (links, deadlines) and listed per item."""
+    `corrections` of its items are applied (links, deadlines) and listed per item.
+    `glossary`: the first use of each of its terms in the intro and the comments is marked
+    (<dfn>/<abbr> with the explanation as title)."""
     sent = sent_time(edition)
     day = sent.astimezone(tz).date()
     by_item: dict[int, list[Correction]] = {}
@@ -211,6 +215,20 @@ def archived_edition(
     ]
     shown = [i for _, section_items in placed for i in section_items]
     intro_html = demote_headings(render_markdown(edition.intro))
+    if glossary:
+        seen: set[str] = set()
+        intro_html = glossary.mark_html(intro_html, seen)
+        sections = [
+            ArchivedSection(
+                s.title,
+                tuple(
+                    replace(e, view=replace(e.view, comment_html=glossary.mark_html(
+                        e.view.comment_html, seen)))
+                    for e in s.items
+                ),
+            )
+            for s in sections
+        ]  # fmt: skip
     return ArchivedEdition(
         id=edition.id,
         slug=slugify(edition.title),

@@ -56,6 +56,7 @@ from zoneinfo import ZoneInfo
 import css_inline
 from markupsafe import Markup
 
+from pipeline.compose.reader import call_deadlines, call_lines, is_call, open_to
 from pipeline.email_templates import environment
 from pipeline.errors import InvalidInput
 from pipeline.model import (
@@ -66,6 +67,7 @@ from pipeline.model import (
     PRIORITY_LABELS,
     Branding,
     CorrectionNote,
+    DeadlineKind,
     DossierNews,
     Edition,
     EventKind,
@@ -82,6 +84,8 @@ from pipeline.model import (
     german_link,
     oeil_url,
 )
+from pipeline.model.eligibility import Applicant
+from pipeline.model.glossary import EMPTY_GLOSSARY, Glossary, GlossaryEntry
 from pipeline.text import (
     TEXT_WIDTH,
     de_date,
@@ -103,6 +107,7 @@ MAX_PREHEADER = 140
 MIN_CONTRAST = 4.5
 
 SectionInput = tuple[str, Sequence[Item]]
+CALL_KINDS = frozenset({DeadlineKind.CALL_OPENING, DeadlineKind.CALL_CLOSING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +150,32 @@ class DigestItem:
     feedback_yes: str = ""
     feedback_no: str = ""
     feedback_more: str = ""
+    # funding calls (issue 17): budget, rate and deadlines on one line; who may apply;
+    # whether this segment's readers may apply ("Für Sie antragsberechtigt")
+    facts: str = ""
+    eligibility: str = ""
+    for_you: bool = False
 
 
 # (item id, answer) → the link: item id 0 and "wunsch" is the edition's "Was fehlt Ihnen?"
 FeedbackUrl = Callable[[int, str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestFolded:
+    """A call the segment's readers may not apply for: one line in a short list."""
+
+    headline: str
+    url: str | None
+    note: str  # "Antragsberechtigt: Hochschulen und Forschung"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestTerm:
+    """An entry of "EU-Begriffe in dieser Ausgabe"."""
+
+    term: str
+    explanation: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +325,7 @@ def digest_corrections(
 class DigestSection:
     title: str
     items: tuple[DigestItem, ...]
+    folded: tuple[DigestFolded, ...] = ()  # calls the readers may not apply for
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +363,8 @@ def render_digest(
     dossiers: Sequence[DossierNews] = (),
     base_url: str | None = None,
     feedback_url: FeedbackUrl | None = None,
+    glossary: Glossary = EMPTY_GLOSSARY,
+    applicant: Applicant | None = None,
 ) -> RenderedDigest:
     """Render one segment's digest (sections in order; empty ones are left out).
 
@@ -358,8 +388,11 @@ def render_digest(
         web_url=web_url,
         base_url=base_url,
         feedback_url=feedback_url,
+        glossary=glossary,
     )
-    return renderer.render(segment_sections, language=language, dossiers=dossiers)
+    return renderer.render(
+        segment_sections, language=language, dossiers=dossiers, applicant=applicant
+    )
 
 
 # a block of digest.html.j2 / digest.text.j2: (macro name, arguments…)
@@ -402,9 +435,12 @@ class DigestRenderer:
         web_url: str | None = None,
         base_url: str | None = None,
         feedback_url: FeedbackUrl | None = None,
+        glossary: Glossary = EMPTY_GLOSSARY,
     ) -> None:
         self.edition = edition
         self.feedback_url = feedback_url
+        self.glossary = glossary  # "EU-Begriffe in dieser Ausgabe"
+        self._terms: dict[DigestItem | DigestFolded | str, tuple[GlossaryEntry, ...]] = {}
         self.base_url = base_url  # dossier links: the public archive's page, else OEIL
         self.office = office
         self.topic_labels = topic_labels
@@ -435,6 +471,7 @@ class DigestRenderer:
             "dossiers": (),  # a segment's news of followed dossiers, if any
             "corrections": (),  # the corrections a segment's readers are told of, if any
             "wish_url": feedback_url(0, "wunsch") if feedback_url else "",  # Was fehlt Ihnen?
+            "terms": (),  # "EU-Begriffe in dieser Ausgabe", if any
         }
         self._items: dict[tuple[int, str], tuple[Item, DigestItem, list[DigestDeadline]]] = {}
         self._html: dict[_BlockKey, str] = {}
@@ -451,14 +488,22 @@ class DigestRenderer:
         language: str,
         dossiers: Sequence[DossierNews] = (),
         corrections: Sequence[CorrectionNote] = (),
+        applicant: Applicant | None = None,
     ) -> RenderedDigest:
-        """One segment's digest; the same bytes as render_whole()."""
+        """One segment's digest; the same bytes as render_whole().
+
+        `applicant`: the segment's readers' kind of applicant: the funding calls they may
+        apply for come first in their section, those they may not are folded into a list."""
         news = digest_dossiers(dossiers, self.base_url)
         fixes = digest_corrections(corrections, self.base_url)
-        sections, found = self._view(segment_sections, language, news, fixes)
+        sections, found = self._view(segment_sections, language, news, fixes, applicant)
         if self._whole_only:
             return self.render_whole(
-                segment_sections, language=language, dossiers=dossiers, corrections=corrections
+                segment_sections,
+                language=language,
+                dossiers=dossiers,
+                corrections=corrections,
+                applicant=applicant,
             )
         context = self._segment_context(sections, found, news, fixes)
         blocks: list[tuple[_BlockKey, _BlockKey]] = []  # (HTML key, text key)
@@ -476,6 +521,11 @@ class DigestRenderer:
             last = len(section.items) - 1
             for n, item in enumerate(section.items):
                 blocks.append((("item_block", item, n == 0), ("item_block", item, n == last)))
+            if section.folded:
+                blocks.append((("folded_block", section.folded), ("folded_block", section.folded)))
+        if context["terms"]:
+            key = ("glossary_block", context["terms"])
+            blocks.append((key, key))
         try:
             if not self._ready:
                 self._prepare()
@@ -483,7 +533,11 @@ class DigestRenderer:
         except _MarkerLost:  # never seen; if css-inline changes: the slow, sure way
             self._whole_only = True
             return self.render_whole(
-                segment_sections, language=language, dossiers=dossiers, corrections=corrections
+                segment_sections,
+                language=language,
+                dossiers=dossiers,
+                corrections=corrections,
+                applicant=applicant,
             )
         html_blocks = [self._html[h] for h, _ in blocks]
         a, b, c, d = self._html_skeleton
@@ -501,11 +555,12 @@ class DigestRenderer:
         language: str,
         dossiers: Sequence[DossierNews] = (),
         corrections: Sequence[CorrectionNote] = (),
+        applicant: Applicant | None = None,
     ) -> RenderedDigest:
         """The reference: the whole document through Jinja2 and css-inline at once."""
         news = digest_dossiers(dossiers, self.base_url)
         fixes = digest_corrections(corrections, self.base_url)
-        sections, found = self._view(segment_sections, language, news, fixes)
+        sections, found = self._view(segment_sections, language, news, fixes, applicant)
         context = self._segment_context(sections, found, news, fixes)
         env = environment()
         text = env.get_template("digest.text.j2").render(context)
@@ -522,21 +577,33 @@ class DigestRenderer:
         language: str,
         news: Sequence[DigestDossier] = (),
         fixes: Sequence[DigestCorrection] = (),
+        applicant: Applicant | None = None,
     ) -> tuple[list[DigestSection], list[DigestDeadline]]:
-        """The segment's sections as view models, and its Fristen (in date order)."""
+        """The segment's sections as view models, and its Fristen (in date order).
+
+        Per section, the calls the readers may apply for come first (marked), the rest
+        keeps its order, and the calls they may not apply for are folded into a list."""
         sections = []
         found: list[DigestDeadline] = []
         seen: set[int] = set()
         for title, items in segment_sections:
-            views = []
+            first, views, folded = [], [], []
             for item in items:
                 view, upcoming = self._item(item, language)
-                views.append(view)
+                may = open_to(item, applicant)
+                if may is False:
+                    folded.append(DigestFolded(view.headline, view.url, view.eligibility))
+                elif may:
+                    first.append(replace(view, for_you=True))
+                else:
+                    views.append(view)
                 if item.id not in seen:
                     seen.add(item.id)
                     found += upcoming
-            if views:
-                sections.append(DigestSection(cut_at_word(title, MAX_HEADLINE), tuple(views)))
+            if first or views or folded:
+                sections.append(
+                    DigestSection(cut_at_word(title, MAX_HEADLINE), (*first, *views), tuple(folded))
+                )
         if not sections and not news and not fixes:
             raise InvalidInput(
                 f"edition {self.edition.id}: this segment has no items; a digest without"
@@ -572,14 +639,16 @@ class DigestRenderer:
         fixes: Sequence[DigestCorrection] = (),
     ) -> dict[str, Any]:
         headlines = [i.headline for s in sections for i in s.items]
+        folded = sum(len(s.folded) for s in sections)
         context = {
             **self._shared,
             "subject_lead": _subject_lead(self.title, headlines[0] if headlines else ""),
             "preheader": _preheader(headlines, len(found)),
-            "count_label": _count_label(len(headlines)),
+            "count_label": _count_label(len(headlines) + folded),
             "deadlines": found,
             "sections": sections,
             "cut": "",
+            "terms": self._glossary_terms(sections),
         }
         if news:  # readers without news: the context (and so the bytes) as before
             context["dossiers"] = news
@@ -597,6 +666,30 @@ class DigestRenderer:
                     "Korrektur: " + " · ".join(f.headline for f in fixes), MAX_PREHEADER
                 )
         return context
+
+    def _glossary_terms(self, sections: Sequence[DigestSection]) -> tuple[DigestTerm, ...]:
+        """The glossary's terms this segment's mail uses (intro, headlines, comments, call
+        facts), each once, in the glossary's order."""
+        if not self.glossary:
+            return ()
+        used: set[GlossaryEntry] = set()
+        parts: list[DigestItem | DigestFolded | str] = [self._shared["intro_text"]]
+        for s in sections:
+            parts += [*s.items, *s.folded]
+        for part in parts:
+            key = replace(part, for_you=False) if isinstance(part, DigestItem) else part
+            terms = self._terms.get(key)
+            if terms is None:
+                text: tuple[str, ...]
+                if isinstance(part, DigestItem):
+                    text = (part.headline, part.comment_text, part.facts, part.eligibility)
+                elif isinstance(part, DigestFolded):
+                    text = (part.headline,)
+                else:
+                    text = (part,)
+                terms = self._terms[key] = self.glossary.find(*text)
+            used.update(terms)
+        return tuple(DigestTerm(e.term, e.explanation) for e in self.glossary.entries if e in used)
 
     def _subject(self, context: Mapping[str, Any]) -> str:
         return " ".join(environment().get_template("digest.subject.txt").render(context).split())
@@ -642,7 +735,8 @@ class DigestRenderer:
         if not missing:
             return
         rows = [k for k in missing if k[0] == "deadline_block"]
-        order = [k for k in missing if k[0] in ("dossiers_block", "section_block", "item_block")]
+        kinds = ("dossiers_block", "section_block", "item_block", "folded_block", "glossary_block")
+        order = [k for k in missing if k[0] in kinds]
         if rows or _OPEN in missing or _CLOSE in missing:
             order = [_OPEN, *rows, _CLOSE, *order]  # a Frist only inside its box
         order = [k for k in missing if k[0] == "corrections_block"] + order
@@ -735,6 +829,9 @@ def digest_item(
     priority = annotation.priority if annotation else Priority.FYI
     comment_html = demote_headings(render_markdown(annotation.comment_md if annotation else ""))
     upcoming = sorted((d for d in item.deadlines if d.date >= today), key=lambda d: d.date)
+    facts, eligibility = call_lines(item, today)
+    if is_call(item) and call_deadlines(item, today):
+        upcoming = [d for d in upcoming if d.kind not in CALL_KINDS]  # they are in `facts`
     return DigestItem(
         headline=headline(item, language),
         url=url,
@@ -748,6 +845,8 @@ def digest_item(
         deadlines=tuple(f"{DEADLINE_LABELS[d.kind]}: {_long_date(d.date)}" for d in upcoming[:3]),
         comment_html=comment_html,
         comment_text=html_to_paragraphs(comment_html),
+        facts=facts,
+        eligibility=eligibility,
     )
 
 

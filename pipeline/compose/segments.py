@@ -16,6 +16,12 @@ blocks, planned by the sender) is content too: the segment key then carries
 segments, each distinct block rendered once; a reader with news but no items gets a
 digest of the block alone. Readers without news keep the key they always had.
 
+Funding calls that say who may apply (issue 17) order a section by the reader's kind of
+applicant (model/eligibility.applicant_of): where the segment has such calls, the key
+ends with ("eligible", ((call id, may apply)…)), so readers who may apply for the same
+calls share a segment, and the segment carries their `applicant`. Readers of editions
+without such calls keep the key they always had.
+
 Corrections a reader's digest carries ("Korrektur", `corrections`: subscriber id → the
 notes, frozen by the sender) are content the same way: the key then ends with the
 correction ids; a reader with a correction but nothing else gets the block alone.
@@ -28,9 +34,11 @@ per topic set. Grouping is a dict on (language, mask).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pipeline.model import (
     CorrectionNote,
+    DocType,
     DossierNews,
     Item,
     OrgType,
@@ -39,6 +47,7 @@ from pipeline.model import (
     Subscriber,
     SubscriberStatus,
 )
+from pipeline.model.eligibility import Applicant, applicant_of
 
 SectionInput = tuple[str, Sequence[Item]]
 
@@ -103,13 +112,22 @@ def resolve_segments(
             restricted |= flag
         for audience in audiences:
             by_audience[audience] = by_audience.get(audience, 0) | flag
+    calls = [
+        (bit, item)
+        for bit, (_, item) in enumerate(placed)
+        if item.doc_type is DocType.FUNDING_CALL
+        and item.eligibility is not None
+        and item.eligibility.applicants
+    ]
     for_all = everything & ~restricted
     audience_mask = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
 
     topic_cache: dict[tuple[str, ...], int] = {}
     groups: dict[
-        tuple[str, int, tuple[tuple[int, ...], ...], tuple[int, ...]], list[Subscriber]
+        tuple[str, int, tuple[tuple[int, ...], ...], tuple[int, ...], tuple[Any, ...]],
+        list[Subscriber],
     ] = {}
+    kinds: dict[tuple[Any, ...], Applicant | None] = {}
     blocks: dict[tuple[tuple[int, ...], ...], tuple[DossierNews, ...]] = {}
     notes: dict[tuple[int, ...], tuple[CorrectionNote, ...]] = {}
     done: set[int] = set()
@@ -135,11 +153,20 @@ def resolve_segments(
         fixed = tuple(n.correction_id for n in fixes)
         if fixed:
             notes.setdefault(fixed, fixes)
+        kind = applicant_of(subscriber.applicant, subscriber.org_type)
+        eligible = tuple(
+            (item.id, item.eligibility.open_to(kind) is True)
+            for bit, item in calls
+            if mask >> bit & 1 and item.eligibility is not None and kind is not None
+        )
+        kinds.setdefault(eligible, kind)
         if mask or block or fixed:
-            groups.setdefault((subscriber.language, mask, block, fixed), []).append(subscriber)
+            groups.setdefault((subscriber.language, mask, block, fixed, eligible), []).append(
+                subscriber
+            )
 
     segments = []
-    for (language, mask, block, fixed), members in groups.items():
+    for (language, mask, block, fixed, eligible), members in groups.items():
         per_section: list[list[Item]] = [[] for _ in titles]
         for bit, (index, item) in enumerate(placed):
             if mask >> bit & 1:
@@ -148,6 +175,8 @@ def resolve_segments(
         key: SegmentKey = (language, content, block) if block else (language, content)
         if fixed:
             key = (language, content, block, fixed)
+        if eligible:
+            key = (*key, ("eligible", eligible))
         segments.append(
             Segment(
                 newsletter_id=newsletter_id,
@@ -159,6 +188,7 @@ def resolve_segments(
                 key=key,
                 dossiers=blocks.get(block, ()),
                 corrections=notes.get(fixed, ()),
+                applicant=kinds[eligible] if eligible else None,
             )
         )
     return segments

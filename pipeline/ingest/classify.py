@@ -43,6 +43,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from pipeline.ingest.eligibility import from_text
 from pipeline.ingest.normalize import press_number_from_url, press_numbers_in, procedures_in
 from pipeline.model import (
     Classification,
@@ -59,6 +60,7 @@ from pipeline.model import (
     normalize_reference,
     procedure_reference,
 )
+from pipeline.model.eligibility import Eligibility
 
 __all__ = [
     "SOURCE_TOPIC_PRIOR",
@@ -1108,6 +1110,7 @@ class Classifier:
             deadlines=deadlines,
             relevance=relevance.score,
             relevance_reasons=relevance.reasons,
+            eligibility=_eligibility(item, doc_type),
         )
 
     def _topics(
@@ -1189,6 +1192,13 @@ def _merge(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
         if ref:
             seen.setdefault(ref, None)
     return tuple(seen)
+
+
+def _eligibility(item: NormalizedItem, doc_type: DocType) -> Eligibility | None:
+    """A funding call's facets: the adapter's (Funding & Tenders), else what its text says."""
+    if doc_type is not DocType.FUNDING_CALL:
+        return None
+    return item.eligibility or from_text(f"{item.title}.\n{item.summary_text}")
 
 
 def _merge_deadlines(first: Iterable[Deadline], second: Iterable[Deadline]) -> tuple[Deadline, ...]:

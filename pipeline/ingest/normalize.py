@@ -448,6 +448,7 @@ def normalize(raw: RawItem, source: Source, *, tz: ZoneInfo, now: dt.datetime) -
         references=_unique(clean_text(r) for r in raw.references)[:MAX_REFERENCES],
         doc_type=raw.doc_type,
         extra_text=extra_text,
+        eligibility=raw.eligibility,
         source_type=clean_text(raw.source_type)[:MAX_CATEGORY_CHARS],
     )
 

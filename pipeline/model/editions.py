@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.model.corrections import CorrectionNote
     from pipeline.model.dossiers import DossierNews
+    from pipeline.model.eligibility import Applicant
     from pipeline.model.items import Item
     from pipeline.model.subscribers import Subscriber
 
@@ -83,6 +84,8 @@ SegmentKey = (
     tuple[str, tuple[tuple[int, ...], ...]]
     | tuple[str, tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]
     | tuple[str, tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...], tuple[int, ...]]
+    # …and, where funding calls say who may apply, ("eligible", (call id, True/False)…) last
+    | tuple[Any, ...]
 )
 
 
@@ -97,6 +100,9 @@ class Segment:
     key: SegmentKey
     dossiers: tuple[DossierNews, ...] = ()  # "Neues in Ihren Verfahren"; same for all
     corrections: tuple[CorrectionNote, ...] = ()  # the block "Korrektur"; same for all
+    # the readers' kind of applicant where the edition has funding calls that say who may
+    # apply (their calls come first, issue 17); None otherwise
+    applicant: Applicant | None = None
 
     @property
     def item_ids(self) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pipeline.model.items import Deadline, DocType, ItemStatus
 
 if TYPE_CHECKING:
+    from pipeline.model.eligibility import Eligibility
     from pipeline.model.topics import TopicAssignment
 
 
@@ -35,6 +36,7 @@ class RawItem:
     doc_type: DocType | None = None  # a hint from an adapter that knows
     extra_text: str = ""  # text used for classification only (keywords, call titles)
     source_type: str = ""  # the source's own name for the kind of entry ("Press Release")
+    eligibility: Eligibility | None = None  # a funding call's facets (model/eligibility.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class NormalizedItem:
     extra_text: str = ""
     source_type: str = ""
     family_rule: str = ""  # the rule that found `family` (normalize.TWIN_RULES, or a text rule)
+    eligibility: Eligibility | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class Classification:
     deadlines: tuple[Deadline, ...]
     relevance: float  # 0..1, regional relevance (the rules' score, pipeline/ingest/relevance.py)
     relevance_reasons: tuple[str, ...] = ()  # German, strongest first (see model.relevance)
+    eligibility: Eligibility | None = None  # funding calls: who may apply, budget, rate
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from pipeline.model.learning import SuggestedBy
 
 if TYPE_CHECKING:
     from pipeline.model.desk import Annotation
+    from pipeline.model.eligibility import Eligibility
     from pipeline.model.topics import TopicAssignment
 
 
@@ -181,6 +182,7 @@ class Item:
     # model is active (None: `relevance`, the rules'), and who suggested it.
     suggestion: float | None = None
     suggested_by: SuggestedBy = SuggestedBy.RULES
+    eligibility: Eligibility | None = None  # a funding call's facets (model/eligibility.py)
 
     @property
     def score(self) -> float:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.model.eligibility import Applicant
 
 
 class OrgType(StrEnum):
@@ -57,6 +61,7 @@ class Subscriber:
     consent_text: str = ""  # version of the consent text shown
     confirmed_at: dt.datetime | None = None
     token_version: int = 1  # raising it invalidates every link sent before
+    applicant: Applicant | None = None  # kind of applicant for funding calls (None: org_type's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,7 @@ class Profile:
     language: str = "de"
     topics: tuple[str, ...] = ()
     newsletters: tuple[str, ...] = ()
+    applicant: Applicant | None = None  # kind of applicant for funding calls
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pipeline.store.deliveries import DeliveriesStore
     from pipeline.store.dossiers import DossiersStore
     from pipeline.store.editions import EditionsStore
+    from pipeline.store.eligibility import EligibilityStore
     from pipeline.store.feedback import FeedbackStore
     from pipeline.store.items import ItemsStore
     from pipeline.store.learning import LearningStore
@@ -71,6 +72,13 @@ class Store:
         from pipeline.store.learning import LearningStore
 
         return LearningStore(self.engine)
+
+    @cached_property
+    def eligibility(self) -> EligibilityStore:
+        """Funding calls' facets: who may apply, budget, rate (issue 17)."""
+        from pipeline.store.eligibility import EligibilityStore
+
+        return EligibilityStore(self.engine)
 
     @cached_property
     def topics(self) -> TopicsStore:

@@ -165,6 +165,9 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
                 updated_at=a.updated_at,
                 updated_by=a.updated_by,
             )
+    from pipeline.store.eligibility import read as read_eligibility
+
+    facets = read_eligibility(conn, ids)
     return [
         Item(
             id=r.id,
@@ -189,6 +192,7 @@ def hydrate(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             sources=tuple(dict.fromkeys([r.source_id, *seen_by[r.id]])),
             suggestion=None if r.suggestion is None else float(r.suggestion),
             suggested_by=SuggestedBy(r.suggested_by or "rules"),
+            eligibility=facets.get(r.id),
         )
         for r in rows
     ]

@@ -43,6 +43,7 @@ from pipeline.model import (
     TopicOrigin,
 )
 from pipeline.store.base import upsert, wrap_errors
+from pipeline.store.eligibility import write_derived
 from pipeline.store.item_rows import (
     chunks,
     hydrate,
@@ -195,6 +196,7 @@ class ItemsStore(ItemDeskMixin):
     ) -> None:
         conn.execute(insert(item_versions), [_version_row(item_id, change.item, now)])
         _write_classification(conn, item_id, _require(change.classification), replace_auto=False)
+        write_derived(conn, item_id, _require(change.classification).eligibility, now)
         _refresh_display(conn, item_id, now)
         refresh_search_text(conn, item_id)
 
@@ -212,6 +214,7 @@ class ItemsStore(ItemDeskMixin):
             )
         )
         _write_classification(conn, item_id, _require(change.classification), replace_auto=True)
+        write_derived(conn, item_id, _require(change.classification).eligibility, now)
         _refresh_display(conn, item_id, now)
         refresh_search_text(conn, item_id)
 
@@ -344,6 +347,8 @@ def _insert_new(
     ):
         if batch:
             conn.execute(insert(table), batch)
+    for (_, change), item_id in zip(fresh, ids, strict=True):
+        write_derived(conn, item_id, _require(change.classification).eligibility, now)
     return created
 
 

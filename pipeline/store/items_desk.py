@@ -51,6 +51,7 @@ from pipeline.model import (
 )
 from pipeline.store.audit import entries, write_audit, write_audit_many
 from pipeline.store.base import wrap_errors
+from pipeline.store.eligibility import applicant_filter, programme_filter
 from pipeline.store.item_rows import (
     chunks,
     hydrate,
@@ -80,6 +81,8 @@ class InboxQuery:
     institution: str | None = None
     topic: str | None = None
     doc_type: str | None = None
+    applicant: str | None = None  # funding calls this kind of applicant may apply for
+    programme: str | None = None  # funding calls of this programme
     language: str | None = None
     statuses: tuple[ItemStatus, ...] = (ItemStatus.NEW,)
     date_from: dt.date | None = None
@@ -434,6 +437,10 @@ def _filters(q: InboxQuery, dialect: str) -> list[ColumnElement[bool]]:
             item_topics.c.topic_id == q.topic)))  # fmt: skip
     if q.doc_type:
         where.append(items.c.doc_type == q.doc_type)
+    if q.applicant:
+        where.append(applicant_filter(q.applicant))
+    if q.programme:
+        where.append(programme_filter(q.programme))
     if q.language:
         where.append(items.c.id.in_(select(item_versions.c.item_id).where(
             item_versions.c.language == q.language)))  # fmt: skip

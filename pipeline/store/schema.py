@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -215,6 +216,24 @@ item_deadlines = Table(
     Index("ix_item_deadlines_date", "date"),
 )
 
+# A funding call's facets (migration 0025, pipeline/model/eligibility.py): derived at
+# ingest; `edited_by` set means staff corrected them and ingest leaves them alone.
+# `applicants` is ",kommunen,kmu," (ids between commas) so that LIKE '%,kmu,%' filters.
+item_eligibility = Table(
+    "item_eligibility",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("programme", String(200), nullable=False, default=""),
+    Column("applicants", String(200), nullable=False, default=""),
+    Column("action_type", String(200), nullable=False, default=""),
+    Column("budget_eur", BigInteger),
+    Column("funding_rate", Integer),
+    Column("rate_note", String(200), nullable=False, default=""),
+    Column("german_applicants", Boolean),
+    Column("edited_by", String(100), nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # ---------------------------------------------------------------- the desk (migration 0002)
 
 users = Table(
@@ -348,6 +367,8 @@ subscribers = Table(
     Column("consent_text", String(64), nullable=False, default=""),
     Column("confirmed_at", UTCDateTime),
     Column("token_version", Integer, nullable=False, default=1),
+    # what kind of applicant for funding calls (migration 0025; NULL: from org_type)
+    Column("applicant_type", String(20)),
     UniqueConstraint("email_hash", name="uq_subscribers_email_hash"),
     Index("ix_subscribers_status", "status"),
     sqlite_autoincrement=True,  # never reuse an erased subscriber's id (deliveries refer to it)

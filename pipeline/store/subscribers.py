@@ -37,6 +37,7 @@ from pipeline.model import (
     SuppressionReason,
     WebhookEvent,
 )
+from pipeline.model.eligibility import Applicant
 from pipeline.store.base import wrap_errors
 from pipeline.store.schema import (
     rate_limits,
@@ -376,6 +377,7 @@ def _insert(conn: Connection, new: NewSubscriber, now: dt.datetime) -> int:
             name=p.name,
             organisation=p.organisation,
             org_type=p.org_type.value,
+            applicant_type=p.applicant.value if p.applicant else None,
             language=p.language,
             topics=list(p.topics),
             status=(SubscriberStatus.CONFIRMED if confirmed else SubscriberStatus.PENDING).value,
@@ -411,6 +413,7 @@ def _insert_many(
                 "name": r.profile.name,
                 "organisation": r.profile.organisation,
                 "org_type": r.profile.org_type.value,
+                "applicant_type": r.profile.applicant.value if r.profile.applicant else None,
                 "language": r.profile.language,
                 "topics": list(r.profile.topics),
                 "status": (
@@ -452,6 +455,7 @@ def _apply_profile(conn: Connection, subscriber_id: int, p: Profile, now: dt.dat
             name=p.name,
             organisation=p.organisation,
             org_type=p.org_type.value,
+            applicant_type=p.applicant.value if p.applicant else None,
             language=p.language,
             topics=list(p.topics),
             updated_at=now,
@@ -557,6 +561,14 @@ def _load(
             consent_text=r.consent_text,
             confirmed_at=r.confirmed_at,
             token_version=r.token_version,
+            applicant=_applicant(r.applicant_type),
         )
         for r in rows
     ]
+
+
+def _applicant(value: str | None) -> Applicant | None:
+    try:
+        return Applicant(value) if value else None
+    except ValueError:
+        return None

@@ -94,6 +94,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
         office=services.office(),
         taxonomy=services.taxonomy(),
         tz=settings.tz,
+        glossary=services.glossary(),
     )
     CSRFProtect(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added

@@ -379,6 +379,7 @@ def _archived(d: Desk, edition: Edition) -> ArchivedEdition:
         tz=d.tz,
         sources=_sources(d, list(items.values())),
         corrections=d.store.corrections.for_items(items),
+        glossary=d.glossary,
     )
 
 

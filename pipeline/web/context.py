@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from pipeline.bootstrap import Services
 from pipeline.model import Office, StaffUser, Taxonomy
+from pipeline.model.glossary import EMPTY_GLOSSARY, Glossary
 from pipeline.store import Store
 
 EXTENSION = "eudigest"
@@ -33,6 +34,7 @@ class Desk:
     taxonomy: Taxonomy
     tz: ZoneInfo
     topic_labels: dict[str, str] = field(default_factory=dict)
+    glossary: Glossary = EMPTY_GLOSSARY  # glossary.yaml (issue 17)
 
     def __post_init__(self) -> None:
         self.topic_labels = {t.id: t.label_de for t in self.taxonomy.topics}

@@ -765,6 +765,7 @@ def _render(found: Edition, profile: PreviewProfile) -> RenderedDigest | None:
         web_url=f"{base_url}/archiv/{found.id}" if base_url else None,
         news=news,
         base_url=base_url,
+        glossary=d.glossary,
     )
 
 

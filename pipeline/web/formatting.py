@@ -103,6 +103,7 @@ def parse_datetime_local(text: str, tz: ZoneInfo, occurrence: str = "") -> dt.da
 
 
 AUDIT_ACTIONS = {
+    "eligibility": "Antragsberechtigung korrigiert",
     "status.accepted": "Übernommen",
     "status.rejected": "Abgelehnt",
     "status.new": "Zurück in den Eingang",

@@ -43,6 +43,7 @@ from pipeline.model import (
     SubscriberStatus,
     TopicOrigin,
 )
+from pipeline.model.glossary import EMPTY_GLOSSARY, Glossary
 from subscribers.mails import sender_headers
 
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
@@ -155,6 +156,7 @@ def render_for_profile(
     web_url: str | None = None,
     news: Sequence[DossierNews] = (),
     base_url: str | None = None,
+    glossary: Glossary = EMPTY_GLOSSARY,
 ) -> RenderedDigest | None:
     """The digest this profile would get, with sample values; None when it gets nothing.
 
@@ -187,6 +189,8 @@ def render_for_profile(
         dossiers=segments[0].dossiers,
         base_url=base_url,
         feedback_url=_sample_feedback,  # the lines readers see, with sample links
+        glossary=glossary,
+        applicant=segments[0].applicant,
     )
     return personalize(
         digest, greeting=greeting(""), preferences_url=SAMPLE_URL, unsubscribe_url=SAMPLE_URL

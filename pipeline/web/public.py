@@ -36,6 +36,7 @@ from werkzeug.datastructures import MultiDict
 
 from pipeline.errors import DeliveryError, InvalidInput
 from pipeline.model import ORG_TYPE_LABELS, Subscriber
+from pipeline.model.eligibility import APPLICANT_LABELS
 from pipeline.web.context import desk
 from subscribers import gdpr, preferences, signup
 from subscribers.addresses import email_hash
@@ -152,6 +153,7 @@ def _profile_form(form: MultiDict[str, str]) -> ProfileForm:
         name=form.get("name", ""),
         organisation=form.get("organisation", ""),
         org_type=form.get("org_type", ""),
+        applicant=form.get("applicant", ""),
         language=form.get("language", "de"),
         newsletters=form.getlist("newsletters"),
         topics=form.getlist("topics"),
@@ -162,6 +164,7 @@ def _choices() -> dict[str, object]:
     d = desk()
     return {
         "org_types": list(ORG_TYPE_LABELS.items()),
+        "applicant_types": list(APPLICANT_LABELS.items()),
         "languages": list(LANGUAGES.items()),
         "topics": d.taxonomy.topics,
         "newsletters": d.office.newsletters,
@@ -267,6 +270,7 @@ def _manage_page(token: str, subscriber: Subscriber, errors: dict[str, str]) -> 
         "name": subscriber.name,
         "organisation": subscriber.organisation,
         "org_type": subscriber.org_type.value,
+        "applicant": subscriber.applicant.value if subscriber.applicant else "",
         "language": subscriber.language,
         "newsletters": list(subscriber.newsletters),
         "topics": list(subscriber.topics),

@@ -33,6 +33,8 @@ from pipeline import status as ops_status
 from pipeline.curate import inbox as inbox_memory
 from pipeline.curate import staff as accounts
 from pipeline.curate import tokens as api_tokens
+from pipeline.curate.eligibility import correct as correct_eligibility
+from pipeline.curate.eligibility import parse_facets
 from pipeline.errors import InvalidInput, StaleEdit
 from pipeline.model import (
     Annotation,
@@ -46,9 +48,10 @@ from pipeline.model import (
     SourceHealth,
     reasons_as_of,
 )
+from pipeline.model.eligibility import APPLICANT_LABELS
 from pipeline.store.items import InboxQuery, ItemPage
 from pipeline.store.stats import DailyActivity
-from pipeline.text import de_count, de_date, de_number
+from pipeline.text import de_count, de_date, de_number, html_to_paragraphs
 from pipeline.web import charts
 from pipeline.web.auth import DeskUser, admin_required, client, desk_blueprint
 from pipeline.web.context import desk, staff_user
@@ -81,6 +84,8 @@ INBOX_FILTERS = (
     "institution",
     "topic",
     "doc_type",
+    "applicant",  # funding calls open to this kind of applicant (issue 17)
+    "programme",
     "language",
     "status",
     "from",
@@ -136,8 +141,14 @@ def inbox_query(
     date_from, date_to = day("from", "Zeitraum von"), day("to", "Zeitraum bis")
     if date_from and date_to and date_from > date_to:
         problems.append("Der Zeitraum endet vor seinem Beginn.")
+    applicant = text("applicant")
+    if applicant and applicant not in APPLICANT_LABELS:
+        problems.append("Unbekannte Art des Antragstellers; der Filter wird nicht angewandt.")
+        applicant = None
     query = InboxQuery(
         text=text("q"),
+        applicant=applicant,
+        programme=text("programme"),
         source_id=text("source"),
         institution=text("institution"),
         topic=text("topic"),
@@ -222,6 +233,8 @@ def inbox() -> ResponseReturnValue:
         views=d.store.views.list(staff_user().id),
         view_query=view_query,
         view_name_max=inbox_memory.MAX_VIEW_NAME,
+        applicants=APPLICANT_LABELS,
+        programmes=d.store.eligibility.programmes(),
     )
 
 
@@ -604,9 +617,24 @@ def _item_page(
             relevance_reasons=reasons_as_of(
                 found.relevance_reasons, found.deadlines, d.now().astimezone(d.tz).date()
             ),
+            applicants=APPLICANT_LABELS,
+            glossary_used=d.glossary.find(found.title, html_to_paragraphs(found.summary_html)),
+            glossary=d.glossary,
         ),
         status,
     )
+
+
+@bp.post("/items/<int:item_id>/eligibility")
+def item_eligibility(item_id: int) -> ResponseReturnValue:
+    """Staff correct a funding call's facets (or clear them: "siehe Aufruf")."""
+    d = desk()
+    g.back = url_for("staff.item", item_id=item_id)
+    form = request.form
+    facets = None if form.get("clear") else parse_facets(form, form.getlist("applicants"))
+    correct_eligibility(d.store, item_id, facets, actor=staff_user(), now=d.now())
+    flash("Antragsberechtigung gespeichert." if facets else "Angaben gelöscht.", "success")
+    return redirect(url_for("staff.item", item_id=item_id) + "#eligibility-title", code=303)
 
 
 @bp.post("/items/<int:item_id>/annotation")

@@ -10,8 +10,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
+from pipeline.catalog import load_glossary
 from pipeline.compose import Segment, resolve_segments
 from pipeline.compose.render import RenderedDigest, render_digest
+from pipeline.config import PROJECT_ROOT
 from pipeline.model import (
     OWN_SOURCE_ID,
     Annotation,
@@ -36,7 +38,10 @@ from pipeline.model import (
     SubscriberStatus,
     TopicAssignment,
 )
+from pipeline.model.eligibility import Applicant, Eligibility
+from pipeline.model.glossary import Glossary
 
+GLOSSARY = load_glossary(PROJECT_ROOT / "glossary.yaml")  # the shipped glossary
 TZ = ZoneInfo("Europe/Berlin")
 TODAY = dt.date(2026, 11, 25)
 NOW = dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.UTC)
@@ -109,6 +114,7 @@ def make_item(
     url: str | None = None,
     published: dt.datetime = dt.datetime(2026, 11, 24, 10, 15, tzinfo=dt.UTC),
     versions: Sequence[ItemVersion] = (),
+    eligibility: Eligibility | None = None,
 ) -> Item:
     url = url or f"https://ec.europa.eu/commission/presscorner/detail/{language}/ip_26_{item_id}"
     annotation = None
@@ -135,6 +141,7 @@ def make_item(
         versions=tuple(versions)
         or (ItemVersion(f"id-{item_id}", source_id, language, title, url, "", "h"),),
         annotation=annotation,
+        eligibility=eligibility,
     )
 
 
@@ -156,6 +163,15 @@ INTERREG = make_item(
     doc_type=DocType.FUNDING_CALL,
     url="https://www.interregeurope.eu/news-and-events/news/fourth-call",
     published=dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
+    # Interreg Europe: public authorities and non-profit bodies; 80 % co-financing
+    eligibility=Eligibility(
+        programme="Interreg Europe",
+        applicants=(Applicant.KOMMUNEN, Applicant.VEREINE, Applicant.OEFFENTLICHE),
+        action_type="Kooperationsprojekt",
+        budget_eur=133_000_000,
+        funding_rate=80,
+        german_applicants=True,
+    ),
 )
 CHIPS = make_item(
     102,
@@ -281,6 +297,8 @@ def render(
     language: str = "de",
     web_url: str | None = None,
     feedback_url: Callable[[int, str], str] | None = None,
+    applicant: Applicant | None = None,
+    glossary: Glossary = GLOSSARY,
 ) -> RenderedDigest:
     return render_digest(
         edition,
@@ -295,4 +313,6 @@ def render(
         sources=SOURCES,
         web_url=web_url,
         feedback_url=feedback_url,
+        applicant=applicant,
+        glossary=glossary,
     )

@@ -18,6 +18,7 @@ from pipeline.compose.render import (
 )
 from pipeline.errors import InvalidInput
 from pipeline.model import Deadline, DeadlineKind, Priority
+from pipeline.model.glossary import Glossary
 from pipeline.text import html_to_paragraphs
 from tests.compose.data import CHIPS, DNA, EDITION, INTERREG, OWN, make_item, render
 
@@ -76,7 +77,9 @@ def test_german_item_has_no_language_note() -> None:
 
 
 def test_empty_sections_are_left_out() -> None:
-    digest = render([("Leere Rubrik", []), ("Aus dem Büro", [OWN]), ("Termine", [])])
+    digest = render(
+        [("Leere Rubrik", []), ("Aus dem Büro", [OWN]), ("Termine", [])], glossary=Glossary()
+    )
     sections = re.findall(r"<h2[^>]*>([^<]*)</h2>", digest.html)
     assert sections == ["Fristen in den nächsten 6 Wochen", "Aus dem Büro"]
     assert "Leere Rubrik" not in digest.html

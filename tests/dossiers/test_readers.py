@@ -466,7 +466,9 @@ def test_segments_and_rendering_of_news() -> None:
     other = subscriber(2, OrgType.KOMMUNE, ("funding",))
     found = resolve_segments(EDITION_SECTIONS, [follower, other], "weekly", {1: (news,)})
     by = {s.id: seg for seg in found for s in seg.subscribers}
-    assert by[1].key[:2] == by[2].key and by[1].key[2] == ((1, 42),)
+    # (the fixed edition's Interreg call says who may apply: both keys end with that part)
+    assert by[1].key[:2] == by[2].key[:2] and by[1].key[2] == ((1, 42),)
+    assert by[1].key[-1] == by[2].key[-1] == ("eligible", ((101, True),))
     assert by[2].dossiers == () and by[1].dossiers == (news,)
     [alone_segment] = resolve_segments([("Meldungen", [])], [other], "weekly", {2: (news,)})
     assert alone_segment.sections == () and alone_segment.dossiers == (news,)  # news alone

@@ -34,6 +34,7 @@ DESK_URLS = [
     ("POST", "/desk/items/1/annotation"),
     ("POST", "/desk/items/1/status"),
     ("POST", "/desk/items/1/topics"),
+    ("POST", "/desk/items/1/eligibility"),
     ("GET", "/desk/items/new"),
     ("POST", "/desk/items/new"),
     ("GET", "/desk/status"),

@@ -27,6 +27,7 @@ from pipeline.ingest.adapters._base import (
     wrong_shape,
 )
 from pipeline.ingest.adapters._text import collapse, parse_datetime
+from pipeline.ingest.eligibility import from_ft_metadata
 from pipeline.model import Deadline, DeadlineKind, DocType, FetchResult, RawItem, Source
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def _item(source: Source, record: dict[str, Any]) -> RawItem | None:
         references=dedupe([identifier, call_id]),
         doc_type=DocType.FUNDING_CALL,
         extra_text=" · ".join(dedupe(extra)),
+        eligibility=from_ft_metadata(meta),
     )
 
 
