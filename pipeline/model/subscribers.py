@@ -60,6 +60,17 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class ReaderProfile:
+    """Readers alike in what an edition gives them (language, organisation type,
+    topics), and how many they are: the preflight's reach without every reader."""
+
+    language: str
+    org_type: OrgType
+    topics: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """What a subscriber chooses: sent with a sign-up, applied on confirmation."""
 
