@@ -244,9 +244,10 @@ def _drop_suppressed(store: Store, rows: list[_Row], report: ImportReport) -> li
     """An erased or blocked address comes back only by signing up itself, not by import."""
     if not store.subscribers.counts().get("suppressed"):
         return rows
+    blocked = store.subscribers.suppressed_among(email_hash(r.email) for r in rows)
     kept = []
     for row in rows:
-        if store.subscribers.suppression(email_hash(row.email)) is not None:
+        if email_hash(row.email) in blocked:
             report.problem(
                 row.line,
                 "Adresse ist gesperrt (gelöscht, abgemeldet oder unzustellbar); "

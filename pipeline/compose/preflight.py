@@ -18,7 +18,7 @@ from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pipeline.compose.segments import resolve_segments
+from pipeline.compose.segments import reach_of
 from pipeline.config import Settings
 from pipeline.curate import preflight
 from pipeline.model import Edition, Item, LinkStatus, Office, Preflight, Reach
@@ -33,14 +33,13 @@ AddressRule = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
 def reach(store: Store, edition: Edition, items: dict[int, Item]) -> Reach:
     """Confirmed readers of the newsletter, distinct renderings, readers who get nothing
     (dossier news aside: a reader of followed dossiers may still get their block)."""
-    readers = store.subscribers.confirmed_for(edition.newsletter_id)
     sections = [
         (s.title, [items[i] for i in s.item_ids if i in items])
         for s in sorted(edition.sections, key=lambda s: s.position)
     ]
-    segments = resolve_segments(sections, readers, edition.newsletter_id)
-    getting = sum(len(s.subscribers) for s in segments)
-    return Reach(readers=len(readers), variants=len(segments), nothing=len(readers) - getting)
+    # Counted from the readers' profiles (what decides their content), not from every
+    # reader: at 100,000 subscribers loading them took seconds per view of the edition.
+    return reach_of(sections, store.subscribers.reader_profiles(edition.newsletter_id))
 
 
 def run(

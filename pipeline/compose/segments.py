@@ -42,6 +42,8 @@ from pipeline.model import (
     DossierNews,
     Item,
     OrgType,
+    Reach,
+    ReaderProfile,
     Segment,
     SegmentKey,
     Subscriber,
@@ -78,6 +80,102 @@ def receives(subscriber: Subscriber, newsletter_id: str) -> bool:
     )
 
 
+def _placed(edition_sections: Sequence[SectionInput]) -> list[tuple[int, Item]]:
+    """(section index, item) in edition order, each item once (its first place)."""
+    placed: list[tuple[int, Item]] = []
+    seen: set[int] = set()
+    for index, (_, items) in enumerate(edition_sections):
+        for item in items:
+            if item.id not in seen:
+                seen.add(item.id)
+                placed.append((index, item))
+    return placed
+
+
+class _Masks:
+    """The edition's items as bits: all of them, the untagged ones, per topic, and per
+    organisation type the items meant for it (audiences)."""
+
+    def __init__(self, placed: Sequence[tuple[int, Item]]) -> None:
+        self.everything = (1 << len(placed)) - 1
+        self.untagged = 0
+        self.by_topic: dict[str, int] = {}
+        restricted = 0
+        by_audience: dict[str, int] = {}
+        for bit, (_, item) in enumerate(placed):
+            flag = 1 << bit
+            topics = item_topics(item)
+            if not topics:
+                self.untagged |= flag
+            for topic in topics:
+                self.by_topic[topic] = self.by_topic.get(topic, 0) | flag
+            audiences = item_audiences(item)
+            if audiences:
+                restricted |= flag
+            for audience in audiences:
+                by_audience[audience] = by_audience.get(audience, 0) | flag
+        for_all = self.everything & ~restricted
+        self.audience = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
+
+    def of(self, topics: Sequence[str], org_type: OrgType) -> int:
+        """The items a reader with these topics and this organisation type gets."""
+        mask = self.everything
+        if topics:
+            mask = self.untagged
+            for topic in topics:
+                mask |= self.by_topic.get(topic, 0)
+        return mask & self.audience[org_type]
+
+
+def _calls(placed: Sequence[tuple[int, Item]]) -> list[tuple[int, Item]]:
+    """(bit, item) of the funding calls that say who may apply: they order a section by
+    the reader's kind of applicant, so they split segments."""
+    return [
+        (bit, item)
+        for bit, (_, item) in enumerate(placed)
+        if item.doc_type is DocType.FUNDING_CALL
+        and item.eligibility is not None
+        and item.eligibility.applicants
+    ]
+
+
+def _eligible(
+    calls: Sequence[tuple[int, Item]], mask: int, kind: Applicant | None
+) -> tuple[tuple[int, bool], ...]:
+    """(call id, may apply) for the calls in `mask`: part of the segment key."""
+    if kind is None:
+        return ()
+    return tuple(
+        (item.id, item.eligibility.open_to(kind) is True)
+        for bit, item in calls
+        if mask >> bit & 1 and item.eligibility is not None
+    )
+
+
+def reach_of(edition_sections: Sequence[SectionInput], profiles: Iterable[ReaderProfile]) -> Reach:
+    """What `resolve_segments` would give for the confirmed readers (dossier news and
+    corrections aside), counted from their profiles: readers, distinct renderings,
+    readers who get nothing. The preflight's figure without loading every reader:
+    readers with the same language, organisation type and topics count as one row."""
+    placed = _placed(edition_sections)
+    masks = _Masks(placed)
+    calls = _calls(placed)
+    cache: dict[tuple[tuple[str, ...], OrgType], int] = {}
+    readers = getting = 0
+    variants: set[tuple[str, int, tuple[tuple[int, bool], ...]]] = set()
+    for p in profiles:
+        readers += p.count
+        key = (p.topics, p.org_type)
+        mask = cache.get(key)
+        if mask is None:
+            mask = cache[key] = masks.of(p.topics, p.org_type)
+        if mask:
+            getting += p.count
+            eligible = _eligible(calls, mask, applicant_of(p.applicant, p.org_type))
+            variants.add((p.language, mask, eligible))
+    return Reach(readers=readers, variants=len(variants), nothing=readers - getting)
+
+
 def resolve_segments(
     edition_sections: Sequence[SectionInput],
     subscribers: Iterable[Subscriber],
@@ -87,40 +185,11 @@ def resolve_segments(
 ) -> list[Segment]:
     """The segments of an edition, in the order their first subscriber came."""
     titles = [title for title, _ in edition_sections]
-    placed: list[tuple[int, Item]] = []  # (section index, item), each item once
-    seen: set[int] = set()
-    for index, (_, items) in enumerate(edition_sections):
-        for item in items:
-            if item.id not in seen:
-                seen.add(item.id)
-                placed.append((index, item))
-
-    everything = (1 << len(placed)) - 1
-    untagged = 0
-    by_topic: dict[str, int] = {}
-    restricted = 0
-    by_audience: dict[str, int] = {}
-    for bit, (_, item) in enumerate(placed):
-        flag = 1 << bit
-        topics = item_topics(item)
-        if not topics:
-            untagged |= flag
-        for topic in topics:
-            by_topic[topic] = by_topic.get(topic, 0) | flag
-        audiences = item_audiences(item)
-        if audiences:
-            restricted |= flag
-        for audience in audiences:
-            by_audience[audience] = by_audience.get(audience, 0) | flag
-    calls = [
-        (bit, item)
-        for bit, (_, item) in enumerate(placed)
-        if item.doc_type is DocType.FUNDING_CALL
-        and item.eligibility is not None
-        and item.eligibility.applicants
-    ]
-    for_all = everything & ~restricted
-    audience_mask = {o: for_all | by_audience.get(o.value, 0) for o in OrgType}
+    placed = _placed(edition_sections)
+    masks = _Masks(placed)
+    everything, untagged, by_topic = masks.everything, masks.untagged, masks.by_topic
+    audience_mask = masks.audience
+    calls = _calls(placed)
 
     topic_cache: dict[tuple[str, ...], int] = {}
     groups: dict[
@@ -154,11 +223,7 @@ def resolve_segments(
         if fixed:
             notes.setdefault(fixed, fixes)
         kind = applicant_of(subscriber.applicant, subscriber.org_type)
-        eligible = tuple(
-            (item.id, item.eligibility.open_to(kind) is True)
-            for bit, item in calls
-            if mask >> bit & 1 and item.eligibility is not None and kind is not None
-        )
+        eligible = _eligible(calls, mask, kind)
         kinds.setdefault(eligible, kind)
         if mask or block or fixed:
             groups.setdefault((subscriber.language, mask, block, fixed, eligible), []).append(

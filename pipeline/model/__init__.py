@@ -11,7 +11,8 @@ project but `pipeline.errors`. One module per area, in the order of the flow:
     desk         StaffUser, Role, Annotation, Priority, Audience, AuditEntry
     office       Office, Newsletter, Branding (office.yaml)
     editions     Edition, EditionState, EditionSection, Segment; SendBlocker, send_blockers
-    subscribers  Subscriber, Profile, NewSubscriber, OrgType, SubscriberStatus, SuppressionReason
+    subscribers  Subscriber, Profile, ReaderProfile, NewSubscriber, OrgType, SubscriberStatus,
+                 SuppressionReason
     deliveries   Delivery, DeliveryState, Outcome; Sender, ProcessRef (leases)
     mail         OutgoingEmail, Batch, Recipient, SendResult, RecipientResult; Mailer (the port)
     runs         JobRun
@@ -503,6 +504,9 @@ if TYPE_CHECKING:
         Profile as Profile,
     )
     from pipeline.model.subscribers import (
+        ReaderProfile as ReaderProfile,
+    )
+    from pipeline.model.subscribers import (
         Subscriber as Subscriber,
     )
     from pipeline.model.subscribers import (
@@ -597,6 +601,7 @@ _HOME: dict[str, str] = {
     "EventEffect": "subscribers",
     "RECORD_ONLY": "subscribers",
     "Profile": "subscribers",
+    "ReaderProfile": "subscribers",
     "NewSubscriber": "subscribers",
     "SenderOutcome": "deliveries",
     "ProcessRef": "deliveries",

@@ -65,6 +65,19 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class ReaderProfile:
+    """Readers alike in what an edition gives them (language, organisation type,
+    topics, kind of applicant), and how many they are: the preflight's reach without
+    every reader."""
+
+    language: str
+    org_type: OrgType
+    topics: tuple[str, ...]
+    count: int
+    applicant: Applicant | None = None  # their own answer (None: follows org_type)
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """What a subscriber chooses: sent with a sign-up, applied on confirmation."""
 

@@ -30,7 +30,18 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from pipeline.errors import DossierNotFound, ItemNotFound
 from pipeline.model import (
@@ -509,8 +520,11 @@ class DossiersStore:
         stage: Stage | None = None,
         followed_by: str | None = None,
         published: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> builtins.list[Dossier]:
-        """Dossiers with their item and event counts, the most recently changed first."""
+        """Dossiers with their item and event counts, the most recently changed first;
+        `limit`/`offset`: one page of them (counts and next steps read for it alone)."""
         n_items = (
             select(func.count())
             .select_from(dossier_items)
@@ -526,19 +540,10 @@ class DossiersStore:
             .scalar_subquery()
         )
         query = select(dossiers, n_items.label("n_items"), n_events.label("n_events"))
-        if stage is not None:
-            query = query.where(dossiers.c.stage == stage.value)
-        if published is not None:
-            query = query.where(dossiers.c.published.is_(published))
-        if followed_by is not None:
-            query = query.where(
-                dossiers.c.id.in_(
-                    select(dossier_follows.c.dossier_id).where(
-                        dossier_follows.c.user_name == followed_by
-                    )
-                )
-            )
+        query = query.where(*_list_filters(stage, followed_by, published))
         query = query.order_by(dossiers.c.updated_at.desc(), dossiers.c.reference)
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
         with wrap_errors("listing dossiers"), self._engine.connect() as conn:
             rows = conn.execute(query).all()
             ids = [r.id for r in rows]
@@ -552,6 +557,20 @@ class DossiersStore:
             )
             for r in rows
         ]
+
+    def count(
+        self,
+        *,
+        stage: Stage | None = None,
+        followed_by: str | None = None,
+        published: bool | None = None,
+    ) -> int:
+        """How many dossiers `list` gives with these filters."""
+        where = _list_filters(stage, followed_by, published)
+        with wrap_errors("counting dossiers"), self._engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(dossiers).where(*where)).scalar_one()
+            )
 
     def get(self, reference: str, *, today: dt.date) -> Dossier:
         """The whole record, by its reference or any alias (in any spelling); forecasts
@@ -1260,3 +1279,22 @@ def _dossier(m: Any, **extra: Any) -> Dossier:
         train_url=m["train_url"],
         **extra,
     )
+
+
+def _list_filters(
+    stage: Stage | None, followed_by: str | None, published: bool | None
+) -> builtins.list[ColumnElement[bool]]:
+    where: builtins.list[ColumnElement[bool]] = []
+    if stage is not None:
+        where.append(dossiers.c.stage == stage.value)
+    if published is not None:
+        where.append(dossiers.c.published.is_(published))
+    if followed_by is not None:
+        where.append(
+            dossiers.c.id.in_(
+                select(dossier_follows.c.dossier_id).where(
+                    dossier_follows.c.user_name == followed_by
+                )
+            )
+        )
+    return where

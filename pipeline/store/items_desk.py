@@ -50,7 +50,7 @@ from pipeline.model import (
     SourceKind,
 )
 from pipeline.store.audit import entries, write_audit, write_audit_many
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import COUNT_CAP, bounded_count, distinct_values, wrap_errors
 from pipeline.store.eligibility import applicant_filter, programme_filter
 from pipeline.store.item_rows import (
     chunks,
@@ -108,6 +108,7 @@ class ItemPage:
     total: int
     page: int
     per_page: int
+    exact: bool = True  # False: counting stopped at `total`, more items match
 
     @property
     def pages(self) -> int:
@@ -135,7 +136,9 @@ class ItemDeskMixin:
             raise InvalidInput(f"unknown order {q.order!r}")
         with wrap_errors("searching items"), self._engine.connect() as conn:
             where = _filters(q, conn.dialect.name)
-            total = conn.execute(select(func.count()).select_from(items).where(*where)).scalar_one()
+            # Counted up to the cap, or past it to the page asked for (its pager is then right).
+            cap = max(COUNT_CAP, q.page * q.per_page)
+            total, exact = bounded_count(conn, select(items.c.id).where(*where), cap)
             order = (
                 (_score().desc(), items.c.published.desc(), items.c.id.desc())
                 if q.order == "relevance"
@@ -143,7 +146,7 @@ class ItemDeskMixin:
             )
             stmt = select(items).where(*where).order_by(*order)
             rows = list(conn.execute(stmt.limit(q.per_page).offset((q.page - 1) * q.per_page)))
-            return ItemPage(hydrate(conn, rows), int(total), q.page, q.per_page)
+            return ItemPage(hydrate(conn, rows), total, q.page, q.per_page, exact)
 
     def get_many(self, item_ids: Iterable[int]) -> dict[int, Item]:
         ids = list(dict.fromkeys(item_ids))
@@ -159,8 +162,8 @@ class ItemDeskMixin:
             srcs = conn.execute(
                 select(sources.c.id, sources.c.name, sources.c.institution).order_by(sources.c.name)
             ).all()
-            doc_types = conn.execute(select(items.c.doc_type).distinct()).scalars().all()
-            languages = conn.execute(select(item_versions.c.language).distinct()).scalars().all()
+            doc_types = distinct_values(conn, items.c.doc_type)
+            languages = distinct_values(conn, item_versions.c.language)
         return Facets(
             sources=[(s.id, s.name) for s in srcs],
             institutions=sorted({s.institution for s in srcs}),

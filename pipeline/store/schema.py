@@ -133,6 +133,9 @@ items = Table(
     Index("ix_items_status_published", "status", "published"),
     Index("ix_items_family", "family"),
     Index("ix_items_source_id", "source_id"),
+    Index("ix_items_fetched_at", "fetched_at"),
+    Index("ix_items_doc_type", "doc_type"),
+    Index("ix_items_status_source_id", "status", "source_id"),
 )
 
 item_versions = Table(
@@ -152,6 +155,7 @@ item_versions = Table(
     UniqueConstraint("identity", name="uq_item_versions_identity"),
     Index("ix_item_versions_item_id", "item_id"),
     Index("ix_item_versions_url", "url"),
+    Index("ix_item_versions_language", "language"),
 )
 
 # Which sources carried an item (migration 0009): one row per item and source, refreshed by
@@ -413,6 +417,7 @@ webhook_events = Table(
     Column("reason", Text, nullable=False, default=""),
     UniqueConstraint("dedupe_key", name="uq_webhook_events_dedupe_key"),
     Index("ix_webhook_events_delivery_ref", "delivery_ref"),
+    Index("ix_webhook_events_occurred_at", "occurred_at"),
 )
 
 rate_limits = Table(
@@ -445,6 +450,7 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
     Index("ix_deliveries_edition_state", "edition_id", "state"),
+    Index("ix_deliveries_sent_at", "sent_at"),
 )
 
 # ---------------------------------------------------------------- senders (migration 0010)

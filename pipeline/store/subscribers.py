@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +33,14 @@ from pipeline.model import (
     NewSubscriber,
     OrgType,
     Profile,
+    ReaderProfile,
     Subscriber,
     SubscriberStatus,
     SuppressionReason,
     WebhookEvent,
 )
 from pipeline.model.eligibility import Applicant
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import COUNT_CAP, bounded_count, wrap_errors
 from pipeline.store.schema import (
     rate_limits,
     subscribers,
@@ -66,6 +68,7 @@ class SubscriberPage:
     total: int
     page: int
     per_page: int
+    exact: bool = True  # False: counting stopped at `total`, more subscribers match
 
 
 class SubscribersStore:
@@ -120,11 +123,10 @@ class SubscribersStore:
                 where.append(
                     or_(as_text == "[]", as_text.like(f'%"{_like_escape(q.topic)}"%', escape="\\"))
                 )
-            total = conn.execute(
-                select(func.count()).select_from(subscribers).where(*where)
-            ).scalar_one()
+            cap = max(COUNT_CAP, q.page * q.per_page)  # counted past the page asked for
+            total, exact = bounded_count(conn, select(subscribers.c.id).where(*where), cap)
             found = _load(conn, where, limit=q.per_page, offset=(q.page - 1) * q.per_page)
-        return SubscriberPage(found, int(total), q.page, q.per_page)
+        return SubscriberPage(found, total, q.page, q.per_page, exact)
 
     def counts(self) -> dict[str, int]:
         with wrap_errors("counting subscribers"), self._engine.connect() as conn:
@@ -153,6 +155,32 @@ class SubscribersStore:
         """Who may receive this newsletter now: confirmed, subscribed, not suppressed."""
         with wrap_errors("reading recipients"), self._engine.connect() as conn:
             return _load(conn, receiving(newsletter_id))
+
+    def reader_profiles(self, newsletter_id: str) -> builtins.list[ReaderProfile]:
+        """Who may receive this newsletter now (`confirmed_for`'s rule), grouped by what
+        decides their content: language, organisation type, topics and kind of applicant,
+        with a count. One grouped query, no subscriber loaded (the preflight's reach, per
+        page view)."""
+        topics_text = cast(subscribers.c.topics, Text)
+        c = subscribers.c
+        stmt = (
+            select(c.language, c.org_type, topics_text, c.applicant_type, func.count())
+            .where(*receiving(newsletter_id))
+            .group_by(c.language, c.org_type, topics_text, c.applicant_type)
+        )
+        parsed: dict[str, tuple[str, ...]] = {}
+        out: builtins.list[ReaderProfile] = []
+        with wrap_errors("reading recipients"), self._engine.connect() as conn:
+            for language, org_type, text_, applicant, count in conn.execute(stmt).all():
+                topics = parsed.get(text_)
+                if topics is None:
+                    topics = parsed[text_] = tuple(json.loads(text_ or "[]"))
+                out.append(
+                    ReaderProfile(
+                        language, OrgType(org_type), topics, int(count), _applicant(applicant)
+                    )
+                )
+        return out
 
     # ------------------------------------------------------------ changing
 
@@ -310,6 +338,22 @@ class SubscribersStore:
             ).scalar()
         return SuppressionReason(reason) if reason else None
 
+    def suppressed_among(self, email_hashes: Iterable[str]) -> builtins.set[str]:
+        """Which of these address hashes are on the suppression list (one query per
+        10,000, not one per address: an import checks its every row)."""
+        hashes = list(dict.fromkeys(email_hashes))
+        found: builtins.set[str] = builtins.set()
+        with wrap_errors("reading the suppression list"), self._engine.connect() as conn:
+            for start in range(0, len(hashes), 10_000):
+                found |= builtins.set(
+                    conn.execute(
+                        select(suppressions.c.email_hash).where(
+                            suppressions.c.email_hash.in_(hashes[start : start + 10_000])
+                        )
+                    ).scalars()
+                )
+        return found
+
     # ------------------------------------------------------------ webhook events
 
     def apply_events(
@@ -402,7 +446,10 @@ def _insert(conn: Connection, new: NewSubscriber, now: dt.datetime) -> int:
 def _insert_many(
     conn: Connection, rows: Sequence[NewSubscriber], now: dt.datetime
 ) -> builtins.list[int]:
-    """Bulk insert (a few statements per 1,000 rows): the import of a large list."""
+    """Bulk insert (a few statements per 1,000 rows): the import of a large list.
+    PostgreSQL: ids drawn from the sequence in one query, rows sent with COPY."""
+    if conn.dialect.name == "postgresql" and rows:
+        return _copy_many(conn, rows, now)
     ids: builtins.list[int] = []
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
@@ -444,6 +491,48 @@ def _insert_many(
         if subs:
             conn.execute(insert(subscriptions), subs)
         ids += [int(i) for i in new_ids]
+    return ids
+
+
+_COPY_COLUMNS = (
+    "id", "email", "email_hash", "name", "organisation", "org_type", "language", "topics",
+    "status", "created_at", "updated_at", "consent_at", "consent_text", "confirmed_at",
+    "token_version",
+)  # fmt: skip
+
+
+def _copy_many(
+    conn: Connection, rows: Sequence[NewSubscriber], now: dt.datetime
+) -> builtins.list[int]:
+    """PostgreSQL's COPY, in the caller's transaction: 100,000 rows in seconds, where
+    INSERT … VALUES spent most of its time building the statements' text."""
+    ids = [
+        int(i)
+        for i in conn.execute(
+            select(func.nextval(func.pg_get_serial_sequence("subscribers", "id"))).select_from(
+                func.generate_series(1, len(rows))
+            )
+        ).scalars()
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    columns = ", ".join(_COPY_COLUMNS)
+    with cursor.copy(f"COPY subscribers ({columns}) FROM STDIN") as copy:
+        for i, r in zip(ids, rows, strict=True):
+            p = r.profile
+            status = SubscriberStatus.CONFIRMED if r.consent_at else SubscriberStatus.PENDING
+            copy.write_row(
+                (
+                    i, r.email, r.email_hash, p.name, p.organisation, p.org_type.value,
+                    p.language, json.dumps(list(p.topics)),
+                    status.value, now, now, r.consent_at or now, r.consent_text, r.consent_at, 1,
+                )
+            )  # fmt: skip
+    with cursor.copy(
+        "COPY subscriptions (subscriber_id, newsletter_id, active, since) FROM STDIN"
+    ) as copy:
+        for i, r in zip(ids, rows, strict=True):
+            for n in dict.fromkeys(r.profile.newsletters):
+                copy.write_row((i, n, True, now))
     return ids
 
 

@@ -39,16 +39,20 @@ def index() -> ResponseReturnValue:
     stage_arg = (request.args.get("stage") or "").strip()
     stage = Stage(stage_arg) if stage_arg in {s.value for s in Stage} else None
     followed = request.args.get("followed") == "1"
-    found = d.store.dossiers.list(
-        today=d.now().astimezone(d.tz).date(),
-        stage=stage,
-        followed_by=me.name if followed else None,
-    )
-    pages = max(1, -(-len(found) // PER_PAGE))
+    followed_by = me.name if followed else None
+    total = d.store.dossiers.count(stage=stage, followed_by=followed_by)
+    pages = max(1, -(-total // PER_PAGE))
     try:
         page = max(1, min(int(request.args.get("page") or 1), pages))
     except ValueError:
         page = 1
+    found = d.store.dossiers.list(
+        today=d.now().astimezone(d.tz).date(),
+        stage=stage,
+        followed_by=followed_by,
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+    )
     filters = [
         (k, v)
         for k, v in (("stage", stage.value if stage else ""), ("followed", "1" if followed else ""))
@@ -61,8 +65,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "web/dossiers.html",
         unseen={u.reference: u for u in d.store.dossiers.unseen(me.name)},
-        dossiers=found[(page - 1) * PER_PAGE : page * PER_PAGE],
-        total=len(found),
+        dossiers=found,
+        total=total,
         page=page,
         pages=pages,
         page_url=page_url,

@@ -152,3 +152,22 @@ def test_every_desk_subscriber_url_needs_a_login(
         assert response.status_code == 302
         assert response.headers["Location"] == "/login"
     assert services.store.subscribers.counts()["confirmed"] == 2
+
+
+def test_a_long_list_says_ueber_where_counting_stopped(
+    app: Flask, people: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.store import subscribers as subscribers_store
+    from pipeline.web import subscribers_desk
+
+    monkeypatch.setattr(subscribers_store, "COUNT_CAP", 2)
+    monkeypatch.setattr(subscribers_desk, "PER_PAGE", 1)
+    anna = _login(app, "anna")
+    text = visible(anna.text("/desk/subscribers/"))
+    assert "über 2 Abonnenten · Seite 1 von über 2" in text
+    assert "2 bestätigt · 1 unbestätigt" in text  # the counts per status stay exact
+    assert "nächste Seite" in text
+    # The last page is counted to its end: exact again, no further page.
+    text = visible(anna.text("/desk/subscribers/?page=3"))
+    assert "3 Abonnenten · Seite 3 von 3" in text
+    assert "nächste Seite" not in text
