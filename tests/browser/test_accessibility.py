@@ -31,7 +31,9 @@ from pipeline.model import (
     Profile,
 )
 from pipeline.store.items import InboxQuery
+from pipeline.model.feedback import Answer
 from subscribers.addresses import hash_of
+from subscribers.feedback import FeedbackLinks, FeedbackTokens
 from subscribers.tokens import MANAGE_PATH, Tokens
 from tests.browser.conftest import (
     OFFICE_YAML,
@@ -62,6 +64,8 @@ class States:
     sent: Edition
     reader_id: int
     token: str  # the reader's link to the preferences
+    feedback: str  # the reader's "Hilfreich? Ja" link of the sent edition's first item
+    wish: str  # the reader's "Was fehlt Ihnen?" link
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +128,18 @@ def states(live: LiveDesk) -> States:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(jobs.send, live.services, sent.id).result()
     token = Tokens(settings.secret_key).manage_token(reader, now=now)
+    links = FeedbackLinks(FeedbackTokens(settings.secret_key), "", sent.id)
+    mine = links.reader(reader, now=now)
+    feedback = links(sent.item_ids[0], Answer.YES).replace("%%feedback%%", mine)
+    wish = links(0, Answer.WISH).replace("%%feedback%%", mine)
     return States(
-        draft, store.editions.get(approved.id), store.editions.get(sent.id), reader.id, token
+        draft,
+        store.editions.get(approved.id),
+        store.editions.get(sent.id),
+        reader.id,
+        token,
+        feedback,
+        wish,
     )
 
 
@@ -148,7 +162,7 @@ class Axe:
             self.check(name)
 
 
-def test_the_public_pages_pass_axe(page: Page, states: States) -> None:
+def test_the_public_pages_pass_axe(page: Page, states: States, watch: Watch) -> None:
     checked = Axe(page)
     checked.visit(
         [
@@ -163,6 +177,21 @@ def test_the_public_pages_pass_axe(page: Page, states: States) -> None:
     )
     page.get_by_role("link", name=re.compile("Zölle auf Einfuhren")).first.click()
     checked.check("Verfahren (öffentlich, Seite)")
+    # feedback (issue 17): the question, the thanks after answering, the free-text form,
+    # a forged link
+    checked.visit([("Rückmeldung (Frage)", states.feedback)])
+    page.get_by_role("button", name=re.compile("Ja")).first.click()
+    expect(page.get_by_text("Vielen Dank").first).to_be_visible()
+    checked.check("Rückmeldung (Dank)")
+    checked.visit(
+        [
+            ("Was fehlt Ihnen?", states.wish),
+            ("Rückmeldung (ungültiger Link)", states.feedback.replace("/feedback/", "/feedback/x")),
+        ]
+    )
+    watch.errors.remove(  # the forged link's own 400, expected
+        "console: Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"
+    )
     # a refused sign-in: the error message
     page.goto("/login")
     checked.check("Anmeldung")
@@ -205,6 +234,7 @@ def test_every_desk_page_passes_axe(page: Page, states: States, watch: Watch) ->
             ("Mein Konto", "/desk/konto"),
             ("Passwort", "/desk/password"),
             ("Status", "/desk/status"),
+            ("Eingang: Später", "/desk/?later=1"),
             ("Fehlerseite", "/desk/items/999999999"),
         ]
     )
