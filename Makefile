@@ -19,12 +19,16 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/eudigest demo
 
+# The test suite's worker processes (pytest-xdist; each has its own PostgreSQL database,
+# tests/conftest.py): `make test WORKERS=0` runs it in one process.
+WORKERS ?= 2
+
 ## Set up, then pass the whole test suite (PostgreSQL half on 127.0.0.1:5432 when there).
 test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import json
 import os
@@ -85,7 +86,13 @@ def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not SPEC.is_file():
         pytest.fail(f"SendGrid's spec is missing at {SPEC}: check out shared/ beside the repo")
     if not PRISM_BIN.exists():
-        _install_prism()
+        # pytest-xdist workers start their sessions together: one installs, the others
+        # wait for it and find Prism there
+        PRISM_PREFIX.mkdir(parents=True, exist_ok=True)
+        with open(PRISM_PREFIX.parent / "prism.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not PRISM_BIN.exists():
+                _install_prism()
     for _attempt in range(5):
         port = _free_port()
         log = tmp_path_factory.mktemp("prism") / "prism.log"

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from pipeline.scheduler.runner import Runner
 from pipeline.store import Store
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import IN_CI, PG_URL, ensure_pg_database
 from tests.scheduler.conftest import Clock, Recorder, cron_of, one_job, utc
 
 
@@ -87,6 +87,7 @@ def proxied() -> Iterator[tuple[Store, Proxy]]:
     admin = sa.create_engine(url)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
+        ensure_pg_database()
         with admin.begin() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError as exc:

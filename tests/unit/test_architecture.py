@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from pathlib import Path
@@ -46,6 +47,13 @@ LIBRARY_HOMES = {
 TEXT_LIBRARIES = {"nh3", "markdown_it", "babel"}
 
 
+@functools.cache
+def _parse(path: Path) -> ast.Module:
+    """The file's syntax tree, parsed once per run (the tests only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def _modules() -> dict[str, tuple[Path, set[str]]]:
     found: dict[str, tuple[Path, set[str]]] = {}
     for pkg in ("pipeline", "subscribers"):
@@ -55,7 +63,7 @@ def _modules() -> dict[str, tuple[Path, set[str]]]:
             rel = path.relative_to(ROOT).with_suffix("")
             name = ".".join(p for p in rel.parts if p != "__init__")
             imports: set[str] = set()
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in ast.walk(_parse(path)):
                 if isinstance(node, ast.Import):
                     imports |= {a.name for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -108,7 +116,7 @@ def test_untrusted_text_is_handled_in_one_place() -> None:
     for name, (path, _) in _modules().items():
         if name == "pipeline.text":
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _parse(path)
         defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         twice = defined & one_home
         assert not twice, f"{name} defines {sorted(twice)}; pipeline.text has the one copy"
@@ -167,7 +175,7 @@ def _classes() -> dict[str, list[str]]:
     """Class name → the modules that define a class of that name."""
     found: dict[str, list[str]] = {}
     for name, (path, _) in _modules().items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parse(path)):
             if isinstance(node, ast.ClassDef):
                 found.setdefault(node.name, []).append(name)
     return found
@@ -192,7 +200,7 @@ def test_domain_words_are_defined_in_the_model_and_only_there() -> None:
 def test_every_error_class_appears_in_the_drawing_of_errors_py() -> None:
     bases: dict[str, set[str]] = {}
     for _, (path, _) in _modules().items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parse(path)):
             if isinstance(node, ast.ClassDef):
                 bases.setdefault(node.name, set()).update(
                     b.id for b in node.bases if isinstance(b, ast.Name)

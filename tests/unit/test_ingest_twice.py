@@ -17,6 +17,7 @@ from pipeline.ingest.fetch import FetchRequest
 from pipeline.model import FetchResult, FetchStatus, Source, SourceKind
 from pipeline.store import Store
 from pipeline.store.items import ItemQuery
+from tests.conftest import fresh_sqlite_store
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yaml")
@@ -108,9 +109,8 @@ def test_ingesting_the_same_feed_twice_changes_nothing(
 ) -> None:
     body = feed(entries)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{tmp}/p.db")
+        store = fresh_sqlite_store(Path(tmp) / "p.db")
         try:
-            store.upgrade()
             store.sources.register([SOURCE], now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
             first_clock = lambda: dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)  # noqa: E731
             second_clock = lambda: dt.datetime(2026, 11, 26, 17, 30, tzinfo=dt.UTC)  # noqa: E731
