@@ -30,8 +30,8 @@ from pipeline.model import (
     ProcedureType,
     Profile,
 )
-from pipeline.store.items import InboxQuery
 from pipeline.model.feedback import Answer
+from pipeline.store.items import InboxQuery
 from subscribers.addresses import hash_of
 from subscribers.feedback import FeedbackLinks, FeedbackTokens
 from subscribers.tokens import MANAGE_PATH, Tokens
