@@ -675,14 +675,18 @@ class _Run:
         where the database lets us (rows not recorded stay `sending`: unknown after
         recovery; claimed rows not started go back to the queue on recovery)."""
         flights.pending.clear()
+        reachable = True
         while flights.busy:
             for rows, token, future in flights.done(block=True):
-                if future.exception() is None:
-                    with contextlib.suppress(Exception):
-                        outcomes = [
-                            _outcome(d, r) for d, r in zip(rows, future.result(), strict=True)
-                        ]
-                        self.record(outcomes, token)
+                if not reachable or future.exception() is not None:
+                    continue
+                outcomes = [_outcome(d, r) for d, r in zip(rows, future.result(), strict=True)]
+                try:
+                    self.record(outcomes, token)
+                except StoreUnavailable:  # retried already: the rest stays `sending`
+                    reachable = False
+                except Exception:  # the run's own error is what is raised
+                    log.exception("edition %d: an answer not recorded", self.edition.id)
 
     def batch(self, rows: Sequence[Delivery]) -> Batch:
         segment = self.by_subscriber[rows[0].subscriber_id]

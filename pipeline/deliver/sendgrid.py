@@ -315,7 +315,7 @@ class SendGridMailer:
         self._http = httpx.Client(
             base_url=self.host,
             headers={
-                "Authorization": f"Bearer {api_key}",
+                "Authorization": f"Bearer {api_key}".strip(),  # no key: SendGrid's 401
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "User-Agent": "eudigest",
@@ -437,14 +437,14 @@ class SendGridMailer:
                         permanent=False,
                         status=exc.status,
                     ) from exc
-                if not self.backoff.may_retry():
+                delay = self.backoff.retry_delay(exc.retry_after)  # None: no budget left
+                if delay is None:
                     raise SendFailed(
                         f"{exc} (retried {self.backoff.retries} of {self.backoff.requests} "
                         "requests already: too many failures for now; the next run retries)",
                         permanent=False,
                         status=exc.status,
                     ) from exc
-                delay = self.backoff.delay(exc.retry_after)
                 if exc.status == 429 or exc.retry_after is not None:
                     log.info("sendgrid: %s; every request waits %.1f s", exc, delay)
                     self.gate.close(delay)  # told to slow down: every thread waits
@@ -461,7 +461,12 @@ class SendGridMailer:
             self.requests_made += 1
         try:
             response = self._http.post(MAIL_SEND_PATH, content=content)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.LocalProtocolError,  # refused by the client itself: nothing was written
+        ) as exc:
             # before anything was sent: never processed
             raise SendFailed(f"no connection to SendGrid: {exc!r}", permanent=False) from exc
         except httpx.TransportError as exc:  # the request had (or may have) left
@@ -612,6 +617,18 @@ class Backoff:
     def may_retry(self) -> bool:
         with self._lock:
             return self.retries < self.minimum + self.ratio * self.requests
+
+    def retry_delay(self, retry_after: float | None) -> float | None:
+        """`may_retry` and `delay` in one step (the sender's threads share the budget):
+        the wait before the retry, or None when the budget is spent."""
+        with self._lock:
+            if self.retries >= self.minimum + self.ratio * self.requests:
+                return None
+            self.retries += 1
+            if retry_after is not None:
+                return min(retry_after, self.max_wait)
+            ceiling = self.ceiling()
+        return max(0.0, min(ceiling, self.jitter(ceiling)))
 
     def ceiling(self) -> float:
         return float(min(self.cap, self.base * 2 ** max(0, self.streak - 1)))
