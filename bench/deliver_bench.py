@@ -313,6 +313,8 @@ def scenario_send(
         "finished": report.finished,
         "sent": report.sent,
         "failed": report.failed,
+        "unknown": report.unknown,
+        "queued": report.queued,
         "skipped": report.skipped,
         "segments": len(segments),
         "bound": sum(math.ceil(n / 1000) for n in segments.values()),
@@ -419,6 +421,9 @@ def run_child(counter: Counter, *args: str) -> dict[str, Any]:
     )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    warnings = [line for line in out.stderr.splitlines() if '"WARNING"' in line or "ERROR" in line]
+    if warnings:
+        print(f"{len(warnings)} warnings, e.g. {warnings[0][:300]}", file=sys.stderr)
     if "--profile" in args:
         print(out.stderr[-8000:], file=sys.stderr)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -480,7 +485,19 @@ def main() -> None:
                 "wall_s": round(r["wall_s"], 3) if "wall_s" in r else None,
                 "requests": r.get("requests"),
                 "peak_mb": round(r["max_rss_mb"], 1) if "max_rss_mb" in r else None,
-                **{k: r[k] for k in ("sent", "concurrency", "finished", "error") if k in r},
+                **{
+                    k: r[k]
+                    for k in (
+                        "sent",
+                        "failed",
+                        "unknown",
+                        "queued",
+                        "concurrency",
+                        "finished",
+                        "error",
+                    )
+                    if k in r
+                },
             }
         )
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
@@ -628,44 +629,52 @@ class _Run:
         return list(groups.values())
 
     def launch(self, flights: _Flights) -> _Stop | None:
-        """Start the next group (claimed → sending, committed) and hand its request to a
-        worker; returns why to stop when rows were taken from this sender."""
-        rows, token = flights.pending.popleft()
-        moved = self.store.deliveries.start([d.id for d in rows], token=token, now=self.now())
+        """Start the next groups, as many as there are free workers (claimed → sending,
+        one committed transaction), then hand their requests to the workers; returns
+        why to stop when rows were taken from this sender."""
+        groups = [flights.pending.popleft() for _ in range(min(flights.free, len(flights.pending)))]
+        moved = self.store.deliveries.start_many(
+            [([d.id for d in rows], token) for rows, token in groups], now=self.now()
+        )
         stop: _Stop | None = None
-        if len(moved) < len(rows):
-            log.warning(
-                "edition %d: %d of %d claimed deliveries were taken from this sender "
-                "(it was found gone); they are not sent by it",
-                self.edition.id,
-                len(rows) - len(moved),
-                len(rows),
-            )
-            stop = _Stop("lost", "this sender was found gone; its rows were taken back")
-            rows = [d for d in rows if d.id in moved]
-        if rows:
-            flights.submit(rows, token, self.batch(rows))
+        for rows, token in groups:
+            if len(moved.intersection(d.id for d in rows)) < len(rows):
+                log.warning(
+                    "edition %d: %d of %d claimed deliveries were taken from this sender "
+                    "(it was found gone); they are not sent by it",
+                    self.edition.id,
+                    sum(d.id not in moved for d in rows),
+                    len(rows),
+                )
+                stop = _Stop("lost", "this sender was found gone; its rows were taken back")
+                rows = [d for d in rows if d.id in moved]
+            if rows:  # the content here (the renderer is not shared), the rest on the worker
+                digest = self.content(self.by_subscriber[rows[0].subscriber_id])
+                flights.submit(rows, token, functools.partial(self.batch, rows, digest))
         return stop
 
     def settle(self, flights: _Flights, *, block: bool) -> _Stop | None:
-        """Record the answers that are in (waiting for one when `block`); returns why to
-        stop (halt before transient). A mailer that raised: the others are recorded,
-        then its error is raised (its rows stay `sending`: unknown after recovery)."""
+        """Record the answers that are in (waiting for one when `block`), all in one
+        transaction; returns why to stop (halt before transient). A mailer that raised:
+        the others are recorded, then its error is raised (its rows stay `sending`:
+        unknown after recovery)."""
         stop: _Stop | None = None
         error: BaseException | None = None
+        answered: list[tuple[Sequence[Outcome], str]] = []
         for rows, token, future in flights.done(block=block):
             try:
                 results = future.result()
             except Exception as exc:  # raised below, once the rest is recorded
                 error = error or exc
                 continue
-            self.record([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token)
+            answered.append(([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token))
             halts = [r for r in results if r.halt]
             transient = [r for r in results if not r.ok and not r.permanent and not r.unknown]
             if halts and (stop is None or stop.kind != "halt"):
                 stop = _Stop("halt", halts[0].error or "refused")
             elif transient and stop is None:
                 stop = _Stop("transient", transient[0].error or "a transient failure")
+        self.record(answered)
         if error is not None:
             raise error
         return stop
@@ -675,22 +684,24 @@ class _Run:
         where the database lets us (rows not recorded stay `sending`: unknown after
         recovery; claimed rows not started go back to the queue on recovery)."""
         flights.pending.clear()
-        reachable = True
+        answered: list[tuple[Sequence[Outcome], str]] = []
         while flights.busy:
             for rows, token, future in flights.done(block=True):
-                if not reachable or future.exception() is not None:
-                    continue
-                outcomes = [_outcome(d, r) for d, r in zip(rows, future.result(), strict=True)]
-                try:
-                    self.record(outcomes, token)
-                except StoreUnavailable:  # retried already: the rest stays `sending`
-                    reachable = False
-                except Exception:  # the run's own error is what is raised
-                    log.exception("edition %d: an answer not recorded", self.edition.id)
+                if future.exception() is None:
+                    results = future.result()
+                    answered.append(
+                        ([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token)
+                    )
+        try:
+            self.record(answered)
+        except StoreUnavailable:  # retried already: they stay `sending`
+            pass
+        except Exception:  # the run's own error is what is raised
+            log.exception("edition %d: answers not recorded", self.edition.id)
 
-    def batch(self, rows: Sequence[Delivery]) -> Batch:
-        segment = self.by_subscriber[rows[0].subscriber_id]
-        digest = self.content(segment)
+    def batch(self, rows: Sequence[Delivery], digest: RenderedDigest) -> Batch:
+        """The request of one group of a segment (`recipient_for` signs each reader's
+        links: thread-safe, run on the worker)."""
         envelope, edition_id = self.envelope, self.edition.id
         recipients = [
             dataclasses.replace(
@@ -710,31 +721,36 @@ class _Run:
             recipients=tuple(recipients),
         )
 
-    def record(self, outcomes: Sequence[Outcome], token: str) -> None:
-        """Write what the backend answered; retried through a short database outage,
-        because rows left `sending` become unknown though the answer was known."""
-        for wait in (*RECORD_RETRIES_S, None):
+    def record(self, answered: Sequence[tuple[Sequence[Outcome], str]]) -> None:
+        """Write what the backend answered (outcomes and batch token of each request);
+        retried through a short database outage, because rows left `sending` become
+        unknown though the answer was known."""
+        if not answered:
+            return
+        for pause in (*RECORD_RETRIES_S, None):
             try:
-                self.store.deliveries.record(outcomes, token=token, now=self.now())
+                self.store.deliveries.record_many(answered, now=self.now())
                 return
             except StoreUnavailable as exc:
-                if wait is None:
+                if pause is None:
                     raise
                 log.warning(
                     "edition %d: cannot record %d outcomes yet (%s); again in %g s",
                     self.edition.id,
-                    len(outcomes),
+                    sum(len(outcomes) for outcomes, _ in answered),
                     exc,
-                    wait,
+                    pause,
                 )
-                self.sleep(wait)
+                self.sleep(pause)
 
 
 class _Inline:
     """An executor for a mailer without concurrency (the outbox): runs at once."""
 
     def submit(
-        self, fn: Callable[[Batch], list[RecipientResult]], batch: Batch
+        self,
+        fn: Callable[[Callable[[], Batch]], list[RecipientResult]],
+        batch: Callable[[], Batch],
     ) -> Future[list[RecipientResult]]:
         future: Future[list[RecipientResult]] = Future()
         try:
@@ -770,8 +786,16 @@ class _Flights:
     def full(self) -> bool:
         return len(self.inflight) >= self.limit
 
-    def submit(self, rows: list[Delivery], token: str, batch: Batch) -> None:
-        self.inflight[self._pool.submit(self.mailer.send_batch, batch)] = (rows, token)
+    @property
+    def free(self) -> int:
+        return max(0, self.limit - len(self.inflight))
+
+    def submit(self, rows: list[Delivery], token: str, batch: Callable[[], Batch]) -> None:
+        """Build the batch and send it on a worker."""
+        self.inflight[self._pool.submit(self._send, batch)] = (rows, token)
+
+    def _send(self, batch: Callable[[], Batch]) -> list[RecipientResult]:
+        return self.mailer.send_batch(batch())
 
     def done(
         self, *, block: bool
