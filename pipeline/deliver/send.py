@@ -11,9 +11,11 @@
       each reader's news of followed dossiers and the corrections their digest carries
       are frozen just before (news_for, corrections.notes_for); what each segment
       contained is recorded with the plan (delivery_segments: corrections, ADR 0009)
-    loop:
+    loop (the ledger on this thread only; requests on the mailer's `concurrency` workers):
       claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
-        ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
+        ▸ per segment, as many as there are free workers: start (one transaction; only
+          the rows still ours) ▸ send_batch on a worker ▸ record the answers that are in
+          (one transaction); stopping: release what was not started, settle what is out
           transient failure (429, 5xx, no connection, disk full) ──▶ stop; rows stay queued
           halt (SendGrid 401/403: the key) ──▶ rows back to queued, the edition HALTED
             with the reason in German, raise SendStopped
