@@ -327,8 +327,7 @@ class SendGridMailer:
                 max_keepalive_connections=self.concurrency,
                 keepalive_expiry=30.0,
             ),
-            follow_redirects=False,
-            trust_env=False,  # no proxy from the environment: the key goes to SendGrid only
+            follow_redirects=False,  # HTTPS_PROXY and SSL_CERT_FILE count, as with urllib before
         )
 
     def close(self) -> None:
