@@ -317,7 +317,10 @@ def test_a_frozen_sender_loses_its_rows_after_its_lease_and_sends_none_of_them(
     sends none of the rows it lost."""
     lease = {"EUDIGEST_SEND_LEASE_SECONDS": "3"}
     counting_peer.hold(1)
-    frozen = start(setup, "send", str(setup.edition_id), **lease)
+    # one request at a time: frozen while it waits for its request, not in the middle of
+    # a ledger transaction (a process frozen inside one holds SQLite's write lock, and
+    # PostgreSQL's row locks, until it wakes: nobody can take its rows before)
+    frozen = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="1", **lease)
     counting_peer.wait(lambda p: p.held is not None)
     frozen.send_signal(signal.SIGSTOP)
     try:
