@@ -240,7 +240,7 @@ class Gate:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._until = 0.0
-        self._closer: int | None = None
+        self._closer: threading.Thread | None = None
         self.closed = 0  # how often it was closed (tests, the log)
 
     def close(self, seconds: float) -> None:
@@ -248,14 +248,15 @@ class Gate:
         with self._lock:
             until = self._monotonic() + seconds
             if until > self._until:
-                self._until, self._closer = until, threading.get_ident()
+                # the thread itself, not its ident: idents are reused once a thread ends
+                self._until, self._closer = until, threading.current_thread()
             self.closed += 1
 
     def wait(self) -> float:
         """Sleep while closed (not for the thread that closed it last: it slept already);
         returns the seconds slept (0.0 when open)."""
         with self._lock:
-            if self._closer == threading.get_ident():
+            if self._closer is threading.current_thread():
                 return 0.0
             left = self._until - self._monotonic()
         if left <= 0:
