@@ -2,6 +2,13 @@
 
     python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
                                   [--errors 1000] [--error-every 10]
+                                  [--latency-ms 0,80] [--concurrency N] [--json]
+
+`--latency-ms` lists the peer's answer delays to run the send scenarios at (0: at once;
+80: a plausible round trip to a distant API, issue 16); `--concurrency` overrides
+EUDIGEST_SENDGRID_CONCURRENCY for the send scenarios; `--json` prints one JSON array,
+one object per run (scenario, subscribers, latency_ms, wall_s, requests, peak_mb, …)
+instead of the table.
 
 Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its own:
 - send N:     `jobs.send` — the real send path: the delivery ledger on a SQLite file
@@ -19,13 +26,14 @@ Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its ow
               (`SendGridMailer.send`, one request each). Run on a sample and extrapolated
               linearly to N (labelled so).
 
-The SendGrid peer is a fast loopback HTTP server of this script (in the parent process,
-not counted in the child's memory) that answers every POST with 202 and counts requests
-and personalizations; it does not validate against SendGrid's spec (the tests in
-tests/deliver do that with Prism). Subscribers are synthetic: 20 topics (the taxonomy's
-14 plus 6 more), 1-5 topics each or none, 8 % English, all organisation types; the
-edition has 40 items in 5 sections. Wall time counts only `jobs.send` (or the naive
-loop), not creating the store, the subscribers or the edition.
+The SendGrid peer is a loopback HTTP server of this script (in the parent process,
+not counted in the child's memory, keep-alive, a thread per connection) that answers
+every POST with 202 after `--latency-ms` and counts requests and personalizations; it
+does not validate against SendGrid's spec (the tests in tests/deliver do that with Prism).
+Subscribers are synthetic: 20 topics (the taxonomy's 14 plus 6 more), 1-5 topics each
+or none, 8 % English, all organisation types; the edition has 40 items in 5 sections.
+Wall time counts only `jobs.send` (or the naive loop), not creating the store, the
+subscribers or the edition.
 """
 
 from __future__ import annotations
@@ -83,6 +91,7 @@ class Counter:
 def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
     counter = Counter()
     counter.fail_every = 0  # type: ignore[attr-defined]
+    counter.latency_s = 0.0  # type: ignore[attr-defined]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -105,6 +114,9 @@ def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
                     counter.personalizations += n
                     counter.max_per_request = max(counter.max_per_request, n)
                     counter.bytes += len(body)
+            latency = counter.latency_s  # type: ignore[attr-defined]
+            if latency:
+                time.sleep(latency)  # a distant API's round trip (the bench's peer, not a test)
             if failing:
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
@@ -117,6 +129,7 @@ def start_peer() -> tuple[ThreadingHTTPServer, Counter]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.request_queue_size = 256
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, counter
 
@@ -264,13 +277,15 @@ def prepare(services: Any, subscribers: int, seed: int = 11) -> int:
 
 
 def scenario_send(
-    subscribers: int, peer_url: str, profile: bool, policy: str = "current"
+    subscribers: int, peer_url: str, profile: bool, policy: str = "current", concurrency: int = 0
 ) -> dict[str, Any]:
     from pipeline import jobs
     from pipeline.deliver.sendgrid import SendGridMailer
 
     with tempfile.TemporaryDirectory() as tmp:
         services = services_for(Path(tmp), peer_url)
+        if concurrency:
+            services.mailer = SendGridMailer("SG.bench", host=peer_url, concurrency=concurrency)
         if policy == "previous":  # a fixed 2 s before the first retry, doubling, no budget
             services.mailer = SendGridMailer(
                 "SG.bench",
@@ -298,10 +313,13 @@ def scenario_send(
         "finished": report.finished,
         "sent": report.sent,
         "failed": report.failed,
+        "unknown": report.unknown,
+        "queued": report.queued,
         "skipped": report.skipped,
         "segments": len(segments),
         "bound": sum(math.ceil(n / 1000) for n in segments.values()),
         "client_requests": requests_made,
+        "concurrency": getattr(services.mailer, "concurrency", 1),
         "max_rss_mb": _max_rss_mb(),
     }
     if profiler:
@@ -403,6 +421,9 @@ def run_child(counter: Counter, *args: str) -> dict[str, Any]:
     )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    warnings = [line for line in out.stderr.splitlines() if '"WARNING"' in line or "ERROR" in line]
+    if warnings:
+        print(f"{len(warnings)} warnings, e.g. {warnings[0][:300]}", file=sys.stderr)
     if "--profile" in args:
         print(out.stderr[-8000:], file=sys.stderr)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -419,46 +440,95 @@ def run_child(counter: Counter, *args: str) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--baseline", type=int, default=2000, help="naive sample size")
+    ap.add_argument("--baseline", type=int, default=2000, help="naive sample size (0: none)")
     ap.add_argument("--profile", action="store_true", help="cProfile of the send (stderr)")
     ap.add_argument("--errors", type=int, default=1000, help="subscribers of the error scenario")
     ap.add_argument("--error-every", type=int, default=10, help="the peer fails every n-th")
+    ap.add_argument(
+        "--latency-ms", default="0", help="the peer answers after this long (a list: 0,80)"
+    )
+    ap.add_argument("--concurrency", type=int, default=0, help="requests in flight (0: default)")
+    ap.add_argument("--json", action="store_true", help="one JSON array of the runs on stdout")
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
     if args.child:
         name, size, url, *rest = args.child
         if name == "send":
-            print(json.dumps(scenario_send(int(size), url, args.profile, *rest)))
+            policy = rest[0] if rest else "current"
+            concurrency = int(rest[1]) if len(rest) > 1 else 0
+            print(json.dumps(scenario_send(int(size), url, args.profile, policy, concurrency)))
         else:
             print(json.dumps(scenario_naive(int(size), url)))
         return
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    latencies = [int(x) for x in args.latency_ms.split(",") if x]
     server, counter = start_peer()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    print(
+    say = (lambda *a, **k: None) if args.json else print
+    say(
         "SendGrid peer: a loopback HTTP server of this script answering 202 and counting "
         "(no spec validation; Prism does that in tests/deliver)"
     )
-    print(
+    say(
         "edition: 40 items in 5 sections; subscribers: 20 topics (0-5 each), 8 % English, "
         "all organisation types; store: SQLite file"
     )
-    naive = run_child(counter, "naive", str(args.baseline), url)
-    results = {
-        n: run_child(counter, "send", str(n), url, *(["--profile"] if args.profile else []))
-        for n in sizes
-    }
+    runs: list[dict[str, Any]] = []
+
+    def record(scenario: str, n: int, latency: int, r: dict[str, Any]) -> None:
+        runs.append(
+            {
+                "scenario": scenario,
+                "subscribers": n,
+                "latency_ms": latency,
+                "wall_s": round(r["wall_s"], 3) if "wall_s" in r else None,
+                "requests": r.get("requests"),
+                "peak_mb": round(r["max_rss_mb"], 1) if "max_rss_mb" in r else None,
+                **{
+                    k: r[k]
+                    for k in (
+                        "sent",
+                        "failed",
+                        "unknown",
+                        "queued",
+                        "concurrency",
+                        "finished",
+                        "error",
+                    )
+                    if k in r
+                },
+            }
+        )
+
+    naive: dict[str, Any] = {"error": "not run"}
+    if args.baseline:
+        naive = run_child(counter, "naive", str(args.baseline), url)
+        record("naive", args.baseline, 0, naive)
+    results: dict[tuple[int, int], dict[str, Any]] = {}
+    for latency in latencies:
+        counter.latency_s = latency / 1000  # type: ignore[attr-defined]
+        for n in sizes:
+            extra = ["current", str(args.concurrency)]
+            r = run_child(counter, "send", str(n), url, *extra, *(["--profile"] * args.profile))
+            results[(latency, n)] = r
+            record("send", n, latency, r)
+    counter.latency_s = 0.0  # type: ignore[attr-defined]
     errors: dict[str, dict[str, Any]] = {}
     if args.errors:
         errors["no errors"] = run_child(counter, "send", str(args.errors), url)
+        record("errors: none", args.errors, 0, errors["no errors"])
         counter.fail_every = args.error_every  # type: ignore[attr-defined]
         for policy in ("current", "previous"):
             errors[policy] = run_child(counter, "send", str(args.errors), url, policy)
             with counter.lock:
                 errors[policy]["failed_requests"] = counter.failed
+            record(f"errors: {policy} backoff", args.errors, 0, errors[policy])
         counter.fail_every = 0  # type: ignore[attr-defined]
     server.shutdown()
+    if args.json:
+        print(json.dumps(runs, indent=1))
+        return
 
     head = (
         f"{'scenario':<28} {'wall s':>8} {'sent':>8} {'requests':>8} {'rcpt/req':>8} "
@@ -466,7 +536,7 @@ def main() -> None:
     )
     print(head)
     if "error" in naive:
-        print(f"{'naive (baseline)':<28} error: {naive['error']}")
+        print(f"{'naive (baseline)':<28} {naive['error']}")
         naive_rate = 0.0
     else:
         naive_rate = naive["sent"] / naive["wall_s"]
@@ -475,11 +545,12 @@ def main() -> None:
             f"{naive['sent']:>8,} {naive['requests']:>8,} {1:>8} {naive_rate:>8,.0f} "
             f"{naive['max_rss_mb']:>8.1f}  one rendering and one request per subscriber"
         )
-    for n, r in results.items():
+    for (latency, n), r in results.items():
+        name = f"send {n:,}" + (f", peer {latency} ms" if latency else "")
         if "error" in r:
-            print(f"{'send ' + format(n, ','):<28} error: {r['error']}")
+            print(f"{name:<28} error: {r['error']}")
             continue
-        if naive_rate:
+        if naive_rate and not latency:
             est = r["sent"] / naive_rate
             print(
                 f"{'naive, ' + format(n, ',') + ' extrapolated':<28} {est:>8.1f} "
@@ -490,12 +561,12 @@ def main() -> None:
         per = r["personalizations"] / max(1, r["requests"])
         speedup = f"; {rate / naive_rate:.0f}× the naive rate" if naive_rate else ""
         print(
-            f"{'send ' + format(n, ','):<28} {r['wall_s']:>8.2f} {r['sent']:>8,} "
+            f"{name:<28} {r['wall_s']:>8.2f} {r['sent']:>8,} "
             f"{r['requests']:>8,} {per:>8.0f} {rate:>8,.0f} {r['max_rss_mb']:>8.1f}  "
             f"{r['segments']:,} segments (renderings); requests ≤ bound "
             f"{r['bound']:,} (⌈segment/1000⌉ summed): {r['requests'] <= r['bound']}; "
             f"largest request {r['max_per_request']:,} personalizations, "
-            f"{r['mb_sent']:.0f} MB posted{speedup}"
+            f"{r['mb_sent']:.0f} MB posted, {r['concurrency']} in flight{speedup}"
         )
 
     if errors:

@@ -138,7 +138,11 @@ def build_mailer(settings: Settings) -> Mailer:
             raise ConfigError("SENDGRID_API_KEY: required when EUDIGEST_MAIL_BACKEND=sendgrid")
         from pipeline.deliver.sendgrid import SendGridMailer
 
-        return SendGridMailer(settings.sendgrid_api_key, host=settings.sendgrid_host)
+        return SendGridMailer(
+            settings.sendgrid_api_key,
+            host=settings.sendgrid_host,
+            concurrency=settings.sendgrid_concurrency,
+        )
     from pipeline.deliver.outbox import OutboxMailer
 
     return OutboxMailer(settings.outbox_path)

@@ -60,6 +60,7 @@ VARIABLES: dict[str, str] = {
     "SENDGRID_API_KEY": "SendGrid API key (Mail Send permission); required for sendgrid",
     "EUDIGEST_SENDGRID_REGION": "global (api.sendgrid.com, default) or eu (api.eu.sendgrid.com)",
     "EUDIGEST_SENDGRID_HOST": "Overrides the SendGrid API address (tests point it at a peer)",
+    "EUDIGEST_SENDGRID_CONCURRENCY": "Mail Send requests one sender keeps in flight (default 32)",
     "EUDIGEST_LOG_FORMAT": "json, text or auto (default: JSON when stderr is not a terminal)",
     "EUDIGEST_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO (WARNING on a terminal)",
     "EUDIGEST_METRICS_TOKEN": "Bearer token that /metrics requires when set (16+ characters)",
@@ -98,6 +99,7 @@ class Settings:
     sendgrid_api_key: str | None = field(default=None, repr=False)  # never logged
     sendgrid_region: str = "global"
     sendgrid_host: str = SENDGRID_HOSTS["global"]  # from the region unless overridden
+    sendgrid_concurrency: int = 32  # requests in flight per sender (issue 16)
     send_lease_s: int = 60  # a sender that has not renewed its lease for this long is gone
     log_format: str = "auto"  # json | text | auto (JSON when stderr is not a terminal)
     log_level: str | None = None  # None: INFO, or WARNING on a terminal
@@ -332,6 +334,7 @@ def _mail_settings(env: _Env, cwd: Path) -> dict[str, Any]:
         "sendgrid_api_key": api_key,
         "sendgrid_region": region,
         "sendgrid_host": host.rstrip("/"),
+        "sendgrid_concurrency": env.number("EUDIGEST_SENDGRID_CONCURRENCY", 32, int, 1, 256),
         "send_lease_s": env.number("EUDIGEST_SEND_LEASE_SECONDS", 60, int, 2, 3600),
     }
 

@@ -478,6 +478,7 @@ class DigestRenderer:
         self._text: dict[_BlockKey, str] = {}
         self._ready = False
         self._whole_only = False  # css-inline lost a marker: render each segment whole
+        self._subject_template: Any = None  # a jinja2.Template, once loaded
 
     # -------------------------------------------------------- per segment
 
@@ -692,7 +693,9 @@ class DigestRenderer:
         return tuple(DigestTerm(e.term, e.explanation) for e in self.glossary.entries if e in used)
 
     def _subject(self, context: Mapping[str, Any]) -> str:
-        return " ".join(environment().get_template("digest.subject.txt").render(context).split())
+        if self._subject_template is None:  # once per renderer (get_template stats the file)
+            self._subject_template = environment().get_template("digest.subject.txt")
+        return " ".join(self._subject_template.render(context).split())
 
     # -------------------------------------------------------- once per renderer
 

@@ -11,9 +11,11 @@
       each reader's news of followed dossiers and the corrections their digest carries
       are frozen just before (news_for, corrections.notes_for); what each segment
       contained is recorded with the plan (delivery_segments: corrections, ADR 0009)
-    loop:
+    loop (the ledger on this thread only; requests on the mailer's `concurrency` workers):
       claim ≤ 1,000 queued rows (whole segments, in segment order) ▸ re-check subscribed
-        ▸ per segment: start (only the rows still ours) ▸ send_batch ▸ record
+        ▸ per segment, as many as there are free workers: start (one transaction; only
+          the rows still ours) ▸ send_batch on a worker ▸ record the answers that are in
+          (one transaction); stopping: release what was not started, settle what is out
           transient failure (429, 5xx, no connection, disk full) ──▶ stop; rows stay queued
           halt (SendGrid 401/403: the key) ──▶ rows back to queued, the edition HALTED
             with the reason in German, raise SendStopped
@@ -46,14 +48,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -483,41 +488,70 @@ class _Run:
 
         stop: _Stop | None = None
         waiting_for: frozenset[int | None] = frozenset()
-        while stop is None:
-            if self.lost is not None and self.lost.is_set():
-                stop = _Stop("lost", "this sender was found gone; its rows were taken back")
-                break
-            token = f"{self.token_prefix}:{uuid.uuid4()}"
-            claimed = store.deliveries.claim(
-                edition_id,
-                None,
-                limit=self.batch_size,
-                token=token,
-                now=self.now(),
-                sender_id=self.me.id,
-            )
-            if claimed:
-                rows = _whole_segments(
-                    store, claimed, batch_size=self.batch_size, token=token, now=self.now
-                )
-                stop = self.send_claimed(rows, token)
-                continue
-            others = {k: v for k, v in store.deliveries.held(edition_id).items() if k != self.me.id}
-            if not others:
-                break  # nothing queued, nothing in anyone's hands
-            recovery = self.recover()
-            if recovery.requeued or recovery.unknown:
-                continue
-            if frozenset(others) != waiting_for:
-                waiting_for = frozenset(others)
-                log.info(
-                    "edition %d: nothing queued; %d deliveries are with other senders (%s): "
-                    "waiting for them",
+        flights = _Flights(self.mailer)
+        try:
+            while stop is None:
+                stop = self.settle(flights, block=False)
+                if stop is not None:
+                    break
+                if self.lost is not None and self.lost.is_set():
+                    stop = _Stop("lost", "this sender was found gone; its rows were taken back")
+                    break
+                if flights.full():
+                    stop = self.settle(flights, block=True)
+                    continue
+                if flights.pending:
+                    stop = self.launch(flights)
+                    continue
+                token = f"{self.token_prefix}:{uuid.uuid4()}"
+                claimed = store.deliveries.claim(
                     edition_id,
-                    sum(others.values()),
-                    _listed(f"sender {k}" for k in sorted(others, key=lambda k: k or 0)),
+                    None,
+                    limit=self.batch_size,
+                    token=token,
+                    now=self.now(),
+                    sender_id=self.me.id,
                 )
-            self.sleep(self.poll_s)
+                if claimed:
+                    rows = _whole_segments(
+                        store, claimed, batch_size=self.batch_size, token=token, now=self.now
+                    )
+                    flights.pending.extend((group, token) for group in self.prepare(rows, token))
+                    continue
+                if flights.busy:  # our own requests first: their answers may free rows
+                    stop = self.settle(flights, block=True)
+                    continue
+                others = {
+                    k: v for k, v in store.deliveries.held(edition_id).items() if k != self.me.id
+                }
+                if not others:
+                    break  # nothing queued, nothing in anyone's hands
+                recovery = self.recover()
+                if recovery.requeued or recovery.unknown:
+                    continue
+                if frozenset(others) != waiting_for:
+                    waiting_for = frozenset(others)
+                    log.info(
+                        "edition %d: nothing queued; %d deliveries are with other senders (%s): "
+                        "waiting for them",
+                        edition_id,
+                        sum(others.values()),
+                        _listed(f"sender {k}" for k in sorted(others, key=lambda k: k or 0)),
+                    )
+                self.sleep(self.poll_s)
+            # stopping (or done): nothing more leaves; what is in flight is settled
+            for rows, token in flights.pending:
+                store.deliveries.release([d.id for d in rows], token=token, now=self.now())
+            flights.pending.clear()
+            while flights.busy:
+                later = self.settle(flights, block=True)
+                if stop is None or (later is not None and later.kind == "halt"):
+                    stop = later or stop
+        except BaseException:
+            self.abandon(flights)
+            raise
+        finally:
+            flights.close()
 
         if stop is not None and stop.kind == "halt":
             raise SendStopped(edition_id, stop.reason, _counts(store, edition_id))
@@ -569,13 +603,13 @@ class _Run:
                 rendered.popitem(last=False)
         return rendered[seg.key]
 
-    def send_claimed(self, claimed: Sequence[Delivery], token: str) -> _Stop | None:
-        """One claimed batch; returns why to stop (transient, halt, lost), or None.
+    def prepare(self, claimed: Sequence[Delivery], token: str) -> list[list[Delivery]]:
+        """A claimed batch as one group of rows per segment (one request each, in order).
 
         Who may still receive is re-checked for just these rows (an unsubscribe or a
         bounce during a long send counts); their profile is the one the segments used.
         """
-        store, now, edition_id = self.store, self.now, self.edition.id
+        store, now = self.store, self.now
         by_subscriber = self.by_subscriber
         current = store.deliveries.receiving(
             self.edition.newsletter_id, [d.subscriber_id for d in claimed]
@@ -594,39 +628,82 @@ class _Run:
         for d in claimed:
             if d.subscriber_id in current and d.subscriber_id in by_subscriber:
                 groups.setdefault(by_subscriber[d.subscriber_id].key, []).append(d)
+        return list(groups.values())
+
+    def launch(self, flights: _Flights) -> _Stop | None:
+        """Start the next groups, as many as there are free workers (claimed → sending,
+        one committed transaction), then hand their requests to the workers; returns
+        why to stop when rows were taken from this sender."""
+        groups = [flights.pending.popleft() for _ in range(min(flights.free, len(flights.pending)))]
+        moved = self.store.deliveries.start_many(
+            [([d.id for d in rows], token) for rows, token in groups], now=self.now()
+        )
         stop: _Stop | None = None
-        for rows in groups.values():
-            if stop is not None:  # the backend is in trouble or refuses everything: stop
-                store.deliveries.release([d.id for d in rows], token=token, now=now())
-                continue
-            moved = store.deliveries.start([d.id for d in rows], token=token, now=now())
-            if len(moved) < len(rows):
+        for rows, token in groups:
+            if len(moved.intersection(d.id for d in rows)) < len(rows):
                 log.warning(
                     "edition %d: %d of %d claimed deliveries were taken from this sender "
                     "(it was found gone); they are not sent by it",
-                    edition_id,
-                    len(rows) - len(moved),
+                    self.edition.id,
+                    sum(d.id not in moved for d in rows),
                     len(rows),
                 )
                 stop = _Stop("lost", "this sender was found gone; its rows were taken back")
                 rows = [d for d in rows if d.id in moved]
-                if not rows:
-                    continue
-            results = self.mailer.send_batch(self.batch(rows))
-            outcomes = [_outcome(d, r) for d, r in zip(rows, results, strict=True)]
-            self.record(outcomes, token)
-            if stop is None or stop.kind != "halt":
-                halts = [r for r in results if r.halt]
-                transient = [r for r in results if not r.ok and not r.permanent and not r.unknown]
-                if halts:
-                    stop = _Stop("halt", halts[0].error or "refused")
-                elif transient and stop is None:
-                    stop = _Stop("transient", transient[0].error or "a transient failure")
+            if rows:  # the content here (the renderer is not shared), the rest on the worker
+                digest = self.content(self.by_subscriber[rows[0].subscriber_id])
+                flights.submit(rows, token, functools.partial(self.batch, rows, digest))
         return stop
 
-    def batch(self, rows: Sequence[Delivery]) -> Batch:
-        segment = self.by_subscriber[rows[0].subscriber_id]
-        digest = self.content(segment)
+    def settle(self, flights: _Flights, *, block: bool) -> _Stop | None:
+        """Record the answers that are in (waiting for one when `block`), all in one
+        transaction; returns why to stop (halt before transient). A mailer that raised:
+        the others are recorded, then its error is raised (its rows stay `sending`:
+        unknown after recovery)."""
+        stop: _Stop | None = None
+        error: BaseException | None = None
+        answered: list[tuple[Sequence[Outcome], str]] = []
+        for rows, token, future in flights.done(block=block):
+            try:
+                results = future.result()
+            except Exception as exc:  # raised below, once the rest is recorded
+                error = error or exc
+                continue
+            answered.append(([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token))
+            halts = [r for r in results if r.halt]
+            transient = [r for r in results if not r.ok and not r.permanent and not r.unknown]
+            if halts and (stop is None or stop.kind != "halt"):
+                stop = _Stop("halt", halts[0].error or "refused")
+            elif transient and stop is None:
+                stop = _Stop("transient", transient[0].error or "a transient failure")
+        self.record(answered)
+        if error is not None:
+            raise error
+        return stop
+
+    def abandon(self, flights: _Flights) -> None:
+        """The run fails: wait for the requests in flight and record what they answered
+        where the database lets us (rows not recorded stay `sending`: unknown after
+        recovery; claimed rows not started go back to the queue on recovery)."""
+        flights.pending.clear()
+        answered: list[tuple[Sequence[Outcome], str]] = []
+        while flights.busy:
+            for rows, token, future in flights.done(block=True):
+                if future.exception() is None:
+                    results = future.result()
+                    answered.append(
+                        ([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token)
+                    )
+        try:
+            self.record(answered)
+        except StoreUnavailable:  # retried already: they stay `sending`
+            pass
+        except Exception:  # the run's own error is what is raised
+            log.exception("edition %d: answers not recorded", self.edition.id)
+
+    def batch(self, rows: Sequence[Delivery], digest: RenderedDigest) -> Batch:
+        """The request of one group of a segment (`recipient_for` signs each reader's
+        links: thread-safe, run on the worker)."""
         envelope, edition_id = self.envelope, self.edition.id
         recipients = [
             dataclasses.replace(
@@ -646,24 +723,99 @@ class _Run:
             recipients=tuple(recipients),
         )
 
-    def record(self, outcomes: Sequence[Outcome], token: str) -> None:
-        """Write what the backend answered; retried through a short database outage,
-        because rows left `sending` become unknown though the answer was known."""
-        for wait in (*RECORD_RETRIES_S, None):
+    def record(self, answered: Sequence[tuple[Sequence[Outcome], str]]) -> None:
+        """Write what the backend answered (outcomes and batch token of each request);
+        retried through a short database outage, because rows left `sending` become
+        unknown though the answer was known."""
+        if not answered:
+            return
+        for pause in (*RECORD_RETRIES_S, None):
             try:
-                self.store.deliveries.record(outcomes, token=token, now=self.now())
+                self.store.deliveries.record_many(answered, now=self.now())
                 return
             except StoreUnavailable as exc:
-                if wait is None:
+                if pause is None:
                     raise
                 log.warning(
                     "edition %d: cannot record %d outcomes yet (%s); again in %g s",
                     self.edition.id,
-                    len(outcomes),
+                    sum(len(outcomes) for outcomes, _ in answered),
                     exc,
-                    wait,
+                    pause,
                 )
-                self.sleep(wait)
+                self.sleep(pause)
+
+
+class _Inline:
+    """An executor for a mailer without concurrency (the outbox): runs at once."""
+
+    def submit(
+        self,
+        fn: Callable[[Callable[[], Batch]], list[RecipientResult]],
+        batch: Callable[[], Batch],
+    ) -> Future[list[RecipientResult]]:
+        future: Future[list[RecipientResult]] = Future()
+        try:
+            future.set_result(fn(batch))
+        except BaseException as exc:  # handed to whoever reads the future
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *, wait: bool) -> None:
+        pass
+
+
+class _Flights:
+    """The requests of one sender: groups started or about to be (`pending`: claimed,
+    not started), and those in flight on the mailer's `concurrency` threads (a mailer
+    without one sends in the calling thread, one request at a time)."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+        self.limit = max(1, int(getattr(mailer, "concurrency", 1)))
+        self.pending: deque[tuple[list[Delivery], str]] = deque()
+        self.inflight: dict[Future[list[RecipientResult]], tuple[list[Delivery], str]] = {}
+        self._pool: ThreadPoolExecutor | _Inline = (
+            ThreadPoolExecutor(self.limit, thread_name_prefix="sendgrid")
+            if self.limit > 1
+            else _Inline()
+        )
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.inflight)
+
+    def full(self) -> bool:
+        return len(self.inflight) >= self.limit
+
+    @property
+    def free(self) -> int:
+        return max(0, self.limit - len(self.inflight))
+
+    def submit(self, rows: list[Delivery], token: str, batch: Callable[[], Batch]) -> None:
+        """Build the batch and send it on a worker."""
+        self.inflight[self._pool.submit(self._send, batch)] = (rows, token)
+
+    def _send(self, batch: Callable[[], Batch]) -> list[RecipientResult]:
+        return self.mailer.send_batch(batch())
+
+    def done(
+        self, *, block: bool
+    ) -> list[tuple[list[Delivery], str, Future[list[RecipientResult]]]]:
+        if not self.inflight:
+            return []
+        if block:
+            finished, _ = futures.wait(self.inflight, return_when=futures.FIRST_COMPLETED)
+        else:
+            finished = {f for f in self.inflight if f.done()}
+        out = []
+        for future in finished:
+            rows, token = self.inflight.pop(future)
+            out.append((rows, token, future))
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _whole_segments(

@@ -5,7 +5,14 @@ content to many recipients, at most 1,000 personalizations per request, each wit
 its substitutions, one-click unsubscribe headers and opaque custom_args, and with open,
 click, subscription and Google Analytics tracking off (TRACKING_OFF, every request);
 `SendGridMailer.send(messages)` is the Mailer protocol for transactional mails
-(one request per message). Per request:
+(one request per message). The bodies are built here (`batch_body`, `message_body`:
+plain dicts, as before); the requests go through one `httpx.Client` with keep-alive,
+shared by `concurrency` threads of the sender (issue 16: the `sendgrid` library's own
+client opened a connection and a TLS handshake per request and is not thread-safe). The
+library is still used for the Event Webhook's signature. `send_batch` is thread-safe:
+the retry budget is shared, and a 429 (or any Retry-After) closes a gate that every
+thread waits at before its next request, so one "too many requests" slows all of them.
+Per request:
 
     build body (pure) | POST | 2xx -> ok, X-Message-Id (may be absent)
                              | 401, 403 -> halt: the key is wrong or lacks permission; nothing
@@ -36,23 +43,21 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import functools
-import http.client
 import json
 import logging
 import random
 import re
+import threading
 import time
-import urllib.error
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from email.header import decode_header, make_header
 from email.utils import parseaddr, parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
+import httpx
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
-from python_http_client.exceptions import HTTPError  # type: ignore[import-untyped]
-from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
@@ -70,24 +75,6 @@ from pipeline.model import (
 )
 
 log = logging.getLogger("eudigest.deliver")
-# python_http_client logs the Authorization header (the API key) and every request body
-# (addresses, names) at DEBUG: its records never go anywhere, whatever the log level.
-_LIBRARY_LOG = "python_http_client"
-
-
-class _DropAll(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
-def _silence_library_log() -> None:
-    library = logging.getLogger(_LIBRARY_LOG)
-    if not any(isinstance(f, _DropAll) for f in library.filters):
-        library.addFilter(_DropAll())
-    library.propagate = False
-    library.setLevel(logging.CRITICAL + 1)
-
-
 SIGNATURE_HEADER: str = EventWebhookHeader.SIGNATURE
 TIMESTAMP_HEADER: str = EventWebhookHeader.TIMESTAMP
 MAX_AGE = dt.timedelta(minutes=10)
@@ -172,6 +159,8 @@ def _verifier(public_key_b64: str) -> EventWebhook:
 DEFAULT_HOST = "https://api.sendgrid.com"
 EU_HOST = "https://api.eu.sendgrid.com"  # EU regional subusers
 MAX_PERSONALIZATIONS = 1000
+DEFAULT_CONCURRENCY = 32  # requests in flight per sender (bench/deliver_bench.py, docs/deploy.md)
+MAIL_SEND_PATH = "/v3/mail/send"
 _MAX_ERROR_CHARS = 1000
 # Headers of an OutgoingEmail that become fields of the body, or that SendGrid sets itself.
 _DROPPED_HEADERS = frozenset(
@@ -236,11 +225,54 @@ class _BatchRun:
             )
 
 
+class Gate:
+    """Where every thread of a mailer waits before a request while SendGrid asked all of
+    them to (a 429, a Retry-After): `close(seconds)` shuts it until then from now (never
+    earlier than it already was), `wait()` sleeps until it is open. Clock and sleep are
+    injected (tests record the waits instead of waiting)."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self._closer: threading.Thread | None = None
+        self.closed = 0  # how often it was closed (tests, the log)
+
+    def close(self, seconds: float) -> None:
+        """Closed for `seconds` from now; the calling thread sleeps them itself."""
+        with self._lock:
+            until = self._monotonic() + seconds
+            if until > self._until:
+                # the thread itself, not its ident: idents are reused once a thread ends
+                self._until, self._closer = until, threading.current_thread()
+            self.closed += 1
+
+    def wait(self) -> float:
+        """Sleep while closed (not for the thread that closed it last: it slept already);
+        returns the seconds slept (0.0 when open)."""
+        with self._lock:
+            if self._closer is threading.current_thread():
+                return 0.0
+            left = self._until - self._monotonic()
+        if left <= 0:
+            return 0.0
+        self._sleep(left)
+        return left
+
+
 class SendGridMailer:
-    """SendGrid v3 Mail Send through the `sendgrid` library.
+    """SendGrid v3 Mail Send over httpx (keep-alive, `concurrency` connections).
 
     `extra_headers` is a test hook: e.g. `{"Prefer": "code=500"}` makes the Prism
     peer answer 500. `requests_made` counts HTTP requests (retries included).
+    `concurrency` is how many requests the sender keeps in flight (threads calling
+    `send_batch` at once; EUDIGEST_SENDGRID_CONCURRENCY).
     """
 
     def __init__(
@@ -255,10 +287,12 @@ class SendGridMailer:
         default_from: str = "",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
         extra_headers: Mapping[str, str] | None = None,
         jitter: Callable[[float], float] | None = None,
         retry_ratio: float = 0.2,
         retry_minimum: int = 10,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.host = host.rstrip("/")
         self.timeout_s = timeout_s
@@ -266,6 +300,7 @@ class SendGridMailer:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.default_from = default_from
+        self.concurrency = max(1, concurrency)
         self.requests_made = 0
         self.backoff = Backoff(
             base=backoff_s,
@@ -274,15 +309,31 @@ class SendGridMailer:
             minimum=retry_minimum,
             jitter=jitter,
         )
+        self.gate = Gate(sleep=sleep, monotonic=monotonic)
         self._sleep = sleep
         self._clock = clock
-        # The library would read SENDGRID_API_KEY itself when given no key: config.py
-        # owns the environment, so the header is always set from our argument.
-        _silence_library_log()
-        self._client = SendGridAPIClient(api_key=api_key or "unset", host=self.host)
-        self._client.client.timeout = timeout_s
-        self._client.client.request_headers["Authorization"] = f"Bearer {api_key}"
-        self._client.client.request_headers.update(extra_headers or {})
+        self._lock = threading.Lock()
+        # Only our argument sets the key (config.py owns the environment).
+        self._http = httpx.Client(
+            base_url=self.host,
+            headers={
+                "Authorization": f"Bearer {api_key}".strip(),  # no key: SendGrid's 401
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": "eudigest",
+                **(extra_headers or {}),
+            },
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(
+                max_connections=self.concurrency,
+                max_keepalive_connections=self.concurrency,
+                keepalive_expiry=30.0,
+            ),
+            follow_redirects=False,  # HTTPS_PROXY and SSL_CERT_FILE count, as with urllib before
+        )
+
+    def close(self) -> None:
+        self._http.close()
 
     # Batch (digests) ---------------------------------------------------------------
 
@@ -371,10 +422,12 @@ class SendGridMailer:
     def _post(self, body: dict[str, Any]) -> str | None:
         """POST /v3/mail/send; the X-Message-Id, or SendFailed after retries."""
         attempt = 0
+        content = json.dumps(body).encode("utf-8")
         self.backoff.requested()
         while True:
+            self.gate.wait()  # a 429 of any thread: every thread waits
             try:
-                message_id = self._attempt(body)
+                message_id = self._attempt(content)
             except SendFailed as exc:
                 self.backoff.failed()
                 if exc.permanent or exc.unknown or attempt >= self.max_retries:
@@ -385,41 +438,49 @@ class SendGridMailer:
                         permanent=False,
                         status=exc.status,
                     ) from exc
-                if not self.backoff.may_retry():
+                delay = self.backoff.retry_delay(exc.retry_after)  # None: no budget left
+                if delay is None:
                     raise SendFailed(
                         f"{exc} (retried {self.backoff.retries} of {self.backoff.requests} "
                         "requests already: too many failures for now; the next run retries)",
                         permanent=False,
                         status=exc.status,
                     ) from exc
-                delay = self.backoff.delay(exc.retry_after)
-                log.info("sendgrid: %s; retry %d in %.1f s", exc, attempt + 1, delay)
+                if exc.status == 429 or exc.retry_after is not None:
+                    log.info("sendgrid: %s; every request waits %.1f s", exc, delay)
+                    self.gate.close(delay)  # told to slow down: every thread waits
+                else:
+                    log.info("sendgrid: %s; retry %d in %.1f s", exc, attempt + 1, delay)
                 self._sleep(delay)
                 attempt += 1
             else:
                 self.backoff.succeeded()
                 return message_id
 
-    def _attempt(self, body: dict[str, Any]) -> str | None:
-        self.requests_made += 1
+    def _attempt(self, content: bytes) -> str | None:
+        with self._lock:
+            self.requests_made += 1
         try:
-            response = self._client.send(body)
-        except HTTPError as exc:
-            headers = _lower(exc.headers)
-            raise classify(int(exc.status_code), headers, exc.body, now=self._clock()) from None
-        except urllib.error.URLError as exc:  # before or while sending: never processed
-            raise SendFailed(f"no connection to SendGrid: {exc.reason}", permanent=False) from exc
-        except (OSError, http.client.HTTPException) as exc:  # the request had left
+            response = self._http.post(MAIL_SEND_PATH, content=content)
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.LocalProtocolError,  # refused by the client itself: nothing was written
+        ) as exc:
+            # before anything was sent: never processed
+            raise SendFailed(f"no connection to SendGrid: {exc!r}", permanent=False) from exc
+        except httpx.TransportError as exc:  # the request had (or may have) left
             raise SendFailed(
                 f"no answer from SendGrid after the request was sent ({exc!r})",
                 permanent=False,
                 unknown=True,
             ) from exc
-        status = int(response.status_code)
+        status = response.status_code
         headers = _lower(response.headers)
         if 200 <= status < 300:
             return headers.get("x-message-id") or None
-        raise classify(status, headers, response.body, now=self._clock())
+        raise classify(status, headers, response.content, now=self._clock())
 
 
 # Deciding: pure functions ------------------------------------------------------------
@@ -540,28 +601,47 @@ class Backoff:
         self.requests = 0  # first attempts
         self.retries = 0
         self.streak = 0  # failed attempts since the last success
+        self._lock = threading.Lock()  # shared by the sender's threads
 
     def requested(self) -> None:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
 
     def succeeded(self) -> None:
-        self.streak = 0
+        with self._lock:
+            self.streak = 0
 
     def failed(self) -> None:
-        self.streak += 1
+        with self._lock:
+            self.streak += 1
 
     def may_retry(self) -> bool:
-        return self.retries < self.minimum + self.ratio * self.requests
+        with self._lock:
+            return self.retries < self.minimum + self.ratio * self.requests
+
+    def retry_delay(self, retry_after: float | None) -> float | None:
+        """`may_retry` and `delay` in one step (the sender's threads share the budget):
+        the wait before the retry, or None when the budget is spent."""
+        with self._lock:
+            if self.retries >= self.minimum + self.ratio * self.requests:
+                return None
+            self.retries += 1
+            if retry_after is not None:
+                return min(retry_after, self.max_wait)
+            ceiling = self.ceiling()
+        return max(0.0, min(ceiling, self.jitter(ceiling)))
 
     def ceiling(self) -> float:
         return float(min(self.cap, self.base * 2 ** max(0, self.streak - 1)))
 
     def delay(self, retry_after: float | None) -> float:
         """Seconds to wait before the next retry (counted against the budget)."""
-        self.retries += 1
-        if retry_after is not None:
-            return min(retry_after, self.max_wait)
-        return max(0.0, min(self.ceiling(), self.jitter(self.ceiling())))
+        with self._lock:
+            self.retries += 1
+            if retry_after is not None:
+                return min(retry_after, self.max_wait)
+            ceiling = self.ceiling()
+        return max(0.0, min(ceiling, self.jitter(ceiling)))
 
 
 # No tracking (issue 17): SendGrid would otherwise add an open-tracking pixel, rewrite

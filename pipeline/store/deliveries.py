@@ -277,22 +277,32 @@ class DeliveriesStore:
 
         Returns the ids it moved: only those may be sent. A row missing from the answer
         was taken from this sender (it was found gone and its rows recovered)."""
-        id_list = list(ids)
+        return self.start_many([(ids, token)], now=now)
+
+    def start_many(
+        self, groups: Sequence[tuple[Iterable[int], str]], *, now: dt.datetime
+    ) -> set[int]:
+        """`start` for several batches (ids, token) in one transaction: the requests of a
+        sender that keeps several in flight are started together before they leave."""
+        by_token: dict[str, list[int]] = {}
+        for ids, token in groups:  # a claim's groups share its token: one statement
+            by_token.setdefault(token, []).extend(ids)
         moved: set[int] = set()
         with wrap_errors("starting deliveries"), self._engine.begin() as conn:
-            for at in range(0, len(id_list), 1000):
-                moved.update(
-                    conn.execute(
-                        update(deliveries)
-                        .where(
-                            deliveries.c.id.in_(id_list[at : at + 1000]),
-                            deliveries.c.claim_token == token,
-                            deliveries.c.state == DeliveryState.CLAIMED.value,
-                        )
-                        .values(state=DeliveryState.SENDING.value, updated_at=now)
-                        .returning(deliveries.c.id)
-                    ).scalars()
-                )
+            for token, id_list in by_token.items():
+                for at in range(0, len(id_list), 1000):
+                    moved.update(
+                        conn.execute(
+                            update(deliveries)
+                            .where(
+                                deliveries.c.id.in_(id_list[at : at + 1000]),
+                                deliveries.c.claim_token == token,
+                                deliveries.c.state == DeliveryState.CLAIMED.value,
+                            )
+                            .values(state=DeliveryState.SENDING.value, updated_at=now)
+                            .returning(deliveries.c.id)
+                        ).scalars()
+                    )
         return moved
 
     def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
@@ -335,14 +345,32 @@ class DeliveriesStore:
         """Sending → the outcome, only for rows of this batch (`token`): also a row that
         another sender's recovery marked unknown while this request was out, because this
         sender knows what happened to it (staff resolving it clears the token)."""
-        if not outcomes:
+        self.record_many([(outcomes, token)], now=now)
+
+    def record_many(
+        self, batches: Sequence[tuple[Sequence[Outcome], str]], *, now: dt.datetime
+    ) -> None:
+        """`record` for several answered batches (outcomes, token) in one transaction."""
+        rows = [
+            {
+                "b_id": o.delivery_id,
+                "b_token": token,
+                "b_state": o.state.value,
+                "b_message_id": o.message_id,
+                "b_error": (o.error or "")[:1000] or None,
+                "b_sent_at": now if o.state is DeliveryState.SENT else None,
+            }
+            for outcomes, token in batches
+            for o in outcomes
+        ]
+        if not rows:
             return
         with wrap_errors("recording deliveries"), self._engine.begin() as conn:
             conn.execute(
                 update(deliveries)
                 .where(
                     deliveries.c.id == bindparam("b_id"),
-                    deliveries.c.claim_token == token,
+                    deliveries.c.claim_token == bindparam("b_token"),
                     or_(  # (IN cannot be used with executemany)
                         deliveries.c.state == DeliveryState.SENDING.value,
                         deliveries.c.state == DeliveryState.UNKNOWN.value,
@@ -355,16 +383,7 @@ class DeliveriesStore:
                     sent_at=bindparam("b_sent_at"),
                     updated_at=now,
                 ),
-                [
-                    {
-                        "b_id": o.delivery_id,
-                        "b_state": o.state.value,
-                        "b_message_id": o.message_id,
-                        "b_error": (o.error or "")[:1000] or None,
-                        "b_sent_at": now if o.state is DeliveryState.SENT else None,
-                    }
-                    for o in outcomes
-                ],
+                rows,
             )
 
     def resolve_unknown(self, edition_id: int, *, resend: bool, now: dt.datetime) -> int:

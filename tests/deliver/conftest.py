@@ -339,7 +339,9 @@ Answer = Callable[[int], tuple[int, dict[str, str]]]
 class CountingPeer:
     """Counts the recipients of every request it answers 202 (`accepted`), after a seeded
     random delay per request (`delays`, seconds). `hold(n)` keeps the n-th request (1 = the
-    next one) until `release()`; `answer(n)` may give another status to the n-th request.
+    next one) until `release()`, `hold(n, count=k)` the k requests from the n-th on
+    (`held_all`: their recipients; `in_flight`: requests arrived and not yet answered);
+    `answer(n)` may give another status to the n-th request.
 
     A recipient counts as accepted when the 202 is written, whether or not the client is
     still there to read it: SendGrid would have sent the mail.
@@ -352,9 +354,11 @@ class CountingPeer:
         self.requests: list[tuple[str, ...]] = []  # recipients of each request, in arrival order
         self.answered = 0
         self.held: tuple[str, ...] | None = None
+        self.held_all: list[tuple[str, ...]] = []
         self.answer: Answer = lambda n: (202, {"X-Message-Id": f"m{n}"})
         self._cond = threading.Condition()
         self._hold_at: int | None = None
+        self._hold_count = 1
         self._release = threading.Event()
         self._rng = random.Random(seed)
         self.delays = delays
@@ -369,9 +373,11 @@ class CountingPeer:
                 with peer._cond:
                     peer.requests.append(emails)
                     n = len(peer.requests)
-                    hold = n == peer._hold_at
+                    at = peer._hold_at
+                    hold = at is not None and at <= n < at + peer._hold_count
                     if hold:
-                        peer.held = emails
+                        peer.held = peer.held or emails
+                        peer.held_all.append(emails)
                     delay = peer._rng.uniform(*peer.delays)
                     peer._cond.notify_all()
                 if hold:
@@ -396,10 +402,17 @@ class CountingPeer:
         self._server, self._thread = _serve(Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def hold(self, n: int = 1) -> None:
-        """Hold the n-th request from now (1: the next one) until `release()`."""
+    @property
+    def in_flight(self) -> int:
+        return len(self.requests) - self.answered
+
+    def hold(self, n: int = 1, *, count: int = 1) -> None:
+        """Hold the n-th request from now (1: the next one), and the `count` - 1 after it,
+        until `release()`."""
         with self._cond:
             self._hold_at = len(self.requests) + n
+            self._hold_count = count
+            self.held, self.held_all = None, []
             self._release.clear()
 
     def release(self) -> None:

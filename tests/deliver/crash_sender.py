@@ -3,7 +3,7 @@
     python -m tests.deliver.crash_sender EDITION_ID BATCH_SIZE POINT N
 
 POINT: `mail` (after the N-th .eml is written), `start` (the N-th call of
-deliveries.start, before it commits), `started` (right after the N-th start
+deliveries.start_many, before it commits), `started` (right after the N-th start
 committed, before the request), `plan` (inside the planning transaction, after its
 N-th insert of ledger rows, before it commits). Settings come from the environment (EUDIGEST_*).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pipeline import jobs
@@ -70,20 +70,20 @@ def main() -> None:
     else:
         services.mailer = OutboxMailer(outbox)
         deliveries = services.store.deliveries
-        real_start: Callable[..., int] = deliveries.start
+        real_start: Callable[..., set[int]] = deliveries.start_many
         calls = 0
 
-        def start(ids: Iterable[int], *, token: str, now: Any) -> int:
+        def start_many(groups: Sequence[tuple[Iterable[int], str]], *, now: Any) -> set[int]:
             nonlocal calls
             calls += 1
             if point == "start" and calls >= n:
                 _die()
-            moved = real_start(ids, token=token, now=now)
+            moved = real_start(groups, now=now)
             if point == "started" and calls >= n:
                 _die()
             return moved
 
-        deliveries.start = start  # type: ignore[method-assign]
+        deliveries.start_many = start_many  # type: ignore[method-assign]
     jobs.send(services, edition_id, batch_size=batch_size)
 
 

@@ -102,7 +102,11 @@ def test_a_storm_of_refusals_stops_the_send_with_exit_3_and_the_next_run_finishe
 ) -> None:
     case = sqlite_case
     counting_peer.answer = lambda n: (status, {})
-    code, out, err = case.send(**case.sendgrid(counting_peer.url))
+    # one request at a time (the storm with requests in flight together:
+    # test_concurrent_send.py)
+    code, out, err = case.send(
+        **case.sendgrid(counting_peer.url), EUDIGEST_SENDGRID_CONCURRENCY="1"
+    )
     assert code == EXIT_STOPPED, (out, err)
     assert "(stopped early)" in out and "still queued" in out
     assert f"edition {case.edition_id} stopped early: SendGrid answered {status}" in err
@@ -297,7 +301,9 @@ def test_a_database_outage_mid_send_exits_4_and_the_next_run_sends_nobody_twice(
     assert code == EXIT_ATTENTION, (out, err)  # the third request's rows: unknown
     assert counting_peer.twice() == {}
     counts = case.counts()
-    assert counts["unknown"] == len(counting_peer.held or ())
+    # the held request's rows, and those of any other request in flight whose answer
+    # could not be written any more: unknown (the peer has them all, none twice)
+    assert counts["unknown"] >= len(counting_peer.held or ())
     assert counts["sent"] + counts["unknown"] == len(case.receives)
     assert set(counting_peer.accepted) == case.receives
 

@@ -214,7 +214,8 @@ def test_a_second_sender_while_a_request_is_in_flight_steals_nothing(
     Before the fix it queued the first one's claimed rows again and marked its request's
     rows unknown: 968 readers twice."""
     counting_peer.hold(1)
-    first = start(setup, "send", str(setup.edition_id))
+    # one request at a time: with more in flight the first would claim the whole queue
+    first = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="1")
     counting_peer.wait(lambda p: p.held is not None)
     second = start(setup, "send", str(setup.edition_id))
 
@@ -316,7 +317,10 @@ def test_a_frozen_sender_loses_its_rows_after_its_lease_and_sends_none_of_them(
     sends none of the rows it lost."""
     lease = {"EUDIGEST_SEND_LEASE_SECONDS": "3"}
     counting_peer.hold(1)
-    frozen = start(setup, "send", str(setup.edition_id), **lease)
+    # one request at a time: frozen while it waits for its request, not in the middle of
+    # a ledger transaction (a process frozen inside one holds SQLite's write lock, and
+    # PostgreSQL's row locks, until it wakes: nobody can take its rows before)
+    frozen = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="1", **lease)
     counting_peer.wait(lambda p: p.held is not None)
     frozen.send_signal(signal.SIGSTOP)
     try:
@@ -341,3 +345,34 @@ def test_a_frozen_sender_loses_its_rows_after_its_lease_and_sends_none_of_them(
 
 def peer_twice_free(peer: CountingPeer) -> bool:
     return peer.twice() == {}
+
+
+# ---------------------------------------------------------------- requests in flight together
+
+
+def test_a_sender_killed_with_several_requests_in_flight_leaves_them_unknown(
+    setup: Setup, counting_peer: CountingPeer
+) -> None:
+    """Issue 16: a sender keeps four requests in flight (EUDIGEST_SENDGRID_CONCURRENCY=4)
+    and is killed while all four are out; a second sender on the same database, started
+    beside it, takes over its claimed rows, marks the four requests' rows unknown (the
+    peer accepted them: SendGrid would have sent them) and sends the rest; nobody twice,
+    nobody lost."""
+    counting_peer.hold(1, count=4)
+    victim = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="4")
+    counting_peer.wait(lambda p: len(p.held_all) == 4 and p.in_flight == 4)
+    survivor = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="4")
+    wait_for(lambda: len(setup.store.senders.active(setup.edition_id)) == 2)
+    victim.kill()
+    victim.communicate()
+    counting_peer.release()  # SendGrid takes the four requests; nobody hears the answers
+    code, out, err = finish(survivor)
+    assert code == 1, (out, err)  # finished; the four requests' rows are for staff
+    in_flight = {email for request in counting_peer.held_all for email in request}
+    assert_everyone_once(setup, counting_peer, unknown=len(in_flight))
+    unknown_to = {
+        setup.store.subscribers.get(d.subscriber_id).email
+        for d in setup.store.deliveries.list(setup.edition_id, DeliveryState.UNKNOWN)
+    }
+    assert unknown_to == in_flight
+    assert took_back(err)

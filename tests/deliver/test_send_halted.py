@@ -213,7 +213,9 @@ def test_a_key_refused_midway_halts_and_the_resumed_send_mails_nobody_twice(
     try:
         edition_id = scheduled(services)
         first = responder(accepting_first(2))  # two of the three segments go, then 401
-        services.mailer = SendGridMailer(KEY, host=first.url, timeout_s=30.0, sleep=lambda s: 0)
+        services.mailer = SendGridMailer(
+            KEY, host=first.url, timeout_s=30.0, sleep=lambda s: 0, concurrency=1
+        )
 
         with pytest.raises(SendStopped):
             jobs.send(services, edition_id)
@@ -228,7 +230,9 @@ def test_a_key_refused_midway_halts_and_the_resumed_send_mails_nobody_twice(
 
         # The key is fixed, staff resume, the scheduler runs (twice: the second does nothing).
         second = responder(accepting_first(10**6))
-        services.mailer = SendGridMailer(KEY, host=second.url, timeout_s=30.0, sleep=lambda s: 0)
+        services.mailer = SendGridMailer(
+            KEY, host=second.url, timeout_s=30.0, sleep=lambda s: 0, concurrency=1
+        )
         resume_halted(services.store, edition_id, blockers=(), actor=ANNA, now=NOW)
         [report] = jobs.send_due(services)
         assert jobs.send_due(services) == []

@@ -95,7 +95,11 @@ def assert_outcome(services: Services, ids: list[int], server: Scripted) -> None
     assert store.editions.get(third).state is EditionState.HALTED  # never tried, but told
     assert store.deliveries.counts(third)["queued"] == 0
     statuses = [e.status for e in server.exchanges]
-    assert statuses == [202, 202, 202, 401]  # one request per segment, then the refusal
+    # one request per segment, then the refusal: the second edition's three segments go
+    # out together (EUDIGEST_SENDGRID_CONCURRENCY), so up to all three meet the 401; no
+    # request leaves after the sender has seen one
+    assert statuses[:3] == [202, 202, 202] and set(statuses[3:]) == {401}, statuses
+    assert 1 <= len(statuses[3:]) <= 3, statuses
 
 
 def assert_one_clear_line(text: str, ids: list[int]) -> None:

@@ -64,7 +64,8 @@ def use_sendgrid(services: Services, url: str, sleeps: Sleeps | None = None) -> 
         backoff_s=1.0,
         sleep=sleeps if sleeps is not None else Sleeps(),
         jitter=at_ceiling,
-    )
+        concurrency=1,  # one request at a time: which segment meets a failure is fixed
+    )  # (requests in flight together: test_concurrent_send.py)
     services.mailer = mailer
     return mailer
 
@@ -199,6 +200,7 @@ def test_cli_with_a_wrong_key_stops_and_leaves_everything_queued(
         EUDIGEST_MAIL_BACKEND="sendgrid",
         SENDGRID_API_KEY=KEY,
         EUDIGEST_SENDGRID_HOST=peer.url,
+        EUDIGEST_SENDGRID_CONCURRENCY="1",  # the first refusal is the only request
     )
     for key, value in env.items():
         monkeypatch.setenv(key, value)

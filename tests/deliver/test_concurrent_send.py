@@ -1,0 +1,151 @@
+"""Requests to SendGrid in flight together (issue 16), on SQLite and PostgreSQL.
+
+The sender keeps up to `SendGridMailer.concurrency` requests out at once; the ledger is
+written on the sender's own thread (claimed → sending before a request leaves, the
+outcome after its answer). A 429 closes a gate every thread waits at. Proved through
+sockets: `CountingPeer` holds requests until released (so "four at once" is a state the
+test waits for, not a timing), `scripted` answers 429 or 503; waits are recorded, never
+slept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline import jobs
+from pipeline.bootstrap import Services
+from pipeline.catalog import load_taxonomy
+from pipeline.config import Settings
+from pipeline.deliver.sendgrid import SendGridMailer
+from pipeline.model import Batch, EditionState, Recipient
+from pipeline.store import Store
+from tests.deliver.conftest import CountingPeer, Reply, Scripted, Sleeps
+from tests.deliver.test_overlapping_senders import add_readers
+from tests.deliver.test_send import BASE, make_edition
+from tests.subscribers.conftest import make_settings
+from tests.web.conftest import EC_DE, EP_EN, NOW, Clock, make_services
+
+KEY = "SG.concurrent-test-key.abcdef"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, EUDIGEST_BASE_URL=BASE)
+
+
+@pytest.fixture
+def services(settings: Settings, store: Store) -> Iterator[Services]:
+    services = make_services(settings, Clock())
+    services.store.close()
+    services.store = store
+    store.topics.sync(load_taxonomy(settings.taxonomy_path))
+    store.sources.register([EC_DE, EP_EN], now=NOW)
+    yield services
+
+
+@pytest.fixture
+def peer() -> Iterator[CountingPeer]:
+    peer = CountingPeer(delays=(0.0, 0.02))
+    yield peer
+    peer.close()
+
+
+def test_four_requests_in_flight_at_once_and_everyone_once(
+    services: Services, peer: CountingPeer
+) -> None:
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=Sleeps())
+    peer.hold(1, count=4)
+    outcome: list[object] = []
+    sender = threading.Thread(target=lambda: outcome.append(jobs.send(services, edition_id)))
+    sender.start()
+    try:
+        # the four first requests are out together, none answered yet
+        peer.wait(lambda p: len(p.held_all) == 4 and p.in_flight == 4)
+        counts = services.store.deliveries.counts(edition_id)
+        assert counts["sending"] == sum(len(r) for r in peer.held_all)  # started before they left
+    finally:
+        peer.release()
+        sender.join(120)
+    [report] = outcome
+    assert report.finished and report.sent == len(receives)  # type: ignore[attr-defined]
+    assert peer.twice() == {} and set(peer.accepted) == receives
+    assert services.store.editions.get(edition_id).state is EditionState.SENT
+    assert len(peer.requests) > 4  # more segments than workers: the workers were reused
+
+
+def one(n: int) -> Batch:
+    headers = {
+        "List-Unsubscribe": f"<{BASE}/u/{n}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return Batch(
+        subject="Ihr Digest",
+        text="Text",
+        html="<p>Text</p>",
+        from_email="digest@region-stuttgart.example",
+        recipients=(Recipient(f"leser{n}@kommune.example.org", headers=headers),),
+    )
+
+
+def in_thread(fn: Callable[[], object]) -> None:
+    """Run `fn` on a thread of its own (the sender's workers are threads) and wait."""
+    worker = threading.Thread(target=fn)
+    worker.start()
+    worker.join(60)
+
+
+def test_a_429_slows_every_worker_down_not_only_the_one_told(
+    scripted: Callable[[list[Reply]], Scripted],
+) -> None:
+    server = scripted([(429, {"Retry-After": "5"}), (202, {})])
+    sleeps = Sleeps()
+    mailer = SendGridMailer(KEY, host=server.url, sleep=sleeps, monotonic=lambda: 100.0)
+    in_thread(lambda: mailer.send_batch(one(1)))  # told: waits 5 s, then sent
+    in_thread(lambda: mailer.send_batch(one(2)))  # not told: waits at the gate all the same
+    assert sleeps == [5.0, 5.0]
+    assert [e.status for e in server.exchanges] == [429, 202, 202]
+
+
+def test_a_503_without_retry_after_makes_only_its_own_worker_wait(
+    scripted: Callable[[list[Reply]], Scripted],
+) -> None:
+    server = scripted([(503, {}), (202, {})])
+    sleeps = Sleeps()
+    mailer = SendGridMailer(
+        KEY, host=server.url, sleep=sleeps, monotonic=lambda: 100.0, jitter=lambda c: c
+    )
+    in_thread(lambda: mailer.send_batch(one(1)))
+    in_thread(lambda: mailer.send_batch(one(2)))
+    assert sleeps == [0.2]  # the backoff of the one that failed; the gate stayed open
+    assert [e.status for e in server.exchanges] == [503, 202, 202]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_storm_with_requests_in_flight_stops_within_the_shared_retry_budget(
+    services: Services, peer: CountingPeer, status: int
+) -> None:
+    """Every request refused: the four workers share one retry budget (10 + 20 % of the
+    requests), no request is tried more than six times, nobody is given up, and the run
+    stops with everyone still queued for the next one (exit 3 in the CLI)."""
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=Sleeps())
+    services.mailer = mailer
+    peer.answer = lambda n: (status, {})
+    report = jobs.send(services, edition_id)
+    assert not report.finished and report.stopped and f"answered {status}" in report.stopped
+    assert (report.sent, report.failed, report.unknown) == (0, 0, 0)
+    assert report.queued == len(receives)
+    tries = Counter(peer.requests)
+    assert max(tries.values()) <= 6, tries
+    assert mailer.backoff.requests == len(tries)  # every request reached the peer
+    assert sum(tries.values()) - len(tries) == mailer.backoff.retries
+    # the last retry was taken while fewer than 10 + 20 % of the requests had been retried
+    assert mailer.backoff.retries - 1 < 10 + 0.2 * mailer.backoff.requests
