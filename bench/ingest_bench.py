@@ -201,8 +201,12 @@ class Round:
         self, tmp: Path, base_url: str, sources: Path, urls: list[str], before: Path | None
     ) -> None:
         self.tmp, self.sources, self.urls = tmp, sources, urls
+        # Byte-code is cached as a deployment caches it (pip compiles what it installs,
+        # reader included): a PYTHONDONTWRITEBYTECODE in the caller's environment would
+        # make every eudigest process compile its own modules again (about 0.1 s).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.env = {
-            **os.environ,
+            **env,
             "PYTHONWARNINGS": "ignore",
             "EUDIGEST_DATA_DIR": str(tmp / "eudigest"),
             "EUDIGEST_FETCH_ALLOW": urlsplit(base_url).netloc,

@@ -70,13 +70,16 @@ def _redact_value(value: Any) -> Any:
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line (python-json-logger); every string in it redacted.
 
-    The library is imported when the first formatter is made, not when this module is."""
+    The library is imported when the first record is formatted, not when this module is
+    or the handler installed: a run that logs nothing (a quiet fetch) never loads it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._json = _json_formatter()
+        self._json: logging.Formatter | None = None
 
     def format(self, record: logging.LogRecord) -> str:
+        if self._json is None:
+            self._json = _json_formatter()
         return self._json.format(record)
 
 

@@ -82,21 +82,45 @@ LONG_BODY_CHARS = 2000  # body keywords of longer texts weigh sqrt(2000 / length
 
 # ---------------------------------------------------------------- folding
 
-_UMLAUTS = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "’": "'", "‘": "'", "‚": "'", "“": '"', "”": '"', "„": '"'}
-)
+_UMLAUTS = {
+    "ä": "ae",
+    "ö": "oe",
+    "ü": "ue",
+    "’": "'",
+    "‘": "'",
+    "‚": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+}
 _WS_RE = re.compile(r"\s+")
+
+
+class _Folded(dict[int, str]):
+    """str.translate's table for fold(), filled per character on first sight: the
+    umlauts and quotes above, otherwise the character's NFKD decomposition without its
+    combining marks (accents). Decomposition works per character and dropping every
+    combining mark makes their canonical order irrelevant, so one pass over the text
+    gives what decomposing the whole text and filtering it character by character gave."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        ch = _UMLAUTS.get(ch, ch)
+        out = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        self[code] = out
+        return out
+
+
+_FOLDED = _Folded()
 
 
 def fold(text: str) -> str:
     """Lowercase, umlauts as ae/oe/ue, ß as ss, accents dropped, curly quotes straight,
     whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
-    if not text.isascii():
-        text = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return " ".join(text.split())
+    return " ".join(text.translate(_FOLDED).split())
 
 
 def _key(folded: str) -> str:

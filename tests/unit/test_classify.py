@@ -701,3 +701,16 @@ def test_classify_is_deterministic_and_bounded(title: str, summary: str, topics:
     assert len({t.topic_id for t in first.topics}) == len(first.topics)
     assert set(topics) <= set(topic_ids(first))
     assert len({(d.date, d.kind) for d in first.deadlines}) == len(first.deadlines)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Förderaufruf für Kläranlagen", "foerderaufruf fuer klaeranlagen"),
+        ("Straße  „Ökodesign“\u00a0café", 'strasse "oekodesign" cafe'),
+        ("ＡＢＣ ǅ e\u0301 ﬁ", "abc dz e fi"),
+        ("Příspěvek ‚x‘ 𝐀", "prispevek 'x' a"),
+    ],
+)
+def test_fold_drops_accents_and_spells_umlauts(text: str, folded: str) -> None:
+    assert fold(text) == folded

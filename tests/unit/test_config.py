@@ -54,3 +54,15 @@ def test_dotenv_fills_in_but_never_overrides(tmp_path: Path) -> None:
     load_dotenv_into(environ, env_file)
     assert environ == {"EUDIGEST_FETCH_PER_HOST": "3", "EUDIGEST_TIMEZONE": "Europe/Berlin"}
     load_dotenv_into(environ, tmp_path / "missing.env")  # an absent .env is fine
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 0), (2, 0), (3, 1), (4, 2), (16, 3)])
+def test_parsing_processes_by_default_leave_two_cpus(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int
+) -> None:
+    import os
+
+    from pipeline.config import default_fetch_workers
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
+    assert default_fetch_workers() == workers

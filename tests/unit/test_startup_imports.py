@@ -32,9 +32,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def loaded(tmp_path: Path, *args: str) -> set[str]:
+def loaded(tmp_path: Path, *args: str, log_format: str = "text") -> set[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EUDIGEST_")}
-    env.update(EUDIGEST_DATA_DIR=str(tmp_path / "var"), EUDIGEST_LOG_FORMAT="text")
+    env.update(EUDIGEST_DATA_DIR=str(tmp_path / "var"), EUDIGEST_LOG_FORMAT=log_format)
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         env=env,
@@ -72,3 +72,18 @@ def test_a_command_loads_neither_the_web_app_nor_other_stages(
 def test_help_loads_not_even_the_store(initialised: Path) -> None:
     modules = loaded(initialised, "--help")
     assert not any(m.startswith(("sqlalchemy", "pipeline.store", "rich")) for m in modules)
+
+
+def test_a_quiet_fetch_loads_neither_httpx_command_line_nor_json_logging(
+    initialised: Path,
+) -> None:
+    """httpx would import its command line client (click, rich, pygments) and the JSON log
+    formatter python-json-logger; a fetch that logs nothing needs neither."""
+    empty = initialised / "no-sources.yaml"
+    empty.write_text("sources: []\n", encoding="utf-8")
+    modules = loaded(
+        initialised, "fetch", "--json", "--sources-file", str(empty), log_format="json"
+    )
+    assert "httpx" in modules
+    unwanted = ("click", "rich", "pygments", "pythonjsonlogger")
+    assert not sorted(m for m in modules if m.split(".")[0] in unwanted)
