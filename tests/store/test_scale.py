@@ -29,6 +29,7 @@ from pipeline.model import (
     SubscriberStatus,
     TopicAssignment,
 )
+from pipeline.model.eligibility import Applicant, Eligibility
 from pipeline.store import Store, base, items_desk
 from pipeline.store import subscribers as subscribers_store
 from pipeline.store.items import InboxQuery
@@ -162,14 +163,23 @@ def edition_items(topic_ids: list[str], rng: random.Random) -> list[tuple[str, l
                 published=NOW,
                 fetched_at=NOW,
                 updated_at=NOW,
-                doc_type=DocType.PRESS_RELEASE,
+                # funding calls that say who may apply split segments by kind of applicant
+                doc_type=DocType.FUNDING_CALL if n in CALLS else DocType.PRESS_RELEASE,
                 status=ItemStatus.ACCEPTED,
                 relevance=0.5,
                 topics=tuple(TopicAssignment(t, 0.8) for t in topics),
                 annotation=Annotation(n, audiences=audiences) if audiences else None,
+                eligibility=CALLS.get(n),
             )
         )
     return [("Im Fokus", made[:6]), ("Förderung", made[6:])]
+
+
+CALLS = {
+    7: Eligibility(applicants=(Applicant.KOMMUNEN, Applicant.OEFFENTLICHE)),
+    9: Eligibility(applicants=(Applicant.HOCHSCHULEN,), german_applicants=True),
+    11: Eligibility(applicants=(Applicant.KMU,), german_applicants=False),
+}
 
 
 def test_reach_from_reader_profiles_equals_the_segments_of_every_reader(store: Store) -> None:
@@ -183,6 +193,7 @@ def test_reach_from_reader_profiles_equals_the_segments_of_every_reader(store: S
                 org_type=rng.choice(list(OrgType)),
                 language=rng.choice(["de", "de", "en"]),
                 newsletters=rng.choice([("weekly",), ("daily",), ("weekly", "daily")]),
+                applicant=rng.choice([None, None, *Applicant]),
             )
             for n in range(120)
         ],
@@ -194,6 +205,7 @@ def test_reach_from_reader_profiles_equals_the_segments_of_every_reader(store: S
     segments = resolve_segments(sections, readers, "weekly")
     reach = reach_of(sections, store.subscribers.reader_profiles("weekly"))
     assert reach.readers == len(readers)
+    assert any(s.applicant is not None for s in segments)  # the calls split segments
     assert reach.variants == len(segments)
     assert reach.nothing == len(readers) - sum(len(s.subscribers) for s in segments)
     assert 0 < reach.nothing < reach.readers
