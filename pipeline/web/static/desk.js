@@ -1,4 +1,22 @@
 // Small improvements for the desk; every page works without this script.
+
+// POST `fields` as a form (the CSRF token among them) and read the JSON answer; rejects
+// on an HTTP error. Used by the inbox and the edition editor below.
+function eudigestPost(url, fields) {
+  "use strict";
+  var data = new FormData();
+  Object.keys(fields).forEach(function (k) { data.append(k, String(fields[k])); });
+  return fetch(url, {
+    method: "POST",
+    body: data,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  }).then(function (response) {
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  });
+}
+
 (function () {
   "use strict";
   // "Select all" checkbox in the inbox table.
@@ -64,19 +82,12 @@
     form.classList.toggle("has-selection", n > 0);
   }
   function post(url, fields) {
-    var data = new FormData();
-    data.append("csrf_token", form.querySelector('input[name="csrf_token"]').value);
-    data.append("back", form.querySelector('input[name="back"]').value);
-    Object.keys(fields).forEach(function (k) { data.append(k, fields[k]); });
-    return fetch(url, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    });
+    var all = {
+      csrf_token: form.querySelector('input[name="csrf_token"]').value,
+      back: form.querySelector('input[name="back"]').value,
+    };
+    Object.keys(fields).forEach(function (k) { all[k] = fields[k]; });
+    return eudigestPost(url, all);
   }
   function setStatus(tr, status) {
     tr.dataset.status = status;
@@ -276,18 +287,9 @@
     if (el) el.classList.add("drop-target");
   }
   function send(url, fields) {
-    var data = new FormData();
-    data.append("csrf_token", csrf);
-    Object.keys(fields).forEach(function (k) { data.append(k, String(fields[k])); });
-    fetch(url, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    }).then(function (answer) {
+    var all = { csrf_token: csrf };
+    Object.keys(fields).forEach(function (k) { all[k] = fields[k]; });
+    eudigestPost(url, all).then(function (answer) {
       live.textContent = answer.message;
     }).catch(function () {
       live.textContent = "Verschieben hat nicht geklappt; die Seite wird neu geladen.";
