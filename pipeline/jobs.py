@@ -15,33 +15,29 @@ from typing import TYPE_CHECKING
 from pipeline.bootstrap import Services
 from pipeline.errors import ConfigError, SourceNotFound, StoreError
 from pipeline.ingest import IngestOptions, Progress, run_ingest
-from pipeline.model import (
-    OFFICE_CODES,
-    Correction,
-    DeliveryState,
-    Edition,
-    EditionState,
-    IngestReport,
-    Item,
-    ItemStatus,
-    Newsletter,
-    Office,
-    Recipient,
-    Role,
-    Segment,
-    StaffUser,
-    Subscriber,
-)
+from pipeline.model import IngestReport
 from pipeline.model.learning import LearnedModel, ModelOutput
 
 if TYPE_CHECKING:
     # Imported where used: `eudigest fetch` (and the scheduler's fetch) loads no
-    # templates, mail backend or desk rules.
+    # templates, mail backend or desk rules, nor the models of editions, subscribers
+    # and staff.
     from pipeline.compose.render import RenderedDigest
     from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
     from pipeline.deliver.corrections import CorrectionReport
     from pipeline.deliver.outbox import OutboxMailer
     from pipeline.deliver.send import SendReport, SendStopped
+    from pipeline.model import (
+        Correction,
+        Edition,
+        Item,
+        Newsletter,
+        Office,
+        Recipient,
+        Segment,
+        StaffUser,
+        Subscriber,
+    )
     from subscribers.tokens import Links
 
 log = logging.getLogger("eudigest.jobs")
@@ -241,6 +237,7 @@ def correct(
     (deliver.send.recover_segments); then curate.corrections records the correction."""
     from pipeline.curate.corrections import correct_item
     from pipeline.deliver.send import recover_segments
+    from pipeline.model import EditionState
 
     store = services.store
     if store.corrections.unrecorded(edition_id):
@@ -325,6 +322,7 @@ def send_due(services: Services) -> list[SendReport]:
         halt,
         live_senders,
     )
+    from pipeline.model import EditionState
 
     _require_schema(services)
     store = services.store
@@ -400,7 +398,12 @@ def _topic_labels(services: Services) -> dict[str, str]:
 
 # ---------------------------------------------------------------- drafts (cron.yaml)
 
-SCHEDULER = StaffUser(id=0, name="scheduler", role=Role.ADMIN)
+
+def _system_actor(name: str) -> StaffUser:
+    """The account a job acts as in the audit trail (not a person: id 0, admin)."""
+    from pipeline.model import Role, StaffUser
+
+    return StaffUser(id=0, name=name, role=Role.ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +440,7 @@ def draft_weekly(services: Services) -> DraftResult:
 
 
 def draft_newsletter(
-    services: Services, cadence: str, *, actor: StaffUser = SCHEDULER
+    services: Services, cadence: str, *, actor: StaffUser | None = None
 ) -> DraftResult:
     """A draft of the first newsletter of office.yaml with this cadence; once a day.
 
@@ -446,6 +449,7 @@ def draft_newsletter(
     """
     from pipeline import curate
 
+    actor = actor or _system_actor("scheduler")
     _require_schema(services)
     store, tz = services.store, services.settings.tz
     office = services.office()
@@ -471,8 +475,8 @@ def draft_newsletter(
 # ---------------------------------------------------------------- the demo (`make run`)
 
 DEMO_EMAIL = "demo@example.org"
-DEMO_ACTOR = StaffUser(id=0, name="demo", role=Role.ADMIN)
-DEMO_REVIEWER = StaffUser(id=0, name="demo-reviewer", role=Role.ADMIN)  # with four eyes on
+DEMO_ACTOR = "demo"  # the demo's accounts (jobs._system_actor)
+DEMO_REVIEWER = "demo-reviewer"  # approves when four eyes are on
 DEMO_ITEMS = 12
 DEMO_BASE_URL = "https://eudigest-demo.invalid"  # links need https; .invalid never resolves
 DEMO_INTRO = (
@@ -514,6 +518,7 @@ def demo(
     subscribers it stops before changing anything.
     """
     from pipeline import curate
+    from pipeline.model import OFFICE_CODES, EditionState
 
     init_report = init(services)
     fetched = fetch(services, progress=progress)
@@ -548,13 +553,14 @@ def demo(
         return dataclasses.replace(report, note=note)
     now = services.clock()
     _demo_subscriber(services, office, newsletter, now=now)
-    curate.accept(store, [i.id for i in chosen], actor=DEMO_ACTOR, now=now)
+    actor = _system_actor(DEMO_ACTOR)
+    curate.accept(store, [i.id for i in chosen], actor=actor, now=now)
     edition = curate.draft_with(
-        store, office, newsletter.id, chosen, actor=DEMO_ACTOR, now=now,
+        store, office, newsletter.id, chosen, actor=actor, now=now,
         topic_labels=_topic_labels(services), tz=tz, intro=DEMO_INTRO,
         title=f"{newsletter.name} – {now.astimezone(tz):%d.%m.%Y} (Demo)",
     )  # fmt: skip
-    approver = DEMO_REVIEWER if office.four_eyes else DEMO_ACTOR
+    approver = _system_actor(DEMO_REVIEWER) if office.four_eyes else actor
     # The demo mails nobody but its demo subscriber, through the outbox: the sample
     # imprint of a fresh checkout does not stop it (it does stop every real edition).
     # The preflight checks the settings the demo sends with (outbox, its own link key).
@@ -583,11 +589,12 @@ def _nothing_new(report: DemoReport) -> str:
 
 def _last_demo_edition(services: Services, newsletter_id: str) -> Edition | None:
     found = services.store.editions.list(newsletter_id, limit=200)
-    return next((e for e in found if e.created_by == DEMO_ACTOR.name), None)  # newest first
+    return next((e for e in found if e.created_by == DEMO_ACTOR), None)  # newest first
 
 
 def _demo_candidates(services: Services, previous: Edition | None, *, limit: int) -> list[Item]:
     """New items with topics, fetched since the last demo edition; most relevant, newest."""
+    from pipeline.model import ItemStatus
     from pipeline.store.items import ItemQuery
 
     since = previous.created_at if previous is not None else None
@@ -643,6 +650,8 @@ def _demo_services(services: Services) -> Services:
 
 def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Path | None]:
     """The .html preview and .eml the outbox wrote for the edition's (one) delivery."""
+    from pipeline.model import DeliveryState
+
     outbox = _demo_outbox(services).directory
     for d in services.store.deliveries.list(edition_id, DeliveryState.SENT):
         emls = sorted(outbox.glob(f"*-d{d.id}.eml"))
@@ -662,6 +671,7 @@ def _recipient(
     """A reader of a digest or a correction mail: greeting, signed preference and
     unsubscribe links, and the List-Unsubscribe headers."""
     from pipeline.compose.render import GREETING, PREFERENCES_URL, UNSUBSCRIBE_URL, greeting
+    from pipeline.model import Recipient
     from subscribers.unsubscribe import list_unsubscribe_headers
 
     manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
