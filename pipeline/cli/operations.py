@@ -124,7 +124,9 @@ def _runner(services: Services, args: argparse.Namespace) -> Any:
     if not services.store.is_current():
         raise ConfigError("the database schema is not current: run `eudigest init` first")
     grace = getattr(args, "grace", 20.0)
-    return Runner(services.store, cron, ProcessExecutor(os.environ, stop_grace_s=grace))
+    executor = ProcessExecutor(os.environ, stop_grace_s=grace)
+    executor.start()
+    return Runner(services.store, cron, executor)
 
 
 def cmd_scheduler(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:

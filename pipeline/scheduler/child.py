@@ -2,6 +2,10 @@
 
     python -m pipeline.scheduler.child MODULE:FUNCTION --job-id ID --key KEY --scheduled-for ISO
 
+The scheduler does not start it that way: it forks `run_forked` from its start-up server
+(runner.ProcessExecutor, ADR 0011), which has imported the jobs' code already. The
+command above is the same run by hand.
+
 Settings come from the environment (EUDIGEST_*), as for every eudigest command. A
 function with a parameter gets the services (`jobs.send_due(services)`); one without
 (test jobs) is called bare. The last line on stdout is `RESULT {"detail": "…"}`; a job
@@ -121,6 +125,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(RESULT_PREFIX + json.dumps({"detail": summary(result)}) + "\n")
     sys.stdout.flush()
     return 0
+
+
+def run_forked(argv: list[str], environ: dict[str, str], cwd: str, out: str, err: str) -> None:
+    """`main(argv)` in a process forked from the scheduler's start-up server: first its
+    own session, the run's environment and directory, stdout and stderr into files."""
+    os.setsid()  # a process group of its own: a timeout kills what it started too
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(cwd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for fd, path in ((1, out), (2, err)):
+        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(opened, fd)
+        os.close(opened)
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,12 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pipeline.deliver.lease import Renewal
 from pipeline.errors import StoreError
@@ -73,8 +71,27 @@ class Executor(Protocol):
     ) -> ExecResult: ...
 
 
+# What the start-up server imports once, so that a run forked from it starts at its work:
+# the fetch (every 20 minutes in cron.yaml) with its parsers and the store. The other
+# jobs import the rest of their code when they run, as before.
+PRELOAD = (
+    "pipeline.scheduler.child",
+    "pipeline.jobs",
+    "pipeline.ingest.parse",
+    "pipeline.ingest.normalize",
+    "pipeline.ingest.classify",
+    "pipeline.store.items",
+)
+
+
 class ProcessExecutor:
     """Runs a job in a child process (`pipeline.scheduler.child`), killed at its timeout.
+
+    The child is forked from a start-up server that imported the jobs' code once, when
+    the scheduler started (multiprocessing's forkserver, ADR 0011): a run pays for no
+    interpreter start and no imports, only for its work; each run is still a process of
+    its own, in its own session (killed with everything it started), with the
+    environment and working directory given here, its output in files read at its end.
 
     When `stop` is set (SIGTERM), a running child gets `stop_grace_s` to finish; then it
     is killed and the run is released (interrupted) for the next start or instance."""
@@ -84,77 +101,107 @@ class ProcessExecutor:
         environ: Mapping[str, str],
         *,
         stop_grace_s: float = 20.0,
-        python: str = sys.executable,
         cwd: Path | None = None,
+        preload: Sequence[str] = PRELOAD,
     ) -> None:
         self.environ = dict(environ)
         self.stop_grace_s = stop_grace_s
-        self.python = python
         self.cwd = cwd
+        self.preload = tuple(preload)
+
+    def start(self) -> None:
+        """Start the start-up server now (at the scheduler's start), not at the first run.
+        It lives as long as this process; code upgraded on disk takes effect when the
+        scheduler restarts, as the scheduler's own code does."""
+        import multiprocessing
+        import multiprocessing.forkserver
+
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(self.preload))
+        multiprocessing.forkserver.ensure_running()
 
     def __call__(
         self, job: CronJob, key: str, scheduled_for: dt.datetime, stop: threading.Event
     ) -> ExecResult:
-        cmd = [
-            self.python,
-            "-m",
-            "pipeline.scheduler.child",
+        import multiprocessing
+        import tempfile
+
+        from pipeline.scheduler.child import run_forked
+
+        argv = [
             job.job,
-            "--job-id",
-            job.id,
-            "--key",
-            key,
-            "--scheduled-for",
-            scheduled_for.isoformat(),
+            *("--job-id", job.id, "--key", key),
+            *("--scheduled-for", scheduled_for.isoformat()),
         ]
-        proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            cmd,
-            env=self.environ,
-            cwd=self.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its own process group: killed with everything it started
-        )
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(self.preload))  # used when the server starts
+        with tempfile.TemporaryDirectory(prefix="eudigest-run-") as tmp:
+            out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+            proc = ctx.Process(
+                target=run_forked,
+                args=(argv, self.environ, str(self.cwd or Path.cwd()), str(out), str(err)),
+                name=f"eudigest-{job.id}",
+            )
+            proc.start()
+            ended = self._wait(proc, job, stop)
+            proc.join()
+            stdout, stderr = _read(out), _read(err)
+        code = proc.exitcode
+        proc.close()
+        if ended is not None:
+            outcome, detail = ended
+            return ExecResult(outcome, detail, stderr)
+        assert code is not None
+        if code == 0:
+            detail = "done"
+            for line in stdout.splitlines():
+                if line.startswith(RESULT_PREFIX):
+                    detail = str(json.loads(line[len(RESULT_PREFIX) :]).get("detail", "done"))
+            return ExecResult("ok", detail, stderr)
+        if code < 0:
+            name = signal.Signals(-code).name
+            if stop.is_set():
+                return ExecResult("interrupted", f"stopped by {name} at shutdown; released", stderr)
+            return ExecResult("failed", f"killed by {name}", stderr)
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        detail = lines[-1][:500] if lines else f"exit {code}"
+        return ExecResult("failed", detail, stderr, retry=code != EXIT_NO_RETRY)
+
+    def _wait(self, proc: Any, job: CronJob, stop: threading.Event) -> tuple[str, str] | None:
+        """Wait for the child's end; kill it at its timeout or after the stop's grace
+        (then the outcome and detail), else None."""
         deadline = time.monotonic() + job.timeout
         stop_deadline: float | None = None
-        while True:
-            try:
-                out, err = proc.communicate(timeout=0.1)
+        while proc.exitcode is None:
+            proc.join(0.1)
+            if proc.exitcode is not None:
                 break
-            except subprocess.TimeoutExpired:
-                pass
             now = time.monotonic()
             if stop.is_set() and stop_deadline is None:
                 stop_deadline = now + self.stop_grace_s
             if now >= deadline:
-                _kill(proc)
-                out, err = proc.communicate()
-                return ExecResult("timeout", f"killed after the timeout of {job.timeout} s", err)
+                _kill(proc.pid)
+                return "timeout", f"killed after the timeout of {job.timeout} s"
             if stop_deadline is not None and now >= stop_deadline:
-                _kill(proc)
-                out, err = proc.communicate()
-                return ExecResult("interrupted", "the scheduler stopped; released", err)
-        if proc.returncode == 0:
-            detail = "done"
-            for line in out.splitlines():
-                if line.startswith(RESULT_PREFIX):
-                    detail = str(json.loads(line[len(RESULT_PREFIX) :]).get("detail", "done"))
-            return ExecResult("ok", detail, err)
-        if proc.returncode < 0:
-            name = signal.Signals(-proc.returncode).name
-            if stop.is_set():
-                return ExecResult("interrupted", f"stopped by {name} at shutdown; released", err)
-            return ExecResult("failed", f"killed by {name}", err)
-        lines = [line for line in err.splitlines() if line.strip()]
-        detail = lines[-1][:500] if lines else f"exit {proc.returncode}"
-        return ExecResult("failed", detail, err, retry=proc.returncode != EXIT_NO_RETRY)
+                _kill(proc.pid)
+                return "interrupted", "the scheduler stopped; released"
+        return None
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:  # killed before it opened its output
+        return ""
+
+
+def _kill(pid: int) -> None:
+    """The child and everything it started (its session); the child alone if it was
+    killed before it made its session."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,58 @@ def test_a_job_that_raises_is_recorded_with_its_traceback_and_the_others_run(
     assert [t[3] for t in ticks(tmp_path)] == ["boom", "tick"]
 
 
+def test_a_run_starts_forked_with_the_jobs_code_imported_and_its_own_environment(
+    db: tuple[Store, str], tmp_path: Path
+) -> None:
+    """ADR 0011: the child is forked from the start-up server, which imported the jobs'
+    code once; the run still gets the environment and directory it is given, not the
+    scheduler's."""
+    store, url = db
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    text = one_job("*/5 * * * *", job="tests.scheduler.testjobs:where", id="where")
+    env = child_environ(tmp_path, url, EUDIGEST_TEST_MARK="for-this-run")
+    assert "EUDIGEST_TEST_MARK" not in os.environ
+    execute = ProcessExecutor(env, cwd=workdir)
+    execute.start()
+    clock = Clock(utc(2026, 11, 25, 8, 30, 1))
+    Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due("where")
+    [run] = store.runs.list()
+    assert run.outcome == "ok"
+    assert run.detail == f"preloaded=True cwd={workdir} mark=for-this-run"
+    [[_, _, pid, _]] = ticks(tmp_path)
+    assert int(pid) != os.getpid()
+
+
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie waiting for whoever reaps orphans here."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_a_timeout_kills_what_the_job_started_too(db: tuple[Store, str], tmp_path: Path) -> None:
+    """The forked child makes a session of its own: the kill at the timeout reaches the
+    process it started, which would otherwise run on for an hour as an orphan."""
+    store, url = db
+    text = one_job(
+        "*/5 * * * *",
+        job="tests.scheduler.testjobs:hang_with_child",
+        id="hang",
+        extra="timeout: 10",
+    )
+    execute = ProcessExecutor(child_environ(tmp_path, url))
+    clock = Clock(utc(2026, 11, 25, 8, 30, 1))
+    Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due("hang")
+    [run] = store.runs.list()
+    assert run.outcome == "timeout"
+    [[_, _, pid, started]] = ticks(tmp_path)
+    grandchild = int(started.removeprefix("child="))
+    wait_for(lambda: _gone(int(pid)) and _gone(grandchild), seconds=30)
+
+
 @pytest.mark.parametrize(
     ("job", "runs"),
     [("boom", 3), ("misconfigured", 1)],  # a RuntimeError is retried; a ConfigError is not

@@ -57,3 +57,23 @@ def misconfigured() -> None:
 
     _mark("misconfigured")
     raise ConfigError("SENDGRID_API_KEY: refused by the backend")
+
+
+def where() -> str:
+    """What a run finds at its start: whether the scheduler's start-up server had imported
+    the jobs' code (this module imports none of it), its directory and environment."""
+    import sys
+
+    _mark("where")
+    preloaded = "pipeline.jobs" in sys.modules and "pipeline.ingest.parse" in sys.modules
+    return f"preloaded={preloaded} cwd={os.getcwd()} mark={os.environ.get('EUDIGEST_TEST_MARK')}"
+
+
+def hang_with_child() -> None:
+    """Starts a process of its own that would run for an hour, then hangs."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    _mark(f"child={child.pid}")
+    time.sleep(3600)
