@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.corpus import ADAPTERS, CORPUS_FILES  # noqa: E402
 
-PEERS = ("eudigest", "reader", "bare")
+PEERS = ("eudigest", "scheduled", "reader", "bare")
 # The `eudigest` console script, run by this interpreter (PYTHONPATH may point at another tree).
 EUDIGEST = "import sys; from pipeline.cli import main; sys.exit(main())"
 
@@ -115,6 +115,39 @@ def peer_bare(state: str, urls: list[str]) -> None:
             }
     path.write_text(json.dumps(validators))
     print(json.dumps({"entries": entries, "not_modified": not_modified}))
+
+
+def peer_scheduler() -> None:
+    """`--peer scheduler`: stands in for `eudigest scheduler`. Starts the scheduler's
+    start-up server (ProcessExecutor.start, as the scheduler does when it starts; not
+    timed), prints its pid, then runs the job `pipeline.jobs:fetch` through the real
+    ProcessExecutor for every line on stdin, answering with one JSON line each."""
+    import datetime as dt
+    import multiprocessing.forkserver
+    from zoneinfo import ZoneInfo
+
+    from pipeline.scheduler.cronfile import CronJob
+    from pipeline.scheduler.runner import ProcessExecutor
+
+    executor = ProcessExecutor(os.environ, cwd=Path.cwd())
+    executor.start()
+    server = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    print(json.dumps({"server": server}), flush=True)
+    job = CronJob(
+        id="fetch",
+        description="the bench's fetch",
+        job="pipeline.jobs:fetch",
+        schedule="*/20 * * * *",
+        timezone=ZoneInfo("Europe/Brussels"),
+        timeout=900,
+    )
+    for n, _ in enumerate(sys.stdin):
+        started = time.perf_counter()
+        result = executor(job, f"bench-{n}", dt.datetime.now(dt.UTC), threading.Event())
+        wall = time.perf_counter() - started
+        answer = {"wall_s": wall, "cpu_s": result.cpu_s, "max_rss_mb": result.max_rss_mb}
+        answer |= {"outcome": result.outcome, "detail": result.detail, "log": result.log[-2000:]}
+        print(json.dumps(answer), flush=True)
 
 
 # ---------------------------------------------------------------- measuring one process
@@ -191,6 +224,37 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     )
 
 
+def measure_scheduled(host: subprocess.Popen[str], server: int) -> Run:
+    """One run of the fetch job by the stand-in scheduler: wall and CPU as the run itself
+    reports them, the tree's PSS sampled over the start-up server and the run forked
+    from it (the scheduler is not counted, as cron is not for the others)."""
+    assert host.stdin is not None and host.stdout is not None
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.01):
+            peak = max(peak, sum(_pss_kb(p) for p in _descendants(server)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    host.stdin.write("run\n")
+    host.stdin.flush()
+    answer = json.loads(host.stdout.readline())
+    done.set()
+    sampler.join()
+    ok = answer["outcome"] == "ok"
+    return Run(
+        wall_s=answer["wall_s"],
+        cpu_s=answer["cpu_s"] or 0.0,
+        max_rss_mb=answer["max_rss_mb"] or 0.0,
+        tree_pss_mb=peak / 1024,
+        exit=0 if ok else 1,
+        output=answer["detail"] if ok else answer["log"],
+    )
+
+
 # ---------------------------------------------------------------- the rounds
 
 
@@ -228,8 +292,17 @@ class Round:
         if before is not None:  # the same command on another source tree (before/after)
             self.envs["before"]["PYTHONPATH"] = str(before)
             self.commands["before"] = self.commands["eudigest"]
-        for env in (self.env, self.envs["before"]):
+        # The scheduled fetch: its own store, sources.yaml configured as ops configure it.
+        (tmp / "scheduled").mkdir()
+        self.envs["scheduled"] = {
+            **self.env,
+            "EUDIGEST_DATA_DIR": str(tmp / "scheduled"),
+            "EUDIGEST_SOURCES": str(sources),
+        }
+        for env in (self.env, self.envs["before"], self.envs["scheduled"]):
             subprocess.run([*eudigest, "init"], env=env, cwd=tmp, check=True, capture_output=True)
+        self.host: subprocess.Popen[str] | None = None
+        self.server = 0
         subprocess.run(
             [sys.executable, __file__, "--peer", "reader-add", str(tmp / "reader.sqlite"), *urls],
             env=self.env,
@@ -238,15 +311,38 @@ class Round:
             capture_output=True,
         )
 
+    def close(self) -> None:
+        if self.host is not None:
+            assert self.host.stdin is not None
+            self.host.stdin.close()  # the stand-in scheduler ends; its start-up server with it
+            self.host.wait(timeout=60)
+
     def run(self, peer: str) -> Run:
-        run = measure(self.commands[peer], self.envs.get(peer, self.env), self.tmp)
+        if peer == "scheduled":
+            if self.host is None:
+                self.host = subprocess.Popen(
+                    [sys.executable, __file__, "--peer", "scheduler"],
+                    env=self.envs["scheduled"],
+                    cwd=self.tmp,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                assert self.host.stdout is not None
+                self.server = int(json.loads(self.host.stdout.readline())["server"])
+            run = measure_scheduled(self.host, self.server)
+        else:
+            run = measure(self.commands[peer], self.envs.get(peer, self.env), self.tmp)
         if run.exit not in (0,):
             raise SystemExit(f"{peer} exited {run.exit}:\n{run.output[-2000:]}")
         return run
 
 
 def entries_of(peer: str, run: Run) -> int:
-    """Entries the program read (eudigest: from its JSON report)."""
+    """Entries the program read (eudigest: from its JSON report; the scheduled fetch: the
+    new items of its one-line result, "28 sources fetched, 0 failed, 1154 new items")."""
+    if peer == "scheduled":
+        return int(run.output.split(" new items")[0].rsplit(" ", 1)[-1] or 0)
     lines = [ln for ln in run.output.splitlines() if ln.startswith(("{", "["))]
     if not lines:
         return 0
@@ -278,13 +374,16 @@ def compare(
                 sources = tmp / "sources.yaml"
                 sources.write_text(sources_yaml(base_url), encoding="utf-8")
                 rnd = Round(tmp, base_url, sources, urls, before)
-                for phase in ("cold", "warm"):
-                    for peer in peers:
-                        run = rnd.run(peer)
-                        if i:
-                            results[peer][phase].append(run)
-                        if phase == "cold":
-                            entries[peer] = entries_of(peer, run)
+                try:
+                    for phase in ("cold", "warm"):
+                        for peer in peers:
+                            run = rnd.run(peer)
+                            if i:
+                                results[peer][phase].append(run)
+                            if phase == "cold":
+                                entries[peer] = entries_of(peer, run)
+                finally:
+                    rnd.close()
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             print(f"round {i}/{runs} done", file=sys.stderr)
@@ -438,12 +537,17 @@ def main() -> None:
         "of the previous release)",
     )
     ap.add_argument("--child", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
-    ap.add_argument("--peer", choices=["reader", "reader-add", "bare"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--peer", choices=["reader", "reader-add", "bare", "scheduler"], help=argparse.SUPPRESS
+    )
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.corpus)
+        return
+    if args.peer == "scheduler":
+        peer_scheduler()
         return
     if args.peer:
         store, urls = args.rest[0], args.rest[1:]

@@ -127,22 +127,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run_forked(argv: list[str], environ: dict[str, str], cwd: str, out: str, err: str) -> None:
+def run_forked(argv: list[str], environ: dict[str, str], cwd: str, folder: str) -> None:
     """`main(argv)` in a process forked from the scheduler's start-up server: first its
-    own session, the run's environment and directory, stdout and stderr into files."""
+    own session, the run's environment and directory, stdout and stderr into files of
+    `folder`; at the end, what it used (CPU, peak memory) into `folder`/usage."""
+    import resource
+
     os.setsid()  # a process group of its own: a timeout kills what it started too
     os.environ.clear()
     os.environ.update(environ)
     os.chdir(cwd)
     sys.stdout.flush()
     sys.stderr.flush()
-    for fd, path in ((1, out), (2, err)):
-        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        opened = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(opened, fd)
         os.close(opened)
     code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    used = {
+        "cpu_s": round(sum(u.ru_utime + u.ru_stime for u in (own, children)), 3),
+        "max_rss_mb": round(max(own.ru_maxrss, children.ru_maxrss) / 1024, 1),
+    }
+    with open(os.path.join(folder, "usage"), "w", encoding="utf-8") as f:
+        json.dump(used, f)
     sys.exit(code)
 
 

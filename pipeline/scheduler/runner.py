@@ -63,6 +63,8 @@ class ExecResult:
     detail: str
     log: str = ""  # what the child wrote on stderr (a traceback when it failed)
     retry: bool = True  # False: a failure retrying cannot fix (configuration, refused key)
+    cpu_s: float | None = None  # the run's CPU time, its children's included (when it ended)
+    max_rss_mb: float | None = None  # its largest resident size
 
 
 class Executor(Protocol):
@@ -71,17 +73,7 @@ class Executor(Protocol):
     ) -> ExecResult: ...
 
 
-# What the start-up server imports once, so that a run forked from it starts at its work:
-# the fetch (every 20 minutes in cron.yaml) with its parsers and the store. The other
-# jobs import the rest of their code when they run, as before.
-PRELOAD = (
-    "pipeline.scheduler.child",
-    "pipeline.jobs",
-    "pipeline.ingest.parse",
-    "pipeline.ingest.normalize",
-    "pipeline.ingest.classify",
-    "pipeline.store.items",
-)
+PRELOAD = ("pipeline.scheduler.preload",)  # the start-up server's imports (ADR 0011)
 
 
 class ProcessExecutor:
@@ -135,16 +127,16 @@ class ProcessExecutor:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(list(self.preload))  # used when the server starts
         with tempfile.TemporaryDirectory(prefix="eudigest-run-") as tmp:
-            out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+            out, err, usage = Path(tmp, "stdout"), Path(tmp, "stderr"), Path(tmp, "usage")
             proc = ctx.Process(
                 target=run_forked,
-                args=(argv, self.environ, str(self.cwd or Path.cwd()), str(out), str(err)),
+                args=(argv, self.environ, str(self.cwd or Path.cwd()), tmp),
                 name=f"eudigest-{job.id}",
             )
             proc.start()
             ended = self._wait(proc, job, stop)
             proc.join()
-            stdout, stderr = _read(out), _read(err)
+            stdout, stderr, used = _read(out), _read(err), _read(usage)
         code = proc.exitcode
         proc.close()
         if ended is not None:
@@ -156,7 +148,14 @@ class ProcessExecutor:
             for line in stdout.splitlines():
                 if line.startswith(RESULT_PREFIX):
                     detail = str(json.loads(line[len(RESULT_PREFIX) :]).get("detail", "done"))
-            return ExecResult("ok", detail, stderr)
+            figures = json.loads(used) if used else {}
+            return ExecResult(
+                "ok",
+                detail,
+                stderr,
+                cpu_s=figures.get("cpu_s"),
+                max_rss_mb=figures.get("max_rss_mb"),
+            )
         if code < 0:
             name = signal.Signals(-code).name
             if stop.is_set():
@@ -306,7 +305,9 @@ class Runner:
             result, retries = self._execute(job, key, scheduled_for, run)
         elapsed = time.monotonic() - started
         if result.outcome == "ok":
-            log.info("job %s %s: ok in %.1f s: %s", job.id, key, elapsed, result.detail)
+            used = "" if result.cpu_s is None else f", {result.cpu_s:.2f} s CPU"
+            used += "" if result.max_rss_mb is None else f", {result.max_rss_mb:.0f} MB"
+            log.info("job %s %s: ok in %.1f s%s: %s", job.id, key, elapsed, used, result.detail)
             if result.log:
                 log.debug("job %s %s output:\n%s", job.id, key, result.log.rstrip())
         else:

@@ -92,12 +92,15 @@ def test_a_run_starts_forked_with_the_jobs_code_imported_and_its_own_environment
     execute = ProcessExecutor(env, cwd=workdir)
     execute.start()
     clock = Clock(utc(2026, 11, 25, 8, 30, 1))
-    Runner(store, cron_of(tmp_path, text), execute, clock=clock).fire_due("where")
+    cron = cron_of(tmp_path, text)
+    Runner(store, cron, execute, clock=clock).fire_due("where")
     [run] = store.runs.list()
     assert run.outcome == "ok"
     assert run.detail == f"preloaded=True cwd={workdir} mark=for-this-run"
     [[_, _, pid, _]] = ticks(tmp_path)
     assert int(pid) != os.getpid()
+    again = execute(cron.jobs[0], "by-hand", utc(2026, 11, 25, 8, 35), threading.Event())
+    assert again.outcome == "ok" and again.cpu_s is not None and again.max_rss_mb
 
 
 def _gone(pid: int) -> bool:
