@@ -10,6 +10,13 @@ for them:
 
 - eudigest: `eudigest fetch --sources-file …` into a SQLite store that `eudigest init`
   made (schema and sources, never fetched; init is not timed).
+- scheduled: the same fetch as ops run it, the job `pipeline.jobs:fetch` through the
+  scheduler's real ProcessExecutor: a run forked from the start-up server the scheduler
+  started (ADR 0011; started before the rounds, not timed, as the scheduler starts once
+  for weeks). Wall time from the request to the run's end; CPU time and max RSS as the
+  run reports them (its own and its children's); tree PSS over the start-up server and
+  the run (the stand-in scheduler is not counted, as cron is not for the others). Its
+  "entries" are the new items of the job's result line.
 - reader:   lemon24/reader's `update_feeds()` into a SQLite file to which the same URLs
   were added (`add_feed`, not timed). reader is the best-kept Python feed reader: one
   process, one feed after the other, parse with its own feedparser, store in SQLite.
