@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import errno
+import functools
 import http
 import ipaddress
 import re
@@ -361,6 +362,26 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process's SSL context for fetching (SSL_CERT_FILE and SSL_CERT_DIR honoured):
+    loading the CA bundle costs 20-30 ms, so it is done once, and the scheduler's start-up
+    server does it for all the runs forked from it (ADR 0011)."""
+    return httpx.create_ssl_context(trust_env=True)
+
+
+def load_ahead() -> None:
+    """Load now what a process's first fetch would: the CA bundle, anyio's asyncio
+    backend and sniffio (httpcore imports them at its first connection), the IDNA codec.
+    The scheduler's start-up server does, for every run forked from it (ADR 0011)."""
+    import encodings.idna  # noqa: F401
+
+    import anyio._backends._asyncio  # noqa: F401
+    import sniffio  # noqa: F401
+
+    shared_ssl_context()
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool whose every connection is checked.
 
@@ -371,9 +392,8 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(
         self, allow: Sequence[FetchAllow], limits: httpx.Limits, resolve: Resolver | None = None
     ) -> None:
-        # One SSL context (loading the CA bundle costs tens of milliseconds), given to
-        # httpx's own pool, which is replaced here, and to ours.
-        ssl_context = httpx.create_ssl_context(trust_env=True)
+        # One SSL context, given to httpx's own pool, which is replaced here, and to ours.
+        ssl_context = shared_ssl_context()
         super().__init__(verify=ssl_context, http1=True, http2=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,

@@ -103,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    from pipeline.logs import NOISY
+
+    for noisy in NOISY:  # a line per request is not the run's story (as on the command line)
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     module_name, _, name = args.function.partition(":")
     fn: Any = getattr(importlib.import_module(module_name), name)
     services: Any = None

@@ -1,19 +1,36 @@
-"""What the scheduler's start-up server imports once (ADR 0011), then freezes.
+"""What the scheduler's start-up server loads once (ADR 0011), then freezes.
 
-Every run is forked from that server. `gc.freeze()` moves everything imported here out
-of the collector's reach, so that a run's garbage collections do not write to (and so
-copy) the pages it shares with the server and with the other runs.
+Every run is forked from that server: what a fetch needs beyond its work is here, down
+to the database drivers, the YAML loader, the adapters, anyio's event loop backend and
+the CA bundle. `gc.freeze()` at the end moves all of it out of the collector's reach, so
+that a run's garbage collections do not write to (and so copy) the pages it shares with
+the server.
 """
 
 from __future__ import annotations
 
 import gc
+import sqlite3
 
+import pipeline.bootstrap
+import pipeline.catalog
+import pipeline.ingest.adapters
 import pipeline.ingest.classify
 import pipeline.ingest.normalize
 import pipeline.ingest.parse
 import pipeline.jobs
+import pipeline.logs
 import pipeline.scheduler.child
-import pipeline.store.items  # noqa: F401  (imported to be shared, not used here)
+import pipeline.store.items
+import pipeline.store.sources
+import pipeline.store.topics
+from pipeline.ingest.fetch import load_ahead
+from pipeline.store import load_drivers
 
+__all__ = ["pipeline", "sqlite3"]  # loaded to be shared with every run, not used here
+
+load_drivers()
+load_ahead()
+for name in pipeline.ingest.adapters.ADAPTER_NAMES:
+    pipeline.ingest.adapters.get(name)  # each source kind's adapter module
 gc.freeze()

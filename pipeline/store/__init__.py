@@ -233,6 +233,13 @@ class Store:
         return cfg
 
 
+def load_drivers() -> None:
+    """Import both databases' drivers now, not at the first connection: the scheduler's
+    start-up server does, for every run forked from it (ADR 0011)."""
+    import sqlalchemy.dialects.postgresql.psycopg
+    import sqlalchemy.dialects.sqlite.pysqlite  # noqa: F401
+
+
 def _engine(url: str, *, echo: bool) -> Engine:
     try:
         parsed = make_url(url)
