@@ -310,13 +310,8 @@ def _entry_item(
         or feed_language
     )
     tags = entry.get("tags") or []
-    categories = tuple(
-        dict.fromkeys(
-            collapse(str(tag.get("term") or ""))
-            for tag in tags
-            if collapse(str(tag.get("term") or ""))
-        )
-    )
+    terms = (collapse(str(tag.get("term") or "")) for tag in tags)
+    categories = tuple(dict.fromkeys(term for term in terms if term))
     # A newsroom's own fields (feedfields.py): its kind of entry, end dates, text.
     extras = EntryExtras.of(fields, html_to_line(summary_html)) if fields else EntryExtras()
     return RawItem(

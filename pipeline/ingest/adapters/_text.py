@@ -14,14 +14,15 @@ import unicodedata
 
 from pipeline.text import html_to_line
 
-_WS = re.compile(r"\s+")
-
 # ---------------------------------------------------------------- text
 
 
 def collapse(text: str) -> str:
-    """Collapse runs of whitespace (including NBSP) to one space and strip."""
-    return _WS.sub(" ", text.replace("\xa0", " ")).strip()
+    """Collapse runs of whitespace (including NBSP) to one space and strip.
+
+    str.split() splits on exactly what `\\s` matches (str.isspace), NBSP included, and is
+    several times faster than the regex (checked for every code point)."""
+    return " ".join(text.split())
 
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -49,8 +50,12 @@ def norm_language(value: object) -> str | None:
     """'de-DE', 'de_ch', 'DE' → 'de'; anything that is not a language tag → None."""
     if not isinstance(value, str):
         return None
-    head = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
-    return head if re.fullmatch(r"[a-z]{2,3}", head) else None
+    head = _LANGUAGE_SEP.split(value.strip(), maxsplit=1)[0].lower()
+    return head if _LANGUAGE_HEAD.fullmatch(head) else None
+
+
+_LANGUAGE_SEP = re.compile(r"[-_]")
+_LANGUAGE_HEAD = re.compile(r"[a-z]{2,3}")
 
 
 # ---------------------------------------------------------------- months
