@@ -8,7 +8,8 @@ directorates-general) adds elements in a namespace of its own to every entry:
 release the entry reproduces), `FullContent` (the whole text, where deadlines often are).
 feedparser keeps such elements as `<prefix>_<name>` keys, but drops the text of an
 element that has attributes (`<NewsType id="251">news article</NewsType>` comes back as
-`{'id': '251'}`); those entries are read once more with lxml, in document order.
+`{'id': '251'}`); those entries are read once more, in document order: with the standard library's
+expat when the document is well-formed, else with lxml's recovering parser.
 
     extension_fields(body, prefixes, entries) → per entry {lower-case local name: text}, or None
     EntryExtras.of(fields, summary_text)     → source_type, deadlines, references, extra_text
@@ -25,11 +26,12 @@ entry of its list of item types: "…typeid" without a "…newstype") say so in 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pipeline.ingest.adapters._text import collapse, parse_datetime
 from pipeline.ingest.normalize import press_numbers_in
@@ -85,19 +87,16 @@ def extension_fields(
 
 def _fill_from_xml(body: bytes, prefixes: set[str], fields: list[dict[str, str]]) -> None:
     """Add the text of extension elements feedparser dropped, entry by entry in order."""
-    from lxml import etree  # type: ignore[import-untyped]
-
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
+    read = _read_stdlib(body) or _read_lxml(body)
+    if read is None:
         return
-    if root is None:
-        return
-    uris = {
-        uri for prefix, uri in (root.nsmap or {}).items() if prefix and prefix.lower() in prefixes
-    }
-    entries = [el for el in root.iter("item", "{*}item", "{*}entry") if isinstance(el.tag, str)]
+    nsmap, root = read
+    uris = {uri for prefix, uri in nsmap.items() if prefix and prefix.lower() in prefixes}
+    entries = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.tag.rpartition("}")[2] in ("item", "entry")
+    ]
     if len(entries) != len(fields):
         log.debug("extension fields: %d entries in the XML, %d parsed", len(entries), len(fields))
         return
@@ -112,6 +111,68 @@ def _fill_from_xml(body: bytes, prefixes: set[str], fields: list[dict[str, str]]
             text = collapse("".join(child.itertext()))[:MAX_FIELD_CHARS]
             if text and name not in found:
                 found[name] = text
+
+
+# What lxml (huge_tree=False) refuses: deeper nesting, longer text nodes.
+_LXML_MAX_DEPTH = 256
+_LXML_MAX_TEXT = 10_000_000
+
+
+def _read_stdlib(body: bytes) -> tuple[dict[str, str], Any] | None:
+    """The root's namespaces and the tree, with the standard library's expat parser (loaded
+    already: feedparser reads with it), or None for what only lxml reads the same way.
+
+    Only a document expat finds well-formed, without a DOCTYPE (lxml leaves entities
+    unresolved, expat would expand them) and within lxml's limits: for such a document
+    both parsers give the same elements, names and text, so lxml and libxml2 (4 MB
+    resident) are loaded only for a broken or unusual feed, where lxml's recovery reads more.
+    """
+    import xml.etree.ElementTree as ET
+
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        return None
+    nsmap: dict[str, str] = {}
+    root = None
+    depth = 0
+    # Entity attacks (billion laughs, external entities) need a DTD, refused above; expat
+    # is what feedparser reads every feed with already.
+    events: tuple[Literal["start-ns"], Literal["start"], Literal["end"]] = (
+        "start-ns",
+        "start",
+        "end",
+    )
+    try:
+        for event, item in ET.iterparse(io.BytesIO(body), events=events):  # noqa: S314
+            if event == "start":
+                depth += 1
+                if depth > _LXML_MAX_DEPTH:
+                    return None
+                if root is None:
+                    root = item
+            elif event == "end":
+                depth -= 1
+                if len(item.text or "") > _LXML_MAX_TEXT or len(item.tail or "") > _LXML_MAX_TEXT:
+                    return None
+            elif root is None:  # the namespaces declared on the root element
+                prefix, uri = item
+                nsmap[prefix] = uri
+    except (ET.ParseError, ValueError, LookupError):
+        return None
+    return (nsmap, root) if root is not None else None
+
+
+def _read_lxml(body: bytes) -> tuple[dict[str, str], Any] | None:
+    """The root's namespaces and the tree, read by lxml with recovery (a broken feed)."""
+    from lxml import etree  # type: ignore[import-untyped]
+
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None:
+        return None
+    return dict(root.nsmap or {}), root
 
 
 @dataclass(frozen=True, slots=True)
