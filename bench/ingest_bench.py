@@ -33,7 +33,9 @@ The table gives medians over the rounds; the ratios to reader are the medians of
 ratios of each round, so they hold when the shared machine's speed drifts.
 
 `--child baseline|cold|warm` runs the older in-process scenarios (work only, no
-start-up) and prints one JSON object: used for quick looks at one stage.
+start-up) and prints one JSON object: used for quick looks at one stage. `--child prepare`
+times the per-body work alone (parse → normalize → classify of every body, no fetching,
+no store) beside feedparser alone, in CPU seconds.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -474,6 +477,78 @@ def scenario_baseline(corpus: Path) -> dict[str, float]:
     return {"wall_s": wall, "entries": entries, "max_rss_mb": _max_rss_mb()}
 
 
+def scenario_prepare(corpus: Path, rounds: int = 3) -> dict[str, float]:
+    """The per-body work alone: parse → normalize → classify of every corpus body in this
+    process (no fetching, no store), as `eudigest fetch` prepares them without workers;
+    beside it feedparser alone with the same options (the floor of the feeds' share).
+    CPU seconds, the best of `rounds` after one round that loads and compiles."""
+    import datetime as dt
+    import io
+    from zoneinfo import ZoneInfo
+
+    import feedparser
+
+    from pipeline.catalog import load_sources, load_taxonomy
+    from pipeline.ingest.adapters import ADAPTER_NAMES
+    from pipeline.ingest.prepare import Preparer
+    from pipeline.model import FetchResult, FetchStatus
+    from tests.support.corpus import sources_yaml
+    from tests.support.feedserver import CONTENT_TYPES
+
+    base_url = "http://127.0.0.1:8000"
+    taxonomy = load_taxonomy(ROOT / "taxonomy.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sources.yaml"
+        path.write_text(sources_yaml(base_url), encoding="utf-8")
+        sources = load_sources(path, topic_ids=taxonomy.topic_ids(), adapter_names=ADAPTER_NAMES)
+    by_url = {s.url: s for s in sources}
+    bodies = []
+    for name in CORPUS_FILES:
+        source = by_url[f"{base_url}/{name}"]
+        ctype = CONTENT_TYPES[Path(name).suffix]
+        body = (corpus / name).read_bytes()
+        bodies.append((source, FetchResult(source.id, FetchStatus.OK, source.url, body, ctype)))
+    now = dt.datetime(2026, 8, 1, 12, 0, tzinfo=dt.UTC)
+    tz = ZoneInfo("Europe/Brussels")
+
+    def prepare_all() -> int:
+        with Preparer(taxonomy, tz, 0) as preparer:
+            return sum(len(preparer.here(s, r, now)) for s, r in bodies)
+
+    def feedparser_all() -> int:
+        return sum(
+            len(
+                feedparser.parse(
+                    io.BytesIO(r.body),
+                    response_headers={"content-type": r.content_type or ""},
+                    sanitize_html=False,
+                    resolve_relative_uris=False,
+                ).entries
+            )
+            for s, r in bodies
+            if s.kind.value == "feed"
+        )
+
+    def best_cpu(fn: Callable[[], int]) -> float:
+        fn()
+        times = []
+        for _ in range(rounds):
+            started = time.process_time()
+            fn()
+            times.append(time.process_time() - started)
+        return min(times)
+
+    entries = prepare_all()
+    prepare_s, feedparser_s = best_cpu(prepare_all), best_cpu(feedparser_all)
+    return {
+        "entries": entries,
+        "prepare_cpu_s": prepare_s,
+        "feedparser_cpu_s": feedparser_s,
+        "beyond_feedparser_cpu_s": prepare_s - feedparser_s,
+        "max_rss_mb": _max_rss_mb(),
+    }
+
+
 def serve(corpus: Path) -> None:
     """Child process: serve the corpus, print the base URL, run until killed."""
     import signal
@@ -543,7 +618,9 @@ def main() -> None:
         help="also run eudigest from this source tree (peer 'before'; e.g. a `git worktree` "
         "of the previous release)",
     )
-    ap.add_argument("--child", choices=["baseline", "cold", "warm"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child", choices=["baseline", "cold", "warm", "prepare"], help=argparse.SUPPRESS
+    )
     ap.add_argument(
         "--peer", choices=["reader", "reader-add", "bare", "scheduler"], help=argparse.SUPPRESS
     )
@@ -568,6 +645,7 @@ def main() -> None:
             "baseline": lambda: scenario_baseline(args.corpus),
             "cold": lambda: scenario_ingest(args.corpus, warm=False),
             "warm": lambda: scenario_ingest(args.corpus, warm=True),
+            "prepare": lambda: scenario_prepare(args.corpus),
         }[args.child]
         print(json.dumps(fn()))
         return
