@@ -113,6 +113,14 @@ def _fill_from_xml(body: bytes, prefixes: set[str], fields: list[dict[str, str]]
                 found[name] = text
 
 
+# A document that starts with "<" (after a UTF-8 byte-order mark) and declares no encoding
+# or one that keeps ASCII as ASCII: only there does a DOCTYPE show as these bytes.
+_ASCII_COMPATIBLE_RE = re.compile(
+    rb"(?:\xef\xbb\xbf)?<(?!\?xml[^>]*encoding)"
+    rb"|(?:\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*[\"']"
+    rb"(?:utf-?8|us-ascii|ascii|iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d)[\"']",
+    re.IGNORECASE,
+)
 # What lxml (huge_tree=False) refuses: deeper nesting, longer text nodes.
 _LXML_MAX_DEPTH = 256
 _LXML_MAX_TEXT = 10_000_000
@@ -129,7 +137,7 @@ def _read_stdlib(body: bytes) -> tuple[dict[str, str], Any] | None:
     """
     import xml.etree.ElementTree as ET
 
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+    if not _ASCII_COMPATIBLE_RE.match(body) or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         return None
     nsmap: dict[str, str] = {}
     root = None

@@ -43,6 +43,9 @@ def test_both_readers_agree(path: Path) -> None:
 def test_the_newsroom_feeds_need_no_lxml(corpus_dir: Path) -> None:
     body = (corpus_dir / "feeds" / "ec-newsroom-cnect-dae-items-en.xml").read_bytes()
     assert _read_stdlib(body) is not None
+    assert _read_stdlib(b"\xef\xbb\xbf<rss><channel/></rss>") is not None
+    latin1 = b'<?xml version="1.0" encoding="ISO-8859-1"?><rss>\xe9</rss>'
+    assert _read_stdlib(latin1) is not None
 
 
 @pytest.mark.parametrize(
@@ -52,6 +55,9 @@ def test_the_newsroom_feeds_need_no_lxml(corpus_dir: Path) -> None:
         b"<!DOCTYPE rss [<!ENTITY e 'x'>]><rss><channel><item>&e;</item></channel></rss>",
         b"<rss>&nbsp;</rss>",  # an entity XML does not define
         b"<r>" + b"<a>" * 300 + b"</a>" * 300 + b"</r>",  # deeper than lxml reads
+        # a DOCTYPE that would not show as ASCII bytes
+        '<?xml version="1.0" encoding="utf-16"?><rss/>'.encode("utf-16"),
+        b'<?xml version="1.0" encoding="cp037"?>' + "<rss/>".encode("cp037"),
     ],
 )
 def test_what_expat_does_not_read_as_lxml_would_goes_to_lxml(body: bytes) -> None:
