@@ -75,7 +75,8 @@ class Preparer:
         self.workers = max(0, workers)
         self._pool: ProcessPoolExecutor | None = None
         self._classifier: Classifier | None = None
-        self._frozen = False
+        self._frozen = False  # this preparer called gc.freeze()
+        self._thawed_before = True  # nothing was frozen then: unfreeze at close
 
     @property
     def parallel(self) -> bool:
@@ -97,8 +98,8 @@ class Preparer:
             context = multiprocessing.get_context("fork" if fork else None)
             if fork:
                 _worker = (self._classifier_here(), self.tz)
-                gc.freeze()  # the parent's objects: shared, never copied by a child's collector
-                self._frozen = True
+                # The parent's objects: shared, never copied by a child's collector.
+                self._freeze()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
@@ -110,17 +111,24 @@ class Preparer:
     def here(self, source: Source, result: FetchResult, now: dt.datetime) -> list[Incoming]:
         """Prepare in this process (no pool, or the pool broke)."""
         classifier = self._classifier_here()
-        if not self._frozen:
+        if not self._frozen and gc.get_freeze_count() == 0:
             import pipeline.ingest.normalize
             import pipeline.ingest.parse  # noqa: F401  (its objects are frozen with the rest)
 
             # Everything loaded so far (modules, the store's metadata, the classifier) lives
             # as long as the run: out of the collector's reach, a collection of the oldest
             # generation while a large feed is parsed reads only the new objects (it read
-            # every object of the process, ~50 ms for the corpus's podcast feed).
+            # every object of the process, ~50 ms for the corpus's podcast feed). A run
+            # forked from the scheduler's start-up server finds its preload frozen already
+            # (pipeline/scheduler/preload.py) and leaves it so.
+            self._freeze()
+        return prepare(source, result, now, classifier, self.tz)
+
+    def _freeze(self) -> None:
+        if not self._frozen:
+            self._thawed_before = gc.get_freeze_count() == 0
             gc.freeze()
             self._frozen = True
-        return prepare(source, result, now, classifier, self.tz)
 
     def _classifier_here(self) -> Classifier:
         if self._classifier is None:
@@ -135,7 +143,8 @@ class Preparer:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._frozen:
-            gc.unfreeze()
+            if self._thawed_before:  # else another owner's freeze (a start-up server's)
+                gc.unfreeze()
             self._frozen = False
             _worker = None
 

@@ -8,6 +8,8 @@ import gc
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from pipeline.catalog import load_taxonomy
 from pipeline.ingest.prepare import Preparer
 from pipeline.model import FetchResult, FetchStatus, Source, SourceKind
@@ -35,3 +37,28 @@ def test_prepared_here_with_the_old_objects_frozen_until_close() -> None:
         p.here(source, result, now)
         assert gc.get_freeze_count() == frozen  # frozen once
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_freeze_made_before_is_left_as_it_was(workers: int) -> None:
+    """A run forked from the scheduler's start-up server finds the preload frozen: the
+    preparer must not thaw it at close (its collections would then copy shared pages)."""
+    url = "https://ec.europa.eu/f"
+    # options as the store gives them (the default, a read-only view, does not pickle)
+    source = Source("s", "s", "European Commission", url, "de", SourceKind.FEED, options={})
+    result = FetchResult("s", FetchStatus.OK, source.url, FEED, "application/rss+xml")
+    now = dt.datetime(2026, 7, 28, 8, 0, tzinfo=dt.UTC)
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert before > 0
+        taxonomy = load_taxonomy(ROOT / "taxonomy.yaml")
+        with Preparer(taxonomy, ZoneInfo("Europe/Brussels"), workers) as p:
+            if workers:
+                [incoming] = p.submit(source, result, now).result(timeout=60)
+            else:
+                [incoming] = p.here(source, result, now)
+            assert incoming.item.title == "Aufruf"
+        assert gc.get_freeze_count() >= before  # still frozen
+    finally:
+        gc.unfreeze()
