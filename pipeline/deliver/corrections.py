@@ -22,7 +22,6 @@ again automatically. The mail is one rendering per correction; per-reader parts
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -210,9 +209,8 @@ def _send_one(
             reply_to=reply_to,
             categories=categories,
             recipients=tuple(
-                dataclasses.replace(
-                    recipient_for(people[c.subscriber_id]),
-                    custom_args={"correction_id": f"k{correction.id}", "notice_id": f"n{c.id}"},
+                recipient_for(people[c.subscriber_id]).with_custom_args(
+                    {"correction_id": f"k{correction.id}", "notice_id": f"n{c.id}"}
                 )
                 for c in sendable
             ),

@@ -422,7 +422,7 @@ class SendGridMailer:
     def _post(self, body: dict[str, Any]) -> str | None:
         """POST /v3/mail/send; the X-Message-Id, or SendFailed after retries."""
         attempt = 0
-        content = json.dumps(body).encode("utf-8")
+        content = encode(body)
         self.backoff.requested()
         while True:
             self.gate.wait()  # a 429 of any thread: every thread waits
@@ -682,6 +682,14 @@ def batch_body(batch: Batch, recipients: Sequence[Recipient]) -> dict[str, Any]:
     if batch.headers:
         body["headers"] = dict(batch.headers)
     return body
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """A body as the JSON that is posted (no spaces after separators: ~40 bytes less per
+    recipient). json.dumps, not orjson: orjson was ~7x faster on a digest's 60 KB, but its
+    growing output buffers, made on 32 threads, held ~80 MB more at the peak of a
+    100,000 send (bench/deliver_bench.py) for ~1 s less CPU."""
+    return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def message_body(message: OutgoingEmail, *, default_from: str = "") -> dict[str, Any]:

@@ -139,6 +139,18 @@ class Recipient:
         check_headers(self.headers)
         check_custom_args(self.custom_args, self.email)
 
+    def with_custom_args(self, custom_args: Mapping[str, str]) -> Recipient:
+        """This recipient with these custom_args, only they checked (the rest was when this
+        one was made): `dataclasses.replace` checked every field again, for every reader
+        of a send (the sender adds its ids to each)."""
+        check_custom_args(custom_args, self.email)
+        other = object.__new__(Recipient)
+        object.__setattr__(other, "email", self.email)
+        object.__setattr__(other, "substitutions", self.substitutions)
+        object.__setattr__(other, "headers", self.headers)
+        object.__setattr__(other, "custom_args", _frozen(custom_args))
+        return other
+
 
 @dataclass(frozen=True, slots=True)
 class Batch:

@@ -91,21 +91,23 @@ class DeliveriesStore:
                     select(deliveries.c.subscriber_id).where(deliveries.c.edition_id == edition_id)
                 ).scalars()
             )
-            fresh = [
-                {
-                    "edition_id": edition_id,
-                    "subscriber_id": sid,
-                    "segment_key": key,
-                    "state": DeliveryState.QUEUED.value,
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for sid, key in dict(rows).items()
-                if sid not in known
-            ]
-            for start in range(0, len(fresh), 1000):
-                conn.execute(insert(deliveries), fresh[start : start + 1000])
+            fresh = [(sid, key) for sid, key in dict(rows).items() if sid not in known]
+            for start in range(0, len(fresh), 1000):  # the parameters 1,000 at a time
+                conn.execute(
+                    insert(deliveries),
+                    [
+                        {
+                            "edition_id": edition_id,
+                            "subscriber_id": sid,
+                            "segment_key": key,
+                            "state": DeliveryState.QUEUED.value,
+                            "attempts": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for sid, key in fresh[start : start + 1000]
+                    ],
+                )
             used = {key for _, key in rows}
             segments = [
                 {"edition_id": edition_id, "segment_key": key, "item_ids": list(ids)}

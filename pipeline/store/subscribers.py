@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,9 @@ class SubscriberPage:
     page: int
     per_page: int
     exact: bool = True  # False: counting stopped at `total`, more subscribers match
+
+
+RECIPIENTS_PAGE = 10_000  # confirmed_for reads the audience this many at a time
 
 
 class SubscribersStore:
@@ -152,9 +156,18 @@ class SubscribersStore:
             last = found[-1].id
 
     def confirmed_for(self, newsletter_id: str) -> builtins.list[Subscriber]:
-        """Who may receive this newsletter now: confirmed, subscribed, not suppressed."""
+        """Who may receive this newsletter now: confirmed, subscribed, not suppressed.
+
+        Read RECIPIENTS_PAGE at a time in one transaction (one snapshot): the rows of all of them
+        at once beside their Subscribers were ~60 MB more at the peak of a 100,000 send."""
+        out: builtins.list[Subscriber] = []
         with wrap_errors("reading recipients"), self._engine.connect() as conn:
-            return _load(conn, receiving(newsletter_id))
+            while True:
+                after = [subscribers.c.id > out[-1].id] if out else []
+                found = _load(conn, [*receiving(newsletter_id), *after], limit=RECIPIENTS_PAGE)
+                out += found
+                if len(found) < RECIPIENTS_PAGE:
+                    return out
 
     def reader_profiles(self, newsletter_id: str) -> builtins.list[ReaderProfile]:
         """Who may receive this newsletter now (`confirmed_for`'s rule), grouped by what
@@ -644,7 +657,7 @@ def _load(
             organisation=r.organisation,
             org_type=OrgType(r.org_type),
             language=r.language,
-            topics=tuple(r.topics or ()),
+            topics=tuple(sys.intern(str(t)) for t in r.topics or ()),  # few ids, many readers
             newsletters=tuple(active[r.id]),
             consent_at=r.consent_at,
             consent_text=r.consent_text,
