@@ -2,7 +2,8 @@
 
     python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
                                   [--errors 1000] [--error-every 10]
-                                  [--latency-ms 0,80] [--concurrency N] [--json]
+                                  [--latency-ms 0,80] [--concurrency N] [--senders N]
+                                  [--json]
 
 `--latency-ms` lists the peer's answer delays to run the send scenarios at (0: at once;
 80: a plausible round trip to a distant API, issue 16); `--concurrency` overrides
@@ -294,6 +295,56 @@ def prepare(services: Any, subscribers: int, seed: int = 11) -> int:
 # ---------------------------------------------------------------- scenarios
 
 
+def _one_sender(folder: str, peer_url: str, edition_id: int, concurrency: int) -> dict[str, Any]:
+    """One more `eudigest send` of the same edition, in a process of its own (--senders)."""
+    from pipeline import jobs
+    from pipeline.deliver.sendgrid import SendGridMailer
+
+    services = services_for(Path(folder), peer_url)
+    if concurrency:
+        services.mailer = SendGridMailer("SG.bench", host=peer_url, concurrency=concurrency)
+    cpu = _cpu_s()
+    jobs.send(services, edition_id)
+    out = {"cpu_s": _cpu_s() - cpu, "max_rss_mb": _max_rss_mb()}
+    out["requests"] = services.mailer.requests_made
+    services.close()
+    return out
+
+
+def scenario_senders(
+    subscribers: int, peer_url: str, senders: int, concurrency: int = 0
+) -> dict[str, Any]:
+    """The edition sent by `senders` processes at once, as several `eudigest send ID` share
+    one edition through the ledger's claims (docs/deploy.md §12): wall time from their
+    start to the last one's end; CPU summed; peak memory of the largest and of all."""
+    import multiprocessing
+
+    with tempfile.TemporaryDirectory() as tmp:
+        services = services_for(Path(tmp), peer_url)
+        edition_id = prepare(services, subscribers)
+        services.close()
+        ctx = multiprocessing.get_context("spawn")  # each sender a fresh process, as by hand
+        started = time.perf_counter()
+        with ctx.Pool(senders) as pool:
+            parts = pool.starmap(_one_sender, [(tmp, peer_url, edition_id, concurrency)] * senders)
+        wall = time.perf_counter() - started
+        services = services_for(Path(tmp), peer_url)
+        counts = services.store.deliveries.counts(edition_id)
+        services.close()
+    return {
+        "wall_s": wall,
+        "cpu_s": sum(p["cpu_s"] for p in parts),
+        "sent": counts.get("sent", 0),
+        "failed": counts.get("failed", 0),
+        "unknown": counts.get("unknown", 0),
+        "queued": counts.get("queued", 0),
+        "max_rss_mb": max(p["max_rss_mb"] for p in parts),
+        "sum_rss_mb": sum(p["max_rss_mb"] for p in parts),
+        "senders": senders,
+        "requests_each": [p["requests"] for p in parts],
+    }
+
+
 def scenario_send(
     subscribers: int, peer_url: str, profile: bool, policy: str = "current", concurrency: int = 0
 ) -> dict[str, Any]:
@@ -469,11 +520,17 @@ def main() -> None:
         "--latency-ms", default="0", help="the peer answers after this long (a list: 0,80)"
     )
     ap.add_argument("--concurrency", type=int, default=0, help="requests in flight (0: default)")
+    ap.add_argument(
+        "--senders", type=int, default=1, help="also send each size with N processes at once"
+    )
     ap.add_argument("--json", action="store_true", help="one JSON array of the runs on stdout")
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
     if args.child:
         name, size, url, *rest = args.child
+        if name == "senders":
+            print(json.dumps(scenario_senders(int(size), url, int(rest[0]), int(rest[1]))))
+            return
         if name == "send":
             policy = rest[0] if rest else "current"
             concurrency = int(rest[1]) if len(rest) > 1 else 0
@@ -518,6 +575,8 @@ def main() -> None:
                         "concurrency",
                         "finished",
                         "error",
+                        "senders",
+                        "sum_rss_mb",
                     )
                     if k in r
                 },
@@ -536,6 +595,9 @@ def main() -> None:
             r = run_child(counter, "send", str(n), url, *extra, *(["--profile"] * args.profile))
             results[(latency, n)] = r
             record("send", n, latency, r)
+            if args.senders > 1:
+                r = run_child(counter, "senders", str(n), url, str(args.senders), extra[1])
+                record(f"send, {args.senders} senders", n, latency, r)
     counter.latency_s = 0.0  # type: ignore[attr-defined]
     errors: dict[str, dict[str, Any]] = {}
     if args.errors:
