@@ -148,6 +148,13 @@ class ItemDeskMixin:
             rows = list(conn.execute(stmt.limit(q.per_page).offset((q.page - 1) * q.per_page)))
             return ItemPage(hydrate(conn, rows), total, q.page, q.per_page, exact)
 
+    def search_count(self, q: InboxQuery) -> tuple[int, bool]:
+        """How many items `q` matches, counted up to COUNT_CAP: (count, exact). One query,
+        no page read (e.g. "Später (n)" above every inbox page)."""
+        with wrap_errors("counting items"), self._engine.connect() as conn:
+            where = _filters(q, conn.dialect.name)
+            return bounded_count(conn, select(items.c.id).where(*where), COUNT_CAP)
+
     def get_many(self, item_ids: Iterable[int]) -> dict[int, Item]:
         ids = list(dict.fromkeys(item_ids))
         found: dict[int, Item] = {}

@@ -199,9 +199,7 @@ def inbox() -> ResponseReturnValue:
         return f"{url_for('staff.inbox')}?{urlencode(args)}"
 
     unseen = d.store.dossiers.unseen(staff_user().name)  # followed dossiers' new events
-    later_total = d.store.items.search(
-        InboxQuery(deferred="only", deferred_at=d.now(), per_page=1, tz=d.tz)
-    ).total
+    later_total = inbox_memory.later_count(d.store, now=d.now())
     view_query = urlencode([(k, v) for k, v in filters.items() if v and k in VIEW_FILTERS])
 
     return render_template(
