@@ -314,3 +314,23 @@ def test_migration_0027_matches_schema_py_and_goes_down_and_up(store: Store) -> 
     store.upgrade()
     assert store.is_current()
     assert set(ours) <= set(indexes())
+
+
+def test_add_many_keeps_every_profile_field_on_both_databases(store: Store) -> None:
+    """The import's bulk path (COPY on PostgreSQL) writes what a single add writes."""
+    profile = {
+        "name": "Jürgen Müller",
+        "organisation": "Stadt Esslingen",
+        "org_type": OrgType.KOMMUNE,
+        "applicant": Applicant.KOMMUNEN,
+        "language": "en",
+        "topics": ("energy_climate", "mobility"),
+        "newsletters": ("weekly", "daily"),
+    }
+    (bulk,) = store.subscribers.add_many([new_subscriber(1, **profile)], now=NOW)
+    single = store.subscribers.add(new_subscriber(2, **profile), now=NOW)
+    got = store.subscribers.get(bulk or 0)
+    fields = ("name", "organisation", "org_type", "applicant", "language", "topics")
+    assert [getattr(got, f) for f in fields] == [getattr(single, f) for f in fields]
+    assert got.applicant is Applicant.KOMMUNEN
+    assert sorted(got.newsletters) == ["daily", "weekly"]
