@@ -216,12 +216,10 @@ def _send_confirmations(
     report: ImportReport,
     now: dt.datetime,
 ) -> None:
+    confirmations = mails.Confirmations(office, taxonomy, imported=True)
     for start in range(0, len(subscribers), MAIL_BATCH):
         batch = subscribers[start : start + MAIL_BATCH]
-        messages = [
-            mails.confirmation(office, taxonomy, s, links.confirm(s, now=now), imported=True)
-            for s in batch
-        ]
+        messages = [confirmations.mail(s, links.confirm(s, now=now)) for s in batch]
         try:
             results = mailer.send(messages)
         except DeliveryError as exc:
