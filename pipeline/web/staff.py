@@ -254,7 +254,7 @@ def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPag
     if threshold <= 0 or page.page < page.pages:
         return page, None
     below = replace(query, min_relevance=None, below_relevance=threshold, page=1)
-    folded = store.items.search(below)
+    folded = store.items.search(below, cap=inbox_memory.FOLDED_COUNT_CAP)
     return page, (folded if folded.total else None)
 
 
