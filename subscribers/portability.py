@@ -240,9 +240,10 @@ def _send_confirmations(
         for batch in batches:
             _record(batch, _send(mailer, made(batch)), lines, report)
         return
-    with ThreadPoolExecutor(workers, thread_name_prefix="confirm") as pool:
-        waiting: deque[tuple[Sequence[Subscriber], Future[list[SendResult] | DeliveryError]]]
-        waiting = deque()
+    waiting: deque[tuple[Sequence[Subscriber], Future[list[SendResult] | DeliveryError]]]
+    waiting = deque()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="confirm")
+    try:
         for batch in batches:
             waiting.append((batch, pool.submit(_send, mailer, made(batch))))
             if len(waiting) >= 2 * workers:
@@ -251,6 +252,8 @@ def _send_confirmations(
         while waiting:
             done, answer = waiting.popleft()
             _record(done, answer.result(), lines, report)
+    finally:  # an error other than DeliveryError: the batches not begun are not sent
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _send(mailer: Mailer, messages: list[OutgoingEmail]) -> list[SendResult] | DeliveryError:

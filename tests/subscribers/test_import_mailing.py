@@ -90,3 +90,30 @@ def test_any_other_mailer_gets_one_batch_after_the_other(
     assert mailer.calls == [ROWS]  # one batch of up to 500
     assert mailer.threads == {threading.current_thread().name}
     assert report.mailed == ROWS and report.problems == []
+
+
+def test_an_unexpected_error_reaches_the_caller_and_no_more_is_handed_over(
+    services: Services,
+) -> None:
+    """Not a DeliveryError (a bug): it reaches the caller once its batch's answer is
+    read; no batch is handed over after it (at most two per thread were ahead)."""
+
+    class Broken:
+        concurrency = 2
+
+        def __init__(self) -> None:
+            self.calls = 0
+            self.lock = threading.Lock()
+
+        def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+            with self.lock:
+                self.calls += 1
+                first = self.calls == 1
+            if first:
+                raise RuntimeError("kaputt")
+            return [SendResult(m.reference, ok=True) for m in messages]
+
+    mailer = Broken()
+    with pytest.raises(RuntimeError, match="kaputt"):
+        run(services, mailer)
+    assert mailer.calls <= 4  # of 5 batches: at most two per thread were handed over
