@@ -369,7 +369,7 @@ def main() -> int:
             if args.reuse:
                 store = services.store
                 edition = store.editions.list(limit=1)[0]
-                result["items"] = store.items.count()
+                result["items"] = store.items.count(include_deleted=True)
                 ids = list(range(1, result["items"] + 1))
                 random.Random(16).shuffle(ids)  # as seed_desk drew them
                 result |= {"edition": edition.id, "item": ids[0]}
