@@ -10,7 +10,8 @@ Creates a database of its own on the PostgreSQL server of URL (dropped afterward
 
 - --items synthetic items through the store's public methods (ingest's lookup → decide →
   apply), German and English, 0–3 topics, 4 sources, dates over 18 months; a fifth name a
-  dossier's reference; 10 % accepted, 20 % rejected, 0.5 % deleted, the rest new;
+  dossier's reference; relevance reasons on every item (so the default view folds the
+  items below the threshold); 10 % accepted, 20 % rejected, 0.5 % deleted, the rest new;
   300 annotated; 500 dossiers with 4 aliases and 20 events each, threaded; the staff
   member follows every tenth; an edition of 60 items in 4 sections.
 - --subscribers rows of a CSV as Excel writes it (`bench/subscribers_bench.py`'s file:
@@ -130,10 +131,15 @@ def fill_items(services: Services, total: int) -> None:
         batch = []
         for n in range(start, min(total, start + 1000)):
             source, incoming = synthetic(n, rng)
+            classification = incoming.classification
             if rng.random() < 0.2:
-                refs = (*incoming.classification.references, procedure(rng.randrange(DOSSIERS)))
-                classification = dataclasses.replace(incoming.classification, references=refs)
-                incoming = dataclasses.replace(incoming, classification=classification)
+                refs = (*classification.references, procedure(rng.randrange(DOSSIERS)))
+                classification = dataclasses.replace(classification, references=refs)
+            # Reasons as ingest gives every item since migration 0011: the default view
+            # then folds the items below the threshold as an office's inbox does.
+            reasons = ("EU-Quelle",) + (("Thema Energie & Klima",) if classification.topics else ())
+            classification = dataclasses.replace(classification, relevance_reasons=reasons)
+            incoming = dataclasses.replace(incoming, classification=classification)
             batch.append((source, incoming))
         for source in SOURCES:
             incoming = [inc for src, inc in batch if src is source]
@@ -363,7 +369,7 @@ def main() -> int:
             if args.reuse:
                 store = services.store
                 edition = store.editions.list(limit=1)[0]
-                result["items"] = store.items.count()
+                result["items"] = store.items.count(include_deleted=True)
                 ids = list(range(1, result["items"] + 1))
                 random.Random(16).shuffle(ids)  # as seed_desk drew them
                 result |= {"edition": edition.id, "item": ids[0]}

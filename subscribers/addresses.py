@@ -36,7 +36,10 @@ def normalise_email(raw: str) -> str:
         raise InvalidEmail("Bitte eine E-Mail-Adresse angeben.")
     if len(value) > MAX_EMAIL:
         raise InvalidEmail(f"Die E-Mail-Adresse ist zu lang (höchstens {MAX_EMAIL} Zeichen).")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+    # Printable ASCII (nearly every address) has none of them: skip the look at each one.
+    if not (value.isascii() and value.isprintable()) and any(
+        unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value
+    ):
         raise InvalidEmail("Die E-Mail-Adresse enthält unzulässige Steuerzeichen.")
     try:
         found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
@@ -72,11 +75,13 @@ def clean_text(value: str | None, *, field: str, max_len: int = MAX_TEXT) -> str
         return ""
     if len(value) > max_len * 4:  # refuse before doing work on a huge value
         raise InvalidInput(f"{field}: höchstens {max_len} Zeichen.")
-    chars = (
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co") else c
-        for c in unicodedata.normalize("NFC", value)
-    )
-    text = " ".join("".join(chars).split())
+    value = unicodedata.normalize("NFC", value)
+    if not value.isprintable():  # printable: none of the categories below (the usual case)
+        value = "".join(
+            " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co") else c
+            for c in value
+        )
+    text = " ".join(value.split())
     if len(text) > max_len:
         raise InvalidInput(f"{field}: höchstens {max_len} Zeichen.")
     return text

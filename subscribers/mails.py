@@ -13,10 +13,13 @@ Nothing here sends: the caller hands the message to a Mailer.
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formataddr
 from typing import Any
+
+from markupsafe import escape
 
 from pipeline.email_templates import environment
 from pipeline.model import Office, OutgoingEmail, Profile, Subscriber, Taxonomy
@@ -85,23 +88,123 @@ def confirmation(
         topics=subscriber.topics,
         newsletters=subscriber.newsletters,
     )
-    labels = {t.id: t.label_de for t in taxonomy.topics}
-    names = {n.id: n.name for n in office.newsletters}
     return compose(
         office,
         subscriber.email,
         "confirm",
-        {
-            "name": p.name,
-            "confirm_url": confirm_url,
-            "imported": imported,
-            "valid_days": CONFIRM_MAX_AGE.days,
-            "newsletters": [names.get(n, n) for n in p.newsletters],
-            "topics": [labels.get(t, t) for t in p.topics],
-            "language": LANGUAGES.get(p.language, p.language),
-        },
+        _confirm_context(office, taxonomy, p, confirm_url, imported=imported),
         reference=reference("confirm", subscriber.id),
     )
+
+
+def _confirm_context(
+    office: Office, taxonomy: Taxonomy, p: Profile, confirm_url: str, *, imported: bool
+) -> dict[str, Any]:
+    labels = {t.id: t.label_de for t in taxonomy.topics}
+    names = {n.id: n.name for n in office.newsletters}
+    return {
+        "name": p.name,
+        "confirm_url": confirm_url,
+        "imported": imported,
+        "valid_days": CONFIRM_MAX_AGE.days,
+        "newsletters": [names.get(n, n) for n in p.newsletters],
+        "topics": [labels.get(t, t) for t in p.topics],
+        "language": LANGUAGES.get(p.language, p.language),
+    }
+
+
+# The reader's values in a confirmation mail rendered once with placeholders.
+_SLOTS = ("name", "confirm_url", "newsletters", "topics", "language")
+_SLOT = re.compile("\x1a(" + "|".join(_SLOTS) + ")\x1a")
+
+Fill = Callable[[Profile, str], tuple[str, str, str]]
+
+
+class Confirmations:
+    """The double opt-in mails of an import: the same mails as `confirmation()`, but the
+    templates are rendered once for each shape of mail (with a name or without, with
+    topics or "alle Themen"), with placeholders where the reader's values go; each
+    mail then fills them in (escaped in the HTML part, as the template escapes them).
+    Rendering 10,000 mails one by one cost about 0.1 ms each.
+
+    The first mail of each shape is also rendered the ordinary way; should the two ever
+    differ (a template that does more with a value than print it), that shape is
+    rendered one by one from then on."""
+
+    def __init__(self, office: Office, taxonomy: Taxonomy, *, imported: bool = False) -> None:
+        self.office = office
+        self.taxonomy = taxonomy
+        self.imported = imported
+        self._shapes: dict[tuple[bool, bool], Fill | None] = {}
+
+    def mail(self, subscriber: Subscriber, confirm_url: str) -> OutgoingEmail:
+        p = Profile(
+            name=subscriber.name,
+            organisation=subscriber.organisation,
+            org_type=subscriber.org_type,
+            language=subscriber.language,
+            topics=subscriber.topics,
+            newsletters=subscriber.newsletters,
+        )
+        shape = (bool(p.name), bool(p.topics))
+        if shape not in self._shapes:
+            self._shapes[shape] = self._skeleton(p, confirm_url)
+        fill = self._shapes[shape]
+        if fill is None:
+            return confirmation(
+                self.office, self.taxonomy, subscriber, confirm_url, imported=self.imported
+            )
+        subject, text, html = fill(p, confirm_url)
+        return OutgoingEmail(
+            to=subscriber.email,
+            subject=subject,
+            text=text,
+            html=html,
+            headers=sender_headers(self.office),
+            category="confirm",
+            reference=reference("confirm", subscriber.id),
+        )
+
+    def _context(self, p: Profile, confirm_url: str) -> dict[str, Any]:
+        return {
+            "office": self.office,
+            **_confirm_context(self.office, self.taxonomy, p, confirm_url, imported=self.imported),
+        }
+
+    def _skeleton(self, first: Profile, first_url: str) -> Fill | None:
+        """The shape of `first`'s mail with placeholders, and how to fill it; None if
+        filling it does not give `first`'s mail as `confirmation()` renders it."""
+        mark = {slot: f"\x1a{slot}\x1a" for slot in _SLOTS}
+        placeholders = {
+            **self._context(first, first_url),
+            **mark,
+            "name": mark["name"] if first.name else "",
+            "newsletters": [mark["newsletters"]],  # the templates join the lists
+            "topics": [mark["topics"]] if first.topics else [],
+        }
+        subject, text, html = render("confirm", placeholders)
+
+        def fill(p: Profile, confirm_url: str) -> tuple[str, str, str]:
+            context = self._context(p, confirm_url)
+            values = {
+                "name": p.name,
+                "confirm_url": confirm_url,
+                "newsletters": ", ".join(context["newsletters"]),
+                "topics": ", ".join(context["topics"]),
+                "language": context["language"],
+            }
+            escaped = {k: str(escape(v)) for k, v in values.items()}
+            return (
+                " ".join(_SLOT.sub(lambda m: values[m.group(1)], subject).split()),
+                _SLOT.sub(lambda m: values[m.group(1)], text),
+                _SLOT.sub(lambda m: escaped[m.group(1)], html),
+            )
+
+        return (
+            fill
+            if fill(first, first_url) == render("confirm", self._context(first, first_url))
+            else None
+        )
 
 
 def manage_link(office: Office, subscriber: Subscriber, manage_url: str) -> OutgoingEmail:

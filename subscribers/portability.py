@@ -25,7 +25,9 @@ import datetime as dt
 import io
 import json
 import logging
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -35,7 +37,9 @@ from pipeline.model import (
     Mailer,
     NewSubscriber,
     Office,
+    OutgoingEmail,
     Profile,
+    SendResult,
     Subscriber,
     SubscriberStatus,
     Taxonomy,
@@ -53,6 +57,7 @@ MAX_IMPORT_BYTES = 50_000_000
 MAX_IMPORT_ROWS = 200_000
 MAX_PROBLEMS_SHOWN = 1000  # the report keeps the first ones; the count is always exact
 MAIL_BATCH = 500
+CONCURRENT_MAIL_BATCH = 50  # per thread, for a mailer with `concurrency` (SendGrid)
 
 COLUMNS = (
     "email",
@@ -216,28 +221,68 @@ def _send_confirmations(
     report: ImportReport,
     now: dt.datetime,
 ) -> None:
-    for start in range(0, len(subscribers), MAIL_BATCH):
-        batch = subscribers[start : start + MAIL_BATCH]
-        messages = [
-            mails.confirmation(office, taxonomy, s, links.confirm(s, now=now), imported=True)
-            for s in batch
-        ]
-        try:
-            results = mailer.send(messages)
-        except DeliveryError as exc:
-            for s in batch:
-                report.problem(
-                    lines[s.email], f"eingetragen, Bestätigungsmail fehlgeschlagen: {exc}"
-                )
-            continue
-        for s, result in zip(batch, results, strict=True):
-            if result.ok:
-                report.mailed += 1
-            else:
-                report.problem(
-                    lines[s.email],
-                    f"eingetragen, Bestätigungsmail fehlgeschlagen: {result.error or 'unbekannt'}",
-                )
+    """A confirmation mail to each, handed to the mailer in batches, results in row order.
+
+    A mailer that takes requests in parallel (`concurrency` above 1: SendGrid, one request
+    per mail, EUDIGEST_SENDGRID_CONCURRENCY) gets that many smaller batches at once, each
+    on a thread of its own, as the sender does: 10,000 mails at a round trip of 80 ms
+    then take about half a minute instead of a quarter of an hour. Mails are made here,
+    at most two batches per thread ahead of the answers."""
+    confirmations = mails.Confirmations(office, taxonomy, imported=True)
+    workers = max(1, int(getattr(mailer, "concurrency", 1)))
+    size = MAIL_BATCH if workers == 1 else CONCURRENT_MAIL_BATCH
+
+    def made(batch: Sequence[Subscriber]) -> list[OutgoingEmail]:
+        return [confirmations.mail(s, links.confirm(s, now=now)) for s in batch]
+
+    batches = (subscribers[i : i + size] for i in range(0, len(subscribers), size))
+    if workers == 1:
+        for batch in batches:
+            _record(batch, _send(mailer, made(batch)), lines, report)
+        return
+    waiting: deque[tuple[Sequence[Subscriber], Future[list[SendResult] | DeliveryError]]]
+    waiting = deque()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="confirm")
+    try:
+        for batch in batches:
+            waiting.append((batch, pool.submit(_send, mailer, made(batch))))
+            if len(waiting) >= 2 * workers:
+                done, answer = waiting.popleft()
+                _record(done, answer.result(), lines, report)
+        while waiting:
+            done, answer = waiting.popleft()
+            _record(done, answer.result(), lines, report)
+    finally:  # an error other than DeliveryError: the batches not begun are not sent
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _send(mailer: Mailer, messages: list[OutgoingEmail]) -> list[SendResult] | DeliveryError:
+    try:
+        return mailer.send(messages)
+    except DeliveryError as exc:
+        return exc
+
+
+def _record(
+    batch: Sequence[Subscriber],
+    results: list[SendResult] | DeliveryError,
+    lines: dict[str, int],
+    report: ImportReport,
+) -> None:
+    if isinstance(results, DeliveryError):
+        for s in batch:
+            report.problem(
+                lines[s.email], f"eingetragen, Bestätigungsmail fehlgeschlagen: {results}"
+            )
+        return
+    for s, result in zip(batch, results, strict=True):
+        if result.ok:
+            report.mailed += 1
+        else:
+            report.problem(
+                lines[s.email],
+                f"eingetragen, Bestätigungsmail fehlgeschlagen: {result.error or 'unbekannt'}",
+            )
 
 
 def _drop_suppressed(store: Store, rows: list[_Row], report: ImportReport) -> list[_Row]:

@@ -19,8 +19,13 @@ from pipeline.errors import DuplicateItem, InvalidInput
 from pipeline.model import StaffUser
 from pipeline.model.desk import SavedView
 from pipeline.store import Store
+from pipeline.store.items import InboxQuery
 
 MAX_VIEW_NAME = 80
+# The folded group "Wahrscheinlich nicht relevant (N)" is counted up to here ("über
+# 1.000"): it is shown closed after the last page of suggestions, and counting 10,000
+# unlikely items (50,000 items on PostgreSQL: 42 ms) bought a number nobody reads.
+FOLDED_COUNT_CAP = 1_000
 MAX_VIEWS = 50
 MAX_QUERY = 2000
 
@@ -96,6 +101,11 @@ def later_until(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     """When an item put off today comes back: the start of tomorrow in the office's zone."""
     tomorrow = now.astimezone(tz).date() + dt.timedelta(days=1)
     return dt.datetime.combine(tomorrow, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def later_count(store: Store, *, now: dt.datetime) -> int:
+    """ "Später (n)": how many new items are put off beyond `now` (up to the count cap)."""
+    return store.items.search_count(InboxQuery(deferred="only", deferred_at=now))[0]
 
 
 def put_off(

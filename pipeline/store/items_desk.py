@@ -128,8 +128,9 @@ class ItemDeskMixin:
 
     # ------------------------------------------------------------ reading
 
-    def search(self, q: InboxQuery) -> ItemPage:
-        """The inbox: filtered, full-text searched, paged."""
+    def search(self, q: InboxQuery, *, cap: int | None = None) -> ItemPage:
+        """The inbox: filtered, full-text searched, paged; counted up to `cap` (default
+        COUNT_CAP) or to the page asked for."""
         if not 1 <= q.per_page <= 200 or q.page < 1:
             raise InvalidInput("page must be ≥ 1 and per_page 1..200")
         if q.order not in ("published", "relevance"):
@@ -137,7 +138,7 @@ class ItemDeskMixin:
         with wrap_errors("searching items"), self._engine.connect() as conn:
             where = _filters(q, conn.dialect.name)
             # Counted up to the cap, or past it to the page asked for (its pager is then right).
-            cap = max(COUNT_CAP, q.page * q.per_page)
+            cap = max(COUNT_CAP if cap is None else cap, q.page * q.per_page)
             total, exact = bounded_count(conn, select(items.c.id).where(*where), cap)
             order = (
                 (_score().desc(), items.c.published.desc(), items.c.id.desc())
@@ -147,6 +148,13 @@ class ItemDeskMixin:
             stmt = select(items).where(*where).order_by(*order)
             rows = list(conn.execute(stmt.limit(q.per_page).offset((q.page - 1) * q.per_page)))
             return ItemPage(hydrate(conn, rows), total, q.page, q.per_page, exact)
+
+    def search_count(self, q: InboxQuery) -> tuple[int, bool]:
+        """How many items `q` matches, counted up to COUNT_CAP: (count, exact). One query,
+        no page read (e.g. "Später (n)" above every inbox page)."""
+        with wrap_errors("counting items"), self._engine.connect() as conn:
+            where = _filters(q, conn.dialect.name)
+            return bounded_count(conn, select(items.c.id).where(*where), COUNT_CAP)
 
     def get_many(self, item_ids: Iterable[int]) -> dict[int, Item]:
         ids = list(dict.fromkeys(item_ids))

@@ -136,6 +136,15 @@ items = Table(
     Index("ix_items_fetched_at", "fetched_at"),
     Index("ix_items_doc_type", "doc_type"),
     Index("ix_items_status_source_id", "status", "source_id"),
+    # migration 0027: "Später (n)" reads only the items ever put off; the inbox's counts
+    # read the ids of a status from the index alone (PostgreSQL: with deferred_until)
+    Index(
+        "ix_items_deferred_until",
+        "deferred_until",
+        postgresql_where=text("deferred_until IS NOT NULL"),
+        sqlite_where=text("deferred_until IS NOT NULL"),
+    ),
+    Index("ix_items_status_id", "status", "id", postgresql_include=["deferred_until"]),
 )
 
 item_versions = Table(

@@ -508,9 +508,9 @@ def _insert_many(
 
 
 _COPY_COLUMNS = (
-    "id", "email", "email_hash", "name", "organisation", "org_type", "language", "topics",
-    "status", "created_at", "updated_at", "consent_at", "consent_text", "confirmed_at",
-    "token_version",
+    "id", "email", "email_hash", "name", "organisation", "org_type", "applicant_type",
+    "language", "topics", "status", "created_at", "updated_at", "consent_at", "consent_text",
+    "confirmed_at", "token_version",
 )  # fmt: skip
 
 
@@ -536,7 +536,8 @@ def _copy_many(
             copy.write_row(
                 (
                     i, r.email, r.email_hash, p.name, p.organisation, p.org_type.value,
-                    p.language, json.dumps(list(p.topics)),
+                    p.applicant.value if p.applicant else None, p.language,
+                    json.dumps(list(p.topics)),
                     status.value, now, now, r.consent_at or now, r.consent_text, r.consent_at, 1,
                 )
             )  # fmt: skip

@@ -199,9 +199,7 @@ def inbox() -> ResponseReturnValue:
         return f"{url_for('staff.inbox')}?{urlencode(args)}"
 
     unseen = d.store.dossiers.unseen(staff_user().name)  # followed dossiers' new events
-    later_total = d.store.items.search(
-        InboxQuery(deferred="only", deferred_at=d.now(), per_page=1, tz=d.tz)
-    ).total
+    later_total = inbox_memory.later_count(d.store, now=d.now())
     view_query = urlencode([(k, v) for k, v in filters.items() if v and k in VIEW_FILTERS])
 
     return render_template(
@@ -256,7 +254,7 @@ def _inbox_pages(query: InboxQuery, threshold: float) -> tuple[ItemPage, ItemPag
     if threshold <= 0 or page.page < page.pages:
         return page, None
     below = replace(query, min_relevance=None, below_relevance=threshold, page=1)
-    folded = store.items.search(below)
+    folded = store.items.search(below, cap=inbox_memory.FOLDED_COUNT_CAP)
     return page, (folded if folded.total else None)
 
 

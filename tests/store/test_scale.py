@@ -254,3 +254,83 @@ def test_migration_0026_matches_schema_py_and_goes_down_and_up(store: Store) -> 
     assert "ix_items_fetched_at" in index_names("items")
     if postgres:
         assert "ix_items_status_score" in index_names("items")
+
+
+def test_search_count_is_the_search_total_without_a_page(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = add_items(store, 9)
+    for query in (
+        InboxQuery(),
+        InboxQuery(topic="energy_climate"),
+        InboxQuery(text="förderaufruf", language="de"),
+        InboxQuery(statuses=tuple(ItemStatus), per_page=2),
+    ):
+        found = store.items.search(query)
+        assert store.items.search_count(query) == (found.total, found.exact)
+    monkeypatch.setattr(items_desk, "COUNT_CAP", 4)
+    assert store.items.search_count(InboxQuery()) == (4, False)
+    assert store.items.search_count(InboxQuery(topic="energy_climate")) == (3, True)
+    assert len(ids) == 9
+
+
+def test_later_count_counts_new_items_put_off_beyond_now(store: Store) -> None:
+    from pipeline.curate.inbox import later_count
+
+    ids = add_items(store, 6)
+    tomorrow, yesterday = NOW + dt.timedelta(days=1), NOW - dt.timedelta(days=1)
+    store.items.defer(ids[:3], tomorrow, now=NOW, actor="anna")
+    store.items.defer(ids[3:4], yesterday, now=NOW, actor="anna")  # came back already
+    store.items.set_status(ids[2:3], ItemStatus.ACCEPTED, now=NOW)  # no longer new
+    assert later_count(store, now=NOW) == 2
+    assert later_count(store, now=tomorrow) == 0
+    assert later_count(store, now=yesterday - dt.timedelta(hours=1)) == 3
+
+
+def test_migration_0027_matches_schema_py_and_goes_down_and_up(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from pipeline.store.schema import metadata
+
+    ours = ("ix_items_deferred_until", "ix_items_status_id")
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diff if any(name in repr(d) for name in ours)] == []
+
+    def indexes() -> dict[str, dict[str, object]]:
+        return {i["name"]: i for i in inspect(store.engine).get_indexes("items")}  # type: ignore[misc]
+
+    assert set(ours) <= set(indexes())
+    if store.engine.dialect.name == "postgresql":
+        options = {name: indexes()[name]["dialect_options"] for name in ours}
+        assert options["ix_items_status_id"]["postgresql_include"] == ["deferred_until"]
+        assert "deferred_until IS NOT NULL" in str(
+            options["ix_items_deferred_until"]["postgresql_where"]
+        )
+    store.downgrade("0026")
+    assert not set(ours) & set(indexes())
+    store.upgrade()
+    assert store.is_current()
+    assert set(ours) <= set(indexes())
+
+
+def test_add_many_keeps_every_profile_field_on_both_databases(store: Store) -> None:
+    """The import's bulk path (COPY on PostgreSQL) writes what a single add writes."""
+    profile = {
+        "name": "Jürgen Müller",
+        "organisation": "Stadt Esslingen",
+        "org_type": OrgType.KOMMUNE,
+        "applicant": Applicant.KOMMUNEN,
+        "language": "en",
+        "topics": ("energy_climate", "mobility"),
+        "newsletters": ("weekly", "daily"),
+    }
+    (bulk,) = store.subscribers.add_many([new_subscriber(1, **profile)], now=NOW)
+    single = store.subscribers.add(new_subscriber(2, **profile), now=NOW)
+    got = store.subscribers.get(bulk or 0)
+    fields = ("name", "organisation", "org_type", "applicant", "language", "topics")
+    assert [getattr(got, f) for f in fields] == [getattr(single, f) for f in fields]
+    assert got.applicant is Applicant.KOMMUNEN
+    assert sorted(got.newsletters) == ["daily", "weekly"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 import pytest
 
@@ -45,6 +46,8 @@ def test_every_spelling_of_one_mailbox_has_one_hash() -> None:
         ("bernd müller@landratsamt-bb.de", "gültige E-Mail-Adresse"),
         ("bernd@landratsamt-bb.de\r\nBcc: alle@example.org", "Steuerzeichen"),
         ("bernd@landratsamt-bb.de\x00", "Steuerzeichen"),
+        ("bernd@landratsamt-bb.de\x7f", "Steuerzeichen"),  # DEL: ASCII, not printable
+        ("bernd\u200b@landratsamt-bb.de", "Steuerzeichen"),  # zero-width space (Cf)
         ("müller@landratsamt-bb.de", "Umlaute"),
         ("a" * 250 + "@landratsamt-bb.de", "zu lang"),
         ("bernd@localhost", "gültige E-Mail-Adresse"),
@@ -65,6 +68,25 @@ def test_clean_text_removes_line_breaks_and_control_characters() -> None:
     )
     assert clean_text("  Stadt   Esslingen  ", field="Organisation") == "Stadt Esslingen"
     assert clean_text(None, field="Name") == ""
+
+
+def test_clean_text_gives_what_the_rule_per_character_gives() -> None:
+    """Printable text skips the look at each character; the result is the same."""
+
+    def per_character(value: str) -> str:
+        chars = (
+            " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co") else c
+            for c in unicodedata.normalize("NFC", value)
+        )
+        return " ".join("".join(chars).split())
+
+    samples = [
+        "Jürgen Müller", "Ju\u0308rgen  Mu\u0308ller", "Stadt\xa0Esslingen", "Tren\xadnung",
+        "Null\u200bBreite", "Privat\ue000Zeichen", "Neue\u2029Absatz", "Tab\tund\x7fDEL",
+        "unbelegt \u0378 Zeichen", "Zoë  Ünal ", "\u3000Ideographic\u3000space", "",
+    ]  # fmt: skip
+    for sample in samples:
+        assert clean_text(sample, field="Name") == per_character(sample), repr(sample)
 
 
 def test_clean_text_bounds_the_length() -> None:

@@ -166,3 +166,22 @@ def test_the_item_page_says_why(anna: Desk, triage: Seeded) -> None:
         "Warum diese Relevanz: offene Ausschreibung · Thema Förderprogramme · Frist in 3 Wochen"
         in text
     )
+
+
+def test_the_folded_group_is_counted_up_to_its_own_cap(
+    anna: Desk, triage: Seeded, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """52 unlikely items, counted up to 51 (at least its first page of 50 is counted)."""
+    from pipeline.curate import inbox
+
+    for n in range(5, 55):
+        add_item(store, n, title=f"Personalie {n}", relevance=0.05, reasons=("Personalie",))
+    assert "<summary>Wahrscheinlich nicht relevant (52)</summary>" in anna.text("/desk/")
+    monkeypatch.setattr(inbox, "FOLDED_COUNT_CAP", 51)
+    html = anna.text("/desk/")
+    text = visible(html)
+    assert "2 Vorschläge, über 51 wahrscheinlich nicht relevant" in text
+    assert "<summary>Wahrscheinlich nicht relevant (über 51)</summary>" in folded_part(html)
+    assert "Über 51 neue Meldungen liegen unter der Relevanzschwelle" in text
+    assert "Alle über 51 anzeigen" in text
+    assert len(titles(folded_part(html))) == 50  # the group lists its first page

@@ -1,0 +1,82 @@
+"""The import's confirmation mails, rendered once per shape and filled per reader, are
+the mails `confirmation()` renders one by one: subject, text and HTML alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import pytest
+
+from pipeline.model import Office, OrgType, Subscriber, SubscriberStatus, Taxonomy
+from subscribers import mails
+from tests.subscribers.conftest import NOW
+
+NAMES = ["", "Jürgen Müller", 'Anna "Änni" O\'Neil & Söhne <GmbH>', "Zoë  Ünal"]
+TOPICS: list[tuple[str, ...]] = [(), ("energy_climate",), ("funding", "research", "unbekannt")]
+NEWSLETTERS: list[tuple[str, ...]] = [("weekly",), ("weekly", "daily"), ()]
+LANGUAGES = ["de", "en", "xx"]
+
+
+def readers() -> list[Subscriber]:
+    combos = itertools.product(NAMES, TOPICS, NEWSLETTERS, LANGUAGES)
+    return [
+        Subscriber(
+            id=n,
+            email=f"leser{n}@stadt-esslingen.de",
+            status=SubscriberStatus.PENDING,
+            created_at=NOW,
+            name=name,
+            organisation="Stadt Esslingen",
+            org_type=OrgType.KOMMUNE,
+            language=language,
+            topics=topics,
+            newsletters=newsletters,
+        )
+        for n, (name, topics, newsletters, language) in enumerate(combos, start=1)
+    ]
+
+
+def url(s: Subscriber) -> str:
+    return f"https://newsletter.example/abo/bestaetigen/tok.{s.id}&x=<y>"
+
+
+def content(m: Any) -> tuple[Any, ...]:
+    return (m.to, m.subject, m.text, m.html, m.headers, m.category)
+
+
+@pytest.mark.parametrize("imported", [True, False])
+def test_every_shape_gives_the_mail_rendered_one_by_one(
+    office: Office, taxonomy: Taxonomy, imported: bool
+) -> None:
+    office = dataclasses.replace(
+        office, name="Europabüro <Region> & Co", imprint="Königstraße 1\n70173 Stuttgart"
+    )
+    builder = mails.Confirmations(office, taxonomy, imported=imported)
+    for s in readers():
+        fast = builder.mail(s, url(s))
+        slow = mails.confirmation(office, taxonomy, s, url(s), imported=imported)
+        assert content(fast) == content(slow), s
+        assert fast.reference.startswith(f"confirm-s{s.id}-")
+    assert len(builder._shapes) == 4 and None not in builder._shapes.values()
+
+
+def test_a_shape_that_does_not_fill_in_is_rendered_one_by_one(
+    office: Office, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if a template did more with the name than print it (a filter)."""
+    render = mails.render
+
+    def shouting(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
+        subject, text, html = render(name, context)
+        return subject, text.replace("\x1aname\x1a", "\x1aNAME\x1a"), html
+
+    monkeypatch.setattr(mails, "render", shouting)
+    builder = mails.Confirmations(office, taxonomy, imported=True)
+    for s in readers()[:40]:
+        slow = mails.confirmation(office, taxonomy, s, url(s), imported=True)
+        assert content(builder.mail(s, url(s))) == content(slow)
+    named = {shape: fill for shape, fill in builder._shapes.items() if shape[0]}
+    assert named and all(fill is None for fill in named.values())
+    assert any(fill is not None for shape, fill in builder._shapes.items() if not shape[0])
