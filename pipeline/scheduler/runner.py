@@ -104,14 +104,17 @@ class ProcessExecutor:
         self.preload = tuple(preload)
 
     def start(self) -> None:
-        """Start the start-up server now (at the scheduler's start), not at the first run.
-        It lives as long as this process; code upgraded on disk takes effect when the
-        scheduler restarts, as the scheduler's own code does."""
+        """Start the start-up server now (at the scheduler's start), and return once it has
+        imported what the runs share, so that no run waits for that. Without it, the first
+        run starts the server. It lives as long as this process; code upgraded on disk
+        takes effect when the scheduler restarts, as the scheduler's own code does."""
         import multiprocessing
-        import multiprocessing.forkserver
 
-        multiprocessing.get_context("forkserver").set_forkserver_preload(list(self.preload))
-        multiprocessing.forkserver.ensure_running()
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(self.preload))
+        ready = ctx.Process(target=_ready, name="eudigest-start")
+        ready.start()  # forked once the server has imported everything: the first run
+        ready.join()  # does not wait for the imports
 
     def __call__(
         self, job: CronJob, key: str, scheduled_for: dt.datetime, stop: threading.Event
@@ -186,6 +189,10 @@ class ProcessExecutor:
                 _kill(proc.pid)
                 return "interrupted", "the scheduler stopped; released"
         return None
+
+
+def _ready() -> None:
+    """The first process forked from the start-up server (ProcessExecutor.start)."""
 
 
 def _read(path: Path) -> str:
