@@ -330,8 +330,12 @@ class Round:
     def run(self, peer: str) -> Run:
         if peer == "scheduled":
             if self.host is None:
+                # -c, not this script: multiprocessing runs the main script again in every
+                # run it forks (as it runs the three lines of `eudigest` for the scheduler)
+                host = f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); "
+                host += "import ingest_bench; ingest_bench.peer_scheduler()"
                 self.host = subprocess.Popen(
-                    [sys.executable, __file__, "--peer", "scheduler"],
+                    [sys.executable, "-c", host],
                     env=self.envs["scheduled"],
                     cwd=self.tmp,
                     stdin=subprocess.PIPE,

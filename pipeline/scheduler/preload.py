@@ -2,9 +2,11 @@
 
 Every run is forked from that server: what a fetch needs beyond its work is here, down
 to the database drivers, the YAML loader, the adapters, anyio's event loop backend and
-the CA bundle. `gc.freeze()` at the end moves all of it out of the collector's reach, so
-that a run's garbage collections do not write to (and so copy) the pages it shares with
-the server.
+the CA bundle. And the command line: multiprocessing runs the main script again in every
+run to rebuild `__main__` (Python 3.11's forkserver does not preload it), and the
+`eudigest` script is three lines that import `pipeline.cli`. `gc.freeze()` at the end
+moves all of it out of the collector's reach, so that a run's garbage collections do not
+write to (and so copy) the pages it shares with the server.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlite3
 
 import pipeline.bootstrap
 import pipeline.catalog
+import pipeline.cli.main
 import pipeline.ingest.adapters
 import pipeline.ingest.classify
 import pipeline.ingest.normalize

@@ -73,9 +73,7 @@ class Executor(Protocol):
     ) -> ExecResult: ...
 
 
-# The start-up server's imports (ADR 0011). "__main__" (the `eudigest` script): imported
-# once there, else multiprocessing would run it again in every run to rebuild __main__.
-PRELOAD = ("__main__", "pipeline.scheduler.preload")
+PRELOAD = ("pipeline.scheduler.preload",)  # the start-up server's imports (ADR 0011)
 
 
 class ProcessExecutor:
