@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.deliver.lease import Renewal
 from pipeline.errors import StoreError
@@ -40,6 +40,9 @@ from pipeline.model import JobRun
 from pipeline.scheduler.child import EXIT_NO_RETRY, RESULT_PREFIX
 from pipeline.scheduler.cronfile import CronFile, CronJob
 from pipeline.store import Store
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 log = logging.getLogger("eudigest.scheduler")
 
@@ -168,11 +171,15 @@ class ProcessExecutor:
         detail = lines[-1][:500] if lines else f"exit {code}"
         return ExecResult("failed", detail, stderr, retry=code != EXIT_NO_RETRY)
 
-    def _wait(self, proc: Any, job: CronJob, stop: threading.Event) -> tuple[str, str] | None:
+    def _wait(
+        self, proc: BaseProcess, job: CronJob, stop: threading.Event
+    ) -> tuple[str, str] | None:
         """Wait for the child's end; kill it at its timeout or after the stop's grace
         (then the outcome and detail), else None."""
         deadline = time.monotonic() + job.timeout
         stop_deadline: float | None = None
+        pid = proc.pid
+        assert pid is not None  # started
         while proc.exitcode is None:
             proc.join(0.1)
             if proc.exitcode is not None:
@@ -181,10 +188,10 @@ class ProcessExecutor:
             if stop.is_set() and stop_deadline is None:
                 stop_deadline = now + self.stop_grace_s
             if now >= deadline:
-                _kill(proc.pid)
+                _kill(pid)
                 return "timeout", f"killed after the timeout of {job.timeout} s"
             if stop_deadline is not None and now >= stop_deadline:
-                _kill(proc.pid)
+                _kill(pid)
                 return "interrupted", "the scheduler stopped; released"
         return None
 
