@@ -103,6 +103,28 @@ def test_a_run_starts_forked_with_the_jobs_code_imported_and_its_own_environment
     assert again.outcome == "ok" and again.cpu_s is not None and again.max_rss_mb
 
 
+def test_a_start_up_server_killed_meanwhile_is_started_again_by_the_next_run(
+    db: tuple[Store, str], tmp_path: Path
+) -> None:
+    """The OOM killer may take the server between two runs: the next run starts a new
+    one (multiprocessing does) and runs; nothing is lost but that run's head start."""
+    import multiprocessing.forkserver
+
+    _, url = db
+    text = one_job("*/5 * * * *", job="tests.scheduler.testjobs:where", id="where")
+    execute = ProcessExecutor(child_environ(tmp_path, url))
+    execute.start()
+    job = cron_of(tmp_path, text).jobs[0]
+    first = execute(job, "one", utc(2026, 11, 25, 8, 30), threading.Event())
+    server = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    os.kill(server, signal.SIGKILL)
+    wait_for(lambda: _gone(server))
+    second = execute(job, "two", utc(2026, 11, 25, 8, 35), threading.Event())
+    assert first.outcome == second.outcome == "ok"
+    assert second.detail.startswith("preloaded=True")  # the new server preloaded too
+    assert multiprocessing.forkserver._forkserver._forkserver_pid != server  # type: ignore[attr-defined]
+
+
 def _gone(pid: int) -> bool:
     """Ended: no such process, or a zombie waiting for whoever reaps orphans here."""
     try:
