@@ -23,7 +23,7 @@ from markupsafe import escape
 
 from pipeline.email_templates import environment
 from pipeline.model import Office, OutgoingEmail, Profile, Subscriber, Taxonomy
-from subscribers.profiles import LANGUAGES
+from subscribers.profiles import LANGUAGES, profile_of
 from subscribers.tokens import CONFIRM_MAX_AGE
 
 
@@ -80,14 +80,7 @@ def confirmation(
     imported: bool = False,
 ) -> OutgoingEmail:
     """The double opt-in mail: one link, the chosen settings, what happens otherwise."""
-    p = profile or Profile(
-        name=subscriber.name,
-        organisation=subscriber.organisation,
-        org_type=subscriber.org_type,
-        language=subscriber.language,
-        topics=subscriber.topics,
-        newsletters=subscriber.newsletters,
-    )
+    p = profile or profile_of(subscriber)
     return compose(
         office,
         subscriber.email,
@@ -138,14 +131,7 @@ class Confirmations:
         self._shapes: dict[tuple[bool, bool], Fill | None] = {}
 
     def mail(self, subscriber: Subscriber, confirm_url: str) -> OutgoingEmail:
-        p = Profile(
-            name=subscriber.name,
-            organisation=subscriber.organisation,
-            org_type=subscriber.org_type,
-            language=subscriber.language,
-            topics=subscriber.topics,
-            newsletters=subscriber.newsletters,
-        )
+        p = profile_of(subscriber)
         shape = (bool(p.name), bool(p.topics))
         if shape not in self._shapes:
             self._shapes[shape] = self._skeleton(p, confirm_url)

@@ -32,18 +32,6 @@ from subscribers.tokens import Links
 log = logging.getLogger("eudigest.subscribers")
 
 
-def profile_of(subscriber: Subscriber) -> Profile:
-    return Profile(
-        name=subscriber.name,
-        organisation=subscriber.organisation,
-        org_type=subscriber.org_type,
-        language=subscriber.language,
-        topics=subscriber.topics,
-        newsletters=subscriber.newsletters,
-        applicant=subscriber.applicant,
-    )
-
-
 def save(
     store: Store,
     subscriber: Subscriber,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.errors import InvalidInput
-from pipeline.model import ORG_TYPE_LABELS, Office, OrgType, Profile, Taxonomy
+from pipeline.model import ORG_TYPE_LABELS, Office, OrgType, Profile, Subscriber, Taxonomy
 from pipeline.model.eligibility import APPLICANT_LABELS, Applicant
 from subscribers.addresses import clean_text
 
@@ -39,6 +39,19 @@ class ProfileForm:
     language: str = "de"
     newsletters: Sequence[str] = field(default_factory=tuple)
     topics: Sequence[str] = field(default_factory=tuple)
+
+
+def profile_of(subscriber: Subscriber) -> Profile:
+    """The settings a subscriber has now, as a form would give them."""
+    return Profile(
+        name=subscriber.name,
+        organisation=subscriber.organisation,
+        org_type=subscriber.org_type,
+        language=subscriber.language,
+        topics=subscriber.topics,
+        newsletters=subscriber.newsletters,
+        applicant=subscriber.applicant,
+    )
 
 
 def parse_profile(

@@ -82,7 +82,7 @@ def test_staff_member_curates_and_approves_an_edition(
     expect(page.get_by_role("heading", level=1)).to_have_text("Eingang")
     expect(summary(page)).to_have_text(
         re.compile(
-            r"^\s*[\d.]+ Vorschläge,\s+[\d.]+ wahrscheinlich nicht relevant"
+            r"^\s*[\d.]+ Vorschläge,\s+(über )?[\d.]+ wahrscheinlich nicht relevant"
             r"\s+·\s+Seite 1 von \d+\s*$"
         )
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from pipeline.curate.inbox import FOLDED_COUNT_CAP
 from pipeline.model import ItemStatus
 from pipeline.store.items import InboxQuery
 from tests.browser.conftest import LiveDesk, login, serve_copy
@@ -51,7 +52,7 @@ def test_suggestions_order_reasons_and_folding(page: Page, live: LiveDesk, artif
     login(page, "anna")
     expect(page.get_by_label("Sortierung")).to_have_value("suggested")
     expect(
-        page.get_by_text(re.compile(rf"{suggested} Vorschläge?,\s+[\d.]+ wahrscheinlich"))
+        page.get_by_text(re.compile(rf"{suggested} Vorschläge?,\s+(über )?[\d.]+ wahrscheinlich"))
     ).to_be_visible()
 
     # Order: the funding calls of the Funding & Tenders portal lead; no podcast, newspaper
@@ -73,7 +74,10 @@ def test_suggestions_order_reasons_and_folding(page: Page, live: LiveDesk, artif
     if page.get_by_role("link", name="Letzte »").count():
         page.get_by_role("link", name="Letzte »").click()
     group = page.locator("details.folded")
-    german = f"{unlikely:,}".replace(",", ".")  # 1.234
+    # counted up to FOLDED_COUNT_CAP (issue 16): "über 1.000" beyond it
+    capped = unlikely > FOLDED_COUNT_CAP
+    german = f"{min(unlikely, FOLDED_COUNT_CAP):,}".replace(",", ".")  # 1.234
+    german = f"über {german}" if capped else german
     expect(group.locator("summary")).to_have_text(f"Wahrscheinlich nicht relevant ({german})")
     folded = group.get_by_role("table", name="Wahrscheinlich nicht relevant", exact=True)
     expect(folded).to_be_hidden()

@@ -289,7 +289,11 @@ def test_a_sender_killed_beside_another_is_finished_by_the_survivor(
     its pid), queues its claimed rows again and sends them, and marks the rows of the
     request in flight unknown; nobody twice."""
     counting_peer.hold(2)
-    victim = start(setup, "send", str(setup.edition_id))
+    # One request at a time: when the second is held, the first's answer is recorded, so
+    # the held request's rows are the only ones in doubt. (With 32 in flight, answers that
+    # came in but were not recorded yet at the kill are in doubt too, as many as the
+    # timing gives; the test below holds every request in flight for that case.)
+    victim = start(setup, "send", str(setup.edition_id), EUDIGEST_SENDGRID_CONCURRENCY="1")
     counting_peer.wait(lambda p: p.held is not None)
     survivor = start(setup, "send", str(setup.edition_id))
     wait_for(lambda: len(setup.store.senders.active(setup.edition_id)) == 2)
