@@ -59,7 +59,32 @@ def test_every_shape_gives_the_mail_rendered_one_by_one(
         slow = mails.confirmation(office, taxonomy, s, url(s), imported=imported)
         assert content(fast) == content(slow), s
         assert fast.reference.startswith(f"confirm-s{s.id}-")
-    assert len(builder._shapes) == 4 and None not in builder._shapes.values()
+    # name or not × no, one, several topics × one, several newsletters (of the readers)
+    assert 4 <= len(builder._shapes) <= 18 and None not in builder._shapes.values()
+
+
+def test_a_template_that_counts_a_list_still_gives_each_mail_its_own_word(
+    office: Office, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An office's template may say "Thema" for one topic and "Themen" for several: the
+    skeleton holds one placeholder, so the first mail with several topics shows the
+    difference and its shape is rendered one by one."""
+    render = mails.render
+
+    def counting(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
+        subject, text, html = render(name, context)
+        word = "Thema" if len(context.get("topics") or []) == 1 else "Themen"
+        return subject, text.replace("Themen:", f"{word}:"), html
+
+    monkeypatch.setattr(mails, "render", counting)
+    builder = mails.Confirmations(office, taxonomy, imported=False)
+    several = [s for s in readers() if len(s.topics) > 1]
+    one = [s for s in readers() if len(s.topics) == 1]
+    assert several and one
+    for s in [*one[:3], *several[:3]]:
+        slow = mails.confirmation(office, taxonomy, s, url(s), imported=False)
+        assert content(builder.mail(s, url(s))) == content(slow)
+    assert "Themen:" in builder.mail(several[0], url(several[0])).text
 
 
 def test_a_shape_that_does_not_fill_in_is_rendered_one_by_one(
