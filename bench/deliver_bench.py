@@ -564,6 +564,7 @@ def main() -> None:
                 "cpu_s": round(r["cpu_s"], 3) if "cpu_s" in r else None,
                 "peer_cpu_s": round(r["peer_cpu_s"], 3) if "peer_cpu_s" in r else None,
                 "requests": r.get("requests"),
+                "personalizations": r.get("personalizations"),  # the peer's count: 2x = twice
                 "peak_mb": round(r["max_rss_mb"], 1) if "max_rss_mb" in r else None,
                 **{
                     k: r[k]
