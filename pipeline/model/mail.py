@@ -15,6 +15,7 @@ Construction refuses anything that would leak personal data into `custom_args` o
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,10 +145,7 @@ class Recipient:
         one was made): `dataclasses.replace` checked every field again, for every reader
         of a send (the sender adds its ids to each)."""
         check_custom_args(custom_args, self.email)
-        other = object.__new__(Recipient)
-        object.__setattr__(other, "email", self.email)
-        object.__setattr__(other, "substitutions", self.substitutions)
-        object.__setattr__(other, "headers", self.headers)
+        other = copy.copy(self)  # every field, also one added later
         object.__setattr__(other, "custom_args", _frozen(custom_args))
         return other
 
