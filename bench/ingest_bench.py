@@ -203,32 +203,48 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+class PeakPss:
+    """The peak of the summed PSS of `root` and its descendants, sampled every 10 ms from
+    a thread while the `with` block runs; `.mb` afterwards."""
+
+    def __init__(self, root: int) -> None:
+        self.root, self.peak_kb = root, 0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.01):
+            total = sum(_pss_kb(p) for p in _descendants(self.root))
+            self.peak_kb = max(self.peak_kb, total)
+
+    @property
+    def mb(self) -> float:
+        return self.peak_kb / 1024
+
+    def __enter__(self) -> PeakPss:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
 def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     """Run `cmd` to its end; wall, CPU and memory of it and its children."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.01):
-            peak = max(peak, sum(_pss_kb(p) for p in _descendants(proc.pid)))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    assert proc.stdout is not None
-    output = proc.stdout.read()  # until the process closes it (it ends)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    with PeakPss(proc.pid) as pss:
+        assert proc.stdout is not None
+        output = proc.stdout.read()  # until the process closes it (it ends)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         max_rss_mb=usage.ru_maxrss / 1024,
-        tree_pss_mb=peak / 1024,
+        tree_pss_mb=pss.mb,
         exit=proc.returncode,
         output=output.decode("utf-8", "replace"),
     )
@@ -239,27 +255,16 @@ def measure_scheduled(host: subprocess.Popen[str], server: int) -> Run:
     reports them, the tree's PSS sampled over the start-up server and the run forked
     from it (the scheduler is not counted, as cron is not for the others)."""
     assert host.stdin is not None and host.stdout is not None
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.01):
-            peak = max(peak, sum(_pss_kb(p) for p in _descendants(server)))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    host.stdin.write("run\n")
-    host.stdin.flush()
-    answer = json.loads(host.stdout.readline())
-    done.set()
-    sampler.join()
+    with PeakPss(server) as pss:
+        host.stdin.write("run\n")
+        host.stdin.flush()
+        answer = json.loads(host.stdout.readline())
     ok = answer["outcome"] == "ok"
     return Run(
         wall_s=answer["wall_s"],
         cpu_s=answer["cpu_s"] or 0.0,
         max_rss_mb=answer["max_rss_mb"] or 0.0,
-        tree_pss_mb=peak / 1024,
+        tree_pss_mb=pss.mb,
         exit=0 if ok else 1,
         output=answer["detail"] if ok else answer["log"],
     )

@@ -26,6 +26,7 @@ fetch whose error names the address and the setting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import functools
@@ -374,11 +375,13 @@ def load_ahead() -> None:
     """Load now what a process's first fetch would: the CA bundle, anyio's asyncio
     backend and sniffio (httpcore imports them at its first connection), the IDNA codec.
     The scheduler's start-up server does, for every run forked from it (ADR 0011)."""
-    import encodings.idna  # noqa: F401
+    import importlib
 
-    import anyio._backends._asyncio  # noqa: F401
-    import sniffio  # noqa: F401
-
+    # anyio's backend module is private: should a release move it, the rest still loads
+    # (an ImportError here would cost the whole preload) and the run imports it itself.
+    for name in ("encodings.idna", "sniffio", "anyio._backends._asyncio"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     shared_ssl_context()
 
 

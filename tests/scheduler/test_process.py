@@ -125,6 +125,35 @@ def test_a_start_up_server_killed_meanwhile_is_started_again_by_the_next_run(
     assert multiprocessing.forkserver._forkserver._forkserver_pid != server  # type: ignore[attr-defined]
 
 
+STAND_IN = """
+import multiprocessing.forkserver, os, sys, time
+from pipeline.scheduler.runner import ProcessExecutor
+ProcessExecutor(dict(os.environ)).start()
+print(multiprocessing.forkserver._forkserver._forkserver_pid, flush=True)
+sys.stdin.read()  # until the test kills it
+"""
+
+
+def test_the_start_up_server_ends_when_its_scheduler_is_killed() -> None:
+    """A scheduler killed with SIGKILL (no cleanup of its own) leaves no server behind:
+    the server reads the scheduler's end from a pipe and exits."""
+    with subprocess.Popen(
+        [sys.executable, "-c", STAND_IN],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as scheduler:
+        try:
+            assert scheduler.stdout is not None
+            server = int(scheduler.stdout.readline())
+            assert not _gone(server)
+        finally:
+            scheduler.kill()
+    wait_for(lambda: _gone(server), seconds=60)
+
+
 def _gone(pid: int) -> bool:
     """Ended: no such process, or a zombie waiting for whoever reaps orphans here."""
     try:
