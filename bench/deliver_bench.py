@@ -2,12 +2,15 @@
 
     python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
                                   [--errors 1000] [--error-every 10]
-                                  [--latency-ms 0,80] [--concurrency N] [--senders N]
-                                  [--json]
+                                  [--latency-ms 0,80] [--concurrency N] [--processes 1,2]
+                                  [--senders N] [--json]
 
 `--latency-ms` lists the peer's answer delays to run the send scenarios at (0: at once;
 80: a plausible round trip to a distant API, issue 16); `--concurrency` overrides
-EUDIGEST_SENDGRID_CONCURRENCY for the send scenarios; `--json` prints one JSON array,
+EUDIGEST_SENDGRID_CONCURRENCY for the send scenarios; `--processes` lists how many sender
+processes one `eudigest send` uses (EUDIGEST_SEND_PROCESSES: its helpers, deliver.processes;
+1: the previous release's one process); `--senders N` also sends each size with N separate
+`eudigest send` commands of one process each (as by hand beside each other); `--json` prints one JSON array,
 one object per run (scenario, subscribers, latency_ms, wall_s, cpu_s, peer_cpu_s,
 requests, peak_mb, …) instead of the table. `cpu_s` is the CPU time (user + system, all
 threads) of the scenario's process during the send, `peer_cpu_s` that of the peer over
@@ -77,6 +80,12 @@ def _max_rss_mb() -> float:
 def _cpu_s() -> float:
     """CPU seconds of this process so far (all its threads, user and system)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's children that have ended (a send's helpers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -174,12 +183,15 @@ def bench_taxonomy(folder: Path) -> Path:
     return path
 
 
-def services_for(folder: Path, peer_url: str) -> Any:
+def services_for(folder: Path, peer_url: str, **env: str) -> Any:
+    """Services as `eudigest` builds them from its environment (`env` adds to it): a
+    send's helper processes (deliver.processes) are given the same environment."""
     from pipeline.bootstrap import build
     from pipeline.config import Settings
 
     settings = Settings.from_env(
         {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("EUDIGEST_", "SENDGRID"))},
             "EUDIGEST_DATA_DIR": str(folder / "var"),
             "EUDIGEST_SECRET_KEY": SECRET,
             "EUDIGEST_BASE_URL": BASE_URL,
@@ -187,6 +199,8 @@ def services_for(folder: Path, peer_url: str) -> Any:
             "EUDIGEST_MAIL_BACKEND": "sendgrid",
             "SENDGRID_API_KEY": "SG.bench",
             "EUDIGEST_SENDGRID_HOST": peer_url,
+            "EUDIGEST_LOG_LEVEL": "WARNING",
+            **env,
         },
         cwd=folder,
     )
@@ -300,7 +314,7 @@ def _one_sender(folder: str, peer_url: str, edition_id: int, concurrency: int) -
     from pipeline import jobs
     from pipeline.deliver.sendgrid import SendGridMailer
 
-    services = services_for(Path(folder), peer_url)
+    services = services_for(Path(folder), peer_url, EUDIGEST_SEND_PROCESSES="1")
     if concurrency:
         services.mailer = SendGridMailer("SG.bench", host=peer_url, concurrency=concurrency)
     cpu = _cpu_s()
@@ -346,13 +360,23 @@ def scenario_senders(
 
 
 def scenario_send(
-    subscribers: int, peer_url: str, profile: bool, policy: str = "current", concurrency: int = 0
+    subscribers: int,
+    peer_url: str,
+    profile: bool,
+    policy: str = "current",
+    concurrency: int = 0,
+    processes: int = 1,
 ) -> dict[str, Any]:
+    """`jobs.send` as `eudigest send` runs it; with `processes` > 1 it starts that many
+    sender processes in all (deliver.processes; their CPU and peak memory are counted)."""
     from pipeline import jobs
     from pipeline.deliver.sendgrid import SendGridMailer
 
     with tempfile.TemporaryDirectory() as tmp:
-        services = services_for(Path(tmp), peer_url)
+        env = {"EUDIGEST_SEND_PROCESSES": str(processes)}
+        if concurrency:
+            env["EUDIGEST_SENDGRID_CONCURRENCY"] = str(concurrency)
+        services = services_for(Path(tmp), peer_url, **env)
         if concurrency:
             services.mailer = SendGridMailer("SG.bench", host=peer_url, concurrency=concurrency)
         if policy == "previous":  # a fixed 2 s before the first retry, doubling, no budget
@@ -364,14 +388,16 @@ def scenario_send(
                 retry_ratio=1e9,
             )
         edition_id = prepare(services, subscribers)
+        # the send on the real clock, as its helpers (their leases are compared)
+        services.clock = lambda: dt.datetime.now(dt.UTC)
         profiler = cProfile.Profile() if profile else None
-        started, cpu = time.perf_counter(), _cpu_s()
+        started, cpu = time.perf_counter(), _cpu_s() + _children_cpu_s()
         if profiler:
             profiler.enable()
         report = jobs.send(services, edition_id)
         if profiler:
             profiler.disable()
-        wall, cpu = time.perf_counter() - started, _cpu_s() - cpu
+        wall, cpu = time.perf_counter() - started, _cpu_s() + _children_cpu_s() - cpu
         segments: dict[str, int] = {}
         for d in services.store.deliveries.list(edition_id):
             segments[d.segment_key] = segments.get(d.segment_key, 0) + 1
@@ -390,7 +416,9 @@ def scenario_send(
         "bound": sum(math.ceil(n / 1000) for n in segments.values()),
         "client_requests": requests_made,
         "concurrency": getattr(services.mailer, "concurrency", 1),
+        "processes": processes,
         "max_rss_mb": _max_rss_mb(),
+        "helper_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
     if profiler:
         text = io.StringIO()
@@ -521,7 +549,12 @@ def main() -> None:
     )
     ap.add_argument("--concurrency", type=int, default=0, help="requests in flight (0: default)")
     ap.add_argument(
-        "--senders", type=int, default=1, help="also send each size with N processes at once"
+        "--processes",
+        default="1,2",
+        help="sender processes of one `eudigest send` (a list: 1,2; EUDIGEST_SEND_PROCESSES)",
+    )
+    ap.add_argument(
+        "--senders", type=int, default=1, help="also send each size with N `eudigest send`s"
     )
     ap.add_argument("--json", action="store_true", help="one JSON array of the runs on stdout")
     ap.add_argument("--child", nargs="+")
@@ -534,7 +567,9 @@ def main() -> None:
         if name == "send":
             policy = rest[0] if rest else "current"
             concurrency = int(rest[1]) if len(rest) > 1 else 0
-            print(json.dumps(scenario_send(int(size), url, args.profile, policy, concurrency)))
+            procs = int(rest[2]) if len(rest) > 2 else 1
+            result = scenario_send(int(size), url, args.profile, policy, concurrency, procs)
+            print(json.dumps(result))
         else:
             print(json.dumps(scenario_naive(int(size), url)))
         return
@@ -578,6 +613,8 @@ def main() -> None:
                         "error",
                         "senders",
                         "sum_rss_mb",
+                        "processes",
+                        "helper_rss_mb",
                     )
                     if k in r
                 },
@@ -588,14 +625,18 @@ def main() -> None:
     if args.baseline:
         naive = run_child(counter, "naive", str(args.baseline), url)
         record("naive", args.baseline, 0, naive)
-    results: dict[tuple[int, int], dict[str, Any]] = {}
+    results: dict[tuple[int, int, int], dict[str, Any]] = {}
+    process_counts = [int(x) for x in args.processes.split(",") if x]
     for latency in latencies:
         counter.latency_s = latency / 1000  # type: ignore[attr-defined]
         for n in sizes:
             extra = ["current", str(args.concurrency)]
-            r = run_child(counter, "send", str(n), url, *extra, *(["--profile"] * args.profile))
-            results[(latency, n)] = r
-            record("send", n, latency, r)
+            for procs in process_counts:
+                r = run_child(
+                    counter, "send", str(n), url, *extra, str(procs), *["--profile"] * args.profile
+                )
+                results[(latency, n, procs)] = r
+                record("send" if procs == 1 else f"send, {procs} processes", n, latency, r)
             if args.senders > 1:
                 r = run_child(counter, "senders", str(n), url, str(args.senders), extra[1])
                 record(f"send, {args.senders} senders", n, latency, r)
@@ -631,12 +672,13 @@ def main() -> None:
             f"{naive['sent']:>8,} {naive['requests']:>8,} {1:>8} {naive_rate:>8,.0f} "
             f"{naive['max_rss_mb']:>8.1f}  one rendering and one request per subscriber"
         )
-    for (latency, n), r in results.items():
+    for (latency, n, procs), r in results.items():
         name = f"send {n:,}" + (f", peer {latency} ms" if latency else "")
+        name += f", {procs} processes" if procs > 1 else ""
         if "error" in r:
             print(f"{name:<28} error: {r['error']}")
             continue
-        if naive_rate and not latency:
+        if naive_rate and not latency and procs == 1:
             est = r["sent"] / naive_rate
             print(
                 f"{'naive, ' + format(n, ',') + ' extrapolated':<28} {est:>8.1f} "
@@ -654,6 +696,7 @@ def main() -> None:
             f"largest request {r['max_per_request']:,} personalizations, "
             f"{r['mb_sent']:.0f} MB posted, {r['concurrency']} in flight{speedup}; "
             f"CPU {r['cpu_s']:.1f} s (peer {r['peer_cpu_s']:.1f} s)"
+            + (f"; helpers' peak {r['helper_rss_mb']:.0f} MB" if procs > 1 else "")
         )
 
     if errors:

@@ -62,6 +62,8 @@ VARIABLES: dict[str, str] = {
     "EUDIGEST_SENDGRID_REGION": "global (api.sendgrid.com, default) or eu (api.eu.sendgrid.com)",
     "EUDIGEST_SENDGRID_HOST": "Overrides the SendGrid API address (tests point it at a peer)",
     "EUDIGEST_SENDGRID_CONCURRENCY": "Mail Send requests one sender keeps in flight (default 32)",
+    "EUDIGEST_SEND_PROCESSES": "Sender processes `eudigest send` uses from 10,000 deliveries "
+    "(one below). Default: the CPUs, at most 4",
     "EUDIGEST_LOG_FORMAT": "json, text or auto (default: JSON when stderr is not a terminal)",
     "EUDIGEST_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO (WARNING on a terminal)",
     "EUDIGEST_METRICS_TOKEN": "Bearer token that /metrics requires when set (16+ characters)",
@@ -101,12 +103,17 @@ class Settings:
     sendgrid_region: str = "global"
     sendgrid_host: str = SENDGRID_HOSTS["global"]  # from the region unless overridden
     sendgrid_concurrency: int = 32  # requests in flight per sender (issue 16)
+    send_processes: int = 1  # from_env: deliver.processes.default_send_processes()
     send_lease_s: int = 60  # a sender that has not renewed its lease for this long is gone
     log_format: str = "auto"  # json | text | auto (JSON when stderr is not a terminal)
     log_level: str | None = None  # None: INFO, or WARNING on a terminal
     metrics_token: str | None = field(default=None, repr=False)
     heartbeat_max_age_s: int = 300  # 0: no heartbeat check
     api_token: str | None = field(default=None, repr=False)  # never logged
+    # What from_env read, and where: a process this one starts for the same work (a
+    # sender's helpers, deliver.processes) is given the same. None: made in code.
+    environ: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    cwd: Path | None = None
 
     @property
     def outbox_path(self) -> Path:
@@ -178,11 +185,21 @@ class Settings:
             backoff_max_minutes=env.number("EUDIGEST_BACKOFF_MAX_MINUTES", 360, int, 1, 10080),
             **mail,
             **_ops_settings(env),
+            environ=dict(environ),
+            cwd=cwd,
         )
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def default_fetch_workers() -> int:
@@ -191,11 +208,14 @@ def default_fetch_workers() -> int:
     the desk beside it), at most 3. Measured on 2 shared CPUs: workers cut a cold fetch's
     wall time by 5-12 % when a core was idle and not at all when it was not, each adding
     30-40 MB to the process tree."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cpus = os.cpu_count() or 1
+    cpus = _cpus()
     return 0 if cpus <= 2 else min(cpus - 2, 3)
+
+
+def default_send_processes() -> int:
+    """Sender processes of a large send when EUDIGEST_SEND_PROCESSES is not set: the
+    CPUs, at most 4 (deliver.processes: a sender is bound by one core's CPU)."""
+    return max(1, min(_cpus(), 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +360,9 @@ def _mail_settings(env: _Env, cwd: Path) -> dict[str, Any]:
         "sendgrid_host": host.rstrip("/"),
         "sendgrid_concurrency": env.number("EUDIGEST_SENDGRID_CONCURRENCY", 32, int, 1, 256),
         "send_lease_s": env.number("EUDIGEST_SEND_LEASE_SECONDS", 60, int, 2, 3600),
+        "send_processes": env.number(
+            "EUDIGEST_SEND_PROCESSES", default_send_processes(), int, 1, 16
+        ),
     }
 
 

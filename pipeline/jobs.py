@@ -148,12 +148,24 @@ def cleanup(services: Services, *, keep_days: int = 90) -> int:
     return services.store.runs.prune(services.clock() - dt.timedelta(days=keep_days))
 
 
-def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> SendReport:
+def send(
+    services: Services,
+    edition_id: int,
+    *,
+    batch_size: int = 1000,
+    processes: int | None = None,
+    helper_of: int | None = None,
+) -> SendReport:
     """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once.
 
     Each item carries feedback links (subscribers.feedback, issue 17): signed per edition,
-    item and answer; each recipient's part is the %%feedback%% substitution."""
+    item and answer; each recipient's part is the %%feedback%% substitution.
+
+    A large audience is sent by several processes of this machine (deliver.processes):
+    `processes` of them when given, else EUDIGEST_SEND_PROCESSES from 10,000 deliveries.
+    `helper_of` is the parent's pid in such a helper: it leaves the report to the parent."""
     from pipeline.compose.render import DigestRenderer
+    from pipeline.deliver.processes import Helpers, helper_argv
     from pipeline.deliver.send import Envelope, Lease, halt_blocked, send_edition
     from pipeline.model.feedback import READER_PLACEHOLDER
     from subscribers.feedback import FeedbackLinks, FeedbackTokens
@@ -204,24 +216,35 @@ def send(services: Services, edition_id: int, *, batch_size: int = 1000) -> Send
         reader = feedback.reader(subscriber, now=services.clock())
         return _recipient(subscriber, services, links, office, {READER_PLACEHOLDER: reader})
 
-    return send_edition(
-        store,
-        services.mailer,
-        edition_id,
-        render=render,
-        recipient_for=recipient_for,
-        token_prefix=f"send-{edition_id}-{os.getpid()}",
-        now=services.clock,
-        envelope=Envelope(
-            from_email=office.sender_email,
-            from_name=office.sender_name or office.name,
-            reply_to=office.reply_to,
-            categories=("digest", f"newsletter-{newsletter.id}"),
-        ),
-        batch_size=batch_size,
-        lease=Lease.of(settings.send_lease_s),
-        tz=settings.tz,
+    helpers = Helpers(
+        helper_argv(edition_id),
+        environ=settings.environ,
+        cwd=settings.cwd,
+        forced=1 if helper_of is not None else processes,
+        ceiling=settings.send_processes,
     )
+    with helpers:
+        return send_edition(
+            store,
+            services.mailer,
+            edition_id,
+            render=render,
+            recipient_for=recipient_for,
+            token_prefix=f"send-{edition_id}-{os.getpid()}",
+            now=services.clock,
+            envelope=Envelope(
+                from_email=office.sender_email,
+                from_name=office.sender_name or office.name,
+                reply_to=office.reply_to,
+                categories=("digest", f"newsletter-{newsletter.id}"),
+            ),
+            batch_size=batch_size,
+            lease=Lease.of(settings.send_lease_s),
+            tz=settings.tz,
+            on_planned=helpers.start,
+            idle=helpers.idle if helper_of is None else None,
+            leave_to=None if helper_of is None else f"its parent process {helper_of}",
+        )
 
 
 def correct(

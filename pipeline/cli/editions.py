@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, operator
+from pipeline.cli.common import (
+    EXIT_ATTENTION,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    operator,
+)
 from pipeline.cli.output import Column, RankedTable, iso, local_time, short_time
 from pipeline.errors import EditionNotFound, Forbidden, InvalidInput, InvalidTransition
 from pipeline.model import (
@@ -23,6 +31,8 @@ if TYPE_CHECKING:
     from pipeline.bootstrap import Services
     from pipeline.cli.output import Console
     from pipeline.deliver.send import SendReport
+
+log = logging.getLogger("eudigest")
 
 
 def cmd_edition_draft(
@@ -473,7 +483,28 @@ def edition_json(services: Services, e: Edition) -> dict[str, Any]:
 def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline import jobs
 
-    return _print_sends([jobs.send(services, args.edition_id)], args.json, out, err)
+    if args.helper_of is not None:  # started by another `eudigest send` (deliver.processes)
+        return _help_send(services, args.edition_id, args.helper_of)
+    report = jobs.send(services, args.edition_id, processes=args.processes)
+    return _print_sends([report], args.json, out, err)
+
+
+def _help_send(services: Services, edition_id: int, parent: int) -> int:
+    """A helper sends its share and ends with its parent; the parent reports. Exit 0 when
+    its share went out (or there was nothing left: the edition sent meanwhile)."""
+    from pipeline import jobs
+    from pipeline.deliver.processes import follow_parent
+    from pipeline.deliver.send import NotSendable
+
+    if not follow_parent(parent):
+        log.warning("sender helper: its parent process %d is gone; not sending", parent)
+        return EXIT_INTERRUPTED
+    try:
+        report = jobs.send(services, edition_id, helper_of=parent)
+    except NotSendable as exc:  # the parent finished before this one started
+        log.info("sender helper: nothing to do: %s", exc)
+        return 0
+    return EXIT_STOPPED if report.stopped else 0
 
 
 def cmd_send_due(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -225,6 +225,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("edition_id", type=int, metavar="EDITION_ID")
     s.add_argument("--json", action="store_true", help=JSON_HELP)
+    s.add_argument(
+        "--processes",
+        type=int,
+        choices=range(1, 17),
+        metavar="N",
+        help="send with N processes of this machine (default EUDIGEST_SEND_PROCESSES, "
+        "from 10,000 deliveries)",
+    )
+    s.add_argument("--helper-of", type=int, help=argparse.SUPPRESS)  # deliver.processes
     s.set_defaults(func="editions:cmd_send")
 
     s = sub.add_parser(

@@ -308,11 +308,19 @@ def send_edition(
     process: ProcessRef | None = None,
     sleep: Callable[[float], None] = time.sleep,
     tz: ZoneInfo | None = None,
+    on_planned: Callable[[int], None] | None = None,
+    idle: Callable[[float], None] | None = None,
+    leave_to: str | None = None,
 ) -> SendReport:
     """Send (or resume sending) an edition; returns the ledger's counts for it.
 
     The audience is planned once per edition: a resumed send (after a crash, or after
     staff queued unknown deliveries again) sends only the rows already in the ledger.
+    `on_planned` is told how many deliveries are queued once they are planned (more
+    sender processes start there: deliver.processes); `idle` is how this sender waits
+    while others hold the rest (default: `sleep` for the lease's poll interval); with
+    `leave_to` (a helper: who reports the edition) this sender ends once nothing is
+    queued instead of waiting for the others' rows.
     """
     terms = lease or Lease()
     if store.editions.get(edition_id).state is EditionState.HALTED:
@@ -352,6 +360,9 @@ def send_edition(
         poll_s=terms.poll_s,
         sleep=sleep,
         tz=tz or ZoneInfo("UTC"),
+        on_planned=on_planned,
+        idle=idle or sleep,
+        leave_to=leave_to,
     )
     failure: BaseException | None = None
     with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as renewal:
@@ -451,6 +462,9 @@ class _Run:
         poll_s: float,
         sleep: Callable[[float], None],
         tz: ZoneInfo,
+        on_planned: Callable[[int], None] | None = None,
+        idle: Callable[[float], None] | None = None,
+        leave_to: str | None = None,
     ) -> None:
         self.tz = tz
         self.store = store
@@ -465,6 +479,9 @@ class _Run:
         self.batch_size = batch_size
         self.poll_s = poll_s
         self.sleep = sleep
+        self.on_planned = on_planned
+        self.idle = idle or sleep
+        self.leave_to = leave_to
         self.lost: threading.Event | None = None  # set when the lease is lost
         # Claims come in segment order, so a segment's rendering is needed for a short
         # while only: keep the last few (100,000 readers make ~13,000 segments of ~110 KB
@@ -486,6 +503,8 @@ class _Run:
         )  # changes nothing when the edition was planned before: its ledger is the audience
         if planned:
             log.debug("edition %d: %d deliveries planned", edition_id, planned)
+        if self.on_planned is not None:
+            self.on_planned(store.deliveries.counts(edition_id).get("queued", 0))
 
         stop: _Stop | None = None
         waiting_for: frozenset[int | None] = frozenset()
@@ -525,8 +544,8 @@ class _Run:
                 others = {
                     k: v for k, v in store.deliveries.held(edition_id).items() if k != self.me.id
                 }
-                if not others:
-                    break  # nothing queued, nothing in anyone's hands
+                if not others or self.leave_to is not None:
+                    break  # nothing queued, nothing in anyone's hands (or theirs to report)
                 recovery = self.recover()
                 if recovery.requeued or recovery.unknown:
                     continue
@@ -539,7 +558,7 @@ class _Run:
                         sum(others.values()),
                         _listed(f"sender {k}" for k in sorted(others, key=lambda k: k or 0)),
                     )
-                self.sleep(self.poll_s)
+                self.idle(self.poll_s)
             # stopping (or done): nothing more leaves; what is in flight is settled
             for rows, token in flights.pending:
                 store.deliveries.release([d.id for d in rows], token=token, now=self.now())
@@ -571,6 +590,7 @@ class _Run:
             _counts(store, edition_id),
             finished=finished,
             stopped=None if finished or stop is None else redact(stop.reason),
+            elsewhere=None if finished or stop is not None else self.leave_to,
         )
 
     def recover(self) -> Recovery:

@@ -6,7 +6,7 @@ its substitutions, one-click unsubscribe headers and opaque custom_args, and wit
 click, subscription and Google Analytics tracking off (TRACKING_OFF, every request);
 `SendGridMailer.send(messages)` is the Mailer protocol for transactional mails
 (one request per message). The bodies are built here (`batch_body`, `message_body`:
-plain dicts, as before); the requests go through one `httpx.Client` with keep-alive,
+plain dicts, as before); the requests go through httpx clients with keep-alive (`Clients`),
 shared by `concurrency` threads of the sender (issue 16: the `sendgrid` library's own
 client opened a connection and a TLS handshake per request and is not thread-safe). The
 library is still used for the Event Webhook's signature. `send_batch` is thread-safe:
@@ -41,10 +41,12 @@ otherwise; the web shell maps reasons to HTTP.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import datetime as dt
 import functools
 import json
 import logging
+import queue
 import random
 import re
 import threading
@@ -314,22 +316,25 @@ class SendGridMailer:
         self._clock = clock
         self._lock = threading.Lock()
         # Only our argument sets the key (config.py owns the environment).
-        self._http = httpx.Client(
-            base_url=self.host,
-            headers={
-                "Authorization": f"Bearer {api_key}".strip(),  # no key: SendGrid's 401
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "eudigest",
-                **(extra_headers or {}),
-            },
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(
-                max_connections=self.concurrency,
-                max_keepalive_connections=self.concurrency,
-                keepalive_expiry=30.0,
+        headers = {
+            "Authorization": f"Bearer {api_key}".strip(),  # no key: SendGrid's 401
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "eudigest",
+            **(extra_headers or {}),
+        }
+        self._http = Clients(
+            lambda: httpx.Client(
+                base_url=self.host,
+                headers=headers,
+                timeout=httpx.Timeout(timeout_s),
+                limits=httpx.Limits(
+                    max_connections=1, max_keepalive_connections=1, keepalive_expiry=30.0
+                ),
+                follow_redirects=False,  # HTTPS_PROXY and SSL_CERT_FILE count, as with urllib
             ),
-            follow_redirects=False,  # HTTPS_PROXY and SSL_CERT_FILE count, as with urllib before
+            size=self.concurrency,
+            wait_s=timeout_s,
         )
 
     def close(self) -> None:
@@ -461,7 +466,8 @@ class SendGridMailer:
         with self._lock:
             self.requests_made += 1
         try:
-            response = self._http.post(MAIL_SEND_PATH, content=content)
+            with self._http.lend() as http:
+                response = http.post(MAIL_SEND_PATH, content=content)
         except (
             httpx.ConnectError,
             httpx.ConnectTimeout,
@@ -481,6 +487,47 @@ class SendGridMailer:
         if 200 <= status < 300:
             return headers.get("x-message-id") or None
         raise classify(status, headers, response.content, now=self._clock())
+
+
+class Clients:
+    """At most `size` httpx clients of one keep-alive connection each, one lent to each
+    request (the most recently returned first, its connection warm). One client with a
+    pool of `size` connections looked at every connection, under one lock, on every
+    request: 5,000 requests of 70 KB, 32 in flight, to a loopback peer took 5.1 s of CPU
+    that way against 3.7 s this way. A request that finds all lent waits up to
+    `wait_s`, then fails as httpx's own PoolTimeout did (nothing was sent)."""
+
+    def __init__(self, make: Callable[[], httpx.Client], *, size: int, wait_s: float) -> None:
+        self._make = make
+        self._size = size
+        self._wait_s = wait_s
+        self._idle: queue.LifoQueue[httpx.Client] = queue.LifoQueue()
+        self._all: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[httpx.Client]:
+        try:
+            client = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                made = len(self._all) < self._size
+                if made:
+                    self._all.append(client := self._make())
+            if not made:
+                try:
+                    client = self._idle.get(timeout=self._wait_s)
+                except queue.Empty:
+                    raise httpx.PoolTimeout(f"all {self._size} connections busy") from None
+        try:
+            yield client
+        finally:
+            self._idle.put(client)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._all:
+                client.close()
 
 
 # Deciding: pure functions ------------------------------------------------------------

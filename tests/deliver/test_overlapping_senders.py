@@ -380,3 +380,111 @@ def test_a_sender_killed_with_several_requests_in_flight_leaves_them_unknown(
     }
     assert unknown_to == in_flight
     assert took_back(err)
+
+
+# ---------------------------------------------------------------- one send, several processes
+
+
+def helper_of(setup: Setup, parent: subprocess.Popen[str]) -> int:
+    """The pid of the one sender of the edition that is not `parent`."""
+    [pid] = [
+        s.process.pid
+        for s in setup.store.senders.list(setup.edition_id)
+        if s.process.pid != parent.pid
+    ]
+    return pid
+
+
+def both_hold_rows(setup: Setup) -> Callable[[], bool]:
+    def both() -> bool:
+        """two senders holding rows of the edition"""
+        return len(setup.store.deliveries.held(setup.edition_id)) == 2
+
+    return both
+
+
+def ended(pid: int) -> bool:
+    """The process is gone (or a zombie nobody has reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def test_one_send_with_two_processes_shares_the_edition_and_reports_once(
+    setup: Setup, counting_peer: CountingPeer
+) -> None:
+    """`eudigest send ID --processes 2` starts a helper once the audience is planned; the
+    parent's first request is held until both hold rows, so they really share the queue
+    (one request at a time each). One report, both senders done, nobody twice."""
+    counting_peer.hold(1)
+    parent = start(
+        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
+    )
+    counting_peer.wait(lambda p: p.held is not None)
+    wait_for(both_hold_rows(setup))
+    helper = helper_of(setup, parent)
+    counting_peer.release()
+    code, out, err = finish(parent)
+    assert code == 0, (out, err)
+    assert out.count(f"edition {setup.edition_id} (sent)") == 1, out  # the parent's alone
+    assert_everyone_once(setup, counting_peer)
+    senders = setup.store.senders.list(setup.edition_id)
+    assert {s.process.pid for s in senders} == {parent.pid, helper}
+    assert {s.outcome for s in senders} == {SenderOutcome.DONE}
+    assert ended(helper)
+    assert not took_back(err)
+
+
+def test_a_helper_killed_mid_send_is_taken_over_by_its_parent(
+    setup: Setup, counting_peer: CountingPeer
+) -> None:
+    """SIGKILL to the helper while both hold rows: the parent sees its child dead, queues
+    its claimed rows again, marks what it had in flight unknown, and finishes; nobody
+    twice, nobody lost, the exit code says whether staff must look at unknown rows."""
+    counting_peer.hold(1)
+    parent = start(
+        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
+    )
+    counting_peer.wait(lambda p: p.held is not None)
+    wait_for(both_hold_rows(setup))
+    helper = helper_of(setup, parent)
+    os.kill(helper, signal.SIGKILL)
+    counting_peer.release()
+    code, out, err = finish(parent)
+    unknown = setup.store.deliveries.counts(setup.edition_id)["unknown"]
+    assert code == (1 if unknown else 0), (out, err)
+    assert_everyone_once(setup, counting_peer, unknown=unknown)
+    assert took_back(err)
+    helper_row = next(
+        s for s in setup.store.senders.list(setup.edition_id) if s.process.pid == helper
+    )
+    assert helper_row.outcome is SenderOutcome.LOST
+
+
+def test_a_parent_killed_mid_send_takes_its_helper_with_it(
+    setup: Setup, counting_peer: CountingPeer
+) -> None:
+    """SIGKILL to `eudigest send` (the OOM killer, `kill -9`): its helper ends too (Linux:
+    PR_SET_PDEATHSIG) instead of sending on behind the operator's back; the next
+    `eudigest send` takes back both and finishes the edition; nobody twice."""
+    counting_peer.hold(1)
+    parent = start(
+        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
+    )
+    counting_peer.wait(lambda p: p.held is not None)
+    wait_for(both_hold_rows(setup))
+    helper = helper_of(setup, parent)
+    parent.kill()
+    parent.communicate()
+    wait_for(lambda: ended(helper))
+    counting_peer.release()
+    assert setup.store.editions.get(setup.edition_id).state is EditionState.SENDING
+    code, out, err = finish(start(setup, "send", str(setup.edition_id), "--processes", "1"))
+    unknown = setup.store.deliveries.counts(setup.edition_id)["unknown"]
+    assert unknown >= 1  # at least the parent's held request
+    assert code == 1, (out, err)
+    assert_everyone_once(setup, counting_peer, unknown=unknown)
+    outcomes = {s.process.pid: s.outcome for s in setup.store.senders.list(setup.edition_id)}
+    assert outcomes[parent.pid] is SenderOutcome.LOST and outcomes[helper] is SenderOutcome.LOST
