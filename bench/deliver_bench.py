@@ -10,11 +10,12 @@
 EUDIGEST_SENDGRID_CONCURRENCY for the send scenarios; `--processes` lists how many sender
 processes one `eudigest send` uses (EUDIGEST_SEND_PROCESSES: its helpers, deliver.processes;
 1: the previous release's one process); `--senders N` also sends each size with N separate
-`eudigest send` commands of one process each (as by hand beside each other); `--json` prints one JSON array,
-one object per run (scenario, subscribers, latency_ms, wall_s, cpu_s, peer_cpu_s,
-requests, peak_mb, …) instead of the table. `cpu_s` is the CPU time (user + system, all
-threads) of the scenario's process during the send, `peer_cpu_s` that of the peer over
-the whole child run: on a shared machine the CPU seconds move less than the wall time.
+`eudigest send` commands of one process each (as by hand beside each other); `--json`
+prints one JSON array, one object per run (scenario, subscribers, latency_ms, wall_s,
+cpu_s, peer_cpu_s, requests, peak_mb, …) instead of the table. `cpu_s` is the CPU time
+(user + system, all threads) of the scenario's process and its helpers during the send,
+`peer_cpu_s` that of the peer over the whole child run: on a shared machine the CPU
+seconds move less than the wall time.
 
 Each scenario runs in a fresh subprocess, so its peak memory (max RSS) is its own:
 - send N:     `jobs.send` — the real send path: the delivery ledger on a SQLite file
@@ -560,6 +561,9 @@ def main() -> None:
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
     if args.child:
+        from pipeline.memory import fixed_mmap_threshold
+
+        fixed_mmap_threshold()  # as the `eudigest` command does first
         name, size, url, *rest = args.child
         if name == "senders":
             print(json.dumps(scenario_senders(int(size), url, int(rest[0]), int(rest[1]))))

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline import logs
+from pipeline import logs, memory
 from pipeline.cli.common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -48,6 +48,7 @@ Command = Callable[..., int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    memory.fixed_mmap_threshold()  # big buffers back to the system when freed
     parser = _parser()
     args = parser.parse_args(argv)
     logs.setup(verbose=args.verbose)  # until the settings are read

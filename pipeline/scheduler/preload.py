@@ -23,6 +23,7 @@ import pipeline.ingest.normalize
 import pipeline.ingest.parse
 import pipeline.jobs
 import pipeline.logs
+import pipeline.memory
 import pipeline.scheduler.child
 import pipeline.store.items
 import pipeline.store.sources
@@ -32,6 +33,7 @@ from pipeline.store import load_drivers
 
 __all__ = ["pipeline", "sqlite3"]  # loaded to be shared with every run, not used here
 
+pipeline.memory.fixed_mmap_threshold()  # every run inherits it
 load_drivers()
 load_ahead()
 for name in pipeline.ingest.adapters.ADAPTER_NAMES:
