@@ -561,9 +561,9 @@ def main() -> None:
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
     if args.child:
-        from pipeline.memory import fixed_mmap_threshold
+        from pipeline.memory import tune_malloc
 
-        fixed_mmap_threshold()  # as the `eudigest` command does first
+        tune_malloc()  # as the `eudigest` command does first
         name, size, url, *rest = args.child
         if name == "senders":
             print(json.dumps(scenario_senders(int(size), url, int(rest[0]), int(rest[1]))))

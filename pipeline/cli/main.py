@@ -48,7 +48,7 @@ Command = Callable[..., int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    memory.fixed_mmap_threshold()  # big buffers back to the system when freed
+    memory.tune_malloc()  # big buffers back to the system when freed
     parser = _parser()
     args = parser.parse_args(argv)
     logs.setup(verbose=args.verbose)  # until the settings are read

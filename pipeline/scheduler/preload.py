@@ -33,7 +33,7 @@ from pipeline.store import load_drivers
 
 __all__ = ["pipeline", "sqlite3"]  # loaded to be shared with every run, not used here
 
-pipeline.memory.fixed_mmap_threshold()  # every run inherits it
+pipeline.memory.tune_malloc()  # every run inherits it
 load_drivers()
 load_ahead()
 for name in pipeline.ingest.adapters.ADAPTER_NAMES:
