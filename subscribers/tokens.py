@@ -152,7 +152,9 @@ class _DatedSerializer(URLSafeTimedSerializer):
         self._signer = super().make_signer()
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        return self._signer if salt is None else super().make_signer(salt)
+        if salt is None or salt == self.salt:  # `loads` passes its own salt
+            return self._signer
+        return super().make_signer(salt)
 
 
 def dated_serializer(secret: str, salt: str, now: dt.datetime) -> URLSafeTimedSerializer:
