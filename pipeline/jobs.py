@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -212,9 +212,11 @@ def send(
             applicant=segment.applicant,
         )
 
+    recipient = _recipient_maker(services, links, office)
+
     def recipient_for(subscriber: Subscriber) -> Recipient:
         reader = feedback.reader(subscriber, now=services.clock())
-        return _recipient(subscriber, services, links, office, {READER_PLACEHOLDER: reader})
+        return recipient(subscriber, {READER_PLACEHOLDER: reader})
 
     helpers = Helpers(
         helper_argv(edition_id),
@@ -300,8 +302,10 @@ def send_corrections(
         )
         return mail, newsletter.id
 
+    recipient = _recipient_maker(services, links, office)
+
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        return _recipient(subscriber, services, links, office)
+        return recipient(subscriber, {})
 
     def envelope(newsletter_id: str) -> tuple[str, str, str, tuple[str, ...]]:
         return (
@@ -684,27 +688,29 @@ def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Pat
     return None, None
 
 
-def _recipient(
-    subscriber: Subscriber,
-    services: Services,
-    links: Links,
-    office: Office,
-    extra: dict[str, str] | None = None,
-) -> Recipient:
-    """A reader of a digest or a correction mail: greeting, signed preference and
-    unsubscribe links, and the List-Unsubscribe headers."""
+def _recipient_maker(
+    services: Services, links: Links, office: Office
+) -> Callable[[Subscriber, Mapping[str, str]], Recipient]:
+    """Makes a reader of a digest or a correction mail: greeting, signed preference and
+    unsubscribe links, the List-Unsubscribe headers, and `extra` substitutions. Imports
+    once, not for each of a send's readers."""
     from pipeline.compose.render import GREETING, PREFERENCES_URL, UNSUBSCRIBE_URL, greeting
     from pipeline.model import Recipient
     from subscribers.unsubscribe import list_unsubscribe_headers
 
-    manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
-    return Recipient(
-        subscriber.email,
-        substitutions={
-            GREETING: greeting(subscriber.name),
-            PREFERENCES_URL: manage,
-            UNSUBSCRIBE_URL: unsubscribe,
-            **(extra or {}),
-        },
-        headers=list_unsubscribe_headers(services.settings, office, subscriber, url=unsubscribe),
-    )
+    def recipient(subscriber: Subscriber, extra: Mapping[str, str]) -> Recipient:
+        manage, unsubscribe = links.manage_and_unsubscribe(subscriber, now=services.clock())
+        return Recipient(
+            subscriber.email,
+            substitutions={
+                GREETING: greeting(subscriber.name),
+                PREFERENCES_URL: manage,
+                UNSUBSCRIBE_URL: unsubscribe,
+                **extra,
+            },
+            headers=list_unsubscribe_headers(
+                services.settings, office, subscriber, url=unsubscribe
+            ),
+        )
+
+    return recipient

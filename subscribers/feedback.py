@@ -45,7 +45,7 @@ from pipeline.model.feedback import (
 from pipeline.store import Store
 from subscribers.addresses import email_hash
 from subscribers.signup import RateLimited
-from subscribers.tokens import _ClockSigner
+from subscribers.tokens import dated_serializer
 
 MAX_AGE = dt.timedelta(days=DEDUP_DAYS)
 MAX_TOKEN_CHARS = 400
@@ -134,12 +134,7 @@ class FeedbackTokens:
         return str(self._timed(now).dumps([edition_id, self.pseudonym(subscriber), org]))
 
     def _timed(self, now: dt.datetime) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
-            self._secret,
-            salt=_SALT_READER,
-            signer=_ClockSigner,
-            signer_kwargs={"now": int(now.timestamp())},
-        )
+        return dated_serializer(self._secret, _SALT_READER, now)
 
     def read(self, item_token: str, reader_token: str, *, now: dt.datetime) -> Claim:
         """Both tokens checked (signature, age, the same edition); FeedbackInvalid else."""

@@ -28,13 +28,20 @@ expiry is testable with a frozen clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InvalidInput, SubscriberNotFound
@@ -115,14 +122,51 @@ class ManageClaim:
 
 
 class _ClockSigner(TimestampSigner):
-    """A timestamp signer that reads the time we give it, not the system clock."""
+    """A timestamp signer that reads the time we give it, not the system clock, and
+    derives its signing key once (itsdangerous derives it again for every signature)."""
 
     def __init__(self, *args: Any, now: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._now = now
+        self._signing_key = super().derive_key()
 
     def get_timestamp(self) -> int:
         return self._now
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is None:
+            return self._signing_key
+        return super().derive_key(secret_key)
+
+
+class _DatedSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer for one secret, salt and second, which
+    makes its signer once (the library makes a new one for every `dumps` and `loads`).
+    Signers keep no state between calls: one serves every thread. `hashlib.sha1` is
+    itsdangerous' own digest (its default only defers looking it up), named here so that
+    `hmac` takes OpenSSL's path instead of its pure-Python one."""
+
+    def __init__(self, secret: str, salt: str, now: int) -> None:
+        kwargs = {"now": now, "digest_method": hashlib.sha1}
+        super().__init__(secret, salt=salt, signer=_ClockSigner, signer_kwargs=kwargs)
+        self._signer = super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is None or salt == self.salt:  # `loads` passes its own salt
+            return self._signer
+        return super().make_signer(salt)
+
+
+def dated_serializer(secret: str, salt: str, now: dt.datetime) -> URLSafeTimedSerializer:
+    """The serializer that signs and reads tokens of `salt` as of `now` (whole seconds):
+    made once per second and shared, because a send signs for thousands of readers in
+    each second. The tokens are itsdangerous' own, byte for byte."""
+    return _serializer_at(secret, salt, int(now.timestamp()))
+
+
+@functools.lru_cache(maxsize=32)
+def _serializer_at(secret: str, salt: str, seconds: int) -> URLSafeTimedSerializer:
+    return _DatedSerializer(secret, salt, seconds)
 
 
 def legacy_address_tag(subscriber: Subscriber) -> str:
@@ -170,12 +214,7 @@ class Tokens:
         return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     def _serializer(self, salt: str, now: dt.datetime) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
-            self._secret,
-            salt=salt,
-            signer=_ClockSigner,
-            signer_kwargs={"now": int(now.timestamp())},
-        )
+        return dated_serializer(self._secret, salt, now)
 
     # ------------------------------------------------------------ confirm
 

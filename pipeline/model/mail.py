@@ -15,10 +15,9 @@ Construction refuses anything that would leak personal data into `custom_args` o
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Protocol
 
@@ -95,6 +94,8 @@ def check_headers(headers: Mapping[str, str]) -> None:
 
 def check_custom_args(custom_args: Mapping[str, str], email: str = "") -> None:
     """custom_args are kept by SendGrid long-term: opaque ids only, never an address or name."""
+    if not custom_args:
+        return  # most recipients are made without (the sender adds its ids later)
     local = email.partition("@")[0].lower()
     for key, value in custom_args.items():
         if not _ARG_KEY.fullmatch(key):
@@ -145,9 +146,15 @@ class Recipient:
         one was made): `dataclasses.replace` checked every field again, for every reader
         of a send (the sender adds its ids to each)."""
         check_custom_args(custom_args, self.email)
-        other = copy.copy(self)  # every field, also one added later
+        other = object.__new__(Recipient)
+        for name in _RECIPIENT_FIELDS:  # every field, also one added later
+            object.__setattr__(other, name, getattr(self, name))
         object.__setattr__(other, "custom_args", _frozen(custom_args))
         return other
+
+
+# `copy.copy` of a slotted dataclass looks the fields up twice for every copy.
+_RECIPIENT_FIELDS = tuple(f.name for f in fields(Recipient))
 
 
 @dataclass(frozen=True, slots=True)
