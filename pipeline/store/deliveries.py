@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Update, bindparam, func, insert, or_, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
 from pipeline.model import (
@@ -38,7 +39,7 @@ from pipeline.model import (
     SenderOutcome,
 )
 from pipeline.store.audit import write_audit
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import Prepared, driver_value, wrap_errors
 from pipeline.store.schema import (
     deliveries,
     delivery_segments,
@@ -49,10 +50,109 @@ from pipeline.store.schema import (
 from pipeline.store.senders import _sender
 from pipeline.store.subscribers import receiving
 
+# ---------------------------------------------------------------- the sender's statements
+#
+# A send of 100,000 readers makes ~13,400 requests, each started and recorded in its own
+# transaction: the statements of claim/start/record are built once, here, with their
+# parameters bound by name (b_…: a column's own name is reserved in an UPDATE).
+# SQLAlchemy then neither builds them nor computes their cache key again per call, and
+# `b_now` is converted once per statement. The conditions are those the ledger always had.
+
+_QUEUED = DeliveryState.QUEUED.value
+_CLAIMED = DeliveryState.CLAIMED.value
+_SENDING = DeliveryState.SENDING.value
+_STATES = {s.value: s for s in DeliveryState}
+
+
+def _claim_statement(*, by_segment: bool) -> Update:
+    where = [deliveries.c.edition_id == bindparam("b_edition"), deliveries.c.state == _QUEUED]
+    if by_segment:
+        where.append(deliveries.c.segment_key == bindparam("b_segment"))
+    candidates = (
+        select(deliveries.c.id)
+        .where(*where)
+        .order_by(deliveries.c.segment_key, deliveries.c.id)
+        .limit(bindparam("b_limit"))
+        .scalar_subquery()
+    )
+    return (
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(candidates),
+            deliveries.c.state == _QUEUED,  # re-checked per row
+        )
+        .values(
+            state=_CLAIMED,
+            claim_token=bindparam("b_token"),
+            sender_id=bindparam("b_sender"),
+            claimed_at=bindparam("b_now"),
+            attempts=deliveries.c.attempts + 1,
+            updated_at=bindparam("b_now"),
+        )
+    )
+
+
+_CLAIM_ANY = _claim_statement(by_segment=False)
+_CLAIM_SEGMENT = _claim_statement(by_segment=True)
+# the rows a claim took, without the times (nobody reads them: no conversion per row);
+# edition and state find the few claimed rows through ix_deliveries_edition_state: no
+# index on claim_token is needed
+_CLAIMED_ROWS = (
+    select(
+        deliveries.c.id,
+        deliveries.c.edition_id,
+        deliveries.c.subscriber_id,
+        deliveries.c.segment_key,
+        deliveries.c.state,
+        deliveries.c.attempts,
+        deliveries.c.message_id,
+        deliveries.c.error,
+    )
+    .where(
+        deliveries.c.edition_id == bindparam("b_edition"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .order_by(deliveries.c.segment_key, deliveries.c.id)
+)
+_START = (
+    update(deliveries)
+    .where(
+        deliveries.c.id.in_(bindparam("b_ids", expanding=True)),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .values(state=_SENDING, updated_at=bindparam("b_now"))
+    .returning(deliveries.c.id)
+)
+# one row per outcome, executemany (IN cannot be used with executemany)
+_RECORD = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        or_(
+            deliveries.c.state == _SENDING,
+            deliveries.c.state == DeliveryState.UNKNOWN.value,
+        ),
+    )
+    .values(
+        state=bindparam("b_state"),
+        message_id=bindparam("b_message_id"),
+        error=bindparam("b_error"),
+        sent_at=bindparam("b_sent_at"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
 
 class DeliveriesStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @functools.cached_property
+    def _record(self) -> Prepared:
+        return Prepared(_RECORD, self._engine.dialect)
 
     def plan(
         self,
@@ -231,48 +331,20 @@ class DeliveriesStore:
         order, so that one claim holds whole small segments); `token` names this one
         batch (unique per claim: it is how start/record/skip/release find the rows);
         `sender_id` the sender that holds them (recovery leaves a live sender's rows)."""
-        where = [
-            deliveries.c.edition_id == edition_id,
-            deliveries.c.state == DeliveryState.QUEUED.value,
-        ]
-        if segment_key is not None:
-            where.append(deliveries.c.segment_key == segment_key)
-        candidates = (
-            select(deliveries.c.id)
-            .where(*where)
-            .order_by(deliveries.c.segment_key, deliveries.c.id)
-            .limit(limit)
-            .scalar_subquery()
-        )
+        params = {
+            "b_edition": edition_id,
+            "b_segment": segment_key,
+            "b_limit": limit,
+            "b_token": token,
+            "b_sender": sender_id,
+            "b_now": now,
+        }
         with wrap_errors("claiming deliveries"), self._engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id.in_(candidates),
-                    deliveries.c.state == DeliveryState.QUEUED.value,  # re-checked per row
-                )
-                .values(
-                    state=DeliveryState.CLAIMED.value,
-                    claim_token=token,
-                    sender_id=sender_id,
-                    claimed_at=now,
-                    attempts=deliveries.c.attempts + 1,
-                    updated_at=now,
-                ),
-                execution_options={"synchronize_session": False},
-            )
-            rows = conn.execute(
-                select(deliveries)
-                .where(
-                    # edition and state find the few claimed rows through
-                    # ix_deliveries_edition_state; no index on claim_token is needed
-                    deliveries.c.edition_id == edition_id,
-                    deliveries.c.claim_token == token,
-                    deliveries.c.state == DeliveryState.CLAIMED.value,
-                )
-                .order_by(deliveries.c.segment_key, deliveries.c.id)
-            )
-            return [_delivery(r) for r in rows]
+            conn.execute(_CLAIM_ANY if segment_key is None else _CLAIM_SEGMENT, params)
+            return [
+                Delivery(i, e, s, k, _STATES[st], a, m, err)
+                for i, e, s, k, st, a, m, err in conn.execute(_CLAIMED_ROWS, params).all()
+            ]
 
     def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> set[int]:
         """Claimed → sending: committed before the request leaves (the crash boundary).
@@ -295,15 +367,11 @@ class DeliveriesStore:
                 for at in range(0, len(id_list), 1000):
                     moved.update(
                         conn.execute(
-                            update(deliveries)
-                            .where(
-                                deliveries.c.id.in_(id_list[at : at + 1000]),
-                                deliveries.c.claim_token == token,
-                                deliveries.c.state == DeliveryState.CLAIMED.value,
-                            )
-                            .values(state=DeliveryState.SENDING.value, updated_at=now)
-                            .returning(deliveries.c.id)
-                        ).scalars()
+                            _START,
+                            {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now},
+                        )
+                        .scalars()
+                        .all()
                     )
         return moved
 
@@ -353,40 +421,31 @@ class DeliveriesStore:
         self, batches: Sequence[tuple[Sequence[Outcome], str]], *, now: dt.datetime
     ) -> None:
         """`record` for several answered batches (outcomes, token) in one transaction."""
-        rows = [
+        if not any(outcomes for outcomes, _ in batches):
+            return
+        with wrap_errors("recording deliveries"):
+            rows = self._record_rows(batches, now)
+            with self._engine.begin() as conn:
+                self._record.run_many(conn, rows)
+
+    def _record_rows(
+        self, batches: Sequence[tuple[Sequence[Outcome], str]], now: dt.datetime
+    ) -> builtins.list[dict[str, object]]:
+        stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)  # once
+        sent = DeliveryState.SENT
+        return [
             {
                 "b_id": o.delivery_id,
                 "b_token": token,
                 "b_state": o.state.value,
                 "b_message_id": o.message_id,
                 "b_error": (o.error or "")[:1000] or None,
-                "b_sent_at": now if o.state is DeliveryState.SENT else None,
+                "b_sent_at": stamp if o.state is sent else None,
+                "b_now": stamp,
             }
             for outcomes, token in batches
             for o in outcomes
         ]
-        if not rows:
-            return
-        with wrap_errors("recording deliveries"), self._engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id == bindparam("b_id"),
-                    deliveries.c.claim_token == bindparam("b_token"),
-                    or_(  # (IN cannot be used with executemany)
-                        deliveries.c.state == DeliveryState.SENDING.value,
-                        deliveries.c.state == DeliveryState.UNKNOWN.value,
-                    ),
-                )
-                .values(
-                    state=bindparam("b_state"),
-                    message_id=bindparam("b_message_id"),
-                    error=bindparam("b_error"),
-                    sent_at=bindparam("b_sent_at"),
-                    updated_at=now,
-                ),
-                rows,
-            )
 
     def resolve_unknown(self, edition_id: int, *, resend: bool, now: dt.datetime) -> int:
         """Staff decide about unknown rows: treat them as sent, or queue them again."""
