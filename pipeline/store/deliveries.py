@@ -48,7 +48,7 @@ from pipeline.store.schema import (
     subscribers,
 )
 from pipeline.store.senders import _sender
-from pipeline.store.subscribers import receiving
+from pipeline.store.subscribers import receiving_each
 
 # ---------------------------------------------------------------- the sender's statements
 #
@@ -143,6 +143,12 @@ _RECORD = (
         sent_at=bindparam("b_sent_at"),
         updated_at=bindparam("b_now"),
     )
+)
+
+# who of a batch may receive (the sender checks again before each claim is sent)
+_RECEIVING = select(subscribers.c.id).where(
+    subscribers.c.id.in_(bindparam("b_ids", expanding=True)),
+    *receiving_each(bindparam("b_newsletter")),
 )
 
 
@@ -388,11 +394,11 @@ class DeliveriesStore:
             for start in range(0, len(id_list), 1000):
                 found.update(
                     conn.execute(
-                        select(subscribers.c.id).where(
-                            subscribers.c.id.in_(id_list[start : start + 1000]),
-                            *receiving(newsletter_id),
-                        )
-                    ).scalars()
+                        _RECEIVING,
+                        {"b_ids": id_list[start : start + 1000], "b_newsletter": newsletter_id},
+                    )
+                    .scalars()
+                    .all()
                 )
         return found
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     cast,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -651,6 +652,23 @@ _COLUMNS = (
 )
 _STATUSES = {s.value: s for s in SubscriberStatus}
 _ORG_TYPES = {o.value: o for o in OrgType}
+
+
+def receiving_each(newsletter_id: str | ColumnElement[str]) -> list[ColumnElement[bool]]:
+    """`receiving`'s rule as conditions on each row (correlated EXISTS), for a batch of
+    subscribers: one index lookup per row instead of reading every subscription of the
+    newsletter and every suppression per batch, as SQLite runs `IN (SELECT …)` (~20 ms
+    for 1,000 of 100,000 readers). The same answer: the columns compared are NOT NULL,
+    so NOT EXISTS and NOT IN agree."""
+    return [
+        subscribers.c.status == SubscriberStatus.CONFIRMED.value,
+        exists().where(
+            subscriptions.c.subscriber_id == subscribers.c.id,
+            subscriptions.c.newsletter_id == newsletter_id,
+            subscriptions.c.active,
+        ),
+        ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash),
+    ]
 
 
 def _load(
