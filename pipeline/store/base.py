@@ -71,7 +71,7 @@ class Prepared:
     """
 
     def __init__(self, stmt: Executable, dialect: Dialect) -> None:
-        compiled = stmt.compile(dialect=dialect)
+        compiled = stmt.compile(dialect=dialect, for_executemany=True)
         self.sql = compiled.string
         self._fixed = dict(compiled.params)  # the statement's own values; None for the rest
         # positional drivers (SQLite: ?) take a tuple in the statement's order
@@ -83,13 +83,16 @@ class Prepared:
             else:
                 self._order = lambda m: tuple(m[k] for k in names)
 
-    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Run the statement once per row (executemany); returns the driver's rowcount
+        (SQLite and psycopg: the rows changed by all of them together)."""
         fixed, order = self._fixed, self._order
         merged = [{**fixed, **row} for row in rows]
+        if not merged:  # (exec_driver_sql would run it once, without parameters)
+            return 0
         if order is not None:
-            conn.exec_driver_sql(self.sql, [order(m) for m in merged])
-        else:
-            conn.exec_driver_sql(self.sql, merged)
+            return conn.exec_driver_sql(self.sql, [order(m) for m in merged]).rowcount
+        return conn.exec_driver_sql(self.sql, merged).rowcount
 
 
 def driver_value(column: ColumnElement[Any], value: Any, dialect: Dialect) -> Any:

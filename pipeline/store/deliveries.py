@@ -63,6 +63,17 @@ _CLAIMED = DeliveryState.CLAIMED.value
 _SENDING = DeliveryState.SENDING.value
 _STATES = {s.value: s for s in DeliveryState}
 
+# a plan's rows, executemany (Prepared: the time converted once, not twice per row)
+_QUEUE = insert(deliveries).values(
+    edition_id=bindparam("b_edition"),
+    subscriber_id=bindparam("b_subscriber"),
+    segment_key=bindparam("b_segment"),
+    state=_QUEUED,
+    attempts=0,
+    created_at=bindparam("b_now"),
+    updated_at=bindparam("b_now"),
+)
+
 
 def _claim_statement(*, by_segment: bool) -> Update:
     where = [deliveries.c.edition_id == bindparam("b_edition"), deliveries.c.state == _QUEUED]
@@ -125,6 +136,23 @@ _START = (
     .values(state=_SENDING, updated_at=bindparam("b_now"))
     .returning(deliveries.c.id)
 )
+# the same, one row at a time (executemany): when the rows changed are as many as the
+# ids, each one moved; otherwise _START tells which
+_START_EACH = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .values(state=_SENDING, updated_at=bindparam("b_now"))
+)
+
+
+class _Partly(Exception):
+    """Not every row of a start moved: its transaction is rolled back."""
+
+
 # one row per outcome, executemany (IN cannot be used with executemany)
 _RECORD = (
     update(deliveries)
@@ -155,6 +183,14 @@ _RECEIVING = select(subscribers.c.id).where(
 class DeliveriesStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @functools.cached_property
+    def _queue(self) -> Prepared:
+        return Prepared(_QUEUE, self._engine.dialect)
+
+    @functools.cached_property
+    def _start(self) -> Prepared:
+        return Prepared(_START_EACH, self._engine.dialect)
 
     @functools.cached_property
     def _record(self) -> Prepared:
@@ -198,18 +234,16 @@ class DeliveriesStore:
                 ).scalars()
             )
             fresh = [(sid, key) for sid, key in dict(rows).items() if sid not in known]
+            stamp = driver_value(deliveries.c.created_at, now, conn.dialect)  # once
             for start in range(0, len(fresh), 1000):  # the parameters 1,000 at a time
-                conn.execute(
-                    insert(deliveries),
+                self._queue.run_many(
+                    conn,
                     [
                         {
-                            "edition_id": edition_id,
-                            "subscriber_id": sid,
-                            "segment_key": key,
-                            "state": DeliveryState.QUEUED.value,
-                            "attempts": 0,
-                            "created_at": now,
-                            "updated_at": now,
+                            "b_edition": edition_id,
+                            "b_subscriber": sid,
+                            "b_segment": key,
+                            "b_now": stamp,
                         }
                         for sid, key in fresh[start : start + 1000]
                     ],
@@ -364,22 +398,35 @@ class DeliveriesStore:
     ) -> set[int]:
         """`start` for several batches (ids, token) in one transaction: the requests of a
         sender that keeps several in flight are started together before they leave."""
-        by_token: dict[str, list[int]] = {}
-        for ids, token in groups:  # a claim's groups share its token: one statement
-            by_token.setdefault(token, []).extend(ids)
-        moved: set[int] = set()
-        with wrap_errors("starting deliveries"), self._engine.begin() as conn:
-            for token, id_list in by_token.items():
-                for at in range(0, len(id_list), 1000):
-                    moved.update(
-                        conn.execute(
-                            _START,
-                            {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now},
+        pairs = [(i, token) for ids, token in groups for i in ids]
+        with wrap_errors("starting deliveries"):
+            stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)
+            try:
+                with self._engine.begin() as conn:
+                    rows = [{"b_id": i, "b_token": t, "b_now": stamp} for i, t in pairs]
+                    if self._start.run_many(conn, rows) == len(rows):
+                        return {i for i, _ in pairs}  # each row moved (one at most per id)
+                    raise _Partly  # undone: which ones is asked below
+            except _Partly:
+                pass
+            # some were taken from this sender meanwhile (or an id came twice): the rows
+            # that move, by RETURNING (a claim's groups share its token: one statement)
+            by_token: dict[str, list[int]] = {}
+            for i, token in pairs:
+                by_token.setdefault(token, []).append(i)
+            moved: set[int] = set()
+            with self._engine.begin() as conn:
+                for token, id_list in by_token.items():
+                    for at in range(0, len(id_list), 1000):
+                        moved.update(
+                            conn.execute(
+                                _START,
+                                {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now},
+                            )
+                            .scalars()
+                            .all()
                         )
-                        .scalars()
-                        .all()
-                    )
-        return moved
+            return moved
 
     def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
         """Claimed → queued: this sender stops before sending them (the next run takes them)."""
