@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Executable, Select, Table, func, select
+from sqlalchemy import ClauseElement, ColumnElement, Connection, Select, Table, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from pipeline.errors import DuplicateItem, StoreError, StoreUnavailable
 
@@ -70,8 +71,8 @@ class Prepared:
     a value in the statement (`column == "sent"`) are filled in from the statement.
     """
 
-    def __init__(self, stmt: Executable, dialect: Dialect) -> None:
-        compiled = stmt.compile(dialect=dialect, for_executemany=True)
+    def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, stmt.compile(dialect=dialect, for_executemany=True))
         self.sql = compiled.string
         self._fixed = dict(compiled.params)  # the statement's own values; None for the rest
         # positional drivers (SQLite: ?) take a tuple in the statement's order
