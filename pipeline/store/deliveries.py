@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Update, bindparam, func, insert, or_, select, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
 from pipeline.model import (
@@ -38,7 +39,7 @@ from pipeline.model import (
     SenderOutcome,
 )
 from pipeline.store.audit import write_audit
-from pipeline.store.base import wrap_errors
+from pipeline.store.base import Prepared, driver_value, wrap_errors
 from pipeline.store.schema import (
     deliveries,
     delivery_segments,
@@ -47,12 +48,153 @@ from pipeline.store.schema import (
     subscribers,
 )
 from pipeline.store.senders import _sender
-from pipeline.store.subscribers import receiving
+from pipeline.store.subscribers import receiving_each
+
+# ---------------------------------------------------------------- the sender's statements
+#
+# A send of 100,000 readers makes ~13,400 requests, each started and recorded in its own
+# transaction: the statements of claim/start/record are built once, here, with their
+# parameters bound by name (b_…: a column's own name is reserved in an UPDATE).
+# SQLAlchemy then neither builds them nor computes their cache key again per call, and
+# `b_now` is converted once per statement. The conditions are those the ledger always had.
+
+_QUEUED = DeliveryState.QUEUED.value
+_CLAIMED = DeliveryState.CLAIMED.value
+_SENDING = DeliveryState.SENDING.value
+_STATES = {s.value: s for s in DeliveryState}
+
+# a plan's rows, executemany (Prepared: the time converted once, not twice per row)
+_QUEUE = insert(deliveries).values(
+    edition_id=bindparam("b_edition"),
+    subscriber_id=bindparam("b_subscriber"),
+    segment_key=bindparam("b_segment"),
+    state=_QUEUED,
+    attempts=0,
+    created_at=bindparam("b_now"),
+    updated_at=bindparam("b_now"),
+)
+
+
+def _claim_statement(*, by_segment: bool) -> Update:
+    where = [deliveries.c.edition_id == bindparam("b_edition"), deliveries.c.state == _QUEUED]
+    if by_segment:
+        where.append(deliveries.c.segment_key == bindparam("b_segment"))
+    candidates = (
+        select(deliveries.c.id)
+        .where(*where)
+        .order_by(deliveries.c.segment_key, deliveries.c.id)
+        .limit(bindparam("b_limit"))
+        .scalar_subquery()
+    )
+    return (
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(candidates),
+            deliveries.c.state == _QUEUED,  # re-checked per row
+        )
+        .values(
+            state=_CLAIMED,
+            claim_token=bindparam("b_token"),
+            sender_id=bindparam("b_sender"),
+            claimed_at=bindparam("b_now"),
+            attempts=deliveries.c.attempts + 1,
+            updated_at=bindparam("b_now"),
+        )
+    )
+
+
+_CLAIM_ANY = _claim_statement(by_segment=False)
+_CLAIM_SEGMENT = _claim_statement(by_segment=True)
+# the rows a claim took, without the times (nobody reads them: no conversion per row);
+# edition and state find the few claimed rows through ix_deliveries_edition_state: no
+# index on claim_token is needed
+_CLAIMED_ROWS = (
+    select(
+        deliveries.c.id,
+        deliveries.c.edition_id,
+        deliveries.c.subscriber_id,
+        deliveries.c.segment_key,
+        deliveries.c.state,
+        deliveries.c.attempts,
+        deliveries.c.message_id,
+        deliveries.c.error,
+    )
+    .where(
+        deliveries.c.edition_id == bindparam("b_edition"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .order_by(deliveries.c.segment_key, deliveries.c.id)
+)
+_START = (
+    update(deliveries)
+    .where(
+        deliveries.c.id.in_(bindparam("b_ids", expanding=True)),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .values(state=_SENDING, updated_at=bindparam("b_now"))
+    .returning(deliveries.c.id)
+)
+# the same, one row at a time (executemany): when the rows changed are as many as the
+# ids, each one moved; otherwise _START tells which
+_START_EACH = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        deliveries.c.state == _CLAIMED,
+    )
+    .values(state=_SENDING, updated_at=bindparam("b_now"))
+)
+
+
+class _Partly(Exception):
+    """Not every row of a start moved: its transaction is rolled back."""
+
+
+# one row per outcome, executemany (IN cannot be used with executemany)
+_RECORD = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.claim_token == bindparam("b_token"),
+        or_(
+            deliveries.c.state == _SENDING,
+            deliveries.c.state == DeliveryState.UNKNOWN.value,
+        ),
+    )
+    .values(
+        state=bindparam("b_state"),
+        message_id=bindparam("b_message_id"),
+        error=bindparam("b_error"),
+        sent_at=bindparam("b_sent_at"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+# who of a batch may receive (the sender checks again before each claim is sent)
+_RECEIVING = select(subscribers.c.id).where(
+    subscribers.c.id.in_(bindparam("b_ids", expanding=True)),
+    *receiving_each(bindparam("b_newsletter")),
+)
 
 
 class DeliveriesStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @functools.cached_property
+    def _queue(self) -> Prepared:
+        return Prepared(_QUEUE, self._engine.dialect)
+
+    @functools.cached_property
+    def _start(self) -> Prepared:
+        return Prepared(_START_EACH, self._engine.dialect)
+
+    @functools.cached_property
+    def _record(self) -> Prepared:
+        return Prepared(_RECORD, self._engine.dialect)
 
     def plan(
         self,
@@ -92,18 +234,16 @@ class DeliveriesStore:
                 ).scalars()
             )
             fresh = [(sid, key) for sid, key in dict(rows).items() if sid not in known]
+            stamp = driver_value(deliveries.c.created_at, now, conn.dialect)  # once
             for start in range(0, len(fresh), 1000):  # the parameters 1,000 at a time
-                conn.execute(
-                    insert(deliveries),
+                self._queue.run_many(
+                    conn,
                     [
                         {
-                            "edition_id": edition_id,
-                            "subscriber_id": sid,
-                            "segment_key": key,
-                            "state": DeliveryState.QUEUED.value,
-                            "attempts": 0,
-                            "created_at": now,
-                            "updated_at": now,
+                            "b_edition": edition_id,
+                            "b_subscriber": sid,
+                            "b_segment": key,
+                            "b_now": stamp,
                         }
                         for sid, key in fresh[start : start + 1000]
                     ],
@@ -231,48 +371,20 @@ class DeliveriesStore:
         order, so that one claim holds whole small segments); `token` names this one
         batch (unique per claim: it is how start/record/skip/release find the rows);
         `sender_id` the sender that holds them (recovery leaves a live sender's rows)."""
-        where = [
-            deliveries.c.edition_id == edition_id,
-            deliveries.c.state == DeliveryState.QUEUED.value,
-        ]
-        if segment_key is not None:
-            where.append(deliveries.c.segment_key == segment_key)
-        candidates = (
-            select(deliveries.c.id)
-            .where(*where)
-            .order_by(deliveries.c.segment_key, deliveries.c.id)
-            .limit(limit)
-            .scalar_subquery()
-        )
+        params = {
+            "b_edition": edition_id,
+            "b_segment": segment_key,
+            "b_limit": limit,
+            "b_token": token,
+            "b_sender": sender_id,
+            "b_now": now,
+        }
         with wrap_errors("claiming deliveries"), self._engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id.in_(candidates),
-                    deliveries.c.state == DeliveryState.QUEUED.value,  # re-checked per row
-                )
-                .values(
-                    state=DeliveryState.CLAIMED.value,
-                    claim_token=token,
-                    sender_id=sender_id,
-                    claimed_at=now,
-                    attempts=deliveries.c.attempts + 1,
-                    updated_at=now,
-                ),
-                execution_options={"synchronize_session": False},
-            )
-            rows = conn.execute(
-                select(deliveries)
-                .where(
-                    # edition and state find the few claimed rows through
-                    # ix_deliveries_edition_state; no index on claim_token is needed
-                    deliveries.c.edition_id == edition_id,
-                    deliveries.c.claim_token == token,
-                    deliveries.c.state == DeliveryState.CLAIMED.value,
-                )
-                .order_by(deliveries.c.segment_key, deliveries.c.id)
-            )
-            return [_delivery(r) for r in rows]
+            conn.execute(_CLAIM_ANY if segment_key is None else _CLAIM_SEGMENT, params)
+            return [
+                Delivery(i, e, s, k, _STATES[st], a, m, err)
+                for i, e, s, k, st, a, m, err in conn.execute(_CLAIMED_ROWS, params).all()
+            ]
 
     def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> set[int]:
         """Claimed → sending: committed before the request leaves (the crash boundary).
@@ -286,26 +398,35 @@ class DeliveriesStore:
     ) -> set[int]:
         """`start` for several batches (ids, token) in one transaction: the requests of a
         sender that keeps several in flight are started together before they leave."""
-        by_token: dict[str, list[int]] = {}
-        for ids, token in groups:  # a claim's groups share its token: one statement
-            by_token.setdefault(token, []).extend(ids)
-        moved: set[int] = set()
-        with wrap_errors("starting deliveries"), self._engine.begin() as conn:
-            for token, id_list in by_token.items():
-                for at in range(0, len(id_list), 1000):
-                    moved.update(
-                        conn.execute(
-                            update(deliveries)
-                            .where(
-                                deliveries.c.id.in_(id_list[at : at + 1000]),
-                                deliveries.c.claim_token == token,
-                                deliveries.c.state == DeliveryState.CLAIMED.value,
+        pairs = [(i, token) for ids, token in groups for i in ids]
+        with wrap_errors("starting deliveries"):
+            stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)
+            try:
+                with self._engine.begin() as conn:
+                    rows = [{"b_id": i, "b_token": t, "b_now": stamp} for i, t in pairs]
+                    if self._start.run_many(conn, rows) == len(rows):
+                        return {i for i, _ in pairs}  # each row moved (one at most per id)
+                    raise _Partly  # undone: which ones is asked below
+            except _Partly:
+                pass
+            # some were taken from this sender meanwhile (or an id came twice): the rows
+            # that move, by RETURNING (a claim's groups share its token: one statement)
+            by_token: dict[str, list[int]] = {}
+            for i, token in pairs:
+                by_token.setdefault(token, []).append(i)
+            moved: set[int] = set()
+            with self._engine.begin() as conn:
+                for token, id_list in by_token.items():
+                    for at in range(0, len(id_list), 1000):
+                        moved.update(
+                            conn.execute(
+                                _START,
+                                {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now},
                             )
-                            .values(state=DeliveryState.SENDING.value, updated_at=now)
-                            .returning(deliveries.c.id)
-                        ).scalars()
-                    )
-        return moved
+                            .scalars()
+                            .all()
+                        )
+            return moved
 
     def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
         """Claimed → queued: this sender stops before sending them (the next run takes them)."""
@@ -320,11 +441,11 @@ class DeliveriesStore:
             for start in range(0, len(id_list), 1000):
                 found.update(
                     conn.execute(
-                        select(subscribers.c.id).where(
-                            subscribers.c.id.in_(id_list[start : start + 1000]),
-                            *receiving(newsletter_id),
-                        )
-                    ).scalars()
+                        _RECEIVING,
+                        {"b_ids": id_list[start : start + 1000], "b_newsletter": newsletter_id},
+                    )
+                    .scalars()
+                    .all()
                 )
         return found
 
@@ -353,40 +474,31 @@ class DeliveriesStore:
         self, batches: Sequence[tuple[Sequence[Outcome], str]], *, now: dt.datetime
     ) -> None:
         """`record` for several answered batches (outcomes, token) in one transaction."""
-        rows = [
+        if not any(outcomes for outcomes, _ in batches):
+            return
+        with wrap_errors("recording deliveries"):
+            rows = self._record_rows(batches, now)
+            with self._engine.begin() as conn:
+                self._record.run_many(conn, rows)
+
+    def _record_rows(
+        self, batches: Sequence[tuple[Sequence[Outcome], str]], now: dt.datetime
+    ) -> builtins.list[dict[str, object]]:
+        stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)  # once
+        sent = DeliveryState.SENT
+        return [
             {
                 "b_id": o.delivery_id,
                 "b_token": token,
                 "b_state": o.state.value,
                 "b_message_id": o.message_id,
                 "b_error": (o.error or "")[:1000] or None,
-                "b_sent_at": now if o.state is DeliveryState.SENT else None,
+                "b_sent_at": stamp if o.state is sent else None,
+                "b_now": stamp,
             }
             for outcomes, token in batches
             for o in outcomes
         ]
-        if not rows:
-            return
-        with wrap_errors("recording deliveries"), self._engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id == bindparam("b_id"),
-                    deliveries.c.claim_token == bindparam("b_token"),
-                    or_(  # (IN cannot be used with executemany)
-                        deliveries.c.state == DeliveryState.SENDING.value,
-                        deliveries.c.state == DeliveryState.UNKNOWN.value,
-                    ),
-                )
-                .values(
-                    state=bindparam("b_state"),
-                    message_id=bindparam("b_message_id"),
-                    error=bindparam("b_error"),
-                    sent_at=bindparam("b_sent_at"),
-                    updated_at=now,
-                ),
-                rows,
-            )
 
     def resolve_unknown(self, edition_id: int, *, resend: bool, now: dt.datetime) -> int:
         """Staff decide about unknown rows: treat them as sent, or queue them again."""

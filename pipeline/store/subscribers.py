@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     cast,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -149,7 +150,7 @@ class SubscribersStore:
         last = 0
         while True:
             with wrap_errors("exporting subscribers"), self._engine.connect() as conn:
-                found = _load(conn, [subscribers.c.id > last], limit=batch)
+                found = _load(conn, [subscribers.c.id > last], limit=batch, dense=True)
             if not found:
                 return
             yield from found
@@ -166,7 +167,9 @@ class SubscribersStore:
         with wrap_errors("reading recipients"), self._engine.connect() as conn:
             while True:
                 after = [subscribers.c.id > out[-1].id] if out else []
-                found = _load(conn, [*receiving(newsletter_id), *after], limit=RECIPIENTS_PAGE)
+                found = _load(
+                    conn, [*receiving(newsletter_id), *after], limit=RECIPIENTS_PAGE, dense=True
+                )
                 out += found
                 if len(found) < RECIPIENTS_PAGE:
                     return out
@@ -629,47 +632,122 @@ def receiving(newsletter_id: str) -> list[ColumnElement[bool]]:
     ]
 
 
+# What a Subscriber is made of (not email_hash, not updated_at: no conversion for them);
+# topics as their JSON text, decoded once per distinct list (many readers share one)
+_COLUMNS = (
+    subscribers.c.id,
+    subscribers.c.email,
+    subscribers.c.status,
+    subscribers.c.created_at,
+    subscribers.c.name,
+    subscribers.c.organisation,
+    subscribers.c.org_type,
+    subscribers.c.language,
+    cast(subscribers.c.topics, Text),
+    subscribers.c.consent_at,
+    subscribers.c.consent_text,
+    subscribers.c.confirmed_at,
+    subscribers.c.token_version,
+    subscribers.c.applicant_type,
+)
+_STATUSES = {s.value: s for s in SubscriberStatus}
+_ORG_TYPES = {o.value: o for o in OrgType}
+
+
+def receiving_each(newsletter_id: str | ColumnElement[str]) -> list[ColumnElement[bool]]:
+    """`receiving`'s rule as conditions on each row (correlated EXISTS), for a batch of
+    subscribers: one index lookup per row instead of reading every subscription of the
+    newsletter and every suppression per batch, as SQLite runs `IN (SELECT …)` (~20 ms
+    for 1,000 of 100,000 readers). The same answer: the columns compared are NOT NULL,
+    so NOT EXISTS and NOT IN agree."""
+    return [
+        subscribers.c.status == SubscriberStatus.CONFIRMED.value,
+        exists().where(
+            subscriptions.c.subscriber_id == subscribers.c.id,
+            subscriptions.c.newsletter_id == newsletter_id,
+            subscriptions.c.active,
+        ),
+        ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash),
+    ]
+
+
 def _load(
-    conn: Connection, where: Sequence[Any], *, limit: int | None = None, offset: int = 0
+    conn: Connection,
+    where: Sequence[Any],
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    dense: bool = False,
 ) -> builtins.list[Subscriber]:
-    stmt = select(subscribers).where(*where).order_by(subscribers.c.id)
+    """The subscribers `where` finds, in id order. `dense`: they are most of their id
+    range (a walk through everyone by id): their subscriptions are read by that range
+    instead of by a list of ids (10,000 parameters a page otherwise)."""
+    stmt = select(*_COLUMNS).where(*where).order_by(subscribers.c.id)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
-    rows = list(conn.execute(stmt))
+    rows = conn.execute(stmt).all()
     if not rows:
         return []
-    ids = [r.id for r in rows]
+    ids = [r[0] for r in rows]
     active: dict[int, builtins.list[str]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 10_000):  # PostgreSQL takes at most 65,535 parameters
-        for r in conn.execute(
+    if dense:
+        ranges = [subscriptions.c.subscriber_id.between(ids[0], ids[-1])]
+    else:  # PostgreSQL takes at most 65,535 parameters
+        ranges = [
+            subscriptions.c.subscriber_id.in_(ids[start : start + 10_000])
+            for start in range(0, len(ids), 10_000)
+        ]
+    for in_range in ranges:
+        for sid, newsletter in conn.execute(
             select(subscriptions.c.subscriber_id, subscriptions.c.newsletter_id)
-            .where(
-                subscriptions.c.subscriber_id.in_(ids[start : start + 10_000]),
-                subscriptions.c.active,
-            )
+            .where(in_range, subscriptions.c.active)
             .order_by(subscriptions.c.newsletter_id)
         ):
-            active[r.subscriber_id].append(r.newsletter_id)
-    return [
-        Subscriber(
-            id=r.id,
-            email=r.email,
-            status=SubscriberStatus(r.status),
-            created_at=r.created_at,
-            name=r.name,
-            organisation=r.organisation,
-            org_type=OrgType(r.org_type),
-            language=r.language,
-            topics=tuple(sys.intern(str(t)) for t in r.topics or ()),  # few ids, many readers
-            newsletters=tuple(active[r.id]),
-            consent_at=r.consent_at,
-            consent_text=r.consent_text,
-            confirmed_at=r.confirmed_at,
-            token_version=r.token_version,
-            applicant=_applicant(r.applicant_type),
+            found = active.get(sid)
+            if found is not None:  # (a range holds others too)
+                found.append(newsletter)
+    topics: dict[str | None, tuple[str, ...]] = {}
+    out = []
+    for (
+        id_,
+        email,
+        status,
+        created_at,
+        name,
+        organisation,
+        org_type,
+        language,
+        topics_text,
+        consent_at,
+        consent_text,
+        confirmed_at,
+        token_version,
+        applicant,
+    ) in rows:
+        their_topics = topics.get(topics_text)
+        if their_topics is None:  # few ids, many readers: one tuple of interned ids
+            decoded = json.loads(topics_text) if topics_text is not None else None
+            their_topics = topics[topics_text] = tuple(sys.intern(str(t)) for t in decoded or ())
+        out.append(
+            Subscriber(
+                id=id_,
+                email=email,
+                status=_STATUSES.get(status) or SubscriberStatus(status),
+                created_at=created_at,
+                name=name,
+                organisation=organisation,
+                org_type=_ORG_TYPES.get(org_type) or OrgType(org_type),
+                language=language,
+                topics=their_topics,
+                newsletters=tuple(active[id_]),
+                consent_at=consent_at,
+                consent_text=consent_text,
+                confirmed_at=confirmed_at,
+                token_version=token_version,
+                applicant=_applicant(applicant),
+            )
         )
-        for r in rows
-    ]
+    return out
 
 
 def _applicant(value: str | None) -> Applicant | None:

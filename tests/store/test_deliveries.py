@@ -104,6 +104,20 @@ def test_outcomes_are_recorded_only_by_the_holder(store: Store, edition_id: int)
     assert store.deliveries.list(edition_id, DeliveryState.SENT)[0].message_id == "m1"
 
 
+def test_a_start_moves_and_names_only_the_rows_still_held(store: Store, edition_id: int) -> None:
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 9)], now=NOW)
+    rows = [d.id for d in store.deliveries.claim(edition_id, "s", limit=8, token="a", now=NOW)]
+    assert store.deliveries.release(rows[:2], token="a", now=NOW) == 2  # taken back meanwhile
+    started = store.deliveries.start_many([(rows[:4], "a"), (rows[4:6], "a")], now=NOW)
+    assert started == set(rows[2:6])
+    assert store.deliveries.start_many([(rows[2:7], "a")], now=NOW) == {rows[6]}  # once only
+    twice = [(rows[7:], "a"), (rows[7:], "a")]  # an id given twice moves once
+    assert store.deliveries.start_many(twice, now=NOW) == {rows[7]}
+    assert store.deliveries.start_many([], now=NOW) == set()
+    c = store.deliveries.counts(edition_id)
+    assert (c["queued"], c["claimed"], c["sending"]) == (2, 0, 6)
+
+
 # ---------------------------------------------------------------- senders and their leases
 
 LEASE = dt.timedelta(seconds=60)
