@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         StaffUser,
         Subscriber,
     )
+    from pipeline.store import Store
     from subscribers.tokens import Links
 
 log = logging.getLogger("eudigest.jobs")
@@ -129,14 +130,16 @@ def train_model(services: Services) -> LearnedModel:
 def purge(services: Services) -> int:
     """cron.yaml `purge`: retention: unconfirmed sign-ups older than 30 days go, and the
     keyed reader hashes of feedback answers older than 30 days (the answers stay, as
-    anonymous counts; issue 17). Returns the sign-ups deleted."""
+    anonymous counts; issue 17), and rate-limit windows that ended (they were kept for
+    ever but the feedback ones). Returns the sign-ups deleted."""
     from pipeline.model.feedback import DEDUP_DAYS
     from subscribers.gdpr import purge_pending
 
     _require_schema(services)
     now = services.clock()
     forgotten = services.store.feedback.forget_readers(now - dt.timedelta(days=DEDUP_DAYS + 1))
-    services.store.feedback.forget_rate_limits(now - dt.timedelta(days=1))
+    # the longest rate-limit window is a day (sign-ups per address): older ones are over
+    services.store.subscribers.forget_rate_limits(now - dt.timedelta(days=2))
     if forgotten:
         log.info("purge: %d feedback answers no longer carry a reader hash", forgotten)
     return purge_pending(services.store, now=now)
@@ -226,6 +229,8 @@ def send(
         ceiling=settings.send_processes,
     )
     with helpers:
+        if helper_of is None:  # started now, so that they read the audience beside this one
+            helpers.start(_expected_deliveries(store, edition_id))
         return send_edition(
             store,
             services.mailer,
@@ -243,7 +248,6 @@ def send(
             batch_size=batch_size,
             lease=Lease.of(settings.send_lease_s),
             tz=settings.tz,
-            on_planned=helpers.start,
             idle=helpers.idle if helper_of is None else None,
             leave_to=None if helper_of is None else f"its parent process {helper_of}",
         )
@@ -686,6 +690,16 @@ def _digest_files(services: Services, edition_id: int) -> tuple[Path | None, Pat
             html = emls[-1].with_suffix(".html")
             return (html if html.is_file() else None), emls[-1]
     return None, None
+
+
+def _expected_deliveries(store: Store, edition_id: int) -> int:
+    """What a send of the edition has ahead: its queued deliveries once planned, else the
+    confirmed subscribers (an upper bound of the audience, one cheap count)."""
+    from pipeline.model import SubscriberStatus
+
+    if store.deliveries.planned(edition_id):
+        return int(store.deliveries.counts(edition_id)["queued"])
+    return int(store.subscribers.counts()[SubscriberStatus.CONFIRMED.value])
 
 
 def _recipient_maker(

@@ -4,14 +4,17 @@ One sender is one Python process, and a large send is bound by its CPU: signing 
 reader's links, building and encoding the requests, the ledger's statements all hold
 the interpreter's lock, so a second core helps only a second process. The ledger lets
 several senders share an edition (claims, ADR 0004), so `eudigest send` starts more of
-itself once the audience is planned:
+itself first thing, so that each reads the audience beside the others:
 
-    send ID ─ plan ─▶ queued ≥ SPLIT_FROM (or --processes N) ─▶ start N-1 helpers
-                         `python -m pipeline.cli send ID --processes 1 --helper-of PID`
-              ─ claim, send, record (as before) ─ nothing queued: wait for the helpers'
-                rows (woken when a helper ends, not only every poll) ─ wait for them ─▶ report
-    helper  ─ ends with its parent (Linux: PR_SET_PDEATHSIG → SIGTERM) ─ plan: nothing new
-              ─ claim, send, record ─ nothing queued: end (the parent reports)
+    send ID ─ expected ≥ SPLIT_FROM (queued deliveries, or before the plan the confirmed
+              subscribers; or --processes N) ─▶ start N-1 helpers
+                `python -m pipeline.cli send ID --processes 1 --helper-of PID`
+            ─ plan, claim, send, record (as before) ─ nothing queued: wait for the
+              helpers' rows (woken when a helper ends, not only every poll) ─ wait for
+              the processes ─▶ report
+    helper  ─ ends with its parent (Linux: PR_SET_PDEATHSIG → SIGTERM) ─ plan (once per
+              edition, whoever is first) ─ claim, send, record ─ nothing queued: end
+              (the parent reports)
 
 A helper is an ordinary sender: killed, its claimed rows go back to the queue and its
 in-flight rows become unknown, as for any sender found gone (the parent, its parent
@@ -65,8 +68,8 @@ def follow_parent(parent: int) -> bool:
 
 
 class Helpers:
-    """The helper processes of one send: started once the audience is planned, waited
-    for (or stopped, when the send fails) when it ends. A context manager."""
+    """The helper processes of one send: started as it starts, waited for (or stopped,
+    when the send fails) when it ends. A context manager."""
 
     def __init__(
         self,
@@ -89,10 +92,10 @@ class Helpers:
         self._seen = 0
         self._changed = threading.Condition()
 
-    def start(self, queued: int) -> None:
-        """Start the helpers this send needs (`queued`: its deliveries still to send)."""
-        wanted = self.forced if self.forced is not None else processes_for(queued, self.ceiling)
-        if wanted <= 1 or queued == 0:
+    def start(self, expected: int) -> None:
+        """Start the helpers this send needs (`expected`: how many deliveries it has ahead)."""
+        wanted = self.forced if self.forced is not None else processes_for(expected, self.ceiling)
+        if wanted <= 1 or expected == 0:
             return
         if self.environ is None:
             log.info("settings not read from the environment: one sender process")
@@ -108,8 +111,8 @@ class Helpers:
             self.procs.append(proc)
             threading.Thread(target=self._reap, args=(proc,), daemon=True).start()
         log.info(
-            "%d deliveries queued: %d more sender processes started (pids %s)",
-            queued,
+            "about %d deliveries ahead: %d more sender processes started (pids %s)",
+            expected,
             len(self.procs),
             ", ".join(str(p.pid) for p in self.procs),
         )

@@ -308,7 +308,6 @@ def send_edition(
     process: ProcessRef | None = None,
     sleep: Callable[[float], None] = time.sleep,
     tz: ZoneInfo | None = None,
-    on_planned: Callable[[int], None] | None = None,
     idle: Callable[[float], None] | None = None,
     leave_to: str | None = None,
 ) -> SendReport:
@@ -316,8 +315,7 @@ def send_edition(
 
     The audience is planned once per edition: a resumed send (after a crash, or after
     staff queued unknown deliveries again) sends only the rows already in the ledger.
-    `on_planned` is told how many deliveries are queued once they are planned (more
-    sender processes start there: deliver.processes); `idle` is how this sender waits
+    `idle` is how this sender waits
     while others hold the rest (default: `sleep` for the lease's poll interval); with
     `leave_to` (a helper: who reports the edition) this sender ends once nothing is
     queued instead of waiting for the others' rows.
@@ -360,7 +358,6 @@ def send_edition(
         poll_s=terms.poll_s,
         sleep=sleep,
         tz=tz or ZoneInfo("UTC"),
-        on_planned=on_planned,
         idle=idle or sleep,
         leave_to=leave_to,
     )
@@ -462,7 +459,6 @@ class _Run:
         poll_s: float,
         sleep: Callable[[float], None],
         tz: ZoneInfo,
-        on_planned: Callable[[int], None] | None = None,
         idle: Callable[[float], None] | None = None,
         leave_to: str | None = None,
     ) -> None:
@@ -479,7 +475,6 @@ class _Run:
         self.batch_size = batch_size
         self.poll_s = poll_s
         self.sleep = sleep
-        self.on_planned = on_planned
         self.idle = idle or sleep
         self.leave_to = leave_to
         self.lost: threading.Event | None = None  # set when the lease is lost
@@ -503,8 +498,6 @@ class _Run:
         )  # changes nothing when the edition was planned before: its ledger is the audience
         if planned:
             log.debug("edition %d: %d deliveries planned", edition_id, planned)
-        if self.on_planned is not None:
-            self.on_planned(store.deliveries.counts(edition_id).get("queued", 0))
 
         stop: _Stop | None = None
         waiting_for: frozenset[int | None] = frozenset()

@@ -29,7 +29,6 @@ from pipeline.store.base import upsert, wrap_errors
 from pipeline.store.item_rows import chunks
 from pipeline.store.schema import feedback_answers as fa
 from pipeline.store.schema import feedback_suggestions as fs
-from pipeline.store.schema import rate_limits
 
 
 def _day(now: dt.datetime) -> dt.datetime:
@@ -104,17 +103,6 @@ class FeedbackStore:
                 update(fa)
                 .where(fa.c.reader_hash.is_not(None), fa.c.answered_on < before)
                 .values(reader_hash=None)
-            )
-            return int(done.rowcount)
-
-    def forget_rate_limits(self, before: dt.datetime) -> int:
-        """Housekeeping: the feedback rate-limit windows (keyed hashes of an address or a
-        reader) that ended before `before`."""
-        with wrap_errors("forgetting feedback rate limits"), self._engine.begin() as conn:
-            done = conn.execute(
-                delete(rate_limits).where(
-                    rate_limits.c.key.like("feedback:%"), rate_limits.c.window_start < before
-                )
             )
             return int(done.rowcount)
 

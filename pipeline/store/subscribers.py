@@ -412,6 +412,13 @@ class SubscribersStore:
             )
             return True
 
+    def forget_rate_limits(self, before: dt.datetime) -> int:
+        """Housekeeping: every rate-limit window (sign-up, preferences, feedback, test
+        sends; keyed hashes of an address or a client) that started before `before`."""
+        with wrap_errors("forgetting rate limits"), self._engine.begin() as conn:
+            done = conn.execute(delete(rate_limits).where(rate_limits.c.window_start < before))
+            return int(done.rowcount)
+
 
 # ---------------------------------------------------------------- helpers
 

@@ -160,6 +160,18 @@ def test_rate_limits_count_per_key_in_a_window(world: World) -> None:
     assert take("k", now=NOW + hour, window=hour, limit=2)
 
 
+def test_windows_that_ended_are_forgotten_by_the_purge(world: World) -> None:
+    """Every kind of key, not only feedback's: sign-up windows had been kept for ever."""
+    subs, day = world.store.subscribers, dt.timedelta(days=1)
+    for key, start in (("signup:ip:a", NOW - 3 * day), ("feedback:r:b", NOW - 3 * day),
+                       ("signup:addr:c", NOW - day / 2), ("test-send:u1", NOW)):  # fmt: skip
+        assert subs.take(key, now=start, window=day, limit=1)
+    assert subs.forget_rate_limits(NOW - 2 * day) == 2
+    assert subs.take("signup:ip:a", now=NOW, window=day, limit=1)  # a fresh window
+    assert not subs.take("signup:addr:c", now=NOW, window=day, limit=1)  # still counted
+    assert subs.forget_rate_limits(NOW - 2 * day) == 0
+
+
 CSV = (
     "email;name;organisation;organisation_type;newsletters;topics;language;consent_at\n"
     "anna.schmid@stadt-esslingen.de;Anna Schmid;Stadt Esslingen;Kommune;weekly;funding;de;"
