@@ -14,8 +14,9 @@ Measured on `eudigest fetch` of the corpus (bench/ingest_bench.py): peak RSS 87 
 at the same CPU.
 
 `tune_malloc()` is called first thing in the command line and in the scheduler's
-start-up server (whose runs inherit it). It leaves the allocator alone when ops set
-glibc's own MALLOC_* tunables, and does nothing where there is no glibc.
+start-up server (whose runs inherit it). It leaves the thresholds alone when ops set
+them (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES), and does
+nothing where there is no glibc.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ TRIM_THRESHOLD = 2 << 20  # 2 MiB
 
 def tune_malloc(environ: Mapping[str, str] = os.environ) -> bool:
     """Fix glibc's mmap threshold at 1 MiB and its trim threshold at 2 MiB; whether it did."""
-    if any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in environ):
-        return False  # ops tune the allocator themselves
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    for name in ("mmap_threshold", "trim_threshold"):
+        if f"MALLOC_{name.upper()}_" in environ or f"glibc.malloc.{name}" in tunables:
+            return False  # ops tune these themselves (MALLOC_ARENA_MAX and others are fine)
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # no glibc (musl has a stub; macOS none)
