@@ -225,7 +225,7 @@ def send(
         helper_argv(edition_id),
         environ=settings.environ,
         cwd=settings.cwd,
-        forced=1 if helper_of is not None else processes,
+        forced=processes,
         ceiling=settings.send_processes,
     )
     with helpers:

@@ -39,16 +39,17 @@ from types import TracebackType
 
 log = logging.getLogger(__name__)
 
-# From this many queued deliveries a second process pays for its start (about 0.5 s of
-# imports and 1-2 s of planning per 100,000 readers): bench/deliver_bench.py --senders.
+# From this many deliveries a second process pays for its start (its imports, about
+# 0.5 s, and its own reading of the audience): 10,000 readers took 8.0 s with two
+# processes against 11.6 s with one (bench/deliver_bench.py --sizes 10000, a busy machine).
 SPLIT_FROM = 10_000
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 END_WAIT_S = 60.0  # how long the parent waits for a helper that is finishing
 
 
-def processes_for(queued: int, ceiling: int) -> int:
-    """Sender processes for a send of `queued` deliveries under EUDIGEST_SEND_PROCESSES."""
-    return 1 if queued < SPLIT_FROM else max(1, ceiling)
+def processes_for(expected: int, ceiling: int) -> int:
+    """Sender processes for a send of `expected` deliveries under EUDIGEST_SEND_PROCESSES."""
+    return 1 if expected < SPLIT_FROM else max(1, ceiling)
 
 
 def helper_argv(edition_id: int) -> list[str]:

@@ -31,9 +31,10 @@ EUDIGEST_SECRET_KEY: `Settings.send_blockers`) halts the edition before it is cl
 alone until staff resume them, so nobody is left with "Wird versandt" and no reason.
 
 Several senders of one edition share the queued rows (`eudigest send` beside a running
-`send-due`); each waits at the end until the others' rows are settled, so each reports
-the edition's final counts. `send-due` leaves an edition alone while another process is
-sending it (`live_senders`).
+`send-due`, or the helper processes of one large send: deliver.processes); each waits at
+the end until the others' rows are settled, so each reports the edition's final counts
+(a helper leaves that to its parent). `send-due` leaves an edition alone while another
+process is sending it (`live_senders`).
 
 A permanent failure marks only that delivery failed: it never suppresses the address
 (only bounce, dropped and spam events of the Event Webhook do), so the next edition
@@ -315,10 +316,9 @@ def send_edition(
 
     The audience is planned once per edition: a resumed send (after a crash, or after
     staff queued unknown deliveries again) sends only the rows already in the ledger.
-    `idle` is how this sender waits
-    while others hold the rest (default: `sleep` for the lease's poll interval); with
-    `leave_to` (a helper: who reports the edition) this sender ends once nothing is
-    queued instead of waiting for the others' rows.
+    `idle` is how this sender waits while others hold the rest (default: `sleep` for the
+    lease's poll interval); with `leave_to` (a helper: who reports the edition) this
+    sender ends once nothing is queued instead of waiting for the others' rows.
     """
     terms = lease or Lease()
     if store.editions.get(edition_id).state is EditionState.HALTED:

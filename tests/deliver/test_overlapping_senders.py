@@ -403,6 +403,20 @@ def both_hold_rows(setup: Setup) -> Callable[[], bool]:
     return both
 
 
+def two_processes_holding_rows(
+    setup: Setup, peer: CountingPeer
+) -> tuple[subprocess.Popen[str], int]:
+    """`eudigest send ID --processes 2`, one request at a time each, the first request held
+    at the peer until both the parent and its helper hold rows; (parent, helper's pid)."""
+    peer.hold(1)
+    parent = start(
+        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
+    )
+    peer.wait(lambda p: p.held is not None)
+    wait_for(both_hold_rows(setup))
+    return parent, helper_of(setup, parent)
+
+
 def ended(pid: int) -> bool:
     """The process is gone (or a zombie nobody has reaped yet)."""
     try:
@@ -415,16 +429,10 @@ def ended(pid: int) -> bool:
 def test_one_send_with_two_processes_shares_the_edition_and_reports_once(
     setup: Setup, counting_peer: CountingPeer
 ) -> None:
-    """`eudigest send ID --processes 2` starts a helper once the audience is planned; the
-    parent's first request is held until both hold rows, so they really share the queue
-    (one request at a time each). One report, both senders done, nobody twice."""
-    counting_peer.hold(1)
-    parent = start(
-        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
-    )
-    counting_peer.wait(lambda p: p.held is not None)
-    wait_for(both_hold_rows(setup))
-    helper = helper_of(setup, parent)
+    """`eudigest send ID --processes 2` starts a helper as it starts; the first request is
+    held until both hold rows, so they really share the queue (one request at a time
+    each). One report, both senders done, nobody twice."""
+    parent, helper = two_processes_holding_rows(setup, counting_peer)
     counting_peer.release()
     code, out, err = finish(parent)
     assert code == 0, (out, err)
@@ -443,13 +451,7 @@ def test_a_helper_killed_mid_send_is_taken_over_by_its_parent(
     """SIGKILL to the helper while both hold rows: the parent sees its child dead, queues
     its claimed rows again, marks what it had in flight unknown, and finishes; nobody
     twice, nobody lost, the exit code says whether staff must look at unknown rows."""
-    counting_peer.hold(1)
-    parent = start(
-        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
-    )
-    counting_peer.wait(lambda p: p.held is not None)
-    wait_for(both_hold_rows(setup))
-    helper = helper_of(setup, parent)
+    parent, helper = two_processes_holding_rows(setup, counting_peer)
     os.kill(helper, signal.SIGKILL)
     counting_peer.release()
     code, out, err = finish(parent)
@@ -469,13 +471,7 @@ def test_a_parent_killed_mid_send_takes_its_helper_with_it(
     """SIGKILL to `eudigest send` (the OOM killer, `kill -9`): its helper ends too (Linux:
     PR_SET_PDEATHSIG) instead of sending on behind the operator's back; the next
     `eudigest send` takes back both and finishes the edition; nobody twice."""
-    counting_peer.hold(1)
-    parent = start(
-        setup, "send", str(setup.edition_id), "--processes", "2", EUDIGEST_SENDGRID_CONCURRENCY="1"
-    )
-    counting_peer.wait(lambda p: p.held is not None)
-    wait_for(both_hold_rows(setup))
-    helper = helper_of(setup, parent)
+    parent, helper = two_processes_holding_rows(setup, counting_peer)
     parent.kill()
     parent.communicate()
     wait_for(lambda: ended(helper))

@@ -19,33 +19,18 @@ from typing import Any
 import pytest
 from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
-from pipeline.model import OrgType, Profile, Subscriber, SubscriberStatus
+from pipeline.model import OrgType, Subscriber, SubscriberStatus
 from pipeline.model.feedback import DEDUP_DAYS, Answer
 from subscribers.feedback import FeedbackInvalid, FeedbackProblem, FeedbackTokens
 from subscribers.tokens import Links, TokenInvalid, TokenProblem, Tokens, confirmed_mark
+from tests.subscribers.test_tokens import BERND, NOW, PROFILE, SECRET
 
-NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
-SECRET = "unit-test-secret-0123456789abcdefghijklmno"
 OTHER_SECRET = "another-secret-0123456789abcdefghijklmnopq"
 BASE = "https://newsletter.region-stuttgart.de"
 MANAGE, CONFIRM, READER = (
     "eudigest.subscriber.manage",
     "eudigest.subscriber.confirm",
     "eudigest.feedback.reader",
-)
-BERND = Subscriber(
-    id=7,
-    email="bernd.mueller@landratsamt-bb.de",
-    status=SubscriberStatus.PENDING,
-    created_at=NOW,
-)
-PROFILE = Profile(
-    name="Bernd Müller",
-    organisation="Landratsamt Böblingen",
-    org_type=OrgType.LANDKREIS,
-    language="de",
-    topics=("funding", "mobility"),
-    newsletters=("weekly",),
 )
 # Made by subscribers.tokens and subscribers.feedback before the shared serializers
 # (commit aaa58cf): one URLSafeTimedSerializer and signer per token.
