@@ -229,7 +229,7 @@ def send(
         ceiling=settings.send_processes,
     )
     with helpers:
-        if helper_of is None:  # started now, so that they read the audience beside this one
+        if helper_of is None and helpers.may_start:  # now: each reads the audience at once
             helpers.start(_expected_deliveries(store, edition_id))
         return send_edition(
             store,

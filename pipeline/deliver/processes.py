@@ -93,6 +93,12 @@ class Helpers:
         self._seen = 0
         self._changed = threading.Condition()
 
+    @property
+    def may_start(self) -> bool:
+        """Whether this send could start any helper (else its size need not be asked)."""
+        wanted = self.forced if self.forced is not None else self.ceiling
+        return wanted > 1 and self.environ is not None
+
     def start(self, expected: int) -> None:
         """Start the helpers this send needs (`expected`: how many deliveries it has ahead)."""
         wanted = self.forced if self.forced is not None else processes_for(expected, self.ceiling)

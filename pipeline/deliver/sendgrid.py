@@ -493,9 +493,12 @@ class Clients:
     """At most `size` httpx clients of one keep-alive connection each, one lent to each
     request (the most recently returned first, its connection warm). One client with a
     pool of `size` connections looked at every connection, under one lock, on every
-    request: 5,000 requests of 70 KB, 32 in flight, to a loopback peer took 5.1 s of CPU
-    that way against 3.7 s this way. A request that finds all lent waits up to
-    `wait_s`, then fails as httpx's own PoolTimeout did (nothing was sent)."""
+    request, while the sender's own thread competed for the GIL: the 100,000 send
+    (bench/deliver_bench.py, one process, peer at once) took 55.3 s and 58.6 s of CPU
+    that way against 46.5 s and 47.5 s this way, in the same hour. (Alone, without the
+    sender's work, 5,000 posts of 70 KB cost about the same either way.) A request that
+    finds all lent waits up to `wait_s`, then fails as httpx's own PoolTimeout did
+    (nothing was sent)."""
 
     def __init__(self, make: Callable[[], httpx.Client], *, size: int, wait_s: float) -> None:
         self._make = make

@@ -89,3 +89,13 @@ def test_a_failing_send_stops_its_helpers() -> None:
         raise RuntimeError("the database is gone")
     [proc] = procs
     assert proc.returncode == -15  # SIGTERM, not the 600 s
+
+
+def test_a_send_that_could_not_start_helpers_does_not_count_its_audience() -> None:
+    def may(environ: dict[str, str] | None, forced: int | None, ceiling: int) -> bool:
+        return Helpers(["x"], environ=environ, cwd=None, forced=forced, ceiling=ceiling).may_start
+
+    assert may({}, None, 2) and may({}, 2, 1)
+    assert not may({}, None, 1)  # one CPU
+    assert not may({}, 1, 4)  # --processes 1 (a helper itself)
+    assert not may(None, 2, 4)  # settings made in code
