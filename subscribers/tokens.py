@@ -37,11 +37,13 @@ from typing import Any
 
 from itsdangerous import (
     BadSignature,
+    Serializer,
     SignatureExpired,
     Signer,
     TimestampSigner,
     URLSafeTimedSerializer,
 )
+from itsdangerous.encoding import base64_encode
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InvalidInput, SubscriberNotFound
@@ -51,7 +53,8 @@ from pipeline.store import Store
 from subscribers.addresses import email_hash
 
 CONFIRM_MAX_AGE = dt.timedelta(days=7)
-MAX_TOKEN_CHARS = 2000  # a confirm token with a full profile is well below this
+MAX_TOKEN_CHARS = 2000
+COMPRESS_FROM = 64  # payload bytes; shorter ones are never tried with zlib (_DatedSerializer)  # a confirm token with a full profile is well below this
 
 CONFIRM_PATH = "/abo/bestaetigen/"
 MANAGE_PATH = "/abo/einstellungen/"
@@ -155,6 +158,18 @@ class _DatedSerializer(URLSafeTimedSerializer):
         if salt is None or salt == self.salt:  # `loads` passes its own salt
             return self._signer
         return super().make_signer(salt)
+
+    def dump_payload(self, obj: Any) -> bytes:
+        """itsdangerous' payload, without trying zlib on short ones: the library compresses
+        every payload and keeps the result only when it is shorter, which for a reader's
+        link (a few ids and a hex tag, under 64 bytes) it never is, and the attempt cost
+        more than the rest of the signature in a send (zlib sets up 256 KiB for each).
+        Tokens stay byte for byte the library's unless such a payload would have shrunk
+        (a long run of one character); either form is read alike."""
+        data = Serializer.dump_payload(self, obj)
+        if len(data) >= COMPRESS_FROM:
+            return super().dump_payload(obj)
+        return base64_encode(data)
 
 
 def dated_serializer(secret: str, salt: str, now: dt.datetime) -> URLSafeTimedSerializer:

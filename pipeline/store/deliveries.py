@@ -106,7 +106,7 @@ def _claim_statement(*, by_segment: bool) -> Update:
 _CLAIM_ANY = _claim_statement(by_segment=False)
 _CLAIM_SEGMENT = _claim_statement(by_segment=True)
 # the rows a claim took, without the times (nobody reads them: no conversion per row);
-# edition and state find the few claimed rows through ix_deliveries_edition_state: no
+# edition and state find the few claimed rows through ix_deliveries_claim: no
 # index on claim_token is needed
 _CLAIMED_ROWS = (
     select(

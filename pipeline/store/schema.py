@@ -458,7 +458,8 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
-    Index("ix_deliveries_edition_state", "edition_id", "state"),
+    # a claim reads its rows in order from it (migration 0028)
+    Index("ix_deliveries_claim", "edition_id", "state", "segment_key", "id"),
     Index("ix_deliveries_sent_at", "sent_at"),
 )
 

@@ -316,6 +316,33 @@ def test_migration_0027_matches_schema_py_and_goes_down_and_up(store: Store) -> 
     assert set(ours) <= set(indexes())
 
 
+def test_migration_0028_matches_schema_py_and_goes_down_and_up(store: Store) -> None:
+    """The claim's index replaces ix_deliveries_edition_state, and back."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from pipeline.store.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diff if "ix_deliveries" in repr(d)] == []
+
+    def indexes() -> dict[str, list[str]]:
+        found = inspect(store.engine).get_indexes("deliveries")
+        return {str(i["name"]): list(i["column_names"]) for i in found}  # type: ignore[arg-type]
+
+    claim = ["edition_id", "state", "segment_key", "id"]
+    assert indexes()["ix_deliveries_claim"] == claim
+    assert "ix_deliveries_edition_state" not in indexes()
+    store.downgrade("0027")
+    assert indexes()["ix_deliveries_edition_state"] == ["edition_id", "state"]
+    assert "ix_deliveries_claim" not in indexes()
+    store.upgrade()
+    assert store.is_current()
+    assert indexes()["ix_deliveries_claim"] == claim
+
+
 def test_add_many_keeps_every_profile_field_on_both_databases(store: Store) -> None:
     """The import's bulk path (COPY on PostgreSQL) writes what a single add writes."""
     profile = {

@@ -221,3 +221,41 @@ def test_threads_signing_in_the_same_second_make_the_same_tokens() -> None:
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(sign, people * 4)) == expected * 4
+
+
+def test_short_payloads_are_not_tried_with_zlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader's links never shrink under zlib, so a send does not try: the tokens are the
+    library's all the same. A short payload that would have shrunk (a long run of one
+    character) is signed uncompressed, a few bytes longer, and both forms open."""
+    import itsdangerous.url_safe
+
+    from subscribers.tokens import COMPRESS_FROM, dated_serializer
+
+    tokens, feedback = Tokens(SECRET), FeedbackTokens(SECRET)
+    people = readers(20)
+    expected = [plain(MANAGE, [s.id, s.token_version, tokens.address_tag(s)], NOW) for s in people]
+    tried: list[bytes] = []
+    real = itsdangerous.url_safe.zlib.compress
+
+    def counting(data: bytes, *args: Any) -> bytes:
+        tried.append(data)
+        return real(data, *args)
+
+    monkeypatch.setattr(itsdangerous.url_safe.zlib, "compress", counting)
+    assert [tokens.manage_token(s, now=NOW) for s in people] == expected
+    for s in people:
+        feedback.reader_token(s, 42, now=NOW)
+    assert tried == []
+    tried.clear()
+    # a profile makes the payload long: tried, and compressed as the library does
+    assert tokens.confirm_token(BERND, now=NOW, profile=PROFILE).startswith(".")
+    assert len(tried) == 1 and len(tried[0]) >= COMPRESS_FROM
+
+    repetitive = [7, 1, "a" * 40]  # 19 + 40 bytes of JSON: zlib would win
+    ours = dated_serializer(SECRET, MANAGE, NOW).dumps(repetitive)
+    theirs = plain(MANAGE, repetitive, NOW)
+    assert theirs.startswith(".") and not ours.startswith(".")
+    assert len(ours) > len(theirs)
+    for token in (ours, theirs):
+        assert URLSafeTimedSerializer(SECRET, salt=MANAGE).loads(token) == repetitive
+        assert dated_serializer(SECRET, MANAGE, NOW).loads(token) == repetitive
