@@ -53,8 +53,8 @@ from pipeline.store import Store
 from subscribers.addresses import email_hash
 
 CONFIRM_MAX_AGE = dt.timedelta(days=7)
-MAX_TOKEN_CHARS = 2000
-COMPRESS_FROM = 64  # payload bytes; shorter ones are never tried with zlib (_DatedSerializer)  # a confirm token with a full profile is well below this
+MAX_TOKEN_CHARS = 2000  # a confirm token with a full profile is well below this
+COMPRESS_FROM = 64  # payload bytes; shorter ones are never tried with zlib (_DatedSerializer)
 
 CONFIRM_PATH = "/abo/bestaetigen/"
 MANAGE_PATH = "/abo/einstellungen/"
