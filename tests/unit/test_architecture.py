@@ -29,8 +29,9 @@ LIBRARY_HOMES = {
     "sqlalchemy": ("pipeline/store/",),
     "alembic": ("pipeline/store/",),
     "httpx": ("pipeline/ingest/fetch.py", "pipeline/deliver/sendgrid.py"),
-    # httpx's connection layer: the fetcher's address check sits in its network backend
-    "httpcore": ("pipeline/ingest/fetch.py",),
+    # httpx's connection layer: the fetcher's address check sits in its network backend;
+    # the mailer posts through its connections (one fixed endpoint, no client layer)
+    "httpcore": ("pipeline/ingest/fetch.py", "pipeline/deliver/sendgrid.py"),
     "sendgrid": ("pipeline/deliver/sendgrid.py",),
     "feedparser": ("pipeline/ingest/parse.py",),
     "flask": ("pipeline/web/",),
