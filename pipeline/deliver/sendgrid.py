@@ -502,7 +502,9 @@ class Endpoint:
         origin = self.url.origin
         host = origin.host.decode("ascii")
         default_port = {b"https": 443, b"http": 80}.get(origin.scheme)
-        netloc = host if origin.port == default_port else f"{host}:{origin.port}"
+        netloc = f"[{host}]" if ":" in host else host  # an IPv6 address
+        if origin.port != default_port:
+            netloc = f"{netloc}:{origin.port}"
         self.headers = [(b"Host", netloc.encode("ascii"))] + [
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
         ]
@@ -540,7 +542,10 @@ class Endpoint:
         response = http.request(
             "POST", self.url, headers=headers, content=content, extensions=self.extensions
         )
-        names = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+        names: dict[str, str] = {}
+        for k, v in response.headers:  # a repeated header: its values joined, as httpx did
+            name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+            names[name] = f"{names[name]}, {value}" if name in names else value
         return response.status, names, response.content
 
 
@@ -902,13 +907,6 @@ def _parse_address(value: str) -> tuple[str, str]:
 def _chunks(items: Sequence[Recipient], size: int) -> Iterator[Sequence[Recipient]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    """Response headers (an http.client message) as a plain dict with lower-case names."""
-    if headers is None:
-        return {}
-    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 def _error_text(headers: Mapping[str, str], body: bytes | str | None) -> str:

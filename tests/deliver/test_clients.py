@@ -130,3 +130,4 @@ def test_the_host_header_names_a_port_only_when_it_is_not_the_scheme_s_own() -> 
     assert host("https://api.sendgrid.com/v3/mail/send") == b"api.sendgrid.com"
     assert host("https://api.sendgrid.com:8443/v3/mail/send") == b"api.sendgrid.com:8443"
     assert host("http://127.0.0.1:4010/v3/mail/send") == b"127.0.0.1:4010"
+    assert host("http://[::1]:4010/v3/mail/send") == b"[::1]:4010"
