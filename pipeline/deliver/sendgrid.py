@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from email.header import decode_header, make_header
 from email.utils import parseaddr, parsedate_to_datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpcore
 import httpx
@@ -567,7 +567,14 @@ def _environment_proxy(scheme: str, host: str) -> tuple[str, tuple[str, str] | N
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")), auth
 
 
-class Clients:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class Clients(Generic[C]):
     """At most `size` connections, one lent to each request (the most recently returned
     first, its connection warm). One client with a pool of `size` connections looked at
     every connection, under one lock, on every request, while the sender's own thread
@@ -577,16 +584,16 @@ class Clients:
     same either way.) A request that finds all lent waits up to `wait_s`, then fails as
     httpcore's own PoolTimeout (nothing was sent)."""
 
-    def __init__(self, make: Callable[[], _Closable], *, size: int, wait_s: float) -> None:
+    def __init__(self, make: Callable[[], C], *, size: int, wait_s: float) -> None:
         self._make = make
         self._size = size
         self._wait_s = wait_s
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._all: list[_Closable] = []
+        self._idle: queue.LifoQueue[C] = queue.LifoQueue()
+        self._all: list[C] = []
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def lend(self) -> Iterator[Any]:
+    def lend(self) -> Iterator[C]:
         try:
             client = self._idle.get_nowait()
         except queue.Empty:
@@ -608,10 +615,6 @@ class Clients:
         with self._lock:
             for client in self._all:
                 client.close()
-
-
-class _Closable(Protocol):
-    def close(self) -> None: ...
 
 
 # Deciding: pure functions ------------------------------------------------------------
