@@ -556,6 +556,8 @@ class _Run:
             for rows, token in flights.pending:
                 store.deliveries.release([d.id for d in rows], token=token, now=self.now())
             flights.pending.clear()
+            if stop is not None:  # requests waiting to retry give up now, unsent
+                flights.interrupt()
             while flights.busy:
                 later = self.settle(flights, block=True)
                 if stop is None or (later is not None and later.kind == "halt"):
@@ -700,6 +702,7 @@ class _Run:
         where the database lets us (rows not recorded stay `sending`: unknown after
         recovery; claimed rows not started go back to the queue on recovery)."""
         flights.pending.clear()
+        flights.interrupt()
         answered: list[tuple[Sequence[Outcome], str]] = []
         while flights.busy:
             for rows, token, future in flights.done(block=True):
@@ -827,6 +830,13 @@ class _Flights:
             rows, token = self.inflight.pop(future)
             out.append((rows, token, future))
         return out
+
+    def interrupt(self) -> None:
+        """The run stops: requests in flight that wait to be retried give up (a mailer
+        that can wait: SendGrid's), so the stop does not wait out their backoff."""
+        interrupt = getattr(self.mailer, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

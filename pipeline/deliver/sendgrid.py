@@ -233,6 +233,48 @@ class _BatchRun:
             )
 
 
+class Waits:
+    """The mailer's waits (a retry's backoff, the 429 gate), which `interrupt()` ends.
+
+    When the sender stops (a request was given up: the retry budget spent, a Retry-After
+    too long, SendGrid gone), nothing more leaves, and a thread still waiting to retry
+    would only hold the stop up: with the shared backoff's ceiling near its 30 s cap,
+    a send with no SendGrid at all took half a minute to say so. `interrupt()` wakes the
+    waits under way (not later ones); each reports that it was cut short, and its request
+    gives up unsent. `sleep`: a test's stand-in for the clock's waits (None: real ones)."""
+
+    def __init__(self, sleep: Callable[[float], None] | None = None) -> None:
+        self._sleep = sleep
+        self._woken = threading.Condition()
+        self._interrupts = 0
+        self.waiting = 0  # threads in a wait now
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds`; False when `interrupt()` ended the wait (or came during it)."""
+        with self._woken:
+            before = self._interrupts
+            self.waiting += 1
+            if self._sleep is None:
+                self._woken.wait_for(lambda: self._interrupts != before, timeout=seconds)
+        try:
+            if self._sleep is not None:
+                self._sleep(seconds)
+        finally:
+            with self._woken:
+                self.waiting -= 1
+                cut_short = self._interrupts != before
+        return not cut_short
+
+    def interrupt(self) -> None:
+        with self._woken:
+            self._interrupts += 1
+            self._woken.notify_all()
+
+
+class Interrupted(Exception):
+    """A wait before a request was cut short: the sender stops, the request stays unsent."""
+
+
 class Gate:
     """Where every thread of a mailer waits before a request while SendGrid asked all of
     them to (a 429, a Retry-After): `close(seconds)` shuts it until then from now (never
@@ -242,7 +284,7 @@ class Gate:
     def __init__(
         self,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], bool | None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sleep = sleep
@@ -263,14 +305,16 @@ class Gate:
 
     def wait(self) -> float:
         """Sleep while closed (not for the thread that closed it last: it slept already);
-        returns the seconds slept (0.0 when open)."""
+        returns the seconds slept (0.0 when open). Interrupted when `sleep` says its wait
+        was cut short (`Waits.sleep` returning False)."""
         with self._lock:
             if self._closer is threading.current_thread():
                 return 0.0
             left = self._until - self._monotonic()
         if left <= 0:
             return 0.0
-        self._sleep(left)
+        if self._sleep(left) is False:
+            raise Interrupted
         return left
 
 
@@ -280,7 +324,8 @@ class SendGridMailer:
     `extra_headers` is a test hook: e.g. `{"Prefer": "code=500"}` makes the Prism
     peer answer 500. `requests_made` counts HTTP requests (retries included).
     `concurrency` is how many requests the sender keeps in flight (threads calling
-    `send_batch` at once; EUDIGEST_SENDGRID_CONCURRENCY).
+    `send_batch` at once; EUDIGEST_SENDGRID_CONCURRENCY). `sleep` replaces the waits
+    (backoff, the 429 gate) in tests; the real ones end early on `interrupt()`.
     """
 
     def __init__(
@@ -293,7 +338,7 @@ class SendGridMailer:
         backoff_s: float = 0.2,
         max_wait_s: float = 120.0,
         default_from: str = "",
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
         monotonic: Callable[[], float] = time.monotonic,
         extra_headers: Mapping[str, str] | None = None,
@@ -317,8 +362,8 @@ class SendGridMailer:
             minimum=retry_minimum,
             jitter=jitter,
         )
-        self.gate = Gate(sleep=sleep, monotonic=monotonic)
-        self._sleep = sleep
+        self._waits = Waits(sleep)
+        self.gate = Gate(sleep=self._waits.sleep, monotonic=monotonic)
         self._clock = clock
         self._lock = threading.Lock()
         # Only our argument sets the key (config.py owns the environment).
@@ -334,6 +379,16 @@ class SendGridMailer:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting now, to be retried or at the 429 gate."""
+        return self._waits.waiting
+
+    def interrupt(self) -> None:
+        """The sender stops: requests waiting to be retried (or at the 429 gate) give up
+        now, unsent, instead of after their wait. Later waits are not affected."""
+        self._waits.interrupt()
 
     # Batch (digests) ---------------------------------------------------------------
 
@@ -425,7 +480,13 @@ class SendGridMailer:
         content = encode(body)
         self.backoff.requested()
         while True:
-            self.gate.wait()  # a 429 of any thread: every thread waits
+            try:
+                self.gate.wait()  # a 429 of any thread: every thread waits
+            except Interrupted:
+                raise SendFailed(
+                    "not sent: the send stopped while SendGrid asked every request to wait",
+                    permanent=False,
+                ) from None
             try:
                 message_id = self._attempt(content)
             except SendFailed as exc:
@@ -451,7 +512,12 @@ class SendGridMailer:
                     self.gate.close(delay)  # told to slow down: every thread waits
                 else:
                     log.info("sendgrid: %s; retry %d in %.1f s", exc, attempt + 1, delay)
-                self._sleep(delay)
+                if not self._waits.sleep(delay):
+                    raise SendFailed(
+                        f"{exc} (not retried: the send stopped meanwhile; the next run retries)",
+                        permanent=False,
+                        status=exc.status,
+                    ) from exc
                 attempt += 1
             else:
                 self.backoff.succeeded()

@@ -21,10 +21,10 @@ from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
-from pipeline.deliver.sendgrid import SendGridMailer
+from pipeline.deliver.sendgrid import SendGridMailer, Waits
 from pipeline.model import Batch, EditionState, Recipient
 from pipeline.store import Store
-from tests.deliver.conftest import CountingPeer, Reply, Scripted, Sleeps
+from tests.deliver.conftest import CountingPeer, Reply, Scripted, Sleeps, at_ceiling
 from tests.deliver.test_overlapping_senders import add_readers
 from tests.deliver.test_send import BASE, make_edition
 from tests.subscribers.conftest import make_settings
@@ -149,3 +149,79 @@ def test_a_storm_with_requests_in_flight_stops_within_the_shared_retry_budget(
     assert sum(tries.values()) - len(tries) == mailer.backoff.retries
     # the last retry was taken while fewer than 10 + 20 % of the requests had been retried
     assert mailer.backoff.retries - 1 < 10 + 0.2 * mailer.backoff.requests
+
+
+# ---------------------------------------------------------------- a stop ends the waits
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Until `condition` holds (a state of other threads), or fail after a minute."""
+    pause = threading.Event()
+    for _ in range(6000):
+        if condition():
+            return
+        pause.wait(0.01)
+    raise AssertionError("the state was never reached")
+
+
+def test_an_interrupt_ends_real_waits_under_way_and_not_later_ones() -> None:
+    waits = Waits()  # the clock's own waits, an hour long
+    slept: list[bool] = []
+    sleeper = threading.Thread(target=lambda: slept.append(waits.sleep(3600.0)))
+    sleeper.start()
+    _until(lambda: waits.waiting == 1)
+    waits.interrupt()
+    sleeper.join(60)
+    assert slept == [False] and waits.waiting == 0  # cut short, and said so
+    assert waits.sleep(0.0) is True  # a wait begun after the interrupt is not cut
+
+
+def test_requests_waiting_to_be_retried_give_up_unsent_when_interrupted(
+    peer: CountingPeer,
+) -> None:
+    """Two requests refused with 503 wait 30 s each (real waits) to be retried; the
+    sender stops meanwhile: both give up now, not retried, neither sent nor unknown."""
+    peer.answer = lambda n: (503, {})
+    mailer = SendGridMailer(KEY, host=peer.url, concurrency=2, backoff_s=30.0, jitter=at_ceiling)
+    results: list[list[object]] = []
+    workers = [
+        threading.Thread(target=lambda n=n: results.append(mailer.send_batch(one(n))))
+        for n in (1, 2)
+    ]
+    for w in workers:
+        w.start()
+    _until(lambda: mailer.waiting == 2)
+    mailer.interrupt()
+    for w in workers:
+        w.join(60)
+    assert len(peer.requests) == 2  # neither was retried
+    for [result] in results:
+        assert not (result.ok or result.permanent or result.unknown)  # type: ignore[attr-defined]
+        assert "not retried: the send stopped" in result.error  # type: ignore[attr-defined]
+
+
+def test_a_stopping_send_does_not_wait_out_the_backoff_of_its_other_requests(
+    services: Services, peer: CountingPeer
+) -> None:
+    """The budget has room for one retry: the first refused request waits 30 s (real
+    waits) to take it, the next refused one finds the budget spent and the run stops.
+    The stop ends the first one's wait: it is not retried, and everyone stays queued."""
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    mailer = SendGridMailer(
+        KEY,
+        host=peer.url,
+        concurrency=4,
+        backoff_s=30.0,
+        jitter=at_ceiling,
+        retry_minimum=1,
+        retry_ratio=0.0,
+    )
+    services.mailer = mailer
+    peer.answer = lambda n: (503, {})
+    report = jobs.send(services, edition_id)
+    assert not report.finished and report.stopped and "too many failures" in report.stopped
+    assert (report.sent, report.failed, report.unknown) == (0, 0, 0)
+    assert report.queued == len(receives)
+    tries = Counter(peer.requests)
+    assert mailer.backoff.retries == 1 and max(tries.values()) == 1  # the retry never left
