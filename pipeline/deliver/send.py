@@ -98,6 +98,7 @@ SENDABLE = (EditionState.APPROVED, EditionState.SCHEDULED, EditionState.SENDING)
 RENDERINGS_KEPT = 16
 ACTOR = "sender"
 RECORD_RETRIES_S = (1.0, 2.0, 4.0, 8.0)  # the answer is known: keep it through a short outage
+PROGRESS_EVERY = dt.timedelta(seconds=10)  # how often a long send logs how far it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +286,48 @@ class Envelope:
     from_name: str = ""
     reply_to: str = ""
     categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an edition's send is (all its senders), and this run's pace."""
+
+    edition_id: int
+    done: int  # sent, failed, unknown or skipped
+    total: int
+    sent: int
+    per_second: float  # done by anyone since this run began, per second of it
+
+    @property
+    def left_s(self) -> float | None:
+        """Seconds until the rest is done at this pace (None: no pace yet)."""
+        return (self.total - self.done) / self.per_second if self.per_second > 0 else None
+
+    def line(self) -> str:
+        """e.g. "edition 12: 45,000 of 100,000 done (45 %), 44,870 sent; 1,500/s, about
+        37 s left" (English, as the log is)."""
+        share = 100 * self.done // self.total if self.total else 100
+        text = (
+            f"edition {self.edition_id}: {self.done:,} of {self.total:,} done ({share} %), "
+            f"{self.sent:,} sent"
+        )
+        left = self.left_s
+        if left is not None:
+            text += f"; {self.per_second:,.0f}/s"
+            if left > 0:
+                text += f", about {_duration(left)} left"
+        return text
+
+
+def _duration(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
 
 
 def segment_key(key: SegmentKey) -> str:
@@ -482,6 +525,34 @@ class _Run:
         # while only: keep the last few (100,000 readers make ~13,000 segments of ~110 KB
         # as str; the requests in flight hold their own).
         self.rendered: OrderedDict[SegmentKey, RenderedDigest] = OrderedDict()
+        self.began: tuple[dt.datetime, int] | None = None  # (when, done then): the pace
+        self.next_progress: dt.datetime | None = None
+
+    def progress(self) -> None:
+        """Every PROGRESS_EVERY, the edition's counts and the time left at INFO: an
+        operator with 100,000 digests to send before 8:00 sees in the log how far it is.
+        Only the sender that reports the edition (not a helper) logs it; one grouped
+        count of the ledger each time."""
+        if self.leave_to is not None or not log.isEnabledFor(logging.INFO):
+            return
+        now = self.now()
+        if self.next_progress is not None and now < self.next_progress:
+            return
+        self.next_progress = now + PROGRESS_EVERY
+        counts = _counts(self.store, self.edition.id)
+        done = counts["sent"] + counts["failed"] + counts["unknown"] + counts["skipped"]
+        if self.began is None:
+            self.began = (now, done)
+            return
+        elapsed = (now - self.began[0]).total_seconds()
+        report = Progress(
+            self.edition.id,
+            done=done,
+            total=sum(counts.values()),
+            sent=counts["sent"],
+            per_second=(done - self.began[1]) / elapsed if elapsed > 0 else 0.0,
+        )
+        log.info("%s", report.line())
 
     def send(self) -> SendReport:
         store, edition_id = self.store, self.edition.id
@@ -502,11 +573,13 @@ class _Run:
         stop: _Stop | None = None
         waiting_for: frozenset[int | None] = frozenset()
         flights = _Flights(self.mailer)
+        self.progress()  # the pace counts from here
         try:
             while stop is None:
                 stop = self.settle(flights, block=False)
                 if stop is not None:
                     break
+                self.progress()
                 if self.lost is not None and self.lost.is_set():
                     stop = _Stop("lost", "this sender was found gone; its rows were taken back")
                     break

@@ -64,6 +64,29 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text (UTC, as bound above) straight to an aware datetime:
+        SQLAlchemy's parse and then `process_result_value` took 1.4 µs a value, and a send
+        of 100,000 reads 300,000 of them before its first request."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        generic = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is str and len(value) == _SQLITE_DATETIME_CHARS:
+                try:  # "2026-12-07 08:00:00.000000", what SQLAlchemy writes
+                    return dt.datetime.fromisoformat(value + "+00:00")
+                except ValueError:
+                    pass
+            return generic(value) if generic is not None else value  # anything else
+
+        return process
+
+
+_SQLITE_DATETIME_CHARS = len("2026-12-07 08:00:00.000000")
+
 
 sources = Table(
     "sources",
