@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pipeline.curate.corrections import CorrectionRequest, CorrectionResult
     from pipeline.deliver.corrections import CorrectionReport
     from pipeline.deliver.outbox import OutboxMailer
-    from pipeline.deliver.send import SendReport, SendStopped
+    from pipeline.deliver.send import SendProgress, SendReport, SendStopped
     from pipeline.model import (
         Correction,
         Edition,
@@ -158,6 +158,7 @@ def send(
     batch_size: int = 1000,
     processes: int | None = None,
     helper_of: int | None = None,
+    progress: Callable[[SendProgress], None] | None = None,
 ) -> SendReport:
     """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once.
 
@@ -166,7 +167,8 @@ def send(
 
     A large audience is sent by several processes of this machine (deliver.processes):
     `processes` of them when given, else EUDIGEST_SEND_PROCESSES from 10,000 deliveries.
-    `helper_of` is the parent's pid in such a helper: it leaves the report to the parent."""
+    `helper_of` is the parent's pid in such a helper: it leaves the report to the parent.
+    `progress` is told how far the edition is every 10 s (the command line's status)."""
     from pipeline.compose.render import DigestRenderer
     from pipeline.deliver.processes import Helpers, helper_argv
     from pipeline.deliver.send import Envelope, Lease, halt_blocked, send_edition
@@ -250,6 +252,7 @@ def send(
             tz=settings.tz,
             idle=helpers.idle if helper_of is None else None,
             leave_to=None if helper_of is None else f"its parent process {helper_of}",
+            progress=progress,
         )
 
 

@@ -30,7 +30,7 @@ from pipeline.model import (
 if TYPE_CHECKING:
     from pipeline.bootstrap import Services
     from pipeline.cli.output import Console
-    from pipeline.deliver.send import SendReport
+    from pipeline.deliver.send import SendProgress, SendReport
 
 log = logging.getLogger("eudigest")
 
@@ -485,7 +485,25 @@ def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Co
 
     if args.helper_of is not None:  # started by another `eudigest send` (deliver.processes)
         return _help_send(services, args.edition_id, args.helper_of)
-    report = jobs.send(services, args.edition_id, processes=args.processes)
+    # at a terminal, a status line says how far the send is (the log says it at INFO)
+    status = err.status("sending…") if not args.json and err.is_terminal else None
+
+    def progress(p: SendProgress) -> None:
+        if status is not None:
+            status.update(f"sending… {p.line()}")
+
+    if status is not None:
+        status.start()
+    try:
+        report = jobs.send(
+            services,
+            args.edition_id,
+            processes=args.processes,
+            progress=progress if status is not None else None,
+        )
+    finally:
+        if status is not None:
+            status.stop()
     return _print_sends([report], args.json, out, err)
 
 

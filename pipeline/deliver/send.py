@@ -289,7 +289,7 @@ class Envelope:
 
 
 @dataclass(frozen=True, slots=True)
-class Progress:
+class SendProgress:
     """How far an edition's send is (all its senders), and this run's pace."""
 
     edition_id: int
@@ -354,6 +354,7 @@ def send_edition(
     tz: ZoneInfo | None = None,
     idle: Callable[[float], None] | None = None,
     leave_to: str | None = None,
+    progress: Callable[[SendProgress], None] | None = None,
 ) -> SendReport:
     """Send (or resume sending) an edition; returns the ledger's counts for it.
 
@@ -362,6 +363,7 @@ def send_edition(
     `idle` is how this sender waits while others hold the rest (default: `sleep` for the
     lease's poll interval); with `leave_to` (a helper: who reports the edition) this
     sender ends once nothing is queued instead of waiting for the others' rows.
+    `progress` is told how far the edition is every PROGRESS_EVERY (as the log is).
     """
     terms = lease or Lease()
     if store.editions.get(edition_id).state is EditionState.HALTED:
@@ -403,6 +405,7 @@ def send_edition(
         tz=tz or ZoneInfo("UTC"),
         idle=idle or sleep,
         leave_to=leave_to,
+        on_progress=progress,
     )
     failure: BaseException | None = None
     with Renewal(renew, every=terms.renew_every, name=f"edition {edition_id} lease") as renewal:
@@ -504,6 +507,7 @@ class _Run:
         tz: ZoneInfo,
         idle: Callable[[float], None] | None = None,
         leave_to: str | None = None,
+        on_progress: Callable[[SendProgress], None] | None = None,
     ) -> None:
         self.tz = tz
         self.store = store
@@ -520,6 +524,7 @@ class _Run:
         self.sleep = sleep
         self.idle = idle or sleep
         self.leave_to = leave_to
+        self.on_progress = on_progress
         self.lost: threading.Event | None = None  # set when the lease is lost
         # Claims come in segment order, so a segment's rendering is needed for a short
         # while only: keep the last few (100,000 readers make ~13,000 segments of ~110 KB
@@ -532,8 +537,11 @@ class _Run:
         """Every PROGRESS_EVERY, the edition's counts and the time left at INFO: an
         operator with 100,000 digests to send before 8:00 sees in the log how far it is.
         Only the sender that reports the edition (not a helper) logs it; one grouped
-        count of the ledger each time."""
-        if self.leave_to is not None or not log.isEnabledFor(logging.INFO):
+        count of the ledger each time. `on_progress` is told the same (a terminal's
+        status line)."""
+        if self.leave_to is not None:
+            return
+        if self.on_progress is None and not log.isEnabledFor(logging.INFO):
             return
         now = self.now()
         if self.next_progress is not None and now < self.next_progress:
@@ -545,7 +553,7 @@ class _Run:
             self.began = (now, done)
             return
         elapsed = (now - self.began[0]).total_seconds()
-        report = Progress(
+        report = SendProgress(
             self.edition.id,
             done=done,
             total=sum(counts.values()),
@@ -553,6 +561,8 @@ class _Run:
             per_second=(done - self.began[1]) / elapsed if elapsed > 0 else 0.0,
         )
         log.info("%s", report.line())
+        if self.on_progress is not None:
+            self.on_progress(report)
 
     def send(self) -> SendReport:
         store, edition_id = self.store, self.edition.id

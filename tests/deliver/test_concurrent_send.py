@@ -23,7 +23,7 @@ from pipeline import jobs
 from pipeline.bootstrap import Services
 from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
-from pipeline.deliver.send import Progress
+from pipeline.deliver.send import SendProgress
 from pipeline.deliver.sendgrid import SendGridMailer, Waits
 from pipeline.model import Batch, EditionState, Recipient
 from pipeline.store import Store
@@ -251,7 +251,8 @@ def test_a_long_send_logs_how_far_it_is_and_the_time_left(
     peer.answer = answer
     services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=1, sleep=Sleeps())
     caplog.set_level(logging.INFO, logger="eudigest.deliver")
-    report = jobs.send(services, edition_id)
+    told: list[SendProgress] = []  # the command line's status at a terminal
+    report = jobs.send(services, edition_id, progress=told.append)
     assert report.finished and report.sent == len(receives)
     shown = re.compile(
         rf"edition {edition_id}: (\d+) of (\d+) done \((\d+) %\), (\d+) sent; "
@@ -264,18 +265,19 @@ def test_a_long_send_logs_how_far_it_is_and_the_time_left(
     assert all(int(m[3]) == 100 * int(m[1]) // len(receives) for m in lines)
     assert all(int(m[5]) > 0 for m in lines)  # a pace once something was done
     assert all((m[6] is None) == (m[1] == m[2]) for m in lines)  # time left until done
+    assert [p.line() for p in told] == [m[0] for m in lines]  # told what the log says
 
 
 def test_the_progress_line_reads_as_an_operator_expects() -> None:
-    assert Progress(7, done=45_000, total=100_000, sent=44_870, per_second=1500.0).line() == (
+    assert SendProgress(7, done=45_000, total=100_000, sent=44_870, per_second=1500.0).line() == (
         "edition 7: 45,000 of 100,000 done (45 %), 44,870 sent; 1,500/s, about 37 s left"
     )
-    assert Progress(7, done=1_000, total=100_000, sent=990, per_second=10.0).line() == (
+    assert SendProgress(7, done=1_000, total=100_000, sent=990, per_second=10.0).line() == (
         "edition 7: 1,000 of 100,000 done (1 %), 990 sent; 10/s, about 2 h 45 min left"
     )
-    assert Progress(7, done=0, total=10, sent=0, per_second=0.0).line() == (
+    assert SendProgress(7, done=0, total=10, sent=0, per_second=0.0).line() == (
         "edition 7: 0 of 10 done (0 %), 0 sent"  # no pace yet
     )
-    assert Progress(7, done=10, total=10, sent=9, per_second=2.0).line() == (
+    assert SendProgress(7, done=10, total=10, sent=9, per_second=2.0).line() == (
         "edition 7: 10 of 10 done (100 %), 9 sent; 2/s"
     )

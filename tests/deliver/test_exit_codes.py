@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -146,6 +148,33 @@ def test_a_storm_of_refusals_stops_the_send_with_exit_3_and_the_next_run_finishe
     assert code == EXIT_OK, (out, err)
     assert Counter(counting_peer.accepted) == Counter(case.receives)
     assert case.store.editions.get(case.edition_id).state is EditionState.SENT
+
+
+def test_at_a_terminal_the_send_shows_a_status_line_and_ends_with_the_counts(
+    sqlite_case: Case,
+) -> None:
+    """stderr a terminal (a pseudo-terminal here): rich's status line says the send is
+    under way (and how far, every 10 s); stdout keeps the plain counts."""
+    case = sqlite_case
+    terminal, child_end = pty.openpty()
+    proc = subprocess.Popen(
+        [EUDIGEST, "send", str(case.edition_id)],
+        env=child_env(case.tmp_path, case.url),
+        cwd=case.tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=child_end,
+        text=True,
+    )
+    os.close(child_end)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed its end
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    os.close(terminal)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == EXIT_OK, (out, shown)
+    assert "sending…" in shown.decode("utf-8", "replace")
+    assert f"edition {case.edition_id} (sent): sent {len(case.receives)}," in out
 
 
 def test_no_peer_at_all_stops_with_exit_3(sqlite_case: Case) -> None:
