@@ -25,6 +25,7 @@ from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
 from pipeline.deliver.send import SendProgress
 from pipeline.deliver.sendgrid import SendGridMailer, Waits
+from pipeline.errors import StoreUnavailable
 from pipeline.model import Batch, EditionState, Recipient
 from pipeline.store import Store
 from tests.deliver.conftest import CountingPeer, Reply, Scripted, Sleeps, at_ceiling
@@ -281,3 +282,35 @@ def test_the_progress_line_reads_as_an_operator_expects() -> None:
     assert SendProgress(7, done=10, total=10, sent=9, per_second=2.0).line() == (
         "edition 7: 10 of 10 done (100 %), 9 sent; 2/s"
     )
+
+
+def test_a_progress_count_the_database_refuses_does_not_stop_the_send(
+    services: Services, peer: CountingPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress line is only a report: when its count fails (the database away for a
+    moment), the send goes on and finishes."""
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    clock = Clock(NOW)
+    services.clock = clock
+
+    def answer(n: int) -> tuple[int, dict[str, str]]:
+        clock.advance(seconds=4)
+        return 202, {"X-Message-Id": f"m{n}"}
+
+    peer.answer = answer
+    services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=1, sleep=Sleeps())
+    counts = services.store.deliveries.counts
+    calls: list[int] = []
+
+    def flaky(edition: int) -> dict[str, int]:
+        calls.append(edition)
+        if len(calls) in (2, 3):  # the first progress counts after the start
+            raise StoreUnavailable("counting deliveries: database unavailable")
+        return counts(edition)
+
+    monkeypatch.setattr(services.store.deliveries, "counts", flaky)
+    told: list[SendProgress] = []
+    report = jobs.send(services, edition_id, progress=told.append)
+    assert report.finished and report.sent == len(receives)
+    assert len(calls) > 3 and told  # it counted again later, and said so
