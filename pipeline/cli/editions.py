@@ -486,24 +486,18 @@ def cmd_send(services: Services, args: argparse.Namespace, out: Console, err: Co
     if args.helper_of is not None:  # started by another `eudigest send` (deliver.processes)
         return _help_send(services, args.edition_id, args.helper_of)
     # at a terminal, a status line says how far the send is (the log says it at INFO)
-    status = err.status("sending…") if not args.json and err.is_terminal else None
+    shown = not args.json and err.is_terminal
+    with err.status_line("sending…", show=shown) as update:
 
-    def progress(p: SendProgress) -> None:
-        if status is not None:
-            status.update(f"sending… {p.line()}")
+        def progress(p: SendProgress) -> None:
+            update(f"sending… {p.line()}")
 
-    if status is not None:
-        status.start()
-    try:
         report = jobs.send(
             services,
             args.edition_id,
             processes=args.processes,
-            progress=progress if status is not None else None,
+            progress=progress if shown else None,
         )
-    finally:
-        if status is not None:
-            status.stop()
     return _print_sends([report], args.json, out, err)
 
 

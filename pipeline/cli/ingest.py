@@ -39,18 +39,13 @@ def cmd_init(services: Services, args: argparse.Namespace, out: Console, err: Co
 def cmd_fetch(services: Services, args: argparse.Namespace, out: Console, err: Console) -> int:
     from pipeline import jobs
 
-    show_progress = not args.json and err.is_terminal
-    status = err.status("fetching…") if show_progress else None
     done: list[SourceReport] = []
+    with err.status_line("fetching…", show=not args.json) as update:
 
-    def progress(r: SourceReport) -> None:
-        done.append(r)
-        if status is not None:
-            status.update(f"fetching… {len(done)} done, last: {r.source_id} ({r.status})")
+        def progress(r: SourceReport) -> None:
+            done.append(r)
+            update(f"fetching… {len(done)} done, last: {r.source_id} ({r.status})")
 
-    if status is not None:
-        status.start()
-    try:
         report = jobs.fetch(
             services,
             source_ids=args.source,
@@ -59,9 +54,6 @@ def cmd_fetch(services: Services, args: argparse.Namespace, out: Console, err: C
             due_only=args.due,
             progress=progress,
         )
-    finally:
-        if status is not None:
-            status.stop()
     if args.json:
         out.json([source_report_json(r) for r in report.sources])
     else:

@@ -2,7 +2,8 @@
 
 Console(stderr=False)   rich's Console, created on first use (importing rich costs a
                         tenth of the start-up); `json(data)` writes JSON straight to
-                        a pipe and through rich (colours) only on a terminal
+                        a pipe and through rich (colours) only on a terminal;
+                        `status_line(text, show=…)` a spinner while a long job runs
 RankedTable             a table fitted to the terminal: the flexible column (a title)
                         wraps, low-ranked columns are left out with a note naming
                         them and `--wide`/`--json`; never a column dropped silently
@@ -12,10 +13,12 @@ iso, local_time, short_time                            times as commands print t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -58,6 +61,20 @@ class Console:
 
     def status(self, text: str) -> Any:
         return self.rich().status(text)
+
+    @contextlib.contextmanager
+    def status_line(self, text: str, *, show: bool) -> Iterator[Callable[[str], None]]:
+        """rich's status line (a spinner and `text`) while the block runs, when `show`
+        and this console is a terminal; yields what replaces its text (a no-op else)."""
+        if not (show and self.is_terminal):
+            yield lambda _text: None
+            return
+        status = self.status(text)
+        status.start()
+        try:
+            yield status.update
+        finally:
+            status.stop()
 
     def json(self, data: Any) -> None:
         """JSON: as text to a pipe (no rich needed), highlighted on a terminal."""

@@ -234,12 +234,9 @@ def test_a_stopping_send_does_not_wait_out_the_backoff_of_its_other_requests(
 # ---------------------------------------------------------------- progress in the log
 
 
-def test_a_long_send_logs_how_far_it_is_and_the_time_left(
-    services: Services, peer: CountingPeer, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Every answer of the peer moves the send's clock on by 4 s: every 10 s of it the
-    log says how many of the edition's deliveries are done, at what pace, and how long
-    the rest will take."""
+def _timed_by_the_peer(services: Services, peer: CountingPeer) -> tuple[set[str], int]:
+    """300 readers and an edition, sent one request at a time; each answer of the peer
+    moves the send's clock on by 4 s. The readers who receive it, and the edition."""
     receives = add_readers(services, n=300)
     edition_id, _ = make_edition(services)
     clock = Clock(NOW)
@@ -251,6 +248,16 @@ def test_a_long_send_logs_how_far_it_is_and_the_time_left(
 
     peer.answer = answer
     services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=1, sleep=Sleeps())
+    return receives, edition_id
+
+
+def test_a_long_send_logs_how_far_it_is_and_the_time_left(
+    services: Services, peer: CountingPeer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every answer of the peer moves the send's clock on by 4 s: every 10 s of it the
+    log says how many of the edition's deliveries are done, at what pace, and how long
+    the rest will take."""
+    receives, edition_id = _timed_by_the_peer(services, peer)
     caplog.set_level(logging.INFO, logger="eudigest.deliver")
     told: list[SendProgress] = []  # the command line's status at a terminal
     report = jobs.send(services, edition_id, progress=told.append)
@@ -289,17 +296,7 @@ def test_a_progress_count_the_database_refuses_does_not_stop_the_send(
 ) -> None:
     """The progress line is only a report: when its count fails (the database away for a
     moment), the send goes on and finishes."""
-    receives = add_readers(services, n=300)
-    edition_id, _ = make_edition(services)
-    clock = Clock(NOW)
-    services.clock = clock
-
-    def answer(n: int) -> tuple[int, dict[str, str]]:
-        clock.advance(seconds=4)
-        return 202, {"X-Message-Id": f"m{n}"}
-
-    peer.answer = answer
-    services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=1, sleep=Sleeps())
+    receives, edition_id = _timed_by_the_peer(services, peer)
     counts = services.store.deliveries.counts
     calls: list[int] = []
 

@@ -44,3 +44,16 @@ def test_the_note_names_what_was_left_out(monkeypatch: pytest.MonkeyPatch, capsy
     table().print(Console(), wide=True)
     out = capsys.readouterr().out
     assert "rare" in out and "left out" not in out
+
+
+def test_a_status_line_is_shown_only_at_a_terminal_and_when_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Piped (or with --json), a long job's status line writes nothing and its updates
+    are no-ops; at a terminal it is rich's spinner (tests/deliver/test_exit_codes.py
+    drives that one in a pseudo-terminal)."""
+    err = Console(stderr=True)  # captured: not a terminal
+    for show in (True, False):
+        with err.status_line("sending…", show=show) as update:
+            update("sending… edition 1: 5 of 10 done (50 %), 5 sent")
+    assert capsys.readouterr() == ("", "")
