@@ -131,3 +131,44 @@ def test_the_host_header_names_a_port_only_when_it_is_not_the_scheme_s_own() -> 
     assert host("https://api.sendgrid.com:8443/v3/mail/send") == b"api.sendgrid.com:8443"
     assert host("http://127.0.0.1:4010/v3/mail/send") == b"127.0.0.1:4010"
     assert host("http://[::1]:4010/v3/mail/send") == b"[::1]:4010"
+
+
+def test_a_repeated_response_header_reads_as_httpx_read_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Names in lower case; a header sent twice gives its values joined by ", " (httpx's
+    `Headers[name]`), so a Retry-After or X-Message-Id reads as it did with the client."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(202)
+            self.send_header("X-Message-Id", "m1")
+            self.send_header("X-Note", "a")
+            self.send_header("x-note", "b")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v3/mail/send"
+        endpoint = Endpoint(url, {}, timeout_s=30)
+        with endpoint.connection() as pool:
+            status, headers, body = endpoint.post(pool, b"{}")
+        with httpx.Client() as client:
+            theirs = client.post(url, content=b"{}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (status, body) == (202, b"ok")
+    assert headers["x-message-id"] == theirs.headers["X-Message-Id"] == "m1"
+    assert headers["x-note"] == theirs.headers["x-note"] == "a, b"
