@@ -612,11 +612,8 @@ class _Run:
                     now=self.now(),
                     sender_id=self.me.id,
                 )
-                if claimed:
-                    rows = _whole_segments(
-                        store, claimed, batch_size=self.batch_size, token=token, now=self.now
-                    )
-                    flights.pending.extend((group, token) for group in self.prepare(rows, token))
+                if claimed:  # whole segments (the store puts a cut last one back)
+                    flights.pending.extend((group, token) for group in self.prepare(claimed, token))
                     continue
                 if flights.busy:  # our own requests first: their answers may free rows
                     stop = self.settle(flights, block=True)
@@ -927,26 +924,6 @@ class _Flights:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-
-
-def _whole_segments(
-    store: Store,
-    claimed: Sequence[Delivery],
-    *,
-    batch_size: int,
-    token: str,
-    now: Callable[[], dt.datetime],
-) -> Sequence[Delivery]:
-    """A full claim spans segments in segment order: its last segment may go on in the
-    queue, so it goes back and starts the next claim, whole. One request per segment
-    (per 1,000 of a big one), however the claims fall."""
-    if len(claimed) < batch_size or claimed[0].segment_key == claimed[-1].segment_key:
-        return claimed
-    last = claimed[-1].segment_key
-    store.deliveries.release(
-        [d.id for d in claimed if d.segment_key == last], token=token, now=now()
-    )
-    return [d for d in claimed if d.segment_key != last]
 
 
 def _counts(store: Store, edition_id: int) -> dict[str, int]:

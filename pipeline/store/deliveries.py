@@ -8,7 +8,9 @@ recover   only rows of senders that are gone (lease expired, ended, process know
           claimed → queued (the request never left)
           sending → unknown (it may have left: staff decide, never resent silently)
 claim     queued → claimed, with this batch's token and the sender's id (conditional
-          UPDATE: two senders never take the same row)
+          UPDATE: two senders never take the same row); whole segments, however the
+          claims of several senders interleave (PostgreSQL: one claim of an edition
+          at a time, by an advisory lock)
 start     claimed → sending, committed BEFORE the request leaves; returns the rows it
           moved: a row taken from the sender meanwhile is not sent
 record    sending → sent | failed | queued (transient) | unknown; also a row another
@@ -23,9 +25,10 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, Update, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Update, bindparam, func, insert, or_, select, text, update
 
 from pipeline.errors import EditionNotFound, InvalidInput
 from pipeline.model import (
@@ -105,6 +108,23 @@ def _claim_statement(*, by_segment: bool) -> Update:
 
 _CLAIM_ANY = _claim_statement(by_segment=False)
 _CLAIM_SEGMENT = _claim_statement(by_segment=True)
+# PostgreSQL: concurrent claims would each pick the same first queued rows (the UPDATE's
+# subquery reads its snapshot; the loser re-checks only the rows it waited for and gets
+# few or none); with this lock, taken per edition before the UPDATE, each claim's
+# statement reads what the claim before it left. SQLite has one writer anyway.
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# a full claim's last segment, put back in the claim's own transaction (see claim):
+# as if never claimed (its attempt uncounted); ix_deliveries_claim finds the rows
+_UNCLAIM_LAST = (
+    update(deliveries)
+    .where(
+        deliveries.c.edition_id == bindparam("b_edition"),
+        deliveries.c.state == _CLAIMED,
+        deliveries.c.segment_key == bindparam("b_segment"),
+        deliveries.c.claim_token == bindparam("b_token"),
+    )
+    .values(state=_QUEUED, attempts=deliveries.c.attempts - 1, updated_at=bindparam("b_now"))
+)
 # the rows a claim took, without the times (nobody reads them: no conversion per row);
 # edition and state find the few claimed rows through ix_deliveries_claim: no
 # index on claim_token is needed
@@ -370,7 +390,13 @@ class DeliveriesStore:
         """Take up to `limit` queued rows of a segment (None: of any segments, in segment
         order, so that one claim holds whole small segments); `token` names this one
         batch (unique per claim: it is how start/record/skip/release find the rows);
-        `sender_id` the sender that holds them (recovery leaves a live sender's rows)."""
+        `sender_id` the sender that holds them (recovery leaves a live sender's rows).
+
+        A full claim of several segments ends in a segment that may go on in the queue:
+        that segment's rows go back in the same transaction, so no other sender ever
+        sees its first part taken and its rest queued, and it leaves whole in a later
+        claim: one request per segment (per `limit` of a bigger one), however the
+        claims of several senders interleave."""
         params = {
             "b_edition": edition_id,
             "b_segment": segment_key,
@@ -380,10 +406,16 @@ class DeliveriesStore:
             "b_now": now,
         }
         with wrap_errors("claiming deliveries"), self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # claims of one edition one after another
+                conn.execute(_CLAIM_LOCK, {"k": _claim_lock_key(edition_id)})
             conn.execute(_CLAIM_ANY if segment_key is None else _CLAIM_SEGMENT, params)
+            rows = conn.execute(_CLAIMED_ROWS, params).all()
+            if segment_key is None and len(rows) >= limit and rows[0][3] != rows[-1][3]:
+                last = rows[-1][3]
+                conn.execute(_UNCLAIM_LAST, {**params, "b_segment": last})
+                rows = [r for r in rows if r[3] != last]
             return [
-                Delivery(i, e, s, k, _STATES[st], a, m, err)
-                for i, e, s, k, st, a, m, err in conn.execute(_CLAIMED_ROWS, params).all()
+                Delivery(i, e, s, k, _STATES[st], a, m, err) for i, e, s, k, st, a, m, err in rows
             ]
 
     def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> set[int]:
@@ -656,6 +688,12 @@ class DeliveriesStore:
                     .values(state=to_state.value, updated_at=now)
                 ).rowcount
             )
+
+
+def _claim_lock_key(edition_id: int) -> int:
+    """A stable signed 64-bit key of an edition's claim lock (PostgreSQL)."""
+    digest = hashlib.sha256(f"eudigest.deliveries.claim:{edition_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _delivery(r: object) -> Delivery:

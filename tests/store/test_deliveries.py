@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import threading
 
@@ -67,6 +68,68 @@ def test_claims_of_two_senders_never_overlap(store: Store, edition_id: int) -> N
         t.join()
     everyone = [sid for ids in taken.values() for sid in ids]
     assert sorted(everyone) == list(range(1, 401))  # each exactly once
+
+
+def test_a_full_claim_puts_its_cut_last_segment_back_untouched(
+    store: Store, edition_id: int
+) -> None:
+    """Segments of 4, 6, 5 and 20 readers, claims of 8: the first claim holds only "a",
+    "b" goes back as it was (queued, its attempt uncounted) and leaves whole next."""
+    sizes = {"a": 4, "b": 6, "c": 5, "d": 20}
+    plan = [(n, key) for n, key in enumerate((k for k in sizes for _ in range(sizes[k])), 1)]
+    store.deliveries.plan(edition_id, plan, now=NOW)
+    first = store.deliveries.claim(edition_id, None, limit=8, token="x", now=NOW)
+    assert [d.segment_key for d in first] == ["a"] * 4
+    queued = store.deliveries.list(edition_id, DeliveryState.QUEUED)
+    assert sorted(d.segment_key for d in queued) == ["b"] * 6 + ["c"] * 5 + ["d"] * 20
+    assert {d.attempts for d in queued} == {0}
+    second = store.deliveries.claim(edition_id, None, limit=8, token="y", now=NOW)
+    assert [d.segment_key for d in second] == ["b"] * 6  # "c" would not fit whole
+    third = store.deliveries.claim(edition_id, None, limit=8, token="z", now=NOW)
+    assert [(d.segment_key, d.attempts) for d in third] == [("c", 1)] * 5
+    # a segment bigger than a claim leaves in claims of the limit, not one by one
+    big = [store.deliveries.claim(edition_id, None, limit=8, token=t, now=NOW) for t in "pqr"]
+    assert [len(rows) for rows in big] == [8, 8, 4]
+
+
+def test_concurrent_claims_take_whole_segments_and_never_come_back_empty(
+    store: Store, edition_id: int
+) -> None:
+    """Four senders claim at once (PostgreSQL: the UPDATE's subquery reads its own
+    snapshot; SQLite: one writer). Every segment of up to a claim's size is held by one
+    claim, and no claim finds nothing while rows are still queued."""
+    rng = random.Random(7)
+    plan: list[tuple[int, str]] = []
+    for k in range(120):  # 1 to 9 readers each: a claim of 20 usually ends in a cut
+        plan += [(len(plan) + n, f"seg-{k:03d}") for n in range(1, rng.randint(2, 10))]
+    store.deliveries.plan(edition_id, plan, now=NOW)
+    start = threading.Barrier(4)
+    claims: list[tuple[str, list[str]]] = []
+    empty_while_queued: list[str] = []
+
+    def sender(name: str) -> None:
+        start.wait()
+        for n in range(1000):
+            token = f"{name}-{n}"
+            rows = store.deliveries.claim(edition_id, None, limit=20, token=token, now=NOW)
+            if not rows:
+                if store.deliveries.counts(edition_id)["queued"]:
+                    empty_while_queued.append(token)
+                return
+            claims.append((token, [d.segment_key for d in rows]))
+
+    threads = [threading.Thread(target=sender, args=(f"t{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    holders: dict[str, set[str]] = {}
+    for token, keys in claims:
+        for key in keys:
+            holders.setdefault(key, set()).add(token)
+    assert sum(len(keys) for _, keys in claims) == len(plan)  # everyone, once
+    assert {k: t for k, t in holders.items() if len(t) > 1} == {}
+    assert empty_while_queued == []
 
 
 def test_a_crash_before_the_request_requeues_after_it_is_unknown(
