@@ -3,14 +3,16 @@
     python bench/deliver_bench.py [--sizes 10000,100000] [--baseline 2000] [--profile]
                                   [--errors 1000] [--error-every 10]
                                   [--latency-ms 0,80] [--concurrency N] [--processes 1,2]
-                                  [--senders N] [--json]
+                                  [--senders N] [--json] [--postgres URL]
 
 `--latency-ms` lists the peer's answer delays to run the send scenarios at (0: at once;
 80: a plausible round trip to a distant API, issue 16); `--concurrency` overrides
 EUDIGEST_SENDGRID_CONCURRENCY for the send scenarios; `--processes` lists how many sender
 processes one `eudigest send` uses (EUDIGEST_SEND_PROCESSES: its helpers, deliver.processes;
 1: the previous release's one process); `--senders N` also sends each size with N separate
-`eudigest send` commands of one process each (as by hand beside each other); `--json`
+`eudigest send` commands of one process each (as by hand beside each other); `--postgres
+URL` keeps the ledger on PostgreSQL (each scenario creates a database of its own on that
+server and drops it after) instead of a SQLite file; `--json`
 prints one JSON array, one object per run (scenario, subscribers, latency_ms, wall_s,
 cpu_s, peer_cpu_s, requests, peak_mb, …) instead of the table. `cpu_s` is the CPU time
 (user + system, all threads) of the scenario's process and its helpers during the send,
@@ -61,6 +63,9 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -71,6 +76,7 @@ sys.path.insert(0, str(ROOT))
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
 SECRET = "bench-secret-key-0123456789abcdefghijklmnop"
 BASE_URL = "https://newsletter.region-stuttgart.example"
+POSTGRES_ENV = "DELIVER_BENCH_POSTGRES"  # --postgres, for the scenarios' processes
 EXTRA_TOPICS = 6  # the taxonomy has 14: 20 in all
 
 
@@ -184,11 +190,41 @@ def bench_taxonomy(folder: Path) -> Path:
     return path
 
 
+@contextmanager
+def bench_database(folder: Path) -> Iterator[None]:
+    """With --postgres: a new database on that server for one scenario (dropped after),
+    its URL in `folder` for every process of the scenario; without: the SQLite file."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        yield
+        return
+    import sqlalchemy as sa  # CREATE DATABASE needs autocommit
+
+    url = sa.make_url(server)
+    name = f"eudigest_deliver_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    (folder / "database_url").write_text(
+        url.set(database=name).render_as_string(hide_password=False), encoding="utf-8"
+    )
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def services_for(folder: Path, peer_url: str, **env: str) -> Any:
     """Services as `eudigest` builds them from its environment (`env` adds to it): a
     send's helper processes (deliver.processes) are given the same environment."""
     from pipeline.bootstrap import build
     from pipeline.config import Settings
+
+    database = folder / "database_url"
+    if database.exists():  # --postgres (bench_database)
+        env = {"EUDIGEST_DATABASE_URL": database.read_text(encoding="utf-8"), **env}
 
     settings = Settings.from_env(
         {
@@ -334,7 +370,7 @@ def scenario_senders(
     start to the last one's end; CPU summed; peak memory of the largest and of all."""
     import multiprocessing
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(Path(tmp)):
         services = services_for(Path(tmp), peer_url)
         edition_id = prepare(services, subscribers)
         services.close()
@@ -373,7 +409,7 @@ def scenario_send(
     from pipeline import jobs
     from pipeline.deliver.sendgrid import SendGridMailer
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(Path(tmp)):
         env = {"EUDIGEST_SEND_PROCESSES": str(processes)}
         if concurrency:
             env["EUDIGEST_SENDGRID_CONCURRENCY"] = str(concurrency)
@@ -435,7 +471,7 @@ def scenario_naive(sample: int, peer_url: str) -> dict[str, Any]:
     from subscribers.tokens import Links
     from subscribers.unsubscribe import list_unsubscribe_headers
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(Path(tmp)):
         services = services_for(Path(tmp), peer_url)
         edition_id = prepare(services, sample)
         store, settings = services.store, services.settings
@@ -558,8 +594,15 @@ def main() -> None:
         "--senders", type=int, default=1, help="also send each size with N `eudigest send`s"
     )
     ap.add_argument("--json", action="store_true", help="one JSON array of the runs on stdout")
+    ap.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the ledger on PostgreSQL: each scenario in a new database on this server",
+    )
     ap.add_argument("--child", nargs="+")
     args = ap.parse_args()
+    if args.postgres:
+        os.environ[POSTGRES_ENV] = args.postgres  # the scenarios' processes inherit it
     if args.child:
         from pipeline.memory import tune_malloc
 
@@ -589,7 +632,8 @@ def main() -> None:
     )
     say(
         "edition: 40 items in 5 sections; subscribers: 20 topics (0-5 each), 8 % English, "
-        "all organisation types; store: SQLite file"
+        "all organisation types; store: "
+        + ("a new PostgreSQL database per scenario" if args.postgres else "SQLite file")
     )
     runs: list[dict[str, Any]] = []
 
