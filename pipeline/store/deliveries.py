@@ -193,6 +193,34 @@ _RECORD = (
     )
 )
 
+# PostgreSQL: the plan, start and record above as one statement over arrays of the rows
+# (unnest) instead of one statement per row. psycopg runs an executemany as one
+# statement per row in a pipeline: its per-row work in Python and the server's per
+# statement were a third of a PostgreSQL send's CPU. Same conditions, same effects; a
+# row given twice changes once, as before (the second finds it moved).
+_PG_QUEUE = text(
+    "INSERT INTO deliveries (edition_id, subscriber_id, segment_key, state, attempts,"
+    " created_at, updated_at)"
+    f" SELECT :edition, v.subscriber_id, v.segment_key, '{_QUEUED}', 0, :now, :now"
+    " FROM unnest(CAST(:subscribers AS integer[]), CAST(:segments AS text[]))"
+    " AS v(subscriber_id, segment_key)"
+)
+_PG_START = text(
+    f"UPDATE deliveries SET state = '{_SENDING}', updated_at = :now"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:tokens AS text[])) AS v(id, token)"
+    " WHERE deliveries.id = v.id AND deliveries.claim_token = v.token"
+    f" AND deliveries.state = '{_CLAIMED}'"
+)
+_PG_RECORD = text(
+    "UPDATE deliveries SET state = v.state, message_id = v.message_id, error = v.error,"
+    " sent_at = v.sent_at, updated_at = :now"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:tokens AS text[]), CAST(:states AS text[]),"
+    " CAST(:message_ids AS text[]), CAST(:errors AS text[]), CAST(:sent_at AS timestamptz[]))"
+    " AS v(id, token, state, message_id, error, sent_at)"
+    " WHERE deliveries.id = v.id AND deliveries.claim_token = v.token"
+    f" AND deliveries.state IN ('{_SENDING}', '{DeliveryState.UNKNOWN.value}')"
+)
+
 # who of a batch may receive (the sender checks again before each claim is sent)
 _RECEIVING = select(subscribers.c.id).where(
     subscribers.c.id.in_(bindparam("b_ids", expanding=True)),
@@ -203,6 +231,10 @@ _RECEIVING = select(subscribers.c.id).where(
 class DeliveriesStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @functools.cached_property
+    def _pg(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
 
     @functools.cached_property
     def _queue(self) -> Prepared:
@@ -255,19 +287,30 @@ class DeliveriesStore:
             )
             fresh = [(sid, key) for sid, key in dict(rows).items() if sid not in known]
             stamp = driver_value(deliveries.c.created_at, now, conn.dialect)  # once
-            for start in range(0, len(fresh), 1000):  # the parameters 1,000 at a time
-                self._queue.run_many(
-                    conn,
-                    [
-                        {
-                            "b_edition": edition_id,
-                            "b_subscriber": sid,
-                            "b_segment": key,
-                            "b_now": stamp,
-                        }
-                        for sid, key in fresh[start : start + 1000]
-                    ],
-                )
+            if self._pg:  # 10,000 rows a statement
+                for start in range(0, len(fresh), 10_000):
+                    chunk = fresh[start : start + 10_000]
+                    args = {
+                        "edition": edition_id,
+                        "subscribers": [sid for sid, _ in chunk],
+                        "segments": [key for _, key in chunk],
+                        "now": stamp,
+                    }
+                    conn.execute(_PG_QUEUE, args)
+            else:  # one statement a row, the parameters 1,000 at a time
+                for start in range(0, len(fresh), 1000):
+                    self._queue.run_many(
+                        conn,
+                        [
+                            {
+                                "b_edition": edition_id,
+                                "b_subscriber": sid,
+                                "b_segment": key,
+                                "b_now": stamp,
+                            }
+                            for sid, key in fresh[start : start + 1000]
+                        ],
+                    )
             used = {key for _, key in rows}
             segments = [
                 {"edition_id": edition_id, "segment_key": key, "item_ids": list(ids)}
@@ -435,8 +478,14 @@ class DeliveriesStore:
             stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)
             try:
                 with self._engine.begin() as conn:
-                    rows = [{"b_id": i, "b_token": t, "b_now": stamp} for i, t in pairs]
-                    if self._start.run_many(conn, rows) == len(rows):
+                    if self._pg:
+                        ids, tokens = [i for i, _ in pairs], [t for _, t in pairs]
+                        args = {"ids": ids, "tokens": tokens, "now": stamp}
+                        moved_n = conn.execute(_PG_START, args).rowcount
+                    else:
+                        rows = [{"b_id": i, "b_token": t, "b_now": stamp} for i, t in pairs]
+                        moved_n = self._start.run_many(conn, rows)
+                    if moved_n == len(pairs):
                         return {i for i, _ in pairs}  # each row moved (one at most per id)
                     raise _Partly  # undone: which ones is asked below
             except _Partly:
@@ -511,7 +560,10 @@ class DeliveriesStore:
         with wrap_errors("recording deliveries"):
             rows = self._record_rows(batches, now)
             with self._engine.begin() as conn:
-                self._record.run_many(conn, rows)
+                if self._pg:
+                    conn.execute(_PG_RECORD, _as_arrays(rows))
+                else:
+                    self._record.run_many(conn, rows)
 
     def _record_rows(
         self, batches: Sequence[tuple[Sequence[Outcome], str]], now: dt.datetime
@@ -688,6 +740,28 @@ class DeliveriesStore:
                     .values(state=to_state.value, updated_at=now)
                 ).rowcount
             )
+
+
+def _as_arrays(rows: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """The rows of `_record_rows` as the arrays of `_PG_RECORD`; an outcome given twice
+    for one row and token counts once, the first (as the second of an executemany found
+    the row moved already)."""
+    seen: set[tuple[object, object]] = set()
+    first = []
+    for row in rows:
+        key = (row["b_id"], row["b_token"])
+        if key not in seen:
+            seen.add(key)
+            first.append(row)
+    return {
+        "ids": [r["b_id"] for r in first],
+        "tokens": [r["b_token"] for r in first],
+        "states": [r["b_state"] for r in first],
+        "message_ids": [r["b_message_id"] for r in first],
+        "errors": [r["b_error"] for r in first],
+        "sent_at": [r["b_sent_at"] for r in first],
+        "now": rows[0]["b_now"],
+    }
 
 
 def _claim_lock_key(edition_id: int) -> int:

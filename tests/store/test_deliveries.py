@@ -132,6 +132,78 @@ def test_concurrent_claims_take_whole_segments_and_never_come_back_empty(
     assert empty_while_queued == []
 
 
+def test_an_outcome_given_twice_or_under_another_token_changes_a_row_once(
+    store: Store, edition_id: int
+) -> None:
+    """As with one statement per row, where the second found the row moved already; on
+    PostgreSQL the outcomes are one statement over arrays."""
+    store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 5)], now=NOW)
+    held = [d.id for d in store.deliveries.claim(edition_id, "s", limit=4, token="a", now=NOW)]
+    assert store.deliveries.start_many([(held, "a"), (held[:1], "a")], now=NOW) == set(held)
+    store.deliveries.record_many(
+        [
+            (
+                [
+                    Outcome(held[0], DeliveryState.SENT, message_id="first"),
+                    Outcome(held[0], DeliveryState.FAILED, error="second"),
+                    Outcome(held[1], DeliveryState.QUEUED, error="HTTP 503: try later"),
+                    Outcome(held[2], DeliveryState.UNKNOWN, error="timeout after it left"),
+                ],
+                "a",
+            ),
+            ([Outcome(held[3], DeliveryState.SENT, message_id="intruder")], "b"),
+            ([Outcome(held[3], DeliveryState.SENT, message_id="m4")], "a"),
+        ],
+        now=NOW,
+    )
+    rows = {d.id: d for d in store.deliveries.list(edition_id)}
+    assert (rows[held[0]].state, rows[held[0]].message_id) == (DeliveryState.SENT, "first")
+    assert (rows[held[1]].state, rows[held[1]].error) == (
+        DeliveryState.QUEUED,
+        "HTTP 503: try later",
+    )
+    assert rows[held[2]].state is DeliveryState.UNKNOWN
+    assert (rows[held[3]].state, rows[held[3]].message_id) == (DeliveryState.SENT, "m4")
+    # the sender that knows the answer writes it over an unknown row (recovery's mark)
+    store.deliveries.record(
+        [Outcome(held[2], DeliveryState.SENT, message_id="m3")], token="a", now=LATER
+    )
+    sent = store.deliveries.list(edition_id, DeliveryState.SENT)
+    assert {d.id: d.message_id for d in sent} == {held[0]: "first", held[2]: "m3", held[3]: "m4"}
+
+
+def test_the_ledger_steps_of_a_send_are_one_statement_each_on_postgresql(
+    store: Store, edition_id: int
+) -> None:
+    """A plan of 2,500 readers, a start and a record of 1,000: on PostgreSQL each is one
+    statement over arrays (no executemany: psycopg runs one statement per row), on
+    SQLite one statement per row (executemany is its fast path)."""
+    seen: list[tuple[str, bool]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "deliveries" in statement and statement.lstrip().upper().startswith(
+            ("INSERT", "UPDATE")
+        ):
+            seen.append((statement.split()[0].upper(), executemany))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 2501)], now=NOW)
+        held = store.deliveries.claim(edition_id, "s", limit=1000, token="a", now=NOW)
+        store.deliveries.start_many([([d.id for d in held], "a")], now=NOW)
+        outcomes = [Outcome(d.id, DeliveryState.SENT, message_id=f"m{d.id}") for d in held]
+        store.deliveries.record_many([(outcomes, "a")], now=NOW)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    assert store.deliveries.counts(edition_id)["sent"] == 1000
+    steps = [s for s in seen if s[0] in ("INSERT", "UPDATE")]
+    if store.dialect == "postgresql":
+        assert not any(many for _, many in steps), steps
+        assert len(steps) <= 6  # edition mark, 1 insert, the claim, start, record
+    else:
+        assert sum(many for _, many in steps) >= 3 + 1  # 3 plan chunks, start, record
+
+
 def test_a_crash_before_the_request_requeues_after_it_is_unknown(
     store: Store, edition_id: int
 ) -> None:
