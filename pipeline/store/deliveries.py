@@ -441,14 +441,14 @@ class DeliveriesStore:
             "b_now": now,
         }
         with wrap_errors("claiming deliveries"), self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # claims of one edition one after another
+            if self._pg:  # claims of one edition one after another
                 conn.execute(_CLAIM_LOCK, {"k": _claim_lock_key(edition_id)})
             conn.execute(_CLAIM_ANY if segment_key is None else _CLAIM_SEGMENT, params)
             rows = conn.execute(_CLAIMED_ROWS, params).all()
-            if segment_key is None and len(rows) >= limit and rows[0][3] != rows[-1][3]:
-                last = rows[-1][3]
+            last = rows[-1].segment_key if rows else None
+            if segment_key is None and len(rows) >= limit and rows[0].segment_key != last:
                 conn.execute(_UNCLAIM_LAST, {**params, "b_segment": last})
-                rows = [r for r in rows if r[3] != last]
+                rows = [r for r in rows if r.segment_key != last]
             return [
                 Delivery(i, e, s, k, _STATES[st], a, m, err) for i, e, s, k, st, a, m, err in rows
             ]

@@ -135,8 +135,8 @@ def test_concurrent_claims_take_whole_segments_and_never_come_back_empty(
 def test_an_outcome_given_twice_or_under_another_token_changes_a_row_once(
     store: Store, edition_id: int
 ) -> None:
-    """As with one statement per row, where the second found the row moved already; on
-    PostgreSQL the outcomes are one statement over arrays."""
+    """The first outcome for a row and its token counts; one under another token is not
+    the holder's (the row's start and its arrays on PostgreSQL, the record per row)."""
     store.deliveries.plan(edition_id, [(n, "s") for n in range(1, 5)], now=NOW)
     held = [d.id for d in store.deliveries.claim(edition_id, "s", limit=4, token="a", now=NOW)]
     assert store.deliveries.start_many([(held, "a"), (held[:1], "a")], now=NOW) == set(held)
