@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from flask import Flask
@@ -119,10 +120,16 @@ def test_an_approved_edition_warns_when_it_could_not_be_sent(
     app.config["TESTING"] = True
     desk = Desk(app.test_client())
     assert desk.login("anna").status_code == 303
-    page = visible(desk.text(f"/desk/editions/{edition_id}"))
+    html = desk.text(f"/desk/editions/{edition_id}")
+    page = visible(html)
     assert "So kann diese Ausgabe nicht versandt werden" in page
-    assert "EUDIGEST_BASE_URL muss mit https:// beginnen" in page
-    assert "EUDIGEST_SECRET_KEY ist nicht gesetzt" in page
+    # each setting once, in the box; the checklist points there and still blocks
+    assert page.count("EUDIGEST_BASE_URL muss mit https:// beginnen") == 1
+    assert page.count("EUDIGEST_SECRET_KEY ist nicht gesetzt") == 1
+    checklist = visible(html.split('class="preflight"', 1)[1].split("</section>", 1)[0])
+    assert "Blockiert die Freigabe (1)" in checklist
+    assert "Die Einstellungen des Servers, die oben stehen." in checklist
+    assert re.search(r"<button[^>]*disabled[^>]*>Jetzt senden", html)
 
 
 def test_the_schedule_form_refuses_the_hour_of_the_clock_change(
