@@ -196,9 +196,9 @@ _RECORD = (
 # PostgreSQL: the plan and the start above as one statement over arrays of the rows
 # (unnest) instead of one statement per row (psycopg runs an executemany as a pipeline
 # of statements, with its own work per row in Python). Same conditions, same effects; a
-# row given twice changes once, as before (the second finds it moved). Measured on a
-# ledger of 56,000 rows: the plan of 100,000 rows 2.0 → 0.35 s of CPU (wall 2.9 → 1.5 s),
-# a start of 35 rows 0.78 → 0.38 ms of CPU. The record stays an executemany: at the sizes
+# row given twice changes once, as before (the second finds it moved). Measured: a plan
+# of 100,000 rows 2.0 → 0.35 s of CPU (wall 2.9 → 1.5 s); on a ledger of 56,000 rows a
+# start of 35 rows 0.78 → 0.38 ms of CPU. The record stays an executemany: at the sizes
 # a send records (one to a few answers, 7 rows each) the arrays were 10-17 % slower.
 _PG_QUEUE = text(
     "INSERT INTO deliveries (edition_id, subscriber_id, segment_key, state, attempts,"
