@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,7 @@ def send(
     processes: int | None = None,
     helper_of: int | None = None,
     progress: Callable[[SendProgress], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SendReport:
     """`eudigest send`: an approved (or scheduled, or interrupted) edition, exactly once.
 
@@ -168,7 +170,8 @@ def send(
     A large audience is sent by several processes of this machine (deliver.processes):
     `processes` of them when given, else EUDIGEST_SEND_PROCESSES from 10,000 deliveries.
     `helper_of` is the parent's pid in such a helper: it leaves the report to the parent.
-    `progress` is told how far the edition is every 10 s (the command line's status)."""
+    `progress` is told how far the edition is every 10 s (the command line's status);
+    `sleep` waits out the pauses of a database outage (deliver.send.OUTAGE_PAUSES_S)."""
     from pipeline.compose.render import DigestRenderer
     from pipeline.deliver.processes import Helpers, helper_argv
     from pipeline.deliver.send import Envelope, Lease, halt_blocked, send_edition
@@ -253,6 +256,7 @@ def send(
             idle=helpers.idle if helper_of is None else None,
             leave_to=None if helper_of is None else f"its parent process {helper_of}",
             progress=progress,
+            sleep=sleep,
         )
 
 

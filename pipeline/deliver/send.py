@@ -22,6 +22,10 @@
           rows taken from this sender (it was found gone) ──▶ not sent; stop
       nothing queued: other live senders still hold rows ──▶ wait for them (or recover
         theirs once they are gone); none ──▶ done
+      the database unreachable: each step of the loop is tried again after 1, 2, 4 and
+        8 s (a short outage, a failover), then the send stops (StoreUnavailable: exit 4).
+        A claim or start whose answer was lost may have committed: the retry takes what
+        it took (`claimed`, `start_many(again=True)`) instead of claiming more
     nothing queued/claimed/sending any more ──▶ SENT (sent_at: the first send's, kept)
     end the sender: done | stopped (the reason) | halted | failed
 
@@ -60,6 +64,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from pipeline.compose.render import RenderedDigest
@@ -93,11 +98,14 @@ from pipeline.model import (
 from pipeline.store import Store
 
 log = logging.getLogger("eudigest.deliver")
+T = TypeVar("T")
 
 SENDABLE = (EditionState.APPROVED, EditionState.SCHEDULED, EditionState.SENDING)
 RENDERINGS_KEPT = 16
 ACTOR = "sender"
-RECORD_RETRIES_S = (1.0, 2.0, 4.0, 8.0)  # the answer is known: keep it through a short outage
+# A step of the send loop meets an unreachable database: tried again after these pauses
+# (15 s in all: a restart, a failover), then the send stops. Answers are kept meanwhile.
+OUTAGE_PAUSES_S = (1.0, 2.0, 4.0, 8.0)
 PROGRESS_EVERY = dt.timedelta(seconds=10)  # how often a long send logs how far it is
 
 
@@ -571,15 +579,25 @@ class _Run:
     def send(self) -> SendReport:
         store, edition_id = self.store, self.edition.id
         self.recover()
-        segments = _segments(store, self.edition, self.tz, today=self.now().date())
+        segments = self.through_outage(
+            "read the audience",
+            lambda _: _segments(store, self.edition, self.tz, today=self.now().date()),
+        )
         # each reader's segment and profile, one dict (100,000 readers: a few MB each)
         self.readers = {s.id: (seg, s) for seg in segments for s in seg.subscribers}
         keys = [segment_key(seg.key) for seg in segments]  # once per segment, not per reader
-        planned = store.deliveries.plan(
-            edition_id,
-            [(s.id, key) for seg, key in zip(segments, keys, strict=True) for s in seg.subscribers],
-            now=self.now(),
-            contents={key: seg.item_ids for seg, key in zip(segments, keys, strict=True)},
+        planned = self.through_outage(
+            "plan the deliveries",
+            lambda _: store.deliveries.plan(
+                edition_id,
+                [
+                    (s.id, key)
+                    for seg, key in zip(segments, keys, strict=True)
+                    for s in seg.subscribers
+                ],
+                now=self.now(),
+                contents={key: seg.item_ids for seg, key in zip(segments, keys, strict=True)},
+            ),
         )  # changes nothing when the edition was planned before: its ledger is the audience
         if planned:
             log.debug("edition %d: %d deliveries planned", edition_id, planned)
@@ -604,13 +622,8 @@ class _Run:
                     stop = self.launch(flights)
                     continue
                 token = f"{self.token_prefix}:{uuid.uuid4()}"
-                claimed = store.deliveries.claim(
-                    edition_id,
-                    None,
-                    limit=self.batch_size,
-                    token=token,
-                    now=self.now(),
-                    sender_id=self.me.id,
+                claimed = self.through_outage(
+                    "claim deliveries", functools.partial(self.claim, token)
                 )
                 if claimed:  # whole segments (the store puts a cut last one back)
                     flights.pending.extend((group, token) for group in self.prepare(claimed, token))
@@ -618,9 +631,10 @@ class _Run:
                 if flights.busy:  # our own requests first: their answers may free rows
                     stop = self.settle(flights, block=True)
                     continue
-                others = {
-                    k: v for k, v in store.deliveries.held(edition_id).items() if k != self.me.id
-                }
+                held = self.through_outage(
+                    "read who holds deliveries", lambda _: store.deliveries.held(edition_id)
+                )
+                others = {k: v for k, v in held.items() if k != self.me.id}
                 if not others or self.leave_to is not None:
                     break  # nothing queued, nothing in anyone's hands (or theirs to report)
                 recovery = self.recover()
@@ -638,7 +652,7 @@ class _Run:
                 self.idle(self.poll_s)
             # stopping (or done): nothing more leaves; what is in flight is settled
             for rows, token in flights.pending:
-                store.deliveries.release([d.id for d in rows], token=token, now=self.now())
+                self.release([d.id for d in rows], token)
             flights.pending.clear()
             if stop is not None:  # requests waiting to retry give up now, unsent
                 flights.interrupt()
@@ -646,14 +660,14 @@ class _Run:
                 later = self.settle(flights, block=True)
                 if stop is None or (later is not None and later.kind == "halt"):
                     stop = later or stop
-        except BaseException:
-            self.abandon(flights)
+        except BaseException as exc:
+            self.abandon(flights, after_outage=isinstance(exc, StoreUnavailable))
             raise
         finally:
             flights.close()
 
         if stop is not None and stop.kind == "halt":
-            raise SendStopped(edition_id, stop.reason, _counts(store, edition_id))
+            raise SendStopped(edition_id, stop.reason, self.counts())
         if stop is not None:  # transient or lost: back off; the next run tries the rest
             log.warning(
                 "edition %d: stopped (%s); the rest stays queued for the next run",
@@ -661,15 +675,60 @@ class _Run:
                 stop.reason,
             )
         finished = (
-            store.editions.finish_sending(edition_id, actor=ACTOR, now=self.now()).state
+            self.through_outage(
+                "finish the edition",
+                lambda _: store.editions.finish_sending(edition_id, actor=ACTOR, now=self.now()),
+            ).state
             is EditionState.SENT
         )
         return SendReport.of(
             edition_id,
-            _counts(store, edition_id),
+            self.counts(),
             finished=finished,
             stopped=None if finished or stop is None else redact(stop.reason),
             elsewhere=None if finished or stop is not None else self.leave_to,
+        )
+
+    def through_outage(self, doing: str, step: Callable[[int], T]) -> T:
+        """`step(attempt)` (0, then 1, …), tried again after each of OUTAGE_PAUSES_S while
+        the database is unreachable, then its StoreUnavailable: a send rides out a short
+        outage with its requests' answers kept. A step whose answer may be lost after
+        it committed must be safe to repeat (or ask, on a later attempt, what it did)."""
+        for attempt, pause in enumerate((*OUTAGE_PAUSES_S, None)):
+            try:
+                return step(attempt)
+            except StoreUnavailable as exc:
+                if pause is None:
+                    raise
+                log.warning(
+                    "edition %d: cannot %s yet (%s); again in %g s",
+                    self.edition.id,
+                    doing,
+                    exc,
+                    pause,
+                )
+                self.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def claim(self, token: str, attempt: int) -> list[Delivery]:
+        """Up to batch_size queued rows under `token`. Tried again after an outage: what
+        the lost try took, if it committed (never a second batch under one token)."""
+        if attempt:
+            taken = self.store.deliveries.claimed(self.edition.id, token)
+            if taken:
+                return taken
+        return self.store.deliveries.claim(
+            self.edition.id,
+            None,
+            limit=self.batch_size,
+            token=token,
+            now=self.now(),
+            sender_id=self.me.id,
+        )
+
+    def counts(self) -> dict[str, int]:
+        return self.through_outage(
+            "count the deliveries", lambda _: _counts(self.store, self.edition.id)
         )
 
     def recover(self) -> Recovery:
@@ -677,10 +736,15 @@ class _Run:
         edition_id = self.edition.id
         dead = [
             s.id
-            for s in self.store.senders.active(edition_id)
+            for s in self.through_outage(
+                "read the senders", lambda _: self.store.senders.active(edition_id)
+            )
             if s.id != self.me.id and known_dead(s.process)
         ]
-        recovery = self.store.deliveries.recover(edition_id, now=self.now(), dead=dead)
+        recovery = self.through_outage(
+            "take back what senders that are gone left",
+            lambda _: self.store.deliveries.recover(edition_id, now=self.now(), dead=dead),
+        )
         if recovery.requeued or recovery.unknown:
             gone = _listed(f"{s.instance} (sender {s.id})" for s in recovery.lost)
             log.warning(
@@ -709,34 +773,53 @@ class _Run:
         Who may still receive is re-checked for just these rows (an unsubscribe or a
         bounce during a long send counts); their profile is the one the segments used.
         """
-        store, now = self.store, self.now
+        store = self.store
         by_subscriber = self.readers
-        current = store.deliveries.receiving(
-            self.edition.newsletter_id, [d.subscriber_id for d in claimed]
+        current = self.through_outage(
+            "read who may receive",
+            lambda _: store.deliveries.receiving(
+                self.edition.newsletter_id, [d.subscriber_id for d in claimed]
+            ),
         )
         gone = [d.id for d in claimed if d.subscriber_id not in current]
         if gone:
-            store.deliveries.skip(gone, token=token, reason="no longer subscribed", now=now())
+            self.skip(gone, token, "no longer subscribed")
         nothing = [
             d.id
             for d in claimed
             if d.subscriber_id in current and d.subscriber_id not in by_subscriber
         ]
         if nothing:
-            store.deliveries.skip(nothing, token=token, reason="nothing to receive", now=now())
+            self.skip(nothing, token, "nothing to receive")
         groups: dict[SegmentKey, list[Delivery]] = {}
         for d in claimed:
             if d.subscriber_id in current and d.subscriber_id in by_subscriber:
                 groups.setdefault(by_subscriber[d.subscriber_id][0].key, []).append(d)
         return list(groups.values())
 
+    def release(self, ids: list[int], token: str) -> None:
+        self.through_outage(
+            "release deliveries",
+            lambda _: self.store.deliveries.release(ids, token=token, now=self.now()),
+        )
+
+    def skip(self, ids: list[int], token: str, reason: str) -> None:
+        self.through_outage(
+            "skip deliveries",
+            lambda _: self.store.deliveries.skip(ids, token=token, reason=reason, now=self.now()),
+        )
+
     def launch(self, flights: _Flights) -> _Stop | None:
         """Start the next groups, as many as there are free workers (claimed → sending,
         one committed transaction), then hand their requests to the workers; returns
         why to stop when rows were taken from this sender."""
         groups = [flights.pending.popleft() for _ in range(min(flights.free, len(flights.pending)))]
-        moved = self.store.deliveries.start_many(
-            [([d.id for d in rows], token) for rows, token in groups], now=self.now()
+        ids = [([d.id for d in rows], token) for rows, token in groups]
+        moved = self.through_outage(
+            f"start {len(groups)} requests",
+            lambda attempt: self.store.deliveries.start_many(
+                ids, now=self.now(), again=attempt > 0
+            ),
         )
         stop: _Stop | None = None
         for rows, token in groups:
@@ -781,10 +864,11 @@ class _Run:
             raise error
         return stop
 
-    def abandon(self, flights: _Flights) -> None:
+    def abandon(self, flights: _Flights, *, after_outage: bool) -> None:
         """The run fails: wait for the requests in flight and record what they answered
         where the database lets us (rows not recorded stay `sending`: unknown after
-        recovery; claimed rows not started go back to the queue on recovery)."""
+        recovery; claimed rows not started go back to the queue on recovery). After an
+        outage that outlasted the pauses, one more try without waiting them out again."""
         flights.pending.clear()
         flights.interrupt()
         answered: list[tuple[Sequence[Outcome], str]] = []
@@ -796,7 +880,11 @@ class _Run:
                         ([_outcome(d, r) for d, r in zip(rows, results, strict=True)], token)
                     )
         try:
-            self.record(answered)
+            if after_outage:
+                if answered:
+                    self.store.deliveries.record_many(answered, now=self.now())
+            else:
+                self.record(answered)
         except StoreUnavailable:  # retried already: they stay `sending`
             pass
         except Exception:  # the run's own error is what is raised
@@ -830,21 +918,10 @@ class _Run:
         unknown though the answer was known."""
         if not answered:
             return
-        for pause in (*RECORD_RETRIES_S, None):
-            try:
-                self.store.deliveries.record_many(answered, now=self.now())
-                return
-            except StoreUnavailable as exc:
-                if pause is None:
-                    raise
-                log.warning(
-                    "edition %d: cannot record %d outcomes yet (%s); again in %g s",
-                    self.edition.id,
-                    sum(len(outcomes) for outcomes, _ in answered),
-                    exc,
-                    pause,
-                )
-                self.sleep(pause)
+        self.through_outage(  # an outcome recorded twice changes its row once
+            f"record {sum(len(outcomes) for outcomes, _ in answered)} outcomes",
+            lambda _: self.store.deliveries.record_many(answered, now=self.now()),
+        )
 
 
 class _Inline:

@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Engine, Update, bindparam, func, insert, or_, select, text, update
 
@@ -155,6 +156,12 @@ _START = (
     )
     .values(state=_SENDING, updated_at=bindparam("b_now"))
     .returning(deliveries.c.id)
+)
+# a start tried again after an outage: the rows its lost first try moved already
+_STARTED = select(deliveries.c.id).where(
+    deliveries.c.id.in_(bindparam("b_ids", expanding=True)),
+    deliveries.c.claim_token == bindparam("b_token"),
+    deliveries.c.state == _SENDING,
 )
 # the same, one row at a time (executemany): when the rows changed are as many as the
 # ids, each one moved; otherwise _START tells which
@@ -449,9 +456,14 @@ class DeliveriesStore:
             if segment_key is None and len(rows) >= limit and rows[0].segment_key != last:
                 conn.execute(_UNCLAIM_LAST, {**params, "b_segment": last})
                 rows = [r for r in rows if r.segment_key != last]
-            return [
-                Delivery(i, e, s, k, _STATES[st], a, m, err) for i, e, s, k, st, a, m, err in rows
-            ]
+            return _claimed(rows)
+
+    def claimed(self, edition_id: int, token: str) -> builtins.list[Delivery]:
+        """The rows the claim named `token` holds (still claimed, in segment order): what
+        a claim took whose answer was lost (the database went away as it committed)."""
+        params = {"b_edition": edition_id, "b_token": token}
+        with wrap_errors("reading claimed deliveries"), self._engine.connect() as conn:
+            return _claimed(conn.execute(_CLAIMED_ROWS, params).all())
 
     def start(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> set[int]:
         """Claimed → sending: committed before the request leaves (the crash boundary).
@@ -461,10 +473,19 @@ class DeliveriesStore:
         return self.start_many([(ids, token)], now=now)
 
     def start_many(
-        self, groups: Sequence[tuple[Iterable[int], str]], *, now: dt.datetime
+        self,
+        groups: Sequence[tuple[Iterable[int], str]],
+        *,
+        now: dt.datetime,
+        again: bool = False,
     ) -> set[int]:
         """`start` for several batches (ids, token) in one transaction: the requests of a
-        sender that keeps several in flight are started together before they leave."""
+        sender that keeps several in flight are started together before they leave.
+
+        `again`: the same start once more, after a try whose answer was lost (the
+        database went away as it committed): rows that try moved count as moved. Only
+        their sender moves its tokens' rows to sending, and it sends nothing before
+        the start is answered, so none of them has left."""
         pairs = [(i, token) for ids, token in groups for i in ids]
         with wrap_errors("starting deliveries"):
             stamp = driver_value(deliveries.c.updated_at, now, self._engine.dialect)
@@ -491,14 +512,10 @@ class DeliveriesStore:
             with self._engine.begin() as conn:
                 for token, id_list in by_token.items():
                     for at in range(0, len(id_list), 1000):
-                        moved.update(
-                            conn.execute(
-                                _START,
-                                {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now},
-                            )
-                            .scalars()
-                            .all()
-                        )
+                        part = {"b_ids": id_list[at : at + 1000], "b_token": token, "b_now": now}
+                        moved.update(conn.execute(_START, part).scalars().all())
+                        if again:
+                            moved.update(conn.execute(_STARTED, part).scalars().all())
             return moved
 
     def release(self, ids: Iterable[int], *, token: str, now: dt.datetime) -> int:
@@ -735,6 +752,11 @@ def _claim_lock_key(edition_id: int) -> int:
     """A stable signed 64-bit key of an edition's claim lock (PostgreSQL)."""
     digest = hashlib.sha256(f"eudigest.deliveries.claim:{edition_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _claimed(rows: Sequence[Any]) -> builtins.list[Delivery]:
+    """Deliveries from rows of _CLAIMED_ROWS (no times)."""
+    return [Delivery(i, e, s, k, _STATES[st], a, m, err) for i, e, s, k, st, a, m, err in rows]
 
 
 def _delivery(r: object) -> Delivery:

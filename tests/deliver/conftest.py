@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import struct
 import threading
 import time
 from collections import Counter
@@ -334,6 +335,7 @@ def at_ceiling(ceiling: float) -> float:
 # A SendGrid stand-in that counts every recipient it accepts, answers slowly and can hold
 # a request: the witness of "nobody twice" when senders overlap, crash or freeze.
 Answer = Callable[[int], tuple[int, dict[str, str]]]
+RESET = 0  # an Answer's status: reset the connection instead of answering
 
 
 class CountingPeer:
@@ -341,7 +343,8 @@ class CountingPeer:
     random delay per request (`delays`, seconds). `hold(n)` keeps the n-th request (1 = the
     next one) until `release()`, `hold(n, count=k)` the k requests from the n-th on
     (`held_all`: their recipients; `in_flight`: requests arrived and not yet answered);
-    `answer(n)` may give another status to the n-th request.
+    `answer(n)` may give another status to the n-th request, or RESET: the connection is
+    reset (TCP RST) after the request was read, with no answer (`reset`: those requests).
 
     A recipient counts as accepted when the 202 is written, whether or not the client is
     still there to read it: SendGrid would have sent the mail.
@@ -353,6 +356,7 @@ class CountingPeer:
         self.accepted: Counter[str] = Counter()
         self.requests: list[tuple[str, ...]] = []  # recipients of each request, in arrival order
         self.answered = 0
+        self.reset: list[tuple[str, ...]] = []
         self.held: tuple[str, ...] | None = None
         self.held_all: list[tuple[str, ...]] = []
         self.answer: Answer = lambda n: (202, {"X-Message-Id": f"m{n}"})
@@ -384,11 +388,21 @@ class CountingPeer:
                     peer._release.wait(300)  # released by the test
                 time.sleep(delay)  # the peer's own slowness, not synchronisation
                 status, headers = peer.answer(n)
+                if status == RESET:  # SO_LINGER 0: close() sends RST, not FIN
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+                    self.close_connection = True
                 with peer._cond:
                     if status == 202:
                         peer.accepted.update(emails)
+                    if status == RESET:
+                        peer.reset.append(emails)
                     peer.answered += 1
                     peer._cond.notify_all()
+                if status == RESET:
+                    return
                 try:
                     self.send_response(status)
                     for name, value in headers.items():

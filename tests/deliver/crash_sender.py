@@ -73,12 +73,14 @@ def main() -> None:
         real_start: Callable[..., set[int]] = deliveries.start_many
         calls = 0
 
-        def start_many(groups: Sequence[tuple[Iterable[int], str]], *, now: Any) -> set[int]:
+        def start_many(
+            groups: Sequence[tuple[Iterable[int], str]], *, now: Any, again: bool = False
+        ) -> set[int]:
             nonlocal calls
             calls += 1
             if point == "start" and calls >= n:
                 _die()
-            moved = real_start(groups, now=now)
+            moved = real_start(groups, now=now, again=again)
             if point == "started" and calls >= n:
                 _die()
             return moved

@@ -28,7 +28,7 @@ from pipeline.deliver.sendgrid import SendGridMailer, Waits
 from pipeline.errors import StoreUnavailable
 from pipeline.model import Batch, EditionState, Recipient
 from pipeline.store import Store
-from tests.deliver.conftest import CountingPeer, Reply, Scripted, Sleeps, at_ceiling
+from tests.deliver.conftest import RESET, CountingPeer, Reply, Scripted, Sleeps, at_ceiling
 from tests.deliver.test_overlapping_senders import add_readers
 from tests.deliver.test_send import BASE, make_edition
 from tests.subscribers.conftest import make_settings
@@ -82,6 +82,64 @@ def test_four_requests_in_flight_at_once_and_everyone_once(
     assert peer.twice() == {} and set(peer.accepted) == receives
     assert services.store.editions.get(edition_id).state is EditionState.SENT
     assert len(peer.requests) > 4  # more segments than workers: the workers were reused
+
+
+def test_a_slow_request_holds_only_its_own_worker(services: Services, peer: CountingPeer) -> None:
+    """SendGrid slow for one request (it would take 30 s): the other workers go on
+    sending meanwhile, and the slow one's readers get it once when it is answered."""
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=Sleeps())
+    peer.hold(2)  # the second request: slow
+    outcome: list[object] = []
+    sender = threading.Thread(
+        target=lambda: outcome.append(jobs.send(services, edition_id, batch_size=40))
+    )
+    sender.start()
+    try:
+        # ten requests answered after it, while it is still out
+        peer.wait(lambda p: p.held is not None and p.answered >= 10 and p.in_flight >= 1)
+        assert not peer.accepted.keys() & set(peer.held or ())
+    finally:
+        peer.release()
+        sender.join(120)
+    [report] = outcome
+    assert report.finished and report.sent == len(receives)  # type: ignore[attr-defined]
+    assert peer.twice() == {} and set(peer.accepted) == receives
+
+
+def test_a_connection_reset_mid_request_leaves_its_readers_unknown_and_the_others_sent(
+    services: Services, peer: CountingPeer
+) -> None:
+    """The connection of one request is reset after SendGrid read it, while three other
+    requests are out. Whether SendGrid sent it cannot be known: its readers are unknown
+    (for staff to decide), never sent again silently; the requests in flight and the rest
+    of the edition go out once."""
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    services.mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=Sleeps())
+    peer.hold(1, count=3)  # the first three requests are out
+    answer = peer.answer
+    peer.answer = lambda n: (RESET, {}) if n == 4 else answer(n)
+    outcome: list[object] = []
+    sender = threading.Thread(
+        target=lambda: outcome.append(jobs.send(services, edition_id, batch_size=40))
+    )
+    sender.start()
+    try:
+        peer.wait(lambda p: len(p.reset) == 1 and p.in_flight == 3)  # reset beside three
+    finally:
+        peer.release()
+        sender.join(120)
+    [report] = outcome
+    [lost] = peer.reset
+    assert report.finished  # type: ignore[attr-defined]
+    assert report.unknown == len(lost) and report.sent == len(receives) - len(lost)  # type: ignore[attr-defined]
+    asked = Counter(email for request in peer.requests for email in request)
+    assert all(asked[email] == 1 for email in lost)  # never sent again
+    assert peer.twice() == {} and set(peer.accepted) == receives - set(lost)
+    counts = services.store.deliveries.counts(edition_id)
+    assert counts["unknown"] == len(lost) and counts["sending"] == counts["queued"] == 0
 
 
 def one(n: int) -> Batch:

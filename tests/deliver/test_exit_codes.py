@@ -338,6 +338,53 @@ def test_a_database_outage_mid_send_exits_4_and_the_next_run_sends_nobody_twice(
 
 
 @pytest.mark.postgres
+def test_a_database_outage_shorter_than_the_pauses_is_ridden_out(
+    pg_case: tuple[Case, Proxy], counting_peer: CountingPeer
+) -> None:
+    """The database goes away while the third request is out and comes back once the
+    sender says it will try again: the send finishes in the same run (exit 0), every
+    answer recorded, nobody twice, nothing unknown. Which step meets the outage first
+    (a record, a claim, a start) is up to the sender's threads: each one waits it out."""
+    case, proxy = pg_case
+    counting_peer.hold(3)
+    said: list[str] = []
+    waiting = threading.Event()
+
+    def read_log() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            said.append(line)
+            if "yet" in line and "again in" in line:
+                waiting.set()
+
+    with subprocess.Popen(
+        [EUDIGEST, "send", str(case.edition_id)],
+        env=child_env(case.tmp_path, case.url, **case.sendgrid(counting_peer.url)),
+        cwd=case.tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        reader = threading.Thread(target=read_log, daemon=True)
+        reader.start()
+        counting_peer.wait(lambda p: p.held is not None)
+        proxy.cut()  # the database goes away while the third request is out
+        counting_peer.release()
+        assert waiting.wait(120), "".join(said)[-3000:]
+        proxy.mend()  # back before the pauses run out
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        code = proc.wait(300)
+        reader.join(60)
+    assert code == EXIT_OK, (out, "".join(said)[-3000:])
+    assert counting_peer.twice() == {}
+    assert set(counting_peer.accepted) == case.receives
+    counts = case.counts()
+    assert counts["sent"] == len(case.receives) and counts["unknown"] == 0
+    assert case.store.editions.get(case.edition_id).state is EditionState.SENT
+
+
+@pytest.mark.postgres
 def test_no_database_at_the_start_exits_4(tmp_path: Path) -> None:
     with refusing_port() as port:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
