@@ -9,8 +9,8 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import struct
+import subprocess
 import threading
 import time
 from collections import Counter

@@ -5,7 +5,12 @@
 POINT: `mail` (after the N-th .eml is written), `start` (the N-th call of
 deliveries.start_many, before it commits), `started` (right after the N-th start
 committed, before the request), `plan` (inside the planning transaction, after its
-N-th insert of ledger rows, before it commits). Settings come from the environment (EUDIGEST_*).
+N-th insert of ledger rows, before it commits), `claimed` (right after the N-th claim
+committed), `record` (the N-th record_many, with the answers in hand, before it
+writes), `recorded` (right after the N-th record committed). Settings come from the
+environment (EUDIGEST_*): with EUDIGEST_MAIL_BACKEND=sendgrid the requests go to that
+peer, `EUDIGEST_SENDGRID_CONCURRENCY` at a time (the kill meets requests in flight);
+otherwise to an outbox, one at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from pipeline import jobs
@@ -53,10 +58,11 @@ def main() -> None:
     outbox = settings.data_dir / "outbox"
     if point == "mail":
         services.mailer = KillingOutbox(outbox, after=n)
-    elif point == "plan":
+    elif settings.mail_backend != "sendgrid":
+        services.mailer = OutboxMailer(outbox)
+    if point == "plan":
         import sqlalchemy as sa
 
-        services.mailer = OutboxMailer(outbox)
         inserts = 0
 
         def after_insert(*args: Any) -> None:
@@ -67,25 +73,25 @@ def main() -> None:
                     _die()
 
         sa.event.listen(services.store.engine, "after_cursor_execute", after_insert)
-    else:
-        services.mailer = OutboxMailer(outbox)
+    elif point != "mail":  # a step of the ledger: killed before it (start, record) or after
         deliveries = services.store.deliveries
-        real_start: Callable[..., set[int]] = deliveries.start_many
+        name = {"start": "start_many", "started": "start_many", "claimed": "claim"}.get(
+            point, "record_many"
+        )
+        real: Callable[..., Any] = getattr(deliveries, name)
         calls = 0
 
-        def start_many(
-            groups: Sequence[tuple[Iterable[int], str]], *, now: Any, again: bool = False
-        ) -> set[int]:
+        def dying(*args: Any, **kw: Any) -> Any:
             nonlocal calls
             calls += 1
-            if point == "start" and calls >= n:
+            if point in ("start", "record") and calls >= n:
                 _die()
-            moved = real_start(groups, now=now, again=again)
-            if point == "started" and calls >= n:
+            result = real(*args, **kw)
+            if calls >= n:
                 _die()
-            return moved
+            return result
 
-        deliveries.start_many = start_many  # type: ignore[method-assign]
+        setattr(deliveries, name, dying)
     jobs.send(services, edition_id, batch_size=batch_size)
 
 

@@ -36,7 +36,7 @@ from pipeline.model import DeliveryState, EditionState, NewSubscriber, Profile, 
 from pipeline.store import Store
 from subscribers.addresses import hash_of
 from tests.conftest import _pg_store
-from tests.deliver.conftest import CountingPeer
+from tests.deliver.conftest import ROOT, CountingPeer
 from tests.deliver.test_send import BASE, make_edition
 from tests.subscribers.conftest import environ, make_settings
 from tests.web.conftest import NOW, Clock, make_services
@@ -380,6 +380,59 @@ def test_a_sender_killed_with_several_requests_in_flight_leaves_them_unknown(
     }
     assert unknown_to == in_flight
     assert took_back(err)
+
+
+def emails_in(setup: Setup, state: DeliveryState) -> set[str]:
+    return {
+        setup.store.subscribers.get(d.subscriber_id).email
+        for d in setup.store.deliveries.list(setup.edition_id, state)
+    }
+
+
+@pytest.mark.parametrize(
+    ("point", "n"),
+    [
+        ("claimed", 2),  # a second claim committed, the first one's requests out
+        ("start", 2),  # inside the second start: its rows stay claimed
+        ("started", 2),  # the second start committed, its requests never left
+        ("record", 2),  # answers in hand, not written
+        ("recorded", 1),  # the first answers written, others out
+    ],
+)
+def test_a_sender_killed_at_each_step_with_requests_in_flight_sends_nobody_twice(
+    setup: Setup, counting_peer: CountingPeer, point: str, n: int
+) -> None:
+    """Issue 16: a sender with the default concurrency (up to 32 requests out) kills
+    itself (SIGKILL) at one step of the ledger while requests are in flight. Exactly the
+    rows that were `sending` at the kill become unknown (whether SendGrid has them cannot
+    be known); the claimed ones go back to the queue; the next run sends the rest:
+    nobody twice, everyone else once."""
+    env = {**setup.env, "PYTHONPATH": str(ROOT)}
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.deliver.crash_sender",
+            str(setup.edition_id),
+            "400",
+            *[point, str(n)],
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    sending = emails_in(setup, DeliveryState.SENDING)
+    if point == "record":
+        assert sending  # the answers in hand were of rows still `sending`
+
+    code, out, err = finish(start(setup, "send", str(setup.edition_id)))
+    assert code == (1 if sending else 0), (out, err)
+    assert_everyone_once(setup, counting_peer, unknown=len(sending))
+    assert emails_in(setup, DeliveryState.UNKNOWN) == sending
 
 
 # ---------------------------------------------------------------- one send, several processes
