@@ -175,6 +175,40 @@ def test_a_429_slows_every_worker_down_not_only_the_one_told(
     assert [e.status for e in server.exchanges] == [429, 202, 202]
 
 
+def test_a_429_while_another_request_is_out_makes_that_workers_next_request_wait(
+    peer: CountingPeer,
+) -> None:
+    """Two workers at once: B's request is out when A is told 429 (Retry-After: 5). B's
+    request is answered as usual, and B's next request waits at the gate like A's retry;
+    nothing is sent twice."""
+    sleeps = Sleeps()
+    mailer = SendGridMailer(
+        KEY, host=peer.url, concurrency=2, sleep=sleeps, monotonic=lambda: 100.0
+    )
+    answer = peer.answer
+    peer.answer = lambda n: (429, {"Retry-After": "5"}) if n == 2 else answer(n)
+    peer.hold(1)  # B's first request stays out
+    worker_b = threading.Thread(
+        target=lambda: [mailer.send_batch(one(n)) for n in (1, 2)]  # one after the other
+    )
+    worker_b.start()
+    try:
+        peer.wait(lambda p: p.held is not None)
+        in_thread(lambda: mailer.send_batch(one(3)))  # A: 429, waits 5 s, sent
+        assert sleeps == [5.0] and mailer.gate.closed == 1
+    finally:
+        peer.release()
+        worker_b.join(60)
+    assert sleeps == [5.0, 5.0]  # B's second request waited at the gate too
+    assert [r[0] for r in peer.requests] == [
+        "leser1@kommune.example.org",  # B, held
+        "leser3@kommune.example.org",  # A, 429
+        "leser3@kommune.example.org",  # A again, after 5 s
+        "leser2@kommune.example.org",  # B's next, after the gate
+    ]
+    assert peer.twice() == {}
+
+
 def test_a_503_without_retry_after_makes_only_its_own_worker_wait(
     scripted: Callable[[list[Reply]], Scripted],
 ) -> None:
@@ -189,19 +223,29 @@ def test_a_503_without_retry_after_makes_only_its_own_worker_wait(
     assert [e.status for e in server.exchanges] == [503, 202, 202]
 
 
-@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize(
+    ("status", "retry_after"), [(429, None), (503, None), (429, "2"), (503, "1")]
+)
 def test_a_storm_with_requests_in_flight_stops_within_the_shared_retry_budget(
-    services: Services, peer: CountingPeer, status: int
+    services: Services, peer: CountingPeer, status: int, retry_after: str | None
 ) -> None:
     """Every request refused: the four workers share one retry budget (10 + 20 % of the
     requests), no request is tried more than six times, nobody is given up, and the run
-    stops with everyone still queued for the next one (exit 3 in the CLI)."""
+    stops with everyone still queued for the next one (exit 3 in the CLI). With a
+    Retry-After, every retry waits the time asked and closes the gate for all four
+    workers (their waits there are what is left of it)."""
     receives = add_readers(services, n=300)
     edition_id, _ = make_edition(services)
-    mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=Sleeps())
+    sleeps = Sleeps()
+    mailer = SendGridMailer(KEY, host=peer.url, concurrency=4, sleep=sleeps)
     services.mailer = mailer
-    peer.answer = lambda n: (status, {})
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    peer.answer = lambda n: (status, headers)
     report = jobs.send(services, edition_id)
+    if retry_after is not None:
+        assert mailer.gate.closed == mailer.backoff.retries  # each retry closed the gate
+        assert sleeps.count(float(retry_after)) >= mailer.backoff.retries
+        assert min(sleeps) > 0 and max(sleeps) == float(retry_after)
     assert not report.finished and report.stopped and f"answered {status}" in report.stopped
     assert (report.sent, report.failed, report.unknown) == (0, 0, 0)
     assert report.queued == len(receives)
