@@ -56,10 +56,11 @@ def fetcher(server: FeedServer) -> Fetcher:
 
 
 def test_a_slow_big_source_holds_none_of_the_others(store: Store, server: FeedServer) -> None:
-    # 20 MB at 64 kB a step: about 300 steps; released once every quick source is stored.
+    # 20 MB at 64 kB a step (about 300 steps, the fetch limit), all of it parsed; its
+    # end waits until every quick source is stored, however slow the machine.
     # "a-slow" sorts first, so it takes its connection before any quick source does.
     gate = f"slow-{id(store)}"  # a gate once released stays open: one per test
-    slow = server.url(f"/_fault/drip?gate={gate}&mb=20&kb=64&interval=0.02")
+    slow = server.url(f"/_fault/drip?gate={gate}&mb=20&kb=64&interval=0.005&whole=1")
     sources = [make_source("a-slow", slow)] + [
         make_source(sid, server.url(f"/{sid}.xml")) for sid in QUICK
     ]

@@ -51,7 +51,8 @@ FAULT_ROUTES = {
     "/_fault/trickle": "headers, then one byte every ?interval=0.1 s until the client leaves",
     "/_fault/big": "?mb=N of padding, streamed; ?length=0 sends no Content-Length",
     "/_fault/drip": "the tiny feed sent slowly: ?kb=64 of padding every ?interval=0.05 s up "
-    "to ?mb=20 in all, or until release(?gate=NAME), then its item",
+    "to ?mb=20 in all, or until release(?gate=NAME) (?whole=1: all of it all the same), "
+    "then its item (with a gate: not before the release, max 60 s)",
     "/_fault/gzip-bomb": "about 1 MB of gzip that inflates to ?gb=1 GiB of zeros",
     "/_fault/empty": "200 with an empty body",
     "/_fault/html": "an HTML page served as text/html",
@@ -413,6 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
         interval = float(query.get("interval", "0.05"))
         total = int(float(query.get("mb", "20")) * 1_000_000)
         gate = feed._gate(query["gate"]) if "gate" in query else None
+        whole = query.get("whole") == "1"
         head, _, rest = GENERATED_FEED.partition(b"<item>")
         tail = b"<item>" + rest
         padding = b"<!--" + b"." * (piece - 8) + b"-->\n"  # `piece` bytes
@@ -427,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(head)
             sent += len(head)
             while sent + len(padding) + len(tail) <= total:
-                if gate is not None and gate.is_set():
+                if gate is not None and gate.is_set() and not whole:
                     break
                 if time.monotonic() - started > _MAX_SLEEP_S:
                     return
@@ -435,6 +437,8 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(padding)
                 if self._sleep(interval):
                     return
+            if gate is not None:  # it never ends before the test says so
+                gate.wait(_MAX_SLEEP_S)
             self.wfile.write(tail)
         except OSError:
             return
