@@ -554,12 +554,18 @@ def demo(
     composes nothing and points at the previous digest. It mails nobody but the demo
     subscriber, and only through the outbox: when the newsletter has other confirmed
     subscribers it stops before changing anything.
+
+    Until some source has been fetched once, the fetch ignores backoff (`--force`): a
+    first run without a network puts every source in backoff for hours, and the person
+    who fixed the network and runs `make run` again would get nothing. Afterwards the
+    sources' backoff is kept, as for `eudigest fetch`.
     """
     from pipeline import curate
     from pipeline.model import OFFICE_CODES, EditionState
 
     init_report = init(services)
-    fetched = fetch(services, progress=progress)
+    never = not any(h.last_success for h in services.store.sources.health())
+    fetched = fetch(services, progress=progress, force=never)
     store, tz = services.store, services.settings.tz
     office = services.office()
     newsletter = office.newsletters[0]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.common import EXIT_ATTENTION, EXIT_OK
 from pipeline.cli.editions import edition_json, print_edition
-from pipeline.cli.ingest import print_fetch_report
+from pipeline.cli.ingest import print_fetch_report, waiting_line
 from pipeline.cli.output import Column, RankedTable, iso, local_time, run_json
 from pipeline.errors import ConfigError
 
@@ -248,6 +248,8 @@ def cmd_demo(services: Services, args: argparse.Namespace, out: Console, err: Co
         highlight=False,
     )
     print_fetch_report(r.fetch, out, tz)
+    if r.fetch.waiting:
+        out.print(waiting_line(r.fetch, tz), highlight=False, markup=False)
     if r.offline:
         out.print(
             "[yellow]No source could be reached, so nothing was fetched.[/] "

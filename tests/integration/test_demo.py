@@ -156,6 +156,39 @@ def test_demo_without_network_says_so_and_exits_0(
         assert code == 0 and "nothing was fetched" in out
 
 
+def test_demo_after_a_run_without_network_tries_every_source_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, server: FeedServer, feed: str
+) -> None:
+    """A first `make run` without a network puts every source in backoff for hours. The
+    person fixes the network and runs it again: it fetches and delivers a digest, as the
+    first run promised. Once a source has been fetched, a failing one waits out its
+    backoff again, and the demo says which and how to try it now."""
+    with refusing_port() as port:
+        offline = f"http://127.0.0.1:{port}/feed.xml"
+        monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, offline)))
+        cli = Cli(tmp_path, monkeypatch, capsys)
+        code, out, _ = cli("demo")
+        assert code == 0 and "the next run retries them" in out
+        [live] = cli.json("sources")
+        assert live["consecutive_failures"] == 1 and live["next_try"]  # in backoff
+
+        # the network is back (the same source, reachable now)
+        monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, server.url(feed))))
+        code, out, err = cli("demo")
+        assert code == 0, err
+        assert "skipped" not in out
+        html_path, _ = digest_paths(out)
+        assert html_path.is_file()
+
+        # a source that fails after it once worked waits out its backoff, and says so
+        monkeypatch.setenv("EUDIGEST_SOURCES", str(sources_file(tmp_path, offline)))
+        assert cli("demo")[0] == 0
+        code, out, _ = cli("demo")
+        assert code == 0
+        assert "1 source was skipped, waiting in backoff after failures: live" in out
+        assert "`eudigest fetch --force`" in out
+
+
 def test_demo_without_four_eyes_approves_as_its_author(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
