@@ -516,6 +516,9 @@ DEMO_EMAIL = "demo@example.org"
 DEMO_ACTOR = "demo"  # the demo's accounts (jobs._system_actor)
 DEMO_REVIEWER = "demo-reviewer"  # approves when four eyes are on
 DEMO_ITEMS = 12
+# The demo composes without an editor: an item published longer ago than this (a feed's
+# archive, a call of 2014) is news to nobody and stays out of its digest.
+DEMO_MAX_AGE = dt.timedelta(days=365)
 DEMO_BASE_URL = "https://eudigest-demo.invalid"  # links need https; .invalid never resolves
 DEMO_INTRO = (
     "Diese Ausgabe hat eudigest im Demo-Lauf selbst zusammengestellt: die für die Region "
@@ -637,13 +640,19 @@ def _last_demo_edition(services: Services, newsletter_id: str) -> Edition | None
 
 
 def _demo_candidates(services: Services, previous: Edition | None, *, limit: int) -> list[Item]:
-    """New items with topics, fetched since the last demo edition; most relevant, newest."""
+    """New items with topics, fetched since the last demo edition and published within
+    DEMO_MAX_AGE; most relevant, newest."""
     from pipeline.model import ItemStatus
     from pipeline.store.items import ItemQuery
 
     since = previous.created_at if previous is not None else None
+    oldest = services.clock() - DEMO_MAX_AGE
     found = services.store.items.list(ItemQuery(status=[ItemStatus.NEW], limit=10_000))
-    fresh = [i for i in found if i.topics and (since is None or i.fetched_at > since)]
+    fresh = [
+        i
+        for i in found
+        if i.topics and (since is None or i.fetched_at > since) and i.published >= oldest
+    ]
     fresh.sort(key=lambda i: (i.score, i.published), reverse=True)
     return fresh[:limit]
 

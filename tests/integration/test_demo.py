@@ -122,6 +122,24 @@ def test_demo_twice_points_at_the_previous_digest_then_uses_new_items(
     assert len(cli.json("subscribers", "export")) == 1
 
 
+def test_demo_leaves_out_items_published_long_ago(cli: Cli, server: FeedServer, feed: str) -> None:
+    """The demo composes without an editor: a relevant item of a feed's archive (here
+    published two years ago) stays out of its digest; the recent ones go in."""
+    old = rss(
+        [("demo-2014", "Förderaufruf Wasserstoff-Tankstellen für Kommunen")], hours_ago=2 * 365 * 24
+    )
+    item = old[old.index(b"<item>") : old.index(b"</channel>")]
+    fresh = rss(ENTRIES)
+    server.put(feed, fresh.replace(b"</channel>", item + b"</channel>"))
+    code, _, err = cli("demo")
+    assert code == 0, err
+    [edition] = cli.json("edition", "list")
+    shown = cli.json("edition", "show", str(edition["id"]))
+    titles = [i["title"] for s in shown["sections"] for i in s["items"]]
+    assert titles and "Förderaufruf Wasserstoff-Tankstellen für Kommunen" not in titles
+    assert len(cli.json("items")) == len(ENTRIES) + 1  # fetched all the same
+
+
 def test_demo_never_mails_real_subscribers(cli: Cli, tmp_path: Path) -> None:
     assert cli("init")[0] == 0
     csv = tmp_path / "list.csv"
