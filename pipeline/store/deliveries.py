@@ -10,9 +10,11 @@ recover   only rows of senders that are gone (lease expired, ended, process know
 claim     queued → claimed, with this batch's token and the sender's id (conditional
           UPDATE: two senders never take the same row); whole segments, however the
           claims of several senders interleave (PostgreSQL: one claim of an edition
-          at a time, by an advisory lock)
+          at a time, by an advisory lock); `claimed(token)` reads what a claim whose
+          answer was lost in an outage took
 start     claimed → sending, committed BEFORE the request leaves; returns the rows it
-          moved: a row taken from the sender meanwhile is not sent
+          moved: a row taken from the sender meanwhile is not sent (`again`: the start
+          repeated after its answer was lost also counts rows its tokens moved before)
 record    sending → sent | failed | queued (transient) | unknown; also a row another
           sender's recovery marked unknown while this one's request was out: the sender
           that knows the answer writes it
