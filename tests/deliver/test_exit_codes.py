@@ -61,8 +61,9 @@ class Case:
     def store(self) -> Store:
         return self.services.store
 
-    def send(self, *, cmd: tuple[str, ...] = (), **env: str) -> tuple[int, str, str]:
-        proc = subprocess.Popen(
+    def start(self, *, cmd: tuple[str, ...] = (), **env: str) -> subprocess.Popen[str]:
+        """`eudigest send` of the edition, running."""
+        return subprocess.Popen(
             [*cmd, EUDIGEST, "send", str(self.edition_id)],
             env=child_env(self.tmp_path, self.url, **env),
             cwd=self.tmp_path,
@@ -70,7 +71,9 @@ class Case:
             stderr=subprocess.PIPE,
             text=True,
         )
-        return finish(proc)
+
+    def send(self, *, cmd: tuple[str, ...] = (), **env: str) -> tuple[int, str, str]:
+        return finish(self.start(cmd=cmd, **env))
 
     def sendgrid(self, url: str) -> dict[str, str]:
         return {
@@ -309,14 +312,7 @@ def test_a_database_outage_mid_send_exits_4_and_the_next_run_sends_nobody_twice(
 ) -> None:
     case, proxy = pg_case
     counting_peer.hold(3)
-    proc = subprocess.Popen(
-        [EUDIGEST, "send", str(case.edition_id)],
-        env=child_env(case.tmp_path, case.url, **case.sendgrid(counting_peer.url)),
-        cwd=case.tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = case.start(**case.sendgrid(counting_peer.url))
     counting_peer.wait(lambda p: p.held is not None)
     proxy.cut()  # the database goes away while the third request is out
     counting_peer.release()
@@ -357,14 +353,7 @@ def test_a_database_outage_shorter_than_the_pauses_is_ridden_out(
             if "yet" in line and "again in" in line:
                 waiting.set()
 
-    with subprocess.Popen(
-        [EUDIGEST, "send", str(case.edition_id)],
-        env=child_env(case.tmp_path, case.url, **case.sendgrid(counting_peer.url)),
-        cwd=case.tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
+    with case.start(**case.sendgrid(counting_peer.url)) as proc:
         reader = threading.Thread(target=read_log, daemon=True)
         reader.start()
         counting_peer.wait(lambda p: p.held is not None)

@@ -36,8 +36,8 @@ from pipeline.model import DeliveryState, EditionState, NewSubscriber, Profile, 
 from pipeline.store import Store
 from subscribers.addresses import hash_of
 from tests.conftest import _pg_store
-from tests.deliver.conftest import ROOT, CountingPeer
-from tests.deliver.test_send import BASE, make_edition
+from tests.deliver.conftest import CountingPeer
+from tests.deliver.test_send import BASE, crash, make_edition
 from tests.subscribers.conftest import environ, make_settings
 from tests.web.conftest import NOW, Clock, make_services
 
@@ -407,25 +407,7 @@ def test_a_sender_killed_at_each_step_with_requests_in_flight_sends_nobody_twice
     rows that were `sending` at the kill become unknown (whether SendGrid has them cannot
     be known); the claimed ones go back to the queue; the next run sends the rest:
     nobody twice, everyone else once."""
-    env = {**setup.env, "PYTHONPATH": str(ROOT)}
-    crashed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.deliver.crash_sender",
-            str(setup.edition_id),
-            "400",
-            point,
-            str(n),
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    crash(setup.settings, setup.settings.data_dir, setup.edition_id, 400, point, n, env=setup.env)
     sending = emails_in(setup, DeliveryState.SENDING)
     if point == "record":
         assert sending  # the answers in hand were of rows still `sending`

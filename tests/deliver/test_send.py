@@ -256,9 +256,18 @@ def many_subscribers(services: Services, n: int) -> list[str]:
 
 
 def crash(
-    settings: Settings, tmp_path: Path, edition_id: int, batch: int, point: str, n: int
+    settings: Settings,
+    tmp_path: Path,
+    edition_id: int,
+    batch: int,
+    point: str,
+    n: int,
+    *,
+    env: dict[str, str] | None = None,
 ) -> None:
-    env = {**os.environ, **environ(tmp_path, EUDIGEST_BASE_URL=BASE)}
+    """tests.deliver.crash_sender in a child process, which must end by SIGKILL; `env`:
+    its environment (default: this test's settings, mail to the outbox)."""
+    env = {**(env or {**os.environ, **environ(tmp_path, EUDIGEST_BASE_URL=BASE)})}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run(
         [
