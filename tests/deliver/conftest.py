@@ -356,6 +356,7 @@ class CountingPeer:
         self.accepted: Counter[str] = Counter()
         self.requests: list[tuple[str, ...]] = []  # recipients of each request, in arrival order
         self.answered = 0
+        self.most_in_flight = 0  # the most requests arrived and not yet answered at once
         self.reset: list[tuple[str, ...]] = []
         self.held: tuple[str, ...] | None = None
         self.held_all: list[tuple[str, ...]] = []
@@ -377,6 +378,7 @@ class CountingPeer:
                 with peer._cond:
                     peer.requests.append(emails)
                     n = len(peer.requests)
+                    peer.most_in_flight = max(peer.most_in_flight, peer.in_flight)
                     at = peer._hold_at
                     hold = at is not None and at <= n < at + peer._hold_count
                     if hold:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from pipeline import jobs
-from pipeline.bootstrap import Services
+from pipeline.bootstrap import Services, build_mailer
 from pipeline.catalog import load_taxonomy
 from pipeline.config import Settings
 from pipeline.deliver.send import OUTAGE_PAUSES_S, SendProgress, SendReport
@@ -95,6 +95,34 @@ def test_four_requests_in_flight_at_once_and_everyone_once(
     assert peer.twice() == {} and set(peer.accepted) == receives
     assert services.store.editions.get(edition_id).state is EditionState.SENT
     assert len(peer.requests) > 4  # more segments than workers: the workers were reused
+
+
+def test_eudigest_sendgrid_concurrency_bounds_the_requests_in_flight(
+    services: Services, peer: CountingPeer, tmp_path: Path
+) -> None:
+    """EUDIGEST_SENDGRID_CONCURRENCY=3: three requests go out together, and while they
+    are held a fourth never leaves; over the whole send never more than three at once."""
+    configured = make_settings(
+        tmp_path / "sendgrid",
+        EUDIGEST_BASE_URL=BASE,
+        EUDIGEST_MAIL_BACKEND="sendgrid",
+        EUDIGEST_SENDGRID_HOST=peer.url,
+        EUDIGEST_SENDGRID_CONCURRENCY="3",
+        SENDGRID_API_KEY=KEY,
+    )
+    receives = add_readers(services, n=300)
+    edition_id, _ = make_edition(services)
+    services.mailer = build_mailer(configured)
+    peer.hold(1, count=4)  # a fourth request would be held too, and counted
+    with sending_meanwhile(services, edition_id, peer, batch_size=40) as outcome:
+        peer.wait(lambda p: len(p.held_all) == 3 and p.in_flight == 3)
+        counts = services.store.deliveries.counts(edition_id)
+        # nothing more was started: a start waits for a free worker
+        assert counts["sending"] == sum(len(r) for r in peer.held_all)
+    [report] = outcome
+    assert report.finished and report.sent == len(receives)
+    assert peer.most_in_flight == 3 and len(peer.requests) > 10
+    assert peer.twice() == {} and set(peer.accepted) == receives
 
 
 def test_a_slow_request_holds_only_its_own_worker(services: Services, peer: CountingPeer) -> None:
