@@ -567,7 +567,7 @@ def demo(
     from pipeline.model import OFFICE_CODES, EditionState
 
     init_report = init(services)
-    never = not any(h.last_success for h in services.store.sources.health())
+    never = not any(h.last_success for h in services.store.sources.health(counts=False))
     fetched = fetch(services, progress=progress, force=never)
     store, tz = services.store, services.settings.tz
     office = services.office()

@@ -885,8 +885,14 @@ class _Run:
                     self.store.deliveries.record_many(answered, now=self.now())
             else:
                 self.record(answered)
-        except StoreUnavailable:  # retried already: they stay `sending`
-            pass
+        except StoreUnavailable as exc:  # retried already: they stay `sending`
+            log.warning(
+                "edition %d: cannot record %d outcomes (%s); their rows stay sending: "
+                "unknown once recovered",
+                self.edition.id,
+                sum(len(outcomes) for outcomes, _ in answered),
+                exc,
+            )
         except Exception:  # the run's own error is what is raised
             log.exception("edition %d: answers not recorded", self.edition.id)
 
